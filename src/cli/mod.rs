@@ -1,0 +1,180 @@
+//! The command line: clap types here, one file per command.
+
+mod completions;
+mod init;
+mod schema;
+mod validate;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::printer::{OutputFormat, Printer};
+
+/// How a command ended; `main` turns it into the process exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Everything worked (and, for `--detailed-exitcode`, nothing changes).
+    Success,
+    /// Something failed: invalid spec, AWS error, refused confirmation.
+    Failure,
+    /// `--detailed-exitcode`: the plan has changes.
+    Changes,
+}
+
+impl ExitStatus {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            Self::Success => 0,
+            Self::Failure => 1,
+            Self::Changes => 2,
+        }
+    }
+}
+
+/// Declarative Amazon EKS clusters: plan and apply YAML specs against live AWS.
+#[derive(Debug, Parser)]
+#[command(
+    name = "ekspec",
+    version,
+    about,
+    long_about = "ekspec makes an AWS account match a cluster spec kept in git.\n\n\
+        Live AWS is the state: every resource ekspec creates carries the tags \
+        `ekspec.io/cluster` and `ekspec.io/resource`, so there is no state file.",
+    after_help = "Examples:\n  ekspec init --name demo --region us-east-1\n  ekspec validate -f clusters/\n  ekspec schema > schema/ekspec.schema.json"
+)]
+pub struct Cli {
+    /// Options every command understands.
+    #[command(flatten)]
+    pub global: GlobalOptions,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command understands.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalOptions {
+    /// AWS region; must agree with `metadata.region` of the spec.
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// AWS shared config profile (default: AWS_PROFILE or `default`).
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// Send AWS API calls to this endpoint (e.g. a local emulator).
+    #[arg(long, global = true, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// More detail (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Print only results and errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+    /// Disable colors (also when NO_COLOR is set).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+impl GlobalOptions {
+    /// The printer these options ask for.
+    pub fn printer(&self) -> Printer {
+        let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Printer::new(
+            self.quiet,
+            self.verbose,
+            !self.no_color && !no_color_env,
+            self.output,
+        )
+    }
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check spec files: syntax, fields, values and cross-references.
+    #[command(
+        after_help = "Examples:\n  ekspec validate -f clusters/prod.yaml\n  ekspec validate -f clusters/ --strict\n  ekspec validate -f examples/ --output json"
+    )]
+    Validate(ValidateArgs),
+    /// Print the JSON Schema of the spec format (for editors and CI linters).
+    #[command(after_help = "Example:\n  ekspec schema > schema/ekspec.schema.json")]
+    Schema,
+    /// Write a commented starter spec.
+    #[command(
+        after_help = "Examples:\n  ekspec init --name demo --region eu-west-1\n  ekspec init --name demo -f - > clusters/demo.yaml"
+    )]
+    Init(InitArgs),
+    /// Print a shell completion script.
+    #[command(after_help = "Example:\n  ekspec completions bash > /etc/bash_completion.d/ekspec")]
+    Completions(CompletionsArgs),
+}
+
+/// Arguments of `validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Spec files or folders (every *.yaml / *.yml inside).
+    #[arg(short, long = "file", value_name = "FILE|DIR", required = true, num_args = 1..)]
+    pub files: Vec<PathBuf>,
+    /// Treat warnings as errors.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// Arguments of `init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Cluster name.
+    #[arg(long, default_value = "demo")]
+    pub name: String,
+    /// Where to write the spec (`-` for stdout); default `<name>.yaml`.
+    #[arg(short, long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Arguments of `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> ExitStatus {
+    let printer = cli.global.printer();
+    let result = match &cli.command {
+        Command::Validate(args) => validate::run(args, &cli.global, &printer),
+        Command::Schema => schema::run(&printer),
+        Command::Init(args) => init::run(args, &cli.global, &printer),
+        Command::Completions(args) => completions::run(args),
+    };
+    match result {
+        Ok(status) => status,
+        Err(error) => {
+            print_error(&printer, &error);
+            ExitStatus::Failure
+        }
+    }
+}
+
+/// Prints an error once, with its cause chain.
+pub fn print_error(printer: &Printer, error: &anyhow::Error) {
+    let label = if printer.color() {
+        let style = anstyle::AnsiColor::Red.on_default().bold();
+        format!("{style}error{style:#}")
+    } else {
+        "error".to_owned()
+    };
+    let mut text = format!("{label}: {error}\n");
+    for cause in error.chain().skip(1) {
+        text.push_str(&format!("  caused by: {cause}\n"));
+    }
+    printer.diagnostic(text);
+}

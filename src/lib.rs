@@ -1,0 +1,10 @@
+//! ekspec: a declarative Amazon EKS cluster provisioner.
+//!
+//! Data flows one way: YAML file -> [`spec`] (typed, validated) -> desired resources; live AWS
+//! -> observed resources; diff -> plan -> executor. The binary in `main.rs` only parses the
+//! command line and maps results to exit codes.
+
+pub mod cli;
+pub mod naming;
+pub mod printer;
+pub mod spec;

@@ -1,0 +1,25 @@
+//! The `ekspec` binary: parse arguments, run the command, map the outcome to an exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use ekspec::cli::{Cli, run};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = match cli.global.verbose {
+        0 => "warn",
+        1 => "ekspec=info",
+        2 => "ekspec=debug",
+        _ => "debug",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("EKSPEC_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter)),
+        )
+        .with_writer(std::io::stderr)
+        .without_time()
+        .init();
+    ExitCode::from(run(cli).code())
+}

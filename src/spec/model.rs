@@ -1,0 +1,554 @@
+//! The serde model of an `ekspec/v1alpha1` cluster spec, with its defaults.
+//!
+//! Field names follow `shared/SPEC.md` exactly; every struct rejects unknown fields.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The only `apiVersion` this build understands.
+pub const API_VERSION: &str = "ekspec/v1alpha1";
+/// The only `kind` this build understands.
+pub const KIND: &str = "Cluster";
+
+/// Resource tags: key to value, sorted so plans and hashes are stable.
+pub type Tags = BTreeMap<String, String>;
+
+/// One cluster spec file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(title = "ekspec cluster spec")]
+pub struct ClusterFile {
+    /// Always `ekspec/v1alpha1`.
+    pub api_version: String,
+    /// Always `Cluster`.
+    pub kind: String,
+    /// Name, region and tags of the cluster.
+    pub metadata: Metadata,
+    /// The desired state of the cluster.
+    pub spec: ClusterSpec,
+}
+
+/// Identity of the cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Metadata {
+    /// EKS cluster name: 1-100 characters, `[A-Za-z][A-Za-z0-9-]*`.
+    pub name: String,
+    /// AWS region, e.g. `us-east-1`.
+    pub region: String,
+    /// Tags added to every resource ekspec creates.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: Tags,
+}
+
+/// The desired state of the cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClusterSpec {
+    /// Kubernetes minor version as a string, e.g. `"1.31"`.
+    pub kubernetes_version: String,
+    /// The network: a VPC ekspec creates, or an existing one.
+    #[serde(default)]
+    pub vpc: VpcSpec,
+    /// API server endpoint access.
+    #[serde(default)]
+    pub endpoint: EndpointSpec,
+    /// Control plane log types sent to CloudWatch.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub logging: Vec<LogType>,
+    /// Envelope encryption of Kubernetes secrets with a KMS key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secrets_encryption: Option<SecretsEncryption>,
+    /// EKS managed node groups.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub node_groups: Vec<NodeGroupSpec>,
+    /// Fargate profiles.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fargate_profiles: Vec<FargateProfileSpec>,
+    /// IAM roles for service accounts (IRSA).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub service_accounts: Vec<ServiceAccountSpec>,
+    /// EKS add-ons.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addons: Vec<AddonSpec>,
+    /// Cluster access entries.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub access_entries: Vec<AccessEntrySpec>,
+}
+
+/// The VPC: either created by ekspec (`cidr`, zones, NAT) or brought by the user (`id`, `subnets`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VpcSpec {
+    /// IPv4 CIDR of a VPC ekspec creates, /16 to /24. Default `10.0.0.0/16`. Immutable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cidr: Option<String>,
+    /// Explicit availability zones (at least two). Excludes `zoneCount`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability_zones: Option<Vec<String>>,
+    /// Number of availability zones to use, 2 to 6. Default 3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone_count: Option<u8>,
+    /// NAT gateways for private subnets. Default `single`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nat_gateway: Option<NatGatewayMode>,
+    /// An existing VPC to use instead of creating one. Never modified or deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Existing subnets of the VPC given by `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnets: Option<ExistingSubnets>,
+}
+
+/// Default VPC CIDR.
+pub const DEFAULT_VPC_CIDR: &str = "10.0.0.0/16";
+/// Default number of availability zones.
+pub const DEFAULT_ZONE_COUNT: u8 = 3;
+
+/// How private subnets reach the internet.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum NatGatewayMode {
+    /// One NAT gateway shared by all zones.
+    #[default]
+    Single,
+    /// One NAT gateway per zone (survives a zone outage).
+    PerZone,
+    /// No NAT gateway: private subnets have no internet access.
+    None,
+}
+
+/// Subnets of an existing VPC.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExistingSubnets {
+    /// Private subnet ids (nodes and the control plane's network interfaces).
+    #[serde(default)]
+    pub private: Vec<String>,
+    /// Public subnet ids (internet-facing load balancers).
+    #[serde(default)]
+    pub public: Vec<String>,
+}
+
+/// API server endpoint access.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EndpointSpec {
+    /// Reachable from the internet. Default true.
+    #[serde(default = "default_true")]
+    pub public_access: bool,
+    /// Reachable from inside the VPC. Default true.
+    #[serde(default = "default_true")]
+    pub private_access: bool,
+    /// CIDRs allowed to reach the public endpoint. Default `[0.0.0.0/0]`.
+    #[serde(default = "default_public_access_cidrs")]
+    pub public_access_cidrs: Vec<String>,
+}
+
+impl Default for EndpointSpec {
+    fn default() -> Self {
+        Self {
+            public_access: true,
+            private_access: true,
+            public_access_cidrs: default_public_access_cidrs(),
+        }
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_public_access_cidrs() -> Vec<String> {
+    vec!["0.0.0.0/0".to_owned()]
+}
+
+/// A control plane log type.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum LogType {
+    /// API server logs.
+    Api,
+    /// Audit logs.
+    Audit,
+    /// Authenticator logs.
+    Authenticator,
+    /// Controller manager logs.
+    ControllerManager,
+    /// Scheduler logs.
+    Scheduler,
+}
+
+impl LogType {
+    /// The name EKS uses for this log type.
+    pub fn eks_name(self) -> &'static str {
+        match self {
+            Self::Api => "api",
+            Self::Audit => "audit",
+            Self::Authenticator => "authenticator",
+            Self::ControllerManager => "controllerManager",
+            Self::Scheduler => "scheduler",
+        }
+    }
+
+    /// Every log type, in EKS's order.
+    pub const ALL: [LogType; 5] = [
+        Self::Api,
+        Self::Audit,
+        Self::Authenticator,
+        Self::ControllerManager,
+        Self::Scheduler,
+    ];
+}
+
+/// Envelope encryption of Kubernetes secrets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SecretsEncryption {
+    /// ARN of a symmetric KMS key in the cluster's region.
+    pub key_arn: String,
+}
+
+/// An EKS managed node group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NodeGroupSpec {
+    /// Node group name, unique in the cluster: 1-54 characters.
+    pub name: String,
+    /// EC2 instance types; spot node groups should list several.
+    pub instance_types: Vec<String>,
+    /// On-demand (default) or spot capacity.
+    #[serde(default)]
+    pub capacity_type: CapacityType,
+    /// AMI family. Default `AL2023_x86_64_STANDARD`.
+    #[serde(default)]
+    pub ami_type: AmiType,
+    /// Minimum number of nodes. Default: `desiredSize`, or 2 capped by `maxSize`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_size: Option<u32>,
+    /// Maximum number of nodes. Default: the larger of `minSize` and `desiredSize`, or 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_size: Option<u32>,
+    /// Nodes at creation; later only enforced when outside `[minSize, maxSize]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desired_size: Option<u32>,
+    /// Root volume size in GiB. Default 20.
+    #[serde(default = "default_disk_size", rename = "diskSizeGiB")]
+    pub disk_size_gib: u32,
+    /// Place nodes in private subnets. Default true.
+    #[serde(default = "default_true")]
+    pub private_networking: bool,
+    /// Kubernetes labels on every node.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// Kubernetes taints on every node.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub taints: Vec<Taint>,
+    /// Nodes replaced at once during a rolling update. Default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_unavailable: Option<u32>,
+    /// Percentage of nodes replaced at once during a rolling update (instead of `maxUnavailable`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_unavailable_percentage: Option<u32>,
+    /// Let pods reach the instance metadata service (IMDSv2 hop limit 2). Default false.
+    #[serde(default)]
+    pub pod_imds_access: bool,
+    /// Extra tags for this node group and its launch template.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: Tags,
+}
+
+fn default_disk_size() -> u32 {
+    20
+}
+
+/// Node counts of a node group after defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Scaling {
+    /// Minimum nodes.
+    pub min: u32,
+    /// Maximum nodes.
+    pub max: u32,
+    /// Desired nodes at creation.
+    pub desired: u32,
+}
+
+impl NodeGroupSpec {
+    /// Node counts with defaults applied (eksctl's: two nodes when nothing is said).
+    pub fn scaling(&self) -> Scaling {
+        const DEFAULT_NODES: u32 = 2;
+        let max = self.max_size.unwrap_or_else(|| {
+            DEFAULT_NODES
+                .max(self.min_size.unwrap_or(0))
+                .max(self.desired_size.unwrap_or(0))
+        });
+        let min = self
+            .min_size
+            .unwrap_or_else(|| self.desired_size.unwrap_or(DEFAULT_NODES).min(max));
+        let desired = self.desired_size.unwrap_or_else(|| min.max(1).min(max));
+        Scaling { min, max, desired }
+    }
+}
+
+/// On-demand or spot capacity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum CapacityType {
+    /// On-demand instances.
+    #[default]
+    OnDemand,
+    /// Spot instances.
+    Spot,
+}
+
+impl CapacityType {
+    /// The name EKS uses.
+    pub fn eks_name(self) -> &'static str {
+        match self {
+            Self::OnDemand => "ON_DEMAND",
+            Self::Spot => "SPOT",
+        }
+    }
+}
+
+/// AMI families EKS managed node groups support.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[allow(non_camel_case_types)]
+pub enum AmiType {
+    /// Amazon Linux 2023, x86-64.
+    #[default]
+    AL2023_x86_64_STANDARD,
+    /// Amazon Linux 2023, Arm.
+    AL2023_ARM_64_STANDARD,
+    /// Amazon Linux 2023 with NVIDIA drivers.
+    AL2023_x86_64_NVIDIA,
+    /// Amazon Linux 2023 with Neuron drivers.
+    AL2023_x86_64_NEURON,
+    /// Amazon Linux 2, x86-64 (Kubernetes 1.32 and older).
+    AL2_x86_64,
+    /// Amazon Linux 2 with GPU drivers (Kubernetes 1.32 and older).
+    AL2_x86_64_GPU,
+    /// Amazon Linux 2, Arm (Kubernetes 1.32 and older).
+    AL2_ARM_64,
+    /// Bottlerocket, x86-64.
+    BOTTLEROCKET_x86_64,
+    /// Bottlerocket, Arm.
+    BOTTLEROCKET_ARM_64,
+    /// Bottlerocket with NVIDIA drivers, x86-64.
+    BOTTLEROCKET_x86_64_NVIDIA,
+    /// Bottlerocket with NVIDIA drivers, Arm.
+    BOTTLEROCKET_ARM_64_NVIDIA,
+}
+
+impl AmiType {
+    /// The name EKS uses (the same spelling as in the spec).
+    pub fn eks_name(self) -> &'static str {
+        match self {
+            Self::AL2023_x86_64_STANDARD => "AL2023_x86_64_STANDARD",
+            Self::AL2023_ARM_64_STANDARD => "AL2023_ARM_64_STANDARD",
+            Self::AL2023_x86_64_NVIDIA => "AL2023_x86_64_NVIDIA",
+            Self::AL2023_x86_64_NEURON => "AL2023_x86_64_NEURON",
+            Self::AL2_x86_64 => "AL2_x86_64",
+            Self::AL2_x86_64_GPU => "AL2_x86_64_GPU",
+            Self::AL2_ARM_64 => "AL2_ARM_64",
+            Self::BOTTLEROCKET_x86_64 => "BOTTLEROCKET_x86_64",
+            Self::BOTTLEROCKET_ARM_64 => "BOTTLEROCKET_ARM_64",
+            Self::BOTTLEROCKET_x86_64_NVIDIA => "BOTTLEROCKET_x86_64_NVIDIA",
+            Self::BOTTLEROCKET_ARM_64_NVIDIA => "BOTTLEROCKET_ARM_64_NVIDIA",
+        }
+    }
+
+    /// Whether the AMI runs on Arm (Graviton) instances.
+    pub fn is_arm(self) -> bool {
+        matches!(
+            self,
+            Self::AL2023_ARM_64_STANDARD
+                | Self::AL2_ARM_64
+                | Self::BOTTLEROCKET_ARM_64
+                | Self::BOTTLEROCKET_ARM_64_NVIDIA
+        )
+    }
+
+    /// Whether the AMI is Amazon Linux 2, which EKS does not ship after Kubernetes 1.32.
+    pub fn is_al2(self) -> bool {
+        matches!(
+            self,
+            Self::AL2_x86_64 | Self::AL2_x86_64_GPU | Self::AL2_ARM_64
+        )
+    }
+}
+
+/// A Kubernetes taint.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Taint {
+    /// Taint key.
+    pub key: String,
+    /// Taint value (may be empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// What the taint does to pods that do not tolerate it.
+    pub effect: TaintEffect,
+}
+
+/// Effect of a taint.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+pub enum TaintEffect {
+    /// Pods that do not tolerate the taint are not scheduled.
+    NoSchedule,
+    /// The scheduler avoids the node when it can.
+    PreferNoSchedule,
+    /// Running pods that do not tolerate the taint are evicted.
+    NoExecute,
+}
+
+impl TaintEffect {
+    /// The name EKS uses.
+    pub fn eks_name(self) -> &'static str {
+        match self {
+            Self::NoSchedule => "NO_SCHEDULE",
+            Self::PreferNoSchedule => "PREFER_NO_SCHEDULE",
+            Self::NoExecute => "NO_EXECUTE",
+        }
+    }
+}
+
+/// A Fargate profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FargateProfileSpec {
+    /// Profile name, unique in the cluster.
+    pub name: String,
+    /// Pods matching any selector run on Fargate (1 to 5 selectors).
+    pub selectors: Vec<FargateSelector>,
+    /// Extra tags for this profile.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: Tags,
+}
+
+/// Which pods a Fargate profile runs.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FargateSelector {
+    /// Kubernetes namespace.
+    pub namespace: String,
+    /// Pod labels that must all match.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+}
+
+/// An IAM role for a Kubernetes service account (IRSA).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServiceAccountSpec {
+    /// Service account name.
+    pub name: String,
+    /// Service account namespace.
+    pub namespace: String,
+    /// Managed IAM policies attached to the role.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policy_arns: Vec<String>,
+    /// An inline IAM policy document, written as YAML.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inline_policy: Option<serde_json::Value>,
+    /// IAM role name; default `<cluster>-<namespace>-<name>` (at most 64 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_name: Option<String>,
+}
+
+/// An EKS add-on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AddonSpec {
+    /// Add-on name, e.g. `vpc-cni`.
+    pub name: String,
+    /// Add-on version; omitted = the default version for the cluster's Kubernetes version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Use the IRSA role of `serviceAccounts[name]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_account: Option<String>,
+    /// Add-on configuration values, written as YAML and sent as JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration_values: Option<serde_json::Value>,
+}
+
+/// A cluster access entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AccessEntrySpec {
+    /// IAM role or user ARN.
+    pub principal_arn: String,
+    /// Kubernetes groups the principal belongs to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kubernetes_groups: Vec<String>,
+    /// Kubernetes user name; default chosen by EKS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// EKS access policies associated with the principal.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<AccessPolicySpec>,
+}
+
+/// An access policy association.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AccessPolicySpec {
+    /// EKS cluster access policy ARN.
+    pub policy_arn: String,
+    /// `cluster` (default) or `{namespaces: [...]}`.
+    #[serde(default)]
+    pub scope: AccessScope,
+}
+
+/// Where an access policy applies.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum AccessScope {
+    /// The whole cluster (`cluster`).
+    #[default]
+    #[serde(with = "cluster_scope")]
+    #[schemars(schema_with = "cluster_scope::schema")]
+    Cluster,
+    /// Only the listed namespaces.
+    Namespaces(NamespaceScope),
+}
+
+/// A namespace-scoped access policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NamespaceScope {
+    /// Namespaces the policy applies to.
+    pub namespaces: Vec<String>,
+}
+
+/// (De)serializes the unit variant `AccessScope::Cluster` as the string `cluster`.
+mod cluster_scope {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str("cluster")
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<(), D::Error> {
+        let text = String::deserialize(deserializer)?;
+        if text == "cluster" {
+            Ok(())
+        } else {
+            Err(D::Error::custom(format!(
+                "unknown scope `{text}`, expected `cluster` or `{{namespaces: [...]}}`"
+            )))
+        }
+    }
+
+    /// The schema of the string form.
+    pub fn schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "enum": ["cluster"] })
+    }
+}
