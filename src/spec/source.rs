@@ -410,7 +410,7 @@ mod tests {
         let err = parse_tree("a: 1\nb: 2\na: 3\n").unwrap_err();
         assert_eq!(err.position, Position { line: 3, column: 1 });
         assert!(err.message.contains("duplicate key `a`"), "{}", err.message);
-        let deep = "[".repeat(100);
+        let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
         assert!(parse_tree(&deep).unwrap_err().message.contains("nesting"));
         // Far deeper input stops in the parser itself, still without recursion on our side.
         let deeper = "[".repeat(100_000);
