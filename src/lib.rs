@@ -5,6 +5,7 @@
 //! command line and maps results to exit codes.
 
 pub mod cli;
+pub mod cloud;
 pub mod naming;
 pub mod printer;
 pub mod spec;

@@ -1,0 +1,191 @@
+//! The only code that talks to AWS. One trait per service area; `aws` implements them with the
+//! AWS SDK. The reconciler sees only these traits, so it can be tested without a network and
+//! runs the same code against moto, fakecloud and real AWS.
+
+pub mod aws;
+pub mod error;
+pub mod model;
+
+use async_trait::async_trait;
+
+pub use error::{CloudError, ErrorKind};
+pub use model::*;
+
+/// Result of a cloud call.
+pub type CloudResult<T> = Result<T, CloudError>;
+
+/// EC2: the network and launch templates.
+#[async_trait]
+pub trait Network: Send + Sync {
+    /// Every EC2 resource tagged `ekspec.io/cluster = cluster`, one tag-filtered call per kind
+    /// (run concurrently). Deleted NAT gateways and the like are left out.
+    async fn discover(&self, cluster: &str) -> CloudResult<ObservedNetwork>;
+    /// An existing (BYO) VPC and the given subnets of it; missing ones are left out.
+    async fn describe_existing(
+        &self,
+        vpc_id: &str,
+        subnet_ids: &[String],
+    ) -> CloudResult<(Option<ObservedVpc>, Vec<ObservedSubnet>)>;
+    /// Availability zones of the region in state `available`, sorted.
+    async fn availability_zones(&self) -> CloudResult<Vec<String>>;
+
+    /// Creates a VPC with DNS support and DNS hostnames enabled (EKS needs both).
+    async fn create_vpc(&self, cidr: &str, tags: &Tags) -> CloudResult<String>;
+    /// Creates a subnet; `public` subnets map public IPs on launch.
+    async fn create_subnet(&self, request: &SubnetRequest) -> CloudResult<String>;
+    /// Creates an internet gateway and attaches it to `vpc_id`.
+    async fn create_internet_gateway(&self, vpc_id: &str, tags: &Tags) -> CloudResult<String>;
+    /// Allocates an Elastic IP in the VPC domain; returns the allocation id.
+    async fn allocate_address(&self, tags: &Tags) -> CloudResult<String>;
+    /// Creates a public NAT gateway; returns its id (state `pending` until available).
+    async fn create_nat_gateway(
+        &self,
+        subnet_id: &str,
+        allocation_id: &str,
+        tags: &Tags,
+        client_token: &str,
+    ) -> CloudResult<String>;
+    /// The state of a NAT gateway (`pending`, `available`, `deleting`, `deleted`, `failed`).
+    async fn nat_gateway_state(&self, id: &str) -> CloudResult<Option<String>>;
+    /// Creates a route table.
+    async fn create_route_table(&self, vpc_id: &str, tags: &Tags) -> CloudResult<String>;
+    /// Adds or replaces the default route (0.0.0.0/0) of a route table.
+    async fn set_default_route(
+        &self,
+        route_table_id: &str,
+        target: &RouteTarget,
+    ) -> CloudResult<()>;
+    /// Associates a subnet with a route table; returns the association id.
+    async fn associate_route_table(
+        &self,
+        route_table_id: &str,
+        subnet_id: &str,
+    ) -> CloudResult<String>;
+    /// Removes a route table association.
+    async fn disassociate_route_table(&self, association_id: &str) -> CloudResult<()>;
+    /// Adds or overwrites tags on resources (BYO subnets, drifted tags).
+    async fn create_tags(&self, resource_ids: &[String], tags: &Tags) -> CloudResult<()>;
+    /// Removes tag keys from resources.
+    async fn delete_tags(&self, resource_ids: &[String], keys: &[String]) -> CloudResult<()>;
+    /// Creates a launch template; returns its id and version.
+    async fn create_launch_template(
+        &self,
+        request: &LaunchTemplateRequest,
+    ) -> CloudResult<(String, i64)>;
+    /// Adds a version to a launch template and makes it the default; returns the version.
+    async fn create_launch_template_version(
+        &self,
+        id: &str,
+        request: &LaunchTemplateRequest,
+    ) -> CloudResult<i64>;
+    /// Security groups and detached network interfaces Kubernetes left in the VPC
+    /// (tag `kubernetes.io/cluster/<cluster>`), which block deleting it.
+    async fn discover_leftovers(&self, cluster: &str, vpc_id: &str) -> CloudResult<Leftovers>;
+
+    /// Deletes an EC2 resource. Deleting one that is already gone succeeds.
+    async fn delete(&self, kind: Ec2Kind, id: &str) -> CloudResult<()>;
+    /// Detaches an internet gateway from a VPC (needed before deleting either).
+    async fn detach_internet_gateway(&self, igw_id: &str, vpc_id: &str) -> CloudResult<()>;
+}
+
+/// IAM: roles and the OIDC provider.
+#[async_trait]
+pub trait Identity: Send + Sync {
+    /// Every role under `path_prefix` with its trust policy, tags, attached and inline
+    /// policies (per-role reads run concurrently).
+    async fn list_roles(&self, path_prefix: &str) -> CloudResult<Vec<ObservedRole>>;
+    /// Creates a role with its trust policy and tags in one call; returns the ARN.
+    async fn create_role(&self, request: &RoleRequest) -> CloudResult<String>;
+    /// Replaces a role's trust policy.
+    async fn update_trust_policy(
+        &self,
+        role: &str,
+        document: &serde_json::Value,
+    ) -> CloudResult<()>;
+    /// Attaches a managed policy.
+    async fn attach_policy(&self, role: &str, policy_arn: &str) -> CloudResult<()>;
+    /// Detaches a managed policy (already detached succeeds).
+    async fn detach_policy(&self, role: &str, policy_arn: &str) -> CloudResult<()>;
+    /// Creates or replaces an inline policy.
+    async fn put_inline_policy(
+        &self,
+        role: &str,
+        name: &str,
+        document: &serde_json::Value,
+    ) -> CloudResult<()>;
+    /// Deletes an inline policy (already gone succeeds).
+    async fn delete_inline_policy(&self, role: &str, name: &str) -> CloudResult<()>;
+    /// Sets tags on a role.
+    async fn tag_role(&self, role: &str, tags: &Tags) -> CloudResult<()>;
+    /// Deletes a role after detaching its policies (already gone succeeds).
+    async fn delete_role(&self, role: &str) -> CloudResult<()>;
+    /// OIDC providers tagged `ekspec.io/cluster = cluster`.
+    async fn list_oidc_providers(&self, cluster: &str) -> CloudResult<Vec<ObservedOidcProvider>>;
+    /// Creates an OIDC provider (audience sts.amazonaws.com) with tags; returns its ARN.
+    async fn create_oidc_provider(&self, issuer_url: &str, tags: &Tags) -> CloudResult<String>;
+    /// Deletes an OIDC provider (already gone succeeds).
+    async fn delete_oidc_provider(&self, arn: &str) -> CloudResult<()>;
+    /// The caller's account id.
+    async fn account_id(&self) -> CloudResult<String>;
+}
+
+/// EKS: the control plane, node groups and Fargate profiles.
+#[async_trait]
+pub trait Kubernetes: Send + Sync {
+    /// The cluster, or `None` when it does not exist.
+    async fn describe_cluster(&self, name: &str) -> CloudResult<Option<ObservedCluster>>;
+    /// Starts creating a cluster.
+    async fn create_cluster(&self, request: &ClusterRequest) -> CloudResult<()>;
+    /// Changes endpoint access and/or logging; returns the update id when EKS gives one.
+    async fn update_cluster_config(
+        &self,
+        name: &str,
+        change: &ClusterConfigChange,
+    ) -> CloudResult<Option<String>>;
+    /// Starts deleting a cluster (already gone succeeds).
+    async fn delete_cluster(&self, name: &str) -> CloudResult<()>;
+    /// Every node group of the cluster, described (describes run concurrently).
+    async fn list_node_groups(&self, cluster: &str) -> CloudResult<Vec<ObservedNodeGroup>>;
+    /// One node group, or `None`.
+    async fn describe_node_group(
+        &self,
+        cluster: &str,
+        name: &str,
+    ) -> CloudResult<Option<ObservedNodeGroup>>;
+    /// Starts creating a node group.
+    async fn create_node_group(&self, request: &NodeGroupRequest) -> CloudResult<()>;
+    /// Changes labels, taints, scaling and update budget in place.
+    async fn update_node_group_config(
+        &self,
+        cluster: &str,
+        name: &str,
+        change: &NodeGroupConfigChange,
+    ) -> CloudResult<Option<String>>;
+    /// Starts deleting a node group (already gone succeeds).
+    async fn delete_node_group(&self, cluster: &str, name: &str) -> CloudResult<()>;
+    /// Every Fargate profile of the cluster, described.
+    async fn list_fargate_profiles(
+        &self,
+        cluster: &str,
+    ) -> CloudResult<Vec<ObservedFargateProfile>>;
+    /// Starts creating a Fargate profile.
+    async fn create_fargate_profile(&self, request: &FargateProfileRequest) -> CloudResult<()>;
+    /// Starts deleting a Fargate profile (already gone succeeds).
+    async fn delete_fargate_profile(&self, cluster: &str, name: &str) -> CloudResult<()>;
+    /// The status of a Fargate profile, or `None` when gone.
+    async fn fargate_profile_status(
+        &self,
+        cluster: &str,
+        name: &str,
+    ) -> CloudResult<Option<String>>;
+}
+
+/// Everything the reconciler needs from AWS.
+pub struct Cloud {
+    /// EC2.
+    pub network: Box<dyn Network>,
+    /// IAM and STS.
+    pub identity: Box<dyn Identity>,
+    /// EKS.
+    pub kubernetes: Box<dyn Kubernetes>,
+}

@@ -1,0 +1,488 @@
+//! What the cloud layer reads from and sends to AWS, in ekspec's own terms.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// Resource tags.
+pub type Tags = BTreeMap<String, String>;
+
+/// EC2 resource kinds ekspec creates or cleans up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Ec2Kind {
+    /// A VPC.
+    Vpc,
+    /// A subnet.
+    Subnet,
+    /// An internet gateway (must be detached first).
+    InternetGateway,
+    /// An Elastic IP allocation (released).
+    Address,
+    /// A NAT gateway.
+    NatGateway,
+    /// A route table (associations must be removed first).
+    RouteTable,
+    /// A launch template.
+    LaunchTemplate,
+    /// A security group.
+    SecurityGroup,
+    /// A network interface.
+    NetworkInterface,
+}
+
+/// A VPC.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedVpc {
+    /// `vpc-...`.
+    pub id: String,
+    /// Primary IPv4 CIDR.
+    pub cidr: String,
+    /// Tags.
+    pub tags: Tags,
+}
+
+/// A subnet.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedSubnet {
+    /// `subnet-...`.
+    pub id: String,
+    /// The VPC.
+    pub vpc_id: String,
+    /// IPv4 CIDR.
+    pub cidr: String,
+    /// Availability zone name.
+    pub availability_zone: String,
+    /// Whether instances get public IPs.
+    pub map_public_ip_on_launch: bool,
+    /// Tags.
+    pub tags: Tags,
+}
+
+/// An internet gateway.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedInternetGateway {
+    /// `igw-...`.
+    pub id: String,
+    /// VPCs it is attached to.
+    pub attached_vpc_ids: Vec<String>,
+    /// Tags.
+    pub tags: Tags,
+}
+
+/// An Elastic IP.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedAddress {
+    /// `eipalloc-...`.
+    pub allocation_id: String,
+    /// Set while associated (e.g. with a NAT gateway).
+    pub association_id: Option<String>,
+    /// The public IP.
+    pub public_ip: Option<String>,
+    /// Tags.
+    pub tags: Tags,
+}
+
+/// A NAT gateway.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedNatGateway {
+    /// `nat-...`.
+    pub id: String,
+    /// The public subnet it lives in.
+    pub subnet_id: String,
+    /// Elastic IP allocations.
+    pub allocation_ids: Vec<String>,
+    /// `pending`, `available`, `deleting`, `deleted` or `failed`.
+    pub state: String,
+    /// Tags.
+    pub tags: Tags,
+}
+
+/// Where a default route points.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum RouteTarget {
+    /// An internet gateway.
+    InternetGateway(String),
+    /// A NAT gateway.
+    NatGateway(String),
+}
+
+/// A route table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedRouteTable {
+    /// `rtb-...`.
+    pub id: String,
+    /// The VPC.
+    pub vpc_id: String,
+    /// Target of the 0.0.0.0/0 route, if any.
+    pub default_route: Option<RouteTarget>,
+    /// `(association id, subnet id)` pairs.
+    pub associations: Vec<(String, String)>,
+    /// Tags.
+    pub tags: Tags,
+}
+
+/// Launch template settings ekspec manages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LaunchTemplateData {
+    /// Root volume size in GiB (gp3, encrypted).
+    pub disk_size_gib: u32,
+    /// IMDSv2 hop limit: 1 keeps pods off the node role, 2 lets them through.
+    pub metadata_hop_limit: u32,
+    /// Whether IMDSv2 tokens are required.
+    pub metadata_tokens_required: bool,
+    /// Tags applied to instances and volumes launched from it.
+    pub instance_tags: Tags,
+}
+
+/// A launch template (its default version's data).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedLaunchTemplate {
+    /// `lt-...`.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The default version number.
+    pub default_version: i64,
+    /// The default version's data, when it could be read.
+    pub data: Option<LaunchTemplateData>,
+    /// Tags.
+    pub tags: Tags,
+}
+
+/// Everything EC2 holds for one cluster.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ObservedNetwork {
+    /// VPCs.
+    pub vpcs: Vec<ObservedVpc>,
+    /// Subnets.
+    pub subnets: Vec<ObservedSubnet>,
+    /// Internet gateways.
+    pub internet_gateways: Vec<ObservedInternetGateway>,
+    /// Elastic IPs.
+    pub addresses: Vec<ObservedAddress>,
+    /// NAT gateways not yet deleted.
+    pub nat_gateways: Vec<ObservedNatGateway>,
+    /// Route tables.
+    pub route_tables: Vec<ObservedRouteTable>,
+    /// Launch templates.
+    pub launch_templates: Vec<ObservedLaunchTemplate>,
+}
+
+/// What Kubernetes leaves in a VPC.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Leftovers {
+    /// Security group ids (not the VPC default group).
+    pub security_groups: Vec<String>,
+    /// Network interface ids in state `available`.
+    pub network_interfaces: Vec<String>,
+}
+
+/// A request to create a subnet.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SubnetRequest {
+    /// The VPC.
+    pub vpc_id: String,
+    /// IPv4 CIDR.
+    pub cidr: String,
+    /// Availability zone.
+    pub availability_zone: String,
+    /// Map public IPs on launch.
+    pub public: bool,
+    /// Tags (including the Kubernetes role tags).
+    pub tags: Tags,
+}
+
+/// A request to create a launch template (or a version of it).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LaunchTemplateRequest {
+    /// Template name.
+    pub name: String,
+    /// Settings.
+    pub data: LaunchTemplateData,
+    /// Tags of the template itself.
+    pub tags: Tags,
+    /// Idempotency token.
+    pub client_token: String,
+}
+
+/// An IAM role.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedRole {
+    /// Role name.
+    pub name: String,
+    /// Role ARN.
+    pub arn: String,
+    /// IAM path.
+    pub path: String,
+    /// Trust policy, URL-decoded and parsed.
+    pub trust_policy: serde_json::Value,
+    /// Tags.
+    pub tags: Tags,
+    /// Attached managed policy ARNs, sorted.
+    pub attached_policies: Vec<String>,
+    /// Inline policies by name.
+    pub inline_policies: BTreeMap<String, serde_json::Value>,
+}
+
+/// A request to create a role.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RoleRequest {
+    /// Role name.
+    pub name: String,
+    /// IAM path, `/ekspec/<cluster>/`.
+    pub path: String,
+    /// Trust policy.
+    pub trust_policy: serde_json::Value,
+    /// Description.
+    pub description: String,
+    /// Tags.
+    pub tags: Tags,
+}
+
+/// An IAM OIDC identity provider.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedOidcProvider {
+    /// Provider ARN.
+    pub arn: String,
+    /// Issuer URL without `https://`.
+    pub url: String,
+    /// Audiences.
+    pub client_ids: Vec<String>,
+    /// Tags.
+    pub tags: Tags,
+}
+
+/// An EKS cluster.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedCluster {
+    /// Name.
+    pub name: String,
+    /// ARN.
+    pub arn: String,
+    /// `CREATING`, `ACTIVE`, `UPDATING`, `DELETING`, `FAILED`.
+    pub status: String,
+    /// Kubernetes version `1.N`.
+    pub version: String,
+    /// Cluster service role ARN.
+    pub role_arn: String,
+    /// Subnets of the control plane's network interfaces, sorted.
+    pub subnet_ids: Vec<String>,
+    /// Public endpoint access.
+    pub endpoint_public_access: bool,
+    /// Private endpoint access.
+    pub endpoint_private_access: bool,
+    /// CIDRs allowed to reach the public endpoint, sorted.
+    pub public_access_cidrs: Vec<String>,
+    /// Enabled log types (EKS names), sorted.
+    pub enabled_log_types: Vec<String>,
+    /// KMS key for secrets, if any.
+    pub encryption_key_arn: Option<String>,
+    /// OIDC issuer URL (`https://...`), once ACTIVE.
+    pub oidc_issuer: Option<String>,
+    /// API server URL, once ACTIVE.
+    pub endpoint: Option<String>,
+    /// Base64 CA data, once ACTIVE.
+    pub certificate_authority: Option<String>,
+    /// Tags.
+    pub tags: Tags,
+}
+
+/// A request to create a cluster.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClusterRequest {
+    /// Name.
+    pub name: String,
+    /// Kubernetes version.
+    pub version: String,
+    /// Service role ARN.
+    pub role_arn: String,
+    /// Subnets.
+    pub subnet_ids: Vec<String>,
+    /// Public endpoint.
+    pub endpoint_public_access: bool,
+    /// Private endpoint.
+    pub endpoint_private_access: bool,
+    /// Public CIDRs.
+    pub public_access_cidrs: Vec<String>,
+    /// Enabled log types (EKS names).
+    pub enabled_log_types: Vec<String>,
+    /// KMS key for secrets.
+    pub encryption_key_arn: Option<String>,
+    /// Tags.
+    pub tags: Tags,
+    /// Idempotency token.
+    pub client_request_token: String,
+}
+
+/// An in-place change of a cluster: one of the two at a time (EKS refuses both at once).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum ClusterConfigChange {
+    /// New endpoint access settings.
+    Endpoint {
+        /// Public endpoint.
+        public_access: bool,
+        /// Private endpoint.
+        private_access: bool,
+        /// Public CIDRs.
+        public_access_cidrs: Vec<String>,
+    },
+    /// Log types to enable and to disable (EKS names).
+    Logging {
+        /// Turned on.
+        enable: Vec<String>,
+        /// Turned off.
+        disable: Vec<String>,
+    },
+}
+
+/// A Kubernetes taint as EKS spells it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct NodeTaint {
+    /// Key.
+    pub key: String,
+    /// Value (may be empty).
+    pub value: String,
+    /// `NO_SCHEDULE`, `PREFER_NO_SCHEDULE` or `NO_EXECUTE`.
+    pub effect: String,
+}
+
+/// Node counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct NodeScaling {
+    /// Minimum.
+    pub min: i32,
+    /// Maximum.
+    pub max: i32,
+    /// Desired.
+    pub desired: i32,
+}
+
+/// Rolling update budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum UpdateBudget {
+    /// Nodes at once.
+    Count(i32),
+    /// Percent of nodes at once.
+    Percentage(i32),
+}
+
+/// An EKS managed node group.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedNodeGroup {
+    /// Name (the spec name plus a suffix).
+    pub name: String,
+    /// `CREATING`, `ACTIVE`, `UPDATING`, `DELETING`, `CREATE_FAILED`, `DEGRADED`, ...
+    pub status: String,
+    /// Instance types.
+    pub instance_types: Vec<String>,
+    /// `ON_DEMAND` or `SPOT`.
+    pub capacity_type: String,
+    /// AMI type.
+    pub ami_type: String,
+    /// Node counts.
+    pub scaling: NodeScaling,
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+    /// Taints, sorted.
+    pub taints: Vec<NodeTaint>,
+    /// Subnets, sorted.
+    pub subnet_ids: Vec<String>,
+    /// Launch template id and version.
+    pub launch_template: Option<(String, String)>,
+    /// Update budget.
+    pub update_budget: Option<UpdateBudget>,
+    /// Kubernetes version.
+    pub version: Option<String>,
+    /// Node role ARN.
+    pub node_role_arn: String,
+    /// Health issues EKS reports (`CODE: message`).
+    pub health_issues: Vec<String>,
+    /// Tags.
+    pub tags: Tags,
+}
+
+/// A request to create a node group.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NodeGroupRequest {
+    /// Cluster name.
+    pub cluster: String,
+    /// Node group name.
+    pub name: String,
+    /// Node role ARN.
+    pub node_role_arn: String,
+    /// Subnets.
+    pub subnet_ids: Vec<String>,
+    /// Instance types.
+    pub instance_types: Vec<String>,
+    /// `ON_DEMAND` or `SPOT`.
+    pub capacity_type: String,
+    /// AMI type.
+    pub ami_type: String,
+    /// Node counts.
+    pub scaling: NodeScaling,
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+    /// Taints.
+    pub taints: Vec<NodeTaint>,
+    /// Launch template id and version.
+    pub launch_template: (String, String),
+    /// Update budget.
+    pub update_budget: UpdateBudget,
+    /// Tags.
+    pub tags: Tags,
+    /// Idempotency token.
+    pub client_request_token: String,
+}
+
+/// An in-place change of a node group; `None` fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct NodeGroupConfigChange {
+    /// Labels to add or change.
+    pub add_labels: BTreeMap<String, String>,
+    /// Label keys to remove.
+    pub remove_labels: Vec<String>,
+    /// Taints to add or change.
+    pub add_taints: Vec<NodeTaint>,
+    /// Taints to remove.
+    pub remove_taints: Vec<NodeTaint>,
+    /// New node counts.
+    pub scaling: Option<NodeScaling>,
+    /// New update budget.
+    pub update_budget: Option<UpdateBudget>,
+}
+
+/// A Fargate profile.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedFargateProfile {
+    /// Name.
+    pub name: String,
+    /// `CREATING`, `ACTIVE`, `DELETING`, ...
+    pub status: String,
+    /// Pod execution role ARN.
+    pub pod_execution_role_arn: String,
+    /// Subnets, sorted.
+    pub subnet_ids: Vec<String>,
+    /// Selectors: namespace and labels.
+    pub selectors: Vec<(String, BTreeMap<String, String>)>,
+    /// Tags.
+    pub tags: Tags,
+}
+
+/// A request to create a Fargate profile.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FargateProfileRequest {
+    /// Cluster name.
+    pub cluster: String,
+    /// Profile name.
+    pub name: String,
+    /// Pod execution role ARN.
+    pub pod_execution_role_arn: String,
+    /// Private subnets.
+    pub subnet_ids: Vec<String>,
+    /// Selectors.
+    pub selectors: Vec<(String, BTreeMap<String, String>)>,
+    /// Tags.
+    pub tags: Tags,
+    /// Idempotency token.
+    pub client_request_token: String,
+}
