@@ -6,6 +6,9 @@
 
 pub mod cli;
 pub mod cloud;
+pub mod exec;
 pub mod naming;
+pub mod plan;
 pub mod printer;
+pub mod resources;
 pub mod spec;

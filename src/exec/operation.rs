@@ -1,0 +1,564 @@
+//! Carries out one [`Operation`] against the cloud traits, waiting where AWS is asynchronous.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::cloud::{
+    Cloud, CloudError, ClusterRequest, ErrorKind, FargateProfileRequest, LaunchTemplateRequest,
+    NodeGroupRequest, RoleRequest, RouteTarget, SubnetRequest,
+};
+use crate::plan::operation::Trust;
+use crate::plan::{Operation, Ref};
+use crate::resources::iam::{INLINE_POLICY_NAME, issuer_host, trust_document};
+
+use super::ExecError;
+use super::wait::{Poll, Waiter};
+
+/// What the operations of one run share.
+pub struct Context {
+    /// AWS.
+    pub cloud: Cloud,
+    /// Outputs of existing and newly made resources, keyed `resource.name`.
+    pub outputs: Mutex<HashMap<String, String>>,
+    /// How waits poll and when they give up.
+    pub waiter: Waiter,
+    /// The caller's account id.
+    pub account: String,
+    /// AWS partition.
+    pub partition: String,
+    /// A token unique to this run, for idempotent creates.
+    pub run_token: String,
+}
+
+impl Context {
+    fn resolve(&self, r: &Ref) -> Result<String, ExecError> {
+        match r {
+            Ref::Value(v) => Ok(v.clone()),
+            Ref::Output(key) => self
+                .outputs
+                .lock()
+                .map_err(|_| ExecError::Internal("outputs lock poisoned".to_owned()))?
+                .get(key)
+                .cloned()
+                .ok_or_else(|| ExecError::Internal(format!("`{key}` is not known yet"))),
+        }
+    }
+
+    fn resolve_all(&self, refs: &[Ref]) -> Result<Vec<String>, ExecError> {
+        refs.iter().map(|r| self.resolve(r)).collect()
+    }
+
+    fn set(&self, resource: &str, name: &str, value: impl Into<String>) {
+        if let Ok(mut outputs) = self.outputs.lock() {
+            outputs.insert(format!("{resource}.{name}"), value.into());
+        }
+    }
+
+    fn oidc(&self) -> Result<(String, String), ExecError> {
+        let arn = self.resolve(&Ref::output("oidc-provider", "arn"))?;
+        let issuer = self.resolve(&Ref::output("cluster", "issuer"))?;
+        Ok((arn, issuer_host(&issuer).to_owned()))
+    }
+
+    fn trust(&self, trust: &Trust) -> Result<serde_json::Value, ExecError> {
+        let oidc = match trust {
+            Trust::ServiceAccount { .. } => Some(self.oidc()?),
+            Trust::Service(_) => None,
+        };
+        trust_document(trust, oidc.as_ref().map(|(a, h)| (a.as_str(), h.as_str())))
+            .ok_or_else(|| ExecError::Internal("trust policy needs the OIDC provider".to_owned()))
+    }
+
+    fn token(&self, resource: &str) -> String {
+        let mut token = format!("{}-{}", self.run_token, resource.replace('/', "-"));
+        token.truncate(64);
+        token
+    }
+}
+
+/// Runs `operation` for `resource`.
+pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result<(), ExecError> {
+    let cloud = &ctx.cloud;
+    match operation {
+        Operation::CreateVpc { cidr, tags } => {
+            let id = cloud.network.create_vpc(cidr, tags).await?;
+            ctx.set(resource, "id", id);
+        }
+        Operation::CreateSubnet {
+            vpc,
+            cidr,
+            zone,
+            public,
+            tags,
+        } => {
+            let request = SubnetRequest {
+                vpc_id: ctx.resolve(vpc)?,
+                cidr: cidr.clone(),
+                availability_zone: zone.clone(),
+                public: *public,
+                tags: tags.clone(),
+            };
+            let id = cloud.network.create_subnet(&request).await?;
+            ctx.set(resource, "id", id);
+        }
+        Operation::CreateInternetGateway { vpc, tags } => {
+            let id = cloud
+                .network
+                .create_internet_gateway(&ctx.resolve(vpc)?, tags)
+                .await?;
+            ctx.set(resource, "id", id);
+        }
+        Operation::AllocateAddress { tags } => {
+            let id = cloud.network.allocate_address(tags).await?;
+            ctx.set(resource, "id", id);
+        }
+        Operation::CreateNatGateway {
+            subnet,
+            address,
+            tags,
+            token,
+        } => {
+            let id = cloud
+                .network
+                .create_nat_gateway(&ctx.resolve(subnet)?, &ctx.resolve(address)?, tags, token)
+                .await?;
+            ctx.set(resource, "id", id.clone());
+            ctx.waiter
+                .wait(&format!("NAT gateway {id}"), || async {
+                    Ok(
+                        match cloud.network.nat_gateway_state(&id).await?.as_deref() {
+                            Some("available") => Poll::Done,
+                            Some("failed") => Poll::Failed(
+                                "the NAT gateway failed; see its FailureMessage in the console"
+                                    .to_owned(),
+                            ),
+                            other => Poll::Pending(other.unwrap_or("unknown").to_owned()),
+                        },
+                    )
+                })
+                .await?;
+        }
+        Operation::CreateRouteTable { vpc, tags } => {
+            let id = cloud
+                .network
+                .create_route_table(&ctx.resolve(vpc)?, tags)
+                .await?;
+            ctx.set(resource, "id", id);
+        }
+        Operation::SetDefaultRoute {
+            table,
+            internet_gateway,
+            nat_gateway,
+        } => {
+            let target = match (internet_gateway, nat_gateway) {
+                (Some(igw), _) => RouteTarget::InternetGateway(ctx.resolve(igw)?),
+                (None, Some(nat)) => RouteTarget::NatGateway(ctx.resolve(nat)?),
+                (None, None) => return Err(ExecError::Internal("route without target".to_owned())),
+            };
+            cloud
+                .network
+                .set_default_route(&ctx.resolve(table)?, &target)
+                .await?;
+        }
+        Operation::AssociateRouteTable { table, subnet } => {
+            cloud
+                .network
+                .associate_route_table(&ctx.resolve(table)?, &ctx.resolve(subnet)?)
+                .await?;
+        }
+        Operation::DisassociateRouteTable { association_id } => {
+            cloud
+                .network
+                .disassociate_route_table(association_id)
+                .await?;
+        }
+        Operation::TagEc2 { ids, tags } => {
+            cloud
+                .network
+                .create_tags(&ctx.resolve_all(ids)?, tags)
+                .await?;
+        }
+        Operation::CreateLaunchTemplate { name, data, tags } => {
+            let request = LaunchTemplateRequest {
+                name: name.clone(),
+                data: data.clone(),
+                tags: tags.clone(),
+                client_token: ctx.token(resource),
+            };
+            let (id, version) = cloud.network.create_launch_template(&request).await?;
+            ctx.set(resource, "id", id);
+            ctx.set(resource, "version", version.to_string());
+        }
+        Operation::CreateRole {
+            name,
+            path,
+            trust,
+            description,
+            tags,
+            policies,
+            inline,
+        } => {
+            let request = RoleRequest {
+                name: name.clone(),
+                path: path.clone(),
+                trust_policy: ctx.trust(trust)?,
+                description: description.clone(),
+                tags: tags.clone(),
+            };
+            let arn = cloud.identity.create_role(&request).await?;
+            for policy in policies {
+                cloud.identity.attach_policy(name, policy).await?;
+            }
+            if let Some(document) = inline {
+                cloud
+                    .identity
+                    .put_inline_policy(name, INLINE_POLICY_NAME, document)
+                    .await?;
+            }
+            ctx.set(resource, "arn", arn);
+        }
+        Operation::UpdateTrust { role, trust } => {
+            cloud
+                .identity
+                .update_trust_policy(role, &ctx.trust(trust)?)
+                .await?;
+        }
+        Operation::AttachPolicy { role, policy_arn } => {
+            cloud.identity.attach_policy(role, policy_arn).await?
+        }
+        Operation::DetachPolicy { role, policy_arn } => {
+            cloud.identity.detach_policy(role, policy_arn).await?
+        }
+        Operation::PutInlinePolicy { role, document } => {
+            cloud
+                .identity
+                .put_inline_policy(role, INLINE_POLICY_NAME, document)
+                .await?;
+        }
+        Operation::DeleteInlinePolicy { role, name } => {
+            cloud.identity.delete_inline_policy(role, name).await?
+        }
+        Operation::TagRole { role, tags } => cloud.identity.tag_role(role, tags).await?,
+        Operation::CreateCluster {
+            name,
+            version,
+            role,
+            subnets,
+            endpoint_public_access,
+            endpoint_private_access,
+            public_access_cidrs,
+            logging,
+            encryption_key_arn,
+            tags,
+        } => {
+            let request = ClusterRequest {
+                name: name.clone(),
+                version: version.clone(),
+                role_arn: ctx.resolve(role)?,
+                subnet_ids: ctx.resolve_all(subnets)?,
+                endpoint_public_access: *endpoint_public_access,
+                endpoint_private_access: *endpoint_private_access,
+                public_access_cidrs: public_access_cidrs.clone(),
+                enabled_log_types: logging.clone(),
+                encryption_key_arn: encryption_key_arn.clone(),
+                tags: tags.clone(),
+                client_request_token: ctx.token(resource),
+            };
+            retry_new_role(&ctx.waiter, || cloud.kubernetes.create_cluster(&request)).await?;
+            wait_cluster_active(ctx, name).await?;
+        }
+        Operation::UpdateClusterConfig { name, change } => {
+            // EKS allows one update at a time: wait for any running one first.
+            wait_cluster_active(ctx, name).await?;
+            cloud.kubernetes.update_cluster_config(name, change).await?;
+            wait_cluster_active(ctx, name).await?;
+        }
+        Operation::CreateOidcProvider { cluster, tags } => {
+            let issuer = match ctx.resolve(&Ref::output("cluster", "issuer")) {
+                Ok(issuer) => issuer,
+                Err(_) => wait_cluster_active(ctx, cluster).await?,
+            };
+            let arn = cloud.identity.create_oidc_provider(&issuer, tags).await?;
+            ctx.set(resource, "arn", arn);
+        }
+        Operation::CreateNodeGroup {
+            cluster,
+            name,
+            node_role,
+            subnets,
+            instance_types,
+            capacity_type,
+            ami_type,
+            scaling,
+            labels,
+            taints,
+            launch_template,
+            update_budget,
+            tags,
+        } => {
+            let template_id = ctx.resolve(launch_template)?;
+            let template_key = match launch_template {
+                Ref::Output(key) => key.replace(".id", ".version"),
+                Ref::Value(_) => String::new(),
+            };
+            let version = ctx
+                .resolve(&Ref::Output(template_key))
+                .unwrap_or_else(|_| "1".to_owned());
+            let request = NodeGroupRequest {
+                cluster: cluster.clone(),
+                name: name.clone(),
+                node_role_arn: ctx.resolve(node_role)?,
+                subnet_ids: ctx.resolve_all(subnets)?,
+                instance_types: instance_types.clone(),
+                capacity_type: capacity_type.clone(),
+                ami_type: ami_type.clone(),
+                scaling: *scaling,
+                labels: labels.clone(),
+                taints: taints.clone(),
+                launch_template: (template_id, version),
+                update_budget: *update_budget,
+                tags: tags.clone(),
+                client_request_token: ctx.token(name),
+            };
+            retry_new_role(&ctx.waiter, || cloud.kubernetes.create_node_group(&request)).await?;
+            wait_node_group(ctx, cluster, name, false).await?;
+        }
+        Operation::UpdateNodeGroup {
+            cluster,
+            name,
+            change,
+        } => {
+            wait_node_group(ctx, cluster, name, false).await?;
+            cloud
+                .kubernetes
+                .update_node_group_config(cluster, name, change)
+                .await?;
+            wait_node_group(ctx, cluster, name, false).await?;
+        }
+        Operation::DeleteNodeGroup { cluster, name } => {
+            cloud.kubernetes.delete_node_group(cluster, name).await?;
+            wait_node_group(ctx, cluster, name, true).await?;
+        }
+        Operation::CreateFargateProfile {
+            cluster,
+            name,
+            role,
+            subnets,
+            selectors,
+            tags,
+        } => {
+            let request = FargateProfileRequest {
+                cluster: cluster.clone(),
+                name: name.clone(),
+                pod_execution_role_arn: ctx.resolve(role)?,
+                subnet_ids: ctx.resolve_all(subnets)?,
+                selectors: selectors.clone(),
+                tags: tags.clone(),
+                client_request_token: ctx.token(name),
+            };
+            retry_new_role(&ctx.waiter, || {
+                cloud.kubernetes.create_fargate_profile(&request)
+            })
+            .await?;
+            wait_fargate(ctx, cluster, name, false).await?;
+        }
+        Operation::DeleteFargateProfile { cluster, name } => {
+            cloud
+                .kubernetes
+                .delete_fargate_profile(cluster, name)
+                .await?;
+            wait_fargate(ctx, cluster, name, true).await?;
+        }
+        Operation::DeleteCluster { name } => {
+            cloud.kubernetes.delete_cluster(name).await?;
+            ctx.waiter
+                .wait(&format!("deletion of cluster {name}"), || async {
+                    Ok(match cloud.kubernetes.describe_cluster(name).await? {
+                        None => Poll::Done,
+                        Some(c) => Poll::Pending(c.status),
+                    })
+                })
+                .await?;
+        }
+        Operation::DeleteRole { name } => cloud.identity.delete_role(name).await?,
+        Operation::DeleteOidcProvider { arn } => cloud.identity.delete_oidc_provider(arn).await?,
+        Operation::DetachInternetGateway { id, vpc_id } => {
+            cloud.network.detach_internet_gateway(id, vpc_id).await?;
+        }
+        Operation::DeleteEc2 { kind, id } => {
+            delete_with_retry(ctx, *kind, id).await?;
+            if *kind == crate::cloud::Ec2Kind::NatGateway {
+                ctx.waiter
+                    .wait(&format!("deletion of NAT gateway {id}"), || async {
+                        Ok(
+                            match cloud.network.nat_gateway_state(id).await?.as_deref() {
+                                None | Some("deleted") => Poll::Done,
+                                Some(state) => Poll::Pending(state.to_owned()),
+                            },
+                        )
+                    })
+                    .await?;
+            }
+        }
+        Operation::DeleteLeftovers { cluster, vpc_id } => {
+            let leftovers = cloud.network.discover_leftovers(cluster, vpc_id).await?;
+            for id in &leftovers.network_interfaces {
+                delete_with_retry(ctx, crate::cloud::Ec2Kind::NetworkInterface, id).await?;
+            }
+            for id in &leftovers.security_groups {
+                delete_with_retry(ctx, crate::cloud::Ec2Kind::SecurityGroup, id).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Deletes, retrying while AWS still sees a dependency (ENIs of a deleted NAT or cluster
+/// linger for a while).
+async fn delete_with_retry(
+    ctx: &Context,
+    kind: crate::cloud::Ec2Kind,
+    id: &str,
+) -> Result<(), ExecError> {
+    let cloud = &ctx.cloud;
+    ctx.waiter
+        .wait(&format!("deletion of {id}"), || async {
+            match cloud.network.delete(kind, id).await {
+                Ok(()) => Ok(Poll::Done),
+                Err(e) if e.kind == ErrorKind::InUse => {
+                    Ok(Poll::Pending(format!("still in use: {}", e.message)))
+                }
+                Err(e) => Err(e.into()),
+            }
+        })
+        .await
+}
+
+/// A role created seconds ago may not be usable by EKS yet (IAM is eventually consistent):
+/// EKS answers InvalidParameterException; that one case is retried for a while.
+async fn retry_new_role<F, Fut>(waiter: &Waiter, call: F) -> Result<(), ExecError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<(), CloudError>>,
+{
+    let mut attempts = 0;
+    loop {
+        match call().await {
+            Ok(()) => return Ok(()),
+            Err(e)
+                if e.kind == ErrorKind::AlreadyExists
+                    || e.code.as_deref() == Some("ResourceInUseException") =>
+            {
+                // A create that already happened (a retry, or a rerun after a crash): wait on it.
+                return Ok(());
+            }
+            Err(e)
+                if e.kind == ErrorKind::Invalid
+                    && attempts < 10
+                    && e.message.to_ascii_lowercase().contains("role") =>
+            {
+                attempts += 1;
+                waiter.sleep(Duration::from_secs(3)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+async fn wait_cluster_active(ctx: &Context, name: &str) -> Result<String, ExecError> {
+    let cloud = &ctx.cloud;
+    ctx.waiter
+        .wait(&format!("cluster {name}"), || async {
+            Ok(match cloud.kubernetes.describe_cluster(name).await? {
+                Some(c) if c.status == "ACTIVE" => {
+                    if let Some(issuer) = &c.oidc_issuer {
+                        ctx.set("cluster", "issuer", issuer.clone());
+                    }
+                    ctx.set("cluster", "arn", c.arn.clone());
+                    Poll::Done
+                }
+                Some(c) if c.status == "FAILED" => Poll::Failed("the cluster is FAILED".to_owned()),
+                Some(c) => Poll::Pending(c.status),
+                None => Poll::Failed("the cluster disappeared".to_owned()),
+            })
+        })
+        .await?;
+    ctx.resolve(&Ref::output("cluster", "issuer"))
+        .or_else(|_| Ok(String::new()))
+}
+
+async fn wait_node_group(
+    ctx: &Context,
+    cluster: &str,
+    name: &str,
+    gone: bool,
+) -> Result<(), ExecError> {
+    let cloud = &ctx.cloud;
+    let what = if gone {
+        format!("deletion of node group {name}")
+    } else {
+        format!("node group {name}")
+    };
+    ctx.waiter
+        .wait(&what, || async {
+            Ok(
+                match (
+                    cloud.kubernetes.describe_node_group(cluster, name).await?,
+                    gone,
+                ) {
+                    (None, true) => Poll::Done,
+                    (None, false) => Poll::Failed("the node group disappeared".to_owned()),
+                    (Some(g), false) if g.status == "ACTIVE" => Poll::Done,
+                    (Some(g), false)
+                        if matches!(g.status.as_str(), "CREATE_FAILED" | "DEGRADED") =>
+                    {
+                        Poll::Failed(format!(
+                            "the node group is {}: {}",
+                            g.status,
+                            if g.health_issues.is_empty() {
+                                "no health issues reported".to_owned()
+                            } else {
+                                g.health_issues.join("; ")
+                            }
+                        ))
+                    }
+                    (Some(g), true) if g.status == "DELETE_FAILED" => {
+                        Poll::Failed(format!("deletion failed: {}", g.health_issues.join("; ")))
+                    }
+                    (Some(g), _) => Poll::Pending(g.status),
+                },
+            )
+        })
+        .await
+}
+
+async fn wait_fargate(
+    ctx: &Context,
+    cluster: &str,
+    name: &str,
+    gone: bool,
+) -> Result<(), ExecError> {
+    let cloud = &ctx.cloud;
+    ctx.waiter
+        .wait(&format!("Fargate profile {name}"), || async {
+            Ok(
+                match (
+                    cloud
+                        .kubernetes
+                        .fargate_profile_status(cluster, name)
+                        .await?,
+                    gone,
+                ) {
+                    (None, true) => Poll::Done,
+                    (None, false) => Poll::Failed("the Fargate profile disappeared".to_owned()),
+                    (Some(s), false) if s == "ACTIVE" => Poll::Done,
+                    (Some(s), _) if s.ends_with("FAILED") => {
+                        Poll::Failed(format!("the Fargate profile is {s}"))
+                    }
+                    (Some(s), _) => Poll::Pending(s),
+                },
+            )
+        })
+        .await
+}

@@ -1,0 +1,174 @@
+//! The AWS operations a plan is made of. Values that only exist once an earlier change has
+//! run (a new VPC's id) are [`Ref::Output`]s, looked up when the operation starts.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::cloud::{
+    ClusterConfigChange, Ec2Kind, LaunchTemplateData, NodeGroupConfigChange, NodeScaling,
+    NodeTaint, Tags, UpdateBudget,
+};
+
+/// A value known now, or produced by another change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Ref {
+    /// Known.
+    Value(String),
+    /// The output of a resource, e.g. `vpc.id`.
+    Output(String),
+}
+
+impl Ref {
+    /// The output `name` of `resource`.
+    pub fn output(resource: &str, name: &str) -> Self {
+        Self::Output(format!("{resource}.{name}"))
+    }
+}
+
+/// One AWS operation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Operation {
+    /// Create the VPC; output `id`.
+    CreateVpc { cidr: String, tags: Tags },
+    /// Create a subnet; output `id`.
+    CreateSubnet {
+        vpc: Ref,
+        cidr: String,
+        zone: String,
+        public: bool,
+        tags: Tags,
+    },
+    /// Create and attach the internet gateway; output `id`.
+    CreateInternetGateway { vpc: Ref, tags: Tags },
+    /// Allocate an Elastic IP; output `id`.
+    AllocateAddress { tags: Tags },
+    /// Create a NAT gateway and wait until available; output `id`.
+    CreateNatGateway {
+        subnet: Ref,
+        address: Ref,
+        tags: Tags,
+        token: String,
+    },
+    /// Create a route table; output `id`.
+    CreateRouteTable { vpc: Ref, tags: Tags },
+    /// Point the default route of a table at a gateway.
+    SetDefaultRoute {
+        table: Ref,
+        internet_gateway: Option<Ref>,
+        nat_gateway: Option<Ref>,
+    },
+    /// Associate a subnet with a route table.
+    AssociateRouteTable { table: Ref, subnet: Ref },
+    /// Remove a route table association.
+    DisassociateRouteTable { association_id: String },
+    /// Add or overwrite tags of EC2 resources.
+    TagEc2 { ids: Vec<Ref>, tags: Tags },
+    /// Create a launch template; outputs `id` and `version`.
+    CreateLaunchTemplate {
+        name: String,
+        data: LaunchTemplateData,
+        tags: Tags,
+    },
+    /// Create an IAM role with managed and inline policies; output `arn`.
+    CreateRole {
+        name: String,
+        path: String,
+        trust: Trust,
+        description: String,
+        tags: Tags,
+        policies: Vec<String>,
+        inline: Option<serde_json::Value>,
+    },
+    /// Replace a role's trust policy.
+    UpdateTrust { role: String, trust: Trust },
+    /// Attach a managed policy.
+    AttachPolicy { role: String, policy_arn: String },
+    /// Detach a managed policy.
+    DetachPolicy { role: String, policy_arn: String },
+    /// Create or replace the inline policy.
+    PutInlinePolicy {
+        role: String,
+        document: serde_json::Value,
+    },
+    /// Delete an inline policy.
+    DeleteInlinePolicy { role: String, name: String },
+    /// Set tags on a role.
+    TagRole { role: String, tags: Tags },
+    /// Create the cluster and wait until ACTIVE; outputs `issuer`.
+    CreateCluster {
+        name: String,
+        version: String,
+        role: Ref,
+        subnets: Vec<Ref>,
+        endpoint_public_access: bool,
+        endpoint_private_access: bool,
+        public_access_cidrs: Vec<String>,
+        logging: Vec<String>,
+        encryption_key_arn: Option<String>,
+        tags: Tags,
+    },
+    /// Change endpoint access or logging and wait until ACTIVE again.
+    UpdateClusterConfig {
+        name: String,
+        change: ClusterConfigChange,
+    },
+    /// Create the OIDC provider for the cluster's issuer; output `arn`.
+    CreateOidcProvider { cluster: String, tags: Tags },
+    /// Create a node group and wait until ACTIVE.
+    CreateNodeGroup {
+        cluster: String,
+        name: String,
+        node_role: Ref,
+        subnets: Vec<Ref>,
+        instance_types: Vec<String>,
+        capacity_type: String,
+        ami_type: String,
+        scaling: NodeScaling,
+        labels: BTreeMap<String, String>,
+        taints: Vec<NodeTaint>,
+        launch_template: Ref,
+        update_budget: UpdateBudget,
+        tags: Tags,
+    },
+    /// Change a node group in place and wait until ACTIVE.
+    UpdateNodeGroup {
+        cluster: String,
+        name: String,
+        change: NodeGroupConfigChange,
+    },
+    /// Delete a node group and wait until it is gone.
+    DeleteNodeGroup { cluster: String, name: String },
+    /// Create a Fargate profile and wait until ACTIVE.
+    CreateFargateProfile {
+        cluster: String,
+        name: String,
+        role: Ref,
+        subnets: Vec<Ref>,
+        selectors: Vec<(String, BTreeMap<String, String>)>,
+        tags: Tags,
+    },
+    /// Delete a Fargate profile and wait until it is gone.
+    DeleteFargateProfile { cluster: String, name: String },
+    /// Delete the cluster and wait until it is gone.
+    DeleteCluster { name: String },
+    /// Delete an IAM role (policies first).
+    DeleteRole { name: String },
+    /// Delete the OIDC provider.
+    DeleteOidcProvider { arn: String },
+    /// Detach the internet gateway from the VPC.
+    DetachInternetGateway { id: String, vpc_id: String },
+    /// Delete an EC2 resource (NAT gateways: and wait until deleted).
+    DeleteEc2 { kind: Ec2Kind, id: String },
+    /// Delete security groups and detached interfaces Kubernetes left in the VPC.
+    DeleteLeftovers { cluster: String, vpc_id: String },
+}
+
+/// A trust policy, resolved when the operation runs (IRSA needs the cluster's issuer).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Trust {
+    /// Trusted by an AWS service principal, e.g. `eks.amazonaws.com`.
+    Service(Vec<String>),
+    /// Trusted only by one Kubernetes service account through the cluster's OIDC provider.
+    ServiceAccount { namespace: String, name: String },
+}

@@ -1,0 +1,246 @@
+//! The EKS control plane.
+
+use crate::cloud::{ClusterConfigChange, Tags};
+use crate::plan::{Change, ChangeKind, FieldChange, Operation, Ref};
+use crate::spec::validate::parse_minor;
+
+use super::network::subnet_id;
+use super::owned_tags;
+use super::planner::Planning;
+
+/// The subnets of the control plane (and their logical ids when ekspec owns them).
+pub fn cluster_subnets(p: &Planning<'_>) -> (Vec<Ref>, Vec<String>) {
+    let Some(file) = p.file else {
+        return (Vec::new(), Vec::new());
+    };
+    if let Some(subnets) = &file.spec.vpc.subnets
+        && file.spec.vpc.id.is_some()
+    {
+        let ids: Vec<String> = subnets
+            .private
+            .iter()
+            .chain(&subnets.public)
+            .cloned()
+            .collect();
+        return (ids.iter().cloned().map(Ref::Value).collect(), Vec::new());
+    }
+    let resources: Vec<String> = ["private", "public"]
+        .iter()
+        .flat_map(|tier| p.zones.iter().map(move |zone| subnet_id(tier, zone)))
+        .collect();
+    (
+        resources.iter().map(|r| Ref::output(r, "id")).collect(),
+        resources,
+    )
+}
+
+/// Plans the control plane.
+pub fn plan(p: &mut Planning<'_>) {
+    let Some(file) = p.file else {
+        return;
+    };
+    let spec = &file.spec;
+    let name = file.metadata.name.clone();
+    p.desire("cluster");
+    let mut logging: Vec<String> = spec
+        .logging
+        .iter()
+        .map(|l| l.eks_name().to_owned())
+        .collect();
+    logging.sort();
+    logging.dedup();
+    let mut cidrs = spec.endpoint.public_access_cidrs.clone();
+    cidrs.sort();
+    let (subnets, subnet_resources) = cluster_subnets(p);
+    let Some(live) = p.observed.cluster.clone() else {
+        let mut after = vec!["role/cluster".to_owned()];
+        after.extend(subnet_resources);
+        p.push(
+            Change::new(
+                "cluster",
+                ChangeKind::Create,
+                vec![Operation::CreateCluster {
+                    name: name.clone(),
+                    version: spec.kubernetes_version.clone(),
+                    role: Ref::output("role/cluster", "arn"),
+                    subnets,
+                    endpoint_public_access: spec.endpoint.public_access,
+                    endpoint_private_access: spec.endpoint.private_access,
+                    public_access_cidrs: cidrs,
+                    logging,
+                    encryption_key_arn: spec.secrets_encryption.as_ref().map(|e| e.key_arn.clone()),
+                    tags: owned_tags(file, "cluster", &Tags::new()),
+                }],
+            )
+            .id(name)
+            .after(after),
+        );
+        return;
+    };
+    let impossible = |reason: String, fields: Vec<FieldChange>| {
+        Change::new("cluster", ChangeKind::Impossible, Vec::new())
+            .id(&live.name)
+            .fields(fields)
+            .reason(reason)
+    };
+    if p.observed.owned_cluster(&name).is_none() {
+        p.push(impossible(
+            format!("an EKS cluster named `{name}` already exists but was not created by ekspec; ekspec never changes it: pick another metadata.name"),
+            Vec::new(),
+        ));
+        return;
+    }
+    if matches!(live.status.as_str(), "DELETING" | "FAILED") {
+        p.push(impossible(
+            format!(
+                "the cluster is {}; wait for it to finish, or delete it",
+                live.status
+            ),
+            Vec::new(),
+        ));
+        return;
+    }
+    // Subnets of the cluster: compare only when every desired subnet already exists.
+    let desired_subnets: Option<Vec<String>> = subnets
+        .iter()
+        .map(|r| match r {
+            Ref::Value(v) => Some(v.clone()),
+            Ref::Output(key) => {
+                let (resource, output) = key.rsplit_once('.')?;
+                p.output_of(resource, output)
+            }
+        })
+        .collect();
+    match desired_subnets {
+        Some(mut want) => {
+            want.sort();
+            if want != live.subnet_ids {
+                p.push(impossible(
+                    "EKS cannot move a control plane to other subnets (zones, VPC or subnets changed): restore them, or create a new cluster".to_owned(),
+                    vec![FieldChange::new("subnets", live.subnet_ids.join(","), want.join(","))],
+                ));
+                return;
+            }
+        }
+        None => {
+            p.push(impossible(
+                "the cluster's subnets would change (new subnets are planned); EKS cannot move a control plane: restore the zones/VPC settings".to_owned(),
+                Vec::new(),
+            ));
+            return;
+        }
+    }
+    match (
+        parse_minor(&live.version),
+        parse_minor(&spec.kubernetes_version),
+    ) {
+        (Some(have), Some(want)) if want < have => {
+            p.push(impossible(
+                format!(
+                    "EKS cannot downgrade Kubernetes: the cluster runs {}",
+                    live.version
+                ),
+                vec![FieldChange::new(
+                    "spec.kubernetesVersion",
+                    &live.version,
+                    &spec.kubernetes_version,
+                )],
+            ));
+            return;
+        }
+        (Some(have), Some(want)) if want > have => {
+            p.push(impossible(
+                "this ekspec does not upgrade control planes yet: upgrade with `aws eks update-cluster-version`, one minor version at a time, then re-run".to_owned(),
+                vec![FieldChange::new("spec.kubernetesVersion", &live.version, &spec.kubernetes_version)],
+            ));
+            return;
+        }
+        _ => {}
+    }
+    let want_key = spec.secrets_encryption.as_ref().map(|e| e.key_arn.clone());
+    if want_key != live.encryption_key_arn {
+        let reason = match (&live.encryption_key_arn, &want_key) {
+            (Some(_), _) => {
+                "EKS cannot remove or change the secrets encryption key of a cluster: restore spec.secretsEncryption.keyArn"
+            }
+            _ => {
+                "enabling secrets encryption on an existing cluster is not supported by this ekspec yet: remove spec.secretsEncryption or create a new cluster"
+            }
+        };
+        p.push(impossible(
+            reason.to_owned(),
+            vec![FieldChange {
+                field: "spec.secretsEncryption.keyArn".to_owned(),
+                old: live.encryption_key_arn.clone(),
+                new: want_key,
+            }],
+        ));
+        return;
+    }
+    let mut ops = Vec::new();
+    let mut fields = Vec::new();
+    let endpoint_changed = live.endpoint_public_access != spec.endpoint.public_access
+        || live.endpoint_private_access != spec.endpoint.private_access
+        || (spec.endpoint.public_access && live.public_access_cidrs != cidrs);
+    if endpoint_changed {
+        if live.endpoint_public_access != spec.endpoint.public_access {
+            fields.push(FieldChange::new(
+                "spec.endpoint.publicAccess",
+                live.endpoint_public_access,
+                spec.endpoint.public_access,
+            ));
+        }
+        if live.endpoint_private_access != spec.endpoint.private_access {
+            fields.push(FieldChange::new(
+                "spec.endpoint.privateAccess",
+                live.endpoint_private_access,
+                spec.endpoint.private_access,
+            ));
+        }
+        if spec.endpoint.public_access && live.public_access_cidrs != cidrs {
+            fields.push(FieldChange::new(
+                "spec.endpoint.publicAccessCidrs",
+                live.public_access_cidrs.join(","),
+                cidrs.join(","),
+            ));
+        }
+        ops.push(Operation::UpdateClusterConfig {
+            name: name.clone(),
+            change: ClusterConfigChange::Endpoint {
+                public_access: spec.endpoint.public_access,
+                private_access: spec.endpoint.private_access,
+                public_access_cidrs: cidrs.clone(),
+            },
+        });
+    }
+    if live.enabled_log_types != logging {
+        fields.push(FieldChange::new(
+            "spec.logging",
+            live.enabled_log_types.join(","),
+            logging.join(","),
+        ));
+        ops.push(Operation::UpdateClusterConfig {
+            name: name.clone(),
+            change: ClusterConfigChange::Logging {
+                enable: logging
+                    .iter()
+                    .filter(|l| !live.enabled_log_types.contains(l))
+                    .cloned()
+                    .collect(),
+                disable: live
+                    .enabled_log_types
+                    .iter()
+                    .filter(|l| !logging.contains(l))
+                    .cloned()
+                    .collect(),
+            },
+        });
+    }
+    if !ops.is_empty() {
+        p.push(
+            Change::new("cluster", ChangeKind::Update, ops)
+                .id(&live.name)
+                .fields(fields),
+        );
+    }
+}

@@ -1,0 +1,86 @@
+//! Desired resources from the spec, observed resources from AWS, and the diff between them.
+//!
+//! One file per resource area. Each `plan_*` function compares what the spec wants with what
+//! AWS has (found by the `ekspec.io/resource` tag) and returns the changes; `planner` orders
+//! deletions. A new resource kind is a new file here plus its operations in `plan::operation`
+//! and `exec::operation`.
+
+pub mod cluster;
+pub mod fargate;
+pub mod iam;
+pub mod network;
+pub mod nodegroup;
+mod observe;
+pub mod planner;
+
+use std::collections::BTreeMap;
+
+use sha2::{Digest, Sha256};
+
+pub use observe::{Observed, observe};
+
+use crate::cloud::Tags;
+use crate::naming::{CLUSTER_TAG, RESOURCE_TAG};
+use crate::plan::FieldChange;
+use crate::spec::ClusterFile;
+
+/// Tags of a resource ekspec creates: the spec's tags, ownership, and a `Name`.
+pub fn owned_tags(file: &ClusterFile, resource: &str, extra: &Tags) -> Tags {
+    let cluster = &file.metadata.name;
+    let mut tags = file.metadata.tags.clone();
+    tags.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+    tags.insert("Name".to_owned(), format!("{cluster}/{resource}"));
+    tags.insert(CLUSTER_TAG.to_owned(), cluster.clone());
+    tags.insert(RESOURCE_TAG.to_owned(), resource.to_owned());
+    tags
+}
+
+/// The logical id a resource carries, if it belongs to `cluster`.
+pub fn owned_id<'t>(tags: &'t Tags, cluster: &str) -> Option<&'t str> {
+    (tags.get(CLUSTER_TAG).map(String::as_str) == Some(cluster))
+        .then(|| tags.get(RESOURCE_TAG).map(String::as_str))
+        .flatten()
+}
+
+/// Desired tags missing from or different on a live resource (extra live tags are kept).
+pub fn tag_drift(live: &Tags, desired: &Tags) -> (Tags, Vec<FieldChange>) {
+    let mut missing = BTreeMap::new();
+    let mut fields = Vec::new();
+    for (key, value) in desired {
+        if live.get(key) != Some(value) {
+            missing.insert(key.clone(), value.clone());
+            fields.push(FieldChange {
+                field: format!("tags.{key}"),
+                old: live.get(key).cloned(),
+                new: Some(value.clone()),
+            });
+        }
+    }
+    (missing, fields)
+}
+
+/// A short, stable hash of `parts` (8 hex digits) for names that change on replacement.
+pub fn short_hash(parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    hasher
+        .finalize()
+        .iter()
+        .take(4)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The AWS partition of a region.
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}

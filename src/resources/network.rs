@@ -1,0 +1,441 @@
+//! The VPC, subnets, internet gateway, NAT gateways with their Elastic IPs, route tables and
+//! default routes; or, with a BYO VPC, only the Kubernetes tags of its subnets.
+
+use std::collections::BTreeMap;
+
+use ipnet::Ipv4Net;
+
+use crate::cloud::{Ec2Kind, RouteTarget, Tags};
+use crate::plan::{Change, ChangeKind, FieldChange, Operation, Ref};
+use crate::spec::{DEFAULT_VPC_CIDR, NatGatewayMode, validate::subnet_prefix};
+
+use super::planner::Planning;
+use super::{owned_tags, tag_drift};
+
+/// Logical id of the subnet of `tier` (`public` / `private`) in `zone`.
+pub fn subnet_id(tier: &str, zone: &str) -> String {
+    format!("subnet/{tier}-{zone}")
+}
+
+/// Tags Kubernetes needs on a subnet to place load balancers.
+pub fn kubernetes_subnet_tags(cluster: &str, public: bool) -> Tags {
+    let mut tags = Tags::new();
+    tags.insert(
+        format!("kubernetes.io/cluster/{cluster}"),
+        "shared".to_owned(),
+    );
+    let role = if public {
+        "kubernetes.io/role/elb"
+    } else {
+        "kubernetes.io/role/internal-elb"
+    };
+    tags.insert(role.to_owned(), "1".to_owned());
+    tags
+}
+
+/// Plans the network.
+pub fn plan(p: &mut Planning<'_>) {
+    let Some(file) = p.file else {
+        return;
+    };
+    if let Some(vpc_id) = &file.spec.vpc.id {
+        plan_existing(p, vpc_id);
+        return;
+    }
+    let cluster = file.metadata.name.clone();
+    let zones = p.zones.clone();
+    let cidr_text = file
+        .spec
+        .vpc
+        .cidr
+        .clone()
+        .unwrap_or_else(|| DEFAULT_VPC_CIDR.to_owned());
+    let Ok(cidr) = cidr_text.parse::<Ipv4Net>() else {
+        return;
+    };
+    let no_tags = Tags::new();
+
+    // VPC: its CIDR can never change.
+    let vpc_tags = owned_tags(file, "vpc", &no_tags);
+    p.desire("vpc");
+    match p.observed.network.vpcs.iter().find(|v| p.owned(&v.tags) == Some("vpc")) {
+        None => p.push(Change::new("vpc", ChangeKind::Create, vec![Operation::CreateVpc {
+            cidr: cidr.to_string(),
+            tags: vpc_tags,
+        }])),
+        Some(live) if live.cidr != cidr.to_string() => p.push(
+            Change::new("vpc", ChangeKind::Impossible, Vec::new())
+                .id(&live.id)
+                .fields(vec![FieldChange::new("spec.vpc.cidr", &live.cidr, cidr)])
+                .reason("a VPC's CIDR cannot change: keep the old CIDR, or create a new cluster with the new one"),
+        ),
+        Some(live) => p.retag("vpc", &live.id, &live.tags, &vpc_tags),
+    }
+
+    // Internet gateway, attached to the VPC.
+    let igw_tags = owned_tags(file, "internet-gateway", &no_tags);
+    p.desire("internet-gateway");
+    match p
+        .observed
+        .network
+        .internet_gateways
+        .iter()
+        .find(|g| p.owned(&g.tags) == Some("internet-gateway"))
+    {
+        None => p.push(
+            Change::new(
+                "internet-gateway",
+                ChangeKind::Create,
+                vec![Operation::CreateInternetGateway {
+                    vpc: Ref::output("vpc", "id"),
+                    tags: igw_tags,
+                }],
+            )
+            .after(["vpc"]),
+        ),
+        Some(live) => p.retag("internet-gateway", &live.id, &live.tags, &igw_tags),
+    }
+
+    // Subnets: a public and a private one per zone, carved evenly from the VPC.
+    let prefix = subnet_prefix(cidr.prefix_len(), zones.len());
+    let blocks: Vec<Ipv4Net> = cidr
+        .subnets(prefix)
+        .map(Iterator::collect)
+        .unwrap_or_default();
+    for (tier, public, offset) in [("public", true, 0), ("private", false, zones.len())] {
+        for (i, zone) in zones.iter().enumerate() {
+            let Some(block) = blocks.get(offset + i) else {
+                continue;
+            };
+            let id = subnet_id(tier, zone);
+            let table = route_table_id(public, zone);
+            p.desire(&id);
+            let tags = owned_tags(file, &id, &kubernetes_subnet_tags(&cluster, public));
+            let associate = Operation::AssociateRouteTable {
+                table: Ref::output(&table, "id"),
+                subnet: Ref::output(&id, "id"),
+            };
+            match p.observed.network.subnets.iter().find(|s| p.owned(&s.tags) == Some(id.as_str())) {
+                None => p.push(
+                    Change::new(&id, ChangeKind::Create, vec![
+                        Operation::CreateSubnet {
+                            vpc: Ref::output("vpc", "id"),
+                            cidr: block.to_string(),
+                            zone: zone.clone(),
+                            public,
+                            tags,
+                        },
+                        associate,
+                    ])
+                    .after(["vpc".to_owned(), table]),
+                ),
+                Some(live) if live.cidr != block.to_string() || &live.availability_zone != zone => p.push(
+                    Change::new(&id, ChangeKind::Impossible, Vec::new())
+                        .id(&live.id)
+                        .fields(vec![FieldChange::new("cidr", &live.cidr, block)])
+                        .reason("subnets cannot be resized or moved; the VPC CIDR or zones changed: restore them"),
+                ),
+                Some(live) => {
+                    let associated = p.observed.network.route_tables.iter().any(|t| {
+                        p.owned(&t.tags) == Some(table.as_str())
+                            && t.associations.iter().any(|(_, subnet)| subnet == &live.id)
+                    });
+                    let (missing, mut fields) = tag_drift(&live.tags, &tags);
+                    let mut operations = Vec::new();
+                    if !missing.is_empty() {
+                        operations.push(Operation::TagEc2 { ids: vec![Ref::Value(live.id.clone())], tags: missing });
+                    }
+                    if !associated {
+                        fields.push(FieldChange { field: "routeTable".to_owned(), old: None, new: Some(table.clone()) });
+                        operations.push(associate);
+                    }
+                    if !operations.is_empty() {
+                        p.push(Change::new(&id, ChangeKind::Update, operations).id(&live.id).fields(fields).after([table]));
+                    }
+                }
+            }
+        }
+    }
+
+    // NAT gateways (with their Elastic IPs) in public subnets.
+    let nat_mode = file.spec.vpc.nat_gateway.unwrap_or_default();
+    let nat_zones: Vec<String> = match nat_mode {
+        NatGatewayMode::None => Vec::new(),
+        NatGatewayMode::Single => zones.iter().take(1).cloned().collect(),
+        NatGatewayMode::PerZone => zones.clone(),
+    };
+    for zone in &nat_zones {
+        let eip = format!("eip/{zone}");
+        let nat = format!("nat-gateway/{zone}");
+        p.desire(&eip);
+        p.desire(&nat);
+        let eip_tags = owned_tags(file, &eip, &no_tags);
+        match p
+            .observed
+            .network
+            .addresses
+            .iter()
+            .find(|a| p.owned(&a.tags) == Some(eip.as_str()))
+        {
+            None => p.push(Change::new(
+                &eip,
+                ChangeKind::Create,
+                vec![Operation::AllocateAddress { tags: eip_tags }],
+            )),
+            Some(live) => p.retag(&eip, &live.allocation_id, &live.tags, &eip_tags),
+        }
+        let nat_tags = owned_tags(file, &nat, &no_tags);
+        match p
+            .observed
+            .network
+            .nat_gateways
+            .iter()
+            .find(|g| p.owned(&g.tags) == Some(nat.as_str()) && g.state != "deleting")
+        {
+            None => {
+                let public = subnet_id("public", zone);
+                p.push(
+                    Change::new(
+                        &nat,
+                        ChangeKind::Create,
+                        vec![Operation::CreateNatGateway {
+                            subnet: Ref::output(&public, "id"),
+                            address: Ref::output(&eip, "id"),
+                            token: format!("{cluster}-{nat}").replace('/', "-"),
+                            tags: nat_tags,
+                        }],
+                    )
+                    .after([public, eip, "internet-gateway".to_owned()]),
+                );
+            }
+            Some(live) => p.retag(&nat, &live.id, &live.tags, &nat_tags),
+        }
+    }
+
+    // Route tables: one public, one private per zone; default routes are separate changes so
+    // that subnets (and so the control plane) never wait for a NAT gateway.
+    for public in [true, false] {
+        let table_zones: Vec<&String> = if public {
+            zones.iter().take(1).collect()
+        } else {
+            zones.iter().collect()
+        };
+        for zone in table_zones {
+            let table = route_table_id(public, zone);
+            p.desire(&table);
+            let tags = owned_tags(file, &table, &no_tags);
+            let live = p
+                .observed
+                .network
+                .route_tables
+                .iter()
+                .find(|t| p.owned(&t.tags) == Some(table.as_str()));
+            match live {
+                None => p.push(
+                    Change::new(
+                        &table,
+                        ChangeKind::Create,
+                        vec![Operation::CreateRouteTable {
+                            vpc: Ref::output("vpc", "id"),
+                            tags,
+                        }],
+                    )
+                    .after(["vpc"]),
+                ),
+                Some(live) => p.retag(&table, &live.id, &live.tags, &tags),
+            }
+            let (target, target_resource) = if public {
+                (
+                    Some(("internet-gateway", true)),
+                    "internet-gateway".to_owned(),
+                )
+            } else {
+                match nat_zones.iter().find(|z| *z == zone).or(nat_zones.first()) {
+                    Some(nat_zone) => (Some(("", false)), format!("nat-gateway/{nat_zone}")),
+                    None => (None, String::new()),
+                }
+            };
+            let Some((_, is_igw)) = target else {
+                continue;
+            };
+            let route = format!("route/{}", &table["route-table/".len()..]);
+            p.desire(&route);
+            let live_target = live.and_then(|t| t.default_route.clone());
+            let target_id = p.output_of(&target_resource, "id");
+            let current = match (&live_target, &target_id) {
+                (Some(RouteTarget::InternetGateway(id)), Some(want)) if is_igw => id == want,
+                (Some(RouteTarget::NatGateway(id)), Some(want)) if !is_igw => id == want,
+                _ => false,
+            };
+            if current {
+                continue;
+            }
+            let target_ref = Ref::output(&target_resource, "id");
+            let operation = Operation::SetDefaultRoute {
+                table: Ref::output(&table, "id"),
+                internet_gateway: is_igw.then(|| target_ref.clone()),
+                nat_gateway: (!is_igw).then_some(target_ref),
+            };
+            let kind = if live_target.is_some() {
+                ChangeKind::Update
+            } else {
+                ChangeKind::Create
+            };
+            let old = live_target.map(|t| match t {
+                RouteTarget::InternetGateway(id) | RouteTarget::NatGateway(id) => id,
+            });
+            p.push(
+                Change::new(&route, kind, vec![operation])
+                    .fields(vec![FieldChange {
+                        field: "0.0.0.0/0".to_owned(),
+                        old,
+                        new: Some(target_resource.clone()),
+                    }])
+                    .after([table, target_resource]),
+            );
+        }
+    }
+}
+
+/// Logical id of the route table for public subnets (one) or a zone's private subnet.
+pub fn route_table_id(public: bool, zone: &str) -> String {
+    if public {
+        "route-table/public".to_owned()
+    } else {
+        format!("route-table/private-{zone}")
+    }
+}
+
+/// BYO VPC: only the Kubernetes subnet tags are ever written.
+fn plan_existing(p: &mut Planning<'_>, vpc_id: &str) {
+    let Some(file) = p.file else {
+        return;
+    };
+    if p.observed.existing_vpc.is_none() {
+        p.push(
+            Change::new("vpc", ChangeKind::Impossible, Vec::new())
+                .id(vpc_id)
+                .reason(format!(
+                    "VPC `{vpc_id}` (spec.vpc.id) does not exist in {}",
+                    file.metadata.region
+                )),
+        );
+        return;
+    }
+    let subnets = file.spec.vpc.subnets.clone().unwrap_or_default();
+    for (ids, public) in [(&subnets.public, true), (&subnets.private, false)] {
+        for id in ids {
+            let resource = format!("existing-subnet/{id}");
+            match p.observed.existing_subnets.iter().find(|s| &s.id == id) {
+                None => p.push(
+                    Change::new(&resource, ChangeKind::Impossible, Vec::new())
+                        .id(id)
+                        .reason(format!("subnet `{id}` (spec.vpc.subnets) does not exist")),
+                ),
+                Some(live) if live.vpc_id != vpc_id => p.push(
+                    Change::new(&resource, ChangeKind::Impossible, Vec::new())
+                        .id(id)
+                        .reason(format!(
+                            "subnet `{id}` belongs to `{}`, not to spec.vpc.id `{vpc_id}`",
+                            live.vpc_id
+                        )),
+                ),
+                Some(live) => {
+                    let wanted = kubernetes_subnet_tags(&file.metadata.name, public);
+                    let (missing, fields) = tag_drift(&live.tags, &wanted);
+                    if !missing.is_empty() {
+                        p.push(
+                            Change::new(
+                                &resource,
+                                ChangeKind::Update,
+                                vec![Operation::TagEc2 {
+                                    ids: vec![Ref::Value(id.clone())],
+                                    tags: missing,
+                                }],
+                            )
+                            .id(id)
+                            .fields(fields),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Delete operations for an owned EC2 resource of the given logical id.
+pub fn delete_operations(p: &Planning<'_>, resource: &str, id: &str) -> Vec<Operation> {
+    let kind = resource.split('/').next().unwrap_or_default();
+    match kind {
+        "vpc" => {
+            let mut ops = Vec::new();
+            if let Some(cluster) = p.cluster_name() {
+                ops.push(Operation::DeleteLeftovers {
+                    cluster: cluster.to_owned(),
+                    vpc_id: id.to_owned(),
+                });
+            }
+            ops.push(Operation::DeleteEc2 {
+                kind: Ec2Kind::Vpc,
+                id: id.to_owned(),
+            });
+            ops
+        }
+        "subnet" => vec![Operation::DeleteEc2 {
+            kind: Ec2Kind::Subnet,
+            id: id.to_owned(),
+        }],
+        "eip" => vec![Operation::DeleteEc2 {
+            kind: Ec2Kind::Address,
+            id: id.to_owned(),
+        }],
+        "nat-gateway" => vec![Operation::DeleteEc2 {
+            kind: Ec2Kind::NatGateway,
+            id: id.to_owned(),
+        }],
+        "launch-template" => vec![Operation::DeleteEc2 {
+            kind: Ec2Kind::LaunchTemplate,
+            id: id.to_owned(),
+        }],
+        "internet-gateway" => {
+            let vpcs: BTreeMap<_, _> = p
+                .observed
+                .network
+                .internet_gateways
+                .iter()
+                .filter(|g| g.id == id)
+                .flat_map(|g| g.attached_vpc_ids.clone())
+                .map(|v| (v, ()))
+                .collect();
+            let mut ops: Vec<Operation> = vpcs
+                .into_keys()
+                .map(|vpc_id| Operation::DetachInternetGateway {
+                    id: id.to_owned(),
+                    vpc_id,
+                })
+                .collect();
+            ops.push(Operation::DeleteEc2 {
+                kind: Ec2Kind::InternetGateway,
+                id: id.to_owned(),
+            });
+            ops
+        }
+        "route-table" => {
+            let mut ops: Vec<Operation> = p
+                .observed
+                .network
+                .route_tables
+                .iter()
+                .filter(|t| t.id == id)
+                .flat_map(|t| t.associations.clone())
+                .map(|(association_id, _)| Operation::DisassociateRouteTable { association_id })
+                .collect();
+            ops.push(Operation::DeleteEc2 {
+                kind: Ec2Kind::RouteTable,
+                id: id.to_owned(),
+            });
+            ops
+        }
+        _ => Vec::new(),
+    }
+}

@@ -1,0 +1,415 @@
+//! EKS managed node groups and their launch templates.
+//!
+//! A node group's EKS name is its spec name plus a hash of the fields EKS cannot change in
+//! place. Changing one of them yields a new name: the new group is created and becomes ACTIVE
+//! before the old one is deleted, so capacity never drops, and a crash halfway leaves two
+//! generations that the next plan sorts out by name.
+
+use std::collections::BTreeMap;
+
+use crate::cloud::{
+    LaunchTemplateData, NodeGroupConfigChange, NodeScaling, NodeTaint, ObservedNodeGroup, Tags,
+    UpdateBudget,
+};
+use crate::plan::{Change, ChangeKind, FieldChange, Operation, Ref};
+use crate::spec::NodeGroupSpec;
+
+use super::network::{route_table_id, subnet_id};
+use super::planner::Planning;
+use super::{owned_tags, short_hash};
+
+/// The EKS name of a node group generation.
+pub fn physical_name(group: &NodeGroupSpec, subnets: &[String]) -> String {
+    let types = group.instance_types.join(",");
+    let disk = group.disk_size_gib.to_string();
+    let imds = hop_limit(group).to_string();
+    let subnets = subnets.join(",");
+    let hash = short_hash(&[
+        &types,
+        group.capacity_type.eks_name(),
+        group.ami_type.eks_name(),
+        &disk,
+        &imds,
+        &subnets,
+    ]);
+    format!("{}-{hash}", group.name)
+}
+
+fn hop_limit(group: &NodeGroupSpec) -> u32 {
+    if group.pod_imds_access { 2 } else { 1 }
+}
+
+fn taints(group: &NodeGroupSpec) -> Vec<NodeTaint> {
+    let mut taints: Vec<NodeTaint> = group
+        .taints
+        .iter()
+        .map(|t| NodeTaint {
+            key: t.key.clone(),
+            value: t.value.clone().unwrap_or_default(),
+            effect: t.effect.eks_name().to_owned(),
+        })
+        .collect();
+    taints.sort();
+    taints
+}
+
+fn budget(group: &NodeGroupSpec) -> UpdateBudget {
+    match (group.max_unavailable, group.max_unavailable_percentage) {
+        (None, Some(p)) => UpdateBudget::Percentage(i32::try_from(p).unwrap_or(100)),
+        (n, _) => UpdateBudget::Count(i32::try_from(n.unwrap_or(1)).unwrap_or(1)),
+    }
+}
+
+fn to_i32(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// Plans every node group.
+pub fn plan(p: &mut Planning<'_>) {
+    let Some(file) = p.file else {
+        return;
+    };
+    let cluster = file.metadata.name.clone();
+    for group in &file.spec.node_groups {
+        let resource = format!("nodegroup/{}", group.name);
+        p.desire(&resource);
+        let (subnets, subnet_keys, mut after) = subnets_of(p, group.private_networking);
+        let name = physical_name(group, &subnet_keys);
+        let template = format!("launch-template/{name}");
+        p.desire(&template);
+        let scaling = group.scaling();
+        let generations: Vec<ObservedNodeGroup> = p
+            .observed
+            .node_groups
+            .iter()
+            .filter(|g| p.owned(&g.tags) == Some(resource.as_str()))
+            .cloned()
+            .collect();
+        let current = generations.iter().find(|g| g.name == name).cloned();
+        let old: Vec<&ObservedNodeGroup> = generations.iter().filter(|g| g.name != name).collect();
+
+        // The launch template of the current generation.
+        let template_exists = p.output_of(&template, "id").is_some();
+        if !template_exists {
+            let mut instance_tags: Tags = file.metadata.tags.clone();
+            instance_tags.extend(group.tags.clone());
+            instance_tags.insert("Name".to_owned(), format!("{cluster}-{}", group.name));
+            p.push(
+                Change::new(
+                    &template,
+                    ChangeKind::Create,
+                    vec![Operation::CreateLaunchTemplate {
+                        name: format!("ekspec-{cluster}-{name}"),
+                        data: LaunchTemplateData {
+                            disk_size_gib: group.disk_size_gib,
+                            metadata_hop_limit: hop_limit(group),
+                            metadata_tokens_required: true,
+                            instance_tags,
+                        },
+                        tags: owned_tags(file, &template, &group.tags),
+                    }],
+                )
+                .id(format!("ekspec-{cluster}-{name}")),
+            );
+        }
+        let create = Operation::CreateNodeGroup {
+            cluster: cluster.clone(),
+            name: name.clone(),
+            node_role: Ref::output("role/node", "arn"),
+            subnets,
+            instance_types: group.instance_types.clone(),
+            capacity_type: group.capacity_type.eks_name().to_owned(),
+            ami_type: group.ami_type.eks_name().to_owned(),
+            scaling: NodeScaling {
+                min: to_i32(scaling.min),
+                max: to_i32(scaling.max),
+                desired: to_i32(scaling.desired),
+            },
+            labels: group.labels.clone(),
+            taints: taints(group),
+            launch_template: Ref::output(&template, "id"),
+            update_budget: budget(group),
+            tags: owned_tags(file, &resource, &group.tags),
+        };
+        after.extend([
+            "cluster".to_owned(),
+            "role/node".to_owned(),
+            template.clone(),
+        ]);
+        let delete_old: Vec<Operation> = old
+            .iter()
+            .map(|g| Operation::DeleteNodeGroup {
+                cluster: cluster.clone(),
+                name: g.name.clone(),
+            })
+            .collect();
+        match (current, old.first()) {
+            (None, None) => p.push(
+                Change::new(&resource, ChangeKind::Create, vec![create])
+                    .id(&name)
+                    .after(after),
+            ),
+            (None, Some(previous)) => {
+                let fields = replace_fields(p, group, previous, &subnet_keys);
+                let mut ops = vec![create];
+                ops.extend(delete_old);
+                p.push(
+                    Change::new(&resource, ChangeKind::Replace, ops)
+                        .id(&name)
+                        .fields(fields)
+                        .reason(format!(
+                            "EKS cannot change these fields in place: node group `{name}` is created and becomes ACTIVE before `{}` is deleted",
+                            previous.name
+                        ))
+                        .after(after),
+                );
+            }
+            (Some(live), _) => {
+                let (change, fields) = in_place(group, &live);
+                let mut ops = Vec::new();
+                if let Some(change) = change {
+                    ops.push(Operation::UpdateNodeGroup {
+                        cluster: cluster.clone(),
+                        name: name.clone(),
+                        change,
+                    });
+                }
+                let finishing = !delete_old.is_empty();
+                ops.extend(delete_old);
+                if !ops.is_empty() {
+                    let mut change = Change::new(
+                        &resource,
+                        if finishing {
+                            ChangeKind::Replace
+                        } else {
+                            ChangeKind::Update
+                        },
+                        ops,
+                    )
+                    .id(&name)
+                    .fields(fields)
+                    .after(["cluster"]);
+                    if finishing {
+                        change = change.reason(
+                            "finishing an interrupted replacement: the old generation is deleted",
+                        );
+                    }
+                    p.push(change);
+                }
+            }
+        }
+    }
+}
+
+/// Subnet refs, their stable keys (for the name hash) and the changes nodes must wait for.
+fn subnets_of(p: &Planning<'_>, private: bool) -> (Vec<Ref>, Vec<String>, Vec<String>) {
+    let Some(file) = p.file else {
+        return (Vec::new(), Vec::new(), Vec::new());
+    };
+    if let (Some(_), Some(subnets)) = (&file.spec.vpc.id, &file.spec.vpc.subnets) {
+        let ids = if private {
+            &subnets.private
+        } else {
+            &subnets.public
+        };
+        return (
+            ids.iter().cloned().map(Ref::Value).collect(),
+            ids.clone(),
+            Vec::new(),
+        );
+    }
+    let tier = if private { "private" } else { "public" };
+    let resources: Vec<String> = p.zones.iter().map(|z| subnet_id(tier, z)).collect();
+    // Nodes in private subnets need their NAT route before they can join the cluster.
+    let mut after = resources.clone();
+    for zone in &p.zones {
+        let table = route_table_id(!private, zone);
+        after.push(format!("route/{}", &table["route-table/".len()..]));
+        if !private {
+            break;
+        }
+    }
+    (
+        resources.iter().map(|r| Ref::output(r, "id")).collect(),
+        resources,
+        after,
+    )
+}
+
+/// What an in-place update must change, if anything.
+fn in_place(
+    group: &NodeGroupSpec,
+    live: &ObservedNodeGroup,
+) -> (Option<NodeGroupConfigChange>, Vec<FieldChange>) {
+    let mut change = NodeGroupConfigChange::default();
+    let mut fields = Vec::new();
+    for (key, value) in &group.labels {
+        if live.labels.get(key) != Some(value) {
+            change.add_labels.insert(key.clone(), value.clone());
+            fields.push(FieldChange {
+                field: format!("labels.{key}"),
+                old: live.labels.get(key).cloned(),
+                new: Some(value.clone()),
+            });
+        }
+    }
+    for (key, value) in &live.labels {
+        if !group.labels.contains_key(key) {
+            change.remove_labels.push(key.clone());
+            fields.push(FieldChange {
+                field: format!("labels.{key}"),
+                old: Some(value.clone()),
+                new: None,
+            });
+        }
+    }
+    let want_taints = taints(group);
+    let taint_text = |t: &NodeTaint| format!("{}={}:{}", t.key, t.value, t.effect);
+    for taint in want_taints.iter().filter(|t| !live.taints.contains(t)) {
+        change.add_taints.push(taint.clone());
+        fields.push(FieldChange {
+            field: "taints".to_owned(),
+            old: None,
+            new: Some(taint_text(taint)),
+        });
+    }
+    for taint in live.taints.iter().filter(|t| {
+        !want_taints
+            .iter()
+            .any(|w| w.key == t.key && w.effect == t.effect)
+    }) {
+        change.remove_taints.push(taint.clone());
+        fields.push(FieldChange {
+            field: "taints".to_owned(),
+            old: Some(taint_text(taint)),
+            new: None,
+        });
+    }
+    let scaling = group.scaling();
+    let (min, max) = (to_i32(scaling.min), to_i32(scaling.max));
+    // The autoscaler owns desiredSize after creation; it is only pulled back into range.
+    let desired = live.scaling.desired.clamp(min, max.max(min));
+    if live.scaling.min != min || live.scaling.max != max || live.scaling.desired != desired {
+        if live.scaling.min != min {
+            fields.push(FieldChange::new("minSize", live.scaling.min, min));
+        }
+        if live.scaling.max != max {
+            fields.push(FieldChange::new("maxSize", live.scaling.max, max));
+        }
+        if live.scaling.desired != desired {
+            fields.push(FieldChange::new(
+                "desiredSize",
+                live.scaling.desired,
+                desired,
+            ));
+        }
+        change.scaling = Some(NodeScaling { min, max, desired });
+    }
+    let want_budget = budget(group);
+    if live.update_budget != Some(want_budget) {
+        let text = |b: Option<UpdateBudget>| match b {
+            Some(UpdateBudget::Count(n)) => format!("maxUnavailable {n}"),
+            Some(UpdateBudget::Percentage(n)) => format!("maxUnavailablePercentage {n}"),
+            None => "unset".to_owned(),
+        };
+        fields.push(FieldChange::new(
+            "updateConfig",
+            text(live.update_budget),
+            text(Some(want_budget)),
+        ));
+        change.update_budget = Some(want_budget);
+    }
+    let empty = change == NodeGroupConfigChange::default();
+    ((!empty).then_some(change), fields)
+}
+
+/// The replace-only fields that differ between the previous generation and the spec.
+fn replace_fields(
+    p: &Planning<'_>,
+    group: &NodeGroupSpec,
+    previous: &ObservedNodeGroup,
+    subnet_keys: &[String],
+) -> Vec<FieldChange> {
+    let mut fields = Vec::new();
+    let mut want_types = group.instance_types.clone();
+    let mut have_types = previous.instance_types.clone();
+    want_types.sort();
+    have_types.sort();
+    if want_types != have_types {
+        fields.push(FieldChange::new(
+            "instanceTypes",
+            have_types.join(","),
+            want_types.join(","),
+        ));
+    }
+    if previous.capacity_type != group.capacity_type.eks_name() {
+        fields.push(FieldChange::new(
+            "capacityType",
+            &previous.capacity_type,
+            group.capacity_type.eks_name(),
+        ));
+    }
+    if previous.ami_type != group.ami_type.eks_name() {
+        fields.push(FieldChange::new(
+            "amiType",
+            &previous.ami_type,
+            group.ami_type.eks_name(),
+        ));
+    }
+    let template: Option<&LaunchTemplateData> =
+        previous.launch_template.as_ref().and_then(|(id, _)| {
+            p.observed
+                .network
+                .launch_templates
+                .iter()
+                .find(|t| &t.id == id)
+                .and_then(|t| t.data.as_ref())
+        });
+    if let Some(data) = template {
+        if data.disk_size_gib != group.disk_size_gib {
+            fields.push(FieldChange::new(
+                "diskSizeGiB",
+                data.disk_size_gib,
+                group.disk_size_gib,
+            ));
+        }
+        if data.metadata_hop_limit != hop_limit(group) {
+            fields.push(FieldChange::new(
+                "podImdsAccess",
+                data.metadata_hop_limit == 2,
+                group.pod_imds_access,
+            ));
+        }
+    }
+    let have_subnets: BTreeMap<&str, ()> = previous
+        .subnet_ids
+        .iter()
+        .map(|s| (s.as_str(), ()))
+        .collect();
+    let want_subnets: Vec<String> = subnet_keys
+        .iter()
+        .filter_map(|k| {
+            p.output_of(k, "id")
+                .or_else(|| k.starts_with("subnet-").then(|| k.clone()))
+        })
+        .collect();
+    if !want_subnets.is_empty()
+        && want_subnets
+            .iter()
+            .any(|s| !have_subnets.contains_key(s.as_str()))
+    {
+        fields.push(FieldChange::new(
+            "privateNetworking/subnets",
+            previous.subnet_ids.join(","),
+            want_subnets.join(","),
+        ));
+    }
+    if fields.is_empty() {
+        fields.push(FieldChange::new(
+            "launchTemplate",
+            &previous.name,
+            physical_name(group, subnet_keys),
+        ));
+    }
+    fields
+}

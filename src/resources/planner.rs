@@ -1,0 +1,404 @@
+//! Builds a [`Plan`]: every area's changes, then deletes of owned resources the spec no longer
+//! has, ordered so nothing is deleted while something still uses it.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::cloud::Tags;
+use crate::plan::{Change, ChangeKind, Operation, Plan, Ref};
+use crate::spec::{ClusterFile, DEFAULT_ZONE_COUNT};
+
+use super::{Observed, cluster, fargate, iam, network, nodegroup, owned_id, tag_drift};
+
+/// Working state while planning one cluster.
+pub struct Planning<'a> {
+    /// The spec; `None` when planning a full delete.
+    pub file: Option<&'a ClusterFile>,
+    /// Live AWS.
+    pub observed: &'a Observed,
+    /// Availability zones the network uses.
+    pub zones: Vec<String>,
+    cluster: String,
+    changes: Vec<Change>,
+    desired: BTreeSet<String>,
+    outputs: HashMap<String, String>,
+}
+
+impl<'a> Planning<'a> {
+    /// Records that the spec wants `resource` (so it is not deleted).
+    pub fn desire(&mut self, resource: &str) {
+        self.desired.insert(resource.to_owned());
+    }
+
+    /// Adds a change.
+    pub fn push(&mut self, change: Change) {
+        self.changes.push(change);
+    }
+
+    /// The logical id of a resource this cluster owns.
+    pub fn owned<'t>(&self, tags: &'t Tags) -> Option<&'t str> {
+        owned_id(tags, &self.cluster)
+    }
+
+    /// The cluster's name.
+    pub fn cluster_name(&self) -> Option<&str> {
+        Some(self.cluster.as_str())
+    }
+
+    /// An output of an existing resource (e.g. the id of `nat-gateway/us-east-1a`).
+    pub fn output_of(&self, resource: &str, name: &str) -> Option<String> {
+        self.outputs.get(&format!("{resource}.{name}")).cloned()
+    }
+
+    /// Adds an update when a live EC2 resource lacks some desired tags.
+    pub fn retag(&mut self, resource: &str, id: &str, live: &Tags, desired: &Tags) {
+        let (missing, fields) = tag_drift(live, desired);
+        if !missing.is_empty() {
+            self.push(
+                Change::new(
+                    resource,
+                    ChangeKind::Update,
+                    vec![Operation::TagEc2 {
+                        ids: vec![Ref::Value(id.to_owned())],
+                        tags: missing,
+                    }],
+                )
+                .id(id)
+                .fields(fields),
+            );
+        }
+    }
+}
+
+/// Outputs (ids, ARNs) of the resources that already exist, keyed `resource.name`.
+pub fn existing_outputs(observed: &Observed, cluster: &str) -> HashMap<String, String> {
+    let mut outputs = HashMap::new();
+    let mut put = |resource: Option<&str>, name: &str, value: &str| {
+        if let Some(resource) = resource {
+            outputs.insert(format!("{resource}.{name}"), value.to_owned());
+        }
+    };
+    let net = &observed.network;
+    for v in &net.vpcs {
+        put(owned_id(&v.tags, cluster), "id", &v.id);
+    }
+    for s in &net.subnets {
+        put(owned_id(&s.tags, cluster), "id", &s.id);
+    }
+    for g in &net.internet_gateways {
+        put(owned_id(&g.tags, cluster), "id", &g.id);
+    }
+    for a in &net.addresses {
+        put(owned_id(&a.tags, cluster), "id", &a.allocation_id);
+    }
+    for n in net
+        .nat_gateways
+        .iter()
+        .filter(|n| n.state != "deleting" && n.state != "failed")
+    {
+        put(owned_id(&n.tags, cluster), "id", &n.id);
+    }
+    for t in &net.route_tables {
+        put(owned_id(&t.tags, cluster), "id", &t.id);
+    }
+    for t in &net.launch_templates {
+        put(owned_id(&t.tags, cluster), "id", &t.id);
+        put(
+            owned_id(&t.tags, cluster),
+            "version",
+            &t.default_version.to_string(),
+        );
+    }
+    for r in &observed.roles {
+        put(owned_id(&r.tags, cluster), "arn", &r.arn);
+    }
+    for o in &observed.oidc_providers {
+        put(owned_id(&o.tags, cluster), "arn", &o.arn);
+    }
+    if let Some(c) = observed.owned_cluster(cluster) {
+        put(Some("cluster"), "arn", &c.arn);
+        if let Some(issuer) = &c.oidc_issuer {
+            put(Some("cluster"), "issuer", issuer);
+        }
+    }
+    outputs
+}
+
+/// The plan that makes AWS match `file`.
+pub fn plan(file: &ClusterFile, observed: &Observed) -> Plan {
+    let zones = match &file.spec.vpc.availability_zones {
+        Some(zones) => zones.clone(),
+        None => {
+            let count = usize::from(file.spec.vpc.zone_count.unwrap_or(DEFAULT_ZONE_COUNT));
+            // Zones already in use keep their place, so a plan never moves subnets.
+            let mut used: Vec<String> = observed
+                .network
+                .subnets
+                .iter()
+                .filter(|s| owned_id(&s.tags, &file.metadata.name).is_some())
+                .map(|s| s.availability_zone.clone())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            for zone in &observed.zones {
+                if used.len() >= count {
+                    break;
+                }
+                if !used.contains(zone) {
+                    used.push(zone.clone());
+                }
+            }
+            used.sort();
+            used
+        }
+    };
+    let mut p = Planning {
+        file: Some(file),
+        observed,
+        zones,
+        cluster: file.metadata.name.clone(),
+        changes: Vec::new(),
+        desired: BTreeSet::new(),
+        outputs: existing_outputs(observed, &file.metadata.name),
+    };
+    network::plan(&mut p);
+    iam::plan(&mut p);
+    cluster::plan(&mut p);
+    nodegroup::plan(&mut p);
+    fargate::plan(&mut p);
+    iam::plan_service_accounts(&mut p);
+    finish(p, &file.metadata.region)
+}
+
+/// The plan that deletes everything the cluster `name` owns.
+pub fn plan_delete(name: &str, region: &str, observed: &Observed) -> Plan {
+    let p = Planning {
+        file: None,
+        observed,
+        zones: Vec::new(),
+        cluster: name.to_owned(),
+        changes: Vec::new(),
+        desired: BTreeSet::new(),
+        outputs: existing_outputs(observed, name),
+    };
+    finish(p, region)
+}
+
+fn finish(mut p: Planning<'_>, region: &str) -> Plan {
+    plan_deletes(&mut p);
+    order_deletes(&mut p.changes);
+    let mut changes = p.changes;
+    changes.sort_by_key(|c| (rank(&c.resource), c.resource.clone()));
+    // EKS runs one Fargate profile operation at a time per cluster.
+    let mut previous: Option<String> = None;
+    for change in changes
+        .iter_mut()
+        .filter(|c| c.resource.starts_with("fargate-profile/"))
+    {
+        if let Some(previous) = previous.replace(change.resource.clone()) {
+            change.after.push(previous);
+        }
+    }
+    Plan {
+        cluster: p.cluster,
+        region: region.to_owned(),
+        changes,
+    }
+}
+
+/// Deletes of owned resources that the spec no longer wants.
+fn plan_deletes(p: &mut Planning<'_>) {
+    let mut deletes: Vec<Change> = Vec::new();
+    let observed = p.observed;
+    let mut ec2 = |resource: Option<&str>, id: &str, p: &Planning<'_>| {
+        if let Some(resource) = resource.filter(|r| !p.desired.contains(*r)) {
+            deletes.push(
+                Change::new(
+                    resource,
+                    ChangeKind::Delete,
+                    network::delete_operations(p, resource, id),
+                )
+                .id(id),
+            );
+        }
+    };
+    let net = &observed.network;
+    for v in &net.vpcs {
+        ec2(p.owned(&v.tags), &v.id, p);
+    }
+    for s in &net.subnets {
+        ec2(p.owned(&s.tags), &s.id, p);
+    }
+    for g in &net.internet_gateways {
+        ec2(p.owned(&g.tags), &g.id, p);
+    }
+    for a in &net.addresses {
+        ec2(p.owned(&a.tags), &a.allocation_id, p);
+    }
+    for n in net.nat_gateways.iter().filter(|n| n.state != "deleting") {
+        ec2(p.owned(&n.tags), &n.id, p);
+    }
+    for t in &net.route_tables {
+        ec2(p.owned(&t.tags), &t.id, p);
+    }
+    for t in &net.launch_templates {
+        ec2(p.owned(&t.tags), &t.id, p);
+    }
+    for role in &observed.roles {
+        if let Some(resource) = p.owned(&role.tags).filter(|r| !p.desired.contains(*r)) {
+            deletes.push(
+                Change::new(
+                    resource,
+                    ChangeKind::Delete,
+                    vec![Operation::DeleteRole {
+                        name: role.name.clone(),
+                    }],
+                )
+                .id(&role.name),
+            );
+        }
+    }
+    for provider in &observed.oidc_providers {
+        if let Some(resource) = p.owned(&provider.tags).filter(|r| !p.desired.contains(*r)) {
+            deletes.push(
+                Change::new(
+                    resource,
+                    ChangeKind::Delete,
+                    vec![Operation::DeleteOidcProvider {
+                        arn: provider.arn.clone(),
+                    }],
+                )
+                .id(&provider.arn),
+            );
+        }
+    }
+    for group in &observed.node_groups {
+        if let Some(resource) = p.owned(&group.tags).filter(|r| !p.desired.contains(*r)) {
+            deletes.push(
+                Change::new(
+                    resource,
+                    ChangeKind::Delete,
+                    vec![Operation::DeleteNodeGroup {
+                        cluster: p.cluster.clone(),
+                        name: group.name.clone(),
+                    }],
+                )
+                .id(&group.name),
+            );
+        }
+    }
+    for profile in &observed.fargate_profiles {
+        if let Some(resource) = p.owned(&profile.tags).filter(|r| !p.desired.contains(*r)) {
+            deletes.push(
+                Change::new(
+                    resource,
+                    ChangeKind::Delete,
+                    vec![Operation::DeleteFargateProfile {
+                        cluster: p.cluster.clone(),
+                        name: profile.name.clone(),
+                    }],
+                )
+                .id(&profile.name),
+            );
+        }
+    }
+    if let Some(cluster) = observed.owned_cluster(&p.cluster)
+        && !p.desired.contains("cluster")
+    {
+        deletes.push(
+            Change::new(
+                "cluster",
+                ChangeKind::Delete,
+                vec![Operation::DeleteCluster {
+                    name: cluster.name.clone(),
+                }],
+            )
+            .id(&cluster.name),
+        );
+    }
+    // Node groups replaced by a newer generation are deleted by their replace change.
+    deletes.retain(|d| !p.changes.iter().any(|c| c.resource == d.resource));
+    p.changes.extend(deletes);
+}
+
+/// The kinds whose deletes (and replacements) must finish before a kind can be deleted.
+fn delete_after(resource: &str) -> &'static [&'static str] {
+    let kind = resource.split('/').next().unwrap_or_default();
+    match kind {
+        "launch-template" => &["nodegroup"],
+        "cluster" => &["nodegroup", "fargate-profile"],
+        "role" if resource == "role/cluster" => &["cluster"],
+        "role" if resource == "role/node" => &["nodegroup"],
+        "role" if resource == "role/fargate" => &["fargate-profile"],
+        "nat-gateway" => &["nodegroup", "fargate-profile", "cluster", "route"],
+        "eip" => &["nat-gateway"],
+        "route-table" => &["route", "nat-gateway"],
+        "subnet" => &[
+            "cluster",
+            "nodegroup",
+            "fargate-profile",
+            "nat-gateway",
+            "route-table",
+        ],
+        "internet-gateway" => &["nat-gateway", "eip", "cluster", "nodegroup"],
+        "vpc" => &[
+            "subnet",
+            "internet-gateway",
+            "route-table",
+            "nat-gateway",
+            "eip",
+            "cluster",
+            "nodegroup",
+            "fargate-profile",
+        ],
+        _ => &[],
+    }
+}
+
+fn order_deletes(changes: &mut [Change]) {
+    let deleting: Vec<(String, ChangeKind)> = changes
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.kind,
+                ChangeKind::Delete | ChangeKind::Replace | ChangeKind::Update
+            )
+        })
+        .map(|c| (c.resource.clone(), c.kind))
+        .collect();
+    for change in changes.iter_mut().filter(|c| c.kind == ChangeKind::Delete) {
+        let before = delete_after(&change.resource);
+        for (resource, kind) in &deleting {
+            let resource_kind = resource.split('/').next().unwrap_or_default();
+            // Route updates (re-pointing away from a NAT) count; other updates do not.
+            let relevant = *kind != ChangeKind::Update || resource_kind == "route";
+            if relevant
+                && resource != &change.resource
+                && before.contains(&resource_kind)
+                && !change.after.contains(resource)
+            {
+                change.after.push(resource.clone());
+            }
+        }
+    }
+}
+
+/// Display order: network, IAM, control plane, compute, IRSA.
+fn rank(resource: &str) -> u8 {
+    match resource.split('/').next().unwrap_or_default() {
+        "vpc" | "existing-subnet" => 0,
+        "internet-gateway" => 1,
+        "subnet" => 2,
+        "eip" => 3,
+        "nat-gateway" => 4,
+        "route-table" => 5,
+        "route" => 6,
+        "role" if resource.starts_with("role/irsa/") => 13,
+        "role" => 7,
+        "cluster" => 8,
+        "oidc-provider" => 9,
+        "launch-template" => 10,
+        "nodegroup" => 11,
+        "fargate-profile" => 12,
+        _ => 14,
+    }
+}
