@@ -13,14 +13,35 @@ pub fn text(plan: &Plan) -> String {
     }
     out.push_str(&format!("Cluster {} ({}):\n", plan.cluster, plan.region));
     for change in &plan.changes {
-        let id = change.physical_id.as_deref().map(|id| format!(" ({id})")).unwrap_or_default();
-        out.push_str(&format!("  {:>3} {} {}{id}\n", change.kind.symbol(), change.kind.verb(), change.resource));
+        let id = change
+            .physical_id
+            .as_deref()
+            .map(|id| format!(" ({id})"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "  {:>3} {} {}{id}\n",
+            change.kind.symbol(),
+            change.kind.verb(),
+            change.resource
+        ));
         for field in &change.fields {
             let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".to_owned());
-            out.push_str(&format!("        {}: {} -> {}\n", field.field, show(&field.old), show(&field.new)));
+            out.push_str(&format!(
+                "        {}: {} -> {}\n",
+                field.field,
+                show(&field.old),
+                show(&field.new)
+            ));
         }
         if let Some(reason) = &change.reason {
-            out.push_str(&format!("        {}: {reason}\n", if change.kind == ChangeKind::Impossible { "cannot" } else { "why" }));
+            out.push_str(&format!(
+                "        {}: {reason}\n",
+                if change.kind == ChangeKind::Impossible {
+                    "cannot"
+                } else {
+                    "why"
+                }
+            ));
         }
     }
     out.push_str(&summary_line(plan));
@@ -39,7 +60,10 @@ pub fn summary_line(plan: &Plan) -> String {
         s.create, s.update, s.replace, s.delete
     );
     if s.impossible > 0 {
-        line.push_str(&format!(" {} impossible: nothing will be changed until the spec is fixed.", s.impossible));
+        line.push_str(&format!(
+            " {} impossible: nothing will be changed until the spec is fixed.",
+            s.impossible
+        ));
     }
     line
 }

@@ -100,7 +100,9 @@ impl<'s> Walk<'s> {
         let properties = schema.get("properties").and_then(Value::as_object);
         let additional = schema.get("additionalProperties");
         let mut suggested = Vec::new();
-        for entry in entries {
+        // `<<: *anchor` merges a mapping that serde resolves; its fields are not listed here.
+        let merges = entries.iter().any(|entry| entry.key == "<<");
+        for entry in entries.iter().filter(|entry| entry.key != "<<") {
             let field = path.key(&entry.key);
             if let Some(property) = properties.and_then(|p| p.get(&entry.key)) {
                 self.node(&entry.value, property, &field);
@@ -134,7 +136,9 @@ impl<'s> Walk<'s> {
             .filter_map(Value::as_str)
         {
             // A misspelt field is reported once, as unknown, not again as missing.
-            if !entries.iter().any(|entry| entry.key == required) && !suggested.contains(&required)
+            if !merges
+                && !entries.iter().any(|entry| entry.key == required)
+                && !suggested.contains(&required)
             {
                 self.problems.push(
                     Diagnostic::error(

@@ -1,1 +1,7 @@
 //! Integration tests: one binary, one module per area.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod examples;
+mod invalid_fixtures;
+mod support;
+mod validate_cli;
