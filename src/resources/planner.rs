@@ -402,3 +402,138 @@ fn rank(resource: &str) -> u8 {
         _ => 14,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloud::{ObservedNetwork, ObservedVpc};
+    use crate::naming::{CLUSTER_TAG, RESOURCE_TAG};
+    use crate::plan::ChangeKind;
+
+    fn spec(text: &str) -> ClusterFile {
+        let report = crate::spec::parse_str("t.yaml", text);
+        report
+            .spec
+            .unwrap_or_else(|| panic!("{:#?}", report.diagnostics))
+    }
+
+    const DEMO: &str = "apiVersion: ekspec/v1alpha1\nkind: Cluster\nmetadata: {name: demo, region: us-east-1}\nspec:\n  kubernetesVersion: \"1.31\"\n  vpc: {availabilityZones: [us-east-1a, us-east-1b], natGateway: single}\n  nodeGroups: [{name: system, instanceTypes: [m6i.large], minSize: 1, maxSize: 3}]\n  serviceAccounts: [{name: dns, namespace: kube-system, policyArns: ['arn:aws:iam::aws:policy/AmazonRoute53FullAccess']}]\n";
+
+    fn owned(resource: &str) -> Tags {
+        Tags::from([
+            (CLUSTER_TAG.to_owned(), "demo".to_owned()),
+            (RESOURCE_TAG.to_owned(), resource.to_owned()),
+        ])
+    }
+
+    #[test]
+    fn a_new_cluster_is_all_creates_and_the_control_plane_never_waits_for_nat() {
+        let plan = plan(&spec(DEMO), &Observed::default());
+        let resources: Vec<&str> = plan.changes.iter().map(|c| c.resource.as_str()).collect();
+        for expected in [
+            "vpc",
+            "internet-gateway",
+            "subnet/public-us-east-1a",
+            "subnet/private-us-east-1b",
+            "eip/us-east-1a",
+            "nat-gateway/us-east-1a",
+            "route-table/public",
+            "route-table/private-us-east-1b",
+            "route/private-us-east-1b",
+            "role/cluster",
+            "role/node",
+            "cluster",
+            "nodegroup/system",
+            "oidc-provider",
+            "role/irsa/kube-system/dns",
+        ] {
+            assert!(
+                resources.contains(&expected),
+                "missing {expected} in {resources:?}"
+            );
+        }
+        assert!(plan.changes.iter().all(|c| c.kind == ChangeKind::Create));
+        let cluster = plan
+            .changes
+            .iter()
+            .find(|c| c.resource == "cluster")
+            .unwrap();
+        assert!(
+            !cluster
+                .after
+                .iter()
+                .any(|a| a.starts_with("nat-gateway") || a.starts_with("route/")),
+            "{:?}",
+            cluster.after
+        );
+        let group = plan
+            .changes
+            .iter()
+            .find(|c| c.resource == "nodegroup/system")
+            .unwrap();
+        assert!(
+            group.after.contains(&"route/private-us-east-1a".to_owned()),
+            "{:?}",
+            group.after
+        );
+        // Both private tables route through the single NAT gateway.
+        let route = plan
+            .changes
+            .iter()
+            .find(|c| c.resource == "route/private-us-east-1b")
+            .unwrap();
+        assert!(route.after.contains(&"nat-gateway/us-east-1a".to_owned()));
+    }
+
+    #[test]
+    fn a_changed_vpc_cidr_is_impossible() {
+        let observed = Observed {
+            network: ObservedNetwork {
+                vpcs: vec![ObservedVpc {
+                    id: "vpc-1".into(),
+                    cidr: "10.9.0.0/16".into(),
+                    tags: owned("vpc"),
+                }],
+                ..ObservedNetwork::default()
+            },
+            ..Observed::default()
+        };
+        let plan = plan(&spec(DEMO), &observed);
+        let vpc = plan.changes.iter().find(|c| c.resource == "vpc").unwrap();
+        assert_eq!(vpc.kind, ChangeKind::Impossible);
+        assert_eq!(vpc.fields[0].old.as_deref(), Some("10.9.0.0/16"));
+    }
+
+    #[test]
+    fn delete_waits_for_dependents() {
+        let observed = Observed {
+            network: ObservedNetwork {
+                vpcs: vec![ObservedVpc {
+                    id: "vpc-1".into(),
+                    cidr: "10.0.0.0/16".into(),
+                    tags: owned("vpc"),
+                }],
+                subnets: vec![crate::cloud::ObservedSubnet {
+                    id: "subnet-1".into(),
+                    vpc_id: "vpc-1".into(),
+                    cidr: "10.0.0.0/18".into(),
+                    availability_zone: "us-east-1a".into(),
+                    map_public_ip_on_launch: true,
+                    tags: owned("subnet/public-us-east-1a"),
+                }],
+                ..ObservedNetwork::default()
+            },
+            ..Observed::default()
+        };
+        let plan = plan_delete("demo", "us-east-1", &observed);
+        assert_eq!(plan.summary().delete, 2);
+        let vpc = plan.changes.iter().find(|c| c.resource == "vpc").unwrap();
+        assert!(vpc.after.contains(&"subnet/public-us-east-1a".to_owned()));
+        let subnet = plan
+            .changes
+            .iter()
+            .find(|c| c.resource == "subnet/public-us-east-1a")
+            .unwrap();
+        assert!(subnet.after.is_empty());
+    }
+}
