@@ -25,6 +25,7 @@ pub fn check(root: &Node) -> Vec<Diagnostic> {
     let mut walk = Walk {
         defs: schema.get("$defs").and_then(Value::as_object),
         problems: Vec::new(),
+        root: Some(root),
     };
     walk.node(root, schema, &FieldPath::root());
     walk.problems
@@ -33,6 +34,8 @@ pub fn check(root: &Node) -> Vec<Diagnostic> {
 struct Walk<'s> {
     defs: Option<&'s Map<String, Value>>,
     problems: Vec<Diagnostic>,
+    /// The document, to point at a mapping's own key.
+    root: Option<&'s Node>,
 }
 
 impl<'s> Walk<'s> {
@@ -140,9 +143,14 @@ impl<'s> Walk<'s> {
                 && !entries.iter().any(|entry| entry.key == required)
                 && !suggested.contains(&required)
             {
+                // `metadata:` missing `name` points at `metadata`; a list item at its first key.
+                let position = match (self.root, path.last_key()) {
+                    (Some(root), Some(_)) => root.locate_key(path),
+                    _ => node.position,
+                };
                 self.problems.push(
                     Diagnostic::error(
-                        node.position,
+                        position,
                         format!(
                             "missing required field `{required}` in {}",
                             describe_parent(path)
@@ -370,6 +378,7 @@ pub fn fill_required(value: &mut Value) -> Vec<FieldPath> {
     let walk = Walk {
         defs: schema.get("$defs").and_then(Value::as_object),
         problems: Vec::new(),
+        root: None,
     };
     let mut filled = Vec::new();
     walk.fill(value, schema, &FieldPath::root(), &mut filled);
