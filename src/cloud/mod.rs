@@ -4,6 +4,7 @@
 
 pub mod aws;
 pub mod error;
+pub mod memory;
 pub mod model;
 
 use async_trait::async_trait;

@@ -32,6 +32,30 @@ pub struct Context {
 }
 
 impl Context {
+    /// A context for applying a plan of `cluster` in `region`, seeded with what exists.
+    pub fn new(
+        cloud: Cloud,
+        observed: &crate::resources::Observed,
+        cluster: &str,
+        region: &str,
+        waiter: Waiter,
+    ) -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        Self {
+            cloud,
+            outputs: Mutex::new(crate::resources::planner::existing_outputs(
+                observed, cluster,
+            )),
+            waiter,
+            account: observed.account.clone(),
+            partition: crate::resources::partition(region).to_owned(),
+            run_token: format!("ekspec-{nanos:x}"),
+        }
+    }
+
     fn resolve(&self, r: &Ref) -> Result<String, ExecError> {
         match r {
             Ref::Value(v) => Ok(v.clone()),

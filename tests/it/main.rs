@@ -4,5 +4,6 @@
 mod examples;
 mod hostile_input;
 mod invalid_fixtures;
+mod reconcile_memory;
 mod support;
 mod validate_cli;

@@ -1,0 +1,830 @@
+//! An in-memory AWS: the cloud traits over plain maps. Resources settle at once (as on moto).
+//! Used by tests of the planner and executor and by benchmarks; it validates little, so
+//! rejection paths are tested elsewhere.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+
+use super::*;
+use crate::naming::CLUSTER_TAG;
+
+#[derive(Default)]
+struct State {
+    next: u64,
+    vpcs: BTreeMap<String, ObservedVpc>,
+    subnets: BTreeMap<String, ObservedSubnet>,
+    igws: BTreeMap<String, ObservedInternetGateway>,
+    addresses: BTreeMap<String, ObservedAddress>,
+    nats: BTreeMap<String, ObservedNatGateway>,
+    route_tables: BTreeMap<String, ObservedRouteTable>,
+    launch_templates: BTreeMap<String, ObservedLaunchTemplate>,
+    roles: BTreeMap<String, ObservedRole>,
+    oidc: BTreeMap<String, ObservedOidcProvider>,
+    clusters: BTreeMap<String, ObservedCluster>,
+    node_groups: BTreeMap<(String, String), ObservedNodeGroup>,
+    fargate: BTreeMap<(String, String), ObservedFargateProfile>,
+    calls: Vec<String>,
+}
+
+impl State {
+    fn id(&mut self, prefix: &str) -> String {
+        self.next += 1;
+        format!("{prefix}-{:017x}", self.next)
+    }
+
+    fn log(&mut self, call: String) {
+        self.calls.push(call);
+    }
+}
+
+/// An in-memory AWS account.
+#[derive(Clone, Default)]
+pub struct MemoryCloud {
+    state: Arc<Mutex<State>>,
+}
+
+const ACCOUNT: &str = "111122223333";
+
+fn owned_by(tags: &Tags, cluster: &str) -> bool {
+    tags.get(CLUSTER_TAG).map(String::as_str) == Some(cluster)
+}
+
+fn not_found(operation: &'static str, resource: &str) -> CloudError {
+    CloudError {
+        operation,
+        resource: resource.to_owned(),
+        code: Some("NotFound".to_owned()),
+        message: format!("{resource} does not exist"),
+        kind: ErrorKind::NotFound,
+    }
+}
+
+impl MemoryCloud {
+    /// An empty account.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The cloud handle the reconciler uses.
+    pub fn cloud(&self) -> Cloud {
+        Cloud {
+            network: Box::new(self.clone()),
+            identity: Box::new(self.clone()),
+            kubernetes: Box::new(self.clone()),
+        }
+    }
+
+    /// Every mutating call so far, as `Operation resource`.
+    pub fn mutating_calls(&self) -> Vec<String> {
+        self.lock().calls.clone()
+    }
+
+    /// Number of live resources of every kind (for "nothing left" checks).
+    pub fn resource_count(&self) -> usize {
+        let s = self.lock();
+        s.vpcs.len()
+            + s.subnets.len()
+            + s.igws.len()
+            + s.addresses.len()
+            + s.nats.values().filter(|n| n.state != "deleted").count()
+            + s.route_tables.len()
+            + s.launch_templates.len()
+            + s.roles.len()
+            + s.oidc.len()
+            + s.clusters.len()
+            + s.node_groups.len()
+            + s.fargate.len()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[async_trait]
+impl Network for MemoryCloud {
+    async fn discover(&self, cluster: &str) -> CloudResult<ObservedNetwork> {
+        let s = self.lock();
+        let keep = |tags: &Tags| owned_by(tags, cluster);
+        Ok(ObservedNetwork {
+            vpcs: s.vpcs.values().filter(|v| keep(&v.tags)).cloned().collect(),
+            subnets: s
+                .subnets
+                .values()
+                .filter(|v| keep(&v.tags))
+                .cloned()
+                .collect(),
+            internet_gateways: s.igws.values().filter(|v| keep(&v.tags)).cloned().collect(),
+            addresses: s
+                .addresses
+                .values()
+                .filter(|v| keep(&v.tags))
+                .cloned()
+                .collect(),
+            nat_gateways: s
+                .nats
+                .values()
+                .filter(|v| keep(&v.tags) && v.state != "deleted")
+                .cloned()
+                .collect(),
+            route_tables: s
+                .route_tables
+                .values()
+                .filter(|v| keep(&v.tags))
+                .cloned()
+                .collect(),
+            launch_templates: s
+                .launch_templates
+                .values()
+                .filter(|v| keep(&v.tags))
+                .cloned()
+                .collect(),
+        })
+    }
+
+    async fn describe_existing(
+        &self,
+        vpc_id: &str,
+        subnet_ids: &[String],
+    ) -> CloudResult<(Option<ObservedVpc>, Vec<ObservedSubnet>)> {
+        let s = self.lock();
+        Ok((
+            s.vpcs.get(vpc_id).cloned(),
+            subnet_ids
+                .iter()
+                .filter_map(|id| s.subnets.get(id).cloned())
+                .collect(),
+        ))
+    }
+
+    async fn availability_zones(&self) -> CloudResult<Vec<String>> {
+        Ok(["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"]
+            .map(String::from)
+            .to_vec())
+    }
+
+    async fn create_vpc(&self, cidr: &str, tags: &Tags) -> CloudResult<String> {
+        let mut s = self.lock();
+        let id = s.id("vpc");
+        s.vpcs.insert(
+            id.clone(),
+            ObservedVpc {
+                id: id.clone(),
+                cidr: cidr.to_owned(),
+                tags: tags.clone(),
+            },
+        );
+        s.log(format!("CreateVpc {id}"));
+        Ok(id)
+    }
+
+    async fn create_subnet(&self, r: &SubnetRequest) -> CloudResult<String> {
+        let mut s = self.lock();
+        let id = s.id("subnet");
+        s.subnets.insert(
+            id.clone(),
+            ObservedSubnet {
+                id: id.clone(),
+                vpc_id: r.vpc_id.clone(),
+                cidr: r.cidr.clone(),
+                availability_zone: r.availability_zone.clone(),
+                map_public_ip_on_launch: r.public,
+                tags: r.tags.clone(),
+            },
+        );
+        s.log(format!("CreateSubnet {id}"));
+        Ok(id)
+    }
+
+    async fn create_internet_gateway(&self, vpc_id: &str, tags: &Tags) -> CloudResult<String> {
+        let mut s = self.lock();
+        let id = s.id("igw");
+        s.igws.insert(
+            id.clone(),
+            ObservedInternetGateway {
+                id: id.clone(),
+                attached_vpc_ids: vec![vpc_id.to_owned()],
+                tags: tags.clone(),
+            },
+        );
+        s.log(format!("CreateInternetGateway {id}"));
+        Ok(id)
+    }
+
+    async fn allocate_address(&self, tags: &Tags) -> CloudResult<String> {
+        let mut s = self.lock();
+        let id = s.id("eipalloc");
+        s.addresses.insert(
+            id.clone(),
+            ObservedAddress {
+                allocation_id: id.clone(),
+                association_id: None,
+                public_ip: Some("198.51.100.1".to_owned()),
+                tags: tags.clone(),
+            },
+        );
+        s.log(format!("AllocateAddress {id}"));
+        Ok(id)
+    }
+
+    async fn create_nat_gateway(
+        &self,
+        subnet_id: &str,
+        allocation_id: &str,
+        tags: &Tags,
+        _token: &str,
+    ) -> CloudResult<String> {
+        let mut s = self.lock();
+        let id = s.id("nat");
+        s.nats.insert(
+            id.clone(),
+            ObservedNatGateway {
+                id: id.clone(),
+                subnet_id: subnet_id.to_owned(),
+                allocation_ids: vec![allocation_id.to_owned()],
+                state: "available".to_owned(),
+                tags: tags.clone(),
+            },
+        );
+        s.log(format!("CreateNatGateway {id}"));
+        Ok(id)
+    }
+
+    async fn nat_gateway_state(&self, id: &str) -> CloudResult<Option<String>> {
+        Ok(self.lock().nats.get(id).map(|n| n.state.clone()))
+    }
+
+    async fn create_route_table(&self, vpc_id: &str, tags: &Tags) -> CloudResult<String> {
+        let mut s = self.lock();
+        let id = s.id("rtb");
+        s.route_tables.insert(
+            id.clone(),
+            ObservedRouteTable {
+                id: id.clone(),
+                vpc_id: vpc_id.to_owned(),
+                default_route: None,
+                associations: Vec::new(),
+                tags: tags.clone(),
+            },
+        );
+        s.log(format!("CreateRouteTable {id}"));
+        Ok(id)
+    }
+
+    async fn set_default_route(
+        &self,
+        route_table_id: &str,
+        target: &RouteTarget,
+    ) -> CloudResult<()> {
+        let mut s = self.lock();
+        let table = s
+            .route_tables
+            .get_mut(route_table_id)
+            .ok_or_else(|| not_found("CreateRoute", route_table_id))?;
+        table.default_route = Some(target.clone());
+        s.log(format!("CreateRoute {route_table_id}"));
+        Ok(())
+    }
+
+    async fn associate_route_table(
+        &self,
+        route_table_id: &str,
+        subnet_id: &str,
+    ) -> CloudResult<String> {
+        let mut s = self.lock();
+        let id = s.id("rtbassoc");
+        let table = s
+            .route_tables
+            .get_mut(route_table_id)
+            .ok_or_else(|| not_found("AssociateRouteTable", route_table_id))?;
+        table.associations.push((id.clone(), subnet_id.to_owned()));
+        s.log(format!("AssociateRouteTable {route_table_id} {subnet_id}"));
+        Ok(id)
+    }
+
+    async fn disassociate_route_table(&self, association_id: &str) -> CloudResult<()> {
+        let mut s = self.lock();
+        for table in s.route_tables.values_mut() {
+            table.associations.retain(|(a, _)| a != association_id);
+        }
+        s.log(format!("DisassociateRouteTable {association_id}"));
+        Ok(())
+    }
+
+    async fn create_tags(&self, resource_ids: &[String], tags: &Tags) -> CloudResult<()> {
+        let mut s = self.lock();
+        for id in resource_ids {
+            if let Some(v) = s.vpcs.get_mut(id) {
+                v.tags.extend(tags.clone());
+            } else if let Some(v) = s.subnets.get_mut(id) {
+                v.tags.extend(tags.clone());
+            } else if let Some(v) = s.igws.get_mut(id) {
+                v.tags.extend(tags.clone());
+            } else if let Some(v) = s.addresses.get_mut(id) {
+                v.tags.extend(tags.clone());
+            } else if let Some(v) = s.nats.get_mut(id) {
+                v.tags.extend(tags.clone());
+            } else if let Some(v) = s.route_tables.get_mut(id) {
+                v.tags.extend(tags.clone());
+            }
+        }
+        s.log(format!("CreateTags {}", resource_ids.join(",")));
+        Ok(())
+    }
+
+    async fn delete_tags(&self, resource_ids: &[String], keys: &[String]) -> CloudResult<()> {
+        let mut s = self.lock();
+        for id in resource_ids {
+            if let Some(v) = s.subnets.get_mut(id) {
+                v.tags.retain(|k, _| !keys.contains(k));
+            }
+        }
+        s.log(format!("DeleteTags {}", resource_ids.join(",")));
+        Ok(())
+    }
+
+    async fn create_launch_template(
+        &self,
+        r: &LaunchTemplateRequest,
+    ) -> CloudResult<(String, i64)> {
+        let mut s = self.lock();
+        let id = s.id("lt");
+        s.launch_templates.insert(
+            id.clone(),
+            ObservedLaunchTemplate {
+                id: id.clone(),
+                name: r.name.clone(),
+                default_version: 1,
+                data: Some(r.data.clone()),
+                tags: r.tags.clone(),
+            },
+        );
+        s.log(format!("CreateLaunchTemplate {id}"));
+        Ok((id, 1))
+    }
+
+    async fn create_launch_template_version(
+        &self,
+        id: &str,
+        r: &LaunchTemplateRequest,
+    ) -> CloudResult<i64> {
+        let mut s = self.lock();
+        let template = s
+            .launch_templates
+            .get_mut(id)
+            .ok_or_else(|| not_found("CreateLaunchTemplateVersion", id))?;
+        template.default_version += 1;
+        template.data = Some(r.data.clone());
+        let version = template.default_version;
+        s.log(format!("CreateLaunchTemplateVersion {id}"));
+        Ok(version)
+    }
+
+    async fn discover_leftovers(&self, _cluster: &str, _vpc_id: &str) -> CloudResult<Leftovers> {
+        Ok(Leftovers::default())
+    }
+
+    async fn delete(&self, kind: Ec2Kind, id: &str) -> CloudResult<()> {
+        let mut s = self.lock();
+        match kind {
+            Ec2Kind::Vpc => {
+                if s.subnets.values().any(|x| x.vpc_id == id)
+                    || s.route_tables.values().any(|x| x.vpc_id == id)
+                {
+                    return Err(CloudError {
+                        operation: "DeleteVpc",
+                        resource: id.to_owned(),
+                        code: Some("DependencyViolation".to_owned()),
+                        message: "the vpc has dependencies".to_owned(),
+                        kind: ErrorKind::InUse,
+                    });
+                }
+                s.vpcs.remove(id);
+            }
+            Ec2Kind::Subnet => {
+                s.subnets.remove(id);
+            }
+            Ec2Kind::InternetGateway => {
+                s.igws.remove(id);
+            }
+            Ec2Kind::Address => {
+                s.addresses.remove(id);
+            }
+            Ec2Kind::NatGateway => {
+                if let Some(nat) = s.nats.get_mut(id) {
+                    nat.state = "deleted".to_owned();
+                }
+            }
+            Ec2Kind::RouteTable => {
+                s.route_tables.remove(id);
+            }
+            Ec2Kind::LaunchTemplate => {
+                s.launch_templates.remove(id);
+            }
+            Ec2Kind::SecurityGroup | Ec2Kind::NetworkInterface => {}
+        }
+        s.log(format!("Delete{kind:?} {id}"));
+        Ok(())
+    }
+
+    async fn detach_internet_gateway(&self, igw_id: &str, vpc_id: &str) -> CloudResult<()> {
+        let mut s = self.lock();
+        if let Some(igw) = s.igws.get_mut(igw_id) {
+            igw.attached_vpc_ids.retain(|v| v != vpc_id);
+        }
+        s.log(format!("DetachInternetGateway {igw_id}"));
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Identity for MemoryCloud {
+    async fn list_roles(&self, path_prefix: &str) -> CloudResult<Vec<ObservedRole>> {
+        Ok(self
+            .lock()
+            .roles
+            .values()
+            .filter(|r| r.path.starts_with(path_prefix))
+            .cloned()
+            .collect())
+    }
+
+    async fn create_role(&self, r: &RoleRequest) -> CloudResult<String> {
+        let mut s = self.lock();
+        if s.roles.contains_key(&r.name) {
+            return Err(CloudError {
+                operation: "CreateRole",
+                resource: r.name.clone(),
+                code: Some("EntityAlreadyExists".to_owned()),
+                message: "role exists".to_owned(),
+                kind: ErrorKind::AlreadyExists,
+            });
+        }
+        let arn = format!("arn:aws:iam::{ACCOUNT}:role{}{}", r.path, r.name);
+        s.roles.insert(
+            r.name.clone(),
+            ObservedRole {
+                name: r.name.clone(),
+                arn: arn.clone(),
+                path: r.path.clone(),
+                trust_policy: r.trust_policy.clone(),
+                tags: r.tags.clone(),
+                attached_policies: Vec::new(),
+                inline_policies: BTreeMap::new(),
+            },
+        );
+        s.log(format!("CreateRole {}", r.name));
+        Ok(arn)
+    }
+
+    async fn update_trust_policy(
+        &self,
+        role: &str,
+        document: &serde_json::Value,
+    ) -> CloudResult<()> {
+        let mut s = self.lock();
+        s.roles
+            .get_mut(role)
+            .ok_or_else(|| not_found("UpdateAssumeRolePolicy", role))?
+            .trust_policy = document.clone();
+        s.log(format!("UpdateAssumeRolePolicy {role}"));
+        Ok(())
+    }
+
+    async fn attach_policy(&self, role: &str, policy_arn: &str) -> CloudResult<()> {
+        let mut s = self.lock();
+        let r = s
+            .roles
+            .get_mut(role)
+            .ok_or_else(|| not_found("AttachRolePolicy", role))?;
+        if !r.attached_policies.iter().any(|p| p == policy_arn) {
+            r.attached_policies.push(policy_arn.to_owned());
+            r.attached_policies.sort();
+        }
+        s.log(format!("AttachRolePolicy {role}"));
+        Ok(())
+    }
+
+    async fn detach_policy(&self, role: &str, policy_arn: &str) -> CloudResult<()> {
+        let mut s = self.lock();
+        if let Some(r) = s.roles.get_mut(role) {
+            r.attached_policies.retain(|p| p != policy_arn);
+        }
+        s.log(format!("DetachRolePolicy {role}"));
+        Ok(())
+    }
+
+    async fn put_inline_policy(
+        &self,
+        role: &str,
+        name: &str,
+        document: &serde_json::Value,
+    ) -> CloudResult<()> {
+        let mut s = self.lock();
+        s.roles
+            .get_mut(role)
+            .ok_or_else(|| not_found("PutRolePolicy", role))?
+            .inline_policies
+            .insert(name.to_owned(), document.clone());
+        s.log(format!("PutRolePolicy {role}"));
+        Ok(())
+    }
+
+    async fn delete_inline_policy(&self, role: &str, name: &str) -> CloudResult<()> {
+        let mut s = self.lock();
+        if let Some(r) = s.roles.get_mut(role) {
+            r.inline_policies.remove(name);
+        }
+        s.log(format!("DeleteRolePolicy {role}"));
+        Ok(())
+    }
+
+    async fn tag_role(&self, role: &str, tags: &Tags) -> CloudResult<()> {
+        let mut s = self.lock();
+        s.roles
+            .get_mut(role)
+            .ok_or_else(|| not_found("TagRole", role))?
+            .tags
+            .extend(tags.clone());
+        s.log(format!("TagRole {role}"));
+        Ok(())
+    }
+
+    async fn delete_role(&self, role: &str) -> CloudResult<()> {
+        let mut s = self.lock();
+        s.roles.remove(role);
+        s.log(format!("DeleteRole {role}"));
+        Ok(())
+    }
+
+    async fn list_oidc_providers(&self, cluster: &str) -> CloudResult<Vec<ObservedOidcProvider>> {
+        Ok(self
+            .lock()
+            .oidc
+            .values()
+            .filter(|o| owned_by(&o.tags, cluster))
+            .cloned()
+            .collect())
+    }
+
+    async fn create_oidc_provider(&self, issuer_url: &str, tags: &Tags) -> CloudResult<String> {
+        let mut s = self.lock();
+        let url = issuer_url
+            .strip_prefix("https://")
+            .unwrap_or(issuer_url)
+            .to_owned();
+        let arn = format!("arn:aws:iam::{ACCOUNT}:oidc-provider/{url}");
+        s.oidc.insert(
+            arn.clone(),
+            ObservedOidcProvider {
+                arn: arn.clone(),
+                url,
+                client_ids: vec!["sts.amazonaws.com".to_owned()],
+                tags: tags.clone(),
+            },
+        );
+        s.log(format!("CreateOpenIDConnectProvider {arn}"));
+        Ok(arn)
+    }
+
+    async fn delete_oidc_provider(&self, arn: &str) -> CloudResult<()> {
+        let mut s = self.lock();
+        s.oidc.remove(arn);
+        s.log(format!("DeleteOpenIDConnectProvider {arn}"));
+        Ok(())
+    }
+
+    async fn account_id(&self) -> CloudResult<String> {
+        Ok(ACCOUNT.to_owned())
+    }
+}
+
+#[async_trait]
+impl Kubernetes for MemoryCloud {
+    async fn describe_cluster(&self, name: &str) -> CloudResult<Option<ObservedCluster>> {
+        Ok(self.lock().clusters.get(name).cloned())
+    }
+
+    async fn create_cluster(&self, r: &ClusterRequest) -> CloudResult<()> {
+        let mut s = self.lock();
+        let mut subnets = r.subnet_ids.clone();
+        subnets.sort();
+        let mut cidrs = r.public_access_cidrs.clone();
+        cidrs.sort();
+        let mut logs = r.enabled_log_types.clone();
+        logs.sort();
+        s.clusters.insert(
+            r.name.clone(),
+            ObservedCluster {
+                name: r.name.clone(),
+                arn: format!("arn:aws:eks:us-east-1:{ACCOUNT}:cluster/{}", r.name),
+                status: "ACTIVE".to_owned(),
+                version: r.version.clone(),
+                role_arn: r.role_arn.clone(),
+                subnet_ids: subnets,
+                endpoint_public_access: r.endpoint_public_access,
+                endpoint_private_access: r.endpoint_private_access,
+                public_access_cidrs: cidrs,
+                enabled_log_types: logs,
+                encryption_key_arn: r.encryption_key_arn.clone(),
+                oidc_issuer: Some(format!(
+                    "https://oidc.eks.us-east-1.amazonaws.com/id/{}",
+                    r.name.to_uppercase()
+                )),
+                endpoint: Some(format!("https://{}.eks.example", r.name)),
+                certificate_authority: Some("LS0t".to_owned()),
+                tags: r.tags.clone(),
+            },
+        );
+        s.log(format!("CreateCluster {}", r.name));
+        Ok(())
+    }
+
+    async fn update_cluster_config(
+        &self,
+        name: &str,
+        change: &ClusterConfigChange,
+    ) -> CloudResult<Option<String>> {
+        let mut s = self.lock();
+        let c = s
+            .clusters
+            .get_mut(name)
+            .ok_or_else(|| not_found("UpdateClusterConfig", name))?;
+        match change {
+            ClusterConfigChange::Endpoint {
+                public_access,
+                private_access,
+                public_access_cidrs,
+            } => {
+                c.endpoint_public_access = *public_access;
+                c.endpoint_private_access = *private_access;
+                c.public_access_cidrs = public_access_cidrs.clone();
+                c.public_access_cidrs.sort();
+            }
+            ClusterConfigChange::Logging { enable, disable } => {
+                c.enabled_log_types.retain(|l| !disable.contains(l));
+                c.enabled_log_types.extend(enable.iter().cloned());
+                c.enabled_log_types.sort();
+                c.enabled_log_types.dedup();
+            }
+        }
+        s.log(format!("UpdateClusterConfig {name}"));
+        Ok(None)
+    }
+
+    async fn delete_cluster(&self, name: &str) -> CloudResult<()> {
+        let mut s = self.lock();
+        s.clusters.remove(name);
+        s.log(format!("DeleteCluster {name}"));
+        Ok(())
+    }
+
+    async fn list_node_groups(&self, cluster: &str) -> CloudResult<Vec<ObservedNodeGroup>> {
+        Ok(self
+            .lock()
+            .node_groups
+            .iter()
+            .filter(|((c, _), _)| c == cluster)
+            .map(|(_, g)| g.clone())
+            .collect())
+    }
+
+    async fn describe_node_group(
+        &self,
+        cluster: &str,
+        name: &str,
+    ) -> CloudResult<Option<ObservedNodeGroup>> {
+        Ok(self
+            .lock()
+            .node_groups
+            .get(&(cluster.to_owned(), name.to_owned()))
+            .cloned())
+    }
+
+    async fn create_node_group(&self, r: &NodeGroupRequest) -> CloudResult<()> {
+        let mut s = self.lock();
+        let mut subnets = r.subnet_ids.clone();
+        subnets.sort();
+        let mut taints = r.taints.clone();
+        taints.sort();
+        s.node_groups.insert(
+            (r.cluster.clone(), r.name.clone()),
+            ObservedNodeGroup {
+                name: r.name.clone(),
+                status: "ACTIVE".to_owned(),
+                instance_types: r.instance_types.clone(),
+                capacity_type: r.capacity_type.clone(),
+                ami_type: r.ami_type.clone(),
+                scaling: r.scaling,
+                labels: r.labels.clone(),
+                taints,
+                subnet_ids: subnets,
+                launch_template: Some(r.launch_template.clone()),
+                update_budget: Some(r.update_budget),
+                version: None,
+                node_role_arn: r.node_role_arn.clone(),
+                health_issues: Vec::new(),
+                tags: r.tags.clone(),
+            },
+        );
+        s.log(format!("CreateNodegroup {}", r.name));
+        Ok(())
+    }
+
+    async fn update_node_group_config(
+        &self,
+        cluster: &str,
+        name: &str,
+        change: &NodeGroupConfigChange,
+    ) -> CloudResult<Option<String>> {
+        let mut s = self.lock();
+        let g = s
+            .node_groups
+            .get_mut(&(cluster.to_owned(), name.to_owned()))
+            .ok_or_else(|| not_found("UpdateNodegroupConfig", name))?;
+        g.labels.extend(change.add_labels.clone());
+        g.labels.retain(|k, _| !change.remove_labels.contains(k));
+        g.taints.retain(|t| {
+            !change
+                .remove_taints
+                .iter()
+                .any(|r| r.key == t.key && r.effect == t.effect)
+        });
+        for taint in &change.add_taints {
+            g.taints
+                .retain(|t| !(t.key == taint.key && t.effect == taint.effect));
+            g.taints.push(taint.clone());
+        }
+        g.taints.sort();
+        if let Some(scaling) = change.scaling {
+            g.scaling = scaling;
+        }
+        if let Some(budget) = change.update_budget {
+            g.update_budget = Some(budget);
+        }
+        s.log(format!("UpdateNodegroupConfig {name}"));
+        Ok(None)
+    }
+
+    async fn delete_node_group(&self, cluster: &str, name: &str) -> CloudResult<()> {
+        let mut s = self.lock();
+        s.node_groups.remove(&(cluster.to_owned(), name.to_owned()));
+        s.log(format!("DeleteNodegroup {name}"));
+        Ok(())
+    }
+
+    async fn list_fargate_profiles(
+        &self,
+        cluster: &str,
+    ) -> CloudResult<Vec<ObservedFargateProfile>> {
+        Ok(self
+            .lock()
+            .fargate
+            .iter()
+            .filter(|((c, _), _)| c == cluster)
+            .map(|(_, f)| f.clone())
+            .collect())
+    }
+
+    async fn create_fargate_profile(&self, r: &FargateProfileRequest) -> CloudResult<()> {
+        let mut s = self.lock();
+        let mut subnets = r.subnet_ids.clone();
+        subnets.sort();
+        s.fargate.insert(
+            (r.cluster.clone(), r.name.clone()),
+            ObservedFargateProfile {
+                name: r.name.clone(),
+                status: "ACTIVE".to_owned(),
+                pod_execution_role_arn: r.pod_execution_role_arn.clone(),
+                subnet_ids: subnets,
+                selectors: r.selectors.clone(),
+                tags: r.tags.clone(),
+            },
+        );
+        s.log(format!("CreateFargateProfile {}", r.name));
+        Ok(())
+    }
+
+    async fn delete_fargate_profile(&self, cluster: &str, name: &str) -> CloudResult<()> {
+        let mut s = self.lock();
+        s.fargate.remove(&(cluster.to_owned(), name.to_owned()));
+        s.log(format!("DeleteFargateProfile {name}"));
+        Ok(())
+    }
+
+    async fn fargate_profile_status(
+        &self,
+        cluster: &str,
+        name: &str,
+    ) -> CloudResult<Option<String>> {
+        Ok(self
+            .lock()
+            .fargate
+            .get(&(cluster.to_owned(), name.to_owned()))
+            .map(|f| f.status.clone()))
+    }
+}

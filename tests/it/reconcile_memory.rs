@@ -1,0 +1,179 @@
+//! The reconciler end to end against the in-memory cloud: apply converges, a second plan is
+//! empty, in-place changes, replacements and deletes do what the plan says.
+
+use std::sync::Arc;
+
+use ekspec::cloud::memory::MemoryCloud;
+use ekspec::exec::{self, Context, wait::Waiter};
+use ekspec::plan::{ChangeKind, Plan};
+use ekspec::resources::{observe, planner};
+use ekspec::spec::{ClusterFile, parse_str};
+
+fn spec(text: &str) -> ClusterFile {
+    let report = parse_str("spec.yaml", text);
+    report
+        .spec
+        .unwrap_or_else(|| panic!("{:#?}", report.diagnostics))
+}
+
+async fn plan_for(aws: &MemoryCloud, file: &ClusterFile) -> Plan {
+    let observed = observe(&aws.cloud(), &file.metadata.name, Some(file))
+        .await
+        .unwrap();
+    planner::plan(file, &observed)
+}
+
+async fn apply(aws: &MemoryCloud, file: &ClusterFile) -> Plan {
+    let observed = observe(&aws.cloud(), &file.metadata.name, Some(file))
+        .await
+        .unwrap();
+    let plan = planner::plan(file, &observed);
+    let ctx = Context::new(
+        aws.cloud(),
+        &observed,
+        &file.metadata.name,
+        &file.metadata.region,
+        Waiter::default(),
+    );
+    let (_stop, stop) = tokio::sync::watch::channel(false);
+    let report = exec::execute(&plan, Arc::new(ctx), stop, |_| {}).await;
+    assert!(
+        report.success(),
+        "apply failed: {:?} {:?}",
+        report.failed,
+        report.skipped
+    );
+    plan
+}
+
+fn kinds(plan: &Plan) -> Vec<(String, ChangeKind)> {
+    plan.changes
+        .iter()
+        .map(|c| (c.resource.clone(), c.kind))
+        .collect()
+}
+
+const BASE: &str = r#"apiVersion: ekspec/v1alpha1
+kind: Cluster
+metadata: {name: shop, region: us-east-1, tags: {team: web}}
+spec:
+  kubernetesVersion: "1.31"
+  vpc: {cidr: 10.1.0.0/16, availabilityZones: [us-east-1a, us-east-1b, us-east-1c], natGateway: perZone}
+  endpoint: {publicAccessCidrs: [203.0.113.0/24]}
+  logging: [api]
+  nodeGroups:
+    - name: system
+      instanceTypes: [m6i.large]
+      minSize: 2
+      maxSize: 4
+      labels: {role: system}
+  serviceAccounts:
+    - {name: dns, namespace: kube-system, policyArns: ['arn:aws:iam::aws:policy/AmazonRoute53FullAccess']}
+"#;
+
+#[tokio::test]
+async fn apply_converges_then_updates_replaces_and_deletes() {
+    let aws = MemoryCloud::new();
+    let base = spec(BASE);
+    let first = apply(&aws, &base).await;
+    assert!(
+        first.changes.iter().all(|c| c.kind == ChangeKind::Create),
+        "{:?}",
+        kinds(&first)
+    );
+    assert!(
+        plan_for(&aws, &base).await.is_empty(),
+        "{:?}",
+        kinds(&plan_for(&aws, &base).await)
+    );
+
+    // In place: scaling, labels, a taint, logging, public CIDRs; new: a spot group and an IRSA
+    // role; replace: the system group's instance type.
+    let changed = spec(&(BASE
+        .replace("logging: [api]", "logging: [api, audit]")
+        .replace("203.0.113.0/24", "198.51.100.0/24")
+        .replace("instanceTypes: [m6i.large]", "instanceTypes: [m6i.xlarge]")
+        .replace("labels: {role: system}", "labels: {role: core}\n      taints: [{key: dedicated, value: core, effect: NoSchedule}]")
+        .replace("  serviceAccounts:", "    - {name: spot, capacityType: spot, instanceTypes: [m6i.large, m5.large], minSize: 0, maxSize: 5}\n  serviceAccounts:")
+        + "    - {name: app, namespace: web, policyArns: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess']}\n"));
+    let plan = plan_for(&aws, &changed).await;
+    let k = kinds(&plan);
+    assert!(k.contains(&("cluster".into(), ChangeKind::Update)), "{k:?}");
+    assert!(
+        k.contains(&("nodegroup/system".into(), ChangeKind::Replace)),
+        "{k:?}"
+    );
+    assert!(
+        k.contains(&("nodegroup/spot".into(), ChangeKind::Create)),
+        "{k:?}"
+    );
+    assert!(
+        k.contains(&("role/irsa/web/app".into(), ChangeKind::Create)),
+        "{k:?}"
+    );
+    let cluster = plan
+        .changes
+        .iter()
+        .find(|c| c.resource == "cluster")
+        .unwrap();
+    let fields: Vec<&str> = cluster.fields.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(fields, ["spec.endpoint.publicAccessCidrs", "spec.logging"]);
+    let replace = plan
+        .changes
+        .iter()
+        .find(|c| c.resource == "nodegroup/system")
+        .unwrap();
+    assert_eq!(replace.fields[0].field, "instanceTypes");
+    assert_eq!(replace.fields[0].old.as_deref(), Some("m6i.large"));
+    apply(&aws, &changed).await;
+    assert!(
+        plan_for(&aws, &changed).await.is_empty(),
+        "{:?}",
+        kinds(&plan_for(&aws, &changed).await)
+    );
+
+    // Scaling and labels alone are in-place updates of the new generation.
+    let scaled = spec(&changed_text_scaled(&changed));
+    let plan = plan_for(&aws, &scaled).await;
+    assert_eq!(
+        kinds(&plan),
+        [("nodegroup/system".to_owned(), ChangeKind::Update)]
+    );
+    apply(&aws, &scaled).await;
+
+    // Removing the spot group and the service account deletes them (and nothing else).
+    let plan = apply(&aws, &base).await;
+    let deletes: Vec<&str> = plan
+        .changes
+        .iter()
+        .filter(|c| c.kind == ChangeKind::Delete)
+        .map(|c| c.resource.as_str())
+        .collect();
+    assert!(deletes.contains(&"nodegroup/spot"), "{deletes:?}");
+    assert!(deletes.contains(&"role/irsa/web/app"), "{deletes:?}");
+    assert!(plan_for(&aws, &base).await.is_empty());
+
+    // Delete leaves nothing.
+    let observed = observe(&aws.cloud(), "shop", None).await.unwrap();
+    let plan = planner::plan_delete("shop", "us-east-1", &observed);
+    let ctx = Context::new(
+        aws.cloud(),
+        &observed,
+        "shop",
+        "us-east-1",
+        Waiter::default(),
+    );
+    let (_stop, stop) = tokio::sync::watch::channel(false);
+    let report = exec::execute(&plan, Arc::new(ctx), stop, |_| {}).await;
+    assert!(report.success(), "{:?}", report.failed);
+    assert_eq!(aws.resource_count(), 0);
+}
+
+fn changed_text_scaled(file: &ClusterFile) -> String {
+    let mut file = file.clone();
+    file.spec.node_groups[0].max_size = Some(6);
+    file.spec.node_groups[0]
+        .labels
+        .insert("tier".into(), "a".into());
+    serde_saphyr::to_string(&file).unwrap()
+}
