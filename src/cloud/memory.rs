@@ -26,6 +26,7 @@ struct State {
     node_groups: BTreeMap<(String, String), ObservedNodeGroup>,
     fargate: BTreeMap<(String, String), ObservedFargateProfile>,
     calls: Vec<String>,
+    failures: Vec<(&'static str, CloudError)>,
 }
 
 impl State {
@@ -98,6 +99,20 @@ impl MemoryCloud {
             + s.fargate.len()
     }
 
+    /// Makes the next call of `operation` (e.g. `CreateNodegroup`) fail with `error`.
+    pub fn fail_next(&self, operation: &'static str, error: CloudError) {
+        self.lock().failures.push((operation, error));
+    }
+
+    /// Fails if a failure was injected for `operation`.
+    fn gate(&self, operation: &'static str) -> CloudResult<()> {
+        let mut s = self.lock();
+        match s.failures.iter().position(|(op, _)| *op == operation) {
+            Some(i) => Err(s.failures.remove(i).1),
+            None => Ok(()),
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state
             .lock()
@@ -168,6 +183,7 @@ impl Network for MemoryCloud {
     }
 
     async fn create_vpc(&self, cidr: &str, tags: &Tags) -> CloudResult<String> {
+        self.gate("CreateVpc")?;
         let mut s = self.lock();
         let id = s.id("vpc");
         s.vpcs.insert(
@@ -238,6 +254,7 @@ impl Network for MemoryCloud {
         tags: &Tags,
         _token: &str,
     ) -> CloudResult<String> {
+        self.gate("CreateNatGateway")?;
         let mut s = self.lock();
         let id = s.id("nat");
         s.nats.insert(
@@ -389,6 +406,7 @@ impl Network for MemoryCloud {
     }
 
     async fn delete(&self, kind: Ec2Kind, id: &str) -> CloudResult<()> {
+        self.gate("DeleteEc2")?;
         let mut s = self.lock();
         match kind {
             Ec2Kind::Vpc => {
@@ -454,6 +472,7 @@ impl Identity for MemoryCloud {
     }
 
     async fn create_role(&self, r: &RoleRequest) -> CloudResult<String> {
+        self.gate("CreateRole")?;
         let mut s = self.lock();
         if s.roles.contains_key(&r.name) {
             return Err(CloudError {
@@ -610,6 +629,7 @@ impl Kubernetes for MemoryCloud {
     }
 
     async fn create_cluster(&self, r: &ClusterRequest) -> CloudResult<()> {
+        self.gate("CreateCluster")?;
         let mut s = self.lock();
         let mut subnets = r.subnet_ids.clone();
         subnets.sort();
@@ -706,6 +726,7 @@ impl Kubernetes for MemoryCloud {
     }
 
     async fn create_node_group(&self, r: &NodeGroupRequest) -> CloudResult<()> {
+        self.gate("CreateNodegroup")?;
         let mut s = self.lock();
         let mut subnets = r.subnet_ids.clone();
         subnets.sort();
@@ -741,6 +762,7 @@ impl Kubernetes for MemoryCloud {
         name: &str,
         change: &NodeGroupConfigChange,
     ) -> CloudResult<Option<String>> {
+        self.gate("UpdateNodegroupConfig")?;
         let mut s = self.lock();
         let g = s
             .node_groups

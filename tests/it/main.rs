@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod examples;
+mod executor;
 mod hostile_input;
 mod invalid_fixtures;
 mod reconcile_memory;
