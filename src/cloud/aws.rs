@@ -1,1 +1,368 @@
-//! AWS SDK implementation of the cloud traits.
+//! AWS SDK implementation of the cloud traits: EC2 (`ec2`), IAM and STS (`iam`), EKS (`eks`).
+//!
+//! Every SDK failure goes through [`AwsContext::context`], which names the API operation and
+//! the resource and classifies AWS's error code, so call sites never convert errors by hand.
+
+mod ec2;
+mod eks;
+mod iam;
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::future::Future;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::ProvideCredentials;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_smithy_types::error::operation::BuildError;
+
+use super::{Cloud, CloudError, CloudResult, ErrorKind};
+
+/// The SDK's error type (the same for every service crate).
+type SdkError<E, R> = aws_sdk_sts::error::SdkError<E, R>;
+
+/// How to reach AWS.
+#[derive(Clone, Default)]
+pub struct ConnectOptions {
+    /// The region, e.g. `us-east-1`.
+    pub region: String,
+    /// A named profile from `~/.aws/config`; `None` uses the standard chain.
+    pub profile: Option<String>,
+    /// Send every request here instead of AWS (moto, fakecloud, LocalStack).
+    pub endpoint_url: Option<String>,
+    /// Static `(access key id, secret access key)`, used instead of the standard chain when set
+    /// (tests against an emulator).
+    pub credentials: Option<(String, String)>,
+}
+
+impl fmt::Debug for ConnectOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectOptions")
+            .field("region", &self.region)
+            .field("profile", &self.profile)
+            .field("endpoint_url", &self.endpoint_url)
+            .field(
+                "credentials",
+                &self.credentials.as_ref().map(|_| "<static>"),
+            )
+            .finish()
+    }
+}
+
+/// The AWS account behind the cloud traits: one SDK client per service.
+#[derive(Clone, Debug)]
+pub struct AwsCloud {
+    ec2: aws_sdk_ec2::Client,
+    iam: aws_sdk_iam::Client,
+    sts: aws_sdk_sts::Client,
+    eks: aws_sdk_eks::Client,
+}
+
+impl AwsCloud {
+    /// Clients for every service from one loaded SDK configuration.
+    pub fn new(config: &SdkConfig) -> Self {
+        Self {
+            ec2: aws_sdk_ec2::Client::new(config),
+            iam: aws_sdk_iam::Client::new(config),
+            sts: aws_sdk_sts::Client::new(config),
+            eks: aws_sdk_eks::Client::new(config),
+        }
+    }
+
+    /// The cloud handle the reconciler uses.
+    pub fn into_cloud(self) -> Cloud {
+        Cloud {
+            network: Box::new(self.clone()),
+            identity: Box::new(self.clone()),
+            kubernetes: Box::new(self),
+        }
+    }
+}
+
+/// Loads the AWS configuration (standard credential chain unless static credentials are given),
+/// checks that credentials can be found, and returns the cloud handle.
+pub async fn connect(options: &ConnectOptions) -> Result<Cloud, CloudError> {
+    // Adaptive retry: the SDK backs off on throttling and rate-limits itself.
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(options.region.clone()))
+        .retry_config(RetryConfig::adaptive().with_max_attempts(8));
+    if let Some(profile) = &options.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(url) = &options.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    if let Some((key, secret)) = &options.credentials {
+        loader = loader.credentials_provider(Credentials::new(
+            key.clone(),
+            secret.clone(),
+            None,
+            None,
+            "ekspec-static",
+        ));
+    }
+    let config = loader.load().await;
+    check_credentials(&config, options.profile.as_deref()).await?;
+    Ok(AwsCloud::new(&config).into_cloud())
+}
+
+/// Resolves credentials once, so a missing or broken setup fails before any plan is made.
+async fn check_credentials(config: &SdkConfig, profile: Option<&str>) -> CloudResult<()> {
+    let source = match profile {
+        Some(profile) => format!("profile {profile}"),
+        None => "the default credential chain".to_owned(),
+    };
+    let auth_error = |message: String| CloudError {
+        operation: "LoadCredentials",
+        resource: source.clone(),
+        code: None,
+        message,
+        kind: ErrorKind::Auth,
+    };
+    let provider = config.credentials_provider().ok_or_else(|| {
+        auth_error(format!(
+            "no credential provider is configured; {CREDENTIALS_HELP}"
+        ))
+    })?;
+    match provider.provide_credentials().await {
+        Ok(_) => Ok(()),
+        Err(CredentialsError::CredentialsNotLoaded(_)) => Err(auth_error(format!(
+            "no AWS credentials found; {CREDENTIALS_HELP}"
+        ))),
+        Err(error) => Err(auth_error(format!(
+            "{}; {CREDENTIALS_HELP}",
+            DisplayErrorContext(&error)
+        ))),
+    }
+}
+
+const CREDENTIALS_HELP: &str = "provide credentials with AWS_ACCESS_KEY_ID and \
+AWS_SECRET_ACCESS_KEY, a profile (--profile or AWS_PROFILE) from ~/.aws/config, \
+`aws sso login` for an SSO profile, or a web identity (AWS_ROLE_ARN and \
+AWS_WEB_IDENTITY_TOKEN_FILE)";
+
+/// Adds the operation and resource to an AWS failure and classifies it.
+pub(crate) trait AwsContext<T> {
+    /// `operation` is the API name (`CreateNodegroup`); `resource` says what it was about
+    /// (`node group demo/system-1a2b3c4d`).
+    fn context(self, operation: &'static str, resource: impl fmt::Display) -> CloudResult<T>;
+}
+
+impl<T, E, R> AwsContext<T> for Result<T, SdkError<E, R>>
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+    R: fmt::Debug + 'static,
+{
+    fn context(self, operation: &'static str, resource: impl fmt::Display) -> CloudResult<T> {
+        self.map_err(|error| cloud_error(operation, resource.to_string(), &error))
+    }
+}
+
+impl<T> AwsContext<T> for Result<T, BuildError> {
+    fn context(self, operation: &'static str, resource: impl fmt::Display) -> CloudResult<T> {
+        self.map_err(|error| CloudError {
+            operation,
+            resource: resource.to_string(),
+            code: None,
+            message: DisplayErrorContext(&error).to_string(),
+            kind: ErrorKind::Invalid,
+        })
+    }
+}
+
+/// The one conversion from an SDK error to a [`CloudError`].
+fn cloud_error<E, R>(
+    operation: &'static str,
+    resource: String,
+    error: &SdkError<E, R>,
+) -> CloudError
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+    R: fmt::Debug + 'static,
+{
+    let chain = || DisplayErrorContext(error).to_string();
+    let (code, message, kind) = match error {
+        SdkError::ServiceError(_) => {
+            let code = error.code().map(str::to_owned);
+            let kind = code
+                .as_deref()
+                .map_or(ErrorKind::Other, CloudError::kind_of);
+            let message = error.message().map_or_else(chain, str::to_owned);
+            (code, message, kind)
+        }
+        // Credentials are resolved while sending: an expired SSO session shows up here.
+        _ if has_credentials_error(error) => (None, chain(), ErrorKind::Auth),
+        SdkError::ConstructionFailure(_) => (None, chain(), ErrorKind::Invalid),
+        SdkError::DispatchFailure(failure) if failure.is_user() => {
+            (None, chain(), ErrorKind::Other)
+        }
+        // Timeouts, connection failures and unreadable responses.
+        _ => (None, chain(), ErrorKind::Transient),
+    };
+    CloudError {
+        operation,
+        resource,
+        code,
+        message,
+        kind,
+    }
+}
+
+fn has_credentials_error(error: &(dyn StdError + 'static)) -> bool {
+    let mut source = error.source();
+    while let Some(cause) = source {
+        if cause.is::<CredentialsError>() {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
+}
+
+/// Turns "does not exist" into `None`: deletes are idempotent and reads of a missing
+/// resource are answers, not failures.
+pub(crate) trait OrGone<T> {
+    /// `Ok(None)` when the error is a NotFound.
+    fn or_gone(self) -> CloudResult<Option<T>>;
+}
+
+impl<T> OrGone<T> for CloudResult<T> {
+    fn or_gone(self) -> CloudResult<Option<T>> {
+        match self {
+            Ok(value) => Ok(Some(value)),
+            Err(error) if error.is_not_found() => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+}
+
+/// A field AWS should always return but did not.
+pub(crate) fn required<T>(
+    value: Option<T>,
+    field: &str,
+    operation: &'static str,
+    resource: impl fmt::Display,
+) -> CloudResult<T> {
+    value.ok_or_else(|| CloudError {
+        operation,
+        resource: resource.to_string(),
+        code: None,
+        message: format!("the response has no {field}"),
+        kind: ErrorKind::Other,
+    })
+}
+
+/// Runs a call on a resource that was just created, retrying while AWS still answers
+/// "not found": EC2 and IAM are eventually consistent right after a create.
+pub(crate) async fn after_create<T, F, Fut>(mut call: F) -> CloudResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = CloudResult<T>>,
+{
+    let mut delay = Duration::from_millis(250);
+    for _ in 0..5 {
+        match call().await {
+            Err(error) if error.is_not_found() => {
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            other => return other,
+        }
+    }
+    call().await
+}
+
+/// How many describes or reads run at once per listing (IAM and EKS rate-limit per account).
+const READ_CONCURRENCY: usize = 8;
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_eks::operation::describe_cluster::DescribeClusterError;
+    use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, mock};
+    use aws_smithy_types::error::ErrorMetadata;
+
+    use super::*;
+    use crate::cloud::Kubernetes;
+
+    /// An AWS handle whose EKS client answers from `rules`; the other clients are never called.
+    fn cloud_with_eks(rules: &[&Rule]) -> AwsCloud {
+        let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::Sequential);
+        for rule in rules {
+            interceptor = interceptor.with_rule(rule);
+        }
+        let eks = aws_sdk_eks::Client::from_conf(
+            aws_sdk_eks::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new("us-east-1"))
+                .credentials_provider(Credentials::new("AKID", "SECRET", None, None, "test"))
+                .http_client(aws_smithy_mocks::create_mock_http_client())
+                .interceptor(interceptor)
+                .retry_config(RetryConfig::disabled())
+                .build(),
+        );
+        let config = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .build();
+        AwsCloud {
+            eks,
+            ..AwsCloud::new(&config)
+        }
+    }
+
+    fn service_error(code: &'static str) -> Rule {
+        mock!(aws_sdk_eks::Client::describe_cluster).then_error(move || {
+            DescribeClusterError::generic(
+                ErrorMetadata::builder()
+                    .code(code)
+                    .message("computer says no")
+                    .build(),
+            )
+        })
+    }
+
+    #[tokio::test]
+    async fn throttling_is_classified_with_operation_and_resource() {
+        let rule = service_error("ThrottlingException");
+        let error = cloud_with_eks(&[&rule])
+            .describe_cluster("demo")
+            .await
+            .unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Throttled);
+        assert_eq!(error.operation, "DescribeCluster");
+        assert_eq!(error.resource, "cluster demo");
+        assert_eq!(error.code.as_deref(), Some("ThrottlingException"));
+        assert_eq!(
+            error.to_string(),
+            "DescribeCluster cluster demo: ThrottlingException: computer says no"
+        );
+    }
+
+    #[tokio::test]
+    async fn access_denied_is_an_auth_error() {
+        let rule = service_error("AccessDeniedException");
+        let error = cloud_with_eks(&[&rule])
+            .describe_cluster("demo")
+            .await
+            .unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Auth);
+        assert_eq!(error.operation, "DescribeCluster");
+        assert_eq!(error.resource, "cluster demo");
+        assert!(error.hint().is_some_and(|h| h.contains("DescribeCluster")));
+    }
+
+    #[tokio::test]
+    async fn a_missing_cluster_is_none() {
+        let rule = service_error("ResourceNotFoundException");
+        let cluster = cloud_with_eks(&[&rule])
+            .describe_cluster("demo")
+            .await
+            .unwrap();
+        assert_eq!(cluster, None);
+    }
+}

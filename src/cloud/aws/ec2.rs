@@ -1,0 +1,903 @@
+//! `Network` over EC2.
+
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{
+    AttachmentStatus, AttributeBooleanValue, ConnectivityType, DomainType, Filter,
+    LaunchTemplateBlockDeviceMappingRequest, LaunchTemplateEbsBlockDeviceRequest,
+    LaunchTemplateHttpTokensState, LaunchTemplateInstanceMetadataEndpointState,
+    LaunchTemplateInstanceMetadataOptionsRequest, LaunchTemplateTagSpecificationRequest,
+    NatGatewayState, RequestLaunchTemplateData, ResourceType, ResponseLaunchTemplateData, Tag,
+    TagSpecification, VolumeType,
+};
+use futures::{StreamExt, TryStreamExt, stream};
+
+use super::{AwsCloud, AwsContext, OrGone, READ_CONCURRENCY, after_create, required};
+use crate::cloud::{
+    CloudResult, Ec2Kind, LaunchTemplateData, LaunchTemplateRequest, Leftovers, Network,
+    ObservedAddress, ObservedInternetGateway, ObservedLaunchTemplate, ObservedNatGateway,
+    ObservedNetwork, ObservedRouteTable, ObservedSubnet, ObservedVpc, RouteTarget, SubnetRequest,
+    Tags,
+};
+use crate::naming::CLUSTER_TAG;
+
+/// The largest page most EC2 describes accept.
+const PAGE: i32 = 1000;
+/// DescribeRouteTables pages are at most 100.
+const ROUTE_TABLE_PAGE: i32 = 100;
+/// DescribeLaunchTemplates pages are at most 200.
+const LAUNCH_TEMPLATE_PAGE: i32 = 200;
+/// The device of the root volume on Amazon Linux and Bottlerocket EKS AMIs.
+const ROOT_DEVICE: &str = "/dev/xvda";
+const DEFAULT_ROUTE: &str = "0.0.0.0/0";
+
+fn filter(name: impl Into<String>, values: impl IntoIterator<Item = impl Into<String>>) -> Filter {
+    Filter::builder()
+        .name(name)
+        .set_values(Some(values.into_iter().map(Into::into).collect()))
+        .build()
+}
+
+fn ec2_tags(tags: &Tags) -> Vec<Tag> {
+    tags.iter()
+        .map(|(key, value)| Tag::builder().key(key).value(value).build())
+        .collect()
+}
+
+fn tag_specification(resource_type: ResourceType, tags: &Tags) -> TagSpecification {
+    TagSpecification::builder()
+        .resource_type(resource_type)
+        .set_tags(Some(ec2_tags(tags)))
+        .build()
+}
+
+fn tags_of(tags: &[Tag]) -> Tags {
+    tags.iter()
+        .filter_map(|tag| Some((tag.key()?.to_owned(), tag.value().unwrap_or("").to_owned())))
+        .collect()
+}
+
+fn string(value: Option<&str>) -> String {
+    value.unwrap_or_default().to_owned()
+}
+
+fn launch_template_data(data: &LaunchTemplateData) -> RequestLaunchTemplateData {
+    let metadata = LaunchTemplateInstanceMetadataOptionsRequest::builder()
+        .http_tokens(if data.metadata_tokens_required {
+            LaunchTemplateHttpTokensState::Required
+        } else {
+            LaunchTemplateHttpTokensState::Optional
+        })
+        .http_put_response_hop_limit(i32::try_from(data.metadata_hop_limit).unwrap_or(i32::MAX))
+        .http_endpoint(LaunchTemplateInstanceMetadataEndpointState::Enabled)
+        .build();
+    let root_volume = LaunchTemplateBlockDeviceMappingRequest::builder()
+        .device_name(ROOT_DEVICE)
+        .ebs(
+            LaunchTemplateEbsBlockDeviceRequest::builder()
+                .volume_type(VolumeType::Gp3)
+                .volume_size(i32::try_from(data.disk_size_gib).unwrap_or(i32::MAX))
+                .encrypted(true)
+                .delete_on_termination(true)
+                .build(),
+        )
+        .build();
+    let launched = |resource_type| {
+        LaunchTemplateTagSpecificationRequest::builder()
+            .resource_type(resource_type)
+            .set_tags(Some(ec2_tags(&data.instance_tags)))
+            .build()
+    };
+    RequestLaunchTemplateData::builder()
+        .metadata_options(metadata)
+        .block_device_mappings(root_volume)
+        .tag_specifications(launched(ResourceType::Instance))
+        .tag_specifications(launched(ResourceType::Volume))
+        .build()
+}
+
+fn observed_launch_template_data(data: &ResponseLaunchTemplateData) -> LaunchTemplateData {
+    let metadata = data.metadata_options();
+    let disk_size = data
+        .block_device_mappings()
+        .iter()
+        .find(|mapping| mapping.device_name() == Some(ROOT_DEVICE))
+        .and_then(|mapping| mapping.ebs()?.volume_size());
+    let instance_tags = data
+        .tag_specifications()
+        .iter()
+        .find(|spec| spec.resource_type() == Some(&ResourceType::Instance))
+        .map(|spec| tags_of(spec.tags()))
+        .unwrap_or_default();
+    LaunchTemplateData {
+        disk_size_gib: disk_size.and_then(|s| u32::try_from(s).ok()).unwrap_or(0),
+        metadata_hop_limit: metadata
+            .and_then(|m| m.http_put_response_hop_limit())
+            .and_then(|l| u32::try_from(l).ok())
+            .unwrap_or(0),
+        metadata_tokens_required: metadata.and_then(|m| m.http_tokens())
+            == Some(&LaunchTemplateHttpTokensState::Required),
+        instance_tags,
+    }
+}
+
+impl AwsCloud {
+    async fn vpcs(&self, filter: Filter, about: &str) -> CloudResult<Vec<ObservedVpc>> {
+        let vpcs = self
+            .ec2
+            .describe_vpcs()
+            .filters(filter)
+            .max_results(PAGE)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .context("DescribeVpcs", about)?;
+        Ok(vpcs
+            .into_iter()
+            .map(|vpc| ObservedVpc {
+                id: string(vpc.vpc_id()),
+                cidr: string(vpc.cidr_block()),
+                tags: tags_of(vpc.tags()),
+            })
+            .collect())
+    }
+
+    async fn subnets(&self, filter: Filter, about: &str) -> CloudResult<Vec<ObservedSubnet>> {
+        let subnets = self
+            .ec2
+            .describe_subnets()
+            .filters(filter)
+            .max_results(PAGE)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .context("DescribeSubnets", about)?;
+        Ok(subnets
+            .into_iter()
+            .map(|subnet| ObservedSubnet {
+                id: string(subnet.subnet_id()),
+                vpc_id: string(subnet.vpc_id()),
+                cidr: string(subnet.cidr_block()),
+                availability_zone: string(subnet.availability_zone()),
+                map_public_ip_on_launch: subnet.map_public_ip_on_launch().unwrap_or(false),
+                tags: tags_of(subnet.tags()),
+            })
+            .collect())
+    }
+
+    async fn internet_gateways(
+        &self,
+        filter: Filter,
+        about: &str,
+    ) -> CloudResult<Vec<ObservedInternetGateway>> {
+        let gateways = self
+            .ec2
+            .describe_internet_gateways()
+            .filters(filter)
+            .max_results(PAGE)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .context("DescribeInternetGateways", about)?;
+        Ok(gateways
+            .into_iter()
+            .map(|igw| ObservedInternetGateway {
+                id: string(igw.internet_gateway_id()),
+                attached_vpc_ids: igw
+                    .attachments()
+                    .iter()
+                    .filter(|a| a.state() != Some(&AttachmentStatus::Detached))
+                    .filter_map(|a| a.vpc_id().map(str::to_owned))
+                    .collect(),
+                tags: tags_of(igw.tags()),
+            })
+            .collect())
+    }
+
+    async fn addresses(&self, filter: Filter, about: &str) -> CloudResult<Vec<ObservedAddress>> {
+        // DescribeAddresses is not paginated.
+        let output = self
+            .ec2
+            .describe_addresses()
+            .filters(filter)
+            .send()
+            .await
+            .context("DescribeAddresses", about)?;
+        Ok(output
+            .addresses()
+            .iter()
+            .map(|address| ObservedAddress {
+                allocation_id: string(address.allocation_id()),
+                association_id: address.association_id().map(str::to_owned),
+                public_ip: address.public_ip().map(str::to_owned),
+                tags: tags_of(address.tags()),
+            })
+            .collect())
+    }
+
+    async fn nat_gateways(
+        &self,
+        filter: Filter,
+        about: &str,
+    ) -> CloudResult<Vec<ObservedNatGateway>> {
+        let gateways = self
+            .ec2
+            .describe_nat_gateways()
+            .filter(filter)
+            .max_results(PAGE)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .context("DescribeNatGateways", about)?;
+        Ok(gateways
+            .into_iter()
+            .map(|nat| ObservedNatGateway {
+                id: string(nat.nat_gateway_id()),
+                subnet_id: string(nat.subnet_id()),
+                allocation_ids: nat
+                    .nat_gateway_addresses()
+                    .iter()
+                    .filter_map(|a| a.allocation_id().map(str::to_owned))
+                    .collect(),
+                state: nat
+                    .state()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+                tags: tags_of(nat.tags()),
+            })
+            .collect())
+    }
+
+    async fn route_tables(
+        &self,
+        filter: Filter,
+        about: &str,
+    ) -> CloudResult<Vec<ObservedRouteTable>> {
+        let tables = self
+            .ec2
+            .describe_route_tables()
+            .filters(filter)
+            .max_results(ROUTE_TABLE_PAGE)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .context("DescribeRouteTables", about)?;
+        Ok(tables
+            .into_iter()
+            .map(|table| {
+                let default_route = table
+                    .routes()
+                    .iter()
+                    .find(|r| r.destination_cidr_block() == Some(DEFAULT_ROUTE))
+                    .and_then(|route| match (route.nat_gateway_id(), route.gateway_id()) {
+                        (Some(nat), _) => Some(RouteTarget::NatGateway(nat.to_owned())),
+                        (None, Some(igw)) if igw.starts_with("igw-") => {
+                            Some(RouteTarget::InternetGateway(igw.to_owned()))
+                        }
+                        _ => None,
+                    });
+                ObservedRouteTable {
+                    id: string(table.route_table_id()),
+                    vpc_id: string(table.vpc_id()),
+                    default_route,
+                    associations: table
+                        .associations()
+                        .iter()
+                        .filter_map(|a| {
+                            Some((
+                                a.route_table_association_id()?.to_owned(),
+                                a.subnet_id()?.to_owned(),
+                            ))
+                        })
+                        .collect(),
+                    tags: tags_of(table.tags()),
+                }
+            })
+            .collect())
+    }
+
+    async fn launch_templates(
+        &self,
+        filter: Filter,
+        about: &str,
+    ) -> CloudResult<Vec<ObservedLaunchTemplate>> {
+        let templates = self
+            .ec2
+            .describe_launch_templates()
+            .filters(filter)
+            .max_results(LAUNCH_TEMPLATE_PAGE)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .context("DescribeLaunchTemplates", about)?;
+        stream::iter(templates)
+            .map(|template| async move {
+                let id = string(template.launch_template_id());
+                let data = self.default_version_data(&id).await?;
+                Ok(ObservedLaunchTemplate {
+                    name: string(template.launch_template_name()),
+                    default_version: template.default_version_number().unwrap_or(0),
+                    data,
+                    tags: tags_of(template.tags()),
+                    id,
+                })
+            })
+            .buffered(READ_CONCURRENCY)
+            .try_collect()
+            .await
+    }
+
+    /// The settings of a launch template's default version (`None` if it vanished).
+    async fn default_version_data(&self, id: &str) -> CloudResult<Option<LaunchTemplateData>> {
+        let output = self
+            .ec2
+            .describe_launch_template_versions()
+            .launch_template_id(id)
+            .versions("$Default")
+            .send()
+            .await
+            .context(
+                "DescribeLaunchTemplateVersions",
+                format!("launch template {id}"),
+            )
+            .or_gone()?;
+        Ok(output.and_then(|output| {
+            let version = output.launch_template_versions().first()?;
+            Some(observed_launch_template_data(
+                version.launch_template_data()?,
+            ))
+        }))
+    }
+}
+
+#[async_trait]
+impl Network for AwsCloud {
+    async fn discover(&self, cluster: &str) -> CloudResult<ObservedNetwork> {
+        let owned = || filter(format!("tag:{CLUSTER_TAG}"), [cluster]);
+        let about = format!("resources tagged {CLUSTER_TAG}={cluster}");
+        let (vpcs, subnets, internet_gateways, addresses, nat_gateways, route_tables, templates) =
+            tokio::try_join!(
+                self.vpcs(owned(), &about),
+                self.subnets(owned(), &about),
+                self.internet_gateways(owned(), &about),
+                self.addresses(owned(), &about),
+                self.nat_gateways(owned(), &about),
+                self.route_tables(owned(), &about),
+                self.launch_templates(owned(), &about),
+            )?;
+        Ok(ObservedNetwork {
+            vpcs,
+            subnets,
+            internet_gateways,
+            addresses,
+            nat_gateways: nat_gateways
+                .into_iter()
+                .filter(|nat| nat.state != NatGatewayState::Deleted.as_str())
+                .collect(),
+            route_tables,
+            launch_templates: templates,
+        })
+    }
+
+    async fn describe_existing(
+        &self,
+        vpc_id: &str,
+        subnet_ids: &[String],
+    ) -> CloudResult<(Option<ObservedVpc>, Vec<ObservedSubnet>)> {
+        // Filters instead of ids: a missing id is left out instead of failing the call.
+        let about = format!("VPC {vpc_id}");
+        let subnets = async {
+            if subnet_ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            self.subnets(filter("subnet-id", subnet_ids), &about).await
+        };
+        let (vpcs, subnets) =
+            tokio::try_join!(self.vpcs(filter("vpc-id", [vpc_id]), &about), subnets)?;
+        Ok((vpcs.into_iter().next(), subnets))
+    }
+
+    async fn availability_zones(&self) -> CloudResult<Vec<String>> {
+        let output = self
+            .ec2
+            .describe_availability_zones()
+            .filters(filter("state", ["available"]))
+            .send()
+            .await
+            .context("DescribeAvailabilityZones", "the region")?;
+        let mut zones: Vec<String> = output
+            .availability_zones()
+            .iter()
+            .filter_map(|zone| zone.zone_name().map(str::to_owned))
+            .collect();
+        zones.sort();
+        Ok(zones)
+    }
+
+    async fn create_vpc(&self, cidr: &str, tags: &Tags) -> CloudResult<String> {
+        let output = self
+            .ec2
+            .create_vpc()
+            .cidr_block(cidr)
+            .tag_specifications(tag_specification(ResourceType::Vpc, tags))
+            .send()
+            .await
+            .context("CreateVpc", format!("VPC {cidr}"))?;
+        let id = required(
+            output.vpc().and_then(|v| v.vpc_id()),
+            "VPC id",
+            "CreateVpc",
+            format!("VPC {cidr}"),
+        )?
+        .to_owned();
+        // ModifyVpcAttribute takes one attribute per call.
+        let enabled = || AttributeBooleanValue::builder().value(true).build();
+        after_create(|| async {
+            self.ec2
+                .modify_vpc_attribute()
+                .vpc_id(&id)
+                .enable_dns_support(enabled())
+                .send()
+                .await
+                .context("ModifyVpcAttribute", format!("VPC {id}"))
+        })
+        .await?;
+        after_create(|| async {
+            self.ec2
+                .modify_vpc_attribute()
+                .vpc_id(&id)
+                .enable_dns_hostnames(enabled())
+                .send()
+                .await
+                .context("ModifyVpcAttribute", format!("VPC {id}"))
+        })
+        .await?;
+        Ok(id)
+    }
+
+    async fn create_subnet(&self, request: &SubnetRequest) -> CloudResult<String> {
+        let about = format!("subnet {} in {}", request.cidr, request.vpc_id);
+        let output = self
+            .ec2
+            .create_subnet()
+            .vpc_id(&request.vpc_id)
+            .cidr_block(&request.cidr)
+            .availability_zone(&request.availability_zone)
+            .tag_specifications(tag_specification(ResourceType::Subnet, &request.tags))
+            .send()
+            .await
+            .context("CreateSubnet", &about)?;
+        let id = required(
+            output.subnet().and_then(|s| s.subnet_id()),
+            "subnet id",
+            "CreateSubnet",
+            &about,
+        )?
+        .to_owned();
+        if request.public {
+            after_create(|| async {
+                self.ec2
+                    .modify_subnet_attribute()
+                    .subnet_id(&id)
+                    .map_public_ip_on_launch(AttributeBooleanValue::builder().value(true).build())
+                    .send()
+                    .await
+                    .context("ModifySubnetAttribute", format!("subnet {id}"))
+            })
+            .await?;
+        }
+        Ok(id)
+    }
+
+    async fn create_internet_gateway(&self, vpc_id: &str, tags: &Tags) -> CloudResult<String> {
+        let about = format!("internet gateway for {vpc_id}");
+        let output = self
+            .ec2
+            .create_internet_gateway()
+            .tag_specifications(tag_specification(ResourceType::InternetGateway, tags))
+            .send()
+            .await
+            .context("CreateInternetGateway", &about)?;
+        let id = required(
+            output
+                .internet_gateway()
+                .and_then(|g| g.internet_gateway_id()),
+            "internet gateway id",
+            "CreateInternetGateway",
+            &about,
+        )?
+        .to_owned();
+        after_create(|| async {
+            self.ec2
+                .attach_internet_gateway()
+                .internet_gateway_id(&id)
+                .vpc_id(vpc_id)
+                .send()
+                .await
+                .context("AttachInternetGateway", format!("internet gateway {id}"))
+        })
+        .await?;
+        Ok(id)
+    }
+
+    async fn allocate_address(&self, tags: &Tags) -> CloudResult<String> {
+        let output = self
+            .ec2
+            .allocate_address()
+            .domain(DomainType::Vpc)
+            .tag_specifications(tag_specification(ResourceType::ElasticIp, tags))
+            .send()
+            .await
+            .context("AllocateAddress", "Elastic IP")?;
+        Ok(required(
+            output.allocation_id(),
+            "allocation id",
+            "AllocateAddress",
+            "Elastic IP",
+        )?
+        .to_owned())
+    }
+
+    async fn create_nat_gateway(
+        &self,
+        subnet_id: &str,
+        allocation_id: &str,
+        tags: &Tags,
+        client_token: &str,
+    ) -> CloudResult<String> {
+        let about = format!("NAT gateway in {subnet_id}");
+        let output = self
+            .ec2
+            .create_nat_gateway()
+            .subnet_id(subnet_id)
+            .allocation_id(allocation_id)
+            .connectivity_type(ConnectivityType::Public)
+            .client_token(client_token)
+            .tag_specifications(tag_specification(ResourceType::Natgateway, tags))
+            .send()
+            .await
+            .context("CreateNatGateway", &about)?;
+        Ok(required(
+            output.nat_gateway().and_then(|n| n.nat_gateway_id()),
+            "NAT gateway id",
+            "CreateNatGateway",
+            &about,
+        )?
+        .to_owned())
+    }
+
+    async fn nat_gateway_state(&self, id: &str) -> CloudResult<Option<String>> {
+        // A filter, not NatGatewayIds: an unknown id is "gone", not an error.
+        let gateways = self
+            .nat_gateways(filter("nat-gateway-id", [id]), &format!("NAT gateway {id}"))
+            .await?;
+        Ok(gateways.into_iter().next().map(|nat| nat.state))
+    }
+
+    async fn create_route_table(&self, vpc_id: &str, tags: &Tags) -> CloudResult<String> {
+        let about = format!("route table in {vpc_id}");
+        let output = self
+            .ec2
+            .create_route_table()
+            .vpc_id(vpc_id)
+            .tag_specifications(tag_specification(ResourceType::RouteTable, tags))
+            .send()
+            .await
+            .context("CreateRouteTable", &about)?;
+        Ok(required(
+            output.route_table().and_then(|t| t.route_table_id()),
+            "route table id",
+            "CreateRouteTable",
+            &about,
+        )?
+        .to_owned())
+    }
+
+    async fn set_default_route(
+        &self,
+        route_table_id: &str,
+        target: &RouteTarget,
+    ) -> CloudResult<()> {
+        let about = format!("route table {route_table_id}");
+        let (gateway, nat) = match target {
+            RouteTarget::InternetGateway(id) => (Some(id.clone()), None),
+            RouteTarget::NatGateway(id) => (None, Some(id.clone())),
+        };
+        let created = self
+            .ec2
+            .create_route()
+            .route_table_id(route_table_id)
+            .destination_cidr_block(DEFAULT_ROUTE)
+            .set_gateway_id(gateway.clone())
+            .set_nat_gateway_id(nat.clone())
+            .send()
+            .await
+            .context("CreateRoute", &about);
+        match created {
+            Err(error) if error.kind == crate::cloud::ErrorKind::AlreadyExists => {
+                self.ec2
+                    .replace_route()
+                    .route_table_id(route_table_id)
+                    .destination_cidr_block(DEFAULT_ROUTE)
+                    .set_gateway_id(gateway)
+                    .set_nat_gateway_id(nat)
+                    .send()
+                    .await
+                    .context("ReplaceRoute", &about)?;
+                Ok(())
+            }
+            other => other.map(drop),
+        }
+    }
+
+    async fn associate_route_table(
+        &self,
+        route_table_id: &str,
+        subnet_id: &str,
+    ) -> CloudResult<String> {
+        let about = format!("route table {route_table_id} and subnet {subnet_id}");
+        let output = self
+            .ec2
+            .associate_route_table()
+            .route_table_id(route_table_id)
+            .subnet_id(subnet_id)
+            .send()
+            .await
+            .context("AssociateRouteTable", &about)?;
+        Ok(required(
+            output.association_id(),
+            "association id",
+            "AssociateRouteTable",
+            &about,
+        )?
+        .to_owned())
+    }
+
+    async fn disassociate_route_table(&self, association_id: &str) -> CloudResult<()> {
+        self.ec2
+            .disassociate_route_table()
+            .association_id(association_id)
+            .send()
+            .await
+            .context(
+                "DisassociateRouteTable",
+                format!("route table association {association_id}"),
+            )
+            .or_gone()
+            .map(drop)
+    }
+
+    async fn create_tags(&self, resource_ids: &[String], tags: &Tags) -> CloudResult<()> {
+        self.ec2
+            .create_tags()
+            .set_resources(Some(resource_ids.to_vec()))
+            .set_tags(Some(ec2_tags(tags)))
+            .send()
+            .await
+            .context("CreateTags", resource_ids.join(", "))
+            .map(drop)
+    }
+
+    async fn delete_tags(&self, resource_ids: &[String], keys: &[String]) -> CloudResult<()> {
+        self.ec2
+            .delete_tags()
+            .set_resources(Some(resource_ids.to_vec()))
+            .set_tags(Some(
+                keys.iter()
+                    .map(|key| Tag::builder().key(key).build())
+                    .collect(),
+            ))
+            .send()
+            .await
+            .context("DeleteTags", resource_ids.join(", "))
+            .map(drop)
+    }
+
+    async fn create_launch_template(
+        &self,
+        request: &LaunchTemplateRequest,
+    ) -> CloudResult<(String, i64)> {
+        let about = format!("launch template {}", request.name);
+        let output = self
+            .ec2
+            .create_launch_template()
+            .launch_template_name(&request.name)
+            .client_token(&request.client_token)
+            .launch_template_data(launch_template_data(&request.data))
+            .tag_specifications(tag_specification(
+                ResourceType::LaunchTemplate,
+                &request.tags,
+            ))
+            .send()
+            .await
+            .context("CreateLaunchTemplate", &about)?;
+        let template = required(
+            output.launch_template(),
+            "launch template",
+            "CreateLaunchTemplate",
+            &about,
+        )?;
+        let id = required(
+            template.launch_template_id(),
+            "launch template id",
+            "CreateLaunchTemplate",
+            &about,
+        )?;
+        Ok((id.to_owned(), template.latest_version_number().unwrap_or(1)))
+    }
+
+    async fn create_launch_template_version(
+        &self,
+        id: &str,
+        request: &LaunchTemplateRequest,
+    ) -> CloudResult<i64> {
+        let about = format!("launch template {id}");
+        let output = self
+            .ec2
+            .create_launch_template_version()
+            .launch_template_id(id)
+            .client_token(&request.client_token)
+            .launch_template_data(launch_template_data(&request.data))
+            .send()
+            .await
+            .context("CreateLaunchTemplateVersion", &about)?;
+        let version = required(
+            output
+                .launch_template_version()
+                .and_then(|v| v.version_number()),
+            "version number",
+            "CreateLaunchTemplateVersion",
+            &about,
+        )?;
+        self.ec2
+            .modify_launch_template()
+            .launch_template_id(id)
+            .default_version(version.to_string())
+            .send()
+            .await
+            .context("ModifyLaunchTemplate", &about)?;
+        Ok(version)
+    }
+
+    async fn discover_leftovers(&self, cluster: &str, vpc_id: &str) -> CloudResult<Leftovers> {
+        let about = format!("VPC {vpc_id}");
+        let in_vpc = || filter("vpc-id", [vpc_id]);
+        let groups = self
+            .ec2
+            .describe_security_groups()
+            .filters(in_vpc())
+            .filters(filter(
+                "tag-key",
+                [format!("kubernetes.io/cluster/{cluster}")],
+            ))
+            .max_results(PAGE)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect();
+        let interfaces = self
+            .ec2
+            .describe_network_interfaces()
+            .filters(in_vpc())
+            .filters(filter("status", ["available"]))
+            .max_results(PAGE)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect();
+        let (groups, interfaces) = futures::join!(groups, interfaces);
+        let groups = groups.context("DescribeSecurityGroups", &about)?;
+        let interfaces = interfaces.context("DescribeNetworkInterfaces", &about)?;
+        Ok(Leftovers {
+            security_groups: groups
+                .iter()
+                .filter(|g| g.group_name() != Some("default"))
+                .filter_map(|g| g.group_id().map(str::to_owned))
+                .collect(),
+            network_interfaces: interfaces
+                .iter()
+                .filter_map(|i| i.network_interface_id().map(str::to_owned))
+                .collect(),
+        })
+    }
+
+    async fn delete(&self, kind: Ec2Kind, id: &str) -> CloudResult<()> {
+        let ec2 = &self.ec2;
+        let result = match kind {
+            Ec2Kind::Vpc => ec2
+                .delete_vpc()
+                .vpc_id(id)
+                .send()
+                .await
+                .map(drop)
+                .context("DeleteVpc", format!("VPC {id}")),
+            Ec2Kind::Subnet => ec2
+                .delete_subnet()
+                .subnet_id(id)
+                .send()
+                .await
+                .map(drop)
+                .context("DeleteSubnet", format!("subnet {id}")),
+            Ec2Kind::InternetGateway => ec2
+                .delete_internet_gateway()
+                .internet_gateway_id(id)
+                .send()
+                .await
+                .map(drop)
+                .context("DeleteInternetGateway", format!("internet gateway {id}")),
+            Ec2Kind::Address => ec2
+                .release_address()
+                .allocation_id(id)
+                .send()
+                .await
+                .map(drop)
+                .context("ReleaseAddress", format!("Elastic IP {id}")),
+            Ec2Kind::NatGateway => ec2
+                .delete_nat_gateway()
+                .nat_gateway_id(id)
+                .send()
+                .await
+                .map(drop)
+                .context("DeleteNatGateway", format!("NAT gateway {id}")),
+            Ec2Kind::RouteTable => ec2
+                .delete_route_table()
+                .route_table_id(id)
+                .send()
+                .await
+                .map(drop)
+                .context("DeleteRouteTable", format!("route table {id}")),
+            Ec2Kind::LaunchTemplate => ec2
+                .delete_launch_template()
+                .launch_template_id(id)
+                .send()
+                .await
+                .map(drop)
+                .context("DeleteLaunchTemplate", format!("launch template {id}")),
+            Ec2Kind::SecurityGroup => ec2
+                .delete_security_group()
+                .group_id(id)
+                .send()
+                .await
+                .map(drop)
+                .context("DeleteSecurityGroup", format!("security group {id}")),
+            Ec2Kind::NetworkInterface => ec2
+                .delete_network_interface()
+                .network_interface_id(id)
+                .send()
+                .await
+                .map(drop)
+                .context("DeleteNetworkInterface", format!("network interface {id}")),
+        };
+        result.or_gone().map(drop)
+    }
+
+    async fn detach_internet_gateway(&self, igw_id: &str, vpc_id: &str) -> CloudResult<()> {
+        let detached = self
+            .ec2
+            .detach_internet_gateway()
+            .internet_gateway_id(igw_id)
+            .vpc_id(vpc_id)
+            .send()
+            .await
+            .context(
+                "DetachInternetGateway",
+                format!("internet gateway {igw_id} from {vpc_id}"),
+            );
+        match detached {
+            // Already detached: what the caller wanted.
+            Err(error) if error.code.as_deref() == Some("Gateway.NotAttached") => Ok(()),
+            other => other.or_gone().map(drop),
+        }
+    }
+}
