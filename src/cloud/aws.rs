@@ -24,7 +24,7 @@ use aws_smithy_types::error::operation::BuildError;
 use super::{Cloud, CloudError, CloudResult, ErrorKind};
 
 /// The SDK's error type (the same for every service crate).
-type SdkError<E, R> = aws_sdk_sts::error::SdkError<E, R>;
+type SdkError<E> = aws_sdk_sts::error::SdkError<E>;
 
 /// How to reach AWS.
 #[derive(Clone, Default)]
@@ -153,10 +153,9 @@ pub(crate) trait AwsContext<T> {
     fn context(self, operation: &'static str, resource: impl fmt::Display) -> CloudResult<T>;
 }
 
-impl<T, E, R> AwsContext<T> for Result<T, SdkError<E, R>>
+impl<T, E> AwsContext<T> for Result<T, SdkError<E>>
 where
     E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
-    R: fmt::Debug + 'static,
 {
     fn context(self, operation: &'static str, resource: impl fmt::Display) -> CloudResult<T> {
         self.map_err(|error| cloud_error(operation, resource.to_string(), &error))
@@ -176,22 +175,21 @@ impl<T> AwsContext<T> for Result<T, BuildError> {
 }
 
 /// The one conversion from an SDK error to a [`CloudError`].
-fn cloud_error<E, R>(
-    operation: &'static str,
-    resource: String,
-    error: &SdkError<E, R>,
-) -> CloudError
+fn cloud_error<E>(operation: &'static str, resource: String, error: &SdkError<E>) -> CloudError
 where
     E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
-    R: fmt::Debug + 'static,
 {
     let chain = || DisplayErrorContext(error).to_string();
     let (code, message, kind) = match error {
-        SdkError::ServiceError(_) => {
+        SdkError::ServiceError(failure) => {
             let code = error.code().map(str::to_owned);
-            let kind = code
-                .as_deref()
-                .map_or(ErrorKind::Other, CloudError::kind_of);
+            let kind = match code.as_deref().map(CloudError::kind_of) {
+                // An unknown code or none at all (an HTML error page) on a 5xx.
+                None | Some(ErrorKind::Other) if failure.raw().status().is_server_error() => {
+                    ErrorKind::Transient
+                }
+                kind => kind.unwrap_or(ErrorKind::Other),
+            };
             let message = error.message().map_or_else(chain, str::to_owned);
             (code, message, kind)
         }
@@ -295,23 +293,29 @@ mod tests {
         for rule in rules {
             interceptor = interceptor.with_rule(rule);
         }
-        let eks = aws_sdk_eks::Client::from_conf(
-            aws_sdk_eks::Config::builder()
-                .behavior_version(BehaviorVersion::latest())
-                .region(Region::new("us-east-1"))
-                .credentials_provider(Credentials::new("AKID", "SECRET", None, None, "test"))
+        with_eks(
+            eks_config()
                 .http_client(aws_smithy_mocks::create_mock_http_client())
-                .interceptor(interceptor)
-                .retry_config(RetryConfig::disabled())
-                .build(),
-        );
-        let config = SdkConfig::builder()
+                .interceptor(interceptor),
+        )
+    }
+
+    fn eks_config() -> aws_sdk_eks::config::Builder {
+        aws_sdk_eks::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("AKID", "SECRET", None, None, "test"))
+            .retry_config(RetryConfig::disabled())
+    }
+
+    fn with_eks(config: aws_sdk_eks::config::Builder) -> AwsCloud {
+        let shared = SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .build();
         AwsCloud {
-            eks,
-            ..AwsCloud::new(&config)
+            eks: aws_sdk_eks::Client::from_conf(config.build()),
+            ..AwsCloud::new(&shared)
         }
     }
 
@@ -357,6 +361,37 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_server_error_page_is_transient() {
+        let rule = mock!(aws_sdk_eks::Client::describe_cluster).then_http_response(|| {
+            aws_sdk_eks::config::http::HttpResponse::new(
+                500.try_into().unwrap(),
+                aws_smithy_types::body::SdkBody::from("<html>Internal Server Error</html>"),
+            )
+        });
+        let error = cloud_with_eks(&[&rule])
+            .describe_cluster("demo")
+            .await
+            .unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Transient, "{error}");
+        assert_eq!(error.code, None);
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_endpoint_is_transient() {
+        // Nothing listens on a port once its listener is dropped.
+        let port = std::net::TcpListener::bind(("127.0.0.1", 0))
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let cloud = with_eks(eks_config().endpoint_url(format!("http://127.0.0.1:{port}")));
+        let error = cloud.describe_cluster("demo").await.unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Transient, "{error}");
+        assert_eq!(error.operation, "DescribeCluster");
+        assert_eq!(error.resource, "cluster demo");
+    }
+
+    #[tokio::test]
     async fn a_missing_cluster_is_none() {
         let rule = service_error("ResourceNotFoundException");
         let cluster = cloud_with_eks(&[&rule])
@@ -364,5 +399,28 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(cluster, None);
+    }
+
+    #[tokio::test]
+    async fn missing_credentials_say_how_to_provide_them() {
+        let provider = aws_credential_types::provider::SharedCredentialsProvider::new(
+            aws_credential_types::credential_fn::provide_credentials_fn(|| async {
+                Err(CredentialsError::not_loaded_no_source())
+            }),
+        );
+        let config = SdkConfig::builder().credentials_provider(provider).build();
+        let error = check_credentials(&config, None).await.unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Auth);
+        assert!(
+            error.message.contains("no AWS credentials found"),
+            "{error}"
+        );
+        assert!(error.message.contains("AWS_ACCESS_KEY_ID"), "{error}");
+
+        let error = check_credentials(&SdkConfig::builder().build(), Some("prod"))
+            .await
+            .unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Auth);
+        assert_eq!(error.resource, "profile prod");
     }
 }

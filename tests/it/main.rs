@@ -1,10 +1,12 @@
 //! Integration tests: one binary, one module per area.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod cloud_aws;
 mod examples;
 mod executor;
 mod hostile_input;
 mod invalid_fixtures;
+mod moto;
 mod reconcile_memory;
 mod support;
 mod validate_cli;

@@ -364,29 +364,38 @@ impl AwsCloud {
 #[async_trait]
 impl Network for AwsCloud {
     async fn discover(&self, cluster: &str) -> CloudResult<ObservedNetwork> {
-        let owned = || filter(format!("tag:{CLUSTER_TAG}"), [cluster]);
+        let tagged = || filter(format!("tag:{CLUSTER_TAG}"), [cluster]);
         let about = format!("resources tagged {CLUSTER_TAG}={cluster}");
         let (vpcs, subnets, internet_gateways, addresses, nat_gateways, route_tables, templates) =
             tokio::try_join!(
-                self.vpcs(owned(), &about),
-                self.subnets(owned(), &about),
-                self.internet_gateways(owned(), &about),
-                self.addresses(owned(), &about),
-                self.nat_gateways(owned(), &about),
-                self.route_tables(owned(), &about),
-                self.launch_templates(owned(), &about),
+                self.vpcs(tagged(), &about),
+                self.subnets(tagged(), &about),
+                self.internet_gateways(tagged(), &about),
+                self.addresses(tagged(), &about),
+                self.nat_gateways(tagged(), &about),
+                self.route_tables(tagged(), &about),
+                self.launch_templates(tagged(), &about),
             )?;
+        // The tag is checked again here: what discover returns may be deleted, so a filter an
+        // emulator ignores must not hand over someone else's resources.
+        let owned = |tags: &Tags| tags.get(CLUSTER_TAG).map(String::as_str) == Some(cluster);
         Ok(ObservedNetwork {
-            vpcs,
-            subnets,
-            internet_gateways,
-            addresses,
+            vpcs: vpcs.into_iter().filter(|r| owned(&r.tags)).collect(),
+            subnets: subnets.into_iter().filter(|r| owned(&r.tags)).collect(),
+            internet_gateways: internet_gateways
+                .into_iter()
+                .filter(|r| owned(&r.tags))
+                .collect(),
+            addresses: addresses.into_iter().filter(|r| owned(&r.tags)).collect(),
             nat_gateways: nat_gateways
                 .into_iter()
-                .filter(|nat| nat.state != NatGatewayState::Deleted.as_str())
+                .filter(|r| owned(&r.tags) && r.state != NatGatewayState::Deleted.as_str())
                 .collect(),
-            route_tables,
-            launch_templates: templates,
+            route_tables: route_tables
+                .into_iter()
+                .filter(|r| owned(&r.tags))
+                .collect(),
+            launch_templates: templates.into_iter().filter(|r| owned(&r.tags)).collect(),
         })
     }
 

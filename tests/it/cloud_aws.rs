@@ -1,0 +1,882 @@
+//! The AWS SDK implementation of the cloud traits against moto.
+
+use std::collections::BTreeMap;
+
+use ekspec::cloud::aws::{ConnectOptions, connect};
+use ekspec::cloud::*;
+use serde_json::json;
+
+use crate::moto::MotoServer;
+
+const ACCOUNT: &str = "123456789012";
+
+async fn cloud(moto: &MotoServer) -> Cloud {
+    connect(&options(moto)).await.unwrap()
+}
+
+fn options(moto: &MotoServer) -> ConnectOptions {
+    ConnectOptions {
+        region: "us-east-1".to_owned(),
+        profile: None,
+        endpoint_url: Some(moto.endpoint()),
+        credentials: Some(("testing".to_owned(), "testing".to_owned())),
+    }
+}
+
+fn tags(resource: &str) -> Tags {
+    Tags::from([
+        ("ekspec.io/cluster".to_owned(), "demo".to_owned()),
+        ("ekspec.io/resource".to_owned(), resource.to_owned()),
+        ("team".to_owned(), "platform".to_owned()),
+    ])
+}
+
+fn subnet(vpc_id: &str, cidr: &str, zone: &str, public: bool) -> SubnetRequest {
+    SubnetRequest {
+        vpc_id: vpc_id.to_owned(),
+        cidr: cidr.to_owned(),
+        availability_zone: zone.to_owned(),
+        public,
+        tags: tags(&format!("subnet/{cidr}")),
+    }
+}
+
+#[tokio::test]
+async fn network_is_created_tagged_and_discovered() {
+    let moto = MotoServer::start();
+    let net = cloud(&moto).await.network;
+
+    let zones = net.availability_zones().await.unwrap();
+    assert!(zones.contains(&"us-east-1a".to_owned()), "{zones:?}");
+    assert!(zones.is_sorted());
+
+    let vpc = net.create_vpc("10.0.0.0/16", &tags("vpc")).await.unwrap();
+    let public = net
+        .create_subnet(&subnet(&vpc, "10.0.0.0/20", "us-east-1a", true))
+        .await
+        .unwrap();
+    let private = net
+        .create_subnet(&subnet(&vpc, "10.0.16.0/20", "us-east-1b", false))
+        .await
+        .unwrap();
+    let igw = net
+        .create_internet_gateway(&vpc, &tags("igw"))
+        .await
+        .unwrap();
+    let eip = net.allocate_address(&tags("eip")).await.unwrap();
+    let nat = net
+        .create_nat_gateway(&public, &eip, &tags("nat"), "token-nat-1")
+        .await
+        .unwrap();
+    assert_eq!(
+        net.nat_gateway_state(&nat).await.unwrap().as_deref(),
+        Some("available")
+    );
+    assert_eq!(
+        net.nat_gateway_state("nat-0123456789abcdef0")
+            .await
+            .unwrap(),
+        None
+    );
+    let public_rt = net
+        .create_route_table(&vpc, &tags("rt/public"))
+        .await
+        .unwrap();
+    net.set_default_route(&public_rt, &RouteTarget::InternetGateway(igw.clone()))
+        .await
+        .unwrap();
+    let association = net
+        .associate_route_table(&public_rt, &public)
+        .await
+        .unwrap();
+    let private_rt = net
+        .create_route_table(&vpc, &tags("rt/private"))
+        .await
+        .unwrap();
+    // First to the internet gateway, then replaced by the NAT gateway.
+    net.set_default_route(&private_rt, &RouteTarget::InternetGateway(igw.clone()))
+        .await
+        .unwrap();
+    net.set_default_route(&private_rt, &RouteTarget::NatGateway(nat.clone()))
+        .await
+        .unwrap();
+
+    let seen = net.discover("demo").await.unwrap();
+    assert_eq!(seen.vpcs.len(), 1);
+    assert_eq!(seen.vpcs[0].id, vpc);
+    assert_eq!(seen.vpcs[0].cidr, "10.0.0.0/16");
+    assert_eq!(seen.vpcs[0].tags, tags("vpc"));
+
+    let mut subnets = seen.subnets.clone();
+    subnets.sort_by(|a, b| a.cidr.cmp(&b.cidr));
+    assert_eq!(subnets.len(), 2);
+    assert_eq!(subnets[0].id, public);
+    assert_eq!(subnets[0].vpc_id, vpc);
+    assert_eq!(subnets[0].availability_zone, "us-east-1a");
+    assert!(subnets[0].map_public_ip_on_launch);
+    assert!(!subnets[1].map_public_ip_on_launch);
+    assert_eq!(subnets[1].tags, tags("subnet/10.0.16.0/20"));
+
+    assert_eq!(seen.internet_gateways.len(), 1);
+    assert_eq!(seen.internet_gateways[0].id, igw);
+    assert_eq!(
+        seen.internet_gateways[0].attached_vpc_ids,
+        vec![vpc.clone()]
+    );
+    assert_eq!(seen.internet_gateways[0].tags, tags("igw"));
+
+    assert_eq!(seen.addresses.len(), 1);
+    assert_eq!(seen.addresses[0].allocation_id, eip);
+    assert!(seen.addresses[0].public_ip.is_some());
+    assert_eq!(seen.addresses[0].tags, tags("eip"));
+
+    assert_eq!(seen.nat_gateways.len(), 1);
+    assert_eq!(seen.nat_gateways[0].id, nat);
+    assert_eq!(seen.nat_gateways[0].subnet_id, public);
+    assert_eq!(seen.nat_gateways[0].allocation_ids, vec![eip.clone()]);
+    assert_eq!(seen.nat_gateways[0].tags, tags("nat"));
+
+    let table = |id: &str| seen.route_tables.iter().find(|t| t.id == id).unwrap();
+    assert_eq!(seen.route_tables.len(), 2);
+    assert_eq!(
+        table(&public_rt).default_route,
+        Some(RouteTarget::InternetGateway(igw.clone()))
+    );
+    assert_eq!(
+        table(&public_rt).associations,
+        vec![(association.clone(), public.clone())]
+    );
+    assert_eq!(table(&public_rt).tags, tags("rt/public"));
+    assert_eq!(
+        table(&private_rt).default_route,
+        Some(RouteTarget::NatGateway(nat.clone()))
+    );
+
+    // Another cluster's view is empty; an existing VPC is read by id, missing subnets left out.
+    assert_eq!(
+        net.discover("other").await.unwrap(),
+        ObservedNetwork::default()
+    );
+    let (existing, existing_subnets) = net
+        .describe_existing(
+            &vpc,
+            &[private.clone(), "subnet-0123456789abcdef0".to_owned()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(existing.unwrap().id, vpc);
+    assert_eq!(existing_subnets.len(), 1);
+    assert_eq!(existing_subnets[0].id, private);
+    let (missing, _) = net
+        .describe_existing("vpc-0123456789abcdef0", &[])
+        .await
+        .unwrap();
+    assert_eq!(missing, None);
+
+    // Tags on BYO subnets: added, then removed.
+    let byo = [private.clone()];
+    let elb = Tags::from([("kubernetes.io/role/internal-elb".to_owned(), "1".to_owned())]);
+    net.create_tags(&byo, &elb).await.unwrap();
+    let (_, tagged) = net.describe_existing(&vpc, &byo).await.unwrap();
+    assert_eq!(tagged[0].tags["kubernetes.io/role/internal-elb"], "1");
+    net.delete_tags(&byo, &["kubernetes.io/role/internal-elb".to_owned()])
+        .await
+        .unwrap();
+    let (_, untagged) = net.describe_existing(&vpc, &byo).await.unwrap();
+    assert!(
+        !untagged[0]
+            .tags
+            .contains_key("kubernetes.io/role/internal-elb")
+    );
+
+    // Tear down in dependency order; a deleted NAT gateway no longer shows.
+    net.disassociate_route_table(&association).await.unwrap();
+    net.disassociate_route_table(&association).await.unwrap();
+    net.delete(Ec2Kind::RouteTable, &public_rt).await.unwrap();
+    net.delete(Ec2Kind::RouteTable, &private_rt).await.unwrap();
+    net.delete(Ec2Kind::NatGateway, &nat).await.unwrap();
+    net.delete(Ec2Kind::Address, &eip).await.unwrap();
+    net.detach_internet_gateway(&igw, &vpc).await.unwrap();
+    net.delete(Ec2Kind::InternetGateway, &igw).await.unwrap();
+    net.delete(Ec2Kind::Subnet, &public).await.unwrap();
+    net.delete(Ec2Kind::Subnet, &private).await.unwrap();
+    net.delete(Ec2Kind::Vpc, &vpc).await.unwrap();
+    assert_eq!(
+        net.discover("demo").await.unwrap(),
+        ObservedNetwork::default()
+    );
+}
+
+fn template_data(hop_limit: u32, disk: u32) -> LaunchTemplateData {
+    LaunchTemplateData {
+        disk_size_gib: disk,
+        metadata_hop_limit: hop_limit,
+        metadata_tokens_required: true,
+        instance_tags: Tags::from([("team".to_owned(), "platform".to_owned())]),
+    }
+}
+
+#[tokio::test]
+async fn launch_template_settings_round_trip() {
+    let moto = MotoServer::start();
+    let net = cloud(&moto).await.network;
+    let request = LaunchTemplateRequest {
+        name: "demo-system".to_owned(),
+        data: template_data(1, 20),
+        tags: tags("lt/system"),
+        client_token: "token-lt-1".to_owned(),
+    };
+    let (id, version) = net.create_launch_template(&request).await.unwrap();
+    assert_eq!(version, 1);
+
+    let seen = net.discover("demo").await.unwrap().launch_templates;
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].id, id);
+    assert_eq!(seen[0].name, "demo-system");
+    assert_eq!(seen[0].default_version, 1);
+    assert_eq!(seen[0].tags, tags("lt/system"));
+    assert_eq!(seen[0].data, Some(template_data(1, 20)));
+
+    let newer = LaunchTemplateRequest {
+        data: template_data(2, 50),
+        client_token: "token-lt-2".to_owned(),
+        ..request
+    };
+    assert_eq!(
+        net.create_launch_template_version(&id, &newer)
+            .await
+            .unwrap(),
+        2
+    );
+    let seen = net.discover("demo").await.unwrap().launch_templates;
+    assert_eq!(seen[0].default_version, 2);
+    assert_eq!(seen[0].data, Some(template_data(2, 50)));
+
+    net.delete(Ec2Kind::LaunchTemplate, &id).await.unwrap();
+    assert!(
+        net.discover("demo")
+            .await
+            .unwrap()
+            .launch_templates
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn leftovers_of_kubernetes_are_found_and_deleted() {
+    let moto = MotoServer::start();
+    let net = cloud(&moto).await.network;
+    let vpc = net.create_vpc("10.1.0.0/16", &tags("vpc")).await.unwrap();
+    let subnet_id = net
+        .create_subnet(&subnet(&vpc, "10.1.0.0/20", "us-east-1a", false))
+        .await
+        .unwrap();
+
+    // What the AWS load balancer controller and the VPC CNI leave behind, made directly.
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(moto.endpoint())
+        .credentials_provider(aws_sdk_ec2::config::Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))
+        .load()
+        .await;
+    let ec2 = aws_sdk_ec2::Client::new(&config);
+    let group = ec2
+        .create_security_group()
+        .group_name("k8s-elb-a1b2")
+        .description("load balancer")
+        .vpc_id(&vpc)
+        .tag_specifications(
+            aws_sdk_ec2::types::TagSpecification::builder()
+                .resource_type(aws_sdk_ec2::types::ResourceType::SecurityGroup)
+                .tags(
+                    aws_sdk_ec2::types::Tag::builder()
+                        .key("kubernetes.io/cluster/demo")
+                        .value("owned")
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .group_id
+        .unwrap();
+    let interface = ec2
+        .create_network_interface()
+        .subnet_id(&subnet_id)
+        .send()
+        .await
+        .unwrap()
+        .network_interface
+        .unwrap()
+        .network_interface_id
+        .unwrap();
+
+    let leftovers = net.discover_leftovers("demo", &vpc).await.unwrap();
+    assert_eq!(leftovers.security_groups, vec![group.clone()]);
+    assert_eq!(leftovers.network_interfaces, vec![interface.clone()]);
+    assert_eq!(
+        net.discover_leftovers("other", &vpc)
+            .await
+            .unwrap()
+            .security_groups,
+        Vec::<String>::new()
+    );
+
+    net.delete(Ec2Kind::SecurityGroup, &group).await.unwrap();
+    net.delete(Ec2Kind::NetworkInterface, &interface)
+        .await
+        .unwrap();
+    assert_eq!(
+        net.discover_leftovers("demo", &vpc).await.unwrap(),
+        Leftovers::default()
+    );
+}
+
+#[tokio::test]
+async fn deleting_what_is_gone_succeeds() {
+    let moto = MotoServer::start();
+    let cloud = cloud(&moto).await;
+    let missing = [
+        (Ec2Kind::Vpc, "vpc-0123456789abcdef0"),
+        (Ec2Kind::Subnet, "subnet-0123456789abcdef0"),
+        (Ec2Kind::InternetGateway, "igw-0123456789abcdef0"),
+        (Ec2Kind::Address, "eipalloc-0123456789abcdef0"),
+        // Not NatGateway: moto answers a 500 for a missing one (AWS says NatGatewayNotFound).
+        (Ec2Kind::RouteTable, "rtb-0123456789abcdef0"),
+        (Ec2Kind::LaunchTemplate, "lt-0123456789abcdef0"),
+        (Ec2Kind::SecurityGroup, "sg-0123456789abcdef0"),
+        (Ec2Kind::NetworkInterface, "eni-0123456789abcdef0"),
+    ];
+    for (kind, id) in missing {
+        let result = cloud.network.delete(kind, id).await;
+        assert!(result.is_ok(), "{kind:?}: {result:?}");
+    }
+    let identity = &cloud.identity;
+    identity.delete_role("demo-missing").await.unwrap();
+    identity
+        .delete_inline_policy("demo-missing", "inline")
+        .await
+        .unwrap();
+    identity
+        .delete_oidc_provider(&format!(
+            "arn:aws:iam::{ACCOUNT}:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/MISSING"
+        ))
+        .await
+        .unwrap();
+    let eks = &cloud.kubernetes;
+    eks.delete_cluster("missing").await.unwrap();
+    eks.delete_node_group("missing", "system-1a2b3c4d")
+        .await
+        .unwrap();
+    eks.delete_fargate_profile("missing", "batch")
+        .await
+        .unwrap();
+    assert_eq!(eks.describe_cluster("missing").await.unwrap(), None);
+    assert_eq!(
+        eks.describe_node_group("missing", "system").await.unwrap(),
+        None
+    );
+    assert_eq!(
+        eks.fargate_profile_status("missing", "batch")
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn not_found_errors_name_the_operation_and_resource() {
+    let moto = MotoServer::start();
+    let cloud = cloud(&moto).await;
+
+    let error = cloud
+        .network
+        .create_subnet(&subnet(
+            "vpc-0123456789abcdef0",
+            "10.0.0.0/20",
+            "us-east-1a",
+            false,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::NotFound, "{error}");
+    assert_eq!(error.operation, "CreateSubnet");
+    assert!(error.resource.contains("vpc-0123456789abcdef0"), "{error}");
+    assert!(error.code.is_some());
+
+    let error = cloud
+        .identity
+        .attach_policy(
+            "demo-missing",
+            "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::NotFound, "{error}");
+    assert_eq!(error.operation, "AttachRolePolicy");
+    assert_eq!(error.code.as_deref(), Some("NoSuchEntity"));
+    assert!(error.resource.contains("demo-missing"), "{error}");
+
+    let error = cloud
+        .kubernetes
+        .update_node_group_config(
+            "missing",
+            "system-1a2b3c4d",
+            &NodeGroupConfigChange {
+                scaling: Some(NodeScaling {
+                    min: 1,
+                    max: 2,
+                    desired: 1,
+                }),
+                ..NodeGroupConfigChange::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::NotFound, "{error}");
+    assert_eq!(error.operation, "UpdateNodegroupConfig");
+    assert_eq!(error.resource, "node group missing/system-1a2b3c4d");
+}
+
+fn trust(service: &str) -> serde_json::Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": service},
+            "Action": "sts:AssumeRole"
+        }]
+    })
+}
+
+#[tokio::test]
+async fn roles_round_trip_with_policies_and_are_deleted_whole() {
+    let moto = MotoServer::start();
+    let iam = cloud(&moto).await.identity;
+    assert_eq!(iam.account_id().await.unwrap(), ACCOUNT);
+
+    let request = RoleRequest {
+        name: "demo-node".to_owned(),
+        path: "/ekspec/demo/".to_owned(),
+        trust_policy: trust("ec2.amazonaws.com"),
+        description: "Nodes of EKS cluster demo".to_owned(),
+        tags: tags("role/node"),
+    };
+    let arn = iam.create_role(&request).await.unwrap();
+    assert_eq!(
+        arn,
+        format!("arn:aws:iam::{ACCOUNT}:role/ekspec/demo/demo-node")
+    );
+    let again = iam.create_role(&request).await.unwrap_err();
+    assert_eq!(again.kind, ErrorKind::AlreadyExists, "{again}");
+
+    // Someone else's role under another path is not listed.
+    iam.create_role(&RoleRequest {
+        name: "unrelated".to_owned(),
+        path: "/other/".to_owned(),
+        ..request.clone()
+    })
+    .await
+    .unwrap();
+
+    let worker = "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy";
+    let registry = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly";
+    iam.attach_policy("demo-node", worker).await.unwrap();
+    iam.attach_policy("demo-node", registry).await.unwrap();
+    // Characters IAM URL-encodes when it returns the document.
+    let inline = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Action": ["s3:GetObject"],
+            "Resource": "arn:aws:s3:::demo bucket/100%/*"
+        }]
+    });
+    iam.put_inline_policy("demo-node", "ekspec", &inline)
+        .await
+        .unwrap();
+    iam.update_trust_policy("demo-node", &trust("eks.amazonaws.com"))
+        .await
+        .unwrap();
+    iam.tag_role(
+        "demo-node",
+        &Tags::from([("owner".to_owned(), "sre".to_owned())]),
+    )
+    .await
+    .unwrap();
+
+    let roles = iam.list_roles("/ekspec/demo/").await.unwrap();
+    assert_eq!(roles.len(), 1);
+    let role = &roles[0];
+    assert_eq!(role.name, "demo-node");
+    assert_eq!(role.arn, arn);
+    assert_eq!(role.path, "/ekspec/demo/");
+    assert_eq!(role.trust_policy, trust("eks.amazonaws.com"));
+    let mut expected_tags = tags("role/node");
+    expected_tags.insert("owner".to_owned(), "sre".to_owned());
+    assert_eq!(role.tags, expected_tags);
+    assert_eq!(role.attached_policies, vec![registry, worker]);
+    assert_eq!(
+        role.inline_policies,
+        BTreeMap::from([("ekspec".to_owned(), inline.clone())])
+    );
+
+    iam.detach_policy("demo-node", registry).await.unwrap();
+    iam.detach_policy("demo-node", registry).await.unwrap();
+    iam.delete_inline_policy("demo-node", "ekspec")
+        .await
+        .unwrap();
+    let role = &iam.list_roles("/ekspec/demo/").await.unwrap()[0];
+    assert_eq!(role.attached_policies, vec![worker]);
+    assert!(role.inline_policies.is_empty());
+
+    // Deleting detaches what is left first.
+    iam.put_inline_policy("demo-node", "ekspec", &inline)
+        .await
+        .unwrap();
+    iam.delete_role("demo-node").await.unwrap();
+    assert!(iam.list_roles("/ekspec/").await.unwrap().is_empty());
+    assert_eq!(iam.list_roles("/other/").await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn oidc_providers_are_listed_by_cluster_tag() {
+    let moto = MotoServer::start();
+    let iam = cloud(&moto).await.identity;
+    let issuer = "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE";
+    let arn = iam
+        .create_oidc_provider(issuer, &tags("oidc"))
+        .await
+        .unwrap();
+    assert_eq!(
+        arn,
+        format!(
+            "arn:aws:iam::{ACCOUNT}:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+        )
+    );
+    let mut other_tags = tags("oidc");
+    other_tags.insert("ekspec.io/cluster".to_owned(), "other".to_owned());
+    iam.create_oidc_provider(
+        "https://oidc.eks.us-east-1.amazonaws.com/id/OTHER",
+        &other_tags,
+    )
+    .await
+    .unwrap();
+
+    let providers = iam.list_oidc_providers("demo").await.unwrap();
+    assert_eq!(providers.len(), 1);
+    assert_eq!(providers[0].arn, arn);
+    assert_eq!(
+        providers[0].url,
+        "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+    );
+    assert_eq!(providers[0].client_ids, vec!["sts.amazonaws.com"]);
+    assert_eq!(providers[0].tags, tags("oidc"));
+
+    iam.delete_oidc_provider(&arn).await.unwrap();
+    assert!(iam.list_oidc_providers("demo").await.unwrap().is_empty());
+    assert_eq!(iam.list_oidc_providers("other").await.unwrap().len(), 1);
+}
+
+/// A VPC with two subnets and the cluster role, as EKS needs them.
+async fn cluster_prerequisites(cloud: &Cloud) -> (Vec<String>, String) {
+    let vpc = cloud
+        .network
+        .create_vpc("10.0.0.0/16", &tags("vpc"))
+        .await
+        .unwrap();
+    let mut subnets = Vec::new();
+    for (cidr, zone) in [
+        ("10.0.0.0/20", "us-east-1a"),
+        ("10.0.16.0/20", "us-east-1b"),
+    ] {
+        subnets.push(
+            cloud
+                .network
+                .create_subnet(&subnet(&vpc, cidr, zone, false))
+                .await
+                .unwrap(),
+        );
+    }
+    let role = cloud
+        .identity
+        .create_role(&RoleRequest {
+            name: "demo-cluster".to_owned(),
+            path: "/ekspec/demo/".to_owned(),
+            trust_policy: trust("eks.amazonaws.com"),
+            description: "EKS cluster demo".to_owned(),
+            tags: tags("role/cluster"),
+        })
+        .await
+        .unwrap();
+    (subnets, role)
+}
+
+fn cluster_request(subnets: &[String], role: &str) -> ClusterRequest {
+    ClusterRequest {
+        name: "demo".to_owned(),
+        version: "1.31".to_owned(),
+        role_arn: role.to_owned(),
+        subnet_ids: subnets.iter().rev().cloned().collect(),
+        endpoint_public_access: true,
+        endpoint_private_access: true,
+        public_access_cidrs: vec!["203.0.113.0/24".to_owned(), "198.51.100.0/24".to_owned()],
+        enabled_log_types: vec!["audit".to_owned(), "api".to_owned()],
+        encryption_key_arn: Some(format!(
+            "arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+        )),
+        tags: tags("cluster"),
+        client_request_token: "token-cluster".to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn cluster_is_created_described_updated_and_deleted() {
+    let moto = MotoServer::start();
+    let cloud = cloud(&moto).await;
+    let (subnets, role) = cluster_prerequisites(&cloud).await;
+    let eks = &cloud.kubernetes;
+    let request = cluster_request(&subnets, &role);
+    eks.create_cluster(&request).await.unwrap();
+
+    let cluster = eks.describe_cluster("demo").await.unwrap().unwrap();
+    assert_eq!(cluster.name, "demo");
+    assert_eq!(
+        cluster.arn,
+        format!("arn:aws:eks:us-east-1:{ACCOUNT}:cluster/demo")
+    );
+    assert!(!cluster.status.is_empty());
+    assert_eq!(cluster.version, "1.31");
+    assert_eq!(cluster.role_arn, role);
+    let mut sorted_subnets = subnets.clone();
+    sorted_subnets.sort();
+    assert_eq!(cluster.subnet_ids, sorted_subnets);
+    assert!(cluster.endpoint_public_access);
+    assert!(cluster.endpoint_private_access);
+    assert_eq!(
+        cluster.public_access_cidrs,
+        vec!["198.51.100.0/24", "203.0.113.0/24"]
+    );
+    assert_eq!(cluster.enabled_log_types, vec!["api", "audit"]);
+    assert_eq!(cluster.encryption_key_arn, request.encryption_key_arn);
+    assert!(cluster.oidc_issuer.unwrap().starts_with("https://"));
+    assert!(cluster.endpoint.is_some());
+    assert!(cluster.certificate_authority.is_some());
+    assert_eq!(cluster.tags, tags("cluster"));
+
+    eks.update_cluster_config(
+        "demo",
+        &ClusterConfigChange::Endpoint {
+            public_access: false,
+            private_access: true,
+            public_access_cidrs: Vec::new(),
+        },
+    )
+    .await
+    .unwrap();
+    let cluster = eks.describe_cluster("demo").await.unwrap().unwrap();
+    assert!(!cluster.endpoint_public_access);
+    assert!(cluster.endpoint_private_access);
+
+    eks.update_cluster_config(
+        "demo",
+        &ClusterConfigChange::Logging {
+            enable: vec!["scheduler".to_owned()],
+            disable: vec!["api".to_owned(), "audit".to_owned()],
+        },
+    )
+    .await
+    .unwrap();
+    let cluster = eks.describe_cluster("demo").await.unwrap().unwrap();
+    assert_eq!(cluster.enabled_log_types, vec!["scheduler"]);
+
+    eks.delete_cluster("demo").await.unwrap();
+    let gone = eks.describe_cluster("demo").await.unwrap();
+    assert!(
+        gone.is_none() || gone.is_some_and(|c| c.status == "DELETING"),
+        "the cluster is gone or going"
+    );
+}
+
+#[tokio::test]
+async fn node_groups_and_fargate_profiles_round_trip() {
+    let moto = MotoServer::start();
+    let cloud = cloud(&moto).await;
+    let (subnets, role) = cluster_prerequisites(&cloud).await;
+    let eks = &cloud.kubernetes;
+    eks.create_cluster(&cluster_request(&subnets, &role))
+        .await
+        .unwrap();
+    let (template, version) = cloud
+        .network
+        .create_launch_template(&LaunchTemplateRequest {
+            name: "demo-system".to_owned(),
+            data: template_data(1, 50),
+            tags: tags("lt/system"),
+            client_token: "token-lt".to_owned(),
+        })
+        .await
+        .unwrap();
+
+    let taint = |key: &str, effect: &str| NodeTaint {
+        key: key.to_owned(),
+        value: "true".to_owned(),
+        effect: effect.to_owned(),
+    };
+    let request = NodeGroupRequest {
+        cluster: "demo".to_owned(),
+        name: "system-1a2b3c4d".to_owned(),
+        node_role_arn: format!("arn:aws:iam::{ACCOUNT}:role/ekspec/demo/demo-node"),
+        subnet_ids: subnets.clone(),
+        instance_types: vec!["m6i.large".to_owned()],
+        capacity_type: "ON_DEMAND".to_owned(),
+        ami_type: "AL2023_x86_64_STANDARD".to_owned(),
+        scaling: NodeScaling {
+            min: 2,
+            max: 4,
+            desired: 2,
+        },
+        labels: BTreeMap::from([("role".to_owned(), "system".to_owned())]),
+        taints: vec![
+            taint("dedicated", "NO_EXECUTE"),
+            taint("CriticalAddonsOnly", "NO_SCHEDULE"),
+        ],
+        launch_template: (template.clone(), version.to_string()),
+        update_budget: UpdateBudget::Count(1),
+        tags: tags("nodegroup/system"),
+        client_request_token: "token-ng".to_owned(),
+    };
+    eks.create_node_group(&request).await.unwrap();
+
+    let groups = eks.list_node_groups("demo").await.unwrap();
+    assert_eq!(groups.len(), 1);
+    let group = &groups[0];
+    assert_eq!(group.name, "system-1a2b3c4d");
+    assert!(!group.status.is_empty());
+    assert_eq!(group.instance_types, vec!["m6i.large"]);
+    assert_eq!(group.capacity_type, "ON_DEMAND");
+    assert_eq!(group.ami_type, "AL2023_x86_64_STANDARD");
+    assert_eq!(group.scaling, request.scaling);
+    assert_eq!(group.labels, request.labels);
+    assert_eq!(
+        group.taints,
+        vec![
+            taint("CriticalAddonsOnly", "NO_SCHEDULE"),
+            taint("dedicated", "NO_EXECUTE"),
+        ]
+    );
+    let mut sorted_subnets = subnets.clone();
+    sorted_subnets.sort();
+    assert_eq!(group.subnet_ids, sorted_subnets);
+    assert_eq!(
+        group.launch_template,
+        Some((template.clone(), version.to_string()))
+    );
+    // moto drops updateConfig on CreateNodegroup; UpdateNodegroupConfig below keeps it.
+    assert_eq!(group.node_role_arn, request.node_role_arn);
+    assert_eq!(group.tags, tags("nodegroup/system"));
+    assert_eq!(
+        eks.describe_node_group("demo", "system-1a2b3c4d")
+            .await
+            .unwrap()
+            .as_ref(),
+        Some(group)
+    );
+
+    eks.update_node_group_config(
+        "demo",
+        "system-1a2b3c4d",
+        &NodeGroupConfigChange {
+            add_labels: BTreeMap::from([("tier".to_owned(), "core".to_owned())]),
+            remove_labels: vec!["role".to_owned()],
+            add_taints: vec![taint("gpu", "PREFER_NO_SCHEDULE")],
+            remove_taints: vec![taint("dedicated", "NO_EXECUTE")],
+            scaling: Some(NodeScaling {
+                min: 1,
+                max: 6,
+                desired: 3,
+            }),
+            update_budget: Some(UpdateBudget::Percentage(25)),
+        },
+    )
+    .await
+    .unwrap();
+    let group = eks
+        .describe_node_group("demo", "system-1a2b3c4d")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        group.labels,
+        BTreeMap::from([("tier".to_owned(), "core".to_owned())])
+    );
+    assert_eq!(
+        group.taints,
+        vec![
+            taint("CriticalAddonsOnly", "NO_SCHEDULE"),
+            taint("gpu", "PREFER_NO_SCHEDULE"),
+        ]
+    );
+    assert_eq!(
+        group.scaling,
+        NodeScaling {
+            min: 1,
+            max: 6,
+            desired: 3
+        }
+    );
+    assert_eq!(group.update_budget, Some(UpdateBudget::Percentage(25)));
+
+    eks.delete_node_group("demo", "system-1a2b3c4d")
+        .await
+        .unwrap();
+    let remaining = eks.list_node_groups("demo").await.unwrap();
+    assert!(
+        remaining.iter().all(|g| g.status == "DELETING"),
+        "{remaining:?}"
+    );
+
+    let fargate = FargateProfileRequest {
+        cluster: "demo".to_owned(),
+        name: "batch".to_owned(),
+        pod_execution_role_arn: format!("arn:aws:iam::{ACCOUNT}:role/ekspec/demo/demo-fargate"),
+        subnet_ids: subnets.clone(),
+        selectors: vec![
+            (
+                "batch".to_owned(),
+                BTreeMap::from([("tier".to_owned(), "jobs".to_owned())]),
+            ),
+            ("cron".to_owned(), BTreeMap::new()),
+        ],
+        tags: tags("fargate/batch"),
+        client_request_token: "token-fp".to_owned(),
+    };
+    eks.create_fargate_profile(&fargate).await.unwrap();
+    let profiles = eks.list_fargate_profiles("demo").await.unwrap();
+    assert_eq!(profiles.len(), 1);
+    assert_eq!(profiles[0].name, "batch");
+    assert!(!profiles[0].status.is_empty());
+    assert_eq!(
+        profiles[0].pod_execution_role_arn,
+        fargate.pod_execution_role_arn
+    );
+    assert_eq!(profiles[0].subnet_ids, sorted_subnets);
+    assert_eq!(profiles[0].selectors, fargate.selectors);
+    assert_eq!(profiles[0].tags, tags("fargate/batch"));
+    assert!(
+        eks.fargate_profile_status("demo", "batch")
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    eks.delete_fargate_profile("demo", "batch").await.unwrap();
+    let status = eks.fargate_profile_status("demo", "batch").await.unwrap();
+    assert!(
+        status.is_none() || status.as_deref() == Some("DELETING"),
+        "{status:?}"
+    );
+}
