@@ -1,7 +1,21 @@
 //! AWS SDK implementation of the cloud traits: EC2 (`ec2`), IAM and STS (`iam`), EKS (`eks`).
 //!
-//! Every SDK failure goes through [`AwsContext::context`], which names the API operation and
+//! Every SDK failure goes through `AwsContext::context`, which names the API operation and
 //! the resource and classifies AWS's error code, so call sites never convert errors by hand.
+
+/// Every item of a paginated list or describe (the paginator follows NextToken), with
+/// failures converted by `AwsContext::context`.
+macro_rules! all_items {
+    ($request:expr, $operation:expr, $resource:expr) => {
+        $request
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .context($operation, $resource)
+    };
+}
 
 mod ec2;
 mod eks;
@@ -237,6 +251,11 @@ impl<T> OrGone<T> for CloudResult<T> {
             Err(error) => Err(error),
         }
     }
+}
+
+/// An optional string field, empty when AWS left it out.
+pub(crate) fn string(value: Option<&str>) -> String {
+    value.unwrap_or_default().to_owned()
 }
 
 /// A field AWS should always return but did not.

@@ -11,9 +11,9 @@ use aws_sdk_ec2::types::{
 };
 use futures::{StreamExt, TryStreamExt, stream};
 
-use super::{AwsCloud, AwsContext, OrGone, READ_CONCURRENCY, after_create, required};
+use super::{AwsCloud, AwsContext, OrGone, READ_CONCURRENCY, after_create, required, string};
 use crate::cloud::{
-    CloudResult, Ec2Kind, LaunchTemplateData, LaunchTemplateRequest, Leftovers, Network,
+    CloudResult, Ec2Kind, ErrorKind, LaunchTemplateData, LaunchTemplateRequest, Leftovers, Network,
     ObservedAddress, ObservedInternetGateway, ObservedLaunchTemplate, ObservedNatGateway,
     ObservedNetwork, ObservedRouteTable, ObservedSubnet, ObservedVpc, RouteTarget, SubnetRequest,
     Tags,
@@ -54,10 +54,6 @@ fn tags_of(tags: &[Tag]) -> Tags {
     tags.iter()
         .filter_map(|tag| Some((tag.key()?.to_owned(), tag.value().unwrap_or("").to_owned())))
         .collect()
-}
-
-fn string(value: Option<&str>) -> String {
-    value.unwrap_or_default().to_owned()
 }
 
 fn launch_template_data(data: &LaunchTemplateData) -> RequestLaunchTemplateData {
@@ -122,17 +118,11 @@ fn observed_launch_template_data(data: &ResponseLaunchTemplateData) -> LaunchTem
 
 impl AwsCloud {
     async fn vpcs(&self, filter: Filter, about: &str) -> CloudResult<Vec<ObservedVpc>> {
-        let vpcs = self
-            .ec2
-            .describe_vpcs()
-            .filters(filter)
-            .max_results(PAGE)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .context("DescribeVpcs", about)?;
+        let vpcs = all_items!(
+            self.ec2.describe_vpcs().filters(filter).max_results(PAGE),
+            "DescribeVpcs",
+            about
+        )?;
         Ok(vpcs
             .into_iter()
             .map(|vpc| ObservedVpc {
@@ -144,17 +134,14 @@ impl AwsCloud {
     }
 
     async fn subnets(&self, filter: Filter, about: &str) -> CloudResult<Vec<ObservedSubnet>> {
-        let subnets = self
-            .ec2
-            .describe_subnets()
-            .filters(filter)
-            .max_results(PAGE)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .context("DescribeSubnets", about)?;
+        let subnets = all_items!(
+            self.ec2
+                .describe_subnets()
+                .filters(filter)
+                .max_results(PAGE),
+            "DescribeSubnets",
+            about
+        )?;
         Ok(subnets
             .into_iter()
             .map(|subnet| ObservedSubnet {
@@ -173,17 +160,14 @@ impl AwsCloud {
         filter: Filter,
         about: &str,
     ) -> CloudResult<Vec<ObservedInternetGateway>> {
-        let gateways = self
-            .ec2
-            .describe_internet_gateways()
-            .filters(filter)
-            .max_results(PAGE)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .context("DescribeInternetGateways", about)?;
+        let gateways = all_items!(
+            self.ec2
+                .describe_internet_gateways()
+                .filters(filter)
+                .max_results(PAGE),
+            "DescribeInternetGateways",
+            about
+        )?;
         Ok(gateways
             .into_iter()
             .map(|igw| ObservedInternetGateway {
@@ -225,17 +209,14 @@ impl AwsCloud {
         filter: Filter,
         about: &str,
     ) -> CloudResult<Vec<ObservedNatGateway>> {
-        let gateways = self
-            .ec2
-            .describe_nat_gateways()
-            .filter(filter)
-            .max_results(PAGE)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .context("DescribeNatGateways", about)?;
+        let gateways = all_items!(
+            self.ec2
+                .describe_nat_gateways()
+                .filter(filter)
+                .max_results(PAGE),
+            "DescribeNatGateways",
+            about
+        )?;
         Ok(gateways
             .into_iter()
             .map(|nat| ObservedNatGateway {
@@ -260,17 +241,14 @@ impl AwsCloud {
         filter: Filter,
         about: &str,
     ) -> CloudResult<Vec<ObservedRouteTable>> {
-        let tables = self
-            .ec2
-            .describe_route_tables()
-            .filters(filter)
-            .max_results(ROUTE_TABLE_PAGE)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .context("DescribeRouteTables", about)?;
+        let tables = all_items!(
+            self.ec2
+                .describe_route_tables()
+                .filters(filter)
+                .max_results(ROUTE_TABLE_PAGE),
+            "DescribeRouteTables",
+            about
+        )?;
         Ok(tables
             .into_iter()
             .map(|table| {
@@ -310,17 +288,14 @@ impl AwsCloud {
         filter: Filter,
         about: &str,
     ) -> CloudResult<Vec<ObservedLaunchTemplate>> {
-        let templates = self
-            .ec2
-            .describe_launch_templates()
-            .filters(filter)
-            .max_results(LAUNCH_TEMPLATE_PAGE)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .context("DescribeLaunchTemplates", about)?;
+        let templates = all_items!(
+            self.ec2
+                .describe_launch_templates()
+                .filters(filter)
+                .max_results(LAUNCH_TEMPLATE_PAGE),
+            "DescribeLaunchTemplates",
+            about
+        )?;
         stream::iter(templates)
             .map(|template| async move {
                 let id = string(template.launch_template_id());
@@ -634,7 +609,7 @@ impl Network for AwsCloud {
             .await
             .context("CreateRoute", &about);
         match created {
-            Err(error) if error.kind == crate::cloud::ErrorKind::AlreadyExists => {
+            Err(error) if error.kind == ErrorKind::AlreadyExists => {
                 self.ec2
                     .replace_route()
                     .route_table_id(route_table_id)
@@ -782,32 +757,32 @@ impl Network for AwsCloud {
     async fn discover_leftovers(&self, cluster: &str, vpc_id: &str) -> CloudResult<Leftovers> {
         let about = format!("VPC {vpc_id}");
         let in_vpc = || filter("vpc-id", [vpc_id]);
-        let groups = self
-            .ec2
-            .describe_security_groups()
-            .filters(in_vpc())
-            .filters(filter(
-                "tag-key",
-                [format!("kubernetes.io/cluster/{cluster}")],
-            ))
-            .max_results(PAGE)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect();
-        let interfaces = self
-            .ec2
-            .describe_network_interfaces()
-            .filters(in_vpc())
-            .filters(filter("status", ["available"]))
-            .max_results(PAGE)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect();
-        let (groups, interfaces) = futures::join!(groups, interfaces);
-        let groups = groups.context("DescribeSecurityGroups", &about)?;
-        let interfaces = interfaces.context("DescribeNetworkInterfaces", &about)?;
+        let groups = async {
+            all_items!(
+                self.ec2
+                    .describe_security_groups()
+                    .filters(in_vpc())
+                    .filters(filter(
+                        "tag-key",
+                        [format!("kubernetes.io/cluster/{cluster}")]
+                    ))
+                    .max_results(PAGE),
+                "DescribeSecurityGroups",
+                &about
+            )
+        };
+        let interfaces = async {
+            all_items!(
+                self.ec2
+                    .describe_network_interfaces()
+                    .filters(in_vpc())
+                    .filters(filter("status", ["available"]))
+                    .max_results(PAGE),
+                "DescribeNetworkInterfaces",
+                &about
+            )
+        };
+        let (groups, interfaces) = tokio::try_join!(groups, interfaces)?;
         Ok(Leftovers {
             security_groups: groups
                 .iter()
@@ -822,71 +797,41 @@ impl Network for AwsCloud {
     }
 
     async fn delete(&self, kind: Ec2Kind, id: &str) -> CloudResult<()> {
+        let (operation, noun) = match kind {
+            Ec2Kind::Vpc => ("DeleteVpc", "VPC"),
+            Ec2Kind::Subnet => ("DeleteSubnet", "subnet"),
+            Ec2Kind::InternetGateway => ("DeleteInternetGateway", "internet gateway"),
+            Ec2Kind::Address => ("ReleaseAddress", "Elastic IP"),
+            Ec2Kind::NatGateway => ("DeleteNatGateway", "NAT gateway"),
+            Ec2Kind::RouteTable => ("DeleteRouteTable", "route table"),
+            Ec2Kind::LaunchTemplate => ("DeleteLaunchTemplate", "launch template"),
+            Ec2Kind::SecurityGroup => ("DeleteSecurityGroup", "security group"),
+            Ec2Kind::NetworkInterface => ("DeleteNetworkInterface", "network interface"),
+        };
+        let about = format!("{noun} {id}");
+        // Each call has its own error type, so each is sent and converted on its own.
+        macro_rules! send {
+            ($request:expr) => {
+                $request.send().await.map(drop).context(operation, &about)
+            };
+        }
         let ec2 = &self.ec2;
         let result = match kind {
-            Ec2Kind::Vpc => ec2
-                .delete_vpc()
-                .vpc_id(id)
-                .send()
-                .await
-                .map(drop)
-                .context("DeleteVpc", format!("VPC {id}")),
-            Ec2Kind::Subnet => ec2
-                .delete_subnet()
-                .subnet_id(id)
-                .send()
-                .await
-                .map(drop)
-                .context("DeleteSubnet", format!("subnet {id}")),
-            Ec2Kind::InternetGateway => ec2
-                .delete_internet_gateway()
-                .internet_gateway_id(id)
-                .send()
-                .await
-                .map(drop)
-                .context("DeleteInternetGateway", format!("internet gateway {id}")),
-            Ec2Kind::Address => ec2
-                .release_address()
-                .allocation_id(id)
-                .send()
-                .await
-                .map(drop)
-                .context("ReleaseAddress", format!("Elastic IP {id}")),
-            Ec2Kind::NatGateway => ec2
-                .delete_nat_gateway()
-                .nat_gateway_id(id)
-                .send()
-                .await
-                .map(drop)
-                .context("DeleteNatGateway", format!("NAT gateway {id}")),
-            Ec2Kind::RouteTable => ec2
-                .delete_route_table()
-                .route_table_id(id)
-                .send()
-                .await
-                .map(drop)
-                .context("DeleteRouteTable", format!("route table {id}")),
-            Ec2Kind::LaunchTemplate => ec2
-                .delete_launch_template()
-                .launch_template_id(id)
-                .send()
-                .await
-                .map(drop)
-                .context("DeleteLaunchTemplate", format!("launch template {id}")),
-            Ec2Kind::SecurityGroup => ec2
-                .delete_security_group()
-                .group_id(id)
-                .send()
-                .await
-                .map(drop)
-                .context("DeleteSecurityGroup", format!("security group {id}")),
-            Ec2Kind::NetworkInterface => ec2
-                .delete_network_interface()
-                .network_interface_id(id)
-                .send()
-                .await
-                .map(drop)
-                .context("DeleteNetworkInterface", format!("network interface {id}")),
+            Ec2Kind::Vpc => send!(ec2.delete_vpc().vpc_id(id)),
+            Ec2Kind::Subnet => send!(ec2.delete_subnet().subnet_id(id)),
+            Ec2Kind::InternetGateway => {
+                send!(ec2.delete_internet_gateway().internet_gateway_id(id))
+            }
+            Ec2Kind::Address => send!(ec2.release_address().allocation_id(id)),
+            Ec2Kind::NatGateway => send!(ec2.delete_nat_gateway().nat_gateway_id(id)),
+            Ec2Kind::RouteTable => send!(ec2.delete_route_table().route_table_id(id)),
+            Ec2Kind::LaunchTemplate => {
+                send!(ec2.delete_launch_template().launch_template_id(id))
+            }
+            Ec2Kind::SecurityGroup => send!(ec2.delete_security_group().group_id(id)),
+            Ec2Kind::NetworkInterface => {
+                send!(ec2.delete_network_interface().network_interface_id(id))
+            }
         };
         result.or_gone().map(drop)
     }

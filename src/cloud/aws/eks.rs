@@ -12,7 +12,7 @@ use aws_sdk_eks::types::{
 };
 use futures::{StreamExt, TryStreamExt, stream};
 
-use super::{AwsCloud, AwsContext, OrGone, READ_CONCURRENCY};
+use super::{AwsCloud, AwsContext, OrGone, READ_CONCURRENCY, string};
 use crate::cloud::{
     CloudResult, ClusterConfigChange, ClusterRequest, FargateProfileRequest, Kubernetes,
     NodeGroupConfigChange, NodeGroupRequest, NodeScaling, NodeTaint, ObservedCluster,
@@ -30,12 +30,9 @@ fn tags_of(tags: Option<&HashMap<String, String>>) -> Tags {
         .unwrap_or_default()
 }
 
-fn eks_tags(tags: &Tags) -> HashMap<String, String> {
-    tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
-}
-
-fn string(value: Option<&str>) -> String {
-    value.unwrap_or_default().to_owned()
+/// Tags or labels as EKS takes them; `None` when empty (EKS rejects empty maps).
+fn string_map(map: &BTreeMap<String, String>) -> Option<HashMap<String, String>> {
+    (!map.is_empty()).then(|| map.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
 }
 
 /// Endpoint settings. Public CIDRs only go with a public endpoint (EKS rejects them otherwise)
@@ -89,7 +86,7 @@ fn selectors(selectors: &[(String, BTreeMap<String, String>)]) -> Vec<FargatePro
         .map(|(namespace, labels)| {
             FargateProfileSelector::builder()
                 .namespace(namespace)
-                .set_labels((!labels.is_empty()).then(|| eks_tags(labels)))
+                .set_labels(string_map(labels))
                 .build()
         })
         .collect()
@@ -292,7 +289,7 @@ impl Kubernetes for AwsCloud {
                     .authentication_mode(AuthenticationMode::ApiAndConfigMap)
                     .build(),
             )
-            .set_tags(Some(eks_tags(&request.tags)))
+            .set_tags(string_map(&request.tags))
             .client_request_token(&request.client_request_token)
             .send()
             .await
@@ -342,16 +339,11 @@ impl Kubernetes for AwsCloud {
     }
 
     async fn list_node_groups(&self, cluster: &str) -> CloudResult<Vec<ObservedNodeGroup>> {
-        let names: Vec<String> = self
-            .eks
-            .list_nodegroups()
-            .cluster_name(cluster)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .context("ListNodegroups", format!("cluster {cluster}"))?;
+        let names: Vec<String> = all_items!(
+            self.eks.list_nodegroups().cluster_name(cluster),
+            "ListNodegroups",
+            format!("cluster {cluster}")
+        )?;
         let groups: Vec<Option<ObservedNodeGroup>> = stream::iter(names)
             .map(|name| async move { self.describe_node_group(cluster, &name).await })
             .buffer_unordered(READ_CONCURRENCY)
@@ -391,7 +383,7 @@ impl Kubernetes for AwsCloud {
             .capacity_type(CapacityTypes::from(request.capacity_type.as_str()))
             .ami_type(AmiTypes::from(request.ami_type.as_str()))
             .scaling_config(scaling_config(request.scaling))
-            .set_labels((!request.labels.is_empty()).then(|| eks_tags(&request.labels)))
+            .set_labels(string_map(&request.labels))
             .set_taints(
                 (!request.taints.is_empty()).then(|| request.taints.iter().map(taint).collect()),
             )
@@ -402,7 +394,7 @@ impl Kubernetes for AwsCloud {
                     .build(),
             )
             .update_config(update_config(request.update_budget))
-            .set_tags(Some(eks_tags(&request.tags)))
+            .set_tags(string_map(&request.tags))
             .client_request_token(&request.client_request_token)
             .send()
             .await
@@ -422,9 +414,7 @@ impl Kubernetes for AwsCloud {
         let labels =
             (!change.add_labels.is_empty() || !change.remove_labels.is_empty()).then(|| {
                 UpdateLabelsPayload::builder()
-                    .set_add_or_update_labels(
-                        (!change.add_labels.is_empty()).then(|| eks_tags(&change.add_labels)),
-                    )
+                    .set_add_or_update_labels(string_map(&change.add_labels))
                     .set_remove_labels(
                         (!change.remove_labels.is_empty()).then(|| change.remove_labels.clone()),
                     )
@@ -477,16 +467,11 @@ impl Kubernetes for AwsCloud {
         &self,
         cluster: &str,
     ) -> CloudResult<Vec<ObservedFargateProfile>> {
-        let names: Vec<String> = self
-            .eks
-            .list_fargate_profiles()
-            .cluster_name(cluster)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .context("ListFargateProfiles", format!("cluster {cluster}"))?;
+        let names: Vec<String> = all_items!(
+            self.eks.list_fargate_profiles().cluster_name(cluster),
+            "ListFargateProfiles",
+            format!("cluster {cluster}")
+        )?;
         let profiles: Vec<Option<FargateProfile>> = stream::iter(names)
             .map(|name| async move { self.describe_fargate_profile(cluster, &name).await })
             .buffer_unordered(READ_CONCURRENCY)
@@ -509,7 +494,7 @@ impl Kubernetes for AwsCloud {
             .pod_execution_role_arn(&request.pod_execution_role_arn)
             .set_subnets(Some(request.subnet_ids.clone()))
             .set_selectors(Some(selectors(&request.selectors)))
-            .set_tags(Some(eks_tags(&request.tags)))
+            .set_tags(string_map(&request.tags))
             .client_request_token(&request.client_request_token)
             .send()
             .await

@@ -121,29 +121,20 @@ impl AwsCloud {
     }
 
     async fn attached_policy_arns(&self, role: &str, about: &str) -> CloudResult<Vec<String>> {
-        let attached: Vec<_> = self
-            .iam
-            .list_attached_role_policies()
-            .role_name(role)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .context("ListAttachedRolePolicies", about)?;
+        let attached: Vec<_> = all_items!(
+            self.iam.list_attached_role_policies().role_name(role),
+            "ListAttachedRolePolicies",
+            about
+        )?;
         Ok(attached.into_iter().filter_map(|p| p.policy_arn).collect())
     }
 
     async fn inline_policy_names(&self, role: &str, about: &str) -> CloudResult<Vec<String>> {
-        self.iam
-            .list_role_policies()
-            .role_name(role)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .context("ListRolePolicies", about)
+        all_items!(
+            self.iam.list_role_policies().role_name(role),
+            "ListRolePolicies",
+            about
+        )
     }
 
     /// An OIDC provider; `None` if it was deleted meanwhile.
@@ -174,16 +165,11 @@ impl AwsCloud {
 #[async_trait]
 impl Identity for AwsCloud {
     async fn list_roles(&self, path_prefix: &str) -> CloudResult<Vec<ObservedRole>> {
-        let roles: Vec<Role> = self
-            .iam
-            .list_roles()
-            .path_prefix(path_prefix)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .context("ListRoles", format!("roles under {path_prefix}"))?;
+        let roles: Vec<Role> = all_items!(
+            self.iam.list_roles().path_prefix(path_prefix),
+            "ListRoles",
+            format!("roles under {path_prefix}")
+        )?;
         let observed: Vec<Option<ObservedRole>> = stream::iter(roles)
             .map(|role| self.observe_role(role))
             .buffer_unordered(READ_CONCURRENCY)
