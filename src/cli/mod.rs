@@ -1,8 +1,12 @@
 //! The command line: clap types here, one file per command.
 
+mod apply;
 mod completions;
+mod get;
 mod init;
+mod plan;
 mod schema;
+mod session;
 mod validate;
 
 use std::path::PathBuf;
@@ -108,6 +112,18 @@ pub enum Command {
         after_help = "Examples:\n  ekspec init --name demo --region eu-west-1\n  ekspec init --name demo -f - > clusters/demo.yaml"
     )]
     Init(InitArgs),
+    /// Show what apply would change in AWS.
+    #[command(after_help = "Examples:\n  ekspec plan -f clusters/prod.yaml\n  ekspec plan -f clusters/prod.yaml --detailed-exitcode   # 0 no changes, 2 changes, 1 error\n  ekspec plan -f clusters/prod.yaml --output json")]
+    Plan(PlanArgs),
+    /// Make AWS match the spec.
+    #[command(after_help = "Examples:\n  ekspec apply -f clusters/prod.yaml\n  ekspec apply -f clusters/prod.yaml --auto-approve   # CI")]
+    Apply(ApplyArgs),
+    /// Delete everything a cluster owns.
+    #[command(after_help = "Examples:\n  ekspec delete -f clusters/dev.yaml\n  ekspec delete --name dev --region eu-west-1 --auto-approve")]
+    Delete(DeleteArgs),
+    /// Show the live resources of a cluster.
+    #[command(after_help = "Example:\n  ekspec get -f clusters/prod.yaml")]
+    Get(GetArgs),
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  ekspec completions bash > /etc/bash_completion.d/ekspec")]
     Completions(CompletionsArgs),
@@ -122,6 +138,56 @@ pub struct ValidateArgs {
     /// Treat warnings as errors.
     #[arg(long)]
     pub strict: bool,
+}
+
+/// Arguments of `plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The spec file.
+    #[arg(short, long = "file", value_name = "FILE")]
+    pub file: PathBuf,
+    /// Exit 0 when nothing changes, 2 when something does, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+/// Arguments of `apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The spec file.
+    #[arg(short, long = "file", value_name = "FILE")]
+    pub file: PathBuf,
+    /// Do not ask before deleting or replacing resources.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Give up waiting for one resource after this many minutes.
+    #[arg(long, value_name = "MINUTES", default_value_t = 40)]
+    pub timeout: u64,
+}
+
+/// Arguments of `delete`.
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The spec file of the cluster.
+    #[arg(short, long = "file", value_name = "FILE", conflicts_with = "name")]
+    pub file: Option<PathBuf>,
+    /// The cluster name (with --region) instead of a file.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Give up waiting for one resource after this many minutes.
+    #[arg(long, value_name = "MINUTES", default_value_t = 40)]
+    pub timeout: u64,
+}
+
+/// Arguments of `get`.
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// The spec file.
+    #[arg(short, long = "file", value_name = "FILE")]
+    pub file: PathBuf,
 }
 
 /// Arguments of `init`.
@@ -154,6 +220,10 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Schema => schema::run(&printer),
         Command::Init(args) => init::run(args, &cli.global, &printer),
         Command::Completions(args) => completions::run(args),
+        Command::Plan(args) => plan::run(args, &cli.global, &printer),
+        Command::Apply(args) => apply::run_apply(args, &cli.global, &printer),
+        Command::Delete(args) => apply::run_delete(args, &cli.global, &printer),
+        Command::Get(args) => get::run(args, &cli.global, &printer),
     };
     match result {
         Ok(status) => status,

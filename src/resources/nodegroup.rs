@@ -306,16 +306,17 @@ fn in_place(
         change.scaling = Some(NodeScaling { min, max, desired });
     }
     let want_budget = budget(group);
-    if live.update_budget != Some(want_budget) {
-        let text = |b: Option<UpdateBudget>| match b {
-            Some(UpdateBudget::Count(n)) => format!("maxUnavailable {n}"),
-            Some(UpdateBudget::Percentage(n)) => format!("maxUnavailablePercentage {n}"),
-            None => "unset".to_owned(),
+    // A node group without an update config updates one node at a time, as EKS documents.
+    let live_budget = live.update_budget.unwrap_or(UpdateBudget::Count(1));
+    if live_budget != want_budget {
+        let text = |b: UpdateBudget| match b {
+            UpdateBudget::Count(n) => format!("maxUnavailable {n}"),
+            UpdateBudget::Percentage(n) => format!("maxUnavailablePercentage {n}"),
         };
         fields.push(FieldChange::new(
             "updateConfig",
-            text(live.update_budget),
-            text(Some(want_budget)),
+            text(live_budget),
+            text(want_budget),
         ));
         change.update_budget = Some(want_budget);
     }
