@@ -2,10 +2,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cloud_aws;
+mod e2e;
 mod examples;
 mod executor;
 mod hostile_input;
 mod invalid_fixtures;
+mod inventory;
 mod moto;
 mod reconcile_memory;
 mod support;

@@ -17,7 +17,10 @@ impl MotoServer {
     /// Starts moto with AWS managed IAM policies loaded and waits until it answers HTTP.
     pub fn start() -> Self {
         let port = free_port();
-        let child = Command::new("moto_server")
+        // moto_server with the documented AWS behaviour moto lacks patched in.
+        let script = crate::support::repo().join("tests/moto/server.py");
+        let child = Command::new("python3")
+            .arg(script)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             .stdin(Stdio::null())

@@ -1,0 +1,476 @@
+//! End to end through the real binary against moto: plan, apply, change, apply, delete, and an
+//! independent listing of the account after each step.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use tempfile::TempDir;
+
+use crate::inventory::Inventory;
+use crate::moto::MotoServer;
+use crate::support::{Ekspec, Output, repo};
+
+/// A moto server and a folder for spec files.
+struct Emulated {
+    moto: MotoServer,
+    dir: TempDir,
+}
+
+impl Emulated {
+    fn start() -> Self {
+        Self {
+            moto: MotoServer::start(),
+            dir: TempDir::new().unwrap(),
+        }
+    }
+
+    /// Writes a spec file and returns its path.
+    fn spec(&self, name: &str, text: &str) -> String {
+        let path: PathBuf = self.dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_string_lossy().into_owned()
+    }
+
+    /// Runs ekspec with moto as AWS and dummy credentials.
+    fn ekspec(&self, args: &[&str]) -> Output {
+        Ekspec::new(args)
+            .env("AWS_ENDPOINT_URL", &self.moto.endpoint())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .run()
+    }
+
+    /// Runs ekspec and fails the test unless it exits with `code`.
+    fn expect(&self, code: i32, args: &[&str]) -> Output {
+        let out = self.ekspec(args);
+        assert_eq!(
+            out.code, code,
+            "ekspec {args:?} exited {} (expected {code})\nstdout:\n{}\nstderr:\n{}",
+            out.code, out.stdout, out.stderr
+        );
+        out
+    }
+
+    async fn inventory(&self, region: &str) -> Inventory {
+        Inventory::new(&self.moto.endpoint(), region).await
+    }
+}
+
+/// `text` with the first `from` replaced by `to`; fails when `from` is missing, so an edit of an
+/// example cannot silently do nothing.
+fn edit(text: &str, from: &str, to: &str) -> String {
+    assert!(text.contains(from), "the spec has no `{from}`");
+    text.replacen(from, to, 1)
+}
+
+/// How many resources of each kind a listing holds.
+fn count_kinds(listing: &[String]) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for line in listing {
+        let kind = line.split(' ').next().unwrap().to_owned();
+        *counts.entry(kind).or_default() += 1;
+    }
+    counts
+}
+
+fn kinds(expected: &[(&str, usize)]) -> BTreeMap<String, usize> {
+    expected
+        .iter()
+        .map(|(k, n)| ((*k).to_owned(), *n))
+        .collect()
+}
+
+/// The node groups of a cluster whose name starts with `prefix-`.
+async fn node_groups(
+    inventory: &Inventory,
+    cluster: &str,
+    prefix: &str,
+) -> Vec<aws_sdk_eks::types::Nodegroup> {
+    let names = inventory
+        .eks
+        .list_nodegroups()
+        .cluster_name(cluster)
+        .send()
+        .await
+        .unwrap();
+    let mut groups = Vec::new();
+    for name in names.nodegroups() {
+        if name.starts_with(&format!("{prefix}-")) {
+            let described = inventory
+                .eks
+                .describe_nodegroup()
+                .cluster_name(cluster)
+                .nodegroup_name(name)
+                .send()
+                .await
+                .unwrap();
+            groups.push(described.nodegroup().unwrap().clone());
+        }
+    }
+    groups
+}
+
+fn lines_with<'o>(out: &'o str, needle: &str) -> Vec<&'o str> {
+    out.lines().filter(|l| l.contains(needle)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn production_cluster_lifecycle() {
+    let aws = Emulated::start();
+    let inventory = aws.inventory("us-east-1").await;
+    let example = std::fs::read_to_string(repo().join("examples/production.yaml")).unwrap();
+    let v1 = aws.spec("prod.yaml", &example);
+
+    // Create.
+    let plan = aws.expect(2, &["plan", "-f", &v1, "--detailed-exitcode"]);
+    assert!(
+        plan.stdout
+            .contains("Plan: 33 to create, 0 to update, 0 to replace, 0 to delete."),
+        "{}",
+        plan.stdout
+    );
+    let apply = aws.expect(0, &["apply", "-f", &v1, "--auto-approve"]);
+    assert!(
+        apply.stdout.contains("Apply complete: 33 changes."),
+        "{}",
+        apply.stdout
+    );
+    assert!(
+        apply.stdout.contains("+ cluster: done ("),
+        "each step reports its duration:\n{}",
+        apply.stdout
+    );
+    let created = inventory.owned("prod").await;
+    assert_eq!(
+        count_kinds(&created),
+        kinds(&[
+            ("cluster", 1),
+            ("eip", 3),
+            ("internet-gateway", 1),
+            ("launch-template", 2),
+            ("nat-gateway", 3),
+            ("nodegroup", 2),
+            ("oidc-provider", 1),
+            ("role", 5),
+            ("route-table", 4),
+            ("subnet", 6),
+            ("vpc", 1),
+        ]),
+        "{created:#?}"
+    );
+    let again = aws.expect(0, &["plan", "-f", &v1, "--detailed-exitcode"]);
+    assert_eq!(again.stdout.trim(), "No changes.");
+    let again = aws.expect(0, &["apply", "-f", &v1, "--auto-approve"]);
+    assert_eq!(again.stdout.trim(), "No changes.");
+
+    // Change scaling, labels, a taint, logging, public CIDRs; add a spot node group and a
+    // service account; change an instance type (a replace).
+    let mut text = edit(
+        &example,
+        "minSize: 0\n      maxSize: 20",
+        "minSize: 1\n      maxSize: 30",
+    );
+    text = edit(
+        &text,
+        "instanceTypes: [m6i.large]",
+        "instanceTypes: [m6i.xlarge]",
+    );
+    text = edit(
+        &text,
+        "labels: {role: workers, lifecycle: spot}",
+        "labels: {role: workers, lifecycle: spot, tier: batch}\n      \
+         taints: [{key: spot, value: \"true\", effect: PreferNoSchedule}]",
+    );
+    text = edit(
+        &text,
+        "logging: [api, audit, authenticator, controllerManager, scheduler]",
+        "logging: [api, audit]",
+    );
+    text = edit(
+        &text,
+        "publicAccessCidrs: [203.0.113.0/24, 198.51.100.17/32]",
+        "publicAccessCidrs: [203.0.113.0/24]",
+    );
+    text = edit(
+        &text,
+        "  serviceAccounts:\n",
+        "    - name: gpu-spot\n      capacityType: spot\n      \
+         instanceTypes: [g5.xlarge, g5.2xlarge]\n      minSize: 0\n      maxSize: 4\n  \
+         serviceAccounts:\n    - name: karpenter\n      namespace: karpenter\n      \
+         policyArns: [arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess]\n",
+    );
+    let v2 = aws.spec("prod.yaml", &text);
+    let plan = aws.expect(2, &["plan", "-f", &v2, "--detailed-exitcode"]);
+    for expected in [
+        "~ update cluster (prod)",
+        "spec.logging: api,audit,authenticator,controllerManager,scheduler -> api,audit",
+        "spec.endpoint.publicAccessCidrs: 198.51.100.17/32,203.0.113.0/24 -> 203.0.113.0/24",
+        "minSize: 0 -> 1",
+        "maxSize: 20 -> 30",
+        "labels.tier: (none) -> batch",
+        "taints: (none) -> spot=true:PREFER_NO_SCHEDULE",
+        "+ create nodegroup/gpu-spot",
+        "-/+ replace nodegroup/system",
+        "instanceTypes: m6i.large -> m6i.xlarge",
+        "+ create role/irsa/karpenter/karpenter (prod-karpenter-karpenter)",
+        "Plan: 4 to create, 2 to update, 1 to replace, 1 to delete.",
+    ] {
+        assert!(
+            plan.stdout.contains(expected),
+            "no `{expected}` in:\n{}",
+            plan.stdout
+        );
+    }
+    // A replace needs confirmation; without a terminal and without --auto-approve, nothing runs.
+    let refused = aws.expect(1, &["apply", "-f", &v2]);
+    assert!(
+        refused.stderr.contains("re-run with --auto-approve"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(inventory.owned("prod").await, created);
+
+    aws.expect(0, &["apply", "-f", &v2, "--auto-approve"]);
+    let again = aws.expect(0, &["plan", "-f", &v2, "--detailed-exitcode"]);
+    assert_eq!(again.stdout.trim(), "No changes.");
+
+    let system = node_groups(&inventory, "prod", "system").await;
+    assert_eq!(system.len(), 1, "the old generation is deleted: {system:?}");
+    assert_eq!(system[0].instance_types(), ["m6i.xlarge"]);
+    let spot = node_groups(&inventory, "prod", "spot-workers").await;
+    let scaling = spot[0].scaling_config().unwrap();
+    assert_eq!(
+        (
+            scaling.min_size(),
+            scaling.desired_size(),
+            scaling.max_size()
+        ),
+        (Some(1), Some(1), Some(30))
+    );
+    assert_eq!(spot[0].labels().unwrap()["tier"], "batch");
+    assert_eq!(spot[0].taints()[0].key(), Some("spot"));
+    assert_eq!(
+        node_groups(&inventory, "prod", "gpu-spot").await[0]
+            .capacity_type()
+            .map(|c| c.as_str()),
+        Some("SPOT")
+    );
+    let cluster = inventory
+        .eks
+        .describe_cluster()
+        .name("prod")
+        .send()
+        .await
+        .unwrap();
+    let cluster = cluster.cluster().unwrap();
+    assert_eq!(
+        cluster
+            .resources_vpc_config()
+            .unwrap()
+            .public_access_cidrs(),
+        ["203.0.113.0/24"]
+    );
+    let mut logging: Vec<&str> = cluster
+        .logging()
+        .unwrap()
+        .cluster_logging()
+        .iter()
+        .filter(|s| s.enabled() == Some(true))
+        .flat_map(|s| s.types().iter().map(|t| t.as_str()))
+        .collect();
+    logging.sort_unstable();
+    assert_eq!(logging, ["api", "audit"]);
+    let role = inventory
+        .iam
+        .get_role()
+        .role_name("prod-karpenter-karpenter")
+        .send()
+        .await
+        .unwrap();
+    let trust = percent_decode(role.role().unwrap().assume_role_policy_document().unwrap());
+    assert!(
+        trust.contains("system:serviceaccount:karpenter:karpenter"),
+        "{trust}"
+    );
+
+    // Remove a node group and a service account: apply deletes them.
+    let mut text = edit(
+        &text,
+        "    - name: gpu-spot\n      capacityType: spot\n      \
+         instanceTypes: [g5.xlarge, g5.2xlarge]\n      minSize: 0\n      maxSize: 4\n",
+        "",
+    );
+    text = edit(
+        &text,
+        "    - name: karpenter\n      namespace: karpenter\n      \
+         policyArns: [arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess]\n",
+        "",
+    );
+    let v3 = aws.spec("prod.yaml", &text);
+    let plan = aws.expect(2, &["plan", "-f", &v3, "--detailed-exitcode"]);
+    for expected in [
+        "- delete nodegroup/gpu-spot",
+        "- delete role/irsa/karpenter/karpenter (prod-karpenter-karpenter)",
+        "Plan: 0 to create, 0 to update, 0 to replace, 3 to delete.",
+    ] {
+        assert!(
+            plan.stdout.contains(expected),
+            "no `{expected}` in:\n{}",
+            plan.stdout
+        );
+    }
+    aws.expect(0, &["apply", "-f", &v3, "--auto-approve"]);
+    aws.expect(0, &["plan", "-f", &v3, "--detailed-exitcode"]);
+    let remaining = inventory.owned("prod").await;
+    assert!(
+        !remaining
+            .iter()
+            .any(|r| r.contains("gpu-spot") || r.contains("karpenter")),
+        "{remaining:#?}"
+    );
+
+    // `get` shows the live resources.
+    let get = aws.expect(0, &["get", "-f", &v3]);
+    assert!(get.stdout.starts_with("RESOURCE"), "{}", get.stdout);
+    assert_eq!(
+        lines_with(&get.stdout, "nodegroup/").len(),
+        2,
+        "{}",
+        get.stdout
+    );
+
+    // Delete: a destructive plan refused without confirmation, then everything goes.
+    aws.expect(1, &["delete", "-f", &v3]);
+    assert!(!inventory.owned("prod").await.is_empty());
+    let delete = aws.expect(0, &["delete", "-f", &v3, "--auto-approve"]);
+    assert!(
+        delete.stdout.contains("Delete complete"),
+        "{}",
+        delete.stdout
+    );
+    assert_eq!(inventory.owned("prod").await, Vec::<String>::new());
+    let nothing = aws.expect(0, &["delete", "--name", "prod", "--region", "us-east-1"]);
+    assert_eq!(nothing.stdout.trim(), "No changes.");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn existing_vpc_cluster_leaves_the_network_alone() {
+    let aws = Emulated::start();
+    let inventory = aws.inventory("eu-west-1").await;
+    let ec2 = &inventory.ec2;
+    // The network another team owns.
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.50.0.0/16")
+        .send()
+        .await
+        .unwrap();
+    let vpc = vpc.vpc().unwrap().vpc_id().unwrap().to_owned();
+    let mut subnets = Vec::new();
+    for (i, zone) in [
+        "eu-west-1a",
+        "eu-west-1b",
+        "eu-west-1c",
+        "eu-west-1a",
+        "eu-west-1b",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let subnet = ec2
+            .create_subnet()
+            .vpc_id(&vpc)
+            .cidr_block(format!("10.50.{}.0/20", i * 16))
+            .availability_zone(*zone)
+            .send()
+            .await
+            .unwrap();
+        subnets.push(subnet.subnet().unwrap().subnet_id().unwrap().to_owned());
+    }
+    let example = std::fs::read_to_string(repo().join("examples/existing-vpc.yaml")).unwrap();
+    let mut text = edit(&example, "vpc-0123456789abcdef0", &vpc);
+    for (placeholder, id) in [
+        "subnet-0a1b2c3d4e5f60718",
+        "subnet-0a1b2c3d4e5f60719",
+        "subnet-0a1b2c3d4e5f6071a",
+        "subnet-0b1b2c3d4e5f60718",
+        "subnet-0b1b2c3d4e5f60719",
+    ]
+    .iter()
+    .zip(&subnets)
+    {
+        text = edit(&text, placeholder, id);
+    }
+    let spec = aws.spec("shared-net.yaml", &text);
+
+    let plan = aws.expect(2, &["plan", "-f", &spec, "--detailed-exitcode"]);
+    assert!(!plan.stdout.contains("create vpc"), "{}", plan.stdout);
+    assert!(!plan.stdout.contains("create subnet"), "{}", plan.stdout);
+    aws.expect(0, &["apply", "-f", &spec, "--auto-approve"]);
+    aws.expect(0, &["plan", "-f", &spec, "--detailed-exitcode"]);
+
+    // Only the Kubernetes subnet tags were added to the subnets.
+    let described = ec2
+        .describe_subnets()
+        .set_subnet_ids(Some(subnets.clone()))
+        .send()
+        .await
+        .unwrap();
+    for subnet in described.subnets() {
+        let keys: Vec<&str> = subnet.tags().iter().filter_map(|t| t.key()).collect();
+        assert!(
+            keys.contains(&"kubernetes.io/cluster/shared-net"),
+            "{keys:?}"
+        );
+        assert!(!keys.contains(&"ekspec.io/cluster"), "{keys:?}");
+    }
+    let owned = inventory.owned("shared-net").await;
+    assert_eq!(
+        count_kinds(&owned),
+        kinds(&[
+            ("cluster", 1),
+            ("launch-template", 1),
+            ("nodegroup", 1),
+            ("role", 2)
+        ]),
+        "{owned:#?}"
+    );
+
+    aws.expect(0, &["delete", "-f", &spec, "--auto-approve"]);
+    assert_eq!(inventory.owned("shared-net").await, Vec::<String>::new());
+    // The VPC and its subnets survive.
+    let left = ec2
+        .describe_subnets()
+        .set_subnet_ids(Some(subnets.clone()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(left.subnets().len(), subnets.len());
+    let vpcs = ec2.describe_vpcs().vpc_ids(&vpc).send().await.unwrap();
+    assert_eq!(vpcs.vpcs().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_existing_vpc_is_impossible_and_changes_nothing() {
+    let aws = Emulated::start();
+    let spec = repo().join("examples/existing-vpc.yaml");
+    let spec = spec.to_string_lossy();
+    let out = aws.expect(1, &["apply", "-f", &spec, "--auto-approve"]);
+    assert!(
+        out.stdout
+            .contains("VPC `vpc-0123456789abcdef0` (spec.vpc.id) does not exist in eu-west-1"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stderr.contains("no change was made"), "{}", out.stderr);
+    let inventory = aws.inventory("eu-west-1").await;
+    assert_eq!(inventory.owned("shared-net").await, Vec::<String>::new());
+}
+
+/// IAM returns policy documents URL-encoded.
+fn percent_decode(text: &str) -> String {
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
+}

@@ -1,0 +1,224 @@
+//! Lists every AWS resource that carries a cluster's ownership tags, straight through the AWS
+//! SDK rather than ekspec's cloud layer, so the end-to-end tests check ekspec against an
+//! independent reading of the account.
+
+use aws_config::BehaviorVersion;
+use aws_sdk_ec2::types::Filter;
+
+/// SDK clients for one region of a moto server.
+pub struct Inventory {
+    pub ec2: aws_sdk_ec2::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub eks: aws_sdk_eks::Client,
+}
+
+impl Inventory {
+    pub async fn new(endpoint: &str, region: &str) -> Self {
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(endpoint)
+            .region(aws_config::Region::new(region.to_owned()))
+            .credentials_provider(aws_credential_types::Credentials::new(
+                "testing", "testing", None, None, "tests",
+            ))
+            .load()
+            .await;
+        Self {
+            ec2: aws_sdk_ec2::Client::new(&config),
+            iam: aws_sdk_iam::Client::new(&config),
+            eks: aws_sdk_eks::Client::new(&config),
+        }
+    }
+
+    /// Every resource tagged `ekspec.io/cluster=<cluster>` (or, for security groups,
+    /// `kubernetes.io/cluster/<cluster>`), as `kind id` lines, sorted.
+    pub async fn owned(&self, cluster: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        found.extend(self.owned_ec2(cluster).await);
+        found.extend(self.owned_iam(cluster).await);
+        found.extend(self.owned_eks(cluster).await);
+        found.sort();
+        found
+    }
+
+    async fn owned_ec2(&self, cluster: &str) -> Vec<String> {
+        let owned = || {
+            Filter::builder()
+                .name("tag:ekspec.io/cluster")
+                .values(cluster)
+                .build()
+        };
+        let ec2 = &self.ec2;
+        let mut found = Vec::new();
+        let vpcs = ec2.describe_vpcs().filters(owned()).send().await.unwrap();
+        for vpc in vpcs.vpcs() {
+            found.push(format!("vpc {}", vpc.vpc_id().unwrap()));
+        }
+        let subnets = ec2
+            .describe_subnets()
+            .filters(owned())
+            .send()
+            .await
+            .unwrap();
+        for subnet in subnets.subnets() {
+            found.push(format!("subnet {}", subnet.subnet_id().unwrap()));
+        }
+        let gateways = ec2
+            .describe_internet_gateways()
+            .filters(owned())
+            .send()
+            .await
+            .unwrap();
+        for gateway in gateways.internet_gateways() {
+            found.push(format!(
+                "internet-gateway {}",
+                gateway.internet_gateway_id().unwrap()
+            ));
+        }
+        let addresses = ec2
+            .describe_addresses()
+            .filters(owned())
+            .send()
+            .await
+            .unwrap();
+        for address in addresses.addresses() {
+            found.push(format!("eip {}", address.allocation_id().unwrap()));
+        }
+        // moto ignores tag filters on NAT gateways: check the tags here.
+        let nats = ec2
+            .describe_nat_gateways()
+            .max_results(1000)
+            .send()
+            .await
+            .unwrap();
+        for nat in nats.nat_gateways() {
+            let state = nat.state().map(|s| s.as_str()).unwrap_or_default();
+            let tagged = nat
+                .tags()
+                .iter()
+                .any(|t| t.key() == Some("ekspec.io/cluster") && t.value() == Some(cluster));
+            if tagged && state != "deleted" {
+                found.push(format!("nat-gateway {}", nat.nat_gateway_id().unwrap()));
+            }
+        }
+        let tables = ec2
+            .describe_route_tables()
+            .filters(owned())
+            .send()
+            .await
+            .unwrap();
+        for table in tables.route_tables() {
+            found.push(format!("route-table {}", table.route_table_id().unwrap()));
+        }
+        let templates = ec2
+            .describe_launch_templates()
+            .filters(owned())
+            .max_results(200)
+            .send()
+            .await
+            .unwrap();
+        for template in templates.launch_templates() {
+            found.push(format!(
+                "launch-template {}",
+                template.launch_template_name().unwrap()
+            ));
+        }
+        let kubernetes = Filter::builder()
+            .name("tag-key")
+            .values(format!("kubernetes.io/cluster/{cluster}"))
+            .build();
+        for filter in [owned(), kubernetes] {
+            let groups = ec2
+                .describe_security_groups()
+                .filters(filter)
+                .send()
+                .await
+                .unwrap();
+            for group in groups.security_groups() {
+                found.push(format!("security-group {}", group.group_id().unwrap()));
+            }
+        }
+        found
+    }
+
+    async fn owned_iam(&self, cluster: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        let roles = self.iam.list_roles().max_items(1000).send().await.unwrap();
+        for role in roles.roles() {
+            let tags = self
+                .iam
+                .list_role_tags()
+                .role_name(role.role_name())
+                .send()
+                .await
+                .unwrap();
+            if tags
+                .tags()
+                .iter()
+                .any(|t| t.key() == "ekspec.io/cluster" && t.value() == cluster)
+            {
+                found.push(format!("role {}", role.role_name()));
+            }
+        }
+        let providers = self
+            .iam
+            .list_open_id_connect_providers()
+            .send()
+            .await
+            .unwrap();
+        for provider in providers.open_id_connect_provider_list() {
+            let arn = provider.arn().unwrap();
+            let tags = self
+                .iam
+                .list_open_id_connect_provider_tags()
+                .open_id_connect_provider_arn(arn)
+                .send()
+                .await
+                .unwrap();
+            if tags
+                .tags()
+                .iter()
+                .any(|t| t.key() == "ekspec.io/cluster" && t.value() == cluster)
+            {
+                found.push(format!("oidc-provider {arn}"));
+            }
+        }
+        found
+    }
+
+    async fn owned_eks(&self, cluster: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        let clusters = self.eks.list_clusters().send().await.unwrap();
+        for name in clusters.clusters() {
+            let described = self.eks.describe_cluster().name(name).send().await.unwrap();
+            let live = described.cluster().unwrap();
+            let owned = live
+                .tags()
+                .is_some_and(|t| t.get("ekspec.io/cluster").map(String::as_str) == Some(cluster));
+            if !owned {
+                continue;
+            }
+            found.push(format!("cluster {name}"));
+            let groups = self
+                .eks
+                .list_nodegroups()
+                .cluster_name(name)
+                .send()
+                .await
+                .unwrap();
+            for group in groups.nodegroups() {
+                found.push(format!("nodegroup {name}/{group}"));
+            }
+            let profiles = self
+                .eks
+                .list_fargate_profiles()
+                .cluster_name(name)
+                .send()
+                .await
+                .unwrap();
+            for profile in profiles.fargate_profile_names() {
+                found.push(format!("fargate-profile {name}/{profile}"));
+            }
+        }
+        found
+    }
+}

@@ -1,0 +1,62 @@
+"""moto_server with the gaps that matter to ekspec's tests filled in.
+
+Each patch makes moto behave as AWS documents; none makes a test pass that AWS would fail.
+Run exactly like `moto_server`: `python3 tests/moto/server.py -H 127.0.0.1 -p PORT`.
+"""
+
+import sys
+
+from moto.eks import models, responses
+from moto.server import main
+
+_create_nodegroup = responses.EKSResponse.create_nodegroup
+
+
+def create_nodegroup(self):
+    """moto 5.2.1 drops CreateNodegroup's updateConfig; AWS stores it."""
+    result = _create_nodegroup(self)
+    update_config = self._get_param("updateConfig")
+    if update_config:
+        nodegroup = self.eks_backend.describe_nodegroup(
+            cluster_name=self._get_param("name"),
+            nodegroup_name=self._get_param("nodegroupName"),
+        )
+        nodegroup.update_config = update_config
+    return result
+
+
+responses.EKSResponse.create_nodegroup = create_nodegroup
+
+_update_cluster_config = models.EKSBackend.update_cluster_config
+
+
+def merged_logging(current, request):
+    """The log types enabled after `request`: AWS changes only the types the request names."""
+    enabled = set()
+    for setup in (current or {}).get("clusterLogging", []):
+        if setup.get("enabled"):
+            enabled.update(setup.get("types", []))
+    for setup in request.get("clusterLogging", []):
+        types = set(setup.get("types", []))
+        enabled = enabled | types if setup.get("enabled") else enabled - types
+    return {"clusterLogging": [{"types": sorted(enabled), "enabled": True}]} if enabled else {
+        "clusterLogging": []
+    }
+
+
+def update_cluster_config(self, name, resources_vpc_config, logging=None, **kwargs):
+    """moto 5.2.1 replaces the whole resourcesVpcConfig (losing the subnets) and the whole
+    logging setup; AWS changes only the fields and log types the request names."""
+    cluster = self.clusters.get(name)
+    if cluster is not None:
+        if resources_vpc_config:
+            resources_vpc_config = {**cluster.resources_vpc_config, **resources_vpc_config}
+        if logging:
+            logging = merged_logging(cluster.logging, logging)
+    return _update_cluster_config(self, name, resources_vpc_config, logging=logging, **kwargs)
+
+
+models.EKSBackend.update_cluster_config = update_cluster_config
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
