@@ -347,6 +347,10 @@ impl Network for MemoryCloud {
                 v.tags.extend(tags.clone());
             } else if let Some(v) = s.route_tables.get_mut(id) {
                 v.tags.extend(tags.clone());
+            } else if let Some(v) = s.launch_templates.get_mut(id) {
+                v.tags.extend(tags.clone());
+            } else {
+                return Err(not_found("CreateTags", id));
             }
         }
         s.log(format!("CreateTags {}", resource_ids.join(",")));
@@ -446,6 +450,15 @@ impl Network for MemoryCloud {
             Ec2Kind::SecurityGroup | Ec2Kind::NetworkInterface => {}
         }
         s.log(format!("Delete{kind:?} {id}"));
+        Ok(())
+    }
+
+    async fn delete_default_route(&self, route_table_id: &str) -> CloudResult<()> {
+        let mut s = self.lock();
+        if let Some(table) = s.route_tables.get_mut(route_table_id) {
+            table.default_route = None;
+        }
+        s.log(format!("DeleteRoute {route_table_id}"));
         Ok(())
     }
 
@@ -610,6 +623,17 @@ impl Identity for MemoryCloud {
         Ok(arn)
     }
 
+    async fn tag_oidc_provider(&self, arn: &str, tags: &Tags) -> CloudResult<()> {
+        let mut s = self.lock();
+        s.oidc
+            .get_mut(arn)
+            .ok_or_else(|| not_found("TagOpenIDConnectProvider", arn))?
+            .tags
+            .extend(tags.clone());
+        s.log(format!("TagOpenIDConnectProvider {arn}"));
+        Ok(())
+    }
+
     async fn delete_oidc_provider(&self, arn: &str) -> CloudResult<()> {
         let mut s = self.lock();
         s.oidc.remove(arn);
@@ -696,6 +720,33 @@ impl Kubernetes for MemoryCloud {
         Ok(None)
     }
 
+    async fn tag_resource(&self, arn: &str, tags: &Tags) -> CloudResult<()> {
+        self.gate("TagResource")?;
+        let mut s = self.lock();
+        let s = &mut *s;
+        let target = s
+            .clusters
+            .values_mut()
+            .find(|c| c.arn == arn)
+            .map(|c| &mut c.tags)
+            .or_else(|| {
+                s.node_groups
+                    .values_mut()
+                    .find(|g| g.arn == arn)
+                    .map(|g| &mut g.tags)
+            })
+            .or_else(|| {
+                s.fargate
+                    .values_mut()
+                    .find(|f| f.arn == arn)
+                    .map(|f| &mut f.tags)
+            })
+            .ok_or_else(|| not_found("TagResource", arn))?;
+        target.extend(tags.clone());
+        s.log(format!("TagResource {arn}"));
+        Ok(())
+    }
+
     async fn delete_cluster(&self, name: &str) -> CloudResult<()> {
         let mut s = self.lock();
         s.clusters.remove(name);
@@ -736,6 +787,10 @@ impl Kubernetes for MemoryCloud {
             (r.cluster.clone(), r.name.clone()),
             ObservedNodeGroup {
                 name: r.name.clone(),
+                arn: format!(
+                    "arn:aws:eks:us-east-1:{ACCOUNT}:nodegroup/{}/{}/0",
+                    r.cluster, r.name
+                ),
                 status: "ACTIVE".to_owned(),
                 instance_types: r.instance_types.clone(),
                 capacity_type: r.capacity_type.clone(),
@@ -820,6 +875,10 @@ impl Kubernetes for MemoryCloud {
             (r.cluster.clone(), r.name.clone()),
             ObservedFargateProfile {
                 name: r.name.clone(),
+                arn: format!(
+                    "arn:aws:eks:us-east-1:{ACCOUNT}:fargateprofile/{}/{}/0",
+                    r.cluster, r.name
+                ),
                 status: "ACTIVE".to_owned(),
                 pod_execution_role_arn: r.pod_execution_role_arn.clone(),
                 subnet_ids: subnets,

@@ -85,6 +85,8 @@ pub trait Network: Send + Sync {
 
     /// Deletes an EC2 resource. Deleting one that is already gone succeeds.
     async fn delete(&self, kind: Ec2Kind, id: &str) -> CloudResult<()>;
+    /// Removes a route table's 0.0.0.0/0 route (already gone succeeds).
+    async fn delete_default_route(&self, route_table_id: &str) -> CloudResult<()>;
     /// Detaches an internet gateway from a VPC (needed before deleting either).
     async fn detach_internet_gateway(&self, igw_id: &str, vpc_id: &str) -> CloudResult<()>;
 }
@@ -124,6 +126,8 @@ pub trait Identity: Send + Sync {
     async fn list_oidc_providers(&self, cluster: &str) -> CloudResult<Vec<ObservedOidcProvider>>;
     /// Creates an OIDC provider (audience sts.amazonaws.com) with tags; returns its ARN.
     async fn create_oidc_provider(&self, issuer_url: &str, tags: &Tags) -> CloudResult<String>;
+    /// Adds or overwrites tags on an OIDC provider.
+    async fn tag_oidc_provider(&self, arn: &str, tags: &Tags) -> CloudResult<()>;
     /// Deletes an OIDC provider (already gone succeeds).
     async fn delete_oidc_provider(&self, arn: &str) -> CloudResult<()>;
     /// The caller's account id.
@@ -143,6 +147,8 @@ pub trait Kubernetes: Send + Sync {
         name: &str,
         change: &ClusterConfigChange,
     ) -> CloudResult<Option<String>>;
+    /// Adds or overwrites tags on a cluster, node group or Fargate profile.
+    async fn tag_resource(&self, arn: &str, tags: &Tags) -> CloudResult<()>;
     /// Starts deleting a cluster (already gone succeeds).
     async fn delete_cluster(&self, name: &str) -> CloudResult<()>;
     /// Every node group of the cluster, described (describes run concurrently).

@@ -371,6 +371,8 @@ pub enum UpdateBudget {
 pub struct ObservedNodeGroup {
     /// Name (the spec name plus a suffix).
     pub name: String,
+    /// ARN (for tagging).
+    pub arn: String,
     /// `CREATING`, `ACTIVE`, `UPDATING`, `DELETING`, `CREATE_FAILED`, `DEGRADED`, ...
     pub status: String,
     /// Instance types.
@@ -456,6 +458,8 @@ pub struct NodeGroupConfigChange {
 pub struct ObservedFargateProfile {
     /// Name.
     pub name: String,
+    /// ARN (for tagging).
+    pub arn: String,
     /// `CREATING`, `ACTIVE`, `DELETING`, ...
     pub status: String,
     /// Pod execution role ARN.

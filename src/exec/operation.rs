@@ -197,6 +197,16 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
                 .disassociate_route_table(association_id)
                 .await?;
         }
+        Operation::DeleteDefaultRoute { table } => {
+            cloud
+                .network
+                .delete_default_route(&ctx.resolve(table)?)
+                .await?;
+        }
+        Operation::TagEks { arn, tags } => cloud.kubernetes.tag_resource(arn, tags).await?,
+        Operation::TagOidcProvider { arn, tags } => {
+            cloud.identity.tag_oidc_provider(arn, tags).await?;
+        }
         Operation::TagEc2 { ids, tags } => {
             cloud
                 .network

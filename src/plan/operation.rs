@@ -62,8 +62,14 @@ pub enum Operation {
     AssociateRouteTable { table: Ref, subnet: Ref },
     /// Remove a route table association.
     DisassociateRouteTable { association_id: String },
+    /// Remove the default route of a table (no NAT gateway any more).
+    DeleteDefaultRoute { table: Ref },
     /// Add or overwrite tags of EC2 resources.
     TagEc2 { ids: Vec<Ref>, tags: Tags },
+    /// Add or overwrite tags of an OIDC provider.
+    TagOidcProvider { arn: String, tags: Tags },
+    /// Add or overwrite tags of an EKS cluster, node group or Fargate profile.
+    TagEks { arn: String, tags: Tags },
     /// Create a launch template; outputs `id` and `version`.
     CreateLaunchTemplate {
         name: String,

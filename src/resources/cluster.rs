@@ -5,8 +5,8 @@ use crate::plan::{Change, ChangeKind, FieldChange, Operation, Ref};
 use crate::spec::validate::parse_minor;
 
 use super::network::subnet_id;
-use super::owned_tags;
 use super::planner::Planning;
+use super::{eks_retag, owned_tags};
 
 /// The subnets of the control plane (and their logical ids when ekspec owns them).
 pub fn cluster_subnets(p: &Planning<'_>) -> (Vec<Ref>, Vec<String>) {
@@ -235,6 +235,14 @@ pub fn plan(p: &mut Planning<'_>) {
                     .collect(),
             },
         });
+    }
+    if let Some((op, tag_fields)) = eks_retag(
+        &live.arn,
+        &live.tags,
+        &owned_tags(file, "cluster", &Tags::new()),
+    ) {
+        ops.push(op);
+        fields.extend(tag_fields);
     }
     if !ops.is_empty() {
         p.push(

@@ -7,7 +7,7 @@ use crate::spec::FargateProfileSpec;
 
 use super::network::subnet_id;
 use super::planner::Planning;
-use super::{owned_tags, short_hash};
+use super::{eks_retag, owned_tags, short_hash};
 
 fn physical_name(profile: &FargateProfileSpec, subnets: &[String]) -> String {
     let selectors: Vec<String> = profile
@@ -50,7 +50,17 @@ pub fn plan(p: &mut Planning<'_>) {
             .filter(|f| p.owned(&f.tags) == Some(resource.as_str()))
             .cloned()
             .collect();
-        if live.iter().any(|f| f.name == name) && live.len() == 1 {
+        if let [current] = live.as_slice()
+            && current.name == name
+        {
+            let tags = owned_tags(file, &resource, &profile.tags);
+            if let Some((op, fields)) = eks_retag(&current.arn, &current.tags, &tags) {
+                p.push(
+                    Change::new(&resource, ChangeKind::Update, vec![op])
+                        .id(&name)
+                        .fields(fields),
+                );
+            }
             continue;
         }
         let mut ops = Vec::new();

@@ -166,7 +166,23 @@ pub fn plan_service_accounts(p: &mut Planning<'_>) {
             .reason("the cluster's OIDC issuer changed")
             .after(["cluster"]),
         ),
-        _ => {}
+        (Some(live), _) => {
+            let (missing, fields) = tag_drift(&live.tags, &tags);
+            if !missing.is_empty() {
+                p.push(
+                    Change::new(
+                        "oidc-provider",
+                        ChangeKind::Update,
+                        vec![Operation::TagOidcProvider {
+                            arn: live.arn.clone(),
+                            tags: missing,
+                        }],
+                    )
+                    .id(&live.arn)
+                    .fields(fields),
+                );
+            }
+        }
     }
     let oidc = match (&live, &issuer) {
         (Some(live), Some(issuer)) if live.url == issuer_host(issuer) => {

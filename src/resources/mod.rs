@@ -21,7 +21,7 @@ pub use observe::{Observed, observe};
 
 use crate::cloud::Tags;
 use crate::naming::{CLUSTER_TAG, RESOURCE_TAG};
-use crate::plan::FieldChange;
+use crate::plan::{FieldChange, Operation};
 use crate::spec::ClusterFile;
 
 /// Tags of a resource ekspec creates: the spec's tags, ownership, and a `Name`.
@@ -57,6 +57,20 @@ pub fn tag_drift(live: &Tags, desired: &Tags) -> (Tags, Vec<FieldChange>) {
         }
     }
     (missing, fields)
+}
+
+/// The operation and field changes that bring an EKS resource's tags up to date, if any.
+pub fn eks_retag(arn: &str, live: &Tags, desired: &Tags) -> Option<(Operation, Vec<FieldChange>)> {
+    let (missing, fields) = tag_drift(live, desired);
+    (!missing.is_empty()).then(|| {
+        (
+            Operation::TagEks {
+                arn: arn.to_owned(),
+                tags: missing,
+            },
+            fields,
+        )
+    })
 }
 
 /// A short, stable hash of `parts` (8 hex digits) for names that change on replacement.

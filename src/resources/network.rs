@@ -255,12 +255,30 @@ pub fn plan(p: &mut Planning<'_>) {
                     None => (None, String::new()),
                 }
             };
+            let route = format!("route/{}", &table["route-table/".len()..]);
+            let live_target = live.and_then(|t| t.default_route.clone());
             let Some((_, is_igw)) = target else {
+                // natGateway: none. A route left from a deleted NAT gateway would be a blackhole.
+                if let (Some(table_live), Some(RouteTarget::NatGateway(old))) = (live, &live_target)
+                {
+                    p.push(
+                        Change::new(
+                            &route,
+                            ChangeKind::Delete,
+                            vec![Operation::DeleteDefaultRoute {
+                                table: Ref::Value(table_live.id.clone()),
+                            }],
+                        )
+                        .fields(vec![FieldChange {
+                            field: "0.0.0.0/0".to_owned(),
+                            old: Some(old.clone()),
+                            new: None,
+                        }]),
+                    );
+                }
                 continue;
             };
-            let route = format!("route/{}", &table["route-table/".len()..]);
             p.desire(&route);
-            let live_target = live.and_then(|t| t.default_route.clone());
             let target_id = p.output_of(&target_resource, "id");
             let current = match (&live_target, &target_id) {
                 (Some(RouteTarget::InternetGateway(id)), Some(want)) if is_igw => id == want,

@@ -16,7 +16,7 @@ use crate::spec::NodeGroupSpec;
 
 use super::network::{route_table_id, subnet_id};
 use super::planner::Planning;
-use super::{owned_tags, short_hash};
+use super::{eks_retag, owned_tags, short_hash};
 
 /// The EKS name of a node group generation.
 pub fn physical_name(group: &NodeGroupSpec, subnets: &[String]) -> String {
@@ -89,8 +89,21 @@ pub fn plan(p: &mut Planning<'_>) {
         let old: Vec<&ObservedNodeGroup> = generations.iter().filter(|g| g.name != name).collect();
 
         // The launch template of the current generation.
-        let template_exists = p.output_of(&template, "id").is_some();
-        if !template_exists {
+        let live_template = p
+            .observed
+            .network
+            .launch_templates
+            .iter()
+            .find(|t| p.owned(&t.tags) == Some(template.as_str()))
+            .cloned();
+        if let Some(live) = &live_template {
+            p.retag(
+                &template,
+                &live.id,
+                &live.tags,
+                &owned_tags(file, &template, &group.tags),
+            );
+        } else {
             let mut instance_tags: Tags = file.metadata.tags.clone();
             instance_tags.extend(group.tags.clone());
             instance_tags.insert("Name".to_owned(), format!("{cluster}-{}", group.name));
@@ -165,7 +178,7 @@ pub fn plan(p: &mut Planning<'_>) {
                 );
             }
             (Some(live), _) => {
-                let (change, fields) = in_place(group, &live);
+                let (change, mut fields) = in_place(group, &live);
                 let mut ops = Vec::new();
                 if let Some(change) = change {
                     ops.push(Operation::UpdateNodeGroup {
@@ -173,6 +186,11 @@ pub fn plan(p: &mut Planning<'_>) {
                         name: name.clone(),
                         change,
                     });
+                }
+                let tags = owned_tags(file, &resource, &group.tags);
+                if let Some((op, tag_fields)) = eks_retag(&live.arn, &live.tags, &tags) {
+                    ops.push(op);
+                    fields.extend(tag_fields);
                 }
                 let finishing = !delete_old.is_empty();
                 ops.extend(delete_old);

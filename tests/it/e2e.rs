@@ -176,6 +176,7 @@ async fn production_cluster_lifecycle() {
         "instanceTypes: [m6i.large]",
         "instanceTypes: [m6i.xlarge]",
     );
+    text = edit(&text, "cost-center: \"4711\"", "cost-center: \"4712\"");
     text = edit(
         &text,
         "labels: {role: workers, lifecycle: spot}",
@@ -214,7 +215,8 @@ async fn production_cluster_lifecycle() {
         "-/+ replace nodegroup/system",
         "instanceTypes: m6i.large -> m6i.xlarge",
         "+ create role/irsa/karpenter/karpenter (prod-karpenter-karpenter)",
-        "Plan: 4 to create, 2 to update, 1 to replace, 1 to delete.",
+        "tags.cost-center: 4711 -> 4712",
+        "Plan: 4 to create, 27 to update, 1 to replace, 1 to delete.",
     ] {
         assert!(
             plan.stdout.contains(expected),
@@ -249,6 +251,7 @@ async fn production_cluster_lifecycle() {
         (Some(1), Some(1), Some(30))
     );
     assert_eq!(spot[0].labels().unwrap()["tier"], "batch");
+    assert_eq!(spot[0].tags().unwrap()["cost-center"], "4712");
     assert_eq!(spot[0].taints()[0].key(), Some("spot"));
     assert_eq!(
         node_groups(&inventory, "prod", "gpu-spot").await[0]
@@ -264,6 +267,7 @@ async fn production_cluster_lifecycle() {
         .await
         .unwrap();
     let cluster = cluster.cluster().unwrap();
+    assert_eq!(cluster.tags().unwrap()["cost-center"], "4712");
     assert_eq!(
         cluster
             .resources_vpc_config()

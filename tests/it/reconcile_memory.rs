@@ -177,3 +177,94 @@ fn changed_text_scaled(file: &ClusterFile) -> String {
         .insert("tier".into(), "a".into());
     serde_saphyr::to_string(&file).unwrap()
 }
+
+#[tokio::test]
+async fn nat_gateways_come_and_go_without_leaving_blackhole_routes() {
+    let aws = MemoryCloud::new();
+    apply(&aws, &spec(BASE)).await;
+    let nats = |observed: &ekspec::resources::Observed| observed.network.nat_gateways.len();
+
+    let single = spec(&BASE.replace("natGateway: perZone", "natGateway: single"));
+    let plan = apply(&aws, &single).await;
+    let k = kinds(&plan);
+    for zone in ["us-east-1b", "us-east-1c"] {
+        assert!(
+            k.contains(&(format!("nat-gateway/{zone}"), ChangeKind::Delete)),
+            "{k:?}"
+        );
+        assert!(
+            k.contains(&(format!("route/private-{zone}"), ChangeKind::Update)),
+            "{k:?}"
+        );
+    }
+    assert!(plan_for(&aws, &single).await.is_empty());
+    let observed = observe(&aws.cloud(), "shop", Some(&single)).await.unwrap();
+    assert_eq!(nats(&observed), 1);
+
+    let none = spec(&BASE.replace("natGateway: perZone", "natGateway: none"));
+    let plan = apply(&aws, &none).await;
+    let route_deletes: Vec<&str> = plan
+        .changes
+        .iter()
+        .filter(|c| c.kind == ChangeKind::Delete && c.resource.starts_with("route/"))
+        .map(|c| c.resource.as_str())
+        .collect();
+    assert_eq!(
+        route_deletes,
+        [
+            "route/private-us-east-1a",
+            "route/private-us-east-1b",
+            "route/private-us-east-1c"
+        ]
+    );
+    let nat = plan
+        .changes
+        .iter()
+        .find(|c| c.resource == "nat-gateway/us-east-1a")
+        .unwrap();
+    assert!(
+        nat.after.iter().any(|a| a.starts_with("route/")),
+        "the NAT gateway goes after the routes that use it: {:?}",
+        nat.after
+    );
+    assert!(plan_for(&aws, &none).await.is_empty());
+    let observed = observe(&aws.cloud(), "shop", Some(&none)).await.unwrap();
+    assert_eq!(nats(&observed), 0);
+    let routes: Vec<_> = observed
+        .network
+        .route_tables
+        .iter()
+        .filter_map(|t| t.default_route.clone())
+        .collect();
+    assert_eq!(routes.len(), 1, "only the public route is left: {routes:?}");
+}
+
+#[tokio::test]
+async fn changed_tags_reach_every_resource_kind() {
+    let aws = MemoryCloud::new();
+    apply(&aws, &spec(BASE)).await;
+    let retagged = spec(&BASE.replace("tags: {team: web}", "tags: {team: shop, owner: alice}"));
+    let plan = apply(&aws, &retagged).await;
+    let k = kinds(&plan);
+    for resource in [
+        "vpc",
+        "cluster",
+        "nodegroup/system",
+        "role/cluster",
+        "role/irsa/kube-system/dns",
+        "oidc-provider",
+    ] {
+        assert!(
+            k.contains(&(resource.to_owned(), ChangeKind::Update)),
+            "{resource} in {k:?}"
+        );
+    }
+    let again = plan_for(&aws, &retagged).await;
+    assert!(again.is_empty(), "{:?}", kinds(&again));
+    let observed = observe(&aws.cloud(), "shop", Some(&retagged))
+        .await
+        .unwrap();
+    let cluster = observed.cluster.unwrap();
+    assert_eq!(cluster.tags["owner"], "alice");
+    assert_eq!(observed.node_groups[0].tags["team"], "shop");
+}

@@ -836,6 +836,22 @@ impl Network for AwsCloud {
         result.or_gone().map(drop)
     }
 
+    async fn delete_default_route(&self, route_table_id: &str) -> CloudResult<()> {
+        let deleted = self
+            .ec2
+            .delete_route()
+            .route_table_id(route_table_id)
+            .destination_cidr_block(DEFAULT_ROUTE)
+            .send()
+            .await
+            .context("DeleteRoute", format!("route table {route_table_id}"));
+        match deleted {
+            // No such route: what the caller wanted.
+            Err(error) if error.code.as_deref() == Some("InvalidRoute.NotFound") => Ok(()),
+            other => other.or_gone().map(drop),
+        }
+    }
+
     async fn detach_internet_gateway(&self, igw_id: &str, vpc_id: &str) -> CloudResult<()> {
         let detached = self
             .ec2

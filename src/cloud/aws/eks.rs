@@ -155,6 +155,7 @@ fn observed_node_group(group: &Nodegroup) -> ObservedNodeGroup {
     });
     ObservedNodeGroup {
         name: string(group.nodegroup_name()),
+        arn: string(group.nodegroup_arn()),
         status: group
             .status()
             .map(|s| s.as_str().to_owned())
@@ -202,6 +203,7 @@ fn observed_node_group(group: &Nodegroup) -> ObservedNodeGroup {
 fn observed_fargate_profile(profile: &FargateProfile) -> ObservedFargateProfile {
     ObservedFargateProfile {
         name: string(profile.fargate_profile_name()),
+        arn: string(profile.fargate_profile_arn()),
         status: profile
             .status()
             .map(|s| s.as_str().to_owned())
@@ -325,6 +327,17 @@ impl Kubernetes for AwsCloud {
             .await
             .context("UpdateClusterConfig", format!("cluster {name}"))?;
         Ok(output.update().and_then(|u| u.id().map(str::to_owned)))
+    }
+
+    async fn tag_resource(&self, arn: &str, tags: &Tags) -> CloudResult<()> {
+        self.eks
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(tags.clone().into_iter().collect()))
+            .send()
+            .await
+            .context("TagResource", arn)
+            .map(drop)
     }
 
     async fn delete_cluster(&self, name: &str) -> CloudResult<()> {

@@ -369,6 +369,18 @@ impl Identity for AwsCloud {
         .to_owned())
     }
 
+    async fn tag_oidc_provider(&self, arn: &str, tags: &Tags) -> CloudResult<()> {
+        let about = format!("OIDC provider {arn}");
+        self.iam
+            .tag_open_id_connect_provider()
+            .open_id_connect_provider_arn(arn)
+            .set_tags(Some(iam_tags(tags, "TagOpenIDConnectProvider", &about)?))
+            .send()
+            .await
+            .context("TagOpenIDConnectProvider", &about)
+            .map(drop)
+    }
+
     async fn delete_oidc_provider(&self, arn: &str) -> CloudResult<()> {
         self.iam
             .delete_open_id_connect_provider()
