@@ -213,8 +213,17 @@ where
         SdkError::DispatchFailure(failure) if failure.is_user() => {
             (None, chain(), ErrorKind::Other)
         }
-        // Timeouts, connection failures and unreadable responses.
-        _ => (None, chain(), ErrorKind::Transient),
+        SdkError::TimeoutError(_) => (
+            None,
+            "no answer from AWS in time (timeout)".to_owned(),
+            ErrorKind::Transient,
+        ),
+        // Connection failures and unreadable responses.
+        _ => (
+            None,
+            format!("could not reach AWS: {}", root_cause(error)),
+            ErrorKind::Transient,
+        ),
     };
     CloudError {
         operation,
@@ -223,6 +232,16 @@ where
         message,
         kind,
     }
+}
+
+/// The innermost error of a chain (`Connection refused (os error 111)`), which says what went
+/// wrong without the SDK's layers of wrapping.
+fn root_cause(error: &(dyn StdError + 'static)) -> String {
+    let mut cause = error;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
 }
 
 fn has_credentials_error(error: &(dyn StdError + 'static)) -> bool {

@@ -478,3 +478,34 @@ fn percent_decode(text: &str) -> String {
         .decode_utf8_lossy()
         .into_owned()
 }
+
+#[test]
+fn missing_credentials_and_unreachable_aws_are_clear_errors() {
+    let spec = repo().join("clusters/demo.yaml");
+    let spec = spec.to_string_lossy();
+    let home = TempDir::new().unwrap();
+    let out = Ekspec::new(&["plan", "-f", &spec])
+        .env("HOME", &home.path().to_string_lossy())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .run();
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains("no AWS credentials found") && out.stderr.contains("AWS_ACCESS_KEY_ID"),
+        "{}",
+        out.stderr
+    );
+
+    // Nothing listens on the discard port.
+    let out = Ekspec::new(&["plan", "-f", &spec])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .run();
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains("could not reach AWS") && !out.stderr.contains("panicked"),
+        "{}",
+        out.stderr
+    );
+}
