@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use ipnet::Ipv4Net;
 
 use crate::cloud::{Ec2Kind, RouteTarget, Tags};
+use crate::naming::kubernetes_cluster_tag;
 use crate::plan::{Change, ChangeKind, FieldChange, Operation, Ref};
 use crate::spec::{DEFAULT_VPC_CIDR, NatGatewayMode, validate::subnet_prefix};
 
@@ -20,10 +21,7 @@ pub fn subnet_id(tier: &str, zone: &str) -> String {
 /// Tags Kubernetes needs on a subnet to place load balancers.
 pub fn kubernetes_subnet_tags(cluster: &str, public: bool) -> Tags {
     let mut tags = Tags::new();
-    tags.insert(
-        format!("kubernetes.io/cluster/{cluster}"),
-        "shared".to_owned(),
-    );
+    tags.insert(kubernetes_cluster_tag(cluster), "shared".to_owned());
     let role = if public {
         "kubernetes.io/role/elb"
     } else {
