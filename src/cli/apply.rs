@@ -13,19 +13,33 @@ use crate::printer::{OutputFormat, Printer};
 use crate::resources::{observe, planner};
 
 /// Runs `apply`.
-pub fn run_apply(args: &ApplyArgs, global: &GlobalOptions, printer: &Printer) -> Result<ExitStatus> {
+pub fn run_apply(
+    args: &ApplyArgs,
+    global: &GlobalOptions,
+    printer: &Printer,
+) -> Result<ExitStatus> {
     let file = session::load_spec(&args.file, global, printer)?;
     session::runtime()?.block_on(async {
         let cloud = session::cloud(global, &file.metadata.region).await?;
         let observed = observe(&cloud, &file.metadata.name, Some(&file)).await?;
         let plan = planner::plan(&file, &observed);
-        let ctx = Context::new(cloud, &observed, &file.metadata.name, &file.metadata.region, waiter(args.timeout));
+        let ctx = Context::new(
+            cloud,
+            &observed,
+            &file.metadata.name,
+            &file.metadata.region,
+            waiter(args.timeout),
+        );
         run_plan(plan, ctx, args.auto_approve, printer).await
     })
 }
 
 /// Runs `delete`.
-pub fn run_delete(args: &DeleteArgs, global: &GlobalOptions, printer: &Printer) -> Result<ExitStatus> {
+pub fn run_delete(
+    args: &DeleteArgs,
+    global: &GlobalOptions,
+    printer: &Printer,
+) -> Result<ExitStatus> {
     let (name, region) = match (&args.file, &args.name) {
         (Some(path), _) => {
             let file = session::load_spec(path, global, printer)?;
@@ -47,10 +61,18 @@ pub fn run_delete(args: &DeleteArgs, global: &GlobalOptions, printer: &Printer) 
 }
 
 fn waiter(timeout_minutes: u64) -> Waiter {
-    Waiter { timeout: std::time::Duration::from_secs(timeout_minutes * 60), ..Waiter::default() }
+    Waiter {
+        timeout: std::time::Duration::from_secs(timeout_minutes * 60),
+        ..Waiter::default()
+    }
 }
 
-async fn run_plan(plan: Plan, ctx: Context, auto_approve: bool, printer: &Printer) -> Result<ExitStatus> {
+async fn run_plan(
+    plan: Plan,
+    ctx: Context,
+    auto_approve: bool,
+    printer: &Printer,
+) -> Result<ExitStatus> {
     if printer.format() == OutputFormat::Text {
         printer.info(render::text(&plan).trim_end());
     }
@@ -65,7 +87,9 @@ async fn run_plan(plan: Plan, ctx: Context, auto_approve: bool, printer: &Printe
     }
     if plan.is_destructive() && !auto_approve {
         if !std::io::stdin().is_terminal() {
-            bail!("the plan deletes or replaces resources and there is no terminal to confirm it; re-run with --auto-approve");
+            bail!(
+                "the plan deletes or replaces resources and there is no terminal to confirm it; re-run with --auto-approve"
+            );
         }
         printer.diagnostic("Type `yes` to apply this plan (it deletes or replaces resources): ");
         let mut answer = String::new();
@@ -78,13 +102,18 @@ async fn run_plan(plan: Plan, ctx: Context, auto_approve: bool, printer: &Printe
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             let _ = stop_tx.send(true);
-            tracing::warn!("stopping: running steps finish, nothing new starts (Ctrl-C again to abort)");
+            tracing::warn!(
+                "stopping: running steps finish, nothing new starts (Ctrl-C again to abort)"
+            );
             if tokio::signal::ctrl_c().await.is_ok() {
                 std::process::exit(130);
             }
         }
     });
-    let report = exec::execute(&plan, Arc::new(ctx), stop_rx, |event| print_event(printer, &event)).await;
+    let report = exec::execute(&plan, Arc::new(ctx), stop_rx, |event| {
+        print_event(printer, &event)
+    })
+    .await;
     if printer.format() == OutputFormat::Json {
         printer.json(&serde_json::json!({
             "plan": render::json(&plan),
@@ -97,9 +126,17 @@ async fn run_plan(plan: Plan, ctx: Context, auto_approve: bool, printer: &Printe
         printer.info(format!("Apply complete: {} changes.", report.done.len()));
         Ok(ExitStatus::Success)
     } else if report.interrupted {
-        bail!("interrupted: {} changes done, {} not started; run the same command again to continue", report.done.len(), report.skipped.len());
+        bail!(
+            "interrupted: {} changes done, {} not started; run the same command again to continue",
+            report.done.len(),
+            report.skipped.len()
+        );
     } else {
-        bail!("{} change(s) failed, {} skipped; fix the cause and run the same command again (it continues from live state)", report.failed.len(), report.skipped.len());
+        bail!(
+            "{} change(s) failed, {} skipped; fix the cause and run the same command again (it continues from live state)",
+            report.failed.len(),
+            report.skipped.len()
+        );
     }
 }
 
@@ -108,11 +145,27 @@ fn print_event(printer: &Printer, event: &Event) {
         return;
     }
     match event {
-        Event::Started { resource, kind } => printer.info(format!("  {} {resource}: {}...", kind.symbol(), kind.verb())),
-        Event::Finished { resource, kind, elapsed } => {
-            printer.info(format!("  {} {resource}: done ({:.1}s)", kind.symbol(), elapsed.as_secs_f64()));
+        Event::Started { resource, kind } => printer.info(format!(
+            "  {} {resource}: {}...",
+            kind.symbol(),
+            kind.verb()
+        )),
+        Event::Finished {
+            resource,
+            kind,
+            elapsed,
+        } => {
+            printer.info(format!(
+                "  {} {resource}: done ({:.1}s)",
+                kind.symbol(),
+                elapsed.as_secs_f64()
+            ));
         }
-        Event::Failed { resource, error } => printer.diagnostic(format!("error: {resource}: {error}\n")),
-        Event::Skipped { resource, reason } => printer.diagnostic(format!("skipped: {resource}: {reason}\n")),
+        Event::Failed { resource, error } => {
+            printer.diagnostic(format!("error: {resource}: {error}\n"))
+        }
+        Event::Skipped { resource, reason } => {
+            printer.diagnostic(format!("skipped: {resource}: {reason}\n"))
+        }
     }
 }

@@ -18,26 +18,80 @@ fn rows(observed: &Observed, cluster: &str) -> Vec<Row> {
     let mut rows = Vec::new();
     let mut add = |tags: &crate::cloud::Tags, id: &str, status: &str| {
         if let Some(resource) = owned_id(tags, cluster) {
-            rows.push(Row { resource: resource.to_owned(), id: id.to_owned(), status: status.to_owned() });
+            rows.push(Row {
+                resource: resource.to_owned(),
+                id: id.to_owned(),
+                status: status.to_owned(),
+            });
         }
     };
     let net = &observed.network;
     net.vpcs.iter().for_each(|v| add(&v.tags, &v.id, &v.cidr));
-    net.subnets.iter().for_each(|s| add(&s.tags, &s.id, &format!("{} {}", s.cidr, s.availability_zone)));
-    net.internet_gateways.iter().for_each(|g| add(&g.tags, &g.id, if g.attached_vpc_ids.is_empty() { "detached" } else { "attached" }));
-    net.addresses.iter().for_each(|a| add(&a.tags, &a.allocation_id, a.public_ip.as_deref().unwrap_or("-")));
-    net.nat_gateways.iter().for_each(|n| add(&n.tags, &n.id, &n.state));
-    net.route_tables.iter().for_each(|t| add(&t.tags, &t.id, &format!("{} subnets", t.associations.len())));
-    net.launch_templates.iter().for_each(|t| add(&t.tags, &t.name, &format!("version {}", t.default_version)));
-    observed.roles.iter().for_each(|r| add(&r.tags, &r.name, &format!("{} policies", r.attached_policies.len() + r.inline_policies.len())));
-    observed.oidc_providers.iter().for_each(|o| add(&o.tags, &o.arn, "ready"));
+    net.subnets.iter().for_each(|s| {
+        add(
+            &s.tags,
+            &s.id,
+            &format!("{} {}", s.cidr, s.availability_zone),
+        )
+    });
+    net.internet_gateways.iter().for_each(|g| {
+        add(
+            &g.tags,
+            &g.id,
+            if g.attached_vpc_ids.is_empty() {
+                "detached"
+            } else {
+                "attached"
+            },
+        )
+    });
+    net.addresses.iter().for_each(|a| {
+        add(
+            &a.tags,
+            &a.allocation_id,
+            a.public_ip.as_deref().unwrap_or("-"),
+        )
+    });
+    net.nat_gateways
+        .iter()
+        .for_each(|n| add(&n.tags, &n.id, &n.state));
+    net.route_tables
+        .iter()
+        .for_each(|t| add(&t.tags, &t.id, &format!("{} subnets", t.associations.len())));
+    net.launch_templates
+        .iter()
+        .for_each(|t| add(&t.tags, &t.name, &format!("version {}", t.default_version)));
+    observed.roles.iter().for_each(|r| {
+        add(
+            &r.tags,
+            &r.name,
+            &format!(
+                "{} policies",
+                r.attached_policies.len() + r.inline_policies.len()
+            ),
+        )
+    });
+    observed
+        .oidc_providers
+        .iter()
+        .for_each(|o| add(&o.tags, &o.arn, "ready"));
     if let Some(c) = observed.owned_cluster(cluster) {
         add(&c.tags, &c.name, &format!("{} {}", c.status, c.version));
     }
     observed.node_groups.iter().for_each(|g| {
-        add(&g.tags, &g.name, &format!("{} {}/{}/{} {}", g.status, g.scaling.min, g.scaling.desired, g.scaling.max, g.capacity_type));
+        add(
+            &g.tags,
+            &g.name,
+            &format!(
+                "{} {}/{}/{} {}",
+                g.status, g.scaling.min, g.scaling.desired, g.scaling.max, g.capacity_type
+            ),
+        );
     });
-    observed.fargate_profiles.iter().for_each(|f| add(&f.tags, &f.name, &f.status));
+    observed
+        .fargate_profiles
+        .iter()
+        .for_each(|f| add(&f.tags, &f.name, &f.status));
     rows.sort_by(|a, b| a.resource.cmp(&b.resource));
     rows
 }
@@ -59,14 +113,26 @@ pub fn run(args: &GetArgs, global: &GlobalOptions, printer: &Printer) -> Result<
         return Ok(ExitStatus::Success);
     }
     if rows.is_empty() {
-        printer.result(format!("No resources of cluster `{}` in {}.", file.metadata.name, file.metadata.region));
+        printer.result(format!(
+            "No resources of cluster `{}` in {}.",
+            file.metadata.name, file.metadata.region
+        ));
         return Ok(ExitStatus::Success);
     }
-    let width = |f: fn(&Row) -> &str, title: &str| rows.iter().map(|r| f(r).len()).max().unwrap_or(0).max(title.len());
+    let width = |f: fn(&Row) -> &str, title: &str| {
+        rows.iter()
+            .map(|r| f(r).len())
+            .max()
+            .unwrap_or(0)
+            .max(title.len())
+    };
     let (w1, w2) = (width(|r| &r.resource, "RESOURCE"), width(|r| &r.id, "ID"));
     printer.result(format!("{:<w1$}  {:<w2$}  STATUS", "RESOURCE", "ID"));
     for row in &rows {
-        printer.result(format!("{:<w1$}  {:<w2$}  {}", row.resource, row.id, row.status));
+        printer.result(format!(
+            "{:<w1$}  {:<w2$}  {}",
+            row.resource, row.id, row.status
+        ));
     }
     Ok(ExitStatus::Success)
 }

@@ -113,13 +113,19 @@ pub enum Command {
     )]
     Init(InitArgs),
     /// Show what apply would change in AWS.
-    #[command(after_help = "Examples:\n  ekspec plan -f clusters/prod.yaml\n  ekspec plan -f clusters/prod.yaml --detailed-exitcode   # 0 no changes, 2 changes, 1 error\n  ekspec plan -f clusters/prod.yaml --output json")]
+    #[command(
+        after_help = "Examples:\n  ekspec plan -f clusters/prod.yaml\n  ekspec plan -f clusters/prod.yaml --detailed-exitcode   # 0 no changes, 2 changes, 1 error\n  ekspec plan -f clusters/prod.yaml --output json"
+    )]
     Plan(PlanArgs),
     /// Make AWS match the spec.
-    #[command(after_help = "Examples:\n  ekspec apply -f clusters/prod.yaml\n  ekspec apply -f clusters/prod.yaml --auto-approve   # CI")]
+    #[command(
+        after_help = "Examples:\n  ekspec apply -f clusters/prod.yaml\n  ekspec apply -f clusters/prod.yaml --auto-approve   # CI"
+    )]
     Apply(ApplyArgs),
     /// Delete everything a cluster owns.
-    #[command(after_help = "Examples:\n  ekspec delete -f clusters/dev.yaml\n  ekspec delete --name dev --region eu-west-1 --auto-approve")]
+    #[command(
+        after_help = "Examples:\n  ekspec delete -f clusters/dev.yaml\n  ekspec delete --name dev --region eu-west-1 --auto-approve"
+    )]
     Delete(DeleteArgs),
     /// Show the live resources of a cluster.
     #[command(after_help = "Example:\n  ekspec get -f clusters/prod.yaml")]

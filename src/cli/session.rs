@@ -15,16 +15,28 @@ use crate::spec::{self, ClusterFile, render};
 pub fn load_spec(path: &Path, global: &GlobalOptions, printer: &Printer) -> Result<ClusterFile> {
     let files = spec::expand_paths(&[path.to_owned()])?;
     let [file] = files.as_slice() else {
-        bail!("{}: expected one spec file, found {} (fleets of specs are not supported yet)", path.display(), files.len());
+        bail!(
+            "{}: expected one spec file, found {} (fleets of specs are not supported yet)",
+            path.display(),
+            files.len()
+        );
     };
     let mut report = spec::load(file)?;
     check_region_flag(&mut report, global.region.as_deref());
     for diagnostic in &report.diagnostics {
-        printer.diagnostic(render::render(&report.file_name, &report.source, diagnostic, printer.color()));
+        printer.diagnostic(render::render(
+            &report.file_name,
+            &report.source,
+            diagnostic,
+            printer.color(),
+        ));
     }
-    report
-        .spec
-        .ok_or_else(|| anyhow!("{} is not a valid spec; fix the errors above (`ekspec validate -f {0}`)", file.display()))
+    report.spec.ok_or_else(|| {
+        anyhow!(
+            "{} is not a valid spec; fix the errors above (`ekspec validate -f {0}`)",
+            file.display()
+        )
+    })
 }
 
 /// A tokio runtime for one command.
