@@ -473,7 +473,7 @@ where
             match call().await {
                 Ok(()) => Ok(Poll::Done),
                 Err(e) if e.kind == ErrorKind::InUse => {
-                    Ok(Poll::Pending(format!("still in use: {}", e.message)))
+                    Ok(Poll::Pending(format!("in use: {}", e.message)))
                 }
                 Err(e) => Err(e.into()),
             }
