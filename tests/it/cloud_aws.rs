@@ -364,17 +364,13 @@ impl LoadBalancerMaker {
         subnets: &[String],
         tags: &[(&str, &str)],
     ) -> String {
-        use aws_sdk_elasticloadbalancingv2::types::{LoadBalancerTypeEnum, Tag};
+        use aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum;
         self.elbv2
             .create_load_balancer()
             .name(name)
             .r#type(LoadBalancerTypeEnum::from(kind))
             .set_subnets(Some(subnets.to_vec()))
-            .set_tags(Some(
-                tags.iter()
-                    .map(|(k, v)| Tag::builder().key(*k).value(*v).build())
-                    .collect(),
-            ))
+            .set_tags(Some(v2_tags(tags)))
             .send()
             .await
             .unwrap()
@@ -395,7 +391,7 @@ impl LoadBalancerMaker {
         tags: &[(&str, &str)],
     ) -> String {
         use aws_sdk_elasticloadbalancingv2::types::{
-            Action, ActionTypeEnum, ProtocolEnum, Tag, TargetTypeEnum,
+            Action, ActionTypeEnum, ProtocolEnum, TargetTypeEnum,
         };
         let arn = self
             .elbv2
@@ -405,11 +401,7 @@ impl LoadBalancerMaker {
             .port(30080)
             .vpc_id(vpc_id)
             .target_type(TargetTypeEnum::Instance)
-            .set_tags(Some(
-                tags.iter()
-                    .map(|(k, v)| Tag::builder().key(*k).value(*v).build())
-                    .collect(),
-            ))
+            .set_tags(Some(v2_tags(tags)))
             .send()
             .await
             .unwrap()
@@ -481,50 +473,50 @@ impl LoadBalancerMaker {
             .unwrap()
     }
 
-    async fn v2_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .elbv2
-            .describe_load_balancers()
-            .send()
-            .await
-            .unwrap()
-            .load_balancers()
-            .iter()
-            .filter_map(|lb| lb.load_balancer_name().map(str::to_owned))
-            .collect();
-        names.sort();
-        names
+    /// Names of every ALB and NLB, target group and classic ELB, each sorted.
+    async fn names(&self) -> [Vec<String>; 3] {
+        let sorted = |names: Vec<&str>| {
+            let mut names: Vec<String> = names.into_iter().map(str::to_owned).collect();
+            names.sort();
+            names
+        };
+        let v2 = self.elbv2.describe_load_balancers().send().await.unwrap();
+        let groups = self.elbv2.describe_target_groups().send().await.unwrap();
+        let classic = self.elb.describe_load_balancers().send().await.unwrap();
+        [
+            sorted(
+                v2.load_balancers()
+                    .iter()
+                    .filter_map(|lb| lb.load_balancer_name())
+                    .collect(),
+            ),
+            sorted(
+                groups
+                    .target_groups()
+                    .iter()
+                    .filter_map(|group| group.target_group_name())
+                    .collect(),
+            ),
+            sorted(
+                classic
+                    .load_balancer_descriptions()
+                    .iter()
+                    .filter_map(|lb| lb.load_balancer_name())
+                    .collect(),
+            ),
+        ]
     }
+}
 
-    async fn target_group_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .elbv2
-            .describe_target_groups()
-            .send()
-            .await
-            .unwrap()
-            .target_groups()
-            .iter()
-            .filter_map(|group| group.target_group_name().map(str::to_owned))
-            .collect();
-        names.sort();
-        names
-    }
-
-    async fn classic_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .elb
-            .describe_load_balancers()
-            .send()
-            .await
-            .unwrap()
-            .load_balancer_descriptions()
-            .iter()
-            .filter_map(|lb| lb.load_balancer_name().map(str::to_owned))
-            .collect();
-        names.sort();
-        names
-    }
+fn v2_tags(tags: &[(&str, &str)]) -> Vec<aws_sdk_elasticloadbalancingv2::types::Tag> {
+    tags.iter()
+        .map(|(key, value)| {
+            aws_sdk_elasticloadbalancingv2::types::Tag::builder()
+                .key(*key)
+                .value(*value)
+                .build()
+        })
+        .collect()
 }
 
 // moto 5.2.1 quirks met here: DescribeLoadBalancers (both APIs) and DescribeTargetGroups take
@@ -652,12 +644,13 @@ async fn load_balancers_of_kubernetes_are_found_and_deleted() {
     let mut v2_left = plain.clone();
     v2_left.extend(["elsewhere".to_owned(), "k8s-other-web".to_owned()]);
     v2_left.sort();
-    assert_eq!(make.v2_names().await, v2_left);
     let mut classic_left = plain;
     classic_left.extend(["d4e5f6", "elsewhere", "shared"].map(str::to_owned));
     classic_left.sort();
-    assert_eq!(make.classic_names().await, classic_left);
-    assert_eq!(make.target_group_names().await, ["k8s-other-web-tg"]);
+    assert_eq!(
+        make.names().await,
+        [v2_left, vec!["k8s-other-web-tg".to_owned()], classic_left]
+    );
 
     // A second run finds nothing, and deleting what is gone succeeds.
     ekspec::exec::operation::run(&ctx, "vpc", &delete)

@@ -4,6 +4,8 @@
 
 use std::future::Future;
 
+use aws_sdk_elasticloadbalancing::types::LoadBalancerDescription as Classic;
+use aws_sdk_elasticloadbalancingv2::types::{LoadBalancer as V2, TargetGroup as Group};
 use futures::{StreamExt, TryStreamExt, stream};
 
 use super::{AwsCloud, AwsContext, OrGone, READ_CONCURRENCY, string};
@@ -31,47 +33,42 @@ impl AwsCloud {
         vpc_id: &str,
     ) -> CloudResult<KubernetesLoadBalancers> {
         let about = format!("load balancers in VPC {vpc_id}");
-        let in_vpc = |vpc: Option<&str>| vpc == Some(vpc_id);
-        let v2 = async {
-            let all: Vec<_> = all_items!(
-                self.elbv2.describe_load_balancers().page_size(PAGE),
-                "DescribeLoadBalancers",
-                &about
-            )?;
-            let arns = all
-                .iter()
-                .filter(|lb| in_vpc(lb.vpc_id()))
-                .filter_map(|lb| lb.load_balancer_arn().map(str::to_owned))
-                .collect();
-            self.owned_v2(cluster, arns, &about).await
-        };
-        let groups = async {
-            let all: Vec<_> = all_items!(
-                self.elbv2.describe_target_groups().page_size(PAGE),
-                "DescribeTargetGroups",
-                &about
-            )?;
-            let arns = all
-                .iter()
-                .filter(|group| in_vpc(group.vpc_id()))
-                .filter_map(|group| group.target_group_arn().map(str::to_owned))
-                .collect();
-            self.owned_v2(cluster, arns, &about).await
-        };
-        let classic = async {
-            let all: Vec<_> = all_items!(
-                self.elb.describe_load_balancers().page_size(PAGE),
-                "DescribeLoadBalancers",
-                &about
-            )?;
-            let names = all
-                .iter()
-                .filter(|lb| in_vpc(lb.vpc_id()))
-                .filter_map(|lb| lb.load_balancer_name().map(str::to_owned))
-                .collect();
-            self.owned_classic(cluster, names, &about).await
-        };
-        let (v2, target_groups, classic) = tokio::try_join!(v2, groups, classic)?;
+        let (v2, groups, classic) = tokio::try_join!(
+            async {
+                all_items!(
+                    self.elbv2.describe_load_balancers().page_size(PAGE),
+                    "DescribeLoadBalancers",
+                    &about
+                )
+            },
+            async {
+                all_items!(
+                    self.elbv2.describe_target_groups().page_size(PAGE),
+                    "DescribeTargetGroups",
+                    &about
+                )
+            },
+            async {
+                all_items!(
+                    self.elb.describe_load_balancers().page_size(PAGE),
+                    "DescribeLoadBalancers",
+                    &about
+                )
+            },
+        )?;
+        let v2 = ids_in_vpc(&v2, vpc_id, V2::vpc_id, V2::load_balancer_arn);
+        let groups = ids_in_vpc(&groups, vpc_id, Group::vpc_id, Group::target_group_arn);
+        let classic = ids_in_vpc(
+            &classic,
+            vpc_id,
+            Classic::vpc_id,
+            Classic::load_balancer_name,
+        );
+        let (v2, target_groups, classic) = tokio::try_join!(
+            self.owned_v2(cluster, v2, &about),
+            self.owned_v2(cluster, groups, &about),
+            self.owned_classic(cluster, classic, &about),
+        )?;
         let load_balancers = classic
             .into_iter()
             .map(LoadBalancerRef::Classic)
@@ -186,6 +183,20 @@ impl AwsCloud {
             .or_gone()
             .map(drop)
     }
+}
+
+/// The ids (`id`) of the `items` whose VPC (`vpc`) is `vpc_id`.
+fn ids_in_vpc<T>(
+    items: &[T],
+    vpc_id: &str,
+    vpc: impl Fn(&T) -> Option<&str>,
+    id: impl Fn(&T) -> Option<&str>,
+) -> Vec<String> {
+    items
+        .iter()
+        .filter(|item| vpc(item) == Some(vpc_id))
+        .filter_map(|item| id(item).map(str::to_owned))
+        .collect()
 }
 
 /// Reads the tags of `ids` with `read`, at most 20 ids a call, a few calls at once.
