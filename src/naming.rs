@@ -1,5 +1,7 @@
 //! Names of the AWS resources ekspec derives from a spec, in one place.
 
+use crate::cloud::Tags;
+
 /// IAM limits role names to 64 characters.
 pub const MAX_ROLE_NAME: usize = 64;
 
@@ -9,6 +11,26 @@ pub const CLUSTER_TAG: &str = "ekspec.io/cluster";
 pub const RESOURCE_TAG: &str = "ekspec.io/resource";
 /// Tag prefix reserved for ekspec itself.
 pub const RESERVED_TAG_PREFIX: &str = "ekspec.io/";
+/// The tag the AWS Load Balancer Controller puts on its load balancers and target groups;
+/// the value is the cluster name.
+pub const LB_CONTROLLER_CLUSTER_TAG: &str = "elbv2.k8s.aws/cluster";
+
+/// The tag key Kubernetes puts on what it makes for `cluster` (value `owned`) and on what it
+/// may use (value `shared`).
+pub fn kubernetes_cluster_tag(cluster: &str) -> String {
+    format!("kubernetes.io/cluster/{cluster}")
+}
+
+/// Whether a load balancer or target group was made by Kubernetes for `cluster`: the in-tree
+/// cloud provider tags `kubernetes.io/cluster/<cluster> = owned`, the AWS Load Balancer
+/// Controller `elbv2.k8s.aws/cluster = <cluster>`. `shared` ones belong to someone else.
+pub fn made_by_kubernetes_for(tags: &Tags, cluster: &str) -> bool {
+    tags.get(&kubernetes_cluster_tag(cluster))
+        .is_some_and(|value| value == "owned")
+        || tags
+            .get(LB_CONTROLLER_CLUSTER_TAG)
+            .is_some_and(|value| value == cluster)
+}
 
 /// IAM path of every role ekspec creates for `cluster`.
 pub fn iam_path(cluster: &str) -> String {
@@ -42,4 +64,31 @@ pub fn is_valid_role_name(name: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tags(pairs: &[(&str, &str)]) -> Tags {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn load_balancers_of_kubernetes_are_told_by_their_tags() {
+        let owned = tags(&[("kubernetes.io/cluster/demo", "owned")]);
+        let controller = tags(&[("elbv2.k8s.aws/cluster", "demo")]);
+        assert!(made_by_kubernetes_for(&owned, "demo"));
+        assert!(made_by_kubernetes_for(&controller, "demo"));
+        assert!(!made_by_kubernetes_for(&owned, "other"));
+        assert!(!made_by_kubernetes_for(&controller, "other"));
+        assert!(!made_by_kubernetes_for(
+            &tags(&[("kubernetes.io/cluster/demo", "shared")]),
+            "demo"
+        ));
+        assert!(!made_by_kubernetes_for(&Tags::new(), "demo"));
+    }
 }

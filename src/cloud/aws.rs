@@ -1,4 +1,5 @@
-//! AWS SDK implementation of the cloud traits: EC2 (`ec2`), IAM and STS (`iam`), EKS (`eks`).
+//! AWS SDK implementation of the cloud traits: EC2 (`ec2`), Elastic Load Balancing (`elb`),
+//! IAM and STS (`iam`), EKS (`eks`).
 //!
 //! Every SDK failure goes through `AwsContext::context`, which names the API operation and
 //! the resource and classifies AWS's error code, so call sites never convert errors by hand.
@@ -19,6 +20,7 @@ macro_rules! all_items {
 
 mod ec2;
 mod eks;
+mod elb;
 mod iam;
 
 use std::error::Error as StdError;
@@ -72,6 +74,8 @@ impl fmt::Debug for ConnectOptions {
 #[derive(Clone, Debug)]
 pub struct AwsCloud {
     ec2: aws_sdk_ec2::Client,
+    elb: aws_sdk_elasticloadbalancing::Client,
+    elbv2: aws_sdk_elasticloadbalancingv2::Client,
     iam: aws_sdk_iam::Client,
     sts: aws_sdk_sts::Client,
     eks: aws_sdk_eks::Client,
@@ -82,6 +86,8 @@ impl AwsCloud {
     pub fn new(config: &SdkConfig) -> Self {
         Self {
             ec2: aws_sdk_ec2::Client::new(config),
+            elb: aws_sdk_elasticloadbalancing::Client::new(config),
+            elbv2: aws_sdk_elasticloadbalancingv2::Client::new(config),
             iam: aws_sdk_iam::Client::new(config),
             sts: aws_sdk_sts::Client::new(config),
             eks: aws_sdk_eks::Client::new(config),

@@ -46,13 +46,17 @@ impl CloudError {
             }
             "ResourceNotFoundException" => ErrorKind::NotFound,
             c if c.contains("AlreadyExists") || c.contains("Duplicate") => ErrorKind::AlreadyExists,
-            "ResourceInUseException" | "DependencyViolation" | "DeleteConflict" => ErrorKind::InUse,
+            "ResourceInUseException"
+            | "ResourceInUse"
+            | "DependencyViolation"
+            | "DeleteConflict" => ErrorKind::InUse,
             "Throttling"
             | "ThrottlingException"
             | "RequestLimitExceeded"
             | "TooManyRequestsException"
             | "RequestThrottled"
-            | "SlowDown" => ErrorKind::Throttled,
+            | "SlowDown"
+            | "DependencyThrottle" => ErrorKind::Throttled,
             "AccessDenied"
             | "AccessDeniedException"
             | "UnauthorizedOperation"

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use super::*;
-use crate::naming::CLUSTER_TAG;
+use crate::naming::{CLUSTER_TAG, made_by_kubernetes_for};
 
 #[derive(Default)]
 struct State {
@@ -20,6 +20,9 @@ struct State {
     nats: BTreeMap<String, ObservedNatGateway>,
     route_tables: BTreeMap<String, ObservedRouteTable>,
     launch_templates: BTreeMap<String, ObservedLaunchTemplate>,
+    /// What Kubernetes made, seeded by tests: the VPC and tags of each.
+    load_balancers: BTreeMap<LoadBalancerRef, (String, Tags)>,
+    target_groups: BTreeMap<String, (String, Tags)>,
     roles: BTreeMap<String, ObservedRole>,
     oidc: BTreeMap<String, ObservedOidcProvider>,
     clusters: BTreeMap<String, ObservedCluster>,
@@ -92,11 +95,29 @@ impl MemoryCloud {
             + s.nats.values().filter(|n| n.state != "deleted").count()
             + s.route_tables.len()
             + s.launch_templates.len()
+            + s.load_balancers.len()
+            + s.target_groups.len()
             + s.roles.len()
             + s.oidc.len()
             + s.clusters.len()
             + s.node_groups.len()
             + s.fargate.len()
+    }
+
+    /// Adds a load balancer in `vpc_id` as Kubernetes would for a Service or an Ingress
+    /// (the reconciler never creates one). Until deleted it blocks deleting the VPC's subnets
+    /// and the VPC, as its network interfaces do in AWS.
+    pub fn add_load_balancer(&self, load_balancer: LoadBalancerRef, vpc_id: &str, tags: Tags) {
+        self.lock()
+            .load_balancers
+            .insert(load_balancer, (vpc_id.to_owned(), tags));
+    }
+
+    /// Adds an ELBv2 target group in `vpc_id` as Kubernetes would.
+    pub fn add_target_group(&self, arn: &str, vpc_id: &str, tags: Tags) {
+        self.lock()
+            .target_groups
+            .insert(arn.to_owned(), (vpc_id.to_owned(), tags));
     }
 
     /// Makes the next call of `operation` (e.g. `CreateNodegroup`) fail with `error`.
@@ -405,29 +426,73 @@ impl Network for MemoryCloud {
         Ok(version)
     }
 
-    async fn discover_leftovers(&self, _cluster: &str, _vpc_id: &str) -> CloudResult<Leftovers> {
-        Ok(Leftovers::default())
+    async fn discover_leftovers(&self, cluster: &str, vpc_id: &str) -> CloudResult<Leftovers> {
+        let s = self.lock();
+        let made_here =
+            |(vpc, tags): &(String, Tags)| vpc == vpc_id && made_by_kubernetes_for(tags, cluster);
+        Ok(Leftovers {
+            load_balancers: s
+                .load_balancers
+                .iter()
+                .filter(|(_, lb)| made_here(lb))
+                .map(|(id, _)| id.clone())
+                .collect(),
+            target_groups: s
+                .target_groups
+                .iter()
+                .filter(|(_, group)| made_here(group))
+                .map(|(arn, _)| arn.clone())
+                .collect(),
+            security_groups: Vec::new(),
+            network_interfaces: Vec::new(),
+        })
+    }
+
+    async fn delete_load_balancer(&self, load_balancer: &LoadBalancerRef) -> CloudResult<()> {
+        self.gate("DeleteLoadBalancer")?;
+        let mut s = self.lock();
+        s.load_balancers.remove(load_balancer);
+        s.log(format!("DeleteLoadBalancer {load_balancer}"));
+        Ok(())
+    }
+
+    async fn delete_target_group(&self, arn: &str) -> CloudResult<()> {
+        self.gate("DeleteTargetGroup")?;
+        let mut s = self.lock();
+        s.target_groups.remove(arn);
+        s.log(format!("DeleteTargetGroup {arn}"));
+        Ok(())
     }
 
     async fn delete(&self, kind: Ec2Kind, id: &str) -> CloudResult<()> {
         self.gate("DeleteEc2")?;
         let mut s = self.lock();
+        let has_load_balancers =
+            |s: &State, vpc_id: &str| s.load_balancers.values().any(|(vpc, _)| vpc == vpc_id);
+        let dependency_violation = |operation| CloudError {
+            operation,
+            resource: id.to_owned(),
+            code: Some("DependencyViolation".to_owned()),
+            message: format!("{id} has dependencies"),
+            kind: ErrorKind::InUse,
+        };
         match kind {
             Ec2Kind::Vpc => {
                 if s.subnets.values().any(|x| x.vpc_id == id)
                     || s.route_tables.values().any(|x| x.vpc_id == id)
+                    || has_load_balancers(&s, id)
                 {
-                    return Err(CloudError {
-                        operation: "DeleteVpc",
-                        resource: id.to_owned(),
-                        code: Some("DependencyViolation".to_owned()),
-                        message: "the vpc has dependencies".to_owned(),
-                        kind: ErrorKind::InUse,
-                    });
+                    return Err(dependency_violation("DeleteVpc"));
                 }
                 s.vpcs.remove(id);
             }
             Ec2Kind::Subnet => {
+                if s.subnets
+                    .get(id)
+                    .is_some_and(|subnet| has_load_balancers(&s, &subnet.vpc_id))
+                {
+                    return Err(dependency_violation("DeleteSubnet"));
+                }
                 s.subnets.remove(id);
             }
             Ec2Kind::InternetGateway => {

@@ -15,7 +15,7 @@ pub use model::*;
 /// Result of a cloud call.
 pub type CloudResult<T> = Result<T, CloudError>;
 
-/// EC2: the network and launch templates.
+/// EC2 (the network and launch templates) and the load balancers Kubernetes puts in it.
 #[async_trait]
 pub trait Network: Send + Sync {
     /// Every EC2 resource tagged `ekspec.io/cluster = cluster`, one tag-filtered call per kind
@@ -79,9 +79,15 @@ pub trait Network: Send + Sync {
         id: &str,
         request: &LaunchTemplateRequest,
     ) -> CloudResult<i64>;
-    /// Security groups and detached network interfaces Kubernetes left in the VPC
-    /// (tag `kubernetes.io/cluster/<cluster>`), which block deleting it.
+    /// What Kubernetes left in the VPC and what blocks deleting it: load balancers and target
+    /// groups it made for the cluster (see `naming::made_by_kubernetes_for`), security groups
+    /// tagged `kubernetes.io/cluster/<cluster>` and detached network interfaces.
     async fn discover_leftovers(&self, cluster: &str, vpc_id: &str) -> CloudResult<Leftovers>;
+    /// Deletes a load balancer. Deleting one that is already gone succeeds.
+    async fn delete_load_balancer(&self, load_balancer: &LoadBalancerRef) -> CloudResult<()>;
+    /// Deletes an ELBv2 target group (InUse while a load balancer still forwards to it).
+    /// Deleting one that is already gone succeeds.
+    async fn delete_target_group(&self, arn: &str) -> CloudResult<()>;
 
     /// Deletes an EC2 resource. Deleting one that is already gone succeeds.
     async fn delete(&self, kind: Ec2Kind, id: &str) -> CloudResult<()>;
@@ -189,7 +195,7 @@ pub trait Kubernetes: Send + Sync {
 
 /// Everything the reconciler needs from AWS.
 pub struct Cloud {
-    /// EC2.
+    /// EC2 and Elastic Load Balancing.
     pub network: Box<dyn Network>,
     /// IAM and STS.
     pub identity: Box<dyn Identity>,

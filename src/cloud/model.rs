@@ -1,6 +1,7 @@
 //! What the cloud layer reads from and sends to AWS, in ekspec's own terms.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use serde::Serialize;
 
@@ -168,9 +169,31 @@ pub struct ObservedNetwork {
     pub launch_templates: Vec<ObservedLaunchTemplate>,
 }
 
-/// What Kubernetes leaves in a VPC.
+/// A load balancer Kubernetes made for a `LoadBalancer` Service or an Ingress.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum LoadBalancerRef {
+    /// A classic ELB, by name (the in-tree cloud provider's default for Services).
+    Classic(String),
+    /// An ALB or NLB (ELBv2), by ARN.
+    V2(String),
+}
+
+impl fmt::Display for LoadBalancerRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Classic(name) => write!(f, "classic load balancer {name}"),
+            Self::V2(arn) => write!(f, "load balancer {arn}"),
+        }
+    }
+}
+
+/// What Kubernetes leaves in a VPC, in the order it has to go.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Leftovers {
+    /// Load balancers (their network interfaces block the subnets and security groups).
+    pub load_balancers: Vec<LoadBalancerRef>,
+    /// ELBv2 target group ARNs (in use until their load balancers are gone).
+    pub target_groups: Vec<String>,
     /// Security group ids (not the VPC default group).
     pub security_groups: Vec<String>,
     /// Network interface ids in state `available`.

@@ -437,6 +437,17 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
         }
         Operation::DeleteLeftovers { cluster, vpc_id } => {
             let leftovers = cloud.network.discover_leftovers(cluster, vpc_id).await?;
+            // Load balancers first: they use the target groups, and their network interfaces
+            // hold the security groups until AWS removes them a while later.
+            for load_balancer in &leftovers.load_balancers {
+                cloud.network.delete_load_balancer(load_balancer).await?;
+            }
+            for arn in &leftovers.target_groups {
+                retry_while_in_use(ctx, &format!("deletion of target group {arn}"), || {
+                    cloud.network.delete_target_group(arn)
+                })
+                .await?;
+            }
             for id in &leftovers.network_interfaces {
                 delete_with_retry(ctx, crate::cloud::Ec2Kind::NetworkInterface, id).await?;
             }
@@ -448,20 +459,31 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
     Ok(())
 }
 
-/// Deletes, retrying while AWS still sees a dependency (ENIs of a deleted NAT or cluster
-/// linger for a while).
+/// Deletes, retrying while AWS still sees a dependency (ENIs of a deleted NAT, cluster or
+/// load balancer linger for a while).
 async fn delete_with_retry(
     ctx: &Context,
     kind: crate::cloud::Ec2Kind,
     id: &str,
 ) -> Result<(), ExecError> {
-    let cloud = &ctx.cloud;
+    retry_while_in_use(ctx, &format!("deletion of {id}"), || {
+        ctx.cloud.network.delete(kind, id)
+    })
+    .await
+}
+
+/// Runs `call` until AWS stops answering InUse.
+async fn retry_while_in_use<F, Fut>(ctx: &Context, what: &str, call: F) -> Result<(), ExecError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<(), CloudError>>,
+{
     ctx.waiter
-        .wait(&format!("deletion of {id}"), || async {
-            match cloud.network.delete(kind, id).await {
+        .wait(what, || async {
+            match call().await {
                 Ok(()) => Ok(Poll::Done),
                 Err(e) if e.kind == ErrorKind::InUse => {
-                    Ok(Poll::Pending(format!("still in use: {}", e.message)))
+                    Ok(Poll::Pending(format!("in use: {}", e.message)))
                 }
                 Err(e) => Err(e.into()),
             }

@@ -166,7 +166,8 @@ pub enum Operation {
     DetachInternetGateway { id: String, vpc_id: String },
     /// Delete an EC2 resource (NAT gateways: and wait until deleted).
     DeleteEc2 { kind: Ec2Kind, id: String },
-    /// Delete security groups and detached interfaces Kubernetes left in the VPC.
+    /// Delete the load balancers, target groups, security groups and detached interfaces
+    /// Kubernetes left in the VPC.
     DeleteLeftovers { cluster: String, vpc_id: String },
 }
 

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use ipnet::Ipv4Net;
 
 use crate::cloud::{Ec2Kind, RouteTarget, Tags};
+use crate::naming::kubernetes_cluster_tag;
 use crate::plan::{Change, ChangeKind, FieldChange, Operation, Ref};
 use crate::spec::{DEFAULT_VPC_CIDR, NatGatewayMode, validate::subnet_prefix};
 
@@ -20,10 +21,7 @@ pub fn subnet_id(tier: &str, zone: &str) -> String {
 /// Tags Kubernetes needs on a subnet to place load balancers.
 pub fn kubernetes_subnet_tags(cluster: &str, public: bool) -> Tags {
     let mut tags = Tags::new();
-    tags.insert(
-        format!("kubernetes.io/cluster/{cluster}"),
-        "shared".to_owned(),
-    );
+    tags.insert(kubernetes_cluster_tag(cluster), "shared".to_owned());
     let role = if public {
         "kubernetes.io/role/elb"
     } else {
@@ -381,12 +379,29 @@ fn plan_existing(p: &mut Planning<'_>, vpc_id: &str) {
     }
 }
 
+/// Logical id of what Kubernetes left in the VPC (see [`leftovers_change`]).
+pub const KUBERNETES_LEFTOVERS: &str = "kubernetes-leftovers";
+
+/// Deletes what Kubernetes left in a VPC that is being deleted: load balancers with their
+/// target groups and security groups, detached interfaces. Its own change, so that it runs
+/// once nothing in the cluster can recreate them and before the subnets and the internet
+/// gateway, which a load balancer blocks.
+pub fn leftovers_change(p: &Planning<'_>, vpc_id: &str) -> Option<Change> {
+    let cluster = p.cluster_name()?;
+    let operations = vec![Operation::DeleteLeftovers {
+        cluster: cluster.to_owned(),
+        vpc_id: vpc_id.to_owned(),
+    }];
+    Some(Change::new(KUBERNETES_LEFTOVERS, ChangeKind::Delete, operations).id(vpc_id))
+}
+
 /// Delete operations for an owned EC2 resource of the given logical id.
 pub fn delete_operations(p: &Planning<'_>, resource: &str, id: &str) -> Vec<Operation> {
     let kind = resource.split('/').next().unwrap_or_default();
     match kind {
         "vpc" => {
             let mut ops = Vec::new();
+            // Again, for interfaces freed since the leftovers change ran.
             if let Some(cluster) = p.cluster_name() {
                 ops.push(Operation::DeleteLeftovers {
                     cluster: cluster.to_owned(),

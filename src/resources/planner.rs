@@ -7,6 +7,7 @@ use crate::cloud::Tags;
 use crate::plan::{Change, ChangeKind, Operation, Plan, Ref};
 use crate::spec::{ClusterFile, DEFAULT_ZONE_COUNT};
 
+use super::network::KUBERNETES_LEFTOVERS;
 use super::{Observed, cluster, fargate, iam, network, nodegroup, owned_id, tag_drift};
 
 /// Working state while planning one cluster.
@@ -317,7 +318,13 @@ fn plan_deletes(p: &mut Planning<'_>) {
     }
     // Node groups replaced by a newer generation are deleted by their replace change.
     deletes.retain(|d| !p.changes.iter().any(|c| c.resource == d.resource));
+    let leftovers: Vec<Change> = deletes
+        .iter()
+        .filter(|d| d.resource == "vpc")
+        .filter_map(|d| network::leftovers_change(p, d.physical_id.as_deref()?))
+        .collect();
     p.changes.extend(deletes);
+    p.changes.extend(leftovers);
 }
 
 /// The kinds whose deletes (and replacements) must finish before a kind can be deleted.
@@ -332,15 +339,26 @@ fn delete_after(resource: &str) -> &'static [&'static str] {
         "nat-gateway" => &["nodegroup", "fargate-profile", "cluster", "route"],
         "eip" => &["nat-gateway"],
         "route-table" => &["route", "nat-gateway"],
+        // Nothing in the cluster may recreate a load balancer once it is deleted.
+        KUBERNETES_LEFTOVERS => &["cluster", "nodegroup", "fargate-profile"],
+        // A load balancer's interfaces block its subnets; its public addresses the detach.
         "subnet" => &[
             "cluster",
             "nodegroup",
             "fargate-profile",
             "nat-gateway",
             "route-table",
+            KUBERNETES_LEFTOVERS,
         ],
-        "internet-gateway" => &["nat-gateway", "eip", "cluster", "nodegroup"],
+        "internet-gateway" => &[
+            "nat-gateway",
+            "eip",
+            "cluster",
+            "nodegroup",
+            KUBERNETES_LEFTOVERS,
+        ],
         "vpc" => &[
+            KUBERNETES_LEFTOVERS,
             "subnet",
             "internet-gateway",
             "route-table",
@@ -385,7 +403,7 @@ fn order_deletes(changes: &mut [Change]) {
 /// Display order: network, IAM, control plane, compute, IRSA.
 fn rank(resource: &str) -> u8 {
     match resource.split('/').next().unwrap_or_default() {
-        "vpc" | "existing-subnet" => 0,
+        "vpc" | "existing-subnet" | KUBERNETES_LEFTOVERS => 0,
         "internet-gateway" => 1,
         "subnet" => 2,
         "eip" => 3,
@@ -526,7 +544,7 @@ mod tests {
             ..Observed::default()
         };
         let plan = plan_delete("demo", "us-east-1", &observed);
-        assert_eq!(plan.summary().delete, 2);
+        assert_eq!(plan.summary().delete, 3);
         let vpc = plan.changes.iter().find(|c| c.resource == "vpc").unwrap();
         assert!(vpc.after.contains(&"subnet/public-us-east-1a".to_owned()));
         let subnet = plan
@@ -534,6 +552,13 @@ mod tests {
             .iter()
             .find(|c| c.resource == "subnet/public-us-east-1a")
             .unwrap();
-        assert!(subnet.after.is_empty());
+        assert_eq!(subnet.after, [KUBERNETES_LEFTOVERS]);
+        let leftovers = plan
+            .changes
+            .iter()
+            .find(|c| c.resource == KUBERNETES_LEFTOVERS)
+            .unwrap();
+        assert_eq!(leftovers.physical_id.as_deref(), Some("vpc-1"));
+        assert!(leftovers.after.is_empty());
     }
 }

@@ -262,6 +262,18 @@ async fn launch_template_settings_round_trip() {
     );
 }
 
+/// SDK configuration for talking to moto directly, to make what Kubernetes would.
+async fn sdk_config(moto: &MotoServer) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(moto.endpoint())
+        .credentials_provider(aws_sdk_ec2::config::Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))
+        .load()
+        .await
+}
+
 #[tokio::test]
 async fn leftovers_of_kubernetes_are_found_and_deleted() {
     let moto = MotoServer::start();
@@ -273,15 +285,7 @@ async fn leftovers_of_kubernetes_are_found_and_deleted() {
         .unwrap();
 
     // What the AWS load balancer controller and the VPC CNI leave behind, made directly.
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .endpoint_url(moto.endpoint())
-        .credentials_provider(aws_sdk_ec2::config::Credentials::new(
-            "testing", "testing", None, None, "test",
-        ))
-        .load()
-        .await;
-    let ec2 = aws_sdk_ec2::Client::new(&config);
+    let ec2 = aws_sdk_ec2::Client::new(&sdk_config(&moto).await);
     let group = ec2
         .create_security_group()
         .group_name("k8s-elb-a1b2")
@@ -333,6 +337,328 @@ async fn leftovers_of_kubernetes_are_found_and_deleted() {
         net.discover_leftovers("demo", &vpc).await.unwrap(),
         Leftovers::default()
     );
+}
+
+/// Makes load balancers and target groups the way Kubernetes does, straight through the SDKs.
+struct LoadBalancerMaker {
+    elb: aws_sdk_elasticloadbalancing::Client,
+    elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    ec2: aws_sdk_ec2::Client,
+}
+
+impl LoadBalancerMaker {
+    async fn new(moto: &MotoServer) -> Self {
+        let config = sdk_config(moto).await;
+        Self {
+            elb: aws_sdk_elasticloadbalancing::Client::new(&config),
+            elbv2: aws_sdk_elasticloadbalancingv2::Client::new(&config),
+            ec2: aws_sdk_ec2::Client::new(&config),
+        }
+    }
+
+    /// An ALB or NLB; returns its ARN.
+    async fn v2(
+        &self,
+        name: &str,
+        kind: &str,
+        subnets: &[String],
+        tags: &[(&str, &str)],
+    ) -> String {
+        use aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum;
+        self.elbv2
+            .create_load_balancer()
+            .name(name)
+            .r#type(LoadBalancerTypeEnum::from(kind))
+            .set_subnets(Some(subnets.to_vec()))
+            .set_tags(Some(v2_tags(tags)))
+            .send()
+            .await
+            .unwrap()
+            .load_balancers()[0]
+            .load_balancer_arn()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// A target group that a listener of `load_balancer` forwards `protocol` (`HTTP` for an
+    /// ALB, `TCP` for an NLB) to; returns its ARN.
+    async fn target_group(
+        &self,
+        name: &str,
+        protocol: &str,
+        vpc_id: &str,
+        load_balancer: &str,
+        tags: &[(&str, &str)],
+    ) -> String {
+        use aws_sdk_elasticloadbalancingv2::types::{
+            Action, ActionTypeEnum, ProtocolEnum, TargetTypeEnum,
+        };
+        let arn = self
+            .elbv2
+            .create_target_group()
+            .name(name)
+            .protocol(ProtocolEnum::from(protocol))
+            .port(30080)
+            .vpc_id(vpc_id)
+            .target_type(TargetTypeEnum::Instance)
+            .set_tags(Some(v2_tags(tags)))
+            .send()
+            .await
+            .unwrap()
+            .target_groups()[0]
+            .target_group_arn()
+            .unwrap()
+            .to_owned();
+        self.elbv2
+            .create_listener()
+            .load_balancer_arn(load_balancer)
+            .protocol(ProtocolEnum::from(protocol))
+            .port(80)
+            .default_actions(
+                Action::builder()
+                    .r#type(ActionTypeEnum::Forward)
+                    .target_group_arn(&arn)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        arn
+    }
+
+    /// A classic ELB; returns its name.
+    async fn classic(
+        &self,
+        name: &str,
+        subnets: &[String],
+        security_group: &str,
+        tags: &[(&str, &str)],
+    ) -> String {
+        use aws_sdk_elasticloadbalancing::types::{Listener, Tag};
+        self.elb
+            .create_load_balancer()
+            .load_balancer_name(name)
+            .listeners(
+                Listener::builder()
+                    .protocol("TCP")
+                    .load_balancer_port(80)
+                    .instance_port(30080)
+                    .build()
+                    .unwrap(),
+            )
+            .set_subnets(Some(subnets.to_vec()))
+            // moto makes an untagged group per load balancer when none is given.
+            .security_groups(security_group)
+            .set_tags(Some(
+                tags.iter()
+                    .map(|(k, v)| Tag::builder().key(*k).value(*v).build().unwrap())
+                    .collect(),
+            ))
+            .send()
+            .await
+            .unwrap();
+        name.to_owned()
+    }
+
+    async fn security_group(&self, vpc_id: &str) -> String {
+        self.ec2
+            .create_security_group()
+            .group_name(format!("elb-{vpc_id}"))
+            .description("classic load balancers")
+            .vpc_id(vpc_id)
+            .send()
+            .await
+            .unwrap()
+            .group_id
+            .unwrap()
+    }
+
+    /// Names of every ALB and NLB, target group and classic ELB, each sorted.
+    async fn names(&self) -> [Vec<String>; 3] {
+        let sorted = |names: Vec<&str>| {
+            let mut names: Vec<String> = names.into_iter().map(str::to_owned).collect();
+            names.sort();
+            names
+        };
+        let v2 = self.elbv2.describe_load_balancers().send().await.unwrap();
+        let groups = self.elbv2.describe_target_groups().send().await.unwrap();
+        let classic = self.elb.describe_load_balancers().send().await.unwrap();
+        [
+            sorted(
+                v2.load_balancers()
+                    .iter()
+                    .filter_map(|lb| lb.load_balancer_name())
+                    .collect(),
+            ),
+            sorted(
+                groups
+                    .target_groups()
+                    .iter()
+                    .filter_map(|group| group.target_group_name())
+                    .collect(),
+            ),
+            sorted(
+                classic
+                    .load_balancer_descriptions()
+                    .iter()
+                    .filter_map(|lb| lb.load_balancer_name())
+                    .collect(),
+            ),
+        ]
+    }
+}
+
+fn v2_tags(tags: &[(&str, &str)]) -> Vec<aws_sdk_elasticloadbalancingv2::types::Tag> {
+    tags.iter()
+        .map(|(key, value)| {
+            aws_sdk_elasticloadbalancingv2::types::Tag::builder()
+                .key(*key)
+                .value(*value)
+                .build()
+        })
+        .collect()
+}
+
+// moto 5.2.1 quirks met here: DescribeLoadBalancers (both APIs) and DescribeTargetGroups take
+// no VPC or tag filter (nor does AWS); DescribeTargetGroups ignores PageSize and Marker; ELBv2
+// DescribeTags answers unknown ARNs with empty tags instead of an error (classic DescribeTags
+// fails with LoadBalancerNotFound); DeleteLoadBalancer (both APIs) succeeds on a missing load
+// balancer, DeleteTargetGroup answers TargetGroupNotFound; load balancers get no network
+// interfaces and block no subnet or VPC deletion, so the lingering ENIs of real AWS are not
+// seen here; a classic ELB made without security groups gets a new untagged group that
+// outlives it; listener protocols must match the type (HTTP/HTTPS for an ALB).
+#[tokio::test]
+async fn load_balancers_of_kubernetes_are_found_and_deleted() {
+    let moto = MotoServer::start();
+    let net = cloud(&moto).await.network;
+    let make = LoadBalancerMaker::new(&moto).await;
+    let vpc = net.create_vpc("10.2.0.0/16", &tags("vpc")).await.unwrap();
+    let mut subnets = Vec::new();
+    for (cidr, zone) in [
+        ("10.2.0.0/20", "us-east-1a"),
+        ("10.2.16.0/20", "us-east-1b"),
+    ] {
+        subnets.push(
+            net.create_subnet(&subnet(&vpc, cidr, zone, true))
+                .await
+                .unwrap(),
+        );
+    }
+    let elsewhere = net.create_vpc("10.3.0.0/16", &tags("vpc")).await.unwrap();
+    let elsewhere_subnets = [net
+        .create_subnet(&subnet(&elsewhere, "10.3.0.0/20", "us-east-1a", true))
+        .await
+        .unwrap()];
+    let group = make.security_group(&vpc).await;
+    let elsewhere_group = make.security_group(&elsewhere).await;
+
+    // Untagged ones first, so the owned ones are read in the second DescribeTags batch.
+    for i in 0..20 {
+        make.v2(&format!("plain-{i:02}"), "network", &subnets, &[])
+            .await;
+        make.classic(&format!("plain-{i:02}"), &subnets, &group, &[])
+            .await;
+    }
+    let controller = [
+        ("elbv2.k8s.aws/cluster", "demo"),
+        ("ingress.k8s.aws/stack", "web"),
+    ];
+    let in_tree = [
+        ("kubernetes.io/cluster/demo", "owned"),
+        ("kubernetes.io/service-name", "default/web"),
+    ];
+    let alb = make
+        .v2("k8s-default-web", "application", &subnets, &controller)
+        .await;
+    let alb_targets = make
+        .target_group("k8s-default-web-tg", "HTTP", &vpc, &alb, &controller)
+        .await;
+    let nlb = make.v2("a1b2c3-nlb", "network", &subnets, &in_tree).await;
+    let nlb_targets = make
+        .target_group("k8s-default-web-nlb", "TCP", &vpc, &nlb, &in_tree)
+        .await;
+    let classic = make.classic("a1b2c3", &subnets, &group, &in_tree).await;
+
+    // Not this cluster's: another cluster's, a shared one, and ours in another VPC.
+    let theirs = [("elbv2.k8s.aws/cluster", "other")];
+    let other_alb = make
+        .v2("k8s-other-web", "application", &subnets, &theirs)
+        .await;
+    make.target_group("k8s-other-web-tg", "HTTP", &vpc, &other_alb, &theirs)
+        .await;
+    make.classic(
+        "d4e5f6",
+        &subnets,
+        &group,
+        &[("kubernetes.io/cluster/other", "owned")],
+    )
+    .await;
+    make.classic(
+        "shared",
+        &subnets,
+        &group,
+        &[("kubernetes.io/cluster/demo", "shared")],
+    )
+    .await;
+    make.classic("elsewhere", &elsewhere_subnets, &elsewhere_group, &in_tree)
+        .await;
+    make.v2("elsewhere", "network", &elsewhere_subnets, &controller)
+        .await;
+
+    let leftovers = net.discover_leftovers("demo", &vpc).await.unwrap();
+    let mut v2 = vec![alb.clone(), nlb.clone()];
+    v2.sort();
+    let mut expected = vec![LoadBalancerRef::Classic(classic)];
+    expected.extend(v2.into_iter().map(LoadBalancerRef::V2));
+    assert_eq!(leftovers.load_balancers, expected);
+    let mut target_groups = vec![alb_targets, nlb_targets];
+    target_groups.sort();
+    assert_eq!(leftovers.target_groups, target_groups);
+    assert!(leftovers.security_groups.is_empty(), "{leftovers:?}");
+
+    // What `ekspec delete` runs before deleting the VPC; the listeners keep the target groups
+    // in use until their load balancers are gone.
+    let ctx = ekspec::exec::Context::new(
+        cloud(&moto).await,
+        &ekspec::resources::Observed::default(),
+        "demo",
+        "us-east-1",
+        ekspec::exec::wait::Waiter {
+            initial: std::time::Duration::from_millis(50),
+            max: std::time::Duration::from_millis(200),
+            timeout: std::time::Duration::from_secs(10),
+        },
+    );
+    let delete = ekspec::plan::Operation::DeleteLeftovers {
+        cluster: "demo".to_owned(),
+        vpc_id: vpc.clone(),
+    };
+    ekspec::exec::operation::run(&ctx, "vpc", &delete)
+        .await
+        .unwrap();
+    assert_eq!(
+        net.discover_leftovers("demo", &vpc).await.unwrap(),
+        Leftovers::default()
+    );
+    let plain: Vec<String> = (0..20).map(|i| format!("plain-{i:02}")).collect();
+    let mut v2_left = plain.clone();
+    v2_left.extend(["elsewhere".to_owned(), "k8s-other-web".to_owned()]);
+    v2_left.sort();
+    let mut classic_left = plain;
+    classic_left.extend(["d4e5f6", "elsewhere", "shared"].map(str::to_owned));
+    classic_left.sort();
+    assert_eq!(
+        make.names().await,
+        [v2_left, vec!["k8s-other-web-tg".to_owned()], classic_left]
+    );
+
+    // A second run finds nothing, and deleting what is gone succeeds.
+    ekspec::exec::operation::run(&ctx, "vpc", &delete)
+        .await
+        .unwrap();
+    net.delete_load_balancer(&expected[0]).await.unwrap();
+    net.delete_load_balancer(&expected[1]).await.unwrap();
+    net.delete_target_group(&target_groups[0]).await.unwrap();
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use ekspec::cloud::memory::MemoryCloud;
+use ekspec::cloud::{LoadBalancerRef, Tags};
 use ekspec::exec::{self, Context, wait::Waiter};
 use ekspec::plan::{ChangeKind, Plan};
 use ekspec::resources::{observe, planner};
@@ -267,4 +268,50 @@ async fn changed_tags_reach_every_resource_kind() {
     let cluster = observed.cluster.unwrap();
     assert_eq!(cluster.tags["owner"], "alice");
     assert_eq!(observed.node_groups[0].tags["team"], "shop");
+}
+
+async fn delete(aws: &MemoryCloud, cluster: &str) -> exec::Report {
+    let observed = observe(&aws.cloud(), cluster, None).await.unwrap();
+    let plan = planner::plan_delete(cluster, "us-east-1", &observed);
+    let ctx = Context::new(
+        aws.cloud(),
+        &observed,
+        cluster,
+        "us-east-1",
+        Waiter::default(),
+    );
+    let (_stop, stop) = tokio::sync::watch::channel(false);
+    exec::execute(&plan, Arc::new(ctx), stop, |_| {}).await
+}
+
+// Paused clock: a delete blocked by a load balancer times out at once instead of in 40 minutes.
+#[tokio::test(start_paused = true)]
+async fn delete_removes_load_balancers_kubernetes_made_before_the_subnets() {
+    let aws = MemoryCloud::new();
+    apply(&aws, &spec(BASE)).await;
+    let observed = observe(&aws.cloud(), "shop", None).await.unwrap();
+    let vpc = observed.network.vpcs[0].id.clone();
+    let tag = |key: &str, value: &str| Tags::from([(key.to_owned(), value.to_owned())]);
+    let in_tree = tag("kubernetes.io/cluster/shop", "owned");
+    let controller = tag("elbv2.k8s.aws/cluster", "shop");
+    aws.add_load_balancer(LoadBalancerRef::Classic("a1b2c3".into()), &vpc, in_tree);
+    let alb = "arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/app/k8s-web/1";
+    aws.add_load_balancer(LoadBalancerRef::V2(alb.into()), &vpc, controller.clone());
+    let targets = "arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/k8s-web/1";
+    aws.add_target_group(targets, &vpc, controller);
+
+    let report = delete(&aws, "shop").await;
+    assert!(report.success(), "{:?} {:?}", report.failed, report.skipped);
+    assert_eq!(aws.resource_count(), 0);
+    // After the cluster (nothing recreates them), before the subnets (they block them).
+    let calls = aws.mutating_calls();
+    let position = |prefix: &str| {
+        calls
+            .iter()
+            .position(|c| c.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in {calls:?}"))
+    };
+    assert!(position("DeleteCluster") < position("DeleteLoadBalancer"));
+    assert!(position("DeleteLoadBalancer") < position("DeleteTargetGroup"));
+    assert!(position("DeleteTargetGroup") < position("DeleteSubnet"));
 }

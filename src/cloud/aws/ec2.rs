@@ -1,4 +1,4 @@
-//! `Network` over EC2.
+//! `Network` over EC2; the load balancers in the network are in `elb`.
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
@@ -13,12 +13,12 @@ use futures::{StreamExt, TryStreamExt, stream};
 
 use super::{AwsCloud, AwsContext, OrGone, READ_CONCURRENCY, after_create, required, string};
 use crate::cloud::{
-    CloudResult, Ec2Kind, ErrorKind, LaunchTemplateData, LaunchTemplateRequest, Leftovers, Network,
-    ObservedAddress, ObservedInternetGateway, ObservedLaunchTemplate, ObservedNatGateway,
-    ObservedNetwork, ObservedRouteTable, ObservedSubnet, ObservedVpc, RouteTarget, SubnetRequest,
-    Tags,
+    CloudResult, Ec2Kind, ErrorKind, LaunchTemplateData, LaunchTemplateRequest, Leftovers,
+    LoadBalancerRef, Network, ObservedAddress, ObservedInternetGateway, ObservedLaunchTemplate,
+    ObservedNatGateway, ObservedNetwork, ObservedRouteTable, ObservedSubnet, ObservedVpc,
+    RouteTarget, SubnetRequest, Tags,
 };
-use crate::naming::CLUSTER_TAG;
+use crate::naming::{CLUSTER_TAG, kubernetes_cluster_tag};
 
 /// The largest page most EC2 describes accept.
 const PAGE: i32 = 1000;
@@ -762,10 +762,7 @@ impl Network for AwsCloud {
                 self.ec2
                     .describe_security_groups()
                     .filters(in_vpc())
-                    .filters(filter(
-                        "tag-key",
-                        [format!("kubernetes.io/cluster/{cluster}")]
-                    ))
+                    .filters(filter("tag-key", [kubernetes_cluster_tag(cluster)]))
                     .max_results(PAGE),
                 "DescribeSecurityGroups",
                 &about
@@ -782,8 +779,12 @@ impl Network for AwsCloud {
                 &about
             )
         };
-        let (groups, interfaces) = tokio::try_join!(groups, interfaces)?;
+        let load_balancers = self.kubernetes_load_balancers(cluster, vpc_id);
+        let (groups, interfaces, load_balancers) =
+            tokio::try_join!(groups, interfaces, load_balancers)?;
         Ok(Leftovers {
+            load_balancers: load_balancers.load_balancers,
+            target_groups: load_balancers.target_groups,
             security_groups: groups
                 .iter()
                 .filter(|g| g.group_name() != Some("default"))
@@ -794,6 +795,14 @@ impl Network for AwsCloud {
                 .filter_map(|i| i.network_interface_id().map(str::to_owned))
                 .collect(),
         })
+    }
+
+    async fn delete_load_balancer(&self, load_balancer: &LoadBalancerRef) -> CloudResult<()> {
+        self.delete_load_balancer_ref(load_balancer).await
+    }
+
+    async fn delete_target_group(&self, arn: &str) -> CloudResult<()> {
+        self.delete_target_group_arn(arn).await
     }
 
     async fn delete(&self, kind: Ec2Kind, id: &str) -> CloudResult<()> {
