@@ -6,7 +6,14 @@ use clap::Parser;
 use ekspec::cli::{Cli, run};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Usage errors exit 1, not clap's 2: with `plan --detailed-exitcode`, 2 means "changes".
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(u8::from(error.use_stderr()));
+        }
+    };
     let filter = match cli.global.verbose {
         0 => "warn",
         1 => "ekspec=info",

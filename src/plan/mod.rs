@@ -78,6 +78,7 @@ impl FieldChange {
 
 /// One resource's change.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Change {
     /// Logical id, e.g. `subnet/private-us-east-1a`.
     pub resource: ResourceId,

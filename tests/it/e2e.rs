@@ -224,6 +224,28 @@ async fn production_cluster_lifecycle() {
             plan.stdout
         );
     }
+    let json = aws.expect(0, &["plan", "-f", &v2, "--output", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(json["formatVersion"], 1);
+    assert_eq!(json["hasChanges"], true);
+    assert_eq!(
+        json["summary"],
+        serde_json::json!({"create": 4, "update": 27, "replace": 1, "delete": 1, "impossible": 0})
+    );
+    let replace = json["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["resource"] == "nodegroup/system")
+        .unwrap();
+    assert_eq!(replace["kind"], "replace");
+    assert_eq!(replace["fields"][0]["old"], "m6i.large");
+    assert!(
+        replace["physicalId"]
+            .as_str()
+            .unwrap()
+            .starts_with("system-")
+    );
     // A replace needs confirmation; without a terminal and without --auto-approve, nothing runs.
     let refused = aws.expect(1, &["apply", "-f", &v2]);
     assert!(
