@@ -28,6 +28,9 @@ struct State {
     clusters: BTreeMap<String, ObservedCluster>,
     node_groups: BTreeMap<(String, String), ObservedNodeGroup>,
     fargate: BTreeMap<(String, String), ObservedFargateProfile>,
+    addons: BTreeMap<(String, String), ObservedAddon>,
+    access_entries: BTreeMap<(String, String), ObservedAccessEntry>,
+    updates: BTreeMap<String, UpdateStatus>,
     calls: Vec<String>,
     failures: Vec<(&'static str, CloudError)>,
 }
@@ -40,6 +43,19 @@ impl State {
 
     fn log(&mut self, call: String) {
         self.calls.push(call);
+    }
+
+    /// Records an update that finished at once, as everything here does.
+    fn finished_update(&mut self) -> String {
+        let id = self.id("update");
+        self.updates.insert(
+            id.clone(),
+            UpdateStatus {
+                status: "Successful".to_owned(),
+                errors: Vec::new(),
+            },
+        );
+        id
     }
 }
 
@@ -54,6 +70,18 @@ const ACCOUNT: &str = "111122223333";
 fn owned_by(tags: &Tags, cluster: &str) -> bool {
     tags.get(CLUSTER_TAG).map(String::as_str) == Some(cluster)
 }
+
+/// Add-ons the fake knows; each has the version `v<kubernetes version>.0-eksbuild.1` by default.
+const KNOWN_ADDONS: &[&str] = &[
+    "vpc-cni",
+    "kube-proxy",
+    "coredns",
+    "aws-ebs-csi-driver",
+    "aws-efs-csi-driver",
+    "eks-pod-identity-agent",
+    "snapshot-controller",
+    "metrics-server",
+];
 
 fn not_found(operation: &'static str, resource: &str) -> CloudError {
     CloudError {
@@ -102,6 +130,8 @@ impl MemoryCloud {
             + s.clusters.len()
             + s.node_groups.len()
             + s.fargate.len()
+            + s.addons.len()
+            + s.access_entries.len()
     }
 
     /// Adds a load balancer in `vpc_id` as Kubernetes would for a Service or an Ingress
@@ -740,6 +770,7 @@ impl Kubernetes for MemoryCloud {
                 public_access_cidrs: cidrs,
                 enabled_log_types: logs,
                 encryption_key_arn: r.encryption_key_arn.clone(),
+                authentication_mode: Some("API_AND_CONFIG_MAP".to_owned()),
                 oidc_issuer: Some(format!(
                     "https://oidc.eks.us-east-1.amazonaws.com/id/{}",
                     r.name.to_uppercase()
@@ -773,6 +804,9 @@ impl Kubernetes for MemoryCloud {
                 c.endpoint_private_access = *private_access;
                 c.public_access_cidrs = public_access_cidrs.clone();
                 c.public_access_cidrs.sort();
+            }
+            ClusterConfigChange::EnableAccessEntries => {
+                c.authentication_mode = Some("API_AND_CONFIG_MAP".to_owned());
             }
             ClusterConfigChange::Logging { enable, disable } => {
                 c.enabled_log_types.retain(|l| !disable.contains(l));
@@ -810,6 +844,41 @@ impl Kubernetes for MemoryCloud {
         target.extend(tags.clone());
         s.log(format!("TagResource {arn}"));
         Ok(())
+    }
+
+    async fn update_cluster_version(&self, name: &str, version: &str) -> CloudResult<String> {
+        self.gate("UpdateClusterVersion")?;
+        let mut s = self.lock();
+        s.clusters
+            .get_mut(name)
+            .ok_or_else(|| not_found("UpdateClusterVersion", name))?
+            .version = version.to_owned();
+        s.log(format!("UpdateClusterVersion {name} {version}"));
+        Ok(s.finished_update())
+    }
+
+    async fn associate_encryption_config(&self, name: &str, key_arn: &str) -> CloudResult<String> {
+        self.gate("AssociateEncryptionConfig")?;
+        let mut s = self.lock();
+        s.clusters
+            .get_mut(name)
+            .ok_or_else(|| not_found("AssociateEncryptionConfig", name))?
+            .encryption_key_arn = Some(key_arn.to_owned());
+        s.log(format!("AssociateEncryptionConfig {name}"));
+        Ok(s.finished_update())
+    }
+
+    async fn describe_update(
+        &self,
+        _cluster: &str,
+        _of: UpdateOf<'_>,
+        update_id: &str,
+    ) -> CloudResult<UpdateStatus> {
+        self.lock()
+            .updates
+            .get(update_id)
+            .cloned()
+            .ok_or_else(|| not_found("DescribeUpdate", update_id))
     }
 
     async fn delete_cluster(&self, name: &str) -> CloudResult<()> {
@@ -874,6 +943,22 @@ impl Kubernetes for MemoryCloud {
         );
         s.log(format!("CreateNodegroup {}", r.name));
         Ok(())
+    }
+
+    async fn update_node_group_version(
+        &self,
+        cluster: &str,
+        name: &str,
+        version: &str,
+    ) -> CloudResult<String> {
+        self.gate("UpdateNodegroupVersion")?;
+        let mut s = self.lock();
+        s.node_groups
+            .get_mut(&(cluster.to_owned(), name.to_owned()))
+            .ok_or_else(|| not_found("UpdateNodegroupVersion", name))?
+            .version = Some(version.to_owned());
+        s.log(format!("UpdateNodegroupVersion {name} {version}"));
+        Ok(s.finished_update())
     }
 
     async fn update_node_group_config(
@@ -972,5 +1057,198 @@ impl Kubernetes for MemoryCloud {
             .fargate
             .get(&(cluster.to_owned(), name.to_owned()))
             .map(|f| f.status.clone()))
+    }
+
+    async fn list_addons(&self, cluster: &str) -> CloudResult<Vec<ObservedAddon>> {
+        Ok(self
+            .lock()
+            .addons
+            .iter()
+            .filter(|((c, _), _)| c == cluster)
+            .map(|(_, a)| a.clone())
+            .collect())
+    }
+
+    async fn describe_addon(
+        &self,
+        cluster: &str,
+        name: &str,
+    ) -> CloudResult<Option<ObservedAddon>> {
+        Ok(self
+            .lock()
+            .addons
+            .get(&(cluster.to_owned(), name.to_owned()))
+            .cloned())
+    }
+
+    async fn default_addon_version(
+        &self,
+        addon: &str,
+        kubernetes_version: &str,
+    ) -> CloudResult<Option<String>> {
+        Ok(KNOWN_ADDONS
+            .contains(&addon)
+            .then(|| format!("v{kubernetes_version}.0-eksbuild.1")))
+    }
+
+    async fn create_addon(&self, r: &AddonRequest) -> CloudResult<()> {
+        self.gate("CreateAddon")?;
+        let mut s = self.lock();
+        let key = (r.cluster.clone(), r.name.clone());
+        if s.addons.contains_key(&key) {
+            return Err(CloudError {
+                operation: "CreateAddon",
+                resource: r.name.clone(),
+                code: Some("ResourceInUseException".to_owned()),
+                message: format!("Addon {} already exists", r.name),
+                kind: ErrorKind::AlreadyExists,
+            });
+        }
+        s.addons.insert(
+            key,
+            ObservedAddon {
+                name: r.name.clone(),
+                arn: format!(
+                    "arn:aws:eks:us-east-1:{ACCOUNT}:addon/{}/{}/0",
+                    r.cluster, r.name
+                ),
+                version: r.version.clone(),
+                status: "ACTIVE".to_owned(),
+                service_account_role_arn: r.service_account_role_arn.clone(),
+                configuration_values: r.configuration_values.clone(),
+                health_issues: Vec::new(),
+                tags: r.tags.clone(),
+            },
+        );
+        s.log(format!("CreateAddon {}", r.name));
+        Ok(())
+    }
+
+    async fn update_addon(&self, r: &AddonRequest) -> CloudResult<Option<String>> {
+        self.gate("UpdateAddon")?;
+        let mut s = self.lock();
+        let addon = s
+            .addons
+            .get_mut(&(r.cluster.clone(), r.name.clone()))
+            .ok_or_else(|| not_found("UpdateAddon", &r.name))?;
+        addon.version = r.version.clone();
+        addon.service_account_role_arn = r.service_account_role_arn.clone();
+        addon.configuration_values = r.configuration_values.clone();
+        s.log(format!("UpdateAddon {}", r.name));
+        Ok(Some(s.finished_update()))
+    }
+
+    async fn delete_addon(&self, cluster: &str, name: &str) -> CloudResult<()> {
+        let mut s = self.lock();
+        s.addons.remove(&(cluster.to_owned(), name.to_owned()));
+        s.log(format!("DeleteAddon {name}"));
+        Ok(())
+    }
+
+    async fn list_access_entries(&self, cluster: &str) -> CloudResult<Vec<ObservedAccessEntry>> {
+        Ok(self
+            .lock()
+            .access_entries
+            .iter()
+            .filter(|((c, _), _)| c == cluster)
+            .map(|(_, e)| e.clone())
+            .collect())
+    }
+
+    async fn create_access_entry(&self, r: &AccessEntryRequest) -> CloudResult<()> {
+        self.gate("CreateAccessEntry")?;
+        let mut s = self.lock();
+        let mut groups = r.kubernetes_groups.clone();
+        groups.sort();
+        s.access_entries.insert(
+            (r.cluster.clone(), r.principal_arn.clone()),
+            ObservedAccessEntry {
+                principal_arn: r.principal_arn.clone(),
+                arn: format!(
+                    "arn:aws:eks:us-east-1:{ACCOUNT}:access-entry/{}/{}",
+                    r.cluster, r.principal_arn
+                ),
+                kubernetes_groups: groups,
+                username: Some(
+                    r.username
+                        .clone()
+                        .unwrap_or_else(|| r.principal_arn.clone()),
+                ),
+                entry_type: "STANDARD".to_owned(),
+                policies: Vec::new(),
+                tags: r.tags.clone(),
+            },
+        );
+        s.log(format!("CreateAccessEntry {}", r.principal_arn));
+        Ok(())
+    }
+
+    async fn update_access_entry(
+        &self,
+        cluster: &str,
+        principal_arn: &str,
+        kubernetes_groups: &[String],
+        username: Option<&str>,
+    ) -> CloudResult<()> {
+        let mut s = self.lock();
+        let entry = s
+            .access_entries
+            .get_mut(&(cluster.to_owned(), principal_arn.to_owned()))
+            .ok_or_else(|| not_found("UpdateAccessEntry", principal_arn))?;
+        entry.kubernetes_groups = kubernetes_groups.to_vec();
+        entry.kubernetes_groups.sort();
+        if let Some(username) = username {
+            entry.username = Some(username.to_owned());
+        }
+        s.log(format!("UpdateAccessEntry {principal_arn}"));
+        Ok(())
+    }
+
+    async fn delete_access_entry(&self, cluster: &str, principal_arn: &str) -> CloudResult<()> {
+        let mut s = self.lock();
+        s.access_entries
+            .remove(&(cluster.to_owned(), principal_arn.to_owned()));
+        s.log(format!("DeleteAccessEntry {principal_arn}"));
+        Ok(())
+    }
+
+    async fn associate_access_policy(
+        &self,
+        cluster: &str,
+        principal_arn: &str,
+        policy: &AccessPolicy,
+    ) -> CloudResult<()> {
+        let mut s = self.lock();
+        let entry = s
+            .access_entries
+            .get_mut(&(cluster.to_owned(), principal_arn.to_owned()))
+            .ok_or_else(|| not_found("AssociateAccessPolicy", principal_arn))?;
+        entry.policies.retain(|p| p.policy_arn != policy.policy_arn);
+        entry.policies.push(policy.clone());
+        entry.policies.sort();
+        s.log(format!(
+            "AssociateAccessPolicy {principal_arn} {}",
+            policy.policy_arn
+        ));
+        Ok(())
+    }
+
+    async fn disassociate_access_policy(
+        &self,
+        cluster: &str,
+        principal_arn: &str,
+        policy_arn: &str,
+    ) -> CloudResult<()> {
+        let mut s = self.lock();
+        if let Some(entry) = s
+            .access_entries
+            .get_mut(&(cluster.to_owned(), principal_arn.to_owned()))
+        {
+            entry.policies.retain(|p| p.policy_arn != policy_arn);
+        }
+        s.log(format!(
+            "DisassociateAccessPolicy {principal_arn} {policy_arn}"
+        ));
+        Ok(())
     }
 }

@@ -155,6 +155,17 @@ pub trait Kubernetes: Send + Sync {
     ) -> CloudResult<Option<String>>;
     /// Adds or overwrites tags on a cluster, node group or Fargate profile.
     async fn tag_resource(&self, arn: &str, tags: &Tags) -> CloudResult<()>;
+    /// Starts upgrading the control plane to `version`; returns the update id.
+    async fn update_cluster_version(&self, name: &str, version: &str) -> CloudResult<String>;
+    /// Starts encrypting Kubernetes secrets with a KMS key; returns the update id.
+    async fn associate_encryption_config(&self, name: &str, key_arn: &str) -> CloudResult<String>;
+    /// The state of an update EKS is running.
+    async fn describe_update(
+        &self,
+        cluster: &str,
+        of: UpdateOf<'_>,
+        update_id: &str,
+    ) -> CloudResult<UpdateStatus>;
     /// Starts deleting a cluster (already gone succeeds).
     async fn delete_cluster(&self, name: &str) -> CloudResult<()>;
     /// Every node group of the cluster, described (describes run concurrently).
@@ -174,6 +185,14 @@ pub trait Kubernetes: Send + Sync {
         name: &str,
         change: &NodeGroupConfigChange,
     ) -> CloudResult<Option<String>>;
+    /// Starts upgrading a node group's Kubernetes version (latest AMI for it); returns the
+    /// update id.
+    async fn update_node_group_version(
+        &self,
+        cluster: &str,
+        name: &str,
+        version: &str,
+    ) -> CloudResult<String>;
     /// Starts deleting a node group (already gone succeeds).
     async fn delete_node_group(&self, cluster: &str, name: &str) -> CloudResult<()>;
     /// Every Fargate profile of the cluster, described.
@@ -191,6 +210,54 @@ pub trait Kubernetes: Send + Sync {
         cluster: &str,
         name: &str,
     ) -> CloudResult<Option<String>>;
+
+    /// Every add-on of the cluster, described (describes run concurrently).
+    async fn list_addons(&self, cluster: &str) -> CloudResult<Vec<ObservedAddon>>;
+    /// One add-on, or `None`.
+    async fn describe_addon(&self, cluster: &str, name: &str)
+    -> CloudResult<Option<ObservedAddon>>;
+    /// The version EKS installs by default for `kubernetes_version`, or `None` when the add-on
+    /// has no version for it.
+    async fn default_addon_version(
+        &self,
+        addon: &str,
+        kubernetes_version: &str,
+    ) -> CloudResult<Option<String>>;
+    /// Starts creating an add-on (conflicting self-managed fields are overwritten).
+    async fn create_addon(&self, request: &AddonRequest) -> CloudResult<()>;
+    /// Starts changing an add-on's version, role and configuration; returns the update id.
+    async fn update_addon(&self, request: &AddonRequest) -> CloudResult<Option<String>>;
+    /// Starts deleting an add-on (already gone succeeds).
+    async fn delete_addon(&self, cluster: &str, name: &str) -> CloudResult<()>;
+
+    /// Every access entry of the cluster with its access policies (reads run concurrently).
+    async fn list_access_entries(&self, cluster: &str) -> CloudResult<Vec<ObservedAccessEntry>>;
+    /// Creates an access entry.
+    async fn create_access_entry(&self, request: &AccessEntryRequest) -> CloudResult<()>;
+    /// Sets an access entry's Kubernetes groups and user name.
+    async fn update_access_entry(
+        &self,
+        cluster: &str,
+        principal_arn: &str,
+        kubernetes_groups: &[String],
+        username: Option<&str>,
+    ) -> CloudResult<()>;
+    /// Deletes an access entry (already gone succeeds).
+    async fn delete_access_entry(&self, cluster: &str, principal_arn: &str) -> CloudResult<()>;
+    /// Associates an access policy with an entry (replacing its scope if already associated).
+    async fn associate_access_policy(
+        &self,
+        cluster: &str,
+        principal_arn: &str,
+        policy: &AccessPolicy,
+    ) -> CloudResult<()>;
+    /// Removes an access policy from an entry (already removed succeeds).
+    async fn disassociate_access_policy(
+        &self,
+        cluster: &str,
+        principal_arn: &str,
+        policy_arn: &str,
+    ) -> CloudResult<()>;
 }
 
 /// Everything the reconciler needs from AWS.

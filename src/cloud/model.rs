@@ -300,6 +300,8 @@ pub struct ObservedCluster {
     pub enabled_log_types: Vec<String>,
     /// KMS key for secrets, if any.
     pub encryption_key_arn: Option<String>,
+    /// `CONFIG_MAP`, `API_AND_CONFIG_MAP` or `API` (`None`: not reported, as by older APIs).
+    pub authentication_mode: Option<String>,
     /// OIDC issuer URL (`https://...`), once ACTIVE.
     pub oidc_issuer: Option<String>,
     /// API server URL, once ACTIVE.
@@ -349,6 +351,8 @@ pub enum ClusterConfigChange {
         /// Public CIDRs.
         public_access_cidrs: Vec<String>,
     },
+    /// Allow access entries (`API_AND_CONFIG_MAP`); EKS cannot go back to `CONFIG_MAP`.
+    EnableAccessEntries,
     /// Log types to enable and to disable (EKS names).
     Logging {
         /// Turned on.
@@ -512,4 +516,109 @@ pub struct FargateProfileRequest {
     pub tags: Tags,
     /// Idempotency token.
     pub client_request_token: String,
+}
+
+/// An EKS add-on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedAddon {
+    /// Add-on name, e.g. `vpc-cni`.
+    pub name: String,
+    /// ARN (for tagging).
+    pub arn: String,
+    /// Installed version, e.g. `v1.18.3-eksbuild.1`.
+    pub version: String,
+    /// `CREATING`, `ACTIVE`, `DEGRADED`, `UPDATING`, `CREATE_FAILED`, ...
+    pub status: String,
+    /// The IAM role its service account uses, if any.
+    pub service_account_role_arn: Option<String>,
+    /// Configuration values as JSON text, if any.
+    pub configuration_values: Option<String>,
+    /// Health issues EKS reports (`code: message`).
+    pub health_issues: Vec<String>,
+    /// Tags.
+    pub tags: Tags,
+}
+
+/// The desired state of an add-on, for create and update.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AddonRequest {
+    /// Cluster name.
+    pub cluster: String,
+    /// Add-on name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// IAM role for its service account.
+    pub service_account_role_arn: Option<String>,
+    /// Configuration values as JSON text.
+    pub configuration_values: Option<String>,
+    /// Tags (create only).
+    pub tags: Tags,
+    /// Idempotency token.
+    pub client_request_token: String,
+}
+
+/// Where an access policy applies: the cluster, or some namespaces.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct AccessPolicy {
+    /// `arn:aws:eks::aws:cluster-access-policy/...`.
+    pub policy_arn: String,
+    /// `None` for cluster scope; the namespaces (sorted) otherwise.
+    pub namespaces: Option<Vec<String>>,
+}
+
+/// An EKS access entry with its associated access policies.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedAccessEntry {
+    /// The IAM principal.
+    pub principal_arn: String,
+    /// ARN of the entry (for tagging).
+    pub arn: String,
+    /// Kubernetes groups, sorted.
+    pub kubernetes_groups: Vec<String>,
+    /// Kubernetes user name.
+    pub username: Option<String>,
+    /// `STANDARD`, `EC2_LINUX`, `FARGATE_LINUX`, ...
+    pub entry_type: String,
+    /// Associated access policies, sorted.
+    pub policies: Vec<AccessPolicy>,
+    /// Tags.
+    pub tags: Tags,
+}
+
+/// A request to create an access entry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AccessEntryRequest {
+    /// Cluster name.
+    pub cluster: String,
+    /// The IAM principal.
+    pub principal_arn: String,
+    /// Kubernetes groups.
+    pub kubernetes_groups: Vec<String>,
+    /// Kubernetes user name; `None` lets EKS choose.
+    pub username: Option<String>,
+    /// Tags.
+    pub tags: Tags,
+    /// Idempotency token.
+    pub client_request_token: String,
+}
+
+/// An asynchronous EKS update (version, config, encryption).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UpdateStatus {
+    /// `InProgress`, `Successful`, `Failed`, `Cancelled`.
+    pub status: String,
+    /// EKS's errors (`code: message (resources)`), when it failed.
+    pub errors: Vec<String>,
+}
+
+/// What an EKS update belongs to: the cluster itself, a node group or an add-on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum UpdateOf<'a> {
+    /// The control plane.
+    Cluster,
+    /// A node group.
+    NodeGroup(&'a str),
+    /// An add-on.
+    Addon(&'a str),
 }

@@ -14,9 +14,10 @@ use futures::{StreamExt, TryStreamExt, stream};
 
 use super::{AwsCloud, AwsContext, OrGone, READ_CONCURRENCY, string};
 use crate::cloud::{
-    CloudResult, ClusterConfigChange, ClusterRequest, FargateProfileRequest, Kubernetes,
-    NodeGroupConfigChange, NodeGroupRequest, NodeScaling, NodeTaint, ObservedCluster,
-    ObservedFargateProfile, ObservedNodeGroup, Tags, UpdateBudget,
+    AccessEntryRequest, AccessPolicy, AddonRequest, CloudError, CloudResult, ClusterConfigChange,
+    ClusterRequest, ErrorKind, FargateProfileRequest, Kubernetes, NodeGroupConfigChange,
+    NodeGroupRequest, NodeScaling, NodeTaint, ObservedAccessEntry, ObservedAddon, ObservedCluster,
+    ObservedFargateProfile, ObservedNodeGroup, Tags, UpdateBudget, UpdateOf, UpdateStatus,
 };
 
 fn sorted(values: &[String]) -> Vec<String> {
@@ -122,6 +123,10 @@ fn observed_cluster(cluster: &Cluster) -> ObservedCluster {
             .encryption_config()
             .iter()
             .find_map(|c| c.provider()?.key_arn().map(str::to_owned)),
+        authentication_mode: cluster
+            .access_config()
+            .and_then(|a| a.authentication_mode())
+            .map(|m| m.as_str().to_owned()),
         oidc_issuer: cluster
             .identity()
             .and_then(|i| i.oidc()?.issuer().map(str::to_owned)),
@@ -312,6 +317,11 @@ impl Kubernetes for AwsCloud {
                 public_access_cidrs,
             } => update.resources_vpc_config(
                 vpc_config(*public_access, *private_access, public_access_cidrs).build(),
+            ),
+            ClusterConfigChange::EnableAccessEntries => update.access_config(
+                aws_sdk_eks::types::UpdateAccessConfigRequest::builder()
+                    .authentication_mode(aws_sdk_eks::types::AuthenticationMode::ApiAndConfigMap)
+                    .build(),
             ),
             ClusterConfigChange::Logging { enable, disable } => {
                 let setups = [(enable, true), (disable, false)]
@@ -540,5 +550,114 @@ impl Kubernetes for AwsCloud {
     ) -> CloudResult<Option<String>> {
         let profile = self.describe_fargate_profile(cluster, name).await?;
         Ok(profile.and_then(|p| p.status().map(|s| s.as_str().to_owned())))
+    }
+
+    async fn update_cluster_version(&self, name: &str, _version: &str) -> CloudResult<String> {
+        Err(pending("UpdateClusterVersion", name))
+    }
+
+    async fn associate_encryption_config(&self, name: &str, _key_arn: &str) -> CloudResult<String> {
+        Err(pending("AssociateEncryptionConfig", name))
+    }
+
+    async fn describe_update(
+        &self,
+        cluster: &str,
+        _of: UpdateOf<'_>,
+        _update_id: &str,
+    ) -> CloudResult<UpdateStatus> {
+        Err(pending("DescribeUpdate", cluster))
+    }
+
+    async fn update_node_group_version(
+        &self,
+        _cluster: &str,
+        name: &str,
+        _version: &str,
+    ) -> CloudResult<String> {
+        Err(pending("UpdateNodegroupVersion", name))
+    }
+
+    async fn list_addons(&self, _cluster: &str) -> CloudResult<Vec<ObservedAddon>> {
+        Ok(Vec::new())
+    }
+
+    async fn describe_addon(
+        &self,
+        _cluster: &str,
+        name: &str,
+    ) -> CloudResult<Option<ObservedAddon>> {
+        Err(pending("DescribeAddon", name))
+    }
+
+    async fn default_addon_version(
+        &self,
+        addon: &str,
+        _kubernetes_version: &str,
+    ) -> CloudResult<Option<String>> {
+        Err(pending("DescribeAddonVersions", addon))
+    }
+
+    async fn create_addon(&self, request: &AddonRequest) -> CloudResult<()> {
+        Err(pending("CreateAddon", &request.name))
+    }
+
+    async fn update_addon(&self, request: &AddonRequest) -> CloudResult<Option<String>> {
+        Err(pending("UpdateAddon", &request.name))
+    }
+
+    async fn delete_addon(&self, _cluster: &str, name: &str) -> CloudResult<()> {
+        Err(pending("DeleteAddon", name))
+    }
+
+    async fn list_access_entries(&self, _cluster: &str) -> CloudResult<Vec<ObservedAccessEntry>> {
+        Ok(Vec::new())
+    }
+
+    async fn create_access_entry(&self, request: &AccessEntryRequest) -> CloudResult<()> {
+        Err(pending("CreateAccessEntry", &request.principal_arn))
+    }
+
+    async fn update_access_entry(
+        &self,
+        _cluster: &str,
+        principal_arn: &str,
+        _kubernetes_groups: &[String],
+        _username: Option<&str>,
+    ) -> CloudResult<()> {
+        Err(pending("UpdateAccessEntry", principal_arn))
+    }
+
+    async fn delete_access_entry(&self, _cluster: &str, principal_arn: &str) -> CloudResult<()> {
+        Err(pending("DeleteAccessEntry", principal_arn))
+    }
+
+    async fn associate_access_policy(
+        &self,
+        _cluster: &str,
+        principal_arn: &str,
+        _policy: &AccessPolicy,
+    ) -> CloudResult<()> {
+        Err(pending("AssociateAccessPolicy", principal_arn))
+    }
+
+    async fn disassociate_access_policy(
+        &self,
+        _cluster: &str,
+        principal_arn: &str,
+        _policy_arn: &str,
+    ) -> CloudResult<()> {
+        Err(pending("DisassociateAccessPolicy", principal_arn))
+    }
+}
+
+/// Placeholder while the add-on, access entry and upgrade calls are written (issue 6).
+fn pending(operation: &'static str, resource: &str) -> CloudError {
+    CloudError {
+        operation,
+        resource: resource.to_owned(),
+        code: None,
+        message: "not implemented yet".to_owned(),
+        kind: ErrorKind::Other,
     }
 }
