@@ -208,6 +208,8 @@ where
                 None | Some(ErrorKind::Other) if failure.raw().status().is_server_error() => {
                     ErrorKind::Transient
                 }
+                // No code at all on a 404: the operation or the resource is unknown there.
+                None if failure.raw().status().as_u16() == 404 => ErrorKind::NotFound,
                 kind => kind.unwrap_or(ErrorKind::Other),
             };
             let message = error.message().map_or_else(chain, str::to_owned);

@@ -5,8 +5,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::cloud::{
-    Cloud, CloudError, ClusterRequest, ErrorKind, FargateProfileRequest, LaunchTemplateRequest,
-    NodeGroupRequest, RoleRequest, RouteTarget, SubnetRequest,
+    AccessEntryRequest, AddonRequest, Cloud, CloudError, ClusterRequest, ErrorKind,
+    FargateProfileRequest, LaunchTemplateRequest, NodeGroupRequest, RoleRequest, RouteTarget,
+    SubnetRequest, Tags, UpdateOf,
 };
 use crate::plan::operation::Trust;
 use crate::plan::{Operation, Ref};
@@ -305,8 +306,146 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
         Operation::UpdateClusterConfig { name, change } => {
             // EKS allows one update at a time: wait for any running one first.
             wait_cluster_active(ctx, name).await?;
-            cloud.kubernetes.update_cluster_config(name, change).await?;
+            let id =
+                retry_in_use(ctx, || cloud.kubernetes.update_cluster_config(name, change)).await?;
+            if let Some(id) = id {
+                wait_update(ctx, name, UpdateOf::Cluster, &id).await?;
+            }
             wait_cluster_active(ctx, name).await?;
+        }
+        Operation::UpdateClusterVersion { name, version } => {
+            wait_cluster_active(ctx, name).await?;
+            let id = retry_in_use(ctx, || {
+                cloud.kubernetes.update_cluster_version(name, version)
+            })
+            .await?;
+            wait_update(ctx, name, UpdateOf::Cluster, &id).await?;
+            wait_cluster_active(ctx, name).await?;
+        }
+        Operation::AssociateEncryptionConfig { name, key_arn } => {
+            wait_cluster_active(ctx, name).await?;
+            let id = retry_in_use(ctx, || {
+                cloud.kubernetes.associate_encryption_config(name, key_arn)
+            })
+            .await?;
+            wait_update(ctx, name, UpdateOf::Cluster, &id).await?;
+            wait_cluster_active(ctx, name).await?;
+        }
+        Operation::UpdateNodeGroupVersion {
+            cluster,
+            name,
+            version,
+        } => {
+            wait_node_group(ctx, cluster, name, false).await?;
+            let id = retry_in_use(ctx, || {
+                cloud
+                    .kubernetes
+                    .update_node_group_version(cluster, name, version)
+            })
+            .await?;
+            wait_update(ctx, cluster, UpdateOf::NodeGroup(name), &id).await?;
+            wait_node_group(ctx, cluster, name, false).await?;
+        }
+        Operation::CreateAddon {
+            cluster,
+            name,
+            version,
+            role,
+            configuration,
+            tags,
+        } => {
+            let request = AddonRequest {
+                cluster: cluster.clone(),
+                name: name.clone(),
+                version: version.clone(),
+                service_account_role_arn: role.as_ref().map(|r| ctx.resolve(r)).transpose()?,
+                configuration_values: configuration.clone(),
+                tags: tags.clone(),
+                client_request_token: ctx.token(resource),
+            };
+            retry_new_role(&ctx.waiter, || cloud.kubernetes.create_addon(&request)).await?;
+            wait_addon(ctx, cluster, name, false).await?;
+        }
+        Operation::UpdateAddon {
+            cluster,
+            name,
+            version,
+            role,
+            configuration,
+        } => {
+            let request = AddonRequest {
+                cluster: cluster.clone(),
+                name: name.clone(),
+                version: version.clone(),
+                service_account_role_arn: role.as_ref().map(|r| ctx.resolve(r)).transpose()?,
+                configuration_values: configuration.clone(),
+                tags: Tags::new(),
+                client_request_token: ctx.token(resource),
+            };
+            wait_addon(ctx, cluster, name, false).await?;
+            let id = retry_in_use(ctx, || cloud.kubernetes.update_addon(&request)).await?;
+            if let Some(id) = id {
+                wait_update(ctx, cluster, UpdateOf::Addon(name), &id).await?;
+            }
+            wait_addon(ctx, cluster, name, false).await?;
+        }
+        Operation::DeleteAddon { cluster, name } => {
+            cloud.kubernetes.delete_addon(cluster, name).await?;
+            wait_addon(ctx, cluster, name, true).await?;
+        }
+        Operation::CreateAccessEntry {
+            cluster,
+            principal,
+            groups,
+            username,
+            tags,
+        } => {
+            let request = AccessEntryRequest {
+                cluster: cluster.clone(),
+                principal_arn: principal.clone(),
+                kubernetes_groups: groups.clone(),
+                username: username.clone(),
+                tags: tags.clone(),
+                client_request_token: ctx.token(resource),
+            };
+            cloud.kubernetes.create_access_entry(&request).await?;
+        }
+        Operation::UpdateAccessEntry {
+            cluster,
+            principal,
+            groups,
+            username,
+        } => {
+            cloud
+                .kubernetes
+                .update_access_entry(cluster, principal, groups, username.as_deref())
+                .await?;
+        }
+        Operation::AssociateAccessPolicy {
+            cluster,
+            principal,
+            policy,
+        } => {
+            cloud
+                .kubernetes
+                .associate_access_policy(cluster, principal, policy)
+                .await?;
+        }
+        Operation::DisassociateAccessPolicy {
+            cluster,
+            principal,
+            policy_arn,
+        } => {
+            cloud
+                .kubernetes
+                .disassociate_access_policy(cluster, principal, policy_arn)
+                .await?;
+        }
+        Operation::DeleteAccessEntry { cluster, principal } => {
+            cloud
+                .kubernetes
+                .delete_access_entry(cluster, principal)
+                .await?;
         }
         Operation::CreateOidcProvider { cluster, tags } => {
             let issuer = match ctx.resolve(&Ref::output("cluster", "issuer")) {
@@ -542,6 +681,98 @@ async fn wait_cluster_active(ctx: &Context, name: &str) -> Result<String, ExecEr
         .await?;
     ctx.resolve(&Ref::output("cluster", "issuer"))
         .or_else(|_| Ok(String::new()))
+}
+
+/// Retries a call while EKS says another update of the same resource is still running
+/// (`ResourceInUseException`), with the waiter's backoff and deadline.
+async fn retry_in_use<T, F, Fut>(ctx: &Context, mut call: F) -> Result<T, ExecError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, CloudError>>,
+{
+    let deadline = tokio::time::Instant::now() + ctx.waiter.timeout;
+    let mut pause = ctx.waiter.initial;
+    loop {
+        match call().await {
+            Err(error)
+                if error.kind == ErrorKind::InUse
+                    && tokio::time::Instant::now() + pause <= deadline =>
+            {
+                tracing::info!(%error, "another update is running; retrying");
+                ctx.waiter.sleep(pause).await;
+                pause = (pause * 3 / 2).min(ctx.waiter.max);
+            }
+            other => return Ok(other?),
+        }
+    }
+}
+
+/// Waits until EKS reports an update `Successful`; a failed update is an error with EKS's
+/// reasons.
+async fn wait_update(
+    ctx: &Context,
+    cluster: &str,
+    of: UpdateOf<'_>,
+    id: &str,
+) -> Result<(), ExecError> {
+    let what = match of {
+        UpdateOf::Cluster => format!("update {id} of cluster {cluster}"),
+        UpdateOf::NodeGroup(name) => format!("update {id} of node group {name}"),
+        UpdateOf::Addon(name) => format!("update {id} of add-on {name}"),
+    };
+    ctx.waiter
+        .wait(&what, || async {
+            let update = ctx
+                .cloud
+                .kubernetes
+                .describe_update(cluster, of, id)
+                .await?;
+            Ok(match update.status.as_str() {
+                "Successful" => Poll::Done,
+                "Failed" | "Cancelled" => Poll::Failed(format!(
+                    "EKS reports the update {}: {}",
+                    update.status.to_lowercase(),
+                    if update.errors.is_empty() {
+                        "no reason given".to_owned()
+                    } else {
+                        update.errors.join("; ")
+                    }
+                )),
+                _ => Poll::Pending(update.status),
+            })
+        })
+        .await
+}
+
+async fn wait_addon(ctx: &Context, cluster: &str, name: &str, gone: bool) -> Result<(), ExecError> {
+    let cloud = &ctx.cloud;
+    let what = if gone {
+        format!("deletion of add-on {name}")
+    } else {
+        format!("add-on {name}")
+    };
+    ctx.waiter
+        .wait(&what, || async {
+            let addon = cloud.kubernetes.describe_addon(cluster, name).await?;
+            let issues = |a: &crate::cloud::ObservedAddon| {
+                if a.health_issues.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", a.health_issues.join("; "))
+                }
+            };
+            Ok(match (addon, gone) {
+                (None, true) => Poll::Done,
+                (None, false) => Poll::Failed("the add-on disappeared".to_owned()),
+                (Some(a), false) if a.status == "ACTIVE" => Poll::Done,
+                (Some(a), _) if a.status.ends_with("FAILED") => {
+                    Poll::Failed(format!("the add-on is {}{}", a.status, issues(&a)))
+                }
+                // DEGRADED settles once its pods run; the timeout reports it if not.
+                (Some(a), _) => Poll::Pending(format!("{}{}", a.status, issues(&a))),
+            })
+        })
+        .await
 }
 
 async fn wait_node_group(

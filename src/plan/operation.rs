@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::cloud::{
-    ClusterConfigChange, Ec2Kind, LaunchTemplateData, NodeGroupConfigChange, NodeScaling,
-    NodeTaint, Tags, UpdateBudget,
+    AccessPolicy, ClusterConfigChange, Ec2Kind, LaunchTemplateData, NodeGroupConfigChange,
+    NodeScaling, NodeTaint, Tags, UpdateBudget,
 };
 
 /// A value known now, or produced by another change.
@@ -119,6 +119,64 @@ pub enum Operation {
         name: String,
         change: ClusterConfigChange,
     },
+    /// Upgrade the control plane one minor version and wait for the update.
+    UpdateClusterVersion { name: String, version: String },
+    /// Start encrypting secrets with a KMS key and wait for the update.
+    AssociateEncryptionConfig { name: String, key_arn: String },
+    /// Upgrade a node group to the cluster's Kubernetes version and wait for the update.
+    UpdateNodeGroupVersion {
+        cluster: String,
+        name: String,
+        version: String,
+    },
+    /// Create an add-on and wait until ACTIVE.
+    CreateAddon {
+        cluster: String,
+        name: String,
+        version: String,
+        role: Option<Ref>,
+        configuration: Option<String>,
+        tags: Tags,
+    },
+    /// Change an add-on's version, role or configuration and wait for the update.
+    UpdateAddon {
+        cluster: String,
+        name: String,
+        version: String,
+        role: Option<Ref>,
+        configuration: Option<String>,
+    },
+    /// Delete an add-on and wait until it is gone.
+    DeleteAddon { cluster: String, name: String },
+    /// Create an access entry.
+    CreateAccessEntry {
+        cluster: String,
+        principal: String,
+        groups: Vec<String>,
+        username: Option<String>,
+        tags: Tags,
+    },
+    /// Set an access entry's Kubernetes groups and user name.
+    UpdateAccessEntry {
+        cluster: String,
+        principal: String,
+        groups: Vec<String>,
+        username: Option<String>,
+    },
+    /// Associate an access policy (or change its scope).
+    AssociateAccessPolicy {
+        cluster: String,
+        principal: String,
+        policy: AccessPolicy,
+    },
+    /// Remove an access policy from an entry.
+    DisassociateAccessPolicy {
+        cluster: String,
+        principal: String,
+        policy_arn: String,
+    },
+    /// Delete an access entry.
+    DeleteAccessEntry { cluster: String, principal: String },
     /// Create the OIDC provider for the cluster's issuer; output `arn`.
     CreateOidcProvider { cluster: String, tags: Tags },
     /// Create a node group and wait until ACTIVE.

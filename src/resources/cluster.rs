@@ -148,37 +148,46 @@ pub fn plan(p: &mut Planning<'_>) {
             ));
             return;
         }
-        (Some(have), Some(want)) if want > have => {
-            p.push(impossible(
-                "this ekspec does not upgrade control planes yet: upgrade with `aws eks update-cluster-version`, one minor version at a time, then re-run".to_owned(),
-                vec![FieldChange::new("spec.kubernetesVersion", &live.version, &spec.kubernetes_version)],
-            ));
-            return;
-        }
+        // An upgrade is planned step by step in `upgrade`.
         _ => {}
     }
     let want_key = spec.secrets_encryption.as_ref().map(|e| e.key_arn.clone());
-    if want_key != live.encryption_key_arn {
-        let reason = match (&live.encryption_key_arn, &want_key) {
-            (Some(_), _) => {
-                "EKS cannot remove or change the secrets encryption key of a cluster: restore spec.secretsEncryption.keyArn"
-            }
-            _ => {
-                "enabling secrets encryption on an existing cluster is not supported by this ekspec yet: remove spec.secretsEncryption or create a new cluster"
-            }
-        };
-        p.push(impossible(
-            reason.to_owned(),
-            vec![FieldChange {
-                field: "spec.secretsEncryption.keyArn".to_owned(),
-                old: live.encryption_key_arn.clone(),
-                new: want_key,
-            }],
-        ));
-        return;
-    }
     let mut ops = Vec::new();
     let mut fields = Vec::new();
+    let key_field = FieldChange {
+        field: "spec.secretsEncryption.keyArn".to_owned(),
+        old: live.encryption_key_arn.clone(),
+        new: want_key.clone(),
+    };
+    match (&live.encryption_key_arn, &want_key) {
+        (have, want) if have == want => {}
+        (None, Some(key)) => {
+            fields.push(key_field);
+            ops.push(Operation::AssociateEncryptionConfig {
+                name: name.clone(),
+                key_arn: key.clone(),
+            });
+        }
+        _ => {
+            p.push(impossible(
+                "EKS cannot remove or change the secrets encryption key of a cluster: restore spec.secretsEncryption.keyArn".to_owned(),
+                vec![key_field],
+            ));
+            return;
+        }
+    }
+    if !spec.access_entries.is_empty() && live.authentication_mode.as_deref() == Some("CONFIG_MAP")
+    {
+        fields.push(FieldChange::new(
+            "authenticationMode",
+            "CONFIG_MAP",
+            "API_AND_CONFIG_MAP",
+        ));
+        ops.push(Operation::UpdateClusterConfig {
+            name: name.clone(),
+            change: ClusterConfigChange::EnableAccessEntries,
+        });
+    }
     let endpoint_changed = live.endpoint_public_access != spec.endpoint.public_access
         || live.endpoint_private_access != spec.endpoint.private_access
         || (spec.endpoint.public_access && live.public_access_cidrs != cidrs);

@@ -5,6 +5,8 @@
 //! deletions. A new resource kind is a new file here plus its operations in `plan::operation`
 //! and `exec::operation`.
 
+pub mod access;
+pub mod addon;
 pub mod cluster;
 pub mod fargate;
 pub mod iam;
@@ -12,12 +14,13 @@ pub mod network;
 pub mod nodegroup;
 mod observe;
 pub mod planner;
+pub mod upgrade;
 
 use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
 
-pub use observe::{Observed, observe};
+pub use observe::{Observed, observe, upgrade_steps};
 
 use crate::cloud::Tags;
 use crate::naming::{CLUSTER_TAG, RESOURCE_TAG};

@@ -1,11 +1,17 @@
 //! Reads everything AWS holds for a cluster, in a handful of batched, concurrent calls.
 
+use std::collections::BTreeMap;
+
+use futures::{StreamExt, TryStreamExt, stream};
+
 use crate::cloud::{
-    Cloud, CloudResult, ObservedCluster, ObservedFargateProfile, ObservedNetwork,
-    ObservedNodeGroup, ObservedOidcProvider, ObservedRole, ObservedSubnet, ObservedVpc,
+    Cloud, CloudResult, ObservedAccessEntry, ObservedAddon, ObservedCluster,
+    ObservedFargateProfile, ObservedNetwork, ObservedNodeGroup, ObservedOidcProvider, ObservedRole,
+    ObservedSubnet, ObservedVpc,
 };
 use crate::naming;
 use crate::spec::ClusterFile;
+use crate::spec::validate::parse_minor;
 
 use super::owned_id;
 
@@ -32,6 +38,13 @@ pub struct Observed {
     pub node_groups: Vec<ObservedNodeGroup>,
     /// Owned Fargate profiles.
     pub fargate_profiles: Vec<ObservedFargateProfile>,
+    /// Every add-on of the owned cluster (owned or not: declared ones are adopted).
+    pub addons: Vec<ObservedAddon>,
+    /// Every access entry of the owned cluster (owned or not: declared ones are adopted).
+    pub access_entries: Vec<ObservedAccessEntry>,
+    /// Default add-on versions, keyed `(add-on, Kubernetes version)`: for the spec's version
+    /// and every step of an upgrade, for add-ons without a pinned version.
+    pub addon_defaults: BTreeMap<(String, String), Option<String>>,
 }
 
 impl Observed {
@@ -85,13 +98,19 @@ pub async fn observe(
     let owned = cluster
         .as_ref()
         .is_some_and(|c| c.tags.get(naming::CLUSTER_TAG).map(String::as_str) == Some(name));
-    let (node_groups, fargate_profiles) = if owned {
+    let (node_groups, fargate_profiles, addons, access_entries, addon_defaults) = if owned {
         tokio::try_join!(
             cloud.kubernetes.list_node_groups(name),
-            cloud.kubernetes.list_fargate_profiles(name)
+            cloud.kubernetes.list_fargate_profiles(name),
+            // Always: owned add-ons no longer declared are deleted.
+            none_when_unsupported(cloud.kubernetes.list_addons(name)),
+            // Always: owned entries no longer declared are deleted.
+            none_when_unsupported(cloud.kubernetes.list_access_entries(name)),
+            addon_defaults(cloud, file, cluster.as_ref().map(|c| c.version.as_str())),
         )?
     } else {
-        (Vec::new(), Vec::new())
+        let defaults = addon_defaults(cloud, file, None).await?;
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), defaults)
     };
     let (existing_vpc, existing_subnets) = existing.unwrap_or_default();
     Ok(Observed {
@@ -114,5 +133,65 @@ pub async fn observe(
             .into_iter()
             .filter(|p| owned_id(&p.tags, name).is_some())
             .collect(),
+        addons,
+        access_entries,
+        addon_defaults,
     })
+}
+
+/// The list, or nothing when the endpoint answers "not found" for a cluster that exists: an
+/// emulator without the API (AWS itself always answers for an existing cluster).
+async fn none_when_unsupported<T>(
+    list: impl Future<Output = CloudResult<Vec<T>>>,
+) -> CloudResult<Vec<T>> {
+    match list.await {
+        Err(error) if error.is_not_found() => {
+            tracing::debug!(%error, "treated as an empty list");
+            Ok(Vec::new())
+        }
+        other => other,
+    }
+}
+
+/// Looks up the default version of every add-on the spec does not pin, for each Kubernetes
+/// version the plan may need: from the live one (exclusive) up to the spec's.
+async fn addon_defaults(
+    cloud: &Cloud,
+    file: Option<&ClusterFile>,
+    live_version: Option<&str>,
+) -> CloudResult<BTreeMap<(String, String), Option<String>>> {
+    let Some(file) = file else {
+        return Ok(BTreeMap::new());
+    };
+    let want = &file.spec.kubernetes_version;
+    let versions = upgrade_steps(live_version, want);
+    let lookups: Vec<(String, String)> = file
+        .spec
+        .addons
+        .iter()
+        .filter(|a| a.version.is_none())
+        .flat_map(|a| versions.iter().map(|v| (a.name.clone(), v.clone())))
+        .collect();
+    stream::iter(lookups)
+        .map(|(addon, version)| async move {
+            let default = cloud
+                .kubernetes
+                .default_addon_version(&addon, &version)
+                .await?;
+            Ok(((addon, version), default))
+        })
+        .buffer_unordered(8)
+        .try_collect()
+        .await
+}
+
+/// The Kubernetes versions an upgrade from `live` to `want` passes through, one minor at a
+/// time, ending with `want`; just `want` when there is no upgrade (or no cluster yet).
+pub fn upgrade_steps(live: Option<&str>, want: &str) -> Vec<String> {
+    match (live.and_then(parse_minor), parse_minor(want)) {
+        (Some(have), Some(target)) if target > have => (have + 1..=target)
+            .map(|minor| format!("1.{minor}"))
+            .collect(),
+        _ => vec![want.to_owned()],
+    }
 }

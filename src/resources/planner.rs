@@ -8,7 +8,10 @@ use crate::plan::{Change, ChangeKind, Operation, Plan, Ref};
 use crate::spec::{ClusterFile, DEFAULT_ZONE_COUNT};
 
 use super::network::KUBERNETES_LEFTOVERS;
-use super::{Observed, cluster, fargate, iam, network, nodegroup, owned_id, tag_drift};
+use super::{
+    Observed, access, addon, cluster, fargate, iam, network, nodegroup, owned_id, tag_drift,
+    upgrade,
+};
 
 /// Working state while planning one cluster.
 pub struct Planning<'a> {
@@ -33,6 +36,21 @@ impl<'a> Planning<'a> {
     /// Adds a change.
     pub fn push(&mut self, change: Change) {
         self.changes.push(change);
+    }
+
+    /// The changes planned so far.
+    pub fn changes(&self) -> &[Change] {
+        &self.changes
+    }
+
+    /// The changes planned so far, to add ordering.
+    pub fn changes_mut(&mut self) -> &mut [Change] {
+        &mut self.changes
+    }
+
+    /// Whether the spec wants `resource`.
+    pub fn is_desired(&self, resource: &str) -> bool {
+        self.desired.contains(resource)
     }
 
     /// The logical id of a resource this cluster owns.
@@ -167,6 +185,10 @@ pub fn plan(file: &ClusterFile, observed: &Observed) -> Plan {
     nodegroup::plan(&mut p);
     fargate::plan(&mut p);
     iam::plan_service_accounts(&mut p);
+    addon::plan(&mut p);
+    access::plan(&mut p);
+    upgrade::plan(&mut p);
+    addon::order(&mut p.changes);
     finish(p, &file.metadata.region)
 }
 
@@ -302,6 +324,39 @@ fn plan_deletes(p: &mut Planning<'_>) {
             );
         }
     }
+    // Add-ons and access entries go with the cluster when it is deleted.
+    if p.file.is_some() {
+        for addon in &observed.addons {
+            if let Some(resource) = p.owned(&addon.tags).filter(|r| !p.desired.contains(*r)) {
+                deletes.push(
+                    Change::new(
+                        resource,
+                        ChangeKind::Delete,
+                        vec![Operation::DeleteAddon {
+                            cluster: p.cluster.clone(),
+                            name: addon.name.clone(),
+                        }],
+                    )
+                    .id(&addon.name),
+                );
+            }
+        }
+        for entry in &observed.access_entries {
+            if let Some(resource) = p.owned(&entry.tags).filter(|r| !p.desired.contains(*r)) {
+                deletes.push(
+                    Change::new(
+                        resource,
+                        ChangeKind::Delete,
+                        vec![Operation::DeleteAccessEntry {
+                            cluster: p.cluster.clone(),
+                            principal: entry.principal_arn.clone(),
+                        }],
+                    )
+                    .id(&entry.principal_arn),
+                );
+            }
+        }
+    }
     if let Some(cluster) = observed.owned_cluster(&p.cluster)
         && !p.desired.contains("cluster")
     {
@@ -336,6 +391,8 @@ fn delete_after(resource: &str) -> &'static [&'static str] {
         "role" if resource == "role/cluster" => &["cluster"],
         "role" if resource == "role/node" => &["nodegroup"],
         "role" if resource == "role/fargate" => &["fargate-profile"],
+        // An add-on may still use the IRSA role (until it is deleted or updated).
+        "role" if resource.starts_with("role/irsa/") => &["addon"],
         "nat-gateway" => &["nodegroup", "fargate-profile", "cluster", "route"],
         "eip" => &["nat-gateway"],
         "route-table" => &["route", "nat-gateway"],
@@ -388,7 +445,8 @@ fn order_deletes(changes: &mut [Change]) {
         for (resource, kind) in &deleting {
             let resource_kind = resource.split('/').next().unwrap_or_default();
             // Route updates (re-pointing away from a NAT) count; other updates do not.
-            let relevant = *kind != ChangeKind::Update || resource_kind == "route";
+            let relevant =
+                *kind != ChangeKind::Update || resource_kind == "route" || resource_kind == "addon";
             if relevant
                 && resource != &change.resource
                 && before.contains(&resource_kind)
@@ -417,7 +475,9 @@ fn rank(resource: &str) -> u8 {
         "launch-template" => 10,
         "nodegroup" => 11,
         "fargate-profile" => 12,
-        _ => 14,
+        "addon" => 14,
+        "access-entry" => 15,
+        _ => 16,
     }
 }
 

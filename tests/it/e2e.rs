@@ -119,7 +119,9 @@ fn lines_with<'o>(out: &'o str, needle: &str) -> Vec<&'o str> {
 async fn production_cluster_lifecycle() {
     let aws = Emulated::start();
     let inventory = aws.inventory("us-east-1").await;
-    let example = std::fs::read_to_string(repo().join("examples/production.yaml")).unwrap();
+    // moto has no add-on or access entry API: those parts are tested against fakecloud.
+    let full = std::fs::read_to_string(repo().join("examples/production.yaml")).unwrap();
+    let example = full[..full.find("  addons:\n").unwrap()].to_owned();
     let v1 = aws.spec("prod.yaml", &example);
 
     // Create.

@@ -14,15 +14,19 @@ _create_nodegroup = responses.EKSResponse.create_nodegroup
 
 
 def create_nodegroup(self):
-    """moto 5.2.1 drops CreateNodegroup's updateConfig; AWS stores it."""
+    """moto 5.2.1 drops CreateNodegroup's updateConfig and gives every node group Kubernetes
+    1.19; AWS stores the update config and uses the cluster's version when none is given."""
     result = _create_nodegroup(self)
+    cluster_name = self._get_param("name")
+    nodegroup = self.eks_backend.describe_nodegroup(
+        cluster_name=cluster_name,
+        nodegroup_name=self._get_param("nodegroupName"),
+    )
     update_config = self._get_param("updateConfig")
     if update_config:
-        nodegroup = self.eks_backend.describe_nodegroup(
-            cluster_name=self._get_param("name"),
-            nodegroup_name=self._get_param("nodegroupName"),
-        )
         nodegroup.update_config = update_config
+    if not self._get_param("version"):
+        nodegroup.version = self.eks_backend.clusters[cluster_name].version
     return result
 
 
