@@ -840,6 +840,18 @@ impl Kubernetes for MemoryCloud {
                     .find(|f| f.arn == arn)
                     .map(|f| &mut f.tags)
             })
+            .or_else(|| {
+                s.addons
+                    .values_mut()
+                    .find(|a| a.arn == arn)
+                    .map(|a| &mut a.tags)
+            })
+            .or_else(|| {
+                s.access_entries
+                    .values_mut()
+                    .find(|e| e.arn == arn)
+                    .map(|e| &mut e.tags)
+            })
             .ok_or_else(|| not_found("TagResource", arn))?;
         target.extend(tags.clone());
         s.log(format!("TagResource {arn}"));
@@ -917,6 +929,8 @@ impl Kubernetes for MemoryCloud {
         subnets.sort();
         let mut taints = r.taints.clone();
         taints.sort();
+        // EKS starts a node group on its cluster's version.
+        let version = s.clusters.get(&r.cluster).map(|c| c.version.clone());
         s.node_groups.insert(
             (r.cluster.clone(), r.name.clone()),
             ObservedNodeGroup {
@@ -935,7 +949,7 @@ impl Kubernetes for MemoryCloud {
                 subnet_ids: subnets,
                 launch_template: Some(r.launch_template.clone()),
                 update_budget: Some(r.update_budget),
-                version: None,
+                version,
                 node_role_arn: r.node_role_arn.clone(),
                 health_issues: Vec::new(),
                 tags: r.tags.clone(),
@@ -1132,7 +1146,11 @@ impl Kubernetes for MemoryCloud {
             .get_mut(&(r.cluster.clone(), r.name.clone()))
             .ok_or_else(|| not_found("UpdateAddon", &r.name))?;
         addon.version = r.version.clone();
-        addon.service_account_role_arn = r.service_account_role_arn.clone();
+        // An empty ARN removes the role, as in EKS.
+        addon.service_account_role_arn = r
+            .service_account_role_arn
+            .clone()
+            .filter(|arn| !arn.is_empty());
         addon.configuration_values = r.configuration_values.clone();
         s.log(format!("UpdateAddon {}", r.name));
         Ok(Some(s.finished_update()))

@@ -8,6 +8,7 @@ mod executor;
 mod hostile_input;
 mod invalid_fixtures;
 mod inventory;
+mod lifecycle_memory;
 mod moto;
 mod reconcile_memory;
 mod support;

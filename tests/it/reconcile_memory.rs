@@ -10,21 +10,21 @@ use ekspec::plan::{ChangeKind, Plan};
 use ekspec::resources::{observe, planner};
 use ekspec::spec::{ClusterFile, parse_str};
 
-fn spec(text: &str) -> ClusterFile {
+pub fn spec(text: &str) -> ClusterFile {
     let report = parse_str("spec.yaml", text);
     report
         .spec
         .unwrap_or_else(|| panic!("{:#?}", report.diagnostics))
 }
 
-async fn plan_for(aws: &MemoryCloud, file: &ClusterFile) -> Plan {
+pub async fn plan_for(aws: &MemoryCloud, file: &ClusterFile) -> Plan {
     let observed = observe(&aws.cloud(), &file.metadata.name, Some(file))
         .await
         .unwrap();
     planner::plan(file, &observed)
 }
 
-async fn apply(aws: &MemoryCloud, file: &ClusterFile) -> Plan {
+pub async fn apply(aws: &MemoryCloud, file: &ClusterFile) -> Plan {
     let observed = observe(&aws.cloud(), &file.metadata.name, Some(file))
         .await
         .unwrap();
@@ -47,7 +47,7 @@ async fn apply(aws: &MemoryCloud, file: &ClusterFile) -> Plan {
     plan
 }
 
-fn kinds(plan: &Plan) -> Vec<(String, ChangeKind)> {
+pub fn kinds(plan: &Plan) -> Vec<(String, ChangeKind)> {
     plan.changes
         .iter()
         .map(|c| (c.resource.clone(), c.kind))
