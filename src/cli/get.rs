@@ -92,6 +92,17 @@ fn rows(observed: &Observed, cluster: &str) -> Vec<Row> {
         .fargate_profiles
         .iter()
         .for_each(|f| add(&f.tags, &f.name, &f.status));
+    observed
+        .addons
+        .iter()
+        .for_each(|a| add(&a.tags, &a.name, &format!("{} {}", a.status, a.version)));
+    observed.access_entries.iter().for_each(|e| {
+        add(
+            &e.tags,
+            &e.principal_arn,
+            &format!("{} policies", e.policies.len()),
+        );
+    });
     rows.sort_by(|a, b| a.resource.cmp(&b.resource));
     rows
 }

@@ -7,25 +7,33 @@ use std::path::PathBuf;
 use tempfile::TempDir;
 
 use crate::inventory::Inventory;
-use crate::moto::MotoServer;
+use crate::moto::{Emulator, MotoServer};
 use crate::support::{Ekspec, Output, repo};
 
-/// A moto server and a folder for spec files.
-struct Emulated {
-    moto: MotoServer,
+/// An AWS emulator and a folder for spec files.
+pub struct Emulated {
+    moto: Emulator,
     dir: TempDir,
 }
 
 impl Emulated {
-    fn start() -> Self {
+    pub fn start() -> Self {
         Self {
             moto: MotoServer::start(),
             dir: TempDir::new().unwrap(),
         }
     }
 
+    /// fakecloud, when installed.
+    pub fn fakecloud() -> Option<Self> {
+        Some(Self {
+            moto: Emulator::fakecloud()?,
+            dir: TempDir::new().unwrap(),
+        })
+    }
+
     /// Writes a spec file and returns its path.
-    fn spec(&self, name: &str, text: &str) -> String {
+    pub fn spec(&self, name: &str, text: &str) -> String {
         let path: PathBuf = self.dir.path().join(name);
         std::fs::write(&path, text).unwrap();
         path.to_string_lossy().into_owned()
@@ -42,7 +50,7 @@ impl Emulated {
     }
 
     /// Runs ekspec and fails the test unless it exits with `code`.
-    fn expect(&self, code: i32, args: &[&str]) -> Output {
+    pub fn expect(&self, code: i32, args: &[&str]) -> Output {
         let out = self.ekspec(args);
         assert_eq!(
             out.code, code,
@@ -52,14 +60,14 @@ impl Emulated {
         out
     }
 
-    async fn inventory(&self, region: &str) -> Inventory {
+    pub async fn inventory(&self, region: &str) -> Inventory {
         Inventory::new(&self.moto.endpoint(), region).await
     }
 }
 
 /// `text` with the first `from` replaced by `to`; fails when `from` is missing, so an edit of an
 /// example cannot silently do nothing.
-fn edit(text: &str, from: &str, to: &str) -> String {
+pub fn edit(text: &str, from: &str, to: &str) -> String {
     assert!(text.contains(from), "the spec has no `{from}`");
     text.replacen(from, to, 1)
 }
@@ -82,7 +90,7 @@ fn kinds(expected: &[(&str, usize)]) -> BTreeMap<String, usize> {
 }
 
 /// The node groups of a cluster whose name starts with `prefix-`.
-async fn node_groups(
+pub async fn node_groups(
     inventory: &Inventory,
     cluster: &str,
     prefix: &str,

@@ -1,8 +1,9 @@
 //! Integration tests: one binary, one module per area.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 mod cloud_aws;
 mod e2e;
+mod e2e_fakecloud;
 mod examples;
 mod executor;
 mod hostile_input;

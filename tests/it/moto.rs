@@ -1,23 +1,30 @@
-//! A moto server per test: started on a free port, stopped when dropped.
+//! AWS emulators for end-to-end tests, one process per test: started on a free port, killed
+//! when dropped. moto is required (CI installs it); fakecloud is optional (an hour to build),
+//! and its tests say `skipped: fakecloud not installed` without it.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const INSTALL: &str = "pip install 'moto[server]==5.2.1'";
+const MOTO_INSTALL: &str = "pip install 'moto[server]==5.2.1'";
+const FAKECLOUD_INSTALL: &str = "cargo install fakecloud --version 0.51.0 --locked";
 
-/// A running `moto_server`, killed on drop.
-pub struct MotoServer {
+/// A running emulator, killed on drop.
+pub struct Emulator {
     child: Child,
     port: u16,
 }
 
-impl MotoServer {
-    /// Starts moto with AWS managed IAM policies loaded and waits until it answers HTTP.
+/// The moto server the AWS tests use.
+pub type MotoServer = Emulator;
+
+impl Emulator {
+    /// Starts moto (with the documented AWS behaviour it lacks patched in, see
+    /// `tests/moto/server.py`) with AWS managed IAM policies loaded.
     pub fn start() -> Self {
         let port = free_port();
-        // moto_server with the documented AWS behaviour moto lacks patched in.
         let script = crate::support::repo().join("tests/moto/server.py");
         let child = Command::new("python3")
             .arg(script)
@@ -28,14 +35,30 @@ impl MotoServer {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| match e.kind() {
-                ErrorKind::NotFound => panic!(
-                    "moto_server is not on PATH; the AWS tests need it: install it with `{INSTALL}`"
-                ),
-                _ => panic!("cannot start moto_server: {e}"),
+                ErrorKind::NotFound => panic!("python3 is not on PATH; the AWS tests need it"),
+                _ => panic!("cannot start moto: {e}"),
             });
-        let mut server = Self { child, port };
-        server.wait_until_ready();
-        server
+        Self::ready("moto", child, port, MOTO_INSTALL)
+    }
+
+    /// Starts fakecloud when it is installed (`FAKECLOUD_BIN`, or `fakecloud` on PATH);
+    /// otherwise prints the skip line and returns `None`.
+    pub fn fakecloud() -> Option<Self> {
+        let Some(binary) = fakecloud_binary() else {
+            println!(
+                "skipped: fakecloud not installed ({FAKECLOUD_INSTALL}, or set FAKECLOUD_BIN)"
+            );
+            return None;
+        };
+        let port = free_port();
+        let child = Command::new(&binary)
+            .args(["--addr", &format!("127.0.0.1:{port}")])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+        Some(Self::ready("fakecloud", child, port, FAKECLOUD_INSTALL))
     }
 
     /// The URL to send AWS requests to.
@@ -43,21 +66,19 @@ impl MotoServer {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    fn wait_until_ready(&mut self) {
+    fn ready(name: &'static str, child: Child, port: u16, install: &str) -> Self {
+        let mut server = Self { child, port };
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("moto_server exited with {status} before answering (is `{INSTALL}` done?)");
+            if let Ok(Some(status)) = server.child.try_wait() {
+                panic!("{name} exited with {status} before answering (is `{install}` done?)");
             }
-            if self.answers_http() {
-                return;
+            if server.answers_http() {
+                return server;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!(
-            "moto_server did not answer on port {} within 60s",
-            self.port
-        );
+        panic!("{name} did not answer on port {port} within 60s");
     }
 
     fn answers_http(&self) -> bool {
@@ -65,7 +86,7 @@ impl MotoServer {
             return false;
         };
         let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-        let request = "GET /moto-api/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+        let request = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
         let mut head = [0u8; 5];
         stream.write_all(request.as_bytes()).is_ok()
             && stream.read_exact(&mut head).is_ok()
@@ -73,11 +94,20 @@ impl MotoServer {
     }
 }
 
-impl Drop for MotoServer {
+impl Drop for Emulator {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+fn fakecloud_binary() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("FAKECLOUD_BIN") {
+        return Some(PathBuf::from(path));
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join("fakecloud"))
+        .find(|candidate| candidate.is_file())
 }
 
 /// A port nobody listens on right now.
