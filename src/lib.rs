@@ -10,5 +10,6 @@ pub mod exec;
 pub mod naming;
 pub mod plan;
 pub mod printer;
+pub mod progress;
 pub mod resources;
 pub mod spec;

@@ -80,6 +80,11 @@ impl Printer {
         let _ = write!(err, "{text}");
     }
 
+    /// A JSON document on one line of stdout (newline-delimited JSON).
+    pub fn json_line(&self, value: &serde_json::Value) {
+        self.result(value);
+    }
+
     /// A JSON document on stdout.
     pub fn json(&self, value: &serde_json::Value) {
         let text = serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".to_owned());

@@ -7,10 +7,12 @@ use anyhow::{Result, bail};
 use tokio::sync::watch;
 
 use super::{ApplyArgs, DeleteArgs, ExitStatus, GlobalOptions, session};
-use crate::exec::{self, Context, Event, wait::Waiter};
+use crate::exec::{self, Context, wait::Waiter};
 use crate::plan::{Plan, render};
 use crate::printer::{OutputFormat, Printer};
+use crate::progress::Progress;
 use crate::resources::{observe, planner};
+use serde_json::json;
 
 /// Runs `apply`.
 pub fn run_apply(
@@ -74,16 +76,16 @@ async fn run_plan(
     what: &str,
     printer: &Printer,
 ) -> Result<ExitStatus> {
-    if printer.format() == OutputFormat::Text {
-        printer.info(render::text(&plan).trim_end());
+    let progress = Progress::new(printer);
+    match printer.format() {
+        OutputFormat::Text => printer.info(render::text(&plan).trim_end()),
+        OutputFormat::Json => progress.json_event("plan", json!({"plan": render::json(&plan)})),
     }
     if plan.impossible().next().is_some() {
         bail!("the plan has impossible changes (marked `!` above); no change was made");
     }
     if plan.is_empty() {
-        if printer.format() == OutputFormat::Json {
-            printer.json(&render::json(&plan));
-        }
+        progress.json_event("result", json!({"success": true, "done": 0}));
         return Ok(ExitStatus::Success);
     }
     if plan.is_destructive() && !auto_approve {
@@ -112,19 +114,24 @@ async fn run_plan(
         }
     });
     let report = exec::execute(&plan, Arc::new(ctx), stop_rx, |event| {
-        print_event(printer, &event)
+        progress.event(&event)
     })
     .await;
-    if printer.format() == OutputFormat::Json {
-        printer.json(&serde_json::json!({
-            "plan": render::json(&plan),
-            "done": report.done.iter().map(|(r, k, d)| serde_json::json!({"resource": r, "kind": k, "seconds": d.as_secs_f64()})).collect::<Vec<_>>(),
-            "failed": report.failed.iter().map(|(r, e)| serde_json::json!({"resource": r, "error": e})).collect::<Vec<_>>(),
-            "skipped": report.skipped.iter().map(|(r, e)| serde_json::json!({"resource": r, "reason": e})).collect::<Vec<_>>(),
-        }));
-    }
+    progress.finish();
+    progress.json_event(
+        "result",
+        json!({
+            "success": report.success(),
+            "interrupted": report.interrupted,
+            "done": report.done.len(),
+            "failed": report.failed.iter().map(|(r, e)| json!({"resource": r, "error": e})).collect::<Vec<_>>(),
+            "skipped": report.skipped.iter().map(|(r, e)| json!({"resource": r, "reason": e})).collect::<Vec<_>>(),
+        }),
+    );
     if report.success() {
-        printer.info(format!("{what} complete: {} changes.", report.done.len()));
+        if printer.format() == OutputFormat::Text {
+            printer.result(format!("{what} complete: {} changes.", report.done.len()));
+        }
         Ok(ExitStatus::Success)
     } else if report.interrupted {
         bail!(
@@ -138,35 +145,5 @@ async fn run_plan(
             report.failed.len(),
             report.skipped.len()
         );
-    }
-}
-
-fn print_event(printer: &Printer, event: &Event) {
-    if printer.format() == OutputFormat::Json {
-        return;
-    }
-    match event {
-        Event::Started { resource, kind } => printer.info(format!(
-            "  {} {resource}: {}...",
-            kind.symbol(),
-            kind.verb()
-        )),
-        Event::Finished {
-            resource,
-            kind,
-            elapsed,
-        } => {
-            printer.info(format!(
-                "  {} {resource}: done ({:.1}s)",
-                kind.symbol(),
-                elapsed.as_secs_f64()
-            ));
-        }
-        Event::Failed { resource, error } => {
-            printer.diagnostic(format!("error: {resource}: {error}\n"))
-        }
-        Event::Skipped { resource, reason } => {
-            printer.diagnostic(format!("skipped: {resource}: {reason}\n"))
-        }
     }
 }

@@ -81,6 +81,42 @@ pub enum Event {
     },
 }
 
+impl Event {
+    /// The event's name in JSON output.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Started { .. } => "started",
+            Self::Finished { .. } => "finished",
+            Self::Failed { .. } => "failed",
+            Self::Skipped { .. } => "skipped",
+        }
+    }
+
+    /// The event's fields as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        match self {
+            Self::Started { resource, kind } => {
+                serde_json::json!({"resource": resource, "kind": kind})
+            }
+            Self::Finished {
+                resource,
+                kind,
+                elapsed,
+            } => serde_json::json!({
+                "resource": resource,
+                "kind": kind,
+                "seconds": elapsed.as_secs_f64(),
+            }),
+            Self::Failed { resource, error } => {
+                serde_json::json!({"resource": resource, "error": error})
+            }
+            Self::Skipped { resource, reason } => {
+                serde_json::json!({"resource": resource, "reason": reason})
+            }
+        }
+    }
+}
+
 /// What a run did.
 #[derive(Debug, Default)]
 pub struct Report {

@@ -473,7 +473,27 @@ async fn existing_vpc_cluster_leaves_the_network_alone() {
         "{owned:#?}"
     );
 
-    aws.expect(0, &["delete", "-f", &spec, "--auto-approve"]);
+    // Machines get one JSON event per line.
+    let delete = aws.expect(
+        0,
+        &["delete", "-f", &spec, "--auto-approve", "--output", "json"],
+    );
+    let events: Vec<serde_json::Value> = delete
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(events[0]["event"], "plan");
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "finished" && e["resource"] == "cluster")
+    );
+    let result = events.last().unwrap();
+    assert_eq!(
+        (&result["event"], &result["success"]),
+        (&"result".into(), &true.into())
+    );
     assert_eq!(inventory.owned("shared-net").await, Vec::<String>::new());
     // The VPC and its subnets survive.
     let left = ec2

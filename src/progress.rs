@@ -1,0 +1,138 @@
+//! Progress of an apply or delete, shown the way the place it runs in can read it: a live
+//! spinner per running change on a terminal, one timestamped line per state change in CI logs,
+//! newline-delimited JSON events for programs, nothing with `-q`.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::json;
+
+use crate::exec::Event;
+use crate::printer::{OutputFormat, Printer};
+
+/// Where progress goes.
+enum Mode {
+    /// Spinners on stderr (a terminal, not verbose).
+    Live {
+        bars: MultiProgress,
+        running: Mutex<HashMap<String, ProgressBar>>,
+    },
+    /// Timestamped lines on stdout.
+    Lines,
+    /// One JSON object per line on stdout.
+    Events,
+    /// `-q`: only the result.
+    Quiet,
+}
+
+/// Shows executor events.
+pub struct Progress {
+    printer: Printer,
+    mode: Mode,
+}
+
+impl Progress {
+    /// Progress for `printer`'s settings and the terminal it runs on.
+    pub fn new(printer: &Printer) -> Self {
+        let mode = if printer.format() == OutputFormat::Json {
+            Mode::Events
+        } else if printer.quiet() {
+            Mode::Quiet
+        } else if std::io::stderr().is_terminal() && printer.verbose() == 0 {
+            Mode::Live {
+                bars: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
+                running: Mutex::new(HashMap::new()),
+            }
+        } else {
+            Mode::Lines
+        };
+        Self {
+            printer: printer.clone(),
+            mode,
+        }
+    }
+
+    /// Emits a JSON event line (only in JSON mode), stamped with the time.
+    pub fn json_event(&self, event: &str, body: serde_json::Value) {
+        if let (Mode::Events, serde_json::Value::Object(fields)) = (&self.mode, body) {
+            let mut line = serde_json::Map::new();
+            line.insert("event".to_owned(), json!(event));
+            line.insert("time".to_owned(), json!(timestamp()));
+            line.extend(fields);
+            self.printer.json_line(&serde_json::Value::Object(line));
+        }
+    }
+
+    /// Shows one executor event.
+    pub fn event(&self, event: &Event) {
+        match &self.mode {
+            Mode::Quiet => {}
+            Mode::Events => self.json_event(event.name(), event.json()),
+            Mode::Lines => self
+                .printer
+                .result(format!("{} {}", timestamp(), line(event))),
+            Mode::Live { bars, running } => {
+                let Ok(mut running) = running.lock() else {
+                    return;
+                };
+                match event {
+                    Event::Started { resource, kind } => {
+                        let bar = bars.add(ProgressBar::new_spinner());
+                        bar.set_style(
+                            ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+                                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                        );
+                        bar.set_message(format!("{} {resource}: {}", kind.symbol(), kind.verb()));
+                        bar.enable_steady_tick(Duration::from_millis(120));
+                        running.insert(resource.clone(), bar);
+                    }
+                    Event::Finished { resource, .. }
+                    | Event::Failed { resource, .. }
+                    | Event::Skipped { resource, .. } => {
+                        let text = line(event);
+                        if let Some(bar) = running.remove(resource) {
+                            bar.finish_and_clear();
+                        }
+                        // Printed above the spinners, where it stays.
+                        let _ = bars.println(text);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Clears what is left on the terminal.
+    pub fn finish(&self) {
+        if let Mode::Live { bars, .. } = &self.mode {
+            let _ = bars.clear();
+        }
+    }
+}
+
+/// A state change as one line of text.
+fn line(event: &Event) -> String {
+    match event {
+        Event::Started { resource, kind } => {
+            format!("{} {resource}: {}...", kind.symbol(), kind.verb())
+        }
+        Event::Finished {
+            resource,
+            kind,
+            elapsed,
+        } => format!(
+            "{} {resource}: done ({:.1}s)",
+            kind.symbol(),
+            elapsed.as_secs_f64()
+        ),
+        Event::Failed { resource, error } => format!("! {resource}: failed: {error}"),
+        Event::Skipped { resource, reason } => format!("- {resource}: skipped: {reason}"),
+    }
+}
+
+/// Now, RFC 3339 in UTC to the second.
+fn timestamp() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+}
