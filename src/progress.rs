@@ -32,16 +32,24 @@ enum Mode {
 pub struct Progress {
     printer: Printer,
     mode: Mode,
+    /// The cluster, when several are worked on at once.
+    cluster: Option<String>,
 }
 
 impl Progress {
     /// Progress for `printer`'s settings and the terminal it runs on.
     pub fn new(printer: &Printer) -> Self {
+        Self::for_cluster(printer, None)
+    }
+
+    /// Progress of one cluster of a fleet: lines and events name it, and the live display
+    /// gives way to lines (spinners of several clusters would fight over the terminal).
+    pub fn for_cluster(printer: &Printer, cluster: Option<String>) -> Self {
         let mode = if printer.format() == OutputFormat::Json {
             Mode::Events
         } else if printer.quiet() {
             Mode::Quiet
-        } else if std::io::stderr().is_terminal() && printer.verbose() == 0 {
+        } else if std::io::stderr().is_terminal() && printer.verbose() == 0 && cluster.is_none() {
             Mode::Live {
                 bars: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
                 running: Mutex::new(HashMap::new()),
@@ -52,6 +60,7 @@ impl Progress {
         Self {
             printer: printer.clone(),
             mode,
+            cluster,
         }
     }
 
@@ -61,6 +70,9 @@ impl Progress {
             let mut line = serde_json::Map::new();
             line.insert("event".to_owned(), json!(event));
             line.insert("time".to_owned(), json!(timestamp()));
+            if let Some(cluster) = &self.cluster {
+                line.insert("cluster".to_owned(), json!(cluster));
+            }
             line.extend(fields);
             self.printer.json_line(&serde_json::Value::Object(line));
         }
@@ -71,9 +83,15 @@ impl Progress {
         match &self.mode {
             Mode::Quiet => {}
             Mode::Events => self.json_event(event.name(), event.json()),
-            Mode::Lines => self
-                .printer
-                .result(format!("{} {}", timestamp(), line(event))),
+            Mode::Lines => {
+                let cluster = self
+                    .cluster
+                    .as_ref()
+                    .map(|c| format!("[{c}] "))
+                    .unwrap_or_default();
+                self.printer
+                    .result(format!("{} {cluster}{}", timestamp(), line(event)));
+            }
             Mode::Live { bars, running } => {
                 let Ok(mut running) = running.lock() else {
                     return;

@@ -1,65 +1,39 @@
-//! `ekspec apply` and `ekspec delete`: show the plan, confirm, run it, report each step.
+//! `ekspec apply` and `ekspec delete`: show the plans, confirm, run them, report each step.
+//! Several specs run concurrently and end with one summary table; a saved plan is applied
+//! only if planning now gives exactly the same plan.
 
 use std::io::{BufRead, IsTerminal};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Result, bail};
+use anyhow::{Context as _, Result, bail};
+use serde_json::json;
 use tokio::sync::watch;
 
-use super::{ApplyArgs, DeleteArgs, ExitStatus, GlobalOptions, session};
-use crate::exec::{self, Context, wait::Waiter};
+use super::fleet::{self, Outcome};
+use super::plan::plan_spec;
+use super::session::{self, LoadedSpec};
+use super::{ApplyArgs, DeleteArgs, ExitStatus, GlobalOptions};
+use crate::exec::{self, Context, Report, wait::Waiter};
+use crate::plan::saved::{self, SavedPlan};
 use crate::plan::{Plan, render};
 use crate::printer::{OutputFormat, Printer};
 use crate::progress::Progress;
 use crate::resources::{observe, planner};
-use serde_json::json;
 
-/// Runs `apply`.
-pub fn run_apply(
-    args: &ApplyArgs,
-    global: &GlobalOptions,
-    printer: &Printer,
-) -> Result<ExitStatus> {
-    let file = session::load_spec(&args.file, global, printer)?;
-    session::runtime()?.block_on(async {
-        let cloud = session::cloud(global, &file.metadata.region).await?;
-        let observed = observe(&cloud, &file.metadata.name, Some(&file)).await?;
-        let plan = planner::plan(&file, &observed);
-        let ctx = Context::new(
-            cloud,
-            &observed,
-            &file.metadata.name,
-            &file.metadata.region,
-            waiter(args.timeout),
-        );
-        run_plan(plan, ctx, args.auto_approve, "Apply", printer).await
-    })
+/// A cluster's plan, ready to run.
+struct Prepared {
+    cluster: String,
+    region: String,
+    plan: Plan,
+    ctx: Context,
 }
 
-/// Runs `delete`.
-pub fn run_delete(
-    args: &DeleteArgs,
-    global: &GlobalOptions,
-    printer: &Printer,
-) -> Result<ExitStatus> {
-    let (name, region) = match (&args.file, &args.name) {
-        (Some(path), _) => {
-            let file = session::load_spec(path, global, printer)?;
-            (file.metadata.name, file.metadata.region)
-        }
-        (None, Some(name)) => match &global.region {
-            Some(region) => (name.clone(), region.clone()),
-            None => bail!("--name needs --region"),
-        },
-        (None, None) => bail!("say which cluster: -f FILE, or --name NAME --region REGION"),
-    };
-    session::runtime()?.block_on(async {
-        let cloud = session::cloud(global, &region).await?;
-        let observed = observe(&cloud, &name, None).await?;
-        let plan = planner::plan_delete(&name, &region, &observed);
-        let ctx = Context::new(cloud, &observed, &name, &region, waiter(args.timeout));
-        run_plan(plan, ctx, args.auto_approve, "Delete", printer).await
-    })
+/// A cluster that could not be planned.
+struct Unprepared {
+    cluster: String,
+    region: String,
+    error: anyhow::Error,
 }
 
 fn waiter(timeout_minutes: u64) -> Waiter {
@@ -69,38 +43,204 @@ fn waiter(timeout_minutes: u64) -> Waiter {
     }
 }
 
-async fn run_plan(
-    plan: Plan,
-    ctx: Context,
+async fn prepare_apply(
+    global: &GlobalOptions,
+    spec: &LoadedSpec,
+    timeout: u64,
+) -> Result<Prepared, Unprepared> {
+    let file = &spec.file;
+    let (cluster, region) = (file.metadata.name.clone(), file.metadata.region.clone());
+    let prepared = async {
+        let cloud = session::cloud(global, &region).await?;
+        let observed = observe(&cloud, &cluster, Some(file)).await?;
+        let plan = planner::plan(file, &observed);
+        let ctx = Context::new(cloud, &observed, &cluster, &region, waiter(timeout));
+        anyhow::Ok((plan, ctx))
+    };
+    match prepared.await {
+        Ok((plan, ctx)) => Ok(Prepared {
+            cluster,
+            region,
+            plan,
+            ctx,
+        }),
+        Err(error) => Err(Unprepared {
+            cluster,
+            region,
+            error,
+        }),
+    }
+}
+
+async fn prepare_delete(
+    global: &GlobalOptions,
+    cluster: String,
+    region: String,
+    timeout: u64,
+) -> Result<Prepared, Unprepared> {
+    let prepared = async {
+        let cloud = session::cloud(global, &region).await?;
+        let observed = observe(&cloud, &cluster, None).await?;
+        let plan = planner::plan_delete(&cluster, &region, &observed);
+        let ctx = Context::new(cloud, &observed, &cluster, &region, waiter(timeout));
+        anyhow::Ok((plan, ctx))
+    };
+    match prepared.await {
+        Ok((plan, ctx)) => Ok(Prepared {
+            cluster,
+            region,
+            plan,
+            ctx,
+        }),
+        Err(error) => Err(Unprepared {
+            cluster,
+            region,
+            error,
+        }),
+    }
+}
+
+/// Runs `apply`.
+pub fn run_apply(
+    args: &ApplyArgs,
+    global: &GlobalOptions,
+    printer: &Printer,
+) -> Result<ExitStatus> {
+    let paths = args.specs.all();
+    if let [path] = paths.as_slice()
+        && is_saved_plan(path)
+    {
+        return apply_saved(path, args, global, printer);
+    }
+    let specs = session::load_specs(&paths, global, printer)?;
+    session::runtime()?.block_on(async {
+        let prepared = fleet::each(specs, |spec| async move {
+            prepare_apply(global, &spec, args.timeout).await
+        })
+        .await;
+        run(prepared, args.auto_approve, "Apply", printer).await
+    })
+}
+
+/// Runs `delete`.
+pub fn run_delete(
+    args: &DeleteArgs,
+    global: &GlobalOptions,
+    printer: &Printer,
+) -> Result<ExitStatus> {
+    let clusters: Vec<(String, String)> = match &args.name {
+        Some(name) => match &global.region {
+            Some(region) => vec![(name.clone(), region.clone())],
+            None => bail!("--name needs --region"),
+        },
+        None => session::load_specs(&args.specs.all(), global, printer)?
+            .into_iter()
+            .map(|s| (s.file.metadata.name, s.file.metadata.region))
+            .collect(),
+    };
+    session::runtime()?.block_on(async {
+        let prepared = fleet::each(clusters, |(cluster, region)| async move {
+            prepare_delete(global, cluster, region, args.timeout).await
+        })
+        .await;
+        run(prepared, args.auto_approve, "Delete", printer).await
+    })
+}
+
+fn is_saved_plan(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "json") && path.is_file()
+}
+
+/// `apply PLAN.json`: the saved plan, if the spec and live AWS still give exactly it.
+fn apply_saved(
+    path: &Path,
+    args: &ApplyArgs,
+    global: &GlobalOptions,
+    printer: &Printer,
+) -> Result<ExitStatus> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the saved plan {}", path.display()))?;
+    let saved: SavedPlan = serde_json::from_str(&text)
+        .ok()
+        .filter(|s: &SavedPlan| s.kind == saved::KIND)
+        .with_context(|| {
+            format!(
+                "{} is not a plan saved by `ekspec plan --out`",
+                path.display()
+            )
+        })?;
+    let spec_path = PathBuf::from(&saved.spec_file);
+    let specs = session::load_specs(std::slice::from_ref(&spec_path), global, printer)?;
+    let [spec] = specs.as_slice() else {
+        bail!("{} names more than one spec", path.display());
+    };
+    if saved::spec_hash(&spec.source) != saved.spec_sha256 {
+        bail!(
+            "{} changed since the plan {} was made; run `ekspec plan -f {0} --out {1}` again",
+            spec_path.display(),
+            path.display()
+        );
+    }
+    session::runtime()?.block_on(async {
+        let current = plan_spec(global, spec).await?;
+        let differences = saved.differences(&current);
+        if !differences.is_empty() {
+            bail!(
+                "live AWS changed since the plan {} was made, so it is not applied:\n  {}\nrun `ekspec plan -f {} --out {0}` again",
+                path.display(),
+                differences.join("\n  "),
+                spec_path.display()
+            );
+        }
+        let prepared = prepare_apply(global, spec, args.timeout).await;
+        run(vec![prepared], args.auto_approve, "Apply", printer).await
+    })
+}
+
+/// Shows every plan, asks once when anything is deleted or replaced, runs the plans
+/// concurrently, and reports.
+async fn run(
+    prepared: Vec<Result<Prepared, Unprepared>>,
     auto_approve: bool,
     what: &str,
     printer: &Printer,
 ) -> Result<ExitStatus> {
-    let progress = Progress::new(printer);
-    match printer.format() {
-        OutputFormat::Text => printer.info(render::text(&plan).trim_end()),
-        OutputFormat::Json => progress.json_event("plan", json!({"plan": render::json(&plan)})),
-    }
-    if plan.impossible().next().is_some() {
-        bail!("the plan has impossible changes (marked `!` above); no change was made");
-    }
-    if plan.is_empty() {
-        progress.json_event("result", json!({"success": true, "done": 0}));
-        return Ok(ExitStatus::Success);
-    }
-    if plan.is_destructive() && !auto_approve {
-        if !std::io::stdin().is_terminal() {
-            bail!(
-                "the plan deletes or replaces resources and there is no terminal to confirm it; re-run with --auto-approve"
-            );
+    let single = prepared.len() == 1;
+    let mut ready = Vec::new();
+    let mut outcomes = Vec::new();
+    for item in prepared {
+        match item {
+            Ok(p) if p.plan.impossible().next().is_some() => {
+                show(printer, &p, single);
+                if single {
+                    bail!("the plan has impossible changes (marked `!` above); no change was made");
+                }
+                outcomes.push(outcome(
+                    &p.cluster,
+                    &p.region,
+                    &p.plan,
+                    "impossible changes; nothing done",
+                    ExitStatus::Failure,
+                ));
+            }
+            Ok(p) => {
+                show(printer, &p, single);
+                ready.push(p);
+            }
+            Err(u) if single => return Err(u.error),
+            Err(u) => {
+                printer.diagnostic(format!("error: {}: {:#}\n", u.cluster, u.error));
+                outcomes.push(Outcome {
+                    cluster: u.cluster,
+                    region: u.region,
+                    changes: "-".to_owned(),
+                    result: format!("error: {}", u.error),
+                    status: ExitStatus::Failure,
+                });
+            }
         }
-        printer.diagnostic("Type `yes` to apply this plan (it deletes or replaces resources): ");
-        let mut answer = String::new();
-        std::io::stdin().lock().read_line(&mut answer)?;
-        if answer.trim() != "yes" {
-            bail!("not confirmed; nothing was changed");
-        }
     }
+    confirm(&ready, auto_approve, printer)?;
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
@@ -113,23 +253,108 @@ async fn run_plan(
             }
         }
     });
-    let report = exec::execute(&plan, Arc::new(ctx), stop_rx, |event| {
-        progress.event(&event)
+    let results = fleet::each(ready, |p| {
+        let stop = stop_rx.clone();
+        async move {
+            let progress = Progress::for_cluster(printer, (!single).then(|| p.cluster.clone()));
+            let report = if p.plan.is_empty() {
+                Report::default()
+            } else {
+                exec::execute(&p.plan, Arc::new(p.ctx), stop, |event| {
+                    progress.event(&event);
+                })
+                .await
+            };
+            progress.finish();
+            progress.json_event("result", result_json(&report));
+            (p.cluster, p.region, p.plan, report)
+        }
     })
     .await;
-    progress.finish();
-    progress.json_event(
-        "result",
-        json!({
-            "success": report.success(),
-            "interrupted": report.interrupted,
-            "done": report.done.len(),
-            "failed": report.failed.iter().map(|(r, e)| json!({"resource": r, "error": e})).collect::<Vec<_>>(),
-            "skipped": report.skipped.iter().map(|(r, e)| json!({"resource": r, "reason": e})).collect::<Vec<_>>(),
-        }),
-    );
+    for (cluster, region, plan, report) in results {
+        if single {
+            return single_result(&plan, &report, what, printer);
+        }
+        let (result, status) = if report.success() {
+            ("ok".to_owned(), ExitStatus::Success)
+        } else if report.interrupted {
+            ("interrupted".to_owned(), ExitStatus::Failure)
+        } else {
+            (
+                format!(
+                    "{} failed, {} skipped",
+                    report.failed.len(),
+                    report.skipped.len()
+                ),
+                ExitStatus::Failure,
+            )
+        };
+        outcomes.push(outcome(&cluster, &region, &plan, &result, status));
+    }
+    if !single {
+        fleet::summary(printer, &outcomes);
+    }
+    Ok(fleet::combine(&outcomes))
+}
+
+fn outcome(cluster: &str, region: &str, plan: &Plan, result: &str, status: ExitStatus) -> Outcome {
+    Outcome {
+        cluster: cluster.to_owned(),
+        region: region.to_owned(),
+        changes: render::summary_line(plan),
+        result: result.to_owned(),
+        status,
+    }
+}
+
+fn show(printer: &Printer, prepared: &Prepared, single: bool) {
+    match printer.format() {
+        OutputFormat::Text => printer.info(render::text(&prepared.plan).trim_end()),
+        OutputFormat::Json => {
+            Progress::for_cluster(printer, (!single).then(|| prepared.cluster.clone()))
+                .json_event("plan", json!({"plan": render::json(&prepared.plan)}))
+        }
+    }
+}
+
+/// Asks once before anything is deleted or replaced, unless `--auto-approve`.
+fn confirm(ready: &[Prepared], auto_approve: bool, printer: &Printer) -> Result<()> {
+    if auto_approve || !ready.iter().any(|p| p.plan.is_destructive()) {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "the plan deletes or replaces resources and there is no terminal to confirm it; re-run with --auto-approve"
+        );
+    }
+    printer.diagnostic("Type `yes` to apply (the plan deletes or replaces resources): ");
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if answer.trim() != "yes" {
+        bail!("not confirmed; nothing was changed");
+    }
+    Ok(())
+}
+
+fn result_json(report: &Report) -> serde_json::Value {
+    json!({
+        "success": report.success(),
+        "interrupted": report.interrupted,
+        "done": report.done.len(),
+        "failed": report.failed.iter().map(|(r, e)| json!({"resource": r, "error": e})).collect::<Vec<_>>(),
+        "skipped": report.skipped.iter().map(|(r, e)| json!({"resource": r, "reason": e})).collect::<Vec<_>>(),
+    })
+}
+
+/// The end of a one-cluster run: the result line, or an error that says how to continue.
+fn single_result(
+    plan: &Plan,
+    report: &Report,
+    what: &str,
+    printer: &Printer,
+) -> Result<ExitStatus> {
     if report.success() {
-        if printer.format() == OutputFormat::Text {
+        if printer.format() == OutputFormat::Text && !plan.is_empty() {
             printer.result(format!("{what} complete: {} changes.", report.done.len()));
         }
         Ok(ExitStatus::Success)

@@ -3,7 +3,7 @@
 use anyhow::Result;
 use serde_json::json;
 
-use super::{ExitStatus, GetArgs, GlobalOptions, session};
+use super::{ExitStatus, GetArgs, GlobalOptions, fleet, session};
 use crate::printer::{OutputFormat, Printer};
 use crate::resources::{Observed, observe, owned_id};
 
@@ -107,28 +107,51 @@ fn rows(observed: &Observed, cluster: &str) -> Vec<Row> {
     rows
 }
 
-/// Runs `get`.
+/// Runs `get`: a table per cluster (JSON: one document per cluster, in a list for several).
 pub fn run(args: &GetArgs, global: &GlobalOptions, printer: &Printer) -> Result<ExitStatus> {
-    let file = session::load_spec(&args.file, global, printer)?;
-    let observed = session::runtime()?.block_on(async {
-        let cloud = session::cloud(global, &file.metadata.region).await?;
-        anyhow::Ok(observe(&cloud, &file.metadata.name, Some(&file)).await?)
-    })?;
-    let rows = rows(&observed, &file.metadata.name);
-    if printer.format() == OutputFormat::Json {
-        printer.json(&json!({
-            "cluster": file.metadata.name,
-            "region": file.metadata.region,
-            "resources": rows.iter().map(|r| json!({"resource": r.resource, "id": r.id, "status": r.status})).collect::<Vec<_>>(),
-        }));
-        return Ok(ExitStatus::Success);
+    let specs = session::load_specs(&args.specs.all(), global, printer)?;
+    let single = specs.len() == 1;
+    let observed = session::runtime()?.block_on(fleet::each(specs, |spec| async move {
+        let file = &spec.file;
+        let observed = async {
+            let cloud = session::cloud(global, &file.metadata.region).await?;
+            anyhow::Ok(observe(&cloud, &file.metadata.name, Some(file)).await?)
+        }
+        .await;
+        (spec, observed)
+    }));
+    let mut documents = Vec::new();
+    for (spec, observed) in observed {
+        let file = &spec.file;
+        let rows = rows(&observed?, &file.metadata.name);
+        if printer.format() == OutputFormat::Json {
+            documents.push(json!({
+                "cluster": file.metadata.name,
+                "region": file.metadata.region,
+                "resources": rows.iter().map(|r| json!({"resource": r.resource, "id": r.id, "status": r.status})).collect::<Vec<_>>(),
+            }));
+            continue;
+        }
+        if !single {
+            printer.result(format!(
+                "# {} ({})",
+                file.metadata.name, file.metadata.region
+            ));
+        }
+        table(printer, &rows, &file.metadata.name, &file.metadata.region);
     }
+    match documents.as_slice() {
+        [] => {}
+        [one] => printer.json(one),
+        many => printer.json(&json!(many)),
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn table(printer: &Printer, rows: &[Row], cluster: &str, region: &str) {
     if rows.is_empty() {
-        printer.result(format!(
-            "No resources of cluster `{}` in {}.",
-            file.metadata.name, file.metadata.region
-        ));
-        return Ok(ExitStatus::Success);
+        printer.result(format!("No resources of cluster `{cluster}` in {region}."));
+        return;
     }
     let width = |f: fn(&Row) -> &str, title: &str| {
         rows.iter()
@@ -139,11 +162,10 @@ pub fn run(args: &GetArgs, global: &GlobalOptions, printer: &Printer) -> Result<
     };
     let (w1, w2) = (width(|r| &r.resource, "RESOURCE"), width(|r| &r.id, "ID"));
     printer.result(format!("{:<w1$}  {:<w2$}  STATUS", "RESOURCE", "ID"));
-    for row in &rows {
+    for row in rows {
         printer.result(format!(
             "{:<w1$}  {:<w2$}  {}",
             row.resource, row.id, row.status
         ));
     }
-    Ok(ExitStatus::Success)
 }

@@ -2,6 +2,7 @@
 
 mod apply;
 mod completions;
+mod fleet;
 mod get;
 mod init;
 mod plan;
@@ -114,12 +115,12 @@ pub enum Command {
     Init(InitArgs),
     /// Show what apply would change in AWS.
     #[command(
-        after_help = "Examples:\n  ekspec plan -f clusters/prod.yaml\n  ekspec plan -f clusters/prod.yaml --detailed-exitcode   # 0 no changes, 2 changes, 1 error\n  ekspec plan -f clusters/prod.yaml --output json"
+        after_help = "Examples:\n  ekspec plan -f clusters/prod.yaml\n  ekspec plan -f clusters/prod.yaml --detailed-exitcode   # 0 no changes, 2 changes, 1 error\n  ekspec plan -f clusters/prod.yaml --output json\n  ekspec plan -f clusters/prod.yaml --out prod.plan.json   # then: ekspec apply prod.plan.json\n  ekspec plan clusters/                                    # every spec in the folder"
     )]
     Plan(PlanArgs),
     /// Make AWS match the spec.
     #[command(
-        after_help = "Examples:\n  ekspec apply -f clusters/prod.yaml\n  ekspec apply -f clusters/prod.yaml --auto-approve   # CI"
+        after_help = "Examples:\n  ekspec apply -f clusters/prod.yaml\n  ekspec apply -f clusters/prod.yaml --auto-approve   # CI\n  ekspec apply prod.plan.json                         # exactly the plan saved by plan --out\n  ekspec apply clusters/ --auto-approve               # every spec in the folder, concurrently"
     )]
     Apply(ApplyArgs),
     /// Delete everything a cluster owns.
@@ -146,23 +147,44 @@ pub struct ValidateArgs {
     pub strict: bool,
 }
 
+/// Which specs a command works on: files or folders (every *.yaml / *.yml inside), given with
+/// `-f` or as arguments.
+#[derive(Debug, Args)]
+pub struct SpecPaths {
+    /// Spec files or folders.
+    #[arg(short, long = "file", value_name = "FILE|DIR", num_args = 1..)]
+    pub files: Vec<PathBuf>,
+    /// Spec files or folders (the same as -f).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
+impl SpecPaths {
+    /// Every path given, in order.
+    pub fn all(&self) -> Vec<PathBuf> {
+        self.files.iter().chain(&self.paths).cloned().collect()
+    }
+}
+
 /// Arguments of `plan`.
 #[derive(Debug, Args)]
 pub struct PlanArgs {
-    /// The spec file.
-    #[arg(short, long = "file", value_name = "FILE")]
-    pub file: PathBuf,
+    #[command(flatten)]
+    pub specs: SpecPaths,
     /// Exit 0 when nothing changes, 2 when something does, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Also save the plan, for `ekspec apply FILE` to apply exactly it (one spec only).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// Arguments of `apply`.
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
-    /// The spec file.
-    #[arg(short, long = "file", value_name = "FILE")]
-    pub file: PathBuf,
+    /// Specs, or one plan saved with `plan --out`.
+    #[command(flatten)]
+    pub specs: SpecPaths,
     /// Do not ask before deleting or replacing resources.
     #[arg(long)]
     pub auto_approve: bool,
@@ -174,11 +196,10 @@ pub struct ApplyArgs {
 /// Arguments of `delete`.
 #[derive(Debug, Args)]
 pub struct DeleteArgs {
-    /// The spec file of the cluster.
-    #[arg(short, long = "file", value_name = "FILE", conflicts_with = "name")]
-    pub file: Option<PathBuf>,
-    /// The cluster name (with --region) instead of a file.
-    #[arg(long)]
+    #[command(flatten)]
+    pub specs: SpecPaths,
+    /// The cluster name (with --region) instead of a spec.
+    #[arg(long, conflicts_with_all = ["files", "paths"])]
     pub name: Option<String>,
     /// Do not ask for confirmation.
     #[arg(long)]
@@ -191,9 +212,8 @@ pub struct DeleteArgs {
 /// Arguments of `get`.
 #[derive(Debug, Args)]
 pub struct GetArgs {
-    /// The spec file.
-    #[arg(short, long = "file", value_name = "FILE")]
-    pub file: PathBuf,
+    #[command(flatten)]
+    pub specs: SpecPaths,
 }
 
 /// Arguments of `init`.

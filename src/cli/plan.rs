@@ -1,29 +1,104 @@
-//! `ekspec plan`: what apply would change.
+//! `ekspec plan`: what apply would change, for one spec or a fleet.
 
-use anyhow::Result;
+use anyhow::{Context as _, Result, bail};
 
-use super::{ExitStatus, GlobalOptions, PlanArgs, session};
-use crate::plan::render;
+use super::fleet::{self, Outcome};
+use super::session::{self, LoadedSpec};
+use super::{ExitStatus, GlobalOptions, PlanArgs};
+use crate::plan::saved::SavedPlan;
+use crate::plan::{Plan, render};
 use crate::printer::{OutputFormat, Printer};
 use crate::resources::{observe, planner};
 
-/// Runs `plan`.
-pub fn run(args: &PlanArgs, global: &GlobalOptions, printer: &Printer) -> Result<ExitStatus> {
-    let file = session::load_spec(&args.file, global, printer)?;
-    let plan = session::runtime()?.block_on(async {
-        let cloud = session::cloud(global, &file.metadata.region).await?;
-        let observed = observe(&cloud, &file.metadata.name, Some(&file)).await?;
-        anyhow::Ok(planner::plan(&file, &observed))
-    })?;
-    match printer.format() {
-        OutputFormat::Json => printer.json(&render::json(&plan)),
-        OutputFormat::Text => printer.result(render::text(&plan).trim_end()),
-    }
-    Ok(if plan.impossible().next().is_some() {
+/// Reads live AWS for a spec and plans it.
+pub async fn plan_spec(global: &GlobalOptions, spec: &LoadedSpec) -> Result<Plan> {
+    let file = &spec.file;
+    let cloud = session::cloud(global, &file.metadata.region).await?;
+    let observed = observe(&cloud, &file.metadata.name, Some(file)).await?;
+    Ok(planner::plan(file, &observed))
+}
+
+fn status(plan: &Plan, detailed: bool) -> ExitStatus {
+    if plan.impossible().next().is_some() {
         ExitStatus::Failure
-    } else if args.detailed_exitcode && !plan.is_empty() {
+    } else if detailed && !plan.is_empty() {
         ExitStatus::Changes
     } else {
         ExitStatus::Success
-    })
+    }
+}
+
+fn show(printer: &Printer, plan: &Plan) {
+    match printer.format() {
+        OutputFormat::Json => printer.json(&render::json(plan)),
+        OutputFormat::Text => printer.result(render::text(plan).trim_end()),
+    }
+}
+
+/// Runs `plan`.
+pub fn run(args: &PlanArgs, global: &GlobalOptions, printer: &Printer) -> Result<ExitStatus> {
+    let specs = session::load_specs(&args.specs.all(), global, printer)?;
+    if args.out.is_some() && specs.len() != 1 {
+        bail!(
+            "--out saves the plan of one spec; {} specs were given",
+            specs.len()
+        );
+    }
+    let runtime = session::runtime()?;
+    if let [spec] = specs.as_slice() {
+        let plan = runtime.block_on(plan_spec(global, spec))?;
+        show(printer, &plan);
+        if let Some(out) = &args.out {
+            let saved = SavedPlan::new(&plan, &spec.path.to_string_lossy(), &spec.source);
+            let text = serde_json::to_string_pretty(&saved)?;
+            std::fs::write(out, text + "\n")
+                .with_context(|| format!("cannot write the plan to {}", out.display()))?;
+            printer.info(format!(
+                "Saved to {0}; `ekspec apply {0}` applies exactly this plan.",
+                out.display()
+            ));
+        }
+        return Ok(status(&plan, args.detailed_exitcode));
+    }
+    let results = runtime.block_on(fleet::each(specs, |spec| async move {
+        let plan = plan_spec(global, &spec).await;
+        (spec, plan)
+    }));
+    let mut outcomes = Vec::new();
+    for (spec, plan) in results {
+        let metadata = &spec.file.metadata;
+        let outcome = match plan {
+            Ok(plan) => {
+                if printer.format() == OutputFormat::Text {
+                    printer.result(format!("# {}", spec.path.display()));
+                }
+                show(printer, &plan);
+                let status = status(&plan, args.detailed_exitcode);
+                Outcome {
+                    cluster: metadata.name.clone(),
+                    region: metadata.region.clone(),
+                    changes: render::summary_line(&plan),
+                    result: match status {
+                        ExitStatus::Failure => "impossible changes".to_owned(),
+                        _ if plan.is_empty() => "ok".to_owned(),
+                        _ => "changes".to_owned(),
+                    },
+                    status,
+                }
+            }
+            Err(error) => {
+                printer.diagnostic(format!("error: {}: {error:#}\n", spec.path.display()));
+                Outcome {
+                    cluster: metadata.name.clone(),
+                    region: metadata.region.clone(),
+                    changes: "-".to_owned(),
+                    result: format!("error: {error}"),
+                    status: ExitStatus::Failure,
+                }
+            }
+        };
+        outcomes.push(outcome);
+    }
+    fleet::summary(printer, &outcomes);
+    Ok(fleet::combine(&outcomes))
 }

@@ -6,6 +6,7 @@
 
 pub mod operation;
 pub mod render;
+pub mod saved;
 
 use serde::Serialize;
 

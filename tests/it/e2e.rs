@@ -561,3 +561,119 @@ fn missing_credentials_and_unreachable_aws_are_clear_errors() {
         out.stderr
     );
 }
+
+const SMALL: &str = "apiVersion: ekspec/v1alpha1\nkind: Cluster\nmetadata: {name: NAME, region: us-east-1}\nspec:\n  kubernetesVersion: \"1.31\"\n  vpc: {cidr: CIDR, availabilityZones: [us-east-1a, us-east-1b], natGateway: none}\n  endpoint: {publicAccess: true}\n  nodeGroups:\n    - {name: web, instanceTypes: [t3.large], minSize: 1, maxSize: 3, privateNetworking: false}\n";
+
+fn small(name: &str, cidr: &str) -> String {
+    SMALL.replace("NAME", name).replace("CIDR", cidr)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_folder_of_specs_is_a_fleet() {
+    let aws = Emulated::start();
+    let fleet = aws.dir.path().join("fleet");
+    std::fs::create_dir(&fleet).unwrap();
+    std::fs::write(fleet.join("blue.yaml"), small("blue", "10.10.0.0/16")).unwrap();
+    std::fs::write(fleet.join("green.yml"), small("green", "10.20.0.0/16")).unwrap();
+    std::fs::write(fleet.join("README.md"), "not a spec").unwrap();
+    let dir = fleet.to_string_lossy();
+
+    let plan = aws.expect(2, &["plan", &dir, "--detailed-exitcode"]);
+    let table: Vec<&str> = plan
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("CLUSTER"))
+        .collect();
+    assert_eq!(table.len(), 3, "{}", plan.stdout);
+    assert!(table[1].starts_with("blue ") && table[1].ends_with("changes"));
+    assert!(table[2].starts_with("green ") && table[2].contains("to create"));
+
+    let apply = aws.expect(0, &["apply", "-f", &dir, "--auto-approve"]);
+    assert!(
+        apply.stdout.contains("[blue] + cluster: done"),
+        "{}",
+        apply.stdout
+    );
+    assert!(
+        apply.stdout.contains("[green] + cluster: done"),
+        "{}",
+        apply.stdout
+    );
+    let again = aws.expect(0, &["plan", &dir, "--detailed-exitcode"]);
+    assert!(
+        again.stdout.lines().filter(|l| l.ends_with(" ok")).count() == 2,
+        "{}",
+        again.stdout
+    );
+    let get = aws.expect(0, &["get", &dir, "--output", "json"]);
+    let get: serde_json::Value = serde_json::from_str(&get.stdout).unwrap();
+    assert_eq!(get.as_array().unwrap().len(), 2);
+
+    // One bad spec fails the fleet but not the other cluster's plan.
+    std::fs::write(fleet.join("green.yml"), small("green", "10.20.0.0/8")).unwrap();
+    let broken = aws.expect(1, &["plan", &dir]);
+    assert!(broken.stderr.contains("green.yml"), "{}", broken.stderr);
+
+    std::fs::remove_file(fleet.join("green.yml")).unwrap();
+    aws.expect(0, &["delete", &dir, "--auto-approve"]);
+    aws.expect(
+        0,
+        &[
+            "delete",
+            "--name",
+            "green",
+            "--region",
+            "us-east-1",
+            "--auto-approve",
+        ],
+    );
+    let inventory = aws.inventory("us-east-1").await;
+    assert!(inventory.owned("blue").await.is_empty());
+    assert!(inventory.owned("green").await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_plan_is_applied_only_while_nothing_moved() {
+    let aws = Emulated::start();
+    let spec = aws.spec("web.yaml", &small("web", "10.30.0.0/16"));
+    let saved = aws.dir.path().join("web.plan.json");
+    let saved = saved.to_string_lossy();
+    aws.expect(0, &["plan", "-f", &spec, "--out", &saved]);
+    aws.expect(0, &["apply", &saved, "--auto-approve"]);
+    aws.expect(0, &["plan", "-f", &spec, "--detailed-exitcode"]);
+
+    // The spec changed after the plan was saved.
+    aws.expect(0, &["plan", "-f", &spec, "--out", &saved]);
+    aws.spec(
+        "web.yaml",
+        &small("web", "10.30.0.0/16").replace("maxSize: 3", "maxSize: 4"),
+    );
+    let refused = aws.expect(1, &["apply", &saved]);
+    assert!(
+        refused.stderr.contains("changed since the plan"),
+        "{}",
+        refused.stderr
+    );
+
+    // Live AWS changed after the plan was saved.
+    aws.expect(0, &["plan", "-f", &spec, "--out", &saved]);
+    let other = aws.spec(
+        "other.yaml",
+        &small("web", "10.30.0.0/16").replace("maxSize: 3", "maxSize: 5"),
+    );
+    aws.expect(0, &["apply", "-f", &other, "--auto-approve"]);
+    let refused = aws.expect(1, &["apply", &saved]);
+    assert!(
+        refused.stderr.contains("live AWS changed") && refused.stderr.contains("maxSize -> 4"),
+        "{}",
+        refused.stderr
+    );
+    let not_a_plan = aws.spec("bogus.json", "{}");
+    let refused = aws.expect(1, &["apply", &not_a_plan]);
+    assert!(
+        refused.stderr.contains("is not a plan saved by"),
+        "{}",
+        refused.stderr
+    );
+    aws.expect(0, &["delete", "-f", &spec, "--auto-approve"]);
+}
