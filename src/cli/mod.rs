@@ -5,6 +5,7 @@ mod completions;
 mod fleet;
 mod get;
 mod init;
+mod man;
 mod plan;
 mod schema;
 mod session;
@@ -131,6 +132,11 @@ pub enum Command {
     /// Show the live resources of a cluster.
     #[command(after_help = "Example:\n  ekspec get -f clusters/prod.yaml")]
     Get(GetArgs),
+    /// Print the manual page, or write one per command.
+    #[command(
+        after_help = "Examples:\n  ekspec man | man -l -\n  ekspec man --out /usr/local/share/man/man1"
+    )]
+    Man(ManArgs),
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  ekspec completions bash > /etc/bash_completion.d/ekspec")]
     Completions(CompletionsArgs),
@@ -230,6 +236,14 @@ pub struct InitArgs {
     pub force: bool,
 }
 
+/// Arguments of `man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `ekspec.1` and `ekspec-COMMAND.1` here instead of printing `ekspec.1`.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
 /// Arguments of `completions`.
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
@@ -246,6 +260,7 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Schema => schema::run(&printer),
         Command::Init(args) => init::run(args, &cli.global, &printer),
         Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args, &printer),
         Command::Plan(args) => plan::run(args, &cli.global, &printer),
         Command::Apply(args) => apply::run_apply(args, &cli.global, &printer),
         Command::Delete(args) => apply::run_delete(args, &cli.global, &printer),

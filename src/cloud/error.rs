@@ -23,7 +23,11 @@ pub enum ErrorKind {
 
 /// A failed AWS call: what ekspec was doing, on which resource, and what AWS said.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{operation} {resource}: {}{message}", code.as_deref().map(|c| format!("{c}: ")).unwrap_or_default())]
+#[error(
+    "{operation} {resource}: {}{message}{}",
+    code.as_deref().map(|c| format!("{c}: ")).unwrap_or_default(),
+    self.hint().map(|h| format!("\n  hint: {h}")).unwrap_or_default()
+)]
 pub struct CloudError {
     /// The API operation, e.g. `CreateNodegroup`.
     pub operation: &'static str,
@@ -86,20 +90,93 @@ impl CloudError {
         self.kind == ErrorKind::NotFound
     }
 
+    /// The IAM action and resource AWS named in an access-denied message
+    /// (`... is not authorized to perform: eks:CreateCluster on resource: arn:...`).
+    pub fn denied_action(&self) -> Option<(String, String)> {
+        let (_, rest) = self.message.split_once("not authorized to perform: ")?;
+        let action = rest.split_whitespace().next()?.trim_end_matches([',', '.']);
+        let resource = rest
+            .split_once(" on resource: ")
+            .and_then(|(_, r)| r.split_whitespace().next())
+            .map_or_else(
+                || "the resource".to_owned(),
+                |r| r.trim_end_matches([',', '.']).to_owned(),
+            );
+        Some((action.to_owned(), resource))
+    }
+
     /// A hint for the common cases, shown under the error.
     pub fn hint(&self) -> Option<String> {
         match self.kind {
             ErrorKind::Auth if self.code.as_deref().is_some_and(|c| c.contains("Expired")) => Some(
                 "your AWS credentials have expired: refresh them (e.g. `aws sso login`)".to_owned(),
             ),
-            ErrorKind::Auth => Some(format!(
-                "the caller lacks a permission: allow the IAM action for `{}` on {}",
-                self.operation, self.resource
-            )),
+            ErrorKind::Auth => Some(match self.denied_action() {
+                Some((action, resource)) => format!(
+                    "the caller may not `{action}` on {resource}: allow it in the caller's IAM policy (docs/iam-policy.json lists what ekspec needs)"
+                ),
+                None => format!(
+                    "the caller lacks a permission for `{}` on {}, or its credentials are not valid here: check the IAM policy (docs/iam-policy.json) and the credentials",
+                    self.operation, self.resource
+                ),
+            }),
             ErrorKind::Throttled => {
                 Some("AWS kept throttling after retries; try again later".to_owned())
             }
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn denied(code: &str, message: &str) -> CloudError {
+        CloudError {
+            operation: "CreateCluster",
+            resource: "cluster prod".to_owned(),
+            code: Some(code.to_owned()),
+            message: message.to_owned(),
+            kind: CloudError::kind_of(code),
+        }
+    }
+
+    #[test]
+    fn access_denied_names_the_iam_action_and_resource() {
+        let error = denied(
+            "AccessDeniedException",
+            "User: arn:aws:sts::111122223333:assumed-role/ci/gha is not authorized to perform: eks:CreateCluster on resource: arn:aws:eks:us-east-1:111122223333:cluster/prod",
+        );
+        assert_eq!(
+            error.denied_action(),
+            Some((
+                "eks:CreateCluster".to_owned(),
+                "arn:aws:eks:us-east-1:111122223333:cluster/prod".to_owned()
+            ))
+        );
+        let text = error.to_string();
+        assert!(
+            text.ends_with("hint: the caller may not `eks:CreateCluster` on arn:aws:eks:us-east-1:111122223333:cluster/prod: allow it in the caller's IAM policy (docs/iam-policy.json lists what ekspec needs)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn expired_credentials_say_so_and_other_errors_have_no_hint() {
+        let expired = denied(
+            "ExpiredTokenException",
+            "The security token included in the request is expired",
+        );
+        assert!(
+            expired
+                .to_string()
+                .contains("hint: your AWS credentials have expired")
+        );
+        let other = denied("InvalidParameterException", "bad subnet");
+        assert_eq!(
+            other.to_string(),
+            "CreateCluster cluster prod: InvalidParameterException: bad subnet"
+        );
     }
 }

@@ -7,6 +7,7 @@ mod e2e_fakecloud;
 mod examples;
 mod executor;
 mod hostile_input;
+mod iam_policy;
 mod invalid_fixtures;
 mod inventory;
 mod lifecycle_memory;

@@ -205,3 +205,24 @@ fn help_version_completions_and_usage_errors() {
     assert_eq!(unknown.code, 1);
     assert!(unknown.stderr.contains("frobnicate"), "{}", unknown.stderr);
 }
+
+#[test]
+fn manual_pages_are_generated_for_every_command() {
+    let page = Ekspec::new(&["man"]).run();
+    assert_eq!(page.code, 0, "{page:?}");
+    assert!(page.stdout.starts_with(".ie"), "{}", page.stdout);
+    assert!(page.stdout.contains(".TH ekspec 1"), "{}", page.stdout);
+    let dir = tempfile::TempDir::new().unwrap();
+    let out = Ekspec::new(&["man", "--out", &dir.path().to_string_lossy()]).run();
+    assert_eq!(out.code, 0, "{out:?}");
+    for command in [
+        "ekspec",
+        "ekspec-plan",
+        "ekspec-apply",
+        "ekspec-delete",
+        "ekspec-get",
+    ] {
+        let page = std::fs::read_to_string(dir.path().join(format!("{command}.1"))).unwrap();
+        assert!(page.contains(".SH NAME"), "{command}: {page}");
+    }
+}
