@@ -1,6 +1,6 @@
 //! Every spec users can copy validates without errors.
 
-use crate::support::{Ekspec, yaml_files};
+use crate::support::{Ekspec, repo, yaml_files};
 
 #[test]
 fn every_example_and_cluster_spec_is_valid() {
@@ -47,4 +47,32 @@ fn checked_in_schema_is_current() {
         out.stdout == checked_in,
         "schema/ekspec.schema.json is stale: regenerate it with `cargo run -- schema > schema/ekspec.schema.json`"
     );
+}
+
+/// The CI example runs commands that exist, with flags that exist.
+#[test]
+fn the_github_actions_example_uses_real_commands() {
+    let text = std::fs::read_to_string(repo().join("examples/ci/github-actions.yml")).unwrap();
+    let commands: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter_map(|l| l.strip_prefix("run: ").or(Some(l)))
+        .filter(|l| l.starts_with("ekspec "))
+        .collect();
+    assert!(commands.len() >= 4, "{commands:?}");
+    for command in commands {
+        let words: Vec<&str> = command
+            .split_whitespace()
+            .take_while(|w| !w.starts_with('>'))
+            .collect();
+        let (subcommand, flags) = (words[1], &words[2..]);
+        let help = Ekspec::new(&[subcommand, "--help"]).run();
+        assert_eq!(help.code, 0, "{command}: {help:?}");
+        for flag in flags.iter().filter(|w| w.starts_with("--")) {
+            assert!(
+                help.stdout.contains(flag),
+                "{command}: `{flag}` is not an option of {subcommand}"
+            );
+        }
+    }
 }
