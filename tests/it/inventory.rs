@@ -40,6 +40,93 @@ impl Inventory {
         found
     }
 
+    /// Every resource of every kind ekspec manages, tagged or not, as `kind id` lines, sorted
+    /// (to find twins and untagged leftovers against a baseline).
+    pub async fn everything(&self) -> Vec<String> {
+        let ec2 = &self.ec2;
+        let mut found = Vec::new();
+        for vpc in ec2.describe_vpcs().send().await.unwrap().vpcs() {
+            found.push(format!("vpc {}", vpc.vpc_id().unwrap()));
+        }
+        for subnet in ec2.describe_subnets().send().await.unwrap().subnets() {
+            found.push(format!("subnet {}", subnet.subnet_id().unwrap()));
+        }
+        let gateways = ec2.describe_internet_gateways().send().await.unwrap();
+        for gateway in gateways.internet_gateways() {
+            found.push(format!(
+                "internet-gateway {}",
+                gateway.internet_gateway_id().unwrap()
+            ));
+        }
+        for address in ec2.describe_addresses().send().await.unwrap().addresses() {
+            found.push(format!("eip {}", address.allocation_id().unwrap()));
+        }
+        let nats = ec2
+            .describe_nat_gateways()
+            .max_results(1000)
+            .send()
+            .await
+            .unwrap();
+        for nat in nats.nat_gateways() {
+            if nat.state().map(|s| s.as_str()) != Some("deleted") {
+                found.push(format!("nat-gateway {}", nat.nat_gateway_id().unwrap()));
+            }
+        }
+        for table in ec2
+            .describe_route_tables()
+            .send()
+            .await
+            .unwrap()
+            .route_tables()
+        {
+            found.push(format!("route-table {}", table.route_table_id().unwrap()));
+        }
+        let templates = ec2
+            .describe_launch_templates()
+            .max_results(200)
+            .send()
+            .await
+            .unwrap();
+        for template in templates.launch_templates() {
+            found.push(format!(
+                "launch-template {}",
+                template.launch_template_name().unwrap()
+            ));
+        }
+        let groups = ec2.describe_security_groups().send().await.unwrap();
+        for group in groups.security_groups() {
+            found.push(format!("security-group {}", group.group_id().unwrap()));
+        }
+        let roles = self.iam.list_roles().max_items(1000).send().await.unwrap();
+        for role in roles.roles() {
+            found.push(format!("role {}", role.role_name()));
+        }
+        let providers = self
+            .iam
+            .list_open_id_connect_providers()
+            .send()
+            .await
+            .unwrap();
+        for provider in providers.open_id_connect_provider_list() {
+            found.push(format!("oidc-provider {}", provider.arn().unwrap()));
+        }
+        for name in self.eks.list_clusters().send().await.unwrap().clusters() {
+            found.push(format!("cluster {name}"));
+            let groups = self
+                .eks
+                .list_nodegroups()
+                .cluster_name(name)
+                .send()
+                .await
+                .unwrap();
+            for group in groups.nodegroups() {
+                found.push(format!("nodegroup {name}/{group}"));
+            }
+        }
+        found.sort();
+        found
+    }
+
     async fn owned_ec2(&self, cluster: &str) -> Vec<String> {
         let owned = || {
             Filter::builder()

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 mod cloud_aws;
+mod crash;
 mod e2e;
 mod e2e_fakecloud;
 mod examples;
@@ -12,6 +13,7 @@ mod invalid_fixtures;
 mod inventory;
 mod lifecycle_memory;
 mod moto;
+mod proxy;
 mod reconcile_memory;
 mod support;
 mod validate_cli;

@@ -38,6 +38,15 @@ impl Ekspec {
         self
     }
 
+    /// Starts the process without waiting (its output is discarded).
+    pub fn spawn(mut self) -> std::process::Child {
+        self.command
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("ekspec starts")
+    }
+
     pub fn run(mut self) -> Output {
         let output = self.command.output().expect("ekspec runs");
         Output {
