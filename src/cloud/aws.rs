@@ -389,7 +389,7 @@ mod tests {
         assert_eq!(error.code.as_deref(), Some("ThrottlingException"));
         assert_eq!(
             error.to_string(),
-            "DescribeCluster cluster demo: ThrottlingException: computer says no"
+            "DescribeCluster cluster demo: ThrottlingException: computer says no\n  hint: AWS kept throttling after retries; try again later"
         );
     }
 
