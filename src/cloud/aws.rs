@@ -94,6 +94,12 @@ impl AwsCloud {
         }
     }
 
+    /// The same handle with another EKS client: tests answer EKS calls with SDK mocks this
+    /// way and still run every line of the AWS layer above the transport.
+    pub fn with_eks(self, eks: aws_sdk_eks::Client) -> Self {
+        Self { eks, ..self }
+    }
+
     /// The cloud handle the reconciler uses.
     pub fn into_cloud(self) -> Cloud {
         Cloud {
@@ -107,10 +113,9 @@ impl AwsCloud {
 /// Loads the AWS configuration (standard credential chain unless static credentials are given),
 /// checks that credentials can be found, and returns the cloud handle.
 pub async fn connect(options: &ConnectOptions) -> Result<Cloud, CloudError> {
-    // Adaptive retry: the SDK backs off on throttling and rate-limits itself.
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(options.region.clone()))
-        .retry_config(RetryConfig::adaptive().with_max_attempts(8));
+        .retry_config(retry_config());
     if let Some(profile) = &options.profile {
         loader = loader.profile_name(profile);
     }
@@ -129,6 +134,12 @@ pub async fn connect(options: &ConnectOptions) -> Result<Cloud, CloudError> {
     let config = loader.load().await;
     check_credentials(&config, options.profile.as_deref()).await?;
     Ok(AwsCloud::new(&config).into_cloud())
+}
+
+/// How every client retries: adaptive, so the SDK backs off on throttling and rate-limits
+/// itself; throttling, 5xx answers and connection failures are retried, other errors are not.
+pub fn retry_config() -> RetryConfig {
+    RetryConfig::adaptive().with_max_attempts(8)
 }
 
 /// Resolves credentials once, so a missing or broken setup fails before any plan is made.

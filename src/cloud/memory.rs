@@ -1173,9 +1173,33 @@ impl Kubernetes for MemoryCloud {
             .collect())
     }
 
+    async fn describe_access_entry(
+        &self,
+        cluster: &str,
+        principal_arn: &str,
+    ) -> CloudResult<Option<ObservedAccessEntry>> {
+        Ok(self
+            .lock()
+            .access_entries
+            .get(&(cluster.to_owned(), principal_arn.to_owned()))
+            .cloned())
+    }
+
     async fn create_access_entry(&self, r: &AccessEntryRequest) -> CloudResult<()> {
         self.gate("CreateAccessEntry")?;
         let mut s = self.lock();
+        let key = (r.cluster.clone(), r.principal_arn.clone());
+        if s.access_entries.contains_key(&key) {
+            // As EKS answers a second entry for the same principal.
+            return Err(CloudError {
+                operation: "CreateAccessEntry",
+                resource: r.principal_arn.clone(),
+                code: Some("ResourceInUseException".to_owned()),
+                message: "The specified access entry resource is already in use on this cluster."
+                    .to_owned(),
+                kind: ErrorKind::InUse,
+            });
+        }
         let mut groups = r.kubernetes_groups.clone();
         groups.sort();
         s.access_entries.insert(

@@ -232,6 +232,12 @@ pub trait Kubernetes: Send + Sync {
 
     /// Every access entry of the cluster with its access policies (reads run concurrently).
     async fn list_access_entries(&self, cluster: &str) -> CloudResult<Vec<ObservedAccessEntry>>;
+    /// One access entry with its access policies, or `None`.
+    async fn describe_access_entry(
+        &self,
+        cluster: &str,
+        principal_arn: &str,
+    ) -> CloudResult<Option<ObservedAccessEntry>>;
     /// Creates an access entry.
     async fn create_access_entry(&self, request: &AccessEntryRequest) -> CloudResult<()>;
     /// Sets an access entry's Kubernetes groups and user name.

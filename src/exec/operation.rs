@@ -408,7 +408,24 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
                 tags: tags.clone(),
                 client_request_token: ctx.token(resource),
             };
-            cloud.kubernetes.create_access_entry(&request).await?;
+            match cloud.kubernetes.create_access_entry(&request).await {
+                // Made since the plan was read (a retried call, or another run): EKS has one
+                // entry per principal, so make that one match the spec and own it.
+                Err(error) if matches!(error.kind, ErrorKind::InUse | ErrorKind::AlreadyExists) => {
+                    tracing::info!(%error, "the access entry exists already; updating it");
+                    let live = cloud
+                        .kubernetes
+                        .describe_access_entry(cluster, principal)
+                        .await?
+                        .ok_or(error)?;
+                    cloud
+                        .kubernetes
+                        .update_access_entry(cluster, principal, groups, username.as_deref())
+                        .await?;
+                    cloud.kubernetes.tag_resource(&live.arn, tags).await?;
+                }
+                other => other?,
+            }
         }
         Operation::UpdateAccessEntry {
             cluster,

@@ -5,18 +5,19 @@ use std::collections::{BTreeMap, HashMap};
 use async_trait::async_trait;
 use aws_sdk_eks::types::builders::VpcConfigRequestBuilder;
 use aws_sdk_eks::types::{
-    AmiTypes, AuthenticationMode, CapacityTypes, Cluster, CreateAccessConfigRequest,
-    EncryptionConfig, FargateProfile, FargateProfileSelector, LaunchTemplateSpecification,
-    LogSetup, LogType, Logging, Nodegroup, NodegroupScalingConfig, NodegroupUpdateConfig, Provider,
-    Taint, TaintEffect, UpdateLabelsPayload, UpdateTaintsPayload, VpcConfigRequest,
+    AccessScope, AccessScopeType, Addon, AddonInfo, AmiTypes, AuthenticationMode, CapacityTypes,
+    Cluster, CreateAccessConfigRequest, EncryptionConfig, ErrorDetail, FargateProfile,
+    FargateProfileSelector, LaunchTemplateSpecification, LogSetup, LogType, Logging, Nodegroup,
+    NodegroupScalingConfig, NodegroupUpdateConfig, Provider, ResolveConflicts, Taint, TaintEffect,
+    Update, UpdateLabelsPayload, UpdateTaintsPayload, VpcConfigRequest,
 };
 use futures::{StreamExt, TryStreamExt, stream};
 
-use super::{AwsCloud, AwsContext, OrGone, READ_CONCURRENCY, string};
+use super::{AwsCloud, AwsContext, OrGone, READ_CONCURRENCY, required, string};
 use crate::cloud::{
-    AccessEntryRequest, AccessPolicy, AddonRequest, CloudError, CloudResult, ClusterConfigChange,
-    ClusterRequest, ErrorKind, FargateProfileRequest, Kubernetes, NodeGroupConfigChange,
-    NodeGroupRequest, NodeScaling, NodeTaint, ObservedAccessEntry, ObservedAddon, ObservedCluster,
+    AccessEntryRequest, AccessPolicy, AddonRequest, CloudResult, ClusterConfigChange,
+    ClusterRequest, FargateProfileRequest, Kubernetes, NodeGroupConfigChange, NodeGroupRequest,
+    NodeScaling, NodeTaint, ObservedAccessEntry, ObservedAddon, ObservedCluster,
     ObservedFargateProfile, ObservedNodeGroup, Tags, UpdateBudget, UpdateOf, UpdateStatus,
 };
 
@@ -224,6 +225,105 @@ fn observed_fargate_profile(profile: &FargateProfile) -> ObservedFargateProfile 
     }
 }
 
+/// Secrets encryption with a KMS key.
+fn secrets_encryption(key_arn: &str) -> EncryptionConfig {
+    // `resources` is deprecated (EKS now encrypts everything) but older endpoints and
+    // emulators still require ["secrets"].
+    #[allow(deprecated)]
+    EncryptionConfig::builder()
+        .resources("secrets")
+        .provider(Provider::builder().key_arn(key_arn).build())
+        .build()
+}
+
+/// The id of an update EKS started; every update call returns one.
+fn update_id(
+    update: Option<&Update>,
+    operation: &'static str,
+    resource: &str,
+) -> CloudResult<String> {
+    required(
+        update.and_then(|u| u.id()).map(str::to_owned),
+        "update id",
+        operation,
+        resource,
+    )
+}
+
+/// One of EKS's reasons for a failed update: `code: message (resources)`.
+fn error_detail(error: &ErrorDetail) -> String {
+    let mut text = format!(
+        "{}: {}",
+        error.error_code().map_or("Unknown", |c| c.as_str()),
+        error.error_message().unwrap_or("no message")
+    );
+    if !error.resource_ids().is_empty() {
+        text.push_str(&format!(" ({})", error.resource_ids().join(", ")));
+    }
+    text
+}
+
+/// How an access entry is named in errors.
+fn access_entry(cluster: &str, principal_arn: &str) -> String {
+    format!("access entry {principal_arn} of cluster {cluster}")
+}
+
+fn observed_addon(addon: &Addon) -> ObservedAddon {
+    ObservedAddon {
+        name: string(addon.addon_name()),
+        arn: string(addon.addon_arn()),
+        version: string(addon.addon_version()),
+        status: addon
+            .status()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default(),
+        service_account_role_arn: addon
+            .service_account_role_arn()
+            .filter(|arn| !arn.is_empty())
+            .map(str::to_owned),
+        configuration_values: addon
+            .configuration_values()
+            .filter(|v| !v.trim().is_empty())
+            .map(str::to_owned),
+        health_issues: addon
+            .health()
+            .map(|h| h.issues())
+            .unwrap_or_default()
+            .iter()
+            .map(|issue| {
+                format!(
+                    "{}: {}",
+                    issue.code().map_or("Unknown", |c| c.as_str()),
+                    issue.message().unwrap_or_default()
+                )
+            })
+            .collect(),
+        tags: tags_of(addon.tags()),
+    }
+}
+
+/// The version EKS marks as the default for `kubernetes_version`; when none is marked, the
+/// newest compatible one (EKS lists versions newest first).
+fn default_version(infos: &[AddonInfo], addon: &str, kubernetes_version: &str) -> Option<String> {
+    let compatible: Vec<(&str, bool)> = infos
+        .iter()
+        .filter(|info| info.addon_name() == Some(addon))
+        .flat_map(|info| info.addon_versions())
+        .filter_map(|version| {
+            let compatibility = version
+                .compatibilities()
+                .iter()
+                .find(|c| c.cluster_version() == Some(kubernetes_version))?;
+            Some((version.addon_version()?, compatibility.default_version()))
+        })
+        .collect();
+    compatible
+        .iter()
+        .find(|(_, default)| *default)
+        .or_else(|| compatible.first())
+        .map(|(version, _)| (*version).to_owned())
+}
+
 impl AwsCloud {
     async fn describe_fargate_profile(
         &self,
@@ -243,6 +343,63 @@ impl AwsCloud {
             )
             .or_gone()?;
         Ok(output.and_then(|o| o.fargate_profile))
+    }
+
+    /// One access entry with its access policies, or `None` when it is gone.
+    async fn access_entry_with_policies(
+        &self,
+        cluster: &str,
+        principal_arn: &str,
+    ) -> CloudResult<Option<ObservedAccessEntry>> {
+        let resource = access_entry(cluster, principal_arn);
+        let describe = async {
+            self.eks
+                .describe_access_entry()
+                .cluster_name(cluster)
+                .principal_arn(principal_arn)
+                .send()
+                .await
+                .context("DescribeAccessEntry", &resource)
+                .or_gone()
+        };
+        let policies = async {
+            let policies: CloudResult<Vec<_>> = all_items!(
+                self.eks
+                    .list_associated_access_policies()
+                    .cluster_name(cluster)
+                    .principal_arn(principal_arn),
+                "ListAssociatedAccessPolicies",
+                &resource
+            );
+            policies.or_gone()
+        };
+        let (output, policies) = tokio::try_join!(describe, policies)?;
+        let (Some(entry), Some(policies)) = (output.and_then(|o| o.access_entry), policies) else {
+            return Ok(None);
+        };
+        let mut policies: Vec<AccessPolicy> = policies
+            .iter()
+            .map(|p| AccessPolicy {
+                policy_arn: string(p.policy_arn()),
+                namespaces: p.access_scope().and_then(|scope| {
+                    (scope.r#type() == Some(&AccessScopeType::Namespace)).then(|| {
+                        let mut namespaces = scope.namespaces().to_vec();
+                        namespaces.sort();
+                        namespaces
+                    })
+                }),
+            })
+            .collect();
+        policies.sort();
+        Ok(Some(ObservedAccessEntry {
+            principal_arn: string(entry.principal_arn()),
+            arn: string(entry.access_entry_arn()),
+            kubernetes_groups: sorted(entry.kubernetes_groups()),
+            username: entry.username().map(str::to_owned),
+            entry_type: string(entry.r#type()),
+            policies,
+            tags: tags_of(entry.tags()),
+        }))
     }
 }
 
@@ -266,15 +423,10 @@ impl Kubernetes for AwsCloud {
                 .cluster_logging(log_setup(&request.enabled_log_types, true))
                 .build()
         });
-        // `resources` is deprecated (EKS now encrypts everything) but older endpoints and
-        // emulators still require ["secrets"].
-        #[allow(deprecated)]
-        let encryption = request.encryption_key_arn.as_ref().map(|key| {
-            EncryptionConfig::builder()
-                .resources("secrets")
-                .provider(Provider::builder().key_arn(key).build())
-                .build()
-        });
+        let encryption = request
+            .encryption_key_arn
+            .as_deref()
+            .map(secrets_encryption);
         self.eks
             .create_cluster()
             .name(&request.name)
@@ -552,112 +704,314 @@ impl Kubernetes for AwsCloud {
         Ok(profile.and_then(|p| p.status().map(|s| s.as_str().to_owned())))
     }
 
-    async fn update_cluster_version(&self, name: &str, _version: &str) -> CloudResult<String> {
-        Err(pending("UpdateClusterVersion", name))
+    async fn update_cluster_version(&self, name: &str, version: &str) -> CloudResult<String> {
+        let output = self
+            .eks
+            .update_cluster_version()
+            .name(name)
+            .version(version)
+            .send()
+            .await
+            .context("UpdateClusterVersion", format!("cluster {name}"))?;
+        update_id(output.update(), "UpdateClusterVersion", name)
     }
 
-    async fn associate_encryption_config(&self, name: &str, _key_arn: &str) -> CloudResult<String> {
-        Err(pending("AssociateEncryptionConfig", name))
+    async fn associate_encryption_config(&self, name: &str, key_arn: &str) -> CloudResult<String> {
+        let output = self
+            .eks
+            .associate_encryption_config()
+            .cluster_name(name)
+            .encryption_config(secrets_encryption(key_arn))
+            .send()
+            .await
+            .context("AssociateEncryptionConfig", format!("cluster {name}"))?;
+        update_id(output.update(), "AssociateEncryptionConfig", name)
     }
 
     async fn describe_update(
         &self,
         cluster: &str,
-        _of: UpdateOf<'_>,
-        _update_id: &str,
+        of: UpdateOf<'_>,
+        update_id: &str,
     ) -> CloudResult<UpdateStatus> {
-        Err(pending("DescribeUpdate", cluster))
+        let request = self
+            .eks
+            .describe_update()
+            .name(cluster)
+            .update_id(update_id);
+        let (request, resource) = match of {
+            UpdateOf::Cluster => (request, format!("update {update_id} of cluster {cluster}")),
+            UpdateOf::NodeGroup(group) => (
+                request.nodegroup_name(group),
+                format!("update {update_id} of node group {cluster}/{group}"),
+            ),
+            UpdateOf::Addon(addon) => (
+                request.addon_name(addon),
+                format!("update {update_id} of add-on {cluster}/{addon}"),
+            ),
+        };
+        let output = request.send().await.context("DescribeUpdate", &resource)?;
+        let update = required(output.update(), "update", "DescribeUpdate", &resource)?;
+        Ok(UpdateStatus {
+            status: update
+                .status()
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default(),
+            errors: update.errors().iter().map(error_detail).collect(),
+        })
     }
 
     async fn update_node_group_version(
         &self,
-        _cluster: &str,
+        cluster: &str,
         name: &str,
-        _version: &str,
+        version: &str,
     ) -> CloudResult<String> {
-        Err(pending("UpdateNodegroupVersion", name))
+        let resource = format!("node group {cluster}/{name}");
+        let output = self
+            .eks
+            .update_nodegroup_version()
+            .cluster_name(cluster)
+            .nodegroup_name(name)
+            .version(version)
+            .send()
+            .await
+            .context("UpdateNodegroupVersion", &resource)?;
+        update_id(output.update(), "UpdateNodegroupVersion", &resource)
     }
 
-    async fn list_addons(&self, _cluster: &str) -> CloudResult<Vec<ObservedAddon>> {
-        Ok(Vec::new())
+    async fn list_addons(&self, cluster: &str) -> CloudResult<Vec<ObservedAddon>> {
+        let names: Vec<String> = all_items!(
+            self.eks.list_addons().cluster_name(cluster),
+            "ListAddons",
+            format!("cluster {cluster}")
+        )?;
+        let addons: Vec<Option<ObservedAddon>> = stream::iter(names)
+            .map(|name| async move { self.describe_addon(cluster, &name).await })
+            .buffer_unordered(READ_CONCURRENCY)
+            .try_collect()
+            .await?;
+        let mut addons: Vec<ObservedAddon> = addons.into_iter().flatten().collect();
+        addons.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(addons)
     }
 
     async fn describe_addon(
         &self,
-        _cluster: &str,
+        cluster: &str,
         name: &str,
     ) -> CloudResult<Option<ObservedAddon>> {
-        Err(pending("DescribeAddon", name))
+        let output = self
+            .eks
+            .describe_addon()
+            .cluster_name(cluster)
+            .addon_name(name)
+            .send()
+            .await
+            .context("DescribeAddon", format!("add-on {cluster}/{name}"))
+            .or_gone()?;
+        Ok(output.and_then(|o| o.addon().map(observed_addon)))
     }
 
     async fn default_addon_version(
         &self,
         addon: &str,
-        _kubernetes_version: &str,
+        kubernetes_version: &str,
     ) -> CloudResult<Option<String>> {
-        Err(pending("DescribeAddonVersions", addon))
+        let infos: Vec<AddonInfo> = all_items!(
+            self.eks
+                .describe_addon_versions()
+                .addon_name(addon)
+                .kubernetes_version(kubernetes_version),
+            "DescribeAddonVersions",
+            format!("add-on {addon} for Kubernetes {kubernetes_version}")
+        )?;
+        Ok(default_version(&infos, addon, kubernetes_version))
     }
 
     async fn create_addon(&self, request: &AddonRequest) -> CloudResult<()> {
-        Err(pending("CreateAddon", &request.name))
+        self.eks
+            .create_addon()
+            .cluster_name(&request.cluster)
+            .addon_name(&request.name)
+            .addon_version(&request.version)
+            .set_service_account_role_arn(request.service_account_role_arn.clone())
+            .set_configuration_values(request.configuration_values.clone())
+            // ekspec owns the add-on's fields: self-managed leftovers are overwritten.
+            .resolve_conflicts(ResolveConflicts::Overwrite)
+            .set_tags(string_map(&request.tags))
+            .client_request_token(&request.client_request_token)
+            .send()
+            .await
+            .context(
+                "CreateAddon",
+                format!("add-on {}/{}", request.cluster, request.name),
+            )
+            .map(drop)
     }
 
     async fn update_addon(&self, request: &AddonRequest) -> CloudResult<Option<String>> {
-        Err(pending("UpdateAddon", &request.name))
+        let output = self
+            .eks
+            .update_addon()
+            .cluster_name(&request.cluster)
+            .addon_name(&request.name)
+            .addon_version(&request.version)
+            // An empty role ARN removes the role; `{}` resets the configuration.
+            .set_service_account_role_arn(request.service_account_role_arn.clone())
+            .set_configuration_values(request.configuration_values.clone())
+            .resolve_conflicts(ResolveConflicts::Overwrite)
+            .client_request_token(&request.client_request_token)
+            .send()
+            .await
+            .context(
+                "UpdateAddon",
+                format!("add-on {}/{}", request.cluster, request.name),
+            )?;
+        Ok(output.update().and_then(|u| u.id().map(str::to_owned)))
     }
 
-    async fn delete_addon(&self, _cluster: &str, name: &str) -> CloudResult<()> {
-        Err(pending("DeleteAddon", name))
+    async fn delete_addon(&self, cluster: &str, name: &str) -> CloudResult<()> {
+        self.eks
+            .delete_addon()
+            .cluster_name(cluster)
+            .addon_name(name)
+            .send()
+            .await
+            .context("DeleteAddon", format!("add-on {cluster}/{name}"))
+            .or_gone()
+            .map(drop)
     }
 
-    async fn list_access_entries(&self, _cluster: &str) -> CloudResult<Vec<ObservedAccessEntry>> {
-        Ok(Vec::new())
+    async fn list_access_entries(&self, cluster: &str) -> CloudResult<Vec<ObservedAccessEntry>> {
+        let principals: Vec<String> = all_items!(
+            self.eks.list_access_entries().cluster_name(cluster),
+            "ListAccessEntries",
+            format!("cluster {cluster}")
+        )?;
+        let entries: Vec<Option<ObservedAccessEntry>> =
+            stream::iter(principals)
+                .map(|principal| async move {
+                    self.access_entry_with_policies(cluster, &principal).await
+                })
+                .buffer_unordered(READ_CONCURRENCY)
+                .try_collect()
+                .await?;
+        let mut entries: Vec<ObservedAccessEntry> = entries.into_iter().flatten().collect();
+        entries.sort_by(|a, b| a.principal_arn.cmp(&b.principal_arn));
+        Ok(entries)
+    }
+
+    async fn describe_access_entry(
+        &self,
+        cluster: &str,
+        principal_arn: &str,
+    ) -> CloudResult<Option<ObservedAccessEntry>> {
+        self.access_entry_with_policies(cluster, principal_arn)
+            .await
     }
 
     async fn create_access_entry(&self, request: &AccessEntryRequest) -> CloudResult<()> {
-        Err(pending("CreateAccessEntry", &request.principal_arn))
+        self.eks
+            .create_access_entry()
+            .cluster_name(&request.cluster)
+            .principal_arn(&request.principal_arn)
+            .set_kubernetes_groups(
+                (!request.kubernetes_groups.is_empty()).then(|| request.kubernetes_groups.clone()),
+            )
+            .set_username(request.username.clone())
+            .set_tags(string_map(&request.tags))
+            .client_request_token(&request.client_request_token)
+            .send()
+            .await
+            .context(
+                "CreateAccessEntry",
+                access_entry(&request.cluster, &request.principal_arn),
+            )
+            .map(drop)
     }
 
     async fn update_access_entry(
         &self,
-        _cluster: &str,
+        cluster: &str,
         principal_arn: &str,
-        _kubernetes_groups: &[String],
-        _username: Option<&str>,
+        kubernetes_groups: &[String],
+        username: Option<&str>,
     ) -> CloudResult<()> {
-        Err(pending("UpdateAccessEntry", principal_arn))
+        self.eks
+            .update_access_entry()
+            .cluster_name(cluster)
+            .principal_arn(principal_arn)
+            // Always sent, so an empty list removes every group.
+            .set_kubernetes_groups(Some(kubernetes_groups.to_vec()))
+            .set_username(username.map(str::to_owned))
+            .send()
+            .await
+            .context("UpdateAccessEntry", access_entry(cluster, principal_arn))
+            .map(drop)
     }
 
-    async fn delete_access_entry(&self, _cluster: &str, principal_arn: &str) -> CloudResult<()> {
-        Err(pending("DeleteAccessEntry", principal_arn))
+    async fn delete_access_entry(&self, cluster: &str, principal_arn: &str) -> CloudResult<()> {
+        self.eks
+            .delete_access_entry()
+            .cluster_name(cluster)
+            .principal_arn(principal_arn)
+            .send()
+            .await
+            .context("DeleteAccessEntry", access_entry(cluster, principal_arn))
+            .or_gone()
+            .map(drop)
     }
 
     async fn associate_access_policy(
         &self,
-        _cluster: &str,
+        cluster: &str,
         principal_arn: &str,
-        _policy: &AccessPolicy,
+        policy: &AccessPolicy,
     ) -> CloudResult<()> {
-        Err(pending("AssociateAccessPolicy", principal_arn))
+        let scope = match &policy.namespaces {
+            None => AccessScope::builder().r#type(AccessScopeType::Cluster),
+            Some(namespaces) => AccessScope::builder()
+                .r#type(AccessScopeType::Namespace)
+                .set_namespaces(Some(namespaces.clone())),
+        };
+        self.eks
+            .associate_access_policy()
+            .cluster_name(cluster)
+            .principal_arn(principal_arn)
+            .policy_arn(&policy.policy_arn)
+            .access_scope(scope.build())
+            .send()
+            .await
+            .context(
+                "AssociateAccessPolicy",
+                format!(
+                    "{} on {}",
+                    policy.policy_arn,
+                    access_entry(cluster, principal_arn)
+                ),
+            )
+            .map(drop)
     }
 
     async fn disassociate_access_policy(
         &self,
-        _cluster: &str,
+        cluster: &str,
         principal_arn: &str,
-        _policy_arn: &str,
+        policy_arn: &str,
     ) -> CloudResult<()> {
-        Err(pending("DisassociateAccessPolicy", principal_arn))
-    }
-}
-
-/// Placeholder while the add-on, access entry and upgrade calls are written (issue 6).
-fn pending(operation: &'static str, resource: &str) -> CloudError {
-    CloudError {
-        operation,
-        resource: resource.to_owned(),
-        code: None,
-        message: "not implemented yet".to_owned(),
-        kind: ErrorKind::Other,
+        self.eks
+            .disassociate_access_policy()
+            .cluster_name(cluster)
+            .principal_arn(principal_arn)
+            .policy_arn(policy_arn)
+            .send()
+            .await
+            .context(
+                "DisassociateAccessPolicy",
+                format!("{policy_arn} on {}", access_entry(cluster, principal_arn)),
+            )
+            .or_gone()
+            .map(drop)
     }
 }
