@@ -8,6 +8,7 @@ mod e2e_fakecloud;
 mod eks_mocks;
 mod examples;
 mod executor;
+mod faults;
 mod fuzz_smoke;
 mod hostile_input;
 mod iam_policy;

@@ -1,6 +1,8 @@
 //! An HTTP proxy between ekspec and the emulator that sees every AWS call from outside the
 //! process: it counts mutating calls and can SIGKILL the ekspec process right after the k-th
-//! one was answered, so crash tests exercise the real binary and its real SDK stack.
+//! one was answered, so crash tests exercise the real binary and its real SDK stack. It also
+//! injects faults in AWS's own shapes (throttling, 5xx, resets, slow answers, refusals, and
+//! states rewritten in answers), for the fault tests.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -8,18 +10,95 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// What the proxy does to a call instead of (or besides) forwarding it.
+#[derive(Clone, Debug)]
+pub enum Fault {
+    /// Answer with AWS's throttling error for the call's protocol; nothing is forwarded.
+    Throttle,
+    /// Answer `503 Service Unavailable`; nothing is forwarded.
+    Unavailable,
+    /// Close the connection without an answer; nothing is forwarded.
+    Reset,
+    /// Forward, and answer only after this delay.
+    Slow(Duration),
+    /// Answer with this error (HTTP status, AWS code, message); nothing is forwarded.
+    Refuse(u16, &'static str, String),
+    /// Forward, then replace in the answer every first of a pair with its second.
+    Rewrite(Vec<(String, String)>),
+}
+
+/// When a fault applies: to calls whose name (`CreateVpc`, `POST /clusters`) `matches`, on
+/// every `every`-th such call, at most `times` times.
+pub struct Rule {
+    matches: Box<dyn Fn(&str) -> bool + Send + Sync>,
+    fault: Fault,
+    every: usize,
+    times: usize,
+    seen: usize,
+    applied: usize,
+}
+
+impl Rule {
+    /// A fault on every call `matches` accepts, at most `times` times.
+    pub fn new(
+        matches: impl Fn(&str) -> bool + Send + Sync + 'static,
+        fault: Fault,
+        times: usize,
+    ) -> Self {
+        Self {
+            matches: Box::new(matches),
+            fault,
+            every: 1,
+            times,
+            seen: 0,
+            applied: 0,
+        }
+    }
+
+    /// Only on every `n`-th matching call.
+    pub fn every(mut self, n: usize) -> Self {
+        self.every = n.max(1);
+        self
+    }
+}
+
 /// What the proxy shares with its test.
 #[derive(Default)]
 struct Shared {
     mutations: AtomicUsize,
     kill_after: Mutex<Option<usize>>,
     victim: Mutex<Option<u32>>,
+    rules: Mutex<Vec<Rule>>,
+    /// Calls that reached the emulator, by name.
+    forwarded: Mutex<Vec<String>>,
+    /// Faults injected, as `fault call`.
+    injected: Mutex<Vec<String>>,
 }
 
-/// A running proxy to `upstream` (`127.0.0.1:PORT`).
-pub struct Proxy {
-    port: u16,
-    shared: Arc<Shared>,
+impl Shared {
+    /// The fault for this call: every rule that matches counts it, and the first one whose
+    /// turn it is applies.
+    fn fault_for(&self, call: &str) -> Option<Fault> {
+        let mut rules = self.rules.lock().unwrap();
+        let mut fault = None;
+        for rule in rules
+            .iter_mut()
+            .filter(|r| r.applied < r.times && (r.matches)(call))
+        {
+            rule.seen += 1;
+            if fault.is_none() && rule.seen % rule.every == 0 {
+                rule.applied += 1;
+                fault = Some(rule.fault.clone());
+            }
+        }
+        if let Some(fault) = &fault {
+            self.injected
+                .lock()
+                .unwrap()
+                .push(format!("{fault:?} {call}"));
+        }
+        fault
+    }
 }
 
 impl Proxy {
@@ -67,6 +146,21 @@ impl Proxy {
     pub fn mutations(&self) -> usize {
         self.shared.mutations.load(Ordering::SeqCst)
     }
+
+    /// Injects faults by these rules (replacing earlier ones).
+    pub fn faults(&self, rules: Vec<Rule>) {
+        *self.shared.rules.lock().unwrap() = rules;
+    }
+
+    /// The faults injected so far (`fault call`).
+    pub fn injected(&self) -> Vec<String> {
+        self.shared.injected.lock().unwrap().clone()
+    }
+
+    /// The calls that reached the emulator, by name.
+    pub fn forwarded(&self) -> Vec<String> {
+        self.shared.forwarded.lock().unwrap().clone()
+    }
 }
 
 /// Forwards one request (forcing `Connection: close`) and its response, then counts it.
@@ -101,6 +195,43 @@ fn relay(client: TcpStream, upstream: &str, shared: &Shared) -> std::io::Result<
     let mut body = vec![0u8; content_length];
     reader.read_exact(&mut body)?;
     let call = mutating_call(&request_line, &body);
+    let name = call_name(&request_line, &body);
+    let fault = shared.fault_for(&name);
+    let mut client = client;
+    let answer = match &fault {
+        Some(Fault::Reset) => {
+            let _ = client.shutdown(Shutdown::Both);
+            return Ok(());
+        }
+        Some(Fault::Throttle) => {
+            // Each service's own throttling answer.
+            let text = String::from_utf8_lossy(&body);
+            let (status, code) = if text.contains("Version=2016-11-15") {
+                (503, "RequestLimitExceeded")
+            } else if text.contains("Action=") {
+                (400, "Throttling")
+            } else {
+                (429, "ThrottlingException")
+            };
+            Some(aws_error(&body, status, code, "Rate exceeded"))
+        }
+        Some(Fault::Unavailable) => Some(aws_error(
+            &body,
+            503,
+            "ServiceUnavailable",
+            "Service is unavailable. Please try again later.",
+        )),
+        Some(Fault::Refuse(status, code, message)) => {
+            Some(aws_error(&body, *status, code, message))
+        }
+        _ => None,
+    };
+    if let Some(answer) = answer {
+        client.write_all(&answer)?;
+        client.flush()?;
+        let _ = client.shutdown(Shutdown::Both);
+        return Ok(());
+    }
 
     let mut server = TcpStream::connect(upstream)?;
     for line in &head {
@@ -110,7 +241,12 @@ fn relay(client: TcpStream, upstream: &str, shared: &Shared) -> std::io::Result<
     server.write_all(&body)?;
     let mut response = Vec::new();
     server.read_to_end(&mut response)?;
-    let mut client = client;
+    shared.forwarded.lock().unwrap().push(name);
+    match fault {
+        Some(Fault::Slow(delay)) => std::thread::sleep(delay),
+        Some(Fault::Rewrite(pairs)) => response = rewrite(&response, &pairs),
+        _ => {}
+    }
     client.write_all(&response)?;
     client.flush()?;
     let _ = client.shutdown(Shutdown::Both);
@@ -149,4 +285,73 @@ fn mutating_call(request_line: &str, body: &[u8]) -> Option<String> {
         None if method == "GET" || method == "HEAD" => None,
         None => Some(format!("{method} {path}")),
     }
+}
+
+/// A call's name: the `Action` of query-protocol services (EC2, IAM, STS, ELB), else
+/// `METHOD path` (EKS: `POST /clusters`, `GET /clusters/prod/node-groups/system-1a2b`).
+fn call_name(request_line: &str, body: &[u8]) -> String {
+    let body = String::from_utf8_lossy(body);
+    if let Some(action) = body
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("Action="))
+    {
+        return action.to_owned();
+    }
+    let mut parts = request_line.split_whitespace();
+    let method = parts.next().unwrap_or_default();
+    let path = parts.next().unwrap_or_default();
+    format!("{method} {}", path.split('?').next().unwrap_or_default())
+}
+
+/// An error answer as the service of `body` shapes it: EC2's XML, the other query services'
+/// `ErrorResponse`, or EKS's REST-JSON with the code in `x-amzn-ErrorType`.
+fn aws_error(body: &[u8], status: u16, code: &str, message: &str) -> Vec<u8> {
+    let body = String::from_utf8_lossy(body);
+    let (content_type, text) = if body.contains("Version=2016-11-15") {
+        (
+            "text/xml",
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>fault</RequestID></Response>"
+            ),
+        )
+    } else if body.contains("Action=") {
+        (
+            "text/xml",
+            format!(
+                "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>fault</RequestId></ErrorResponse>"
+            ),
+        )
+    } else {
+        (
+            "application/json",
+            serde_json::json!({ "message": message }).to_string(),
+        )
+    };
+    format!(
+        "HTTP/1.1 {status} Fault\r\nContent-Type: {content_type}\r\nx-amzn-ErrorType: {code}\r\nx-amzn-RequestId: fault\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+        text.len()
+    )
+    .into_bytes()
+}
+
+/// `response` with each pair's first replaced by its second in the body, and the length fixed.
+fn rewrite(response: &[u8], pairs: &[(String, String)]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(response);
+    let Some((head, body)) = text.split_once("\r\n\r\n") else {
+        return response.to_vec();
+    };
+    let body = pairs
+        .iter()
+        .fold(body.to_owned(), |body, (from, to)| body.replace(from, to));
+    let head: Vec<String> = head
+        .split("\r\n")
+        .map(|line| {
+            if line.to_ascii_lowercase().starts_with("content-length:") {
+                format!("Content-Length: {}", body.len())
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect();
+    format!("{}\r\n\r\n{body}", head.join("\r\n")).into_bytes()
 }
