@@ -8,6 +8,7 @@ mod e2e_fakecloud;
 mod examples;
 mod executor;
 mod hostile_input;
+mod import_eksctl;
 mod iam_policy;
 mod invalid_fixtures;
 mod inventory;
