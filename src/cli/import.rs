@@ -54,7 +54,9 @@ pub fn run_eksctl(args: &ImportEksctlArgs, printer: &Printer) -> Result<ExitStat
         ));
     }
     if check.has_errors() {
-        bail!("the imported spec does not validate: fix the errors above (in the eksctl file or the spec)");
+        bail!(
+            "the imported spec does not validate: fix the errors above (in the eksctl file or the spec)"
+        );
     }
     if let Some(path) = &args.out {
         printer.info(format!(

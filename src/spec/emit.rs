@@ -192,7 +192,21 @@ fn needs_quotes(text: &str, in_flow: bool) -> bool {
         || text.contains(" #")
         || text.ends_with(':')
         || text.chars().any(char::is_control)
+        || looks_like_date(text)
         || (in_flow && text.contains([',', '[', ']', '{', '}']))
+}
+
+/// `2012-10-17` is a timestamp to YAML 1.1 readers; policy versions must stay strings.
+fn looks_like_date(text: &str) -> bool {
+    let mut parts = text.splitn(3, '-');
+    let (Some(year), Some(month), Some(rest)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let day: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let digits = |s: &str, n: std::ops::RangeInclusive<usize>| {
+        n.contains(&s.len()) && s.chars().all(|c| c.is_ascii_digit())
+    };
+    digits(year, 4..=4) && digits(month, 1..=2) && digits(&day, 1..=2)
 }
 
 #[cfg(test)]
@@ -202,12 +216,7 @@ mod tests {
 
     #[test]
     fn examples_round_trip() {
-        for name in [
-            "minimal",
-            "production",
-            "existing-vpc",
-            "fargate-only",
-        ] {
+        for name in ["minimal", "production", "existing-vpc", "fargate-only"] {
             let path = format!("{}/examples/{name}.yaml", env!("CARGO_MANIFEST_DIR"));
             let text = std::fs::read_to_string(&path).unwrap_or_default();
             let Some(spec) = parse_str(&path, &text).spec else {
@@ -242,10 +251,14 @@ mod tests {
             ("true", "\"true\""),
             ("yes", "\"yes\""),
             ("*", "\"*\""),
+            ("2012-10-17", "\"2012-10-17\""),
             ("", "\"\""),
             ("a: b", "\"a: b\""),
             ("arn:aws:iam::aws:policy/X", "arn:aws:iam::aws:policy/X"),
-            ("k8s.io/cluster-autoscaler/prod", "k8s.io/cluster-autoscaler/prod"),
+            (
+                "k8s.io/cluster-autoscaler/prod",
+                "k8s.io/cluster-autoscaler/prod",
+            ),
         ];
         for (text, expected) in cases {
             assert_eq!(scalar(&Value::String(text.to_owned()), false), expected);

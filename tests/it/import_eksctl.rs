@@ -51,10 +51,7 @@ fn fixtures_convert_to_the_expected_specs_and_reports() {
         let conversion = ekspec::import::eksctl::convert(&input, &text)
             .unwrap_or_else(|e| panic!("{input}: {e}"));
         golden(&dir.join("expected.yaml"), &conversion.spec_yaml);
-        golden(
-            &dir.join("expected-report.txt"),
-            &conversion.report(&input),
-        );
+        golden(&dir.join("expected-report.txt"), &conversion.report(&input));
         let report = ekspec::spec::parse_str(&input, &conversion.spec_yaml);
         assert!(
             !report.has_errors(),
@@ -98,15 +95,20 @@ fn out_writes_a_file_and_refuses_to_overwrite_without_force() {
         out.stdout,
         format!("wrote {target_arg}; next: ekspec validate -f {target_arg}\n")
     );
-    assert!(out.stderr.contains("imported cluster `prod`"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("imported cluster `prod`"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(std::fs::read_to_string(&target).unwrap(), expected);
 
     std::fs::write(&target, "keep me\n").unwrap();
     let out = Ekspec::new(&["import", "eksctl", &input, "-o", target_arg]).run();
     assert_eq!(out.code, 1);
     assert!(
-        out.stderr
-            .contains(&format!("{target_arg} already exists; pass --force to overwrite it")),
+        out.stderr.contains(&format!(
+            "{target_arg} already exists; pass --force to overwrite it"
+        )),
         "{}",
         out.stderr
     );
@@ -127,7 +129,7 @@ fn unreadable_input_exits_1_with_file_line_and_column() {
         (
             "broken.yaml",
             "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: a\n",
-            ":4:1: error: invalid YAML",
+            ":3:11: error: invalid YAML: unclosed bracket",
         ),
         (
             "types.yaml",
@@ -189,7 +191,8 @@ fn a_result_that_does_not_validate_exits_1_and_says_why() {
         out.stderr
     );
     assert!(
-        out.stderr.contains("error: the imported spec does not validate"),
+        out.stderr
+            .contains("error: the imported spec does not validate"),
         "{}",
         out.stderr
     );

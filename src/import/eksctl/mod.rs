@@ -126,7 +126,8 @@ pub fn convert(file_name: &str, source: &str) -> Result<Conversion, ImportError>
 
 /// Refuses anything but an eksctl `ClusterConfig`, before looking at its fields.
 fn check_header(tree: &Node) -> Result<(), ImportError> {
-    let hint = format!("an eksctl config starts with `apiVersion: {API_VERSION}` and `kind: {KIND}`");
+    let hint =
+        format!("an eksctl config starts with `apiVersion: {API_VERSION}` and `kind: {KIND}`");
     if !matches!(tree.kind, NodeKind::Mapping(_)) {
         return Err(ImportError::new(
             tree.position,
@@ -174,12 +175,13 @@ fn check_header(tree: &Node) -> Result<(), ImportError> {
 
 fn field_path(path: &serde_path_to_error::Path) -> FieldPath {
     use serde_path_to_error::Segment as S;
-    path.iter().fold(FieldPath::root(), |path, segment| match segment {
-        S::Seq { index } => path.index(*index),
-        S::Map { key } => path.key(key.clone()),
-        S::Enum { variant } => path.key(variant.clone()),
-        S::Unknown => path,
-    })
+    path.iter()
+        .fold(FieldPath::root(), |path, segment| match segment {
+            S::Seq { index } => path.index(*index),
+            S::Map { key } => path.key(key.clone()),
+            S::Enum { variant } => path.key(variant.clone()),
+            S::Unknown => path,
+        })
 }
 
 /// The CPU and accelerator a node group's instance types share.
@@ -389,7 +391,10 @@ impl Converter<'_> {
         let private = subnets.private.clone().unwrap_or_default();
         let public = subnets.public.clone().unwrap_or_default();
         let subnets_path = path.key("subnets");
-        let any_subnet_id = private.values().chain(public.values()).any(|s| s.id.is_some());
+        let any_subnet_id = private
+            .values()
+            .chain(public.values())
+            .any(|s| s.id.is_some());
         let zones_path = FieldPath::root().key("availabilityZones");
 
         if vpc.id.is_some() || any_subnet_id {
@@ -421,13 +426,19 @@ impl Converter<'_> {
                 self.assumed(&subnets_path, "the `cidr` and `az` of existing subnets only describe them; ekspec reads them from AWS by `id`");
             }
             if vpc.cidr.is_some() {
-                self.assumed(&path.key("cidr"), "describes the existing VPC; ekspec reads its CIDR from AWS");
+                self.assumed(
+                    &path.key("cidr"),
+                    "describes the existing VPC; ekspec reads its CIDR from AWS",
+                );
             }
             if vpc.nat.is_some() {
                 self.lost(&path.key("nat"), "ekspec never adds NAT gateways to a VPC it did not create; the existing VPC's routing stays as it is");
             }
             if config.availability_zones.is_some() {
-                self.assumed(&zones_path, "with an existing VPC the zones are those of the listed subnets");
+                self.assumed(
+                    &zones_path,
+                    "with an existing VPC the zones are those of the listed subnets",
+                );
             }
         } else {
             match &vpc.cidr {
@@ -450,7 +461,13 @@ impl Converter<'_> {
                     zones.sort();
                     zones.dedup();
                     if zones.len() >= 2 {
-                        self.assumed(&subnets_path, format!("availability zones taken from the subnets: {}", zones.join(", ")));
+                        self.assumed(
+                            &subnets_path,
+                            format!(
+                                "availability zones taken from the subnets: {}",
+                                zones.join(", ")
+                            ),
+                        );
                         spec.vpc.availability_zones = Some(zones);
                     }
                 }
@@ -526,7 +543,10 @@ impl Converter<'_> {
             }
             (Some(one), _) => vec![one.clone()],
             _ => {
-                self.assumed(&path.key("instanceType"), format!("not set: eksctl's default {EKSCTL_INSTANCE_TYPE} is written out"));
+                self.assumed(
+                    &path.key("instanceType"),
+                    format!("not set: eksctl's default {EKSCTL_INSTANCE_TYPE} is written out"),
+                );
                 vec![EKSCTL_INSTANCE_TYPE.to_owned()]
             }
         };
@@ -582,7 +602,11 @@ impl Converter<'_> {
         if let Some(update) = &group.update_config {
             converted.max_unavailable = update.max_unavailable;
             converted.max_unavailable_percentage = update.max_unavailable_percentage;
-            self.others(&path.key("updateConfig"), &update.other, Scope::UpdateConfig);
+            self.others(
+                &path.key("updateConfig"),
+                &update.other,
+                Scope::UpdateConfig,
+            );
         }
         if group.disable_imdsv1 != Some(true) {
             self.assumed(&path.key("disableIMDSv1"), "ekspec always requires IMDSv2 on nodes (IMDSv1 off), as `disableIMDSv1: true` does");
@@ -632,7 +656,9 @@ impl Converter<'_> {
                         self.lost(&taint_path, "a taint without `key` (eksctl rejects it too)");
                         continue;
                     };
-                    let Some(effect) = self.taint_effect(entry.effect.as_deref(), &taint_path.key("effect")) else {
+                    let Some(effect) =
+                        self.taint_effect(entry.effect.as_deref(), &taint_path.key("effect"))
+                    else {
                         continue;
                     };
                     out.push(Taint {
@@ -643,7 +669,10 @@ impl Converter<'_> {
                 }
             }
             Taints::Map(map) => {
-                self.assumed(path, "the older `key: value:Effect` map form is written as a list");
+                self.assumed(
+                    path,
+                    "the older `key: value:Effect` map form is written as a list",
+                );
                 for (key, text) in map {
                     let (value, effect) = match text.rsplit_once(':') {
                         Some((value, effect)) => (value, Some(effect)),
@@ -720,7 +749,8 @@ impl Converter<'_> {
             for (j, selector) in profile.selectors.iter().flatten().enumerate() {
                 let selector_path = profile_path.key("selectors").index(j);
                 selectors.push(FargateSelector {
-                    namespace: self.required(&selector.namespace, &selector_path.key("namespace"))?,
+                    namespace: self
+                        .required(&selector.namespace, &selector_path.key("namespace"))?,
                     labels: selector.labels.clone().unwrap_or_default(),
                 });
                 self.others(&selector_path, &selector.other, Scope::FargateSelector);
@@ -772,7 +802,10 @@ impl Converter<'_> {
             let namespace = match &meta.namespace {
                 Some(namespace) => namespace.clone(),
                 None => {
-                    self.assumed(&meta_path.key("namespace"), "not set: eksctl's default namespace `default` is written out");
+                    self.assumed(
+                        &meta_path.key("namespace"),
+                        "not set: eksctl's default namespace `default` is written out",
+                    );
                     "default".to_owned()
                 }
             };
@@ -794,7 +827,11 @@ impl Converter<'_> {
         Ok(())
     }
 
-    fn addons(&mut self, config: &ClusterConfig, spec: &mut ClusterSpec) -> Result<(), ImportError> {
+    fn addons(
+        &mut self,
+        config: &ClusterConfig,
+        spec: &mut ClusterSpec,
+    ) -> Result<(), ImportError> {
         let path = FieldPath::root().key("addons");
         for (i, addon) in config.addons.iter().flatten().enumerate() {
             let addon_path = path.index(i);
@@ -864,7 +901,9 @@ impl Converter<'_> {
                 } else if addon.attach_policy.is_some() {
                     self.lost(&path.key("attachPolicy"), format!("service account `{account}` already has an inline policy from iam.serviceAccounts; this one is not merged into it"));
                 }
-                format!("the add-on's IRSA policies are added to service account `{namespace}/{account}` from iam.serviceAccounts, which the add-on uses")
+                format!(
+                    "the add-on's IRSA policies are added to service account `{namespace}/{account}` from iam.serviceAccounts, which the add-on uses"
+                )
             }
             None => {
                 spec.service_accounts.push(ServiceAccountSpec {
@@ -874,7 +913,9 @@ impl Converter<'_> {
                     inline_policy: addon.attach_policy.clone(),
                     role_name: None,
                 });
-                format!("the add-on's IRSA role is written as spec.serviceAccounts entry `{account}` ({namespace}), which the add-on uses")
+                format!(
+                    "the add-on's IRSA role is written as spec.serviceAccounts entry `{account}` ({namespace}), which the add-on uses"
+                )
             }
         };
         self.assumed(path, message);
@@ -903,7 +944,11 @@ impl Converter<'_> {
         }
     }
 
-    fn access(&mut self, config: &ClusterConfig, spec: &mut ClusterSpec) -> Result<(), ImportError> {
+    fn access(
+        &mut self,
+        config: &ClusterConfig,
+        spec: &mut ClusterSpec,
+    ) -> Result<(), ImportError> {
         let Some(access) = &config.access_config else {
             return Ok(());
         };
@@ -919,7 +964,8 @@ impl Converter<'_> {
         self.others(&path, &access.other, Scope::AccessConfig);
         for (i, entry) in access.access_entries.iter().flatten().enumerate() {
             let entry_path = path.key("accessEntries").index(i);
-            let principal_arn = self.required(&entry.principal_arn, &entry_path.key("principalARN"))?;
+            let principal_arn =
+                self.required(&entry.principal_arn, &entry_path.key("principalARN"))?;
             if let Some(kind) = entry.entry_type.as_deref().filter(|t| *t != "STANDARD") {
                 self.lost(&entry_path, format!("access entries of type {kind} are not supported by ekspec (it makes the entries its node groups need itself); the entry is not carried over"));
                 continue;
@@ -928,7 +974,8 @@ impl Converter<'_> {
             let mut policies = Vec::new();
             for (j, policy) in entry.access_policies.iter().flatten().enumerate() {
                 let policy_path = entry_path.key("accessPolicies").index(j);
-                let policy_arn = self.required(&policy.policy_arn, &policy_path.key("policyARN"))?;
+                let policy_arn =
+                    self.required(&policy.policy_arn, &policy_path.key("policyARN"))?;
                 self.others(&policy_path, &policy.other, Scope::AccessPolicy);
                 let scope_path = policy_path.key("accessScope");
                 let scope = match &policy.access_scope {

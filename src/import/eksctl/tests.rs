@@ -1,7 +1,9 @@
 use super::*;
 
 fn config(body: &str) -> String {
-    format!("apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  name: demo\n  region: us-east-1\n  version: \"1.31\"\n{body}")
+    format!(
+        "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  name: demo\n  region: us-east-1\n  version: \"1.31\"\n{body}"
+    )
 }
 
 fn convert_ok(body: &str) -> Conversion {
@@ -20,7 +22,11 @@ fn spec_of(conversion: &Conversion) -> ClusterFile {
 }
 
 fn finding<'c>(conversion: &'c Conversion, path: &str) -> &'c Finding {
-    match conversion.findings.iter().find(|f| f.path.to_string() == path) {
+    match conversion
+        .findings
+        .iter()
+        .find(|f| f.path.to_string() == path)
+    {
         Some(finding) => finding,
         None => panic!("no finding at {path}: {:#?}", conversion.findings),
     }
@@ -55,10 +61,16 @@ fn mixed_architectures_and_unsupported_families_are_reported() {
     );
     let mixed = finding(&conversion, "managedNodeGroups[0].amiFamily");
     assert_eq!(mixed.kind, FindingKind::NotCarriedOver);
-    assert!(mixed.message.contains("x86-64 and Arm"), "{}", mixed.message);
+    assert!(
+        mixed.message.contains("x86-64 and Arm"),
+        "{}",
+        mixed.message
+    );
     let ubuntu = finding(&conversion, "managedNodeGroups[1].amiFamily");
     assert!(
-        ubuntu.message.contains("AL2023_ARM_64_STANDARD is written instead"),
+        ubuntu
+            .message
+            .contains("AL2023_ARM_64_STANDARD is written instead"),
         "{}",
         ubuntu.message
     );
@@ -115,7 +127,11 @@ fn eksctl_defaults_that_differ_from_ekspec_are_written_out() {
         "managedNodeGroups[0].volumeSize",
         "managedNodeGroups[0].privateNetworking",
     ] {
-        assert_eq!(finding(&conversion, path).kind, FindingKind::Assumed, "{path}");
+        assert_eq!(
+            finding(&conversion, path).kind,
+            FindingKind::Assumed,
+            "{path}"
+        );
     }
 }
 
@@ -151,7 +167,10 @@ fn addon_policies_become_an_irsa_service_account() {
     let spec = spec_of(&conversion);
     let addon = &spec.spec.addons[0];
     assert_eq!(addon.version, None);
-    assert_eq!(addon.service_account.as_deref(), Some("ebs-csi-controller-sa"));
+    assert_eq!(
+        addon.service_account.as_deref(),
+        Some("ebs-csi-controller-sa")
+    );
     assert_eq!(
         addon.configuration_values,
         Some(serde_json::json!({"controller": {"replicaCount": 2}}))
@@ -200,12 +219,26 @@ fn invalid_input_is_refused_with_a_position() {
         panic!("converted");
     };
     assert!(
-        error.message.starts_with("managedNodeGroups[0].minSize: invalid type"),
+        error
+            .message
+            .starts_with("managedNodeGroups[0].minSize: invalid type"),
         "{error}"
     );
-    assert_eq!(error.position, Position { line: 9, column: 14 });
-    let Err(error) = convert("x.yaml", "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: a}\n") else {
+    assert_eq!(
+        error.position,
+        Position {
+            line: 9,
+            column: 14
+        }
+    );
+    let Err(error) = convert(
+        "x.yaml",
+        "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: a}\n",
+    ) else {
         panic!("converted");
     };
-    assert!(error.message.contains("metadata.region is required"), "{error}");
+    assert!(
+        error.message.contains("metadata.region is required"),
+        "{error}"
+    );
 }
