@@ -39,12 +39,8 @@ pub fn run_eksctl(args: &ImportEksctlArgs, printer: &Printer) -> Result<ExitStat
         .as_ref()
         .map_or_else(|| "(imported spec)".to_owned(), |p| p.display().to_string());
     let check = spec::parse_str(&out_name, &conversion.spec_yaml);
-    match &args.out {
-        None => printer.result(conversion.spec_yaml.trim_end()),
-        Some(path) => init::write_file(path, &conversion.spec_yaml, args.force)?,
-    }
     printer.diagnostic(conversion.report(&file_name));
-    // Warnings (a role with no permissions left, say) are worth seeing right away too.
+    // Warnings (a role left with no permissions, say) are worth seeing right away too.
     for diagnostic in &check.diagnostics {
         printer.diagnostic(render::render(
             &check.file_name,
@@ -55,8 +51,12 @@ pub fn run_eksctl(args: &ImportEksctlArgs, printer: &Printer) -> Result<ExitStat
     }
     if check.has_errors() {
         bail!(
-            "the imported spec does not validate: fix the errors above (in the eksctl file or the spec)"
+            "the imported spec does not validate, so it is not written: fix the errors above in the eksctl file"
         );
+    }
+    match &args.out {
+        None => printer.result(conversion.spec_yaml.trim_end()),
+        Some(path) => init::write_file(path, &conversion.spec_yaml, args.force)?,
     }
     if let Some(path) = &args.out {
         printer.info(format!(

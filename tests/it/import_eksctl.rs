@@ -192,10 +192,11 @@ fn a_result_that_does_not_validate_exits_1_and_says_why() {
     );
     assert!(
         out.stderr
-            .contains("error: the imported spec does not validate"),
+            .contains("error: the imported spec does not validate, so it is not written"),
         "{}",
         out.stderr
     );
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
 }
 
 #[test]

@@ -20,7 +20,7 @@ use crate::spec::{
     FargateSelector, FieldPath, LogType, Metadata, NamespaceScope, NatGatewayMode, NodeGroupSpec,
     Position, SecretsEncryption, ServiceAccountSpec, Taint, TaintEffect, VpcSpec,
 };
-use unsupported::Scope;
+use unsupported::Section;
 
 /// The only eksctl API version there is.
 pub const API_VERSION: &str = "eksctl.io/v1alpha5";
@@ -103,7 +103,15 @@ pub fn convert(file_name: &str, source: &str) -> Result<Conversion, ImportError>
     let config: ClusterConfig = serde_path_to_error::deserialize(value).map_err(|error| {
         let path = field_path(error.path());
         let (position, _) = tree.locate(&path);
-        ImportError::new(position, format!("{path}: {}", error.inner()))
+        let message = format!("{path}: {}", error.inner());
+        let expects_text = message.ends_with("expected a string");
+        let error = ImportError::new(position, message);
+        if expects_text {
+            // `version: 1.30` is the number 1.3 to YAML; eksctl rejects it the same way.
+            error.with_hint("quote the value, e.g. \"1.30\"")
+        } else {
+            error
+        }
     })?;
     let mut converter = Converter {
         tree: &tree,
@@ -307,11 +315,11 @@ impl Converter<'_> {
     }
 
     /// Reports every field a struct did not model.
-    fn others(&mut self, path: &FieldPath, other: &Other, scope: Scope) {
+    fn others(&mut self, path: &FieldPath, other: &Other, section: Section) {
         for (key, value) in other {
             let field = path.key(key.clone());
-            match unsupported::reason(scope, key) {
-                Some(reason) if unsupported::harmless(scope, key) => {
+            match unsupported::reason(section, key) {
+                Some(reason) if unsupported::harmless(section, key) => {
                     self.assumed(&field, format!("ignored: {reason}"));
                 }
                 Some(reason) if is_off(value) => self.assumed(
@@ -344,8 +352,8 @@ impl Converter<'_> {
                 version
             }
         };
-        self.others(&meta_path, &meta.other, Scope::Metadata);
-        self.others(&root, &config.other, Scope::Top);
+        self.others(&meta_path, &meta.other, Section::Metadata);
+        self.others(&root, &config.other, Section::Top);
         let mut spec = ClusterSpec {
             kubernetes_version: version,
             vpc: VpcSpec::default(),
@@ -366,7 +374,7 @@ impl Converter<'_> {
             spec.secrets_encryption = Some(SecretsEncryption {
                 key_arn: self.required(&encryption.key_arn, &path.key("keyARN"))?,
             });
-            self.others(&path, &encryption.other, Scope::SecretsEncryption);
+            self.others(&path, &encryption.other, Section::SecretsEncryption);
         }
         self.fargate_profiles(config, &mut spec)?;
         self.service_accounts(config, &mut spec)?;
@@ -412,7 +420,7 @@ impl Converter<'_> {
                         None => this.lost(&subnet_path, "no `id`: ekspec uses existing subnets by id only, it does not create subnets in a VPC it does not own"),
                     }
                     described |= subnet.cidr.is_some() || subnet.az.is_some();
-                    this.others(&subnet_path, &subnet.other, Scope::Subnet);
+                    this.others(&subnet_path, &subnet.other, Section::Subnet);
                 }
                 out
             };
@@ -481,7 +489,7 @@ impl Converter<'_> {
                     Some("Disable") => spec.vpc.nat_gateway = Some(NatGatewayMode::None),
                     Some(other) => self.lost(&nat_path.key("gateway"), format!("unknown NAT mode `{other}` (eksctl has Single, HighlyAvailable and Disable); ekspec's default `single` applies")),
                 }
-                self.others(&nat_path, &nat.other, Scope::Nat);
+                self.others(&nat_path, &nat.other, Section::Nat);
             }
         }
 
@@ -495,12 +503,12 @@ impl Converter<'_> {
                 self.assumed(&endpoints_path.key("privateAccess"), "not set: eksctl's default `false` is written out (ekspec's own default is true: nodes reach the API server inside the VPC)");
             }
         }
-        self.others(&endpoints_path, &endpoints.other, Scope::Endpoints);
+        self.others(&endpoints_path, &endpoints.other, Section::Endpoints);
         if let Some(cidrs) = &vpc.public_access_cidrs {
             spec.endpoint.public_access_cidrs = cidrs.clone();
         }
-        self.others(&subnets_path, &subnets.other, Scope::Subnets);
-        self.others(&path, &vpc.other, Scope::Vpc);
+        self.others(&subnets_path, &subnets.other, Section::Subnets);
+        self.others(&path, &vpc.other, Section::Vpc);
     }
 
     fn node_groups(
@@ -605,7 +613,7 @@ impl Converter<'_> {
             self.others(
                 &path.key("updateConfig"),
                 &update.other,
-                Scope::UpdateConfig,
+                Section::UpdateConfig,
             );
         }
         if group.disable_imdsv1 != Some(true) {
@@ -614,7 +622,7 @@ impl Converter<'_> {
         if group.disable_pod_imds != Some(true) {
             self.assumed(&path.key("disablePodIMDS"), "eksctl lets pods reach the instance metadata service; ekspec does not (podImdsAccess: false): set `podImdsAccess: true` if pods rely on the node's IAM role");
         }
-        self.others(path, &group.other, Scope::ManagedNodeGroup);
+        self.others(path, &group.other, Section::ManagedNodeGroup);
         Ok(converted)
     }
 
@@ -651,7 +659,7 @@ impl Converter<'_> {
             Taints::List(entries) => {
                 for (i, entry) in entries.iter().enumerate() {
                     let taint_path = path.index(i);
-                    self.others(&taint_path, &entry.other, Scope::Taint);
+                    self.others(&taint_path, &entry.other, Section::Taint);
                     let Some(key) = &entry.key else {
                         self.lost(&taint_path, "a taint without `key` (eksctl rejects it too)");
                         continue;
@@ -713,12 +721,12 @@ impl Converter<'_> {
             return;
         };
         let path = FieldPath::root().key("cloudWatch");
-        self.others(&path, &cloud_watch.other, Scope::CloudWatch);
+        self.others(&path, &cloud_watch.other, Section::CloudWatch);
         let Some(logging) = &cloud_watch.cluster_logging else {
             return;
         };
         let logging_path = path.key("clusterLogging");
-        self.others(&logging_path, &logging.other, Scope::ClusterLogging);
+        self.others(&logging_path, &logging.other, Section::ClusterLogging);
         let types = logging.enable_types.clone().unwrap_or_default();
         if matches!(types.as_slice(), [all] if all == "*" || all == "all") {
             spec.logging = LogType::ALL.to_vec();
@@ -753,9 +761,9 @@ impl Converter<'_> {
                         .required(&selector.namespace, &selector_path.key("namespace"))?,
                     labels: selector.labels.clone().unwrap_or_default(),
                 });
-                self.others(&selector_path, &selector.other, Scope::FargateSelector);
+                self.others(&selector_path, &selector.other, Section::FargateSelector);
             }
-            self.others(&profile_path, &profile.other, Scope::FargateProfile);
+            self.others(&profile_path, &profile.other, Section::FargateProfile);
             spec.fargate_profiles.push(FargateProfileSpec {
                 name,
                 selectors,
@@ -774,7 +782,7 @@ impl Converter<'_> {
             return Ok(());
         };
         let path = FieldPath::root().key("iam");
-        self.others(&path, &iam.other, Scope::Iam);
+        self.others(&path, &iam.other, Section::Iam);
         let accounts = iam.service_accounts.clone().unwrap_or_default();
         if iam.with_oidc == Some(true) {
             let message = if accounts.is_empty() {
@@ -809,10 +817,10 @@ impl Converter<'_> {
                     "default".to_owned()
                 }
             };
-            self.others(&meta_path, &meta.other, Scope::ServiceAccountMeta);
+            self.others(&meta_path, &meta.other, Section::ServiceAccountMeta);
             let role_only = account.other.get("roleOnly") == Some(&Value::Bool(true));
             creates_service_accounts |= !role_only;
-            self.others(&account_path, &account.other, Scope::ServiceAccount);
+            self.others(&account_path, &account.other, Section::ServiceAccount);
             spec.service_accounts.push(ServiceAccountSpec {
                 name,
                 namespace,
@@ -869,7 +877,7 @@ impl Converter<'_> {
                 converted.configuration_values =
                     self.configuration_values(values, &addon_path.key("configurationValues"));
             }
-            self.others(&addon_path, &addon.other, Scope::Addon);
+            self.others(&addon_path, &addon.other, Section::Addon);
             spec.addons.push(converted);
         }
         Ok(())
@@ -961,7 +969,7 @@ impl Converter<'_> {
         if access.bootstrap_cluster_creator_admin_permissions == Some(false) {
             self.lost(&path.key("bootstrapClusterCreatorAdminPermissions"), "EKS gives the cluster's creator admin access and ekspec keeps that default: remove the creator's access entry after apply if it should not have it");
         }
-        self.others(&path, &access.other, Scope::AccessConfig);
+        self.others(&path, &access.other, Section::AccessConfig);
         for (i, entry) in access.access_entries.iter().flatten().enumerate() {
             let entry_path = path.key("accessEntries").index(i);
             let principal_arn =
@@ -970,13 +978,13 @@ impl Converter<'_> {
                 self.lost(&entry_path, format!("access entries of type {kind} are not supported by ekspec (it makes the entries its node groups need itself); the entry is not carried over"));
                 continue;
             }
-            self.others(&entry_path, &entry.other, Scope::AccessEntry);
+            self.others(&entry_path, &entry.other, Section::AccessEntry);
             let mut policies = Vec::new();
             for (j, policy) in entry.access_policies.iter().flatten().enumerate() {
                 let policy_path = entry_path.key("accessPolicies").index(j);
                 let policy_arn =
                     self.required(&policy.policy_arn, &policy_path.key("policyARN"))?;
-                self.others(&policy_path, &policy.other, Scope::AccessPolicy);
+                self.others(&policy_path, &policy.other, Section::AccessPolicy);
                 let scope_path = policy_path.key("accessScope");
                 let scope = match &policy.access_scope {
                     None => {
@@ -984,7 +992,7 @@ impl Converter<'_> {
                         AccessScope::Cluster
                     }
                     Some(scope) => {
-                        self.others(&scope_path, &scope.other, Scope::AccessScope);
+                        self.others(&scope_path, &scope.other, Section::AccessScope);
                         match scope.scope_type.as_deref() {
                             Some("cluster") | None => AccessScope::Cluster,
                             Some("namespace") => AccessScope::Namespaces(NamespaceScope {

@@ -5,7 +5,7 @@
 
 /// Where in the eksctl file a field sits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
+pub enum Section {
     Top,
     Metadata,
     Vpc,
@@ -37,16 +37,16 @@ const LAUNCH_TEMPLATE: &str =
 const STATUS: &str = "read-only state written by eksctl, not configuration";
 
 /// Whether leaving `key` of `scope` out changes nothing ekspec would do.
-pub fn harmless(scope: Scope, key: &str) -> bool {
+pub fn harmless(scope: Section, key: &str) -> bool {
     matches!(
         (scope, key),
-        (_, "status") | (Scope::Metadata, "annotations") | (Scope::ServiceAccount, "roleOnly")
+        (_, "status") | (Section::Metadata, "annotations") | (Section::ServiceAccount, "roleOnly")
     )
 }
 
 /// Why ekspec cannot carry `key` of `scope` over, if it is a field eksctl has.
-pub fn reason(scope: Scope, key: &str) -> Option<&'static str> {
-    use Scope as S;
+pub fn reason(scope: Section, key: &str) -> Option<&'static str> {
+    use Section as S;
     Some(match (scope, key) {
         (S::Top, "kubernetesNetworkConfig") => {
             "ekspec uses EKS's defaults: IPv4 and the default service CIDR"
