@@ -139,7 +139,7 @@ fn unreadable_input_exits_1_with_file_line_and_column() {
         (
             "pod.yaml",
             "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n",
-            ":1:13: error: not an eksctl ClusterConfig: apiVersion is `v1`, expected `eksctl.io/v1alpha5`",
+            ":2:7: error: not an eksctl ClusterConfig: kind is `Pod`, expected `ClusterConfig`",
         ),
     ];
     for (name, text, message) in cases {

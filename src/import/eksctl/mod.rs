@@ -146,7 +146,7 @@ fn check_header(tree: &Node) -> Result<(), ImportError> {
         )
         .with_hint(hint));
     }
-    for (field, expected) in [("apiVersion", API_VERSION), ("kind", KIND)] {
+    for (field, expected) in [("kind", KIND), ("apiVersion", API_VERSION)] {
         match tree.get(field) {
             None => {
                 return Err(ImportError::new(
