@@ -408,7 +408,7 @@ impl Converter<'_> {
         if vpc.id.is_some() || any_subnet_id {
             spec.vpc.id = vpc.id.clone();
             if vpc.id.is_none() {
-                self.lost(&path, "`vpc.id` is not set: eksctl finds the VPC from its subnets, ekspec needs its id: add `vpc.id` to the imported spec");
+                self.lost(&path, "`vpc.id` is not set: eksctl finds the VPC from its subnets, ekspec needs its id: add `vpc.id` to the eksctl file");
             }
             let mut described = false;
             let mut ids = |side: &str, map: &BTreeMap<String, model::Subnet>, this: &mut Self| {

@@ -242,3 +242,34 @@ fn invalid_input_is_refused_with_a_position() {
         "{error}"
     );
 }
+
+#[test]
+fn subnets_without_a_vpc_id_are_kept_and_the_missing_id_reported() {
+    let conversion = convert_ok(
+        "vpc:\n  subnets:\n    private:\n      us-east-1a: {id: subnet-0a1b2c3d4e5f60718}\n      us-east-1b: {id: subnet-0a1b2c3d4e5f60719}\n",
+    );
+    assert_eq!(
+        finding(&conversion, "vpc").kind,
+        FindingKind::NotCarriedOver
+    );
+    // ekspec's validation then refuses the spec, naming vpc.id: better than a new VPC.
+    let report = spec::parse_str("out", &conversion.spec_yaml);
+    assert!(report.has_errors());
+    assert!(conversion.spec_yaml.contains("subnet-0a1b2c3d4e5f60719"));
+}
+
+#[test]
+fn eksctl_zone_keyed_subnet_cidrs_give_the_zones_of_a_new_vpc() {
+    let conversion = convert_ok(
+        "vpc:\n  cidr: 10.1.0.0/16\n  subnets:\n    private:\n      us-east-1a: {cidr: 10.1.0.0/19}\n      us-east-1b: {cidr: 10.1.32.0/19}\n",
+    );
+    let spec = spec_of(&conversion);
+    assert_eq!(
+        spec.spec.vpc.availability_zones,
+        Some(vec!["us-east-1a".to_owned(), "us-east-1b".to_owned()])
+    );
+    assert_eq!(
+        finding(&conversion, "vpc.subnets").kind,
+        FindingKind::NotCarriedOver
+    );
+}
