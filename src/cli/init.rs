@@ -1,7 +1,7 @@
 //! `ekspec init`: a commented starter spec that validates as written.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
@@ -57,6 +57,28 @@ spec:
     )
 }
 
+/// Writes `text` to a new file; an existing one only with `force`.
+pub fn write_file(path: &Path, text: &str, force: bool) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if force {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    let mut file = match options.open(path) {
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+            bail!(
+                "{} already exists; pass --force to overwrite it",
+                path.display()
+            )
+        }
+        other => other.with_context(|| format!("cannot create {}", path.display()))?,
+    };
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
 /// Runs `init`.
 pub fn run(args: &InitArgs, global: &GlobalOptions, printer: &Printer) -> Result<ExitStatus> {
     let region = global.region.as_deref().unwrap_or(DEFAULT_REGION);
@@ -84,24 +106,7 @@ pub fn run(args: &InitArgs, global: &GlobalOptions, printer: &Printer) -> Result
         printer.result(text.trim_end());
         return Ok(ExitStatus::Success);
     }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true);
-    if args.force {
-        options.create(true).truncate(true);
-    } else {
-        options.create_new(true);
-    }
-    let mut file = match options.open(&path) {
-        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
-            bail!(
-                "{} already exists; pass --force to overwrite it",
-                path.display()
-            )
-        }
-        other => other.with_context(|| format!("cannot create {}", path.display()))?,
-    };
-    file.write_all(text.as_bytes())
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    write_file(&path, &text, args.force)?;
     printer.info(format!(
         "wrote {}; next: ekspec validate -f {0}",
         path.display()

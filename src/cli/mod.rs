@@ -4,6 +4,7 @@ mod apply;
 mod completions;
 mod fleet;
 mod get;
+mod import;
 mod init;
 mod man;
 mod plan;
@@ -114,6 +115,9 @@ pub enum Command {
         after_help = "Examples:\n  ekspec init --name demo --region eu-west-1\n  ekspec init --name demo -f - > clusters/demo.yaml"
     )]
     Init(InitArgs),
+    /// Convert another tool's cluster config into an ekspec spec.
+    #[command(subcommand)]
+    Import(ImportSource),
     /// Show what apply would change in AWS.
     #[command(
         after_help = "Examples:\n  ekspec plan -f clusters/prod.yaml\n  ekspec plan -f clusters/prod.yaml --detailed-exitcode   # 0 no changes, 2 changes, 1 error\n  ekspec plan -f clusters/prod.yaml --output json\n  ekspec plan -f clusters/prod.yaml --out prod.plan.json   # then: ekspec apply prod.plan.json\n  ekspec plan clusters/                                    # every spec in the folder"
@@ -236,6 +240,34 @@ pub struct InitArgs {
     pub force: bool,
 }
 
+/// The tools `import` reads.
+#[derive(Debug, Subcommand)]
+pub enum ImportSource {
+    /// Convert an eksctl ClusterConfig (eksctl.io/v1alpha5) into an ekspec spec.
+    ///
+    /// The spec goes to stdout (or -o FILE); every eksctl field that could not be carried over,
+    /// and every default assumed, is listed on stderr with its path. Exit 1 when the eksctl file
+    /// cannot be read or the result does not validate.
+    #[command(
+        after_help = "Examples:\n  ekspec import eksctl cluster.yaml > clusters/prod.yaml\n  ekspec import eksctl cluster.yaml -o clusters/prod.yaml\n  ekspec import eksctl cluster.yaml -o clusters/prod.yaml --force   # overwrite"
+    )]
+    Eksctl(ImportEksctlArgs),
+}
+
+/// Arguments of `import eksctl`.
+#[derive(Debug, Args)]
+pub struct ImportEksctlArgs {
+    /// The eksctl config file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Write the spec to this file instead of stdout.
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Overwrite the -o file if it exists.
+    #[arg(long, requires = "out")]
+    pub force: bool,
+}
+
 /// Arguments of `man`.
 #[derive(Debug, Args)]
 pub struct ManArgs {
@@ -259,6 +291,7 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Validate(args) => validate::run(args, &cli.global, &printer),
         Command::Schema => schema::run(&printer),
         Command::Init(args) => init::run(args, &cli.global, &printer),
+        Command::Import(ImportSource::Eksctl(args)) => import::run_eksctl(args, &printer),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args, &printer),
         Command::Plan(args) => plan::run(args, &cli.global, &printer),

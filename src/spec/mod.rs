@@ -5,6 +5,7 @@
 //! reports every problem it can find in one run.
 
 pub mod diagnostic;
+pub mod emit;
 pub mod model;
 mod path;
 pub mod render;

@@ -1003,7 +1003,7 @@ fn is_instance_type(name: &str) -> bool {
 }
 
 /// Graviton families carry a `g` right after the generation digit (m7g, c6gn, r8gd, t4g).
-fn is_arm_instance(name: &str) -> bool {
+pub fn is_arm_instance(name: &str) -> bool {
     let family = name.split('.').next().unwrap_or_default();
     let Some(digit) = family.find(|c: char| c.is_ascii_digit()) else {
         return false;

@@ -12,6 +12,7 @@ mod faults;
 mod fuzz_smoke;
 mod hostile_input;
 mod iam_policy;
+mod import_eksctl;
 mod invalid_fixtures;
 mod inventory;
 mod lifecycle_memory;

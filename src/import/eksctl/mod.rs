@@ -1,0 +1,1022 @@
+//! `ekspec import eksctl`: an eksctl `ClusterConfig` (`eksctl.io/v1alpha5`) as an ekspec spec.
+//!
+//! Pure: text in, spec text and findings out. Where eksctl's defaults differ from ekspec's
+//! (VPC CIDR, private endpoint access, node volume size, public node subnets), eksctl's value
+//! is written out, so the imported cluster is the cluster the eksctl file described.
+
+pub mod model;
+mod unsupported;
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use self::model::{ClusterConfig, ManagedNodeGroup, Other, Taints};
+use super::{Conversion, Finding, FindingKind};
+use crate::spec::source::{self, Node, NodeKind};
+use crate::spec::{
+    self, AccessEntrySpec, AccessPolicySpec, AccessScope, AddonSpec, AmiType, CapacityType,
+    ClusterFile, ClusterSpec, Diagnostic, EndpointSpec, ExistingSubnets, FargateProfileSpec,
+    FargateSelector, FieldPath, LogType, Metadata, NamespaceScope, NatGatewayMode, NodeGroupSpec,
+    Position, SecretsEncryption, ServiceAccountSpec, Taint, TaintEffect, VpcSpec,
+};
+use unsupported::Section;
+
+/// The only eksctl API version there is.
+pub const API_VERSION: &str = "eksctl.io/v1alpha5";
+/// The kind of an eksctl cluster config.
+pub const KIND: &str = "ClusterConfig";
+
+/// eksctl's VPC CIDR when `vpc.cidr` is not set.
+const EKSCTL_VPC_CIDR: &str = "192.168.0.0/16";
+/// eksctl's node root volume size in GiB.
+const EKSCTL_VOLUME_SIZE: u32 = 80;
+/// eksctl's instance type when a node group names none.
+const EKSCTL_INSTANCE_TYPE: &str = "m5.large";
+
+/// Why an eksctl file could not be converted at all.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}:{}: {message}", position.line, position.column)]
+pub struct ImportError {
+    /// Where the problem is in the eksctl file.
+    pub position: Position,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub hint: Option<String>,
+}
+
+impl ImportError {
+    fn new(position: Position, message: impl Into<String>) -> Self {
+        Self {
+            position,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// The error as a diagnostic, to render with the file's source line.
+    pub fn diagnostic(&self) -> Diagnostic {
+        let diagnostic = Diagnostic::error(self.position, self.message.clone());
+        match &self.hint {
+            Some(hint) => diagnostic.with_hint(hint.clone()),
+            None => diagnostic,
+        }
+    }
+}
+
+/// Converts the eksctl config `source` (read from `file_name`, named in the header comment).
+pub fn convert(file_name: &str, source: &str) -> Result<Conversion, ImportError> {
+    let start = Position { line: 1, column: 1 };
+    if source.len() > spec::MAX_FILE_BYTES {
+        return Err(ImportError::new(
+            start,
+            format!(
+                "the file is {} bytes; files are limited to {}",
+                source.len(),
+                spec::MAX_FILE_BYTES
+            ),
+        ));
+    }
+    let tree = match source::parse_tree(source) {
+        Ok(Some(tree)) => tree,
+        Ok(None) => return Err(ImportError::new(start, "the file is empty")),
+        Err(error) => return Err(ImportError::new(error.position, error.message)),
+    };
+    check_header(&tree)?;
+    let mut options = serde_saphyr::Options::default();
+    options.with_snippet = false;
+    let value: Value = serde_saphyr::from_str_with_options(source, options).map_err(|error| {
+        let position = error.location().map_or(start, |location| Position {
+            line: location.line() as usize,
+            column: location.column() as usize,
+        });
+        let text = error.without_snippet().to_string();
+        let text = text.split(" at line ").next().unwrap_or(&text).to_owned();
+        ImportError::new(position, text)
+    })?;
+    let config: ClusterConfig = serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = field_path(error.path());
+        let (position, _) = tree.locate(&path);
+        let message = format!("{path}: {}", error.inner());
+        let expects_text = message.ends_with("expected a string");
+        let error = ImportError::new(position, message);
+        if expects_text {
+            // `version: 1.30` is the number 1.3 to YAML; eksctl rejects it the same way.
+            error.with_hint("quote the value, e.g. \"1.30\"")
+        } else {
+            error
+        }
+    })?;
+    let mut converter = Converter {
+        tree: &tree,
+        findings: Vec::new(),
+    };
+    let file = converter.cluster(&config)?;
+    let mut findings = converter.findings;
+    findings.sort_by_key(|finding| finding.position);
+    let spec_yaml = format!(
+        "# Imported from {file_name} by `ekspec import eksctl`.\n\
+         # Review the import report (fields not carried over, defaults assumed) before `ekspec plan`.\n{}",
+        spec::emit::to_yaml(&file)
+    );
+    Ok(Conversion {
+        spec_yaml,
+        cluster: file.metadata.name,
+        findings,
+    })
+}
+
+/// Refuses anything but an eksctl `ClusterConfig`, before looking at its fields.
+fn check_header(tree: &Node) -> Result<(), ImportError> {
+    let hint =
+        format!("an eksctl config starts with `apiVersion: {API_VERSION}` and `kind: {KIND}`");
+    if !matches!(tree.kind, NodeKind::Mapping(_)) {
+        return Err(ImportError::new(
+            tree.position,
+            format!(
+                "not an eksctl ClusterConfig: the document is {}",
+                tree.type_name()
+            ),
+        )
+        .with_hint(hint));
+    }
+    for (field, expected) in [("kind", KIND), ("apiVersion", API_VERSION)] {
+        match tree.get(field) {
+            None => {
+                return Err(ImportError::new(
+                    tree.position,
+                    format!("not an eksctl ClusterConfig: `{field}` is missing"),
+                )
+                .with_hint(hint));
+            }
+            Some(entry) => {
+                let text = match &entry.value.kind {
+                    NodeKind::Scalar { text, .. } => text.as_str(),
+                    _ => "",
+                };
+                if text != expected {
+                    let mut error = ImportError::new(
+                        entry.value.position,
+                        format!(
+                            "not an eksctl ClusterConfig: {field} is `{text}`, expected `{expected}`"
+                        ),
+                    );
+                    error.hint = Some(if text == spec::KIND || text == spec::API_VERSION {
+                        "this is already an ekspec spec: check it with `ekspec validate -f`"
+                            .to_owned()
+                    } else {
+                        hint.clone()
+                    });
+                    return Err(error);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn field_path(path: &serde_path_to_error::Path) -> FieldPath {
+    use serde_path_to_error::Segment as S;
+    path.iter()
+        .fold(FieldPath::root(), |path, segment| match segment {
+            S::Seq { index } => path.index(*index),
+            S::Map { key } => path.key(key.clone()),
+            S::Enum { variant } => path.key(variant.clone()),
+            S::Unknown => path,
+        })
+}
+
+/// The CPU and accelerator a node group's instance types share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Hardware {
+    X86,
+    Arm,
+    NvidiaX86,
+    NvidiaArm,
+    Neuron,
+}
+
+impl Hardware {
+    fn of(instance_type: &str) -> Self {
+        let family = instance_type.split('.').next().unwrap_or_default();
+        let gpu = (family.starts_with('p') || family.starts_with('g'))
+            && family[1..].starts_with(|c: char| c.is_ascii_digit());
+        if family.starts_with("inf") || family.starts_with("trn") {
+            Self::Neuron
+        } else if gpu && family.ends_with('g') {
+            Self::NvidiaArm
+        } else if gpu {
+            Self::NvidiaX86
+        } else if spec::validate::is_arm_instance(instance_type) {
+            Self::Arm
+        } else {
+            Self::X86
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::X86 => "x86-64",
+            Self::Arm => "Arm",
+            Self::NvidiaX86 => "NVIDIA GPU (x86-64)",
+            Self::NvidiaArm => "NVIDIA GPU (Arm)",
+            Self::Neuron => "Inferentia/Trainium",
+        }
+    }
+}
+
+/// The EKS AMI type for an eksctl AMI family on this hardware, if EKS has one.
+fn ami_type(family: &str, hardware: Hardware) -> Option<AmiType> {
+    use AmiType as A;
+    use Hardware as H;
+    Some(match (family, hardware) {
+        ("AmazonLinux2023", H::X86) => A::AL2023_x86_64_STANDARD,
+        ("AmazonLinux2023", H::Arm) => A::AL2023_ARM_64_STANDARD,
+        ("AmazonLinux2023", H::NvidiaX86) => A::AL2023_x86_64_NVIDIA,
+        ("AmazonLinux2023", H::Neuron) => A::AL2023_x86_64_NEURON,
+        ("AmazonLinux2", H::X86) => A::AL2_x86_64,
+        ("AmazonLinux2", H::Arm) => A::AL2_ARM_64,
+        ("AmazonLinux2", H::NvidiaX86 | H::Neuron) => A::AL2_x86_64_GPU,
+        ("Bottlerocket", H::X86) => A::BOTTLEROCKET_x86_64,
+        ("Bottlerocket", H::Arm) => A::BOTTLEROCKET_ARM_64,
+        ("Bottlerocket", H::NvidiaX86) => A::BOTTLEROCKET_x86_64_NVIDIA,
+        ("Bottlerocket", H::NvidiaArm) => A::BOTTLEROCKET_ARM_64_NVIDIA,
+        _ => return None,
+    })
+}
+
+/// Add-ons whose IRSA role eksctl binds to a known service account: name, namespace.
+fn addon_service_account(addon: &str) -> Option<(&'static str, &'static str)> {
+    Some(match addon {
+        "vpc-cni" => ("aws-node", "kube-system"),
+        "aws-ebs-csi-driver" => ("ebs-csi-controller-sa", "kube-system"),
+        "aws-efs-csi-driver" => ("efs-csi-controller-sa", "kube-system"),
+        "aws-mountpoint-s3-csi-driver" => ("s3-csi-driver-sa", "kube-system"),
+        "amazon-cloudwatch-observability" => ("cloudwatch-agent", "amazon-cloudwatch"),
+        _ => return None,
+    })
+}
+
+/// Whether a value turns a feature off (or says nothing): `false`, `null`, empty, or only such.
+fn is_off(value: &Value) -> bool {
+    match value {
+        Value::Null | Value::Bool(false) => true,
+        Value::String(text) => text.is_empty(),
+        Value::Array(items) => items.is_empty(),
+        Value::Object(map) => map.values().all(is_off),
+        Value::Number(_) | Value::Bool(true) => false,
+    }
+}
+
+struct Converter<'t> {
+    tree: &'t Node,
+    findings: Vec<Finding>,
+}
+
+impl Converter<'_> {
+    fn position(&self, path: &FieldPath) -> Position {
+        match path.split_last() {
+            Some((_, Some(spec::Segment::Key(_)))) => self.tree.locate_key(path),
+            _ => self.tree.locate(path).0,
+        }
+    }
+
+    fn find(&mut self, kind: FindingKind, path: &FieldPath, message: impl Into<String>) {
+        self.findings.push(Finding {
+            kind,
+            path: path.clone(),
+            position: self.position(path),
+            message: message.into(),
+        });
+    }
+
+    fn lost(&mut self, path: &FieldPath, message: impl Into<String>) {
+        self.find(FindingKind::NotCarriedOver, path, message);
+    }
+
+    fn assumed(&mut self, path: &FieldPath, message: impl Into<String>) {
+        self.find(FindingKind::Assumed, path, message);
+    }
+
+    /// A field ekspec needs and eksctl requires too.
+    fn required<T: Clone>(&self, value: &Option<T>, path: &FieldPath) -> Result<T, ImportError> {
+        value.clone().ok_or_else(|| {
+            ImportError::new(
+                self.position(path),
+                format!("{path} is required (eksctl requires it too)"),
+            )
+        })
+    }
+
+    /// Reports every field a struct did not model.
+    fn others(&mut self, path: &FieldPath, other: &Other, section: Section) {
+        for (key, value) in other {
+            let field = path.key(key.clone());
+            match unsupported::reason(section, key) {
+                Some(reason) if unsupported::harmless(section, key) => {
+                    self.assumed(&field, format!("ignored: {reason}"));
+                }
+                Some(reason) if is_off(value) => self.assumed(
+                    &field,
+                    format!("ignored: it is off or empty, and ekspec has no such setting ({reason})"),
+                ),
+                Some(reason) => self.lost(&field, reason),
+                None => self.lost(
+                    &field,
+                    "not a field of eksctl.io/v1alpha5 that ekspec knows (a typo, or newer than this importer)",
+                ),
+            }
+        }
+    }
+
+    fn cluster(&mut self, config: &ClusterConfig) -> Result<ClusterFile, ImportError> {
+        let root = FieldPath::root();
+        let meta_path = root.key("metadata");
+        let meta = self.required(&config.metadata, &meta_path)?;
+        let name = self.required(&meta.name, &meta_path.key("name"))?;
+        let region = self.required(&meta.region, &meta_path.key("region"))?;
+        let version = match &meta.version {
+            Some(version) => version.clone(),
+            None => {
+                let version = format!("1.{}", spec::validate::NEWEST_MINOR - 2);
+                self.assumed(
+                    &meta_path.key("version"),
+                    format!("not set: eksctl creates its own default version; ekspec needs one, so \"{version}\" is written (set the version the cluster should run)"),
+                );
+                version
+            }
+        };
+        self.others(&meta_path, &meta.other, Section::Metadata);
+        self.others(&root, &config.other, Section::Top);
+        let mut spec = ClusterSpec {
+            kubernetes_version: version,
+            vpc: VpcSpec::default(),
+            endpoint: EndpointSpec::default(),
+            logging: Vec::new(),
+            secrets_encryption: None,
+            node_groups: Vec::new(),
+            fargate_profiles: Vec::new(),
+            service_accounts: Vec::new(),
+            addons: Vec::new(),
+            access_entries: Vec::new(),
+        };
+        self.network(config, &region, &mut spec);
+        self.node_groups(config, &mut spec)?;
+        self.logging(config, &mut spec);
+        if let Some(encryption) = &config.secrets_encryption {
+            let path = root.key("secretsEncryption");
+            spec.secrets_encryption = Some(SecretsEncryption {
+                key_arn: self.required(&encryption.key_arn, &path.key("keyARN"))?,
+            });
+            self.others(&path, &encryption.other, Section::SecretsEncryption);
+        }
+        self.fargate_profiles(config, &mut spec)?;
+        self.service_accounts(config, &mut spec)?;
+        self.addons(config, &mut spec)?;
+        self.access(config, &mut spec)?;
+        Ok(ClusterFile {
+            api_version: spec::API_VERSION.to_owned(),
+            kind: spec::KIND.to_owned(),
+            metadata: Metadata {
+                name,
+                region,
+                tags: meta.tags.clone().unwrap_or_default(),
+            },
+            spec,
+        })
+    }
+
+    fn network(&mut self, config: &ClusterConfig, region: &str, spec: &mut ClusterSpec) {
+        let path = FieldPath::root().key("vpc");
+        let vpc = config.vpc.clone().unwrap_or_default();
+        let subnets = vpc.subnets.clone().unwrap_or_default();
+        let private = subnets.private.clone().unwrap_or_default();
+        let public = subnets.public.clone().unwrap_or_default();
+        let subnets_path = path.key("subnets");
+        let any_subnet_id = private
+            .values()
+            .chain(public.values())
+            .any(|s| s.id.is_some());
+        let zones_path = FieldPath::root().key("availabilityZones");
+
+        if vpc.id.is_some() || any_subnet_id {
+            spec.vpc.id = vpc.id.clone();
+            if vpc.id.is_none() {
+                self.lost(&path, "`vpc.id` is not set: eksctl finds the VPC from its subnets, ekspec needs its id: add `vpc.id` to the eksctl file");
+            }
+            let mut described = false;
+            let mut ids = |side: &str, map: &BTreeMap<String, model::Subnet>, this: &mut Self| {
+                let mut out = Vec::new();
+                for (key, subnet) in map {
+                    let subnet_path = subnets_path.key(side).key(key.clone());
+                    match &subnet.id {
+                        Some(id) => out.push(id.clone()),
+                        None => this.lost(&subnet_path, "no `id`: ekspec uses existing subnets by id only, it does not create subnets in a VPC it does not own"),
+                    }
+                    described |= subnet.cidr.is_some() || subnet.az.is_some();
+                    this.others(&subnet_path, &subnet.other, Section::Subnet);
+                }
+                out
+            };
+            let private_ids = ids("private", &private, self);
+            let public_ids = ids("public", &public, self);
+            spec.vpc.subnets = Some(ExistingSubnets {
+                private: private_ids,
+                public: public_ids,
+            });
+            if described {
+                self.assumed(&subnets_path, "the `cidr` and `az` of existing subnets only describe them; ekspec reads them from AWS by `id`");
+            }
+            if vpc.cidr.is_some() {
+                self.assumed(
+                    &path.key("cidr"),
+                    "describes the existing VPC; ekspec reads its CIDR from AWS",
+                );
+            }
+            if vpc.nat.is_some() {
+                self.lost(&path.key("nat"), "ekspec never adds NAT gateways to a VPC it did not create; the existing VPC's routing stays as it is");
+            }
+            if config.availability_zones.is_some() {
+                self.assumed(
+                    &zones_path,
+                    "with an existing VPC the zones are those of the listed subnets",
+                );
+            }
+        } else {
+            match &vpc.cidr {
+                Some(cidr) => spec.vpc.cidr = Some(cidr.clone()),
+                None => {
+                    spec.vpc.cidr = Some(EKSCTL_VPC_CIDR.to_owned());
+                    self.assumed(&path.key("cidr"), format!("not set: eksctl's default {EKSCTL_VPC_CIDR} is written out (ekspec's own default is {})", spec::DEFAULT_VPC_CIDR));
+                }
+            }
+            spec.vpc.availability_zones = config.availability_zones.clone();
+            if !private.is_empty() || !public.is_empty() {
+                self.lost(&subnets_path, "ekspec carves one private and one public subnet per zone out of `vpc.cidr` itself; subnet CIDRs cannot be chosen");
+                if spec.vpc.availability_zones.is_none() {
+                    let mut zones: Vec<String> = private
+                        .iter()
+                        .chain(&public)
+                        .map(|(key, subnet)| subnet.az.clone().unwrap_or_else(|| key.clone()))
+                        .filter(|zone| zone.starts_with(region))
+                        .collect();
+                    zones.sort();
+                    zones.dedup();
+                    if zones.len() >= 2 {
+                        self.assumed(
+                            &subnets_path,
+                            format!(
+                                "availability zones taken from the subnets: {}",
+                                zones.join(", ")
+                            ),
+                        );
+                        spec.vpc.availability_zones = Some(zones);
+                    }
+                }
+            }
+            if let Some(nat) = &vpc.nat {
+                let nat_path = path.key("nat");
+                match nat.gateway.as_deref() {
+                    None => {}
+                    Some("Single") => spec.vpc.nat_gateway = Some(NatGatewayMode::Single),
+                    Some("HighlyAvailable") => spec.vpc.nat_gateway = Some(NatGatewayMode::PerZone),
+                    Some("Disable") => spec.vpc.nat_gateway = Some(NatGatewayMode::None),
+                    Some(other) => self.lost(&nat_path.key("gateway"), format!("unknown NAT mode `{other}` (eksctl has Single, HighlyAvailable and Disable); ekspec's default `single` applies")),
+                }
+                self.others(&nat_path, &nat.other, Section::Nat);
+            }
+        }
+
+        let endpoints = vpc.cluster_endpoints.clone().unwrap_or_default();
+        let endpoints_path = path.key("clusterEndpoints");
+        spec.endpoint.public_access = endpoints.public_access.unwrap_or(true);
+        match endpoints.private_access {
+            Some(private) => spec.endpoint.private_access = private,
+            None => {
+                spec.endpoint.private_access = false;
+                self.assumed(&endpoints_path.key("privateAccess"), "not set: eksctl's default `false` is written out (ekspec's own default is true: nodes reach the API server inside the VPC)");
+            }
+        }
+        self.others(&endpoints_path, &endpoints.other, Section::Endpoints);
+        if let Some(cidrs) = &vpc.public_access_cidrs {
+            spec.endpoint.public_access_cidrs = cidrs.clone();
+        }
+        self.others(&subnets_path, &subnets.other, Section::Subnets);
+        self.others(&path, &vpc.other, Section::Vpc);
+    }
+
+    fn node_groups(
+        &mut self,
+        config: &ClusterConfig,
+        spec: &mut ClusterSpec,
+    ) -> Result<(), ImportError> {
+        let root = FieldPath::root();
+        for (i, group) in config.node_groups.iter().flatten().enumerate() {
+            let name = group
+                .get("name")
+                .and_then(Value::as_str)
+                .map(|name| format!(" `{name}`"))
+                .unwrap_or_default();
+            self.lost(
+                &root.key("nodeGroups").index(i),
+                format!("self-managed node group{name} is not supported by ekspec: rewrite it as a managed node group (spec.nodeGroups); nothing of it is carried over"),
+            );
+        }
+        let path = root.key("managedNodeGroups");
+        for (i, group) in config.managed_node_groups.iter().flatten().enumerate() {
+            let converted = self.node_group(group, &path.index(i))?;
+            spec.node_groups.push(converted);
+        }
+        Ok(())
+    }
+
+    fn node_group(
+        &mut self,
+        group: &ManagedNodeGroup,
+        path: &FieldPath,
+    ) -> Result<NodeGroupSpec, ImportError> {
+        let name = self.required(&group.name, &path.key("name"))?;
+        let instance_types = match (&group.instance_type, &group.instance_types) {
+            (_, Some(types)) if !types.is_empty() => {
+                if group.instance_type.is_some() {
+                    self.lost(&path.key("instanceType"), "eksctl rejects `instanceType` next to `instanceTypes`; `instanceTypes` is used");
+                }
+                types.clone()
+            }
+            (Some(one), _) => vec![one.clone()],
+            _ => {
+                self.assumed(
+                    &path.key("instanceType"),
+                    format!("not set: eksctl's default {EKSCTL_INSTANCE_TYPE} is written out"),
+                );
+                vec![EKSCTL_INSTANCE_TYPE.to_owned()]
+            }
+        };
+        let ami_type = self.ami(group, &instance_types, path);
+        let mut converted = NodeGroupSpec {
+            name,
+            instance_types,
+            capacity_type: if group.spot == Some(true) {
+                CapacityType::Spot
+            } else {
+                CapacityType::OnDemand
+            },
+            ami_type,
+            min_size: group.min_size,
+            max_size: group.max_size,
+            desired_size: group.desired_capacity,
+            disk_size_gib: group.volume_size.unwrap_or(EKSCTL_VOLUME_SIZE),
+            private_networking: group.private_networking.unwrap_or(false),
+            labels: group.labels.clone().unwrap_or_default(),
+            taints: Vec::new(),
+            max_unavailable: None,
+            max_unavailable_percentage: None,
+            pod_imds_access: false,
+            tags: group.tags.clone().unwrap_or_default(),
+        };
+        let sizes = [group.min_size, group.max_size, group.desired_capacity];
+        if sizes.iter().any(Option::is_some) && sizes.iter().any(Option::is_none) {
+            let scaling = converted.scaling();
+            self.assumed(
+                path,
+                format!(
+                    "not every size is set: ekspec derives minSize {}, maxSize {}, desiredSize {} (eksctl's derivation may differ; write all three to be sure)",
+                    scaling.min, scaling.max, scaling.desired
+                ),
+            );
+        }
+        if group.volume_size.is_none() {
+            self.assumed(&path.key("volumeSize"), format!("not set: eksctl's default of {EKSCTL_VOLUME_SIZE} GiB is written out as diskSizeGiB (ekspec's own default is 20)"));
+        }
+        match group.volume_type.as_deref() {
+            None | Some("gp3") => {}
+            Some(other) => self.lost(
+                &path.key("volumeType"),
+                format!("ekspec's root volumes are encrypted gp3, not {other}"),
+            ),
+        }
+        if group.private_networking.is_none() {
+            self.assumed(&path.key("privateNetworking"), "not set: eksctl's default `false` (nodes in public subnets) is written out; ekspec's own default is true");
+        }
+        if let Some(taints) = &group.taints {
+            converted.taints = self.taints(taints, &path.key("taints"));
+        }
+        if let Some(update) = &group.update_config {
+            converted.max_unavailable = update.max_unavailable;
+            converted.max_unavailable_percentage = update.max_unavailable_percentage;
+            self.others(
+                &path.key("updateConfig"),
+                &update.other,
+                Section::UpdateConfig,
+            );
+        }
+        if group.disable_imdsv1 != Some(true) {
+            self.assumed(&path.key("disableIMDSv1"), "ekspec always requires IMDSv2 on nodes (IMDSv1 off), as `disableIMDSv1: true` does");
+        }
+        if group.disable_pod_imds != Some(true) {
+            self.assumed(&path.key("disablePodIMDS"), "eksctl lets pods reach the instance metadata service; ekspec does not (podImdsAccess: false): set `podImdsAccess: true` if pods rely on the node's IAM role");
+        }
+        self.others(path, &group.other, Section::ManagedNodeGroup);
+        Ok(converted)
+    }
+
+    fn ami(&mut self, group: &ManagedNodeGroup, types: &[String], path: &FieldPath) -> AmiType {
+        let family_path = path.key("amiFamily");
+        let family = match &group.ami_family {
+            Some(family) => family.clone(),
+            None => {
+                self.assumed(&family_path, "not set: AmazonLinux2023, the default of current eksctl releases (older ones defaulted to AmazonLinux2)");
+                "AmazonLinux2023".to_owned()
+            }
+        };
+        let mut hardware: Vec<Hardware> = types.iter().map(|t| Hardware::of(t)).collect();
+        hardware.sort();
+        hardware.dedup();
+        let [hardware] = hardware[..] else {
+            let names: Vec<&str> = hardware.iter().map(|h| h.name()).collect();
+            self.lost(&family_path, format!("the instance types mix {}: no single AMI type fits; ekspec's default AL2023_x86_64_STANDARD is written, split the node group", names.join(" and ")));
+            return AmiType::default();
+        };
+        match ami_type(&family, hardware) {
+            Some(ami) => ami,
+            None => {
+                let fallback = ami_type("AmazonLinux2023", hardware).unwrap_or_default();
+                self.lost(&family_path, format!("EKS managed node groups in ekspec support AmazonLinux2023, AmazonLinux2 and Bottlerocket, not {family} on {} instances: {} is written instead", hardware.name(), fallback.eks_name()));
+                fallback
+            }
+        }
+    }
+
+    fn taints(&mut self, taints: &Taints, path: &FieldPath) -> Vec<Taint> {
+        let mut out = Vec::new();
+        match taints {
+            Taints::List(entries) => {
+                for (i, entry) in entries.iter().enumerate() {
+                    let taint_path = path.index(i);
+                    self.others(&taint_path, &entry.other, Section::Taint);
+                    let Some(key) = &entry.key else {
+                        self.lost(&taint_path, "a taint without `key` (eksctl rejects it too)");
+                        continue;
+                    };
+                    let Some(effect) =
+                        self.taint_effect(entry.effect.as_deref(), &taint_path.key("effect"))
+                    else {
+                        continue;
+                    };
+                    out.push(Taint {
+                        key: key.clone(),
+                        value: entry.value.clone().filter(|v| !v.is_empty()),
+                        effect,
+                    });
+                }
+            }
+            Taints::Map(map) => {
+                self.assumed(
+                    path,
+                    "the older `key: value:Effect` map form is written as a list",
+                );
+                for (key, text) in map {
+                    let (value, effect) = match text.rsplit_once(':') {
+                        Some((value, effect)) => (value, Some(effect)),
+                        None => (text.as_str(), None),
+                    };
+                    let Some(effect) = self.taint_effect(effect, &path.key(key.clone())) else {
+                        continue;
+                    };
+                    out.push(Taint {
+                        key: key.clone(),
+                        value: Some(value.to_owned()).filter(|v| !v.is_empty()),
+                        effect,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    fn taint_effect(&mut self, effect: Option<&str>, path: &FieldPath) -> Option<TaintEffect> {
+        match effect {
+            Some("NoSchedule" | "NO_SCHEDULE") => Some(TaintEffect::NoSchedule),
+            Some("PreferNoSchedule" | "PREFER_NO_SCHEDULE") => Some(TaintEffect::PreferNoSchedule),
+            Some("NoExecute" | "NO_EXECUTE") => Some(TaintEffect::NoExecute),
+            Some(other) => {
+                self.lost(path, format!("unknown taint effect `{other}` (NoSchedule, PreferNoSchedule or NoExecute); the taint is not carried over"));
+                None
+            }
+            None => {
+                self.lost(path, "a taint without an effect (eksctl rejects it too); the taint is not carried over");
+                None
+            }
+        }
+    }
+
+    fn logging(&mut self, config: &ClusterConfig, spec: &mut ClusterSpec) {
+        let Some(cloud_watch) = &config.cloud_watch else {
+            return;
+        };
+        let path = FieldPath::root().key("cloudWatch");
+        self.others(&path, &cloud_watch.other, Section::CloudWatch);
+        let Some(logging) = &cloud_watch.cluster_logging else {
+            return;
+        };
+        let logging_path = path.key("clusterLogging");
+        self.others(&logging_path, &logging.other, Section::ClusterLogging);
+        let types = logging.enable_types.clone().unwrap_or_default();
+        if matches!(types.as_slice(), [all] if all == "*" || all == "all") {
+            spec.logging = LogType::ALL.to_vec();
+            return;
+        }
+        for (i, name) in types.iter().enumerate() {
+            match LogType::ALL.iter().find(|t| t.eks_name() == name) {
+                Some(log_type) if !spec.logging.contains(log_type) => spec.logging.push(*log_type),
+                Some(_) => {}
+                None => self.lost(
+                    &logging_path.key("enableTypes").index(i),
+                    format!("unknown log type `{name}` (api, audit, authenticator, controllerManager, scheduler, or \"*\")"),
+                ),
+            }
+        }
+    }
+
+    fn fargate_profiles(
+        &mut self,
+        config: &ClusterConfig,
+        spec: &mut ClusterSpec,
+    ) -> Result<(), ImportError> {
+        let path = FieldPath::root().key("fargateProfiles");
+        for (i, profile) in config.fargate_profiles.iter().flatten().enumerate() {
+            let profile_path = path.index(i);
+            let name = self.required(&profile.name, &profile_path.key("name"))?;
+            let mut selectors = Vec::new();
+            for (j, selector) in profile.selectors.iter().flatten().enumerate() {
+                let selector_path = profile_path.key("selectors").index(j);
+                selectors.push(FargateSelector {
+                    namespace: self
+                        .required(&selector.namespace, &selector_path.key("namespace"))?,
+                    labels: selector.labels.clone().unwrap_or_default(),
+                });
+                self.others(&selector_path, &selector.other, Section::FargateSelector);
+            }
+            self.others(&profile_path, &profile.other, Section::FargateProfile);
+            spec.fargate_profiles.push(FargateProfileSpec {
+                name,
+                selectors,
+                tags: profile.tags.clone().unwrap_or_default(),
+            });
+        }
+        Ok(())
+    }
+
+    fn service_accounts(
+        &mut self,
+        config: &ClusterConfig,
+        spec: &mut ClusterSpec,
+    ) -> Result<(), ImportError> {
+        let Some(iam) = &config.iam else {
+            return Ok(());
+        };
+        let path = FieldPath::root().key("iam");
+        self.others(&path, &iam.other, Section::Iam);
+        let accounts = iam.service_accounts.clone().unwrap_or_default();
+        if iam.with_oidc == Some(true) {
+            let message = if accounts.is_empty() {
+                "ekspec creates the cluster's OIDC provider only for spec.serviceAccounts, and there are none"
+            } else {
+                "ekspec creates the cluster's OIDC provider for spec.serviceAccounts by itself"
+            };
+            self.assumed(&path.key("withOIDC"), message);
+            let has_vpc_cni = config
+                .addons
+                .iter()
+                .flatten()
+                .any(|a| a.name.as_deref() == Some("vpc-cni"));
+            if !has_vpc_cni {
+                self.assumed(&path.key("withOIDC"), "eksctl would also give kube-system/aws-node an IRSA role with AmazonEKS_CNI_Policy; ekspec leaves that policy on the node role");
+            }
+        }
+        let accounts_path = path.key("serviceAccounts");
+        let mut creates_service_accounts = false;
+        for (i, account) in accounts.iter().enumerate() {
+            let account_path = accounts_path.index(i);
+            let meta_path = account_path.key("metadata");
+            let meta = self.required(&account.metadata, &meta_path)?;
+            let name = self.required(&meta.name, &meta_path.key("name"))?;
+            let namespace = match &meta.namespace {
+                Some(namespace) => namespace.clone(),
+                None => {
+                    self.assumed(
+                        &meta_path.key("namespace"),
+                        "not set: eksctl's default namespace `default` is written out",
+                    );
+                    "default".to_owned()
+                }
+            };
+            self.others(&meta_path, &meta.other, Section::ServiceAccountMeta);
+            let role_only = account.other.get("roleOnly") == Some(&Value::Bool(true));
+            creates_service_accounts |= !role_only;
+            self.others(&account_path, &account.other, Section::ServiceAccount);
+            spec.service_accounts.push(ServiceAccountSpec {
+                name,
+                namespace,
+                policy_arns: account.attach_policy_arns.clone().unwrap_or_default(),
+                inline_policy: account.attach_policy.clone(),
+                role_name: account.role_name.clone(),
+            });
+        }
+        if creates_service_accounts {
+            self.assumed(&accounts_path, "eksctl also creates the Kubernetes service accounts, annotated with their role; ekspec creates only the IAM roles: annotate the service accounts (`eks.amazonaws.com/role-arn`) where you deploy them");
+        }
+        Ok(())
+    }
+
+    fn addons(
+        &mut self,
+        config: &ClusterConfig,
+        spec: &mut ClusterSpec,
+    ) -> Result<(), ImportError> {
+        let path = FieldPath::root().key("addons");
+        for (i, addon) in config.addons.iter().flatten().enumerate() {
+            let addon_path = path.index(i);
+            let name = self.required(&addon.name, &addon_path.key("name"))?;
+            let version = match addon.version.as_deref() {
+                None | Some("") => None,
+                Some("latest") => {
+                    self.assumed(&addon_path.key("version"), "`latest`: ekspec installs EKS's default version for the cluster's Kubernetes version instead; pin a version to choose another");
+                    None
+                }
+                Some(version) => Some(version.to_owned()),
+            };
+            let mut converted = AddonSpec {
+                name: name.clone(),
+                version,
+                service_account: None,
+                configuration_values: None,
+            };
+            if addon.service_account_role_arn.is_some() {
+                self.lost(&addon_path.key("serviceAccountRoleARN"), "ekspec creates and owns add-on roles itself and cannot use an existing one: list its policies in attachPolicyARNs (or spec.serviceAccounts) instead");
+            }
+            if addon.attach_policy_arns.is_some() || addon.attach_policy.is_some() {
+                match addon_service_account(&name) {
+                    Some((account, namespace)) => {
+                        converted.service_account = Some(account.to_owned());
+                        self.addon_role(spec, account, namespace, addon, &addon_path);
+                    }
+                    None => self.lost(
+                        &addon_path,
+                        format!("ekspec does not know the service account of add-on `{name}`, so its IRSA role (attachPolicyARNs/attachPolicy) is not carried over: declare it in spec.serviceAccounts and set `serviceAccount` on the add-on"),
+                    ),
+                }
+            }
+            if let Some(values) = &addon.configuration_values {
+                converted.configuration_values =
+                    self.configuration_values(values, &addon_path.key("configurationValues"));
+            }
+            self.others(&addon_path, &addon.other, Section::Addon);
+            spec.addons.push(converted);
+        }
+        Ok(())
+    }
+
+    /// Gives an add-on's policies to a spec.serviceAccounts entry, made for it if need be.
+    fn addon_role(
+        &mut self,
+        spec: &mut ClusterSpec,
+        account: &str,
+        namespace: &str,
+        addon: &model::Addon,
+        path: &FieldPath,
+    ) {
+        let arns = addon.attach_policy_arns.clone().unwrap_or_default();
+        let existing = spec
+            .service_accounts
+            .iter_mut()
+            .find(|s| s.name == account && s.namespace == namespace);
+        let message = match existing {
+            Some(existing) => {
+                for arn in arns {
+                    if !existing.policy_arns.contains(&arn) {
+                        existing.policy_arns.push(arn);
+                    }
+                }
+                if existing.inline_policy.is_none() {
+                    existing.inline_policy = addon.attach_policy.clone();
+                } else if addon.attach_policy.is_some() {
+                    self.lost(&path.key("attachPolicy"), format!("service account `{account}` already has an inline policy from iam.serviceAccounts; this one is not merged into it"));
+                }
+                format!(
+                    "the add-on's IRSA policies are added to service account `{namespace}/{account}` from iam.serviceAccounts, which the add-on uses"
+                )
+            }
+            None => {
+                spec.service_accounts.push(ServiceAccountSpec {
+                    name: account.to_owned(),
+                    namespace: namespace.to_owned(),
+                    policy_arns: arns,
+                    inline_policy: addon.attach_policy.clone(),
+                    role_name: None,
+                });
+                format!(
+                    "the add-on's IRSA role is written as spec.serviceAccounts entry `{account}` ({namespace}), which the add-on uses"
+                )
+            }
+        };
+        self.assumed(path, message);
+    }
+
+    /// eksctl takes configuration values as a JSON or YAML string; ekspec as YAML.
+    fn configuration_values(&mut self, values: &Value, path: &FieldPath) -> Option<Value> {
+        let parsed = match values {
+            Value::String(text) if text.trim().is_empty() => return None,
+            Value::String(text) => serde_saphyr::from_str::<Value>(text).map_err(|e| {
+                let text = e.without_snippet().to_string();
+                text.lines().next().unwrap_or_default().to_owned()
+            }),
+            other => Ok(other.clone()),
+        };
+        match parsed {
+            Ok(value @ Value::Object(_)) => Some(value),
+            Ok(_) => {
+                self.lost(path, "not a mapping of settings, which EKS expects");
+                None
+            }
+            Err(error) => {
+                self.lost(path, format!("not valid JSON or YAML ({error})"));
+                None
+            }
+        }
+    }
+
+    fn access(
+        &mut self,
+        config: &ClusterConfig,
+        spec: &mut ClusterSpec,
+    ) -> Result<(), ImportError> {
+        let Some(access) = &config.access_config else {
+            return Ok(());
+        };
+        let path = FieldPath::root().key("accessConfig");
+        match access.authentication_mode.as_deref() {
+            None | Some("API_AND_CONFIG_MAP") => {}
+            Some("API") => self.assumed(&path.key("authenticationMode"), "ekspec creates clusters with API_AND_CONFIG_MAP: access entries work as with API, and the aws-auth ConfigMap is also read"),
+            Some(other) => self.lost(&path.key("authenticationMode"), format!("ekspec creates clusters with API_AND_CONFIG_MAP, not {other}")),
+        }
+        if access.bootstrap_cluster_creator_admin_permissions == Some(false) {
+            self.lost(&path.key("bootstrapClusterCreatorAdminPermissions"), "EKS gives the cluster's creator admin access and ekspec keeps that default: remove the creator's access entry after apply if it should not have it");
+        }
+        self.others(&path, &access.other, Section::AccessConfig);
+        for (i, entry) in access.access_entries.iter().flatten().enumerate() {
+            let entry_path = path.key("accessEntries").index(i);
+            let principal_arn =
+                self.required(&entry.principal_arn, &entry_path.key("principalARN"))?;
+            if let Some(kind) = entry.entry_type.as_deref().filter(|t| *t != "STANDARD") {
+                self.lost(&entry_path, format!("access entries of type {kind} are not supported by ekspec (it makes the entries its node groups need itself); the entry is not carried over"));
+                continue;
+            }
+            self.others(&entry_path, &entry.other, Section::AccessEntry);
+            let mut policies = Vec::new();
+            for (j, policy) in entry.access_policies.iter().flatten().enumerate() {
+                let policy_path = entry_path.key("accessPolicies").index(j);
+                let policy_arn =
+                    self.required(&policy.policy_arn, &policy_path.key("policyARN"))?;
+                self.others(&policy_path, &policy.other, Section::AccessPolicy);
+                let scope_path = policy_path.key("accessScope");
+                let scope = match &policy.access_scope {
+                    None => {
+                        self.assumed(&scope_path, "not set: the whole cluster");
+                        AccessScope::Cluster
+                    }
+                    Some(scope) => {
+                        self.others(&scope_path, &scope.other, Section::AccessScope);
+                        match scope.scope_type.as_deref() {
+                            Some("cluster") | None => AccessScope::Cluster,
+                            Some("namespace") => AccessScope::Namespaces(NamespaceScope {
+                                namespaces: scope.namespaces.clone().unwrap_or_default(),
+                            }),
+                            Some(other) => {
+                                self.lost(&scope_path.key("type"), format!("unknown scope type `{other}` (cluster or namespace); the policy is not carried over"));
+                                continue;
+                            }
+                        }
+                    }
+                };
+                policies.push(AccessPolicySpec { policy_arn, scope });
+            }
+            spec.access_entries.push(AccessEntrySpec {
+                principal_arn,
+                kubernetes_groups: entry.kubernetes_groups.clone().unwrap_or_default(),
+                username: entry.kubernetes_username.clone(),
+                policies,
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

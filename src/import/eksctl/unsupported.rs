@@ -1,0 +1,206 @@
+//! eksctl fields ekspec has no equivalent for, and what to do instead.
+//!
+//! A field missing from here is reported as unknown, so a typo in the eksctl file is never
+//! mistaken for a feature ekspec lacks.
+
+/// Where in the eksctl file a field sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Top,
+    Metadata,
+    Vpc,
+    Nat,
+    Endpoints,
+    Subnets,
+    Subnet,
+    ManagedNodeGroup,
+    Taint,
+    UpdateConfig,
+    Iam,
+    ServiceAccount,
+    ServiceAccountMeta,
+    Addon,
+    FargateProfile,
+    FargateSelector,
+    CloudWatch,
+    ClusterLogging,
+    SecretsEncryption,
+    AccessConfig,
+    AccessEntry,
+    AccessPolicy,
+    AccessScope,
+}
+
+const NODE_ROLE: &str = "ekspec gives all node groups one node role; attach extra permissions with IRSA (spec.serviceAccounts)";
+const LAUNCH_TEMPLATE: &str =
+    "ekspec builds each node group's launch template itself and offers no such setting";
+const STATUS: &str = "read-only state written by eksctl, not configuration";
+
+/// Whether leaving `key` of `scope` out changes nothing ekspec would do.
+pub fn harmless(scope: Section, key: &str) -> bool {
+    matches!(
+        (scope, key),
+        (_, "status") | (Section::Metadata, "annotations") | (Section::ServiceAccount, "roleOnly")
+    )
+}
+
+/// Why ekspec cannot carry `key` of `scope` over, if it is a field eksctl has.
+pub fn reason(scope: Section, key: &str) -> Option<&'static str> {
+    use Section as S;
+    Some(match (scope, key) {
+        (S::Top, "kubernetesNetworkConfig") => {
+            "ekspec uses EKS's defaults: IPv4 and the default service CIDR"
+        }
+        (S::Top, "autoModeConfig") => {
+            "EKS Auto Mode is not supported by ekspec: use managed node groups"
+        }
+        (S::Top, "remoteNetworkConfig") => "hybrid nodes are not supported by ekspec",
+        (S::Top, "iamIdentityMappings") => {
+            "aws-auth ConfigMap mappings are not managed by ekspec: use spec.accessEntries"
+        }
+        (S::Top, "identityProviders") => {
+            "OIDC identity providers for user sign-in are not supported by ekspec"
+        }
+        (S::Top, "addonsConfig") => "ekspec installs exactly the add-ons listed in spec.addons",
+        (S::Top, "privateCluster") => {
+            "fully private clusters are not supported by ekspec: use endpoint.publicAccess: false with the VPC endpoints you provide"
+        }
+        (S::Top, "localZones") => "Local Zones are not supported by ekspec",
+        (S::Top, "karpenter") => {
+            "ekspec does not install Karpenter: install its Helm chart and give it an IRSA role in spec.serviceAccounts"
+        }
+        (S::Top, "gitops" | "git") => "ekspec does not bootstrap GitOps tooling",
+        (S::Top, "outpost") => "AWS Outposts are not supported by ekspec",
+        (S::Top, "zonalShiftConfig") => "zonal shift is not supported by ekspec",
+        (S::Top, "capabilities") => "EKS capabilities are not supported by ekspec",
+        (S::Top, "status") => STATUS,
+        (S::Metadata, "annotations") => "arbitrary metadata (eksctl ignores it too)",
+        (S::Metadata, "accountID") => "ekspec uses the account of the AWS credentials it runs with",
+        (
+            S::Vpc,
+            "securityGroup" | "sharedNodeSecurityGroup" | "manageSharedNodeSecurityGroupRules",
+        ) => "ekspec manages the cluster's security groups itself",
+        (S::Vpc, "extraCIDRs" | "extraIPv6CIDRs") => {
+            "ekspec does not add extra CIDRs to the control plane security group"
+        }
+        (S::Vpc, "ipv6Cidr" | "ipv6Pool" | "autoAllocateIPv6") => "IPv6 is not supported by ekspec",
+        (S::Vpc, "hostnameType") => "ekspec uses the default EC2 hostname type",
+        (S::ManagedNodeGroup, "ssh") => {
+            "ekspec gives no SSH access to nodes: use SSM Session Manager (the AmazonSSMManagedInstanceCore policy on the node role)"
+        }
+        (S::ManagedNodeGroup, "iam") => NODE_ROLE,
+        (S::ManagedNodeGroup, "ami") => {
+            "custom AMIs are not supported by ekspec: it uses the EKS-optimized AMI of amiType"
+        }
+        (S::ManagedNodeGroup, "availabilityZones" | "subnets") => {
+            "ekspec places each node group in all the cluster's private (or public) subnets"
+        }
+        (S::ManagedNodeGroup, "securityGroups") => "ekspec manages node security groups itself",
+        (S::ManagedNodeGroup, "maxPodsPerNode") => {
+            "ekspec leaves max pods to the AMI's default for the instance type"
+        }
+        (S::ManagedNodeGroup, "asgSuspendProcesses") => {
+            "EKS manages the node group's Auto Scaling group"
+        }
+        (
+            S::ManagedNodeGroup,
+            "volumeName"
+            | "volumeEncrypted"
+            | "volumeKmsKeyID"
+            | "volumeIOPS"
+            | "volumeThroughput"
+            | "additionalVolumes"
+            | "additionalEncryptedVolume",
+        ) => {
+            "ekspec gives nodes one encrypted gp3 root volume with the AWS-managed key and default performance"
+        }
+        (S::ManagedNodeGroup, "preBootstrapCommands" | "overrideBootstrapCommand") => {
+            "ekspec does not take custom node user data"
+        }
+        (
+            S::ManagedNodeGroup,
+            "ebsOptimized"
+            | "placement"
+            | "efaEnabled"
+            | "enableDetailedMonitoring"
+            | "capacityReservation"
+            | "instancePrefix"
+            | "instanceName"
+            | "cpuCredits",
+        ) => LAUNCH_TEMPLATE,
+        (S::ManagedNodeGroup, "propagateASGTags") => {
+            "EKS manages the node group's Auto Scaling group; ekspec tags the node group and its launch template"
+        }
+        (S::ManagedNodeGroup, "instanceSelector") => {
+            "list the instance types in instanceTypes instead"
+        }
+        (S::ManagedNodeGroup, "bottlerocket") => {
+            "Bottlerocket settings are not supported by ekspec (amiFamily is carried over)"
+        }
+        (S::ManagedNodeGroup, "outpostARN") => "AWS Outposts are not supported by ekspec",
+        (S::ManagedNodeGroup, "launchTemplate") => {
+            "ekspec builds each node group's launch template itself and cannot use an existing one"
+        }
+        (S::ManagedNodeGroup, "releaseVersion") => {
+            "ekspec uses the latest AMI release for the cluster's Kubernetes version"
+        }
+        (S::ManagedNodeGroup, "nodeRepairConfig") => "node auto repair is not supported by ekspec",
+        (S::ManagedNodeGroup, "spotAllocationStrategy" | "instancesDistribution") => {
+            "EKS chooses spot capacity for managed node groups (capacity-optimized)"
+        }
+        (S::Iam, "serviceRoleARN" | "serviceRolePermissionsBoundary") => {
+            "ekspec creates and owns the cluster's IAM role"
+        }
+        (S::Iam, "fargatePodExecutionRoleARN" | "fargatePodExecutionRolePermissionsBoundary") => {
+            "ekspec creates and owns the Fargate pod execution role"
+        }
+        (S::Iam, "podIdentityAssociations") => {
+            "EKS Pod Identity is not supported by ekspec: use spec.serviceAccounts (IRSA)"
+        }
+        (S::Iam, "vpcResourceControllerPolicy") => {
+            "ekspec's cluster role always has the VPC resource controller policy"
+        }
+        (S::ServiceAccount, "wellKnownPolicies") => {
+            "eksctl's well-known policies are not supported by ekspec: list the equivalent managed policy ARNs in policyArns (e.g. AmazonEBSCSIDriverPolicy for ebsCSIController)"
+        }
+        (S::ServiceAccount, "attachRoleARN") => {
+            "ekspec creates and owns IRSA roles and cannot use an existing one"
+        }
+        (S::ServiceAccount, "permissionsBoundary") => {
+            "permissions boundaries are not supported by ekspec"
+        }
+        (S::ServiceAccount, "tags") => "ekspec tags IRSA roles with metadata.tags only",
+        (S::ServiceAccount, "roleOnly") => "ekspec only ever creates the IAM role",
+        (S::ServiceAccount, "status") => STATUS,
+        (S::ServiceAccountMeta, "labels" | "annotations") => {
+            "ekspec creates only the IAM role, not the Kubernetes service account that would carry them"
+        }
+        (S::Addon, "wellKnownPolicies") => {
+            "eksctl's well-known policies are not supported by ekspec: list the equivalent managed policy ARNs in attachPolicyARNs (e.g. AmazonEBSCSIDriverPolicy for ebsCSIController)"
+        }
+        (S::Addon, "permissionsBoundary") => "permissions boundaries are not supported by ekspec",
+        (S::Addon, "tags") => "ekspec tags add-ons with metadata.tags only",
+        (S::Addon, "resolveConflicts") => "ekspec lets EKS resolve conflicts its default way",
+        (S::Addon, "podIdentityAssociations" | "useDefaultPodIdentityAssociations") => {
+            "EKS Pod Identity is not supported by ekspec: use spec.serviceAccounts (IRSA)"
+        }
+        (S::Addon, "namespaceConfig") => "ekspec installs add-ons in their default namespace",
+        (S::FargateProfile, "podExecutionRoleARN") => {
+            "ekspec creates and owns the Fargate pod execution role"
+        }
+        (S::FargateProfile, "subnets") => {
+            "ekspec runs Fargate pods in all the cluster's private subnets"
+        }
+        (S::FargateProfile, "status") => STATUS,
+        (S::ClusterLogging, "logRetentionInDays") => {
+            "ekspec does not set the retention of the /aws/eks/CLUSTER/cluster log group: set it in CloudWatch"
+        }
+        (S::ClusterLogging, "disableTypes") => {
+            "ekspec enables exactly the log types in spec.logging"
+        }
+        (S::SecretsEncryption, "encryptExistingSecrets") => {
+            "ekspec enables encryption when the cluster is created or the key is added; EKS then encrypts existing secrets"
+        }
+        _ => return None,
+    })
+}

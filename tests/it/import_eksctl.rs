@@ -1,0 +1,212 @@
+//! `ekspec import eksctl`: golden conversions of realistic eksctl configs, each validated by
+//! ekspec's own checks, and the command's output, exit codes and `-o`.
+//!
+//! `EKSPEC_BLESS=1 cargo test --test it import_eksctl` rewrites the golden files; review the diff.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::{Ekspec, repo};
+
+const FIXTURES: &str = "tests/fixtures/eksctl";
+
+/// Every fixture folder: `cluster.yaml` in, `expected.yaml` and `expected-report.txt` out.
+fn fixtures() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(repo().join(FIXTURES))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+fn relative(dir: &Path, file: &str) -> String {
+    format!(
+        "{FIXTURES}/{}/{file}",
+        dir.file_name().unwrap().to_string_lossy()
+    )
+}
+
+fn golden(path: &Path, actual: &str) {
+    if std::env::var_os("EKSPEC_BLESS").is_some() {
+        std::fs::write(path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e} (EKSPEC_BLESS=1 writes it)", path.display()));
+    assert!(
+        expected == actual,
+        "{} differs:\n--- expected\n{expected}\n--- actual\n{actual}",
+        path.display()
+    );
+}
+
+#[test]
+fn fixtures_convert_to_the_expected_specs_and_reports() {
+    let dirs = fixtures();
+    assert!(dirs.len() >= 5, "{dirs:?}");
+    for dir in dirs {
+        let input = relative(&dir, "cluster.yaml");
+        let text = std::fs::read_to_string(repo().join(&input)).unwrap();
+        let conversion = ekspec::import::eksctl::convert(&input, &text)
+            .unwrap_or_else(|e| panic!("{input}: {e}"));
+        golden(&dir.join("expected.yaml"), &conversion.spec_yaml);
+        golden(&dir.join("expected-report.txt"), &conversion.report(&input));
+        let report = ekspec::spec::parse_str(&input, &conversion.spec_yaml);
+        assert!(
+            !report.has_errors(),
+            "{input}: the imported spec does not validate: {:#?}",
+            report.diagnostics
+        );
+    }
+}
+
+#[test]
+fn the_cli_prints_the_spec_and_the_report() {
+    for dir in fixtures() {
+        let input = relative(&dir, "cluster.yaml");
+        let out = Ekspec::new(&["import", "eksctl", &input]).run();
+        assert_eq!(out.code, 0, "{input}: {}", out.stderr);
+        let expected = std::fs::read_to_string(dir.join("expected.yaml")).unwrap();
+        assert_eq!(out.stdout, expected, "{input}");
+        let report = std::fs::read_to_string(dir.join("expected-report.txt")).unwrap();
+        assert!(out.stderr.starts_with(&report), "{input}: {}", out.stderr);
+        // After the report only ekspec's own warnings about the result may follow.
+        let rest = &out.stderr[report.len()..];
+        assert!(
+            rest.is_empty() || rest.starts_with("(imported spec):"),
+            "{input}: {rest}"
+        );
+    }
+}
+
+#[test]
+fn out_writes_a_file_and_refuses_to_overwrite_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("prod.yaml");
+    let target_arg = target.to_str().unwrap();
+    let input = format!("{FIXTURES}/production/cluster.yaml");
+    let expected =
+        std::fs::read_to_string(repo().join(FIXTURES).join("production/expected.yaml")).unwrap();
+
+    let out = Ekspec::new(&["import", "eksctl", &input, "-o", target_arg]).run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        format!("wrote {target_arg}; next: ekspec validate -f {target_arg}\n")
+    );
+    assert!(
+        out.stderr.contains("imported cluster `prod`"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), expected);
+
+    std::fs::write(&target, "keep me\n").unwrap();
+    let out = Ekspec::new(&["import", "eksctl", &input, "-o", target_arg]).run();
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains(&format!(
+            "{target_arg} already exists; pass --force to overwrite it"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me\n");
+
+    let out = Ekspec::new(&["import", "eksctl", &input, "-o", target_arg, "--force"]).run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), expected);
+
+    let written = Ekspec::new(&["validate", "-f", target_arg]).run();
+    assert_eq!(written.code, 0, "{}", written.stderr);
+}
+
+#[test]
+fn unreadable_input_exits_1_with_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "broken.yaml",
+            "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: a\n",
+            ":3:11: error: invalid YAML: unclosed bracket",
+        ),
+        (
+            "types.yaml",
+            "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: a, region: us-east-1}\nmanagedNodeGroups:\n  - name: ng\n    maxSize: many\n",
+            ":6:14: error: managedNodeGroups[0].maxSize: invalid type: string \"many\", expected u32",
+        ),
+        (
+            "pod.yaml",
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n",
+            ":2:7: error: not an eksctl ClusterConfig: kind is `Pod`, expected `ClusterConfig`",
+        ),
+    ];
+    for (name, text, message) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let path = path.to_str().unwrap();
+        let out = Ekspec::new(&["import", "eksctl", path]).run();
+        assert_eq!(out.code, 1, "{name}: {}", out.stderr);
+        assert!(out.stdout.is_empty(), "{name}: {}", out.stdout);
+        assert!(
+            out.stderr.starts_with(&format!("{path}{message}")),
+            "{name}: {}",
+            out.stderr
+        );
+    }
+
+    let out = Ekspec::new(&["import", "eksctl", "examples/minimal.yaml"]).run();
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("already an ekspec spec"),
+        "{}",
+        out.stderr
+    );
+
+    let out = Ekspec::new(&["import", "eksctl", "no/such/file.yaml"]).run();
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("cannot read no/such/file.yaml"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_result_that_does_not_validate_exits_1_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.yaml");
+    std::fs::write(
+        &path,
+        "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: old, region: us-east-1, version: \"1.21\"}\n",
+    )
+    .unwrap();
+    let out = Ekspec::new(&["import", "eksctl", path.to_str().unwrap()]).run();
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("Kubernetes 1.21 is not supported by EKS"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("error: the imported spec does not validate, so it is not written"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+}
+
+#[test]
+fn help_shows_examples() {
+    let out = Ekspec::new(&["import", "eksctl", "--help"]).run();
+    assert_eq!(out.code, 0);
+    assert!(
+        out.stdout
+            .contains("ekspec import eksctl cluster.yaml -o clusters/prod.yaml"),
+        "{}",
+        out.stdout
+    );
+}
