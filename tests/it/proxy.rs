@@ -101,6 +101,12 @@ impl Shared {
     }
 }
 
+/// A running proxy to `upstream` (`127.0.0.1:PORT`).
+pub struct Proxy {
+    port: u16,
+    shared: Arc<Shared>,
+}
+
 impl Proxy {
     /// Starts a proxy in front of an emulator endpoint (`http://127.0.0.1:PORT`).
     pub fn start(upstream: &str) -> Self {
