@@ -11,6 +11,7 @@ mod hostile_input;
 mod iam_policy;
 mod invalid_fixtures;
 mod inventory;
+mod kubeconfig_cli;
 mod lifecycle_memory;
 mod moto;
 mod proxy;
