@@ -172,10 +172,7 @@ impl Kubeconfig {
             match document.get(key) {
                 None | Some(Value::Null | Value::Array(_)) => {}
                 Some(other) => {
-                    return Err(shape(format!(
-                        "`{key}` is {}, not a list",
-                        kind_of(other)
-                    )));
+                    return Err(shape(format!("`{key}` is {}, not a list", kind_of(other))));
                 }
             }
         }
@@ -360,9 +357,7 @@ fn with_entry(
     name: &str,
     change: impl FnOnce(&mut Map<String, Value>),
 ) {
-    let list = document
-        .entry(key.to_owned())
-        .or_insert_with(|| json!([]));
+    let list = document.entry(key.to_owned()).or_insert_with(|| json!([]));
     if !list.is_array() {
         // `parse` lets only null through here.
         *list = json!([]);
@@ -389,9 +384,7 @@ fn with_entry(
             }
         }
     };
-    let mapping = item
-        .entry(inner.to_owned())
-        .or_insert_with(|| json!({}));
+    let mapping = item.entry(inner.to_owned()).or_insert_with(|| json!({}));
     if !mapping.is_object() {
         *mapping = json!({});
     }
@@ -425,15 +418,9 @@ mod tests {
             exec: ExecPlugin {
                 api_version: "client.authentication.k8s.io/v1beta1".to_owned(),
                 command: "/usr/local/bin/ekspec".to_owned(),
-                args: [
-                    "token",
-                    "--cluster",
-                    "demo",
-                    "--region",
-                    "eu-west-1",
-                ]
-                .map(str::to_owned)
-                .to_vec(),
+                args: ["token", "--cluster", "demo", "--region", "eu-west-1"]
+                    .map(str::to_owned)
+                    .to_vec(),
             },
         }
     }
@@ -541,7 +528,10 @@ users:
             assert_eq!(config.document()[key], original.document()[key], "{key}");
         }
         // A YAML 1.1 boolean spelling that is a string stays a string.
-        assert_eq!(named(&config, "contexts", "kind-dev")["context"]["namespace"], "on");
+        assert_eq!(
+            named(&config, "contexts", "kind-dev")["context"]["namespace"],
+            "on"
+        );
         let back = load(&config.render().unwrap());
         assert_eq!(back.document(), config.document());
     }

@@ -136,7 +136,7 @@ pub enum Command {
     Get(GetArgs),
     /// Add a context for a live cluster to your kubeconfig (other entries stay).
     #[command(
-        after_help = "Examples:\n  ekspec kubeconfig -f clusters/prod.yaml && kubectl get nodes\n  ekspec kubeconfig --name prod --region eu-west-1 --context prod\n  ekspec kubeconfig -f clusters/prod.yaml --kubeconfig ./prod.kubeconfig --role-arn arn:aws:iam::111122223333:role/admin"
+        after_help = "Examples:\n  ekspec kubeconfig -f clusters/prod.yaml && kubectl get nodes\n  ekspec kubeconfig --name prod --region eu-west-1 --context prod\n  ekspec kubeconfig -f clusters/prod.yaml --kubeconfig ./prod.kubeconfig"
     )]
     Kubeconfig(KubeconfigArgs),
     /// Print an ExecCredential with an EKS token (kubectl's credential plugin).
@@ -146,7 +146,7 @@ pub enum Command {
             GetCallerIdentity URL presigned with your AWS credentials, and is valid for 15 minutes; the \
             ExecCredential says 14, so kubectl asks for a new one in time. Signing needs no network; \
             only --role-arn calls AWS (AssumeRole).",
-        after_help = "Examples:\n  ekspec token --cluster prod --region eu-west-1\n  ekspec token --cluster prod --region eu-west-1 --role-arn arn:aws:iam::111122223333:role/admin\n  kubectl --token \"$(ekspec token --cluster prod --region eu-west-1 | jq -r .status.token)\" get nodes"
+        after_help = "Examples:\n  ekspec token --cluster prod --region eu-west-1\n  ekspec token --cluster prod --region eu-west-1 --role-arn arn:aws:iam::111122223333:role/admin\n  ekspec token --cluster prod --region eu-west-1 | jq -r .status.token"
     )]
     Token(TokenArgs),
     /// Print the manual page, or write one per command.

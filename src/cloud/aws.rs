@@ -134,9 +134,7 @@ pub async fn signing_credentials(
         CloudError {
             operation: "AssumeRole",
             resource: format!("role {role_arn}"),
-            kind: code
-                .as_deref()
-                .map_or(ErrorKind::Auth, CloudError::kind_of),
+            kind: code.as_deref().map_or(ErrorKind::Auth, CloudError::kind_of),
             code,
             message: DisplayErrorContext(&error).to_string(),
         }
@@ -181,7 +179,9 @@ async fn load_config(options: &ConnectOptions) -> SdkConfig {
 fn assume_role_error_code(error: &CredentialsError) -> Option<String> {
     let mut source = error.source();
     while let Some(cause) = source {
-        if let Some(sdk) = cause.downcast_ref::<SdkError<aws_sdk_sts::operation::assume_role::AssumeRoleError>>() {
+        if let Some(sdk) =
+            cause.downcast_ref::<SdkError<aws_sdk_sts::operation::assume_role::AssumeRoleError>>()
+        {
             return sdk.code().map(str::to_owned);
         }
         source = cause.source();
@@ -190,7 +190,10 @@ fn assume_role_error_code(error: &CredentialsError) -> Option<String> {
 }
 
 /// Resolves credentials once, so a missing or broken setup fails before any plan is made.
-async fn resolve_credentials(config: &SdkConfig, profile: Option<&str>) -> CloudResult<Credentials> {
+async fn resolve_credentials(
+    config: &SdkConfig,
+    profile: Option<&str>,
+) -> CloudResult<Credentials> {
     let source = match profile {
         Some(profile) => format!("profile {profile}"),
         None => "the default credential chain".to_owned(),

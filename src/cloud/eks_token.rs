@@ -223,7 +223,9 @@ mod tests {
             .split('&')
             .map(|pair| {
                 let (k, v) = pair.split_once('=').unwrap();
-                let v = percent_encoding::percent_decode_str(v).decode_utf8().unwrap();
+                let v = percent_encoding::percent_decode_str(v)
+                    .decode_utf8()
+                    .unwrap();
                 (k.to_owned(), v.into_owned())
             })
             .collect();
@@ -280,8 +282,13 @@ mod tests {
     #[tokio::test]
     async fn session_credentials_sign_the_security_token_like_the_aws_cli() {
         let session = "IQoJb3JpZ2luX2VjEXAMPLE//////////wEaCXVzLWVhc3QtMSJH+session/token==";
-        let credentials =
-            Credentials::new("ASIDEXAMPLE", SECRET, Some(session.to_owned()), None, "test");
+        let credentials = Credentials::new(
+            "ASIDEXAMPLE",
+            SECRET,
+            Some(session.to_owned()),
+            None,
+            "test",
+        );
         let ours = ours(&credentials, "us-east-1", "prod-cluster").await;
         let cli = cli_output("us-east-1-session.json");
         let url = decode(ours["status"]["token"].as_str().unwrap());
@@ -320,8 +327,8 @@ mod tests {
             signed_at(),
         )
         .unwrap();
-        let credential = serde_json::to_value(ExecCredential::new(&token, EXEC_API_VERSION))
-            .unwrap();
+        let credential =
+            serde_json::to_value(ExecCredential::new(&token, EXEC_API_VERSION)).unwrap();
         assert_eq!(
             credential["status"]["expirationTimestamp"],
             "2026-01-02T03:18:05Z"
@@ -361,7 +368,10 @@ mod tests {
     #[test]
     fn the_api_version_follows_kubernetes_exec_info() {
         let v1 = r#"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":false}}"#;
-        assert_eq!(exec_api_version(Some(v1)), "client.authentication.k8s.io/v1");
+        assert_eq!(
+            exec_api_version(Some(v1)),
+            "client.authentication.k8s.io/v1"
+        );
         let beta = r#"{"apiVersion":"client.authentication.k8s.io/v1beta1"}"#;
         assert_eq!(exec_api_version(Some(beta)), EXEC_API_VERSION);
         assert_eq!(exec_api_version(Some("not json")), EXEC_API_VERSION);

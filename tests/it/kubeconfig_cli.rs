@@ -12,15 +12,11 @@ use tempfile::TempDir;
 use crate::e2e::{Emulated, small};
 use crate::support::{Ekspec, Output};
 
-/// ekspec with static test credentials and nothing else of the machine's AWS setup.
+/// ekspec with static test credentials and nothing else of the machine's AWS setup (an empty
+/// HOME: no ~/.aws).
 fn offline(args: &[&str], home: &Path) -> Ekspec {
     Ekspec::new(args)
         .env("HOME", &home.to_string_lossy())
-        .env("AWS_CONFIG_FILE", &home.join("no-config").to_string_lossy())
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            &home.join("no-credentials").to_string_lossy(),
-        )
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_ACCESS_KEY_ID", "AKIDTESTING")
         .env("AWS_SECRET_ACCESS_KEY", "secret")
@@ -56,7 +52,8 @@ fn check_credential(stdout: &str, api_version: &str, region: &str) -> String {
     .unwrap();
     let now = SystemTime::now();
     assert!(
-        expires > now + Duration::from_secs(13 * 60) && expires <= now + Duration::from_secs(14 * 60),
+        expires > now + Duration::from_secs(13 * 60)
+            && expires <= now + Duration::from_secs(14 * 60),
         "{stdout}"
     );
     let url = url_of(credential["status"]["token"].as_str().unwrap());
@@ -89,7 +86,8 @@ fn token_prints_an_exec_credential_offline() {
         "eu-west-1",
     );
     assert!(
-        url.contains("X-Amz-Credential=AKIDTESTING%2F") && url.contains("%2Feu-west-1%2Fsts%2Faws4_request&"),
+        url.contains("X-Amz-Credential=AKIDTESTING%2F")
+            && url.contains("%2Feu-west-1%2Fsts%2Faws4_request&"),
         "{url}"
     );
     assert!(!url.contains("Security-Token"), "{url}");
@@ -125,7 +123,12 @@ fn token_errors_say_what_is_missing() {
         1,
         offline(&["token", "--cluster", "demo"], home.path()).run(),
     );
-    assert!(out.stderr.contains("no region for the token: pass --region"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("no region for the token: pass --region"),
+        "{}",
+        out.stderr
+    );
 
     let out = expect(
         1,
@@ -135,7 +138,12 @@ fn token_errors_say_what_is_missing() {
         )
         .run(),
     );
-    assert!(out.stderr.contains("no STS endpoint for region `mars-north-1 x`"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("no STS endpoint for region `mars-north-1 x`"),
+        "{}",
+        out.stderr
+    );
 
     let out = expect(
         1,
@@ -149,7 +157,10 @@ fn token_errors_say_what_is_missing() {
         "{out:?}"
     );
 
-    let out = expect(1, offline(&["token", "--region", "eu-west-1"], home.path()).run());
+    let out = expect(
+        1,
+        offline(&["token", "--region", "eu-west-1"], home.path()).run(),
+    );
     assert!(out.stderr.contains("--cluster"), "{}", out.stderr);
 }
 
@@ -170,8 +181,10 @@ fn kubeconfig_refuses_a_file_that_is_no_kubeconfig_before_calling_aws() {
         .run(),
     );
     assert!(
-        out.stderr
-            .contains(&format!("{}: `clusters` is a mapping, not a list", path.display())),
+        out.stderr.contains(&format!(
+            "{}: `clusters` is a mapping, not a list",
+            path.display()
+        )),
         "{}",
         out.stderr
     );
@@ -180,16 +193,31 @@ fn kubeconfig_refuses_a_file_that_is_no_kubeconfig_before_calling_aws() {
         "clusters: {not: a list}\n"
     );
 
-    let out = expect(1, offline(&["kubeconfig", "--name", "demo"], home.path()).run());
-    assert!(out.stderr.contains("--name needs --region"), "{}", out.stderr);
+    let out = expect(
+        1,
+        offline(&["kubeconfig", "--name", "demo"], home.path()).run(),
+    );
+    assert!(
+        out.stderr.contains("--name needs --region"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
 fn help_shows_examples() {
     for command in ["token", "kubeconfig"] {
         let out = expect(0, Ekspec::new(&[command, "--help"]).run());
-        assert!(out.stdout.contains("Examples:"), "{command}: {}", out.stdout);
-        assert!(out.stdout.contains(&format!("ekspec {command} ")), "{}", out.stdout);
+        assert!(
+            out.stdout.contains("Examples:"),
+            "{command}: {}",
+            out.stdout
+        );
+        assert!(
+            out.stdout.contains(&format!("ekspec {command} ")),
+            "{}",
+            out.stdout
+        );
     }
 }
 
@@ -260,16 +288,19 @@ async fn kubeconfig_and_token_for_a_cluster_on_moto() {
     assert_eq!(
         out.stdout.trim(),
         format!(
-            "Updated context `{arn}` in {}; it is the current context.",
+            "Added context `{arn}` to {}; it is the current context.",
             first.display()
-        ),
-        "the stale entry for the same ARN is replaced"
+        )
     );
     assert!(!second.exists());
     let before: Value = serde_saphyr::from_str(EXISTING).unwrap();
     let config = load(&first);
     for key in ["clusters", "users", "contexts"] {
-        assert_eq!(named(&config, key, "kind-dev"), named(&before, key, "kind-dev"));
+        assert_eq!(
+            named(&config, key, "kind-dev"),
+            named(&before, key, "kind-dev")
+        );
+        // The stale cluster entry of the same ARN is replaced, not repeated.
         assert_eq!(config[key].as_array().unwrap().len(), 2, "{config:#}");
     }
     assert_eq!(config["x-team-tool"], before["x-team-tool"]);
@@ -295,7 +326,11 @@ async fn kubeconfig_and_token_for_a_cluster_on_moto() {
     // Again: nothing to do, the file is untouched.
     let written = std::fs::read(&first).unwrap();
     let out = expect_aws(0, with_env(&["kubeconfig", "-f", &spec]));
-    assert!(out.stdout.contains("is up to date and current"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("is up to date and current"),
+        "{}",
+        out.stdout
+    );
     assert_eq!(std::fs::read(&first).unwrap(), written);
 
     // The plugin, run as kubectl runs it: no emulator needed, dummy credentials are enough.
@@ -378,7 +413,8 @@ async fn kubeconfig_and_token_for_a_cluster_on_moto() {
         with_env(&["kubeconfig", "--name", "nope", "--region", "us-east-1"]),
     );
     assert!(
-        out.stderr.contains("cluster `nope` does not exist in us-east-1"),
+        out.stderr
+            .contains("cluster `nope` does not exist in us-east-1"),
         "{}",
         out.stderr
     );
