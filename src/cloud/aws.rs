@@ -34,6 +34,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::provider::error::CredentialsError;
+use aws_sdk_sts::operation::assume_role::AssumeRoleError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_smithy_types::error::operation::BuildError;
@@ -130,13 +131,17 @@ pub async fn signing_credentials(
         .build()
         .await;
     provider.provide_credentials().await.map_err(|error| {
-        let code = assume_role_error_code(&error);
-        CloudError {
-            operation: "AssumeRole",
-            resource: format!("role {role_arn}"),
-            kind: code.as_deref().map_or(ErrorKind::Auth, CloudError::kind_of),
-            code,
-            message: DisplayErrorContext(&error).to_string(),
+        let resource = format!("role {role_arn}");
+        match assume_role_failure(&error) {
+            // Refused, unreachable, throttled: classified like every other call.
+            Some(failure) => cloud_error("AssumeRole", resource, failure),
+            None => CloudError {
+                operation: "AssumeRole",
+                resource,
+                code: None,
+                message: DisplayErrorContext(&error).to_string(),
+                kind: ErrorKind::Auth,
+            },
         }
     })
 }
@@ -175,14 +180,12 @@ async fn load_config(options: &ConnectOptions) -> SdkConfig {
     loader.load().await
 }
 
-/// AWS's error code inside a failed credential provider (an AssumeRole that was refused).
-fn assume_role_error_code(error: &CredentialsError) -> Option<String> {
+/// The failed STS call inside a failed AssumeRole credential provider.
+fn assume_role_failure(error: &CredentialsError) -> Option<&SdkError<AssumeRoleError>> {
     let mut source = error.source();
     while let Some(cause) = source {
-        if let Some(sdk) =
-            cause.downcast_ref::<SdkError<aws_sdk_sts::operation::assume_role::AssumeRoleError>>()
-        {
-            return sdk.code().map(str::to_owned);
+        if let Some(failure) = cause.downcast_ref() {
+            return Some(failure);
         }
         source = cause.source();
     }

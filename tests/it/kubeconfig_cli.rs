@@ -157,6 +157,31 @@ fn token_errors_say_what_is_missing() {
         "{out:?}"
     );
 
+    // Nothing listens on the discard port: assuming the role fails, saying which call and why.
+    let out = expect(
+        1,
+        offline(
+            &[
+                "token",
+                "--cluster",
+                "demo",
+                "--region",
+                "eu-west-1",
+                "--role-arn",
+                "arn:aws:iam::123456789012:role/x",
+            ],
+            home.path(),
+        )
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .run(),
+    );
+    assert!(
+        out.stderr
+            .contains("AssumeRole role arn:aws:iam::123456789012:role/x: could not reach AWS"),
+        "{}",
+        out.stderr
+    );
+
     let out = expect(
         1,
         offline(&["token", "--region", "eu-west-1"], home.path()).run(),
