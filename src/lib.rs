@@ -8,6 +8,7 @@ pub mod cli;
 pub mod cloud;
 pub mod exec;
 pub mod import;
+pub mod kubeconfig;
 pub mod naming;
 pub mod plan;
 pub mod printer;

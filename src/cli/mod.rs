@@ -6,10 +6,12 @@ mod fleet;
 mod get;
 mod import;
 mod init;
+mod kubeconfig;
 mod man;
 mod plan;
 mod schema;
 mod session;
+mod token;
 mod validate;
 
 use std::path::PathBuf;
@@ -136,6 +138,21 @@ pub enum Command {
     /// Show the live resources of a cluster.
     #[command(after_help = "Example:\n  ekspec get -f clusters/prod.yaml")]
     Get(GetArgs),
+    /// Add a context for a live cluster to your kubeconfig (other entries stay).
+    #[command(
+        after_help = "Examples:\n  ekspec kubeconfig -f clusters/prod.yaml && kubectl get nodes\n  ekspec kubeconfig --name prod --region eu-west-1 --context prod\n  ekspec kubeconfig -f clusters/prod.yaml --kubeconfig ./prod.kubeconfig"
+    )]
+    Kubeconfig(KubeconfigArgs),
+    /// Print an ExecCredential with an EKS token (kubectl's credential plugin).
+    #[command(
+        long_about = "Print an ExecCredential with an EKS token, the same format `aws eks get-token` prints, \
+            for kubectl's `exec` credential plugin (`ekspec kubeconfig` sets it up). The token is an STS \
+            GetCallerIdentity URL presigned with your AWS credentials, and is valid for 15 minutes; the \
+            ExecCredential says 14, so kubectl asks for a new one in time. Signing needs no network; \
+            only --role-arn calls AWS (AssumeRole).",
+        after_help = "Examples:\n  ekspec token --cluster prod --region eu-west-1\n  ekspec token --cluster prod --region eu-west-1 --role-arn arn:aws:iam::111122223333:role/admin\n  ekspec token --cluster prod --region eu-west-1 | jq -r .status.token"
+    )]
+    Token(TokenArgs),
     /// Print the manual page, or write one per command.
     #[command(
         after_help = "Examples:\n  ekspec man | man -l -\n  ekspec man --out /usr/local/share/man/man1"
@@ -226,6 +243,37 @@ pub struct GetArgs {
     pub specs: SpecPaths,
 }
 
+/// Arguments of `kubeconfig`.
+#[derive(Debug, Args)]
+pub struct KubeconfigArgs {
+    /// The spec of the cluster (one).
+    #[command(flatten)]
+    pub specs: SpecPaths,
+    /// The cluster name (with --region) instead of a spec.
+    #[arg(long, conflicts_with_all = ["files", "paths"])]
+    pub name: Option<String>,
+    /// The file to write (default: the first file in KUBECONFIG, else ~/.kube/config).
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Name of the context (default: the cluster ARN, as `aws eks update-kubeconfig` names it).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Have the context's tokens signed as this IAM role (`ekspec token --role-arn`).
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Option<String>,
+}
+
+/// Arguments of `token`.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// The EKS cluster name the token is for.
+    #[arg(long, value_name = "NAME")]
+    pub cluster: String,
+    /// Assume this IAM role with your credentials and sign as the role.
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Option<String>,
+}
+
 /// Arguments of `init`.
 #[derive(Debug, Args)]
 pub struct InitArgs {
@@ -298,6 +346,8 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Apply(args) => apply::run_apply(args, &cli.global, &printer),
         Command::Delete(args) => apply::run_delete(args, &cli.global, &printer),
         Command::Get(args) => get::run(args, &cli.global, &printer),
+        Command::Kubeconfig(args) => kubeconfig::run(args, &cli.global, &printer),
+        Command::Token(args) => token::run(args, &cli.global, &printer),
     };
     match result {
         Ok(status) => status,

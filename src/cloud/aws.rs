@@ -29,10 +29,12 @@ use std::future::Future;
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
+use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::provider::error::CredentialsError;
+use aws_sdk_sts::operation::assume_role::AssumeRoleError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_smithy_types::error::operation::BuildError;
@@ -113,6 +115,55 @@ impl AwsCloud {
 /// Loads the AWS configuration (standard credential chain unless static credentials are given),
 /// checks that credentials can be found, and returns the cloud handle.
 pub async fn connect(options: &ConnectOptions) -> Result<Cloud, CloudError> {
+    let config = load_config(options).await;
+    resolve_credentials(&config, options.profile.as_deref()).await?;
+    Ok(AwsCloud::new(&config).into_cloud())
+}
+
+/// Credentials to sign with: the standard chain's (or the static ones), or, with `role_arn`,
+/// those of a session of that role assumed with them (session name `ekspec-token`).
+pub async fn signing_credentials(
+    options: &ConnectOptions,
+    role_arn: Option<&str>,
+) -> CloudResult<Credentials> {
+    let config = load_config(options).await;
+    let base = resolve_credentials(&config, options.profile.as_deref()).await?;
+    let Some(role_arn) = role_arn else {
+        return Ok(base);
+    };
+    let provider = AssumeRoleProvider::builder(role_arn)
+        .session_name("ekspec-token")
+        .configure(&config)
+        .build()
+        .await;
+    provider.provide_credentials().await.map_err(|error| {
+        let resource = format!("role {role_arn}");
+        match assume_role_failure(&error) {
+            // Refused, unreachable, throttled: classified like every other call.
+            Some(failure) => cloud_error("AssumeRole", resource, failure),
+            None => CloudError {
+                operation: "AssumeRole",
+                resource,
+                code: None,
+                message: DisplayErrorContext(&error).to_string(),
+                kind: ErrorKind::Auth,
+            },
+        }
+    })
+}
+
+/// The region the standard chain names (AWS_REGION, AWS_DEFAULT_REGION, the profile's
+/// `region`), for commands that take no spec.
+pub async fn default_region(profile: Option<&str>) -> Option<String> {
+    let mut chain = aws_config::default_provider::region::DefaultRegionChain::builder();
+    if let Some(profile) = profile {
+        chain = chain.profile_name(profile);
+    }
+    chain.build().region().await.map(|r| r.to_string())
+}
+
+/// The SDK configuration `options` ask for.
+async fn load_config(options: &ConnectOptions) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(options.region.clone()))
         .retry_config(retry_config());
@@ -131,9 +182,19 @@ pub async fn connect(options: &ConnectOptions) -> Result<Cloud, CloudError> {
             "ekspec-static",
         ));
     }
-    let config = loader.load().await;
-    check_credentials(&config, options.profile.as_deref()).await?;
-    Ok(AwsCloud::new(&config).into_cloud())
+    loader.load().await
+}
+
+/// The failed STS call inside a failed AssumeRole credential provider.
+fn assume_role_failure(error: &CredentialsError) -> Option<&SdkError<AssumeRoleError>> {
+    let mut source = error.source();
+    while let Some(cause) = source {
+        if let Some(failure) = cause.downcast_ref() {
+            return Some(failure);
+        }
+        source = cause.source();
+    }
+    None
 }
 
 /// How every client retries: adaptive, so the SDK backs off on throttling and rate-limits
@@ -143,7 +204,10 @@ pub fn retry_config() -> RetryConfig {
 }
 
 /// Resolves credentials once, so a missing or broken setup fails before any plan is made.
-async fn check_credentials(config: &SdkConfig, profile: Option<&str>) -> CloudResult<()> {
+async fn resolve_credentials(
+    config: &SdkConfig,
+    profile: Option<&str>,
+) -> CloudResult<Credentials> {
     let source = match profile {
         Some(profile) => format!("profile {profile}"),
         None => "the default credential chain".to_owned(),
@@ -161,7 +225,7 @@ async fn check_credentials(config: &SdkConfig, profile: Option<&str>) -> CloudRe
         ))
     })?;
     match provider.provide_credentials().await {
-        Ok(_) => Ok(()),
+        Ok(credentials) => Ok(credentials),
         Err(CredentialsError::CredentialsNotLoaded(_)) => Err(auth_error(format!(
             "no AWS credentials found; {CREDENTIALS_HELP}"
         ))),
@@ -466,7 +530,7 @@ mod tests {
             }),
         );
         let config = SdkConfig::builder().credentials_provider(provider).build();
-        let error = check_credentials(&config, None).await.unwrap_err();
+        let error = resolve_credentials(&config, None).await.unwrap_err();
         assert_eq!(error.kind, ErrorKind::Auth);
         assert!(
             error.message.contains("no AWS credentials found"),
@@ -474,7 +538,7 @@ mod tests {
         );
         assert!(error.message.contains("AWS_ACCESS_KEY_ID"), "{error}");
 
-        let error = check_credentials(&SdkConfig::builder().build(), Some("prod"))
+        let error = resolve_credentials(&SdkConfig::builder().build(), Some("prod"))
             .await
             .unwrap_err();
         assert_eq!(error.kind, ErrorKind::Auth);

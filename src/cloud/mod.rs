@@ -3,6 +3,7 @@
 //! runs the same code against moto, fakecloud and real AWS.
 
 pub mod aws;
+pub mod eks_token;
 pub mod error;
 pub mod memory;
 pub mod model;

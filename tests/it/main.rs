@@ -15,6 +15,7 @@ mod iam_policy;
 mod import_eksctl;
 mod invalid_fixtures;
 mod inventory;
+mod kubeconfig_cli;
 mod lifecycle_memory;
 mod moto;
 mod proxy;
