@@ -30,7 +30,8 @@ ALL = KUBERNETES_VERSIONS
 
 
 def _from(first, last="1.33"):
-    return KUBERNETES_VERSIONS[KUBERNETES_VERSIONS.index(first) : KUBERNETES_VERSIONS.index(last) + 1]
+    start, end = KUBERNETES_VERSIONS.index(first), KUBERNETES_VERSIONS.index(last)
+    return KUBERNETES_VERSIONS[start : end + 1]
 
 
 # Per add-on: its type, whether its versions need an IAM role, and its versions newest first,
@@ -211,7 +212,9 @@ def create_cluster(self):
         # An IAM user calls as itself; EKS names the IAM principal, not the STS one.
         principal = re.sub(r"^arn:([^:]+):sts::(\d+):user/", r"arn:\1:iam::\2:user/", caller)
         principal = re.sub(
-            r"^arn:([^:]+):sts::(\d+):assumed-role/([^/]+)/.*$", r"arn:\1:iam::\2:role/\3", principal
+            r"^arn:([^:]+):sts::(\d+):assumed-role/([^/]+)/.*$",
+            r"arn:\1:iam::\2:role/\3",
+            principal,
         )
         entry = _new_access_entry(self.eks_backend, cluster, principal, "STANDARD", [], None, {})
         _associate(entry, ACCESS_POLICY_PREFIX + "AmazonEKSClusterAdminPolicy", {"type": "cluster"})
@@ -320,7 +323,9 @@ def associate_encryption_config(self):
         raise _invalid("Exactly one encryptionConfig with a provider keyArn is required",
                        clusterName=name)
     cluster.encryption_config = config
-    update = _update(cluster, "AssociateEncryptionConfig", [("EncryptionConfig", json.dumps(config))])
+    update = _update(
+        cluster, "AssociateEncryptionConfig", [("EncryptionConfig", json.dumps(config))]
+    )
     return ActionResult({"update": update})
 
 
@@ -362,7 +367,8 @@ def create_nodegroup_with_access(self, cluster_name, node_role, **kwargs):
     nodegroup = _create_nodegroup_backend(self, cluster_name=cluster_name, node_role=node_role,
                                           **kwargs)
     cluster = self.clusters[cluster_name]
-    if authentication_mode(cluster) != "CONFIG_MAP" and node_role not in _state(cluster, "access_entries"):
+    if (authentication_mode(cluster) != "CONFIG_MAP"
+            and node_role not in _state(cluster, "access_entries")):
         windows = (kwargs.get("ami_type") or "").startswith("WINDOWS")
         kind = "EC2_WINDOWS" if windows else "EC2_LINUX"
         _new_access_entry(self, cluster, node_role, kind, [], None, {})
@@ -474,7 +480,9 @@ def _compatible_versions(name, kubernetes_version):
 def _addon_version(cluster, name, version):
     """The version to install: the requested one if it runs on the cluster's Kubernetes
     version, else InvalidParameterException; the default one when none is requested."""
-    compatible, default = _compatible_versions(name, cluster.version) if name in ADDONS else ([], None)
+    compatible, default = ([], None)
+    if name in ADDONS:
+        compatible, default = _compatible_versions(name, cluster.version)
     if not compatible:
         raise _invalid(
             f"Addon {name} specified is not supported in {cluster.version} kubernetes version",
