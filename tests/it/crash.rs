@@ -33,7 +33,8 @@ impl Bench {
         let moto = MotoServer::start();
         let proxy = Proxy::start(&moto.endpoint());
         let dir = TempDir::new().unwrap();
-        // moto has no add-on or access entry API.
+        // Without add-ons and access entries, to keep the crash points few (e2e_lifecycle.rs
+        // covers them).
         let full = std::fs::read_to_string(repo().join("examples/production.yaml")).unwrap();
         let text = &full[..full.find("  addons:\n").unwrap()];
         let spec = dir.path().join("prod.yaml");

@@ -131,7 +131,7 @@ fn lines_with<'o>(out: &'o str, needle: &str) -> Vec<&'o str> {
 async fn production_cluster_lifecycle() {
     let aws = Emulated::start();
     let inventory = aws.inventory("us-east-1").await;
-    // moto has no add-on or access entry API: those parts are tested against fakecloud.
+    // Add-ons and access entries are left out here: e2e_lifecycle.rs covers them.
     let full = std::fs::read_to_string(repo().join("examples/production.yaml")).unwrap();
     let example = full[..full.find("  addons:\n").unwrap()].to_owned();
     let v1 = aws.spec("prod.yaml", &example);

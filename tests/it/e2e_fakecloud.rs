@@ -1,5 +1,6 @@
-//! End to end through the real binary against fakecloud, the emulator with the EKS APIs moto
-//! lacks: add-ons, access entries, version upgrades, encryption. fakecloud validates little, so
+//! End to end through the real binary against fakecloud, a second emulator of the EKS APIs
+//! moto 5.2.1 lacks (add-ons, access entries, version upgrades, encryption; e2e_lifecycle.rs
+//! runs the same scenarios on moto with those APIs patched in). fakecloud validates little, so
 //! only the paths that succeed are tested here; rejections are tested with SDK mocks.
 
 use crate::e2e::{Emulated, edit, node_groups};

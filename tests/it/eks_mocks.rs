@@ -1,4 +1,5 @@
-//! The EKS calls moto lacks (add-ons, access entries, version and encryption updates), run
+//! The EKS calls whose slow and failing paths moto cannot show (add-ons, access entries,
+//! version and encryption updates: moto finishes each at once), run
 //! through the real AWS layer and executor, with EKS answering through SDK mocks in AWS's own
 //! response and error shapes: updates InProgress then Successful or Failed, add-ons DEGRADED
 //! before ACTIVE, ResourceInUseException while another update runs, throttling, an access entry

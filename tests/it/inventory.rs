@@ -278,10 +278,7 @@ impl Inventory {
         for name in clusters.clusters() {
             let described = self.eks.describe_cluster().name(name).send().await.unwrap();
             let live = described.cluster().unwrap();
-            let owned = live
-                .tags()
-                .is_some_and(|t| t.get("ekspec.io/cluster").map(String::as_str) == Some(cluster));
-            if !owned {
+            if !owned_by(live.tags(), cluster) {
                 continue;
             }
             found.push(format!("cluster {name}"));
@@ -305,7 +302,65 @@ impl Inventory {
             for profile in profiles.fargate_profile_names() {
                 found.push(format!("fargate-profile {name}/{profile}"));
             }
+            found.extend(self.owned_addons(name, cluster).await);
+            found.extend(self.owned_access_entries(name, cluster).await);
         }
         found
     }
+
+    /// The add-ons of EKS cluster `name` tagged for `cluster`; none when the emulator has no
+    /// add-on API.
+    async fn owned_addons(&self, name: &str, cluster: &str) -> Vec<String> {
+        let Ok(addons) = self.eks.list_addons().cluster_name(name).send().await else {
+            return Vec::new();
+        };
+        let mut found = Vec::new();
+        for addon in addons.addons() {
+            let described = self
+                .eks
+                .describe_addon()
+                .cluster_name(name)
+                .addon_name(addon)
+                .send()
+                .await
+                .unwrap();
+            if owned_by(described.addon().unwrap().tags(), cluster) {
+                found.push(format!("addon {name}/{addon}"));
+            }
+        }
+        found
+    }
+
+    /// The access entries of EKS cluster `name` tagged for `cluster`; none when the emulator
+    /// has no access entry API.
+    async fn owned_access_entries(&self, name: &str, cluster: &str) -> Vec<String> {
+        let Ok(entries) = self
+            .eks
+            .list_access_entries()
+            .cluster_name(name)
+            .send()
+            .await
+        else {
+            return Vec::new();
+        };
+        let mut found = Vec::new();
+        for principal in entries.access_entries() {
+            let described = self
+                .eks
+                .describe_access_entry()
+                .cluster_name(name)
+                .principal_arn(principal)
+                .send()
+                .await
+                .unwrap();
+            if owned_by(described.access_entry().unwrap().tags(), cluster) {
+                found.push(format!("access-entry {name}/{principal}"));
+            }
+        }
+        found
+    }
+}
+
+fn owned_by(tags: Option<&std::collections::HashMap<String, String>>, cluster: &str) -> bool {
+    tags.is_some_and(|t| t.get("ekspec.io/cluster").map(String::as_str) == Some(cluster))
 }

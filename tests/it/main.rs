@@ -5,6 +5,7 @@ mod cloud_aws;
 mod crash;
 mod e2e;
 mod e2e_fakecloud;
+mod e2e_lifecycle;
 mod eks_mocks;
 mod examples;
 mod executor;

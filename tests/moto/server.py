@@ -10,6 +10,10 @@ from moto.ec2.models import launch_templates
 from moto.eks import models, responses
 from moto.server import main
 
+# The EKS lifecycle APIs moto lacks (upgrades, add-ons, access entries, ...) and tags on every
+# EKS resource: see that module.
+import eks_lifecycle  # noqa: E402,F401  (patches on import)
+
 _create_nodegroup = responses.EKSResponse.create_nodegroup
 
 
@@ -62,25 +66,6 @@ def update_cluster_config(self, name, resources_vpc_config, logging=None, **kwar
 
 
 models.EKSBackend.update_cluster_config = update_cluster_config
-
-_tag_resource = models.EKSBackend.tag_resource
-
-
-def tag_resource(self, resource_arn, tags):
-    """moto 5.2.1 tags clusters only; AWS also tags node groups and Fargate profiles."""
-    for cluster in self.clusters.values():
-        for nodegroup in cluster.nodegroups.values():
-            if nodegroup.arn == resource_arn:
-                nodegroup.tags = {**(nodegroup.tags or {}), **tags}
-                return None
-        for profile in cluster.fargate_profiles.values():
-            if profile.fargate_profile_arn == resource_arn:
-                profile.tags = {**(profile.tags or {}), **tags}
-                return None
-    return _tag_resource(self, resource_arn, tags)
-
-
-models.EKSBackend.tag_resource = tag_resource
 
 # moto 5.2.1 copies a launch template's tags when it is created, so CreateTags on it never shows
 # in DescribeLaunchTemplates; AWS shows the current tags.
