@@ -54,6 +54,9 @@ pub struct ConnectOptions {
     /// Static `(access key id, secret access key)`, used instead of the standard chain when set
     /// (tests against an emulator).
     pub credentials: Option<(String, String)>,
+    /// Send every request through this HTTP client instead of the SDK's default. `None` in the
+    /// CLI; the benchmarks put a simulated AWS here (latency, transitional states, throttling).
+    pub http_client: Option<aws_sdk_sts::config::SharedHttpClient>,
 }
 
 impl fmt::Debug for ConnectOptions {
@@ -65,6 +68,10 @@ impl fmt::Debug for ConnectOptions {
             .field(
                 "credentials",
                 &self.credentials.as_ref().map(|_| "<static>"),
+            )
+            .field(
+                "http_client",
+                &self.http_client.as_ref().map(|_| "<custom>"),
             )
             .finish()
     }
@@ -125,6 +132,9 @@ pub async fn connect(options: &ConnectOptions) -> Result<Cloud, CloudError> {
             None,
             "ekspec-static",
         ));
+    }
+    if let Some(client) = &options.http_client {
+        loader = loader.http_client(client.clone());
     }
     let config = loader.load().await;
     check_credentials(&config, options.profile.as_deref()).await?;

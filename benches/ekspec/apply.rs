@@ -1,0 +1,249 @@
+//! Apply against the critical path: the production example created, updated, upgraded and
+//! deleted against moto under the simulated AWS time model, each apply's wall time set
+//! against the critical path of its plan under the same model.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use ekspec::exec::{self, Context, Report, wait::Waiter};
+use ekspec::plan::Plan;
+use ekspec::printer::Printer;
+use ekspec::resources::{observe, planner};
+use ekspec::spec::ClusterFile;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use crate::model::{TimeModel, critical_path};
+use crate::sim::Stats;
+use crate::{Aws, Options, edit, parse_spec};
+
+/// One apply (or delete) and what it cost.
+pub struct Applied {
+    /// What was run.
+    pub plan: Plan,
+    /// How it went.
+    pub report: Report,
+    /// Wall time of the executor.
+    pub wall: Duration,
+    /// The calls it made.
+    pub stats: Stats,
+}
+
+/// The executor's waits at the model's time scale: AWS-sized pauses shrink with the minute.
+pub fn waiter(model: Option<&TimeModel>) -> Waiter {
+    let aws = Waiter::default();
+    match model {
+        Some(model) => {
+            let scale = model.minute.as_secs_f64() / 60.0;
+            Waiter {
+                initial: aws.initial.mul_f64(scale),
+                max: aws.max.mul_f64(scale),
+                timeout: aws.timeout.mul_f64(scale).max(Duration::from_secs(120)),
+            }
+        }
+        // moto's own timing: everything is settled at once.
+        None => Waiter {
+            initial: Duration::from_millis(5),
+            max: Duration::from_millis(50),
+            timeout: Duration::from_secs(120),
+        },
+    }
+}
+
+/// Plans `file` (or the deletion of its cluster) against live state and runs the plan.
+pub async fn apply(aws: &Aws, file: &ClusterFile, delete: bool, waiter: Waiter) -> Result<Applied> {
+    let cloud = aws.cloud().await?;
+    let (name, region) = (&file.metadata.name, &file.metadata.region);
+    let observed = observe(&cloud, name, (!delete).then_some(file)).await?;
+    let plan = if delete {
+        planner::plan_delete(name, region, &observed)
+    } else {
+        planner::plan(file, &observed)
+    };
+    if let Some(change) = plan.impossible().next() {
+        bail!(
+            "{name}: impossible change to {}: {}",
+            change.resource,
+            change.reason.clone().unwrap_or_default()
+        );
+    }
+    let ctx = Arc::new(Context::new(cloud, &observed, name, region, waiter));
+    // The sender stays alive for the run: a dropped one would read as Ctrl-C.
+    let (_stop, stopped) = watch::channel(false);
+    aws.sim.stats(true);
+    let started = Instant::now();
+    let report = exec::execute(&plan, ctx, stopped, |_| {}).await;
+    let wall = started.elapsed();
+    Ok(Applied {
+        plan,
+        report,
+        wall,
+        stats: aws.sim.stats(true),
+    })
+}
+
+/// Fails unless the run did everything.
+pub fn ensure_success(what: &str, applied: &Applied) -> Result<()> {
+    if applied.report.success() {
+        return Ok(());
+    }
+    let first = applied
+        .report
+        .failed
+        .first()
+        .map(|(resource, error)| format!("{resource}: {error}"))
+        .unwrap_or_else(|| "interrupted or skipped".to_owned());
+    bail!(
+        "{what}: {} failed, {} skipped; first: {first}",
+        applied.report.failed.len(),
+        applied.report.skipped.len()
+    )
+}
+
+/// The example the section applies: the production example without add-ons and access
+/// entries, which moto has no API for.
+fn production() -> Result<String> {
+    let text = std::fs::read_to_string(crate::support::repo().join("examples/production.yaml"))?;
+    match text.find("  addons:\n") {
+        Some(end) => Ok(text[..end].to_owned()),
+        None => bail!("examples/production.yaml has no `addons:` section to cut"),
+    }
+}
+
+/// Scale a node group, add a node group and an IRSA role.
+fn updated(text: &str) -> Result<String> {
+    let text = edit(
+        text,
+        "minSize: 0\n      maxSize: 20",
+        "minSize: 1\n      maxSize: 30",
+    )?;
+    edit(
+        &text,
+        "  serviceAccounts:\n",
+        "    - name: gpu-spot\n      capacityType: spot\n      \
+         instanceTypes: [g5.xlarge, g5.2xlarge]\n      minSize: 0\n      maxSize: 4\n  \
+         serviceAccounts:\n    - name: karpenter\n      namespace: karpenter\n      \
+         policyArns: [arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess]\n",
+    )
+}
+
+/// One minor version up.
+fn upgraded(text: &str) -> Result<String> {
+    edit(
+        text,
+        "kubernetesVersion: \"1.31\"",
+        "kubernetesVersion: \"1.32\"",
+    )
+}
+
+/// One row of the table.
+struct Row {
+    scenario: &'static str,
+    outcome: Result<Applied>,
+}
+
+/// Runs the four scenarios and prints the table.
+pub async fn section(printer: &Printer, aws: &Aws, options: &Options) -> Result<()> {
+    let scale = options.minute.as_secs_f64() / 60.0;
+    let model = TimeModel::aws(options.minute);
+    let latency = options.call_latency.mul_f64(scale);
+    printer.result("");
+    printer.result(format!(
+        "== Apply vs critical path: examples/production.yaml without add-ons and access entries \
+         (moto has no API for them); 1 simulated minute = {} ms, {} ms per call (simulated) + \
+         moto's own time ==",
+        options.minute.as_millis(),
+        options.call_latency.as_millis(),
+    ));
+    aws.sim.set_latency(latency);
+    aws.sim.set_model(Some(model));
+    let v1 = production()?;
+    let create = parse_spec("prod.yaml", &v1)?;
+    let update = parse_spec("prod.yaml", &updated(&v1)?)?;
+    let upgrade = parse_spec("prod.yaml", &upgraded(&updated(&v1)?)?)?;
+    let wait = waiter(Some(&model));
+
+    let mut rows = Vec::new();
+    let created = apply(aws, &create, false, wait).await?;
+    ensure_success("create", &created)?;
+    let again = apply(aws, &create, false, wait).await?;
+    if !again.plan.is_empty() {
+        bail!(
+            "the plan after create is not empty: {}",
+            ekspec::plan::render::summary_line(&again.plan)
+        );
+    }
+    rows.push(Row {
+        scenario: "create",
+        outcome: Ok(created),
+    });
+    let outcome = apply(aws, &update, false, wait).await?;
+    ensure_success("update", &outcome)?;
+    rows.push(Row {
+        scenario: "update",
+        outcome: Ok(outcome),
+    });
+    // The upgrade calls are reported rather than fatal: the AWS layer may not have them yet.
+    let outcome = apply(aws, &upgrade, false, wait).await?;
+    let failed = ensure_success("upgrade", &outcome).err();
+    rows.push(Row {
+        scenario: "upgrade",
+        outcome: match failed {
+            Some(error) => Err(error),
+            None => Ok(outcome),
+        },
+    });
+    let deleted = apply(aws, &create, true, wait).await?;
+    ensure_success("delete", &deleted)?;
+    rows.push(Row {
+        scenario: "delete",
+        outcome: Ok(deleted),
+    });
+    aws.sim.set_model(None);
+    aws.sim.set_latency(Duration::ZERO);
+
+    printer.result(format!(
+        "{:<9} {:>7} {:>6} {:>9} {:>10} {:>12} {:>8} {:>11} {:>12}",
+        "scenario",
+        "changes",
+        "calls",
+        "per call",
+        "apply",
+        "crit. path",
+        "ratio",
+        "sequential",
+        "seq./apply"
+    ));
+    for row in rows {
+        let applied = match row.outcome {
+            Ok(applied) => applied,
+            Err(error) => {
+                printer.result(format!("{:<9} n/a: {error:#}", row.scenario));
+                continue;
+            }
+        };
+        // Each call on the path costs what calls cost in this run: the modeled latency plus
+        // moto's own time.
+        let per_call = applied.stats.mean_call();
+        let figures = critical_path(&applied.plan, &model, per_call);
+        let minutes = |d: Duration| format!("{:.2} min", model.minutes(d));
+        printer.result(format!(
+            "{:<9} {:>7} {:>6} {:>9} {:>10} {:>12} {:>8.3} {:>11} {:>12.2}",
+            row.scenario,
+            applied.plan.changes.len(),
+            applied.stats.calls(),
+            format!("{:.1} ms", per_call.as_secs_f64() * 1000.0),
+            minutes(applied.wall),
+            minutes(figures.critical),
+            applied.wall.as_secs_f64() / figures.critical.as_secs_f64().max(f64::EPSILON),
+            minutes(figures.sequential),
+            figures.sequential.as_secs_f64() / applied.wall.as_secs_f64().max(f64::EPSILON),
+        ));
+    }
+    printer.result(
+        "ratio = apply wall / critical path (target <= 1.05); sequential = the same model's \
+         time for one change at a time; calls = AWS calls made, polls included",
+    );
+    Ok(())
+}

@@ -1,0 +1,279 @@
+//! The simulated AWS time model and the critical path of a plan under it.
+//!
+//! Durations are AWS's own typical figures in simulated minutes; one simulated minute takes
+//! `minute` of real time, so a 9-minute control plane takes 0.9 s at the default scale.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use ekspec::cloud::Ec2Kind;
+use ekspec::plan::{ChangeKind, Operation, Plan};
+
+/// How long AWS keeps each asynchronous resource in a transitional state, in simulated minutes.
+#[derive(Debug, Clone, Copy)]
+pub struct TimeModel {
+    /// Real time of one simulated minute.
+    pub minute: Duration,
+    /// EKS control plane: CREATING.
+    pub cluster_create: f64,
+    /// Control plane: UPDATING after an endpoint or logging change.
+    pub cluster_config: f64,
+    /// Control plane: UPDATING during a Kubernetes version upgrade.
+    pub cluster_version: f64,
+    /// Control plane: DELETING.
+    pub cluster_delete: f64,
+    /// Managed node group: CREATING.
+    pub node_group_create: f64,
+    /// Node group: UPDATING after a scaling, label or taint change.
+    pub node_group_config: f64,
+    /// Node group: UPDATING during a version update (a rolling replacement of the nodes).
+    pub node_group_version: f64,
+    /// Node group: DELETING.
+    pub node_group_delete: f64,
+    /// NAT gateway: pending.
+    pub nat_create: f64,
+    /// NAT gateway: deleting.
+    pub nat_delete: f64,
+    /// Fargate profile: CREATING.
+    pub fargate_create: f64,
+    /// Fargate profile: DELETING.
+    pub fargate_delete: f64,
+}
+
+impl TimeModel {
+    /// AWS's typical figures (control plane ~9 min, node group ~3 min, NAT ~1.5 min, node
+    /// group version update ~10 min, deletions alike); the config updates and Fargate
+    /// figures are our estimates.
+    pub fn aws(minute: Duration) -> Self {
+        Self {
+            minute,
+            cluster_create: 9.0,
+            cluster_config: 3.0,
+            cluster_version: 9.0,
+            cluster_delete: 9.0,
+            node_group_create: 3.0,
+            node_group_config: 1.0,
+            node_group_version: 10.0,
+            node_group_delete: 3.0,
+            nat_create: 1.5,
+            nat_delete: 1.5,
+            fargate_create: 2.5,
+            fargate_delete: 2.5,
+        }
+    }
+
+    /// Real time of `minutes` simulated minutes.
+    pub fn real(&self, minutes: f64) -> Duration {
+        self.minute.mul_f64(minutes)
+    }
+
+    /// Simulated minutes of a real duration.
+    pub fn minutes(&self, real: Duration) -> f64 {
+        real.as_secs_f64() / self.minute.as_secs_f64()
+    }
+
+    /// How long AWS keeps what `op` creates, changes or deletes in a transitional state.
+    pub fn transition(&self, op: &Operation) -> f64 {
+        match op {
+            Operation::CreateNatGateway { .. } => self.nat_create,
+            Operation::DeleteEc2 {
+                kind: Ec2Kind::NatGateway,
+                ..
+            } => self.nat_delete,
+            Operation::CreateCluster { .. } => self.cluster_create,
+            Operation::UpdateClusterConfig { .. } | Operation::AssociateEncryptionConfig { .. } => {
+                self.cluster_config
+            }
+            Operation::UpdateClusterVersion { .. } => self.cluster_version,
+            Operation::DeleteCluster { .. } => self.cluster_delete,
+            Operation::CreateNodeGroup { .. } => self.node_group_create,
+            Operation::UpdateNodeGroup { .. } => self.node_group_config,
+            Operation::UpdateNodeGroupVersion { .. } => self.node_group_version,
+            Operation::DeleteNodeGroup { .. } => self.node_group_delete,
+            Operation::CreateFargateProfile { .. } => self.fargate_create,
+            Operation::DeleteFargateProfile { .. } => self.fargate_delete,
+            _ => 0.0,
+        }
+    }
+}
+
+/// The AWS calls `op` makes one after another when nothing is in a transitional state: the
+/// mutating calls, plus the one read that finds a wait already settled. Calls the AWS layer
+/// runs concurrently count once.
+pub fn calls(op: &Operation) -> u32 {
+    match op {
+        // CreateVpc and two ModifyVpcAttribute (one attribute per call).
+        Operation::CreateVpc { .. } => 3,
+        Operation::CreateSubnet { public, .. } => 1 + u32::from(*public),
+        // Create, attach.
+        Operation::CreateInternetGateway { .. } => 2,
+        Operation::CreateRole {
+            policies, inline, ..
+        } => 1 + u32::try_from(policies.len()).unwrap_or(u32::MAX) + u32::from(inline.is_some()),
+        // Create (or delete), then the read that sees it settled.
+        Operation::CreateNatGateway { .. }
+        | Operation::CreateCluster { .. }
+        | Operation::CreateNodeGroup { .. }
+        | Operation::CreateFargateProfile { .. }
+        | Operation::CreateAddon { .. }
+        | Operation::DeleteNodeGroup { .. }
+        | Operation::DeleteFargateProfile { .. }
+        | Operation::DeleteAddon { .. }
+        | Operation::DeleteCluster { .. }
+        | Operation::DeleteLeftovers { .. } => 2,
+        // The describe for the issuer, then the create.
+        Operation::CreateOidcProvider { .. } => 2,
+        // Wait for ACTIVE, update, wait for ACTIVE.
+        Operation::UpdateNodeGroup { .. } => 3,
+        // Wait for ACTIVE, update, the update's status, ACTIVE again.
+        Operation::UpdateClusterConfig { .. }
+        | Operation::UpdateClusterVersion { .. }
+        | Operation::AssociateEncryptionConfig { .. }
+        | Operation::UpdateNodeGroupVersion { .. }
+        | Operation::UpdateAddon { .. } => 4,
+        // The policy listings (concurrent), the detaches (concurrent), the delete.
+        Operation::DeleteRole { .. } => 3,
+        Operation::DeleteEc2 { kind, .. } => 1 + u32::from(*kind == Ec2Kind::NatGateway),
+        _ => 1,
+    }
+}
+
+/// A plan's duration under the model.
+#[derive(Debug, Clone, Copy)]
+pub struct PathFigures {
+    /// The longest chain of dependent changes.
+    pub critical: Duration,
+    /// Every change one after another.
+    pub sequential: Duration,
+    /// Modeled calls of the whole plan.
+    pub calls: u32,
+}
+
+/// The critical path and the sequential sum of `plan` when each call takes `per_call` and
+/// each transitional state lasts what `model` says. The graph is the executor's: a change
+/// waits for its `after` changes that are in the plan.
+pub fn critical_path(plan: &Plan, model: &TimeModel, per_call: Duration) -> PathFigures {
+    let changes: Vec<_> = plan
+        .changes
+        .iter()
+        .filter(|c| c.kind != ChangeKind::Impossible)
+        .collect();
+    let index: HashMap<&str, usize> = changes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.resource.as_str(), i))
+        .collect();
+    let mut calls_total = 0;
+    let own: Vec<Duration> = changes
+        .iter()
+        .map(|change| {
+            change
+                .operations
+                .iter()
+                .map(|op| {
+                    calls_total += calls(op);
+                    per_call * calls(op) + model.real(model.transition(op))
+                })
+                .sum()
+        })
+        .collect();
+    let mut finish: Vec<Option<Duration>> = vec![None; changes.len()];
+    let mut visiting = HashSet::new();
+    for i in 0..changes.len() {
+        finish_time(i, &changes, &index, &own, &mut finish, &mut visiting);
+    }
+    PathFigures {
+        critical: finish.iter().flatten().copied().max().unwrap_or_default(),
+        sequential: own.iter().sum(),
+        calls: calls_total,
+    }
+}
+
+/// When change `i` ends if it starts as soon as its predecessors end.
+fn finish_time(
+    i: usize,
+    changes: &[&ekspec::plan::Change],
+    index: &HashMap<&str, usize>,
+    own: &[Duration],
+    finish: &mut [Option<Duration>],
+    visiting: &mut HashSet<usize>,
+) -> Duration {
+    if let Some(done) = finish[i] {
+        return done;
+    }
+    // A cycle would hang the executor too; cut it here rather than recurse forever.
+    if !visiting.insert(i) {
+        return Duration::ZERO;
+    }
+    let start = changes[i]
+        .after
+        .iter()
+        .filter(|a| **a != changes[i].resource)
+        .filter_map(|a| index.get(a.as_str()).copied())
+        .map(|p| finish_time(p, changes, index, own, finish, visiting))
+        .max()
+        .unwrap_or_default();
+    let end = start + own[i];
+    finish[i] = Some(end);
+    end
+}
+
+/// Checks `critical_path` on a plan small enough to do by hand (run by every bench mode, as
+/// the bench has no test harness): a VPC, then a NAT gateway and a role at once, then a
+/// cluster after both.
+pub fn self_check() -> anyhow::Result<()> {
+    use ekspec::plan::Change;
+    let model = TimeModel::aws(Duration::from_millis(100));
+    let tags = ekspec::cloud::Tags::new();
+    let vpc = Change::new(
+        "vpc",
+        ChangeKind::Create,
+        vec![Operation::CreateVpc {
+            cidr: "10.0.0.0/16".to_owned(),
+            tags: tags.clone(),
+        }],
+    );
+    let nat = Change::new(
+        "nat",
+        ChangeKind::Create,
+        vec![Operation::CreateNatGateway {
+            subnet: ekspec::plan::Ref::Value("subnet-1".to_owned()),
+            address: ekspec::plan::Ref::Value("eipalloc-1".to_owned()),
+            tags: tags.clone(),
+            token: "t".to_owned(),
+        }],
+    )
+    .after(["vpc"]);
+    let role = Change::new(
+        "role",
+        ChangeKind::Create,
+        vec![Operation::TagRole {
+            role: "r".to_owned(),
+            tags: tags.clone(),
+        }],
+    );
+    let cluster = Change::new(
+        "cluster",
+        ChangeKind::Create,
+        vec![Operation::DeleteCluster {
+            name: "c".to_owned(),
+        }],
+    )
+    .after(["nat", "role", "not-in-plan"]);
+    let plan = Plan {
+        cluster: "c".to_owned(),
+        region: "us-east-1".to_owned(),
+        changes: vec![cluster, role, nat, vpc],
+    };
+    let call = Duration::from_millis(10);
+    let figures = critical_path(&plan, &model, call);
+    // vpc (3 calls) -> nat (2 calls + 1.5 min) -> cluster (2 calls + 9 min deleting).
+    let critical = call * 7 + model.real(10.5);
+    // ... plus the role's one call.
+    let sequential = critical + call;
+    anyhow::ensure!(
+        figures.critical == critical && figures.sequential == sequential && figures.calls == 8,
+        "critical path self-check: got {figures:?}, want {critical:?} / {sequential:?} / 8 calls"
+    );
+    Ok(())
+}
