@@ -143,26 +143,15 @@ struct Row {
     outcome: Result<Applied>,
 }
 
-/// Runs the four scenarios and prints the table.
-pub async fn section(printer: &Printer, aws: &Aws, options: &Options) -> Result<()> {
-    let scale = options.minute.as_secs_f64() / 60.0;
-    let model = TimeModel::aws(options.minute);
-    let latency = options.call_latency.mul_f64(scale);
-    printer.result("");
-    printer.result(format!(
-        "== Apply vs critical path: examples/production.yaml without add-ons and access entries \
-         (moto has no API for them); 1 simulated minute = {} ms, {} ms per call (simulated) + \
-         moto's own time ==",
-        options.minute.as_millis(),
-        options.call_latency.as_millis(),
-    ));
+/// Creates, updates, upgrades and deletes the example under `model`.
+async fn scenarios(aws: &Aws, model: &TimeModel, latency: Duration) -> Result<Vec<Row>> {
     aws.sim.set_latency(latency);
-    aws.sim.set_model(Some(model));
+    aws.sim.set_model(Some(*model));
     let v1 = production()?;
     let create = parse_spec("prod.yaml", &v1)?;
     let update = parse_spec("prod.yaml", &updated(&v1)?)?;
     let upgrade = parse_spec("prod.yaml", &upgraded(&updated(&v1)?)?)?;
-    let wait = waiter(Some(&model));
+    let wait = waiter(Some(model));
 
     let mut rows = Vec::new();
     let created = apply(aws, &create, false, wait).await?;
@@ -184,7 +173,7 @@ pub async fn section(printer: &Printer, aws: &Aws, options: &Options) -> Result<
         scenario: "update",
         outcome: Ok(outcome),
     });
-    // The upgrade calls are reported rather than fatal: the AWS layer may not have them yet.
+    // Reported rather than fatal: the AWS layer's upgrade calls may not be there yet.
     let outcome = apply(aws, &upgrade, false, wait).await?;
     let failed = ensure_success("upgrade", &outcome).err();
     rows.push(Row {
@@ -202,9 +191,20 @@ pub async fn section(printer: &Printer, aws: &Aws, options: &Options) -> Result<
     });
     aws.sim.set_model(None);
     aws.sim.set_latency(Duration::ZERO);
+    Ok(rows)
+}
 
+/// Runs the scenarios at each time scale and prints the table.
+pub async fn section(printer: &Printer, aws: &Aws, options: &Options) -> Result<()> {
+    printer.result("");
     printer.result(format!(
-        "{:<9} {:>7} {:>6} {:>9} {:>10} {:>12} {:>8} {:>11} {:>12}",
+        "== Apply vs critical path: examples/production.yaml without add-ons and access entries \
+         (moto has no API for them); {} ms per call (simulated) + moto's own time ==",
+        options.call_latency.as_millis(),
+    ));
+    printer.result(format!(
+        "{:>7} {:<8} {:>7} {:>6} {:>8} {:>10} {:>11} {:>6} {:>11} {:>10}",
+        "1 min =",
         "scenario",
         "changes",
         "calls",
@@ -215,35 +215,50 @@ pub async fn section(printer: &Printer, aws: &Aws, options: &Options) -> Result<
         "sequential",
         "seq./apply"
     ));
-    for row in rows {
-        let applied = match row.outcome {
-            Ok(applied) => applied,
-            Err(error) => {
-                printer.result(format!("{:<9} n/a: {error:#}", row.scenario));
-                continue;
+    let mut paths = Vec::new();
+    for minute in &options.minutes {
+        let model = TimeModel::aws(*minute);
+        let latency = options.call_latency.mul_f64(minute.as_secs_f64() / 60.0);
+        for row in scenarios(aws, &model, latency).await? {
+            let scale = format!("{} ms", minute.as_millis());
+            let applied = match row.outcome {
+                Ok(applied) => applied,
+                Err(error) => {
+                    printer.result(format!("{scale:>7} {:<8} n/a: {error:#}", row.scenario));
+                    continue;
+                }
+            };
+            // Each call on the path costs what a call of its kind cost in this run: the
+            // modeled latency plus moto's own time.
+            let figures = critical_path(&applied.plan, &model, |name| applied.stats.mean_of(name));
+            let minutes = |d: Duration| format!("{:.2} min", model.minutes(d));
+            printer.result(format!(
+                "{scale:>7} {:<8} {:>7} {:>6} {:>8} {:>10} {:>11} {:>6.3} {:>11} {:>10.2}",
+                row.scenario,
+                applied.plan.changes.len(),
+                applied.stats.calls(),
+                format!("{:.1} ms", applied.stats.mean_call().as_secs_f64() * 1000.0),
+                minutes(applied.wall),
+                minutes(figures.critical),
+                applied.wall.as_secs_f64() / figures.critical.as_secs_f64().max(f64::EPSILON),
+                minutes(figures.sequential),
+                figures.sequential.as_secs_f64() / applied.wall.as_secs_f64().max(f64::EPSILON),
+            ));
+            if paths.len() < 4 {
+                paths.push((row.scenario, figures.path));
             }
-        };
-        // Each call on the path costs what calls cost in this run: the modeled latency plus
-        // moto's own time.
-        let per_call = applied.stats.mean_call();
-        let figures = critical_path(&applied.plan, &model, per_call);
-        let minutes = |d: Duration| format!("{:.2} min", model.minutes(d));
-        printer.result(format!(
-            "{:<9} {:>7} {:>6} {:>9} {:>10} {:>12} {:>8.3} {:>11} {:>12.2}",
-            row.scenario,
-            applied.plan.changes.len(),
-            applied.stats.calls(),
-            format!("{:.1} ms", per_call.as_secs_f64() * 1000.0),
-            minutes(applied.wall),
-            minutes(figures.critical),
-            applied.wall.as_secs_f64() / figures.critical.as_secs_f64().max(f64::EPSILON),
-            minutes(figures.sequential),
-            figures.sequential.as_secs_f64() / applied.wall.as_secs_f64().max(f64::EPSILON),
-        ));
+        }
     }
     printer.result(
         "ratio = apply wall / critical path (target <= 1.05); sequential = the same model's \
-         time for one change at a time; calls = AWS calls made, polls included",
+         time for one change at a time; calls = AWS calls made, polls included; per call = \
+         mean round trip (real time)",
     );
+    for (scenario, path) in paths {
+        printer.result(format!(
+            "critical path of {scenario}: {}",
+            path.join(" -> ")
+        ));
+    }
     Ok(())
 }

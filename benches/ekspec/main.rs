@@ -47,8 +47,8 @@ pub struct Options {
     pub smoke: bool,
     /// Sections to run (`None`: all).
     pub only: Option<Vec<String>>,
-    /// Real time of one simulated minute.
-    pub minute: Duration,
+    /// Real times of one simulated minute the apply section runs at.
+    pub minutes: Vec<Duration>,
     /// Latency added to every AWS call in the apply runs, in simulated time.
     pub call_latency: Duration,
     /// Latency added to every AWS call in the second no-op plan run (real time).
@@ -61,8 +61,14 @@ impl Options {
         let mut options = Self {
             smoke,
             only: None,
-            // A smoke run compresses time ten times more: it checks that things run.
-            minute: Duration::from_millis(if smoke { 10 } else { 100 }),
+            // The default scale, and ten times slower, where moto's own time per call (about
+            // 10 ms, 0.6 simulated seconds) is close to AWS's; a smoke run only checks that
+            // things run.
+            minutes: if smoke {
+                vec![Duration::from_millis(10)]
+            } else {
+                vec![Duration::from_millis(100), Duration::from_millis(1000)]
+            },
             call_latency: Duration::from_millis(200),
             plan_latency: Duration::from_millis(50),
         };
@@ -77,7 +83,12 @@ impl Options {
                 "--only" => {
                     options.only = Some(value()?.split(',').map(str::to_owned).collect());
                 }
-                "--minute-ms" => options.minute = Duration::from_millis(value()?.parse()?),
+                "--minute-ms" => {
+                    options.minutes = value()?
+                        .split(',')
+                        .map(|ms| Ok(Duration::from_millis(ms.parse()?)))
+                        .collect::<Result<_>>()?;
+                }
                 "--call-latency-ms" => {
                     options.call_latency = Duration::from_millis(value()?.parse()?);
                 }

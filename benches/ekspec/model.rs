@@ -98,61 +98,148 @@ impl TimeModel {
 }
 
 /// The AWS calls `op` makes one after another when nothing is in a transitional state: the
-/// mutating calls, plus the one read that finds a wait already settled. Calls the AWS layer
-/// runs concurrently count once.
-pub fn calls(op: &Operation) -> u32 {
+/// mutating calls, plus the one read that finds a wait already settled. Of calls the AWS layer
+/// makes concurrently, one is named. `*` stands for a call of any kind.
+pub fn api_calls(op: &Operation) -> Vec<&'static str> {
     match op {
-        // CreateVpc and two ModifyVpcAttribute (one attribute per call).
-        Operation::CreateVpc { .. } => 3,
-        Operation::CreateSubnet { public, .. } => 1 + u32::from(*public),
-        // Create, attach.
-        Operation::CreateInternetGateway { .. } => 2,
+        // ModifyVpcAttribute takes one attribute per call.
+        Operation::CreateVpc { .. } => {
+            vec!["CreateVpc", "ModifyVpcAttribute", "ModifyVpcAttribute"]
+        }
+        Operation::CreateSubnet { public: true, .. } => {
+            vec!["CreateSubnet", "ModifySubnetAttribute"]
+        }
+        Operation::CreateSubnet { .. } => vec!["CreateSubnet"],
+        Operation::CreateInternetGateway { .. } => {
+            vec!["CreateInternetGateway", "AttachInternetGateway"]
+        }
+        Operation::AllocateAddress { .. } => vec!["AllocateAddress"],
+        Operation::CreateNatGateway { .. } => vec!["CreateNatGateway", "DescribeNatGateways"],
+        Operation::CreateRouteTable { .. } => vec!["CreateRouteTable"],
+        Operation::SetDefaultRoute { .. } => vec!["CreateRoute"],
+        Operation::AssociateRouteTable { .. } => vec!["AssociateRouteTable"],
+        Operation::DisassociateRouteTable { .. } => vec!["DisassociateRouteTable"],
+        Operation::DeleteDefaultRoute { .. } => vec!["DeleteRoute"],
+        Operation::TagEc2 { .. } => vec!["CreateTags"],
+        Operation::TagOidcProvider { .. } => vec!["TagOpenIDConnectProvider"],
+        Operation::TagEks { .. } => vec!["TagResource"],
+        Operation::CreateLaunchTemplate { .. } => vec!["CreateLaunchTemplate"],
         Operation::CreateRole {
             policies, inline, ..
-        } => 1 + u32::try_from(policies.len()).unwrap_or(u32::MAX) + u32::from(inline.is_some()),
-        // Create (or delete), then the read that sees it settled.
-        Operation::CreateNatGateway { .. }
-        | Operation::CreateCluster { .. }
-        | Operation::CreateNodeGroup { .. }
-        | Operation::CreateFargateProfile { .. }
-        | Operation::CreateAddon { .. }
-        | Operation::DeleteNodeGroup { .. }
-        | Operation::DeleteFargateProfile { .. }
-        | Operation::DeleteAddon { .. }
-        | Operation::DeleteCluster { .. }
-        | Operation::DeleteLeftovers { .. } => 2,
-        // The describe for the issuer, then the create.
-        Operation::CreateOidcProvider { .. } => 2,
-        // Wait for ACTIVE, update, wait for ACTIVE.
-        Operation::UpdateNodeGroup { .. } => 3,
+        } => {
+            let mut calls = vec!["CreateRole"];
+            calls.extend(policies.iter().map(|_| "AttachRolePolicy"));
+            calls.extend(inline.iter().map(|_| "PutRolePolicy"));
+            calls
+        }
+        Operation::UpdateTrust { .. } => vec!["UpdateAssumeRolePolicy"],
+        Operation::AttachPolicy { .. } => vec!["AttachRolePolicy"],
+        Operation::DetachPolicy { .. } => vec!["DetachRolePolicy"],
+        Operation::PutInlinePolicy { .. } => vec!["PutRolePolicy"],
+        Operation::DeleteInlinePolicy { .. } => vec!["DeleteRolePolicy"],
+        Operation::TagRole { .. } => vec!["TagRole"],
+        Operation::CreateCluster { .. } => vec!["CreateCluster", "DescribeCluster"],
         // Wait for ACTIVE, update, the update's status, ACTIVE again.
-        Operation::UpdateClusterConfig { .. }
-        | Operation::UpdateClusterVersion { .. }
-        | Operation::AssociateEncryptionConfig { .. }
-        | Operation::UpdateNodeGroupVersion { .. }
-        | Operation::UpdateAddon { .. } => 4,
+        Operation::UpdateClusterConfig { .. } => vec![
+            "DescribeCluster",
+            "UpdateClusterConfig",
+            "DescribeUpdate",
+            "DescribeCluster",
+        ],
+        Operation::UpdateClusterVersion { .. } => vec![
+            "DescribeCluster",
+            "UpdateClusterVersion",
+            "DescribeUpdate",
+            "DescribeCluster",
+        ],
+        Operation::AssociateEncryptionConfig { .. } => vec![
+            "DescribeCluster",
+            "AssociateEncryptionConfig",
+            "DescribeUpdate",
+            "DescribeCluster",
+        ],
+        Operation::UpdateNodeGroupVersion { .. } => vec![
+            "DescribeNodegroup",
+            "UpdateNodegroupVersion",
+            "DescribeUpdate",
+            "DescribeNodegroup",
+        ],
+        Operation::CreateAddon { .. } => vec!["CreateAddon", "DescribeAddon"],
+        Operation::UpdateAddon { .. } => {
+            vec![
+                "DescribeAddon",
+                "UpdateAddon",
+                "DescribeUpdate",
+                "DescribeAddon",
+            ]
+        }
+        Operation::DeleteAddon { .. } => vec!["DeleteAddon", "DescribeAddon"],
+        Operation::CreateAccessEntry { .. } => vec!["CreateAccessEntry"],
+        Operation::UpdateAccessEntry { .. } => vec!["UpdateAccessEntry"],
+        Operation::AssociateAccessPolicy { .. } => vec!["AssociateAccessPolicy"],
+        Operation::DisassociateAccessPolicy { .. } => vec!["DisassociateAccessPolicy"],
+        Operation::DeleteAccessEntry { .. } => vec!["DeleteAccessEntry"],
+        // The issuer is known from the cluster's own wait.
+        Operation::CreateOidcProvider { .. } => vec!["CreateOpenIDConnectProvider"],
+        Operation::CreateNodeGroup { .. } => vec!["CreateNodegroup", "DescribeNodegroup"],
+        Operation::UpdateNodeGroup { .. } => {
+            vec![
+                "DescribeNodegroup",
+                "UpdateNodegroupConfig",
+                "DescribeNodegroup",
+            ]
+        }
+        Operation::DeleteNodeGroup { .. } => vec!["DeleteNodegroup", "DescribeNodegroup"],
+        Operation::CreateFargateProfile { .. } => {
+            vec!["CreateFargateProfile", "DescribeFargateProfile"]
+        }
+        Operation::DeleteFargateProfile { .. } => {
+            vec!["DeleteFargateProfile", "DescribeFargateProfile"]
+        }
+        Operation::DeleteCluster { .. } => vec!["DeleteCluster", "DescribeCluster"],
         // The policy listings (concurrent), the detaches (concurrent), the delete.
-        Operation::DeleteRole { .. } => 3,
-        Operation::DeleteEc2 { kind, .. } => 1 + u32::from(*kind == Ec2Kind::NatGateway),
-        _ => 1,
+        Operation::DeleteRole { .. } => {
+            vec!["ListAttachedRolePolicies", "DetachRolePolicy", "DeleteRole"]
+        }
+        Operation::DeleteOidcProvider { .. } => vec!["DeleteOpenIDConnectProvider"],
+        Operation::DetachInternetGateway { .. } => vec!["DetachInternetGateway"],
+        Operation::DeleteEc2 { kind, .. } => match kind {
+            Ec2Kind::Vpc => vec!["DeleteVpc"],
+            Ec2Kind::Subnet => vec!["DeleteSubnet"],
+            Ec2Kind::InternetGateway => vec!["DeleteInternetGateway"],
+            Ec2Kind::Address => vec!["ReleaseAddress"],
+            Ec2Kind::NatGateway => vec!["DeleteNatGateway", "DescribeNatGateways"],
+            Ec2Kind::RouteTable => vec!["DeleteRouteTable"],
+            Ec2Kind::LaunchTemplate => vec!["DeleteLaunchTemplate"],
+            Ec2Kind::SecurityGroup => vec!["DeleteSecurityGroup"],
+            Ec2Kind::NetworkInterface => vec!["DeleteNetworkInterface"],
+        },
+        // Security groups, interfaces and load balancers are read concurrently.
+        Operation::DeleteLeftovers { .. } => vec!["DescribeSecurityGroups"],
     }
 }
 
 /// A plan's duration under the model.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct PathFigures {
     /// The longest chain of dependent changes.
     pub critical: Duration,
     /// Every change one after another.
     pub sequential: Duration,
     /// Modeled calls of the whole plan.
-    pub calls: u32,
+    pub calls: usize,
+    /// The changes on the critical path, first to last.
+    pub path: Vec<String>,
 }
 
-/// The critical path and the sequential sum of `plan` when each call takes `per_call` and
-/// each transitional state lasts what `model` says. The graph is the executor's: a change
-/// waits for its `after` changes that are in the plan.
-pub fn critical_path(plan: &Plan, model: &TimeModel, per_call: Duration) -> PathFigures {
+/// The critical path and the sequential sum of `plan` when a call of each operation takes
+/// `cost(name)` and each transitional state lasts what `model` says. The graph is the
+/// executor's: a change waits for its `after` changes that are in the plan.
+pub fn critical_path(
+    plan: &Plan,
+    model: &TimeModel,
+    cost: impl Fn(&str) -> Duration,
+) -> PathFigures {
     let changes: Vec<_> = plan
         .changes
         .iter()
@@ -171,8 +258,10 @@ pub fn critical_path(plan: &Plan, model: &TimeModel, per_call: Duration) -> Path
                 .operations
                 .iter()
                 .map(|op| {
-                    calls_total += calls(op);
-                    per_call * calls(op) + model.real(model.transition(op))
+                    let calls = api_calls(op);
+                    calls_total += calls.len();
+                    calls.iter().map(|name| cost(name)).sum::<Duration>()
+                        + model.real(model.transition(op))
                 })
                 .sum()
         })
@@ -182,11 +271,33 @@ pub fn critical_path(plan: &Plan, model: &TimeModel, per_call: Duration) -> Path
     for i in 0..changes.len() {
         finish_time(i, &changes, &index, &own, &mut finish, &mut visiting);
     }
+    let end = |i: usize| finish[i].unwrap_or_default();
+    // Walk back from the last change to finish through the predecessor that ended last.
+    let mut path = Vec::new();
+    let mut at = (0..changes.len()).max_by_key(|i| end(*i));
+    while let Some(i) = at {
+        path.push(changes[i].resource.clone());
+        at = predecessors(changes[i], &index).max_by_key(|p| end(*p));
+    }
+    path.reverse();
     PathFigures {
-        critical: finish.iter().flatten().copied().max().unwrap_or_default(),
+        critical: (0..changes.len()).map(end).max().unwrap_or_default(),
         sequential: own.iter().sum(),
         calls: calls_total,
+        path,
     }
+}
+
+/// The plan positions of the changes `change` waits for.
+fn predecessors<'a>(
+    change: &'a ekspec::plan::Change,
+    index: &'a HashMap<&str, usize>,
+) -> impl Iterator<Item = usize> + 'a {
+    change
+        .after
+        .iter()
+        .filter(|a| **a != change.resource)
+        .filter_map(|a| index.get(a.as_str()).copied())
 }
 
 /// When change `i` ends if it starts as soon as its predecessors end.
@@ -205,11 +316,7 @@ fn finish_time(
     if !visiting.insert(i) {
         return Duration::ZERO;
     }
-    let start = changes[i]
-        .after
-        .iter()
-        .filter(|a| **a != changes[i].resource)
-        .filter_map(|a| index.get(a.as_str()).copied())
+    let start = predecessors(changes[i], index)
         .map(|p| finish_time(p, changes, index, own, finish, visiting))
         .max()
         .unwrap_or_default();
@@ -266,13 +373,16 @@ pub fn self_check() -> anyhow::Result<()> {
         changes: vec![cluster, role, nat, vpc],
     };
     let call = Duration::from_millis(10);
-    let figures = critical_path(&plan, &model, call);
+    let figures = critical_path(&plan, &model, |_| call);
     // vpc (3 calls) -> nat (2 calls + 1.5 min) -> cluster (2 calls + 9 min deleting).
     let critical = call * 7 + model.real(10.5);
     // ... plus the role's one call.
     let sequential = critical + call;
     anyhow::ensure!(
-        figures.critical == critical && figures.sequential == sequential && figures.calls == 8,
+        figures.critical == critical
+            && figures.sequential == sequential
+            && figures.calls == 8
+            && figures.path == ["vpc", "nat", "cluster"],
         "critical path self-check: got {figures:?}, want {critical:?} / {sequential:?} / 8 calls"
     );
     Ok(())

@@ -150,47 +150,54 @@ pub async fn fleet_section(printer: &Printer, aws: &Aws, options: &Options) -> R
         .await;
     setup.into_iter().collect::<Result<Vec<()>>>()?;
 
-    aws.sim.set_limits(aws_limits());
-    aws.sim.stats(true);
-    let started = Instant::now();
-    let plans: Vec<Result<Plan>> = stream::iter(&files)
-        .map(|file| plan(aws, file))
-        .buffered(FLEET_CONCURRENCY)
-        .collect()
-        .await;
-    let wall = started.elapsed();
-    let stats = aws.sim.stats(true);
-    aws.sim.set_limits(HashMap::new());
-
-    let escaped = plans
-        .iter()
-        .filter(|p| {
-            p.as_ref().is_err_and(|e| {
-                e.downcast_ref::<CloudError>()
-                    .is_some_and(|e| e.kind == ErrorKind::Throttled)
+    printer.result(format!(
+        "{:<18} {:>10} {:>6} {:>15} {:>17} {:>13}",
+        "AWS", "wall", "calls", "throttled calls", "throttling errors", "other errors"
+    ));
+    let mut failed = Vec::new();
+    let mut changed = 0;
+    for (label, limits) in [
+        ("moto as is", HashMap::new()),
+        ("throttled like AWS", aws_limits()),
+    ] {
+        aws.sim.set_limits(limits);
+        aws.sim.stats(true);
+        let started = Instant::now();
+        let plans: Vec<Result<Plan>> = stream::iter(&files)
+            .map(|file| plan(aws, file))
+            .buffered(FLEET_CONCURRENCY)
+            .collect()
+            .await;
+        let wall = started.elapsed();
+        let stats = aws.sim.stats(true);
+        aws.sim.set_limits(HashMap::new());
+        let escaped = plans
+            .iter()
+            .filter(|p| {
+                p.as_ref().is_err_and(|e| {
+                    e.downcast_ref::<CloudError>()
+                        .is_some_and(|e| e.kind == ErrorKind::Throttled)
+                })
             })
-        })
-        .count();
-    let failed: Vec<String> = plans
-        .iter()
-        .filter_map(|p| p.as_ref().err().map(|e| format!("{e:#}")))
-        .collect();
-    let changed = plans
-        .iter()
-        .filter(|p| p.as_ref().is_ok_and(|p| !p.is_empty()))
-        .count();
-    printer.result(format!(
-        "{:>8} {:>10} {:>6} {:>15} {:>17} {:>13}",
-        "clusters", "wall", "calls", "throttled calls", "throttling errors", "other errors"
-    ));
-    printer.result(format!(
-        "{count:>8} {:>10} {:>6} {:>15} {:>17} {:>13}",
-        seconds(wall),
-        stats.calls(),
-        stats.throttled,
-        escaped,
-        failed.len() - escaped
-    ));
+            .count();
+        let errors: Vec<String> = plans
+            .iter()
+            .filter_map(|p| p.as_ref().err().map(|e| format!("{e:#}")))
+            .collect();
+        changed += plans
+            .iter()
+            .filter(|p| p.as_ref().is_ok_and(|p| !p.is_empty()))
+            .count();
+        printer.result(format!(
+            "{label:<18} {:>10} {:>6} {:>15} {:>17} {:>13}",
+            seconds(wall),
+            stats.calls(),
+            stats.throttled,
+            escaped,
+            errors.len() - escaped
+        ));
+        failed.extend(errors);
+    }
     printer.result(
         "throttled calls = throttling errors the simulated AWS answered (the SDK's retry layer \
          retried them); throttling errors = those that reached ekspec",

@@ -45,6 +45,8 @@ pub struct Stats {
     pub writes: usize,
     /// Calls by operation.
     pub by_operation: BTreeMap<String, usize>,
+    /// Summed round-trip time by operation.
+    pub busy_by_operation: BTreeMap<String, Duration>,
     /// Summed round-trip time of every call (latency included).
     pub busy: Duration,
     /// Throttling errors answered instead of forwarding.
@@ -59,11 +61,26 @@ impl Stats {
 
     /// The mean round trip of a call.
     pub fn mean_call(&self) -> Duration {
-        u32::try_from(self.calls())
-            .ok()
-            .filter(|n| *n > 0)
-            .map_or(Duration::ZERO, |n| self.busy / n)
+        mean(self.busy, self.calls())
     }
+
+    /// The mean round trip of a call of `operation` (any call's when there was none).
+    pub fn mean_of(&self, operation: &str) -> Duration {
+        match (
+            self.busy_by_operation.get(operation),
+            self.by_operation.get(operation),
+        ) {
+            (Some(busy), Some(count)) => mean(*busy, *count),
+            _ => self.mean_call(),
+        }
+    }
+}
+
+fn mean(total: Duration, count: usize) -> Duration {
+    u32::try_from(count)
+        .ok()
+        .filter(|n| *n > 0)
+        .map_or(Duration::ZERO, |n| total / n)
 }
 
 /// A request rate AWS allows a service: a token bucket.
@@ -193,8 +210,11 @@ impl Simulator {
         } else {
             stats.writes += 1;
         }
-        *stats.by_operation.entry(call.operation()).or_default() += 1;
-        stats.busy += started.elapsed();
+        let operation = call.operation();
+        let elapsed = started.elapsed();
+        *stats.by_operation.entry(operation.clone()).or_default() += 1;
+        *stats.busy_by_operation.entry(operation).or_default() += elapsed;
+        stats.busy += elapsed;
         stats.throttled += usize::from(throttled);
         Ok(response)
     }
@@ -644,15 +664,24 @@ impl Call {
         }
         let known = match (self.method.as_str(), pattern.as_str()) {
             ("GET", "/clusters/*") => "DescribeCluster",
+            ("POST", "/clusters") => "CreateCluster",
+            ("DELETE", "/clusters/*") => "DeleteCluster",
+            ("POST", "/clusters/*/update-config") => "UpdateClusterConfig",
+            ("POST", "/clusters/*/updates") => "UpdateClusterVersion",
+            ("GET", "/clusters/*/updates/*") => "DescribeUpdate",
             ("GET", "/clusters/*/node-groups") => "ListNodegroups",
+            ("POST", "/clusters/*/node-groups") => "CreateNodegroup",
             ("GET", "/clusters/*/node-groups/*") => "DescribeNodegroup",
+            ("DELETE", "/clusters/*/node-groups/*") => "DeleteNodegroup",
+            ("POST", "/clusters/*/node-groups/*/update-config") => "UpdateNodegroupConfig",
+            ("POST", "/clusters/*/node-groups/*/update-version") => "UpdateNodegroupVersion",
             ("GET", "/clusters/*/fargate-profiles") => "ListFargateProfiles",
+            ("POST", "/clusters/*/fargate-profiles") => "CreateFargateProfile",
             ("GET", "/clusters/*/fargate-profiles/*") => "DescribeFargateProfile",
+            ("DELETE", "/clusters/*/fargate-profiles/*") => "DeleteFargateProfile",
             ("GET", "/clusters/*/addons") => "ListAddons",
             ("GET", "/clusters/*/access-entries") => "ListAccessEntries",
-            ("GET", "/clusters/*/updates/*") => "DescribeUpdate",
-            ("POST", "/clusters") => "CreateCluster",
-            ("POST", "/clusters/*/node-groups") => "CreateNodegroup",
+            ("POST", "/tags") => "TagResource",
             _ => "",
         };
         if known.is_empty() {
