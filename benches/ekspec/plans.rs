@@ -75,8 +75,21 @@ pub async fn noop_section(printer: &Printer, aws: &Aws, options: &Options) -> Re
             service_accounts,
         );
         let file = parse_spec(&format!("{name}.yaml"), &text)?;
-        let created = apply(aws, &file, false, waiter(None)).await?;
-        ensure_success(&name, &created)?;
+        // Grown in steps of at most 20 node groups and 100 roles: the executor starts every
+        // ready change at once, and moto (one Python process) times out connections when
+        // hundreds of calls arrive together.
+        let steps = node_groups.div_ceil(20).max(service_accounts.div_ceil(100));
+        for step in 1..=steps {
+            let partial = generated_spec(
+                &name,
+                &format!("10.{}.0.0/16", 100 + i),
+                node_groups * step / steps,
+                service_accounts * step / steps,
+            );
+            let partial = parse_spec(&format!("{name}.yaml"), &partial)?;
+            let created = apply(aws, &partial, false, waiter(None)).await?;
+            ensure_success(&name, &created)?;
+        }
         let (wall, stats) = timed_noop(aws, &file).await?;
         aws.sim.set_latency(options.plan_latency);
         let latent = timed_noop(aws, &file).await;
