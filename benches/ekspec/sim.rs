@@ -130,8 +130,8 @@ pub struct Simulator {
 }
 
 impl Simulator {
-    /// A simulator forwarding to moto over plain HTTP, with moto's own timing, no latency and
-    /// no throttling until told otherwise.
+    /// A simulator forwarding through the SDK's own kind of HTTP client, with moto's own
+    /// timing, no latency and no throttling until told otherwise.
     pub fn new() -> Self {
         let inner = aws_smithy_http_client::Builder::new()
             .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
