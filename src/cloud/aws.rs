@@ -56,6 +56,9 @@ pub struct ConnectOptions {
     /// Static `(access key id, secret access key)`, used instead of the standard chain when set
     /// (tests against an emulator).
     pub credentials: Option<(String, String)>,
+    /// Send every request through this HTTP client instead of the SDK's default. `None` in the
+    /// CLI; the benchmarks put a simulated AWS here (latency, transitional states, throttling).
+    pub http_client: Option<aws_sdk_sts::config::SharedHttpClient>,
 }
 
 impl fmt::Debug for ConnectOptions {
@@ -67,6 +70,10 @@ impl fmt::Debug for ConnectOptions {
             .field(
                 "credentials",
                 &self.credentials.as_ref().map(|_| "<static>"),
+            )
+            .field(
+                "http_client",
+                &self.http_client.as_ref().map(|_| "<custom>"),
             )
             .finish()
     }
@@ -181,6 +188,9 @@ async fn load_config(options: &ConnectOptions) -> SdkConfig {
             None,
             "ekspec-static",
         ));
+    }
+    if let Some(client) = &options.http_client {
+        loader = loader.http_client(client.clone());
     }
     loader.load().await
 }

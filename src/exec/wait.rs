@@ -7,6 +7,10 @@ use tokio::time::Instant;
 
 use super::ExecError;
 
+/// A pause between polls is the time waited so far divided by this: the most a wait can
+/// overrun the resource settling, as a fraction of the wait (1/20 = 5%).
+const PAUSE_DIVISOR: u32 = 20;
+
 /// One look at a resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Poll {
@@ -18,10 +22,12 @@ pub enum Poll {
     Failed(String),
 }
 
-/// How waits poll.
+/// How waits poll: each pause is a twentieth of the time waited so far, kept between `initial`
+/// and `max`. So a wait ends at most about 5% after the resource settles (a NAT gateway's
+/// 90 s is noticed within 5 s, not 20 s), while a long wait is not polled every 2 s.
 #[derive(Debug, Clone, Copy)]
 pub struct Waiter {
-    /// First pause between polls.
+    /// Shortest pause between polls (the first ones).
     pub initial: Duration,
     /// Longest pause between polls.
     pub max: Duration,
@@ -46,9 +52,10 @@ impl Waiter {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<Poll, ExecError>>,
     {
-        let deadline = Instant::now() + self.timeout;
-        let mut pause = self.initial;
+        let started = Instant::now();
+        let deadline = started + self.timeout;
         loop {
+            let pause = self.pause(started.elapsed());
             match look().await? {
                 Poll::Done => return Ok(()),
                 Poll::Failed(reason) => {
@@ -67,10 +74,14 @@ impl Waiter {
                     }
                     tracing::debug!(%what, %state, "waiting");
                     tokio::time::sleep(pause).await;
-                    pause = (pause * 3 / 2).min(self.max);
                 }
             }
         }
+    }
+
+    /// The pause after a poll, `waited` into the wait.
+    fn pause(&self, waited: Duration) -> Duration {
+        (waited / PAUSE_DIVISOR).clamp(self.initial, self.max.max(self.initial))
     }
 
     /// Sleeps (on tokio's clock, so tests can pause it).
@@ -101,8 +112,50 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(polls.load(Ordering::SeqCst), 4);
-        // 2 s + 3 s + 4.5 s of simulated time.
-        assert_eq!(started.elapsed(), Duration::from_millis(9500));
+        // Three pauses of `initial` (2 s): a twentieth of 4 s waited is still less.
+        assert_eq!(started.elapsed(), Duration::from_secs(6));
+    }
+
+    /// Waits a resource that settles `after` into the wait; returns how long the wait took
+    /// and how many polls it made.
+    async fn wait_for(after: Duration) -> (Duration, u32) {
+        let polls = AtomicU32::new(0);
+        let started = Instant::now();
+        Waiter::default()
+            .wait("thing", || async {
+                polls.fetch_add(1, Ordering::SeqCst);
+                Ok(if started.elapsed() < after {
+                    Poll::Pending("CREATING".into())
+                } else {
+                    Poll::Done
+                })
+            })
+            .await
+            .unwrap();
+        (started.elapsed(), polls.load(Ordering::SeqCst))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_ends_within_five_percent_of_the_resource_settling() {
+        // AWS's typical times: NAT gateway, node group, control plane, node group update.
+        for seconds in [90, 180, 540, 600] {
+            let settles = Duration::from_secs(seconds);
+            let (waited, polls) = wait_for(settles).await;
+            assert!(
+                waited <= settles.mul_f64(1.05),
+                "settled at {seconds} s, noticed at {waited:?}"
+            );
+            // ... without polling every 2 s all along.
+            assert!(polls <= 80, "{polls} polls for {seconds} s");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn long_waits_poll_at_most_every_max() {
+        let (waited, polls) = wait_for(Duration::from_secs(40 * 60 - 100)).await;
+        assert!(waited < Duration::from_secs(40 * 60));
+        // 20 s pauses once 400 s have passed: about 100 polls for the rest.
+        assert!(polls < 200, "{polls} polls");
     }
 
     #[tokio::test(start_paused = true)]

@@ -393,7 +393,9 @@ fn delete_after(resource: &str) -> &'static [&'static str] {
         "role" if resource == "role/fargate" => &["fargate-profile"],
         // An add-on may still use the IRSA role (until it is deleted or updated).
         "role" if resource.starts_with("role/irsa/") => &["addon"],
-        "nat-gateway" => &["nodegroup", "fargate-profile", "cluster", "route"],
+        // Nodes and Fargate pods need the NAT gateway until they are gone; the control plane's
+        // deletion does not, so both take their minutes at once.
+        "nat-gateway" => &["nodegroup", "fargate-profile", "route"],
         "eip" => &["nat-gateway"],
         "route-table" => &["route", "nat-gateway"],
         // Nothing in the cluster may recreate a load balancer once it is deleted.
@@ -561,6 +563,38 @@ mod tests {
             .find(|c| c.resource == "route/private-us-east-1b")
             .unwrap();
         assert!(route.after.contains(&"nat-gateway/us-east-1a".to_owned()));
+    }
+
+    #[test]
+    fn nat_gateways_are_deleted_with_the_control_plane_after_the_nodes() {
+        let delete = |resource: &str| Change::new(resource, ChangeKind::Delete, Vec::new());
+        let mut changes = vec![
+            delete("nat-gateway/us-east-1a"),
+            delete("cluster"),
+            delete("nodegroup/system"),
+            delete("fargate-profile/batch"),
+            delete("subnet/private-us-east-1a"),
+        ];
+        order_deletes(&mut changes);
+        let after = |resource: &str| {
+            changes
+                .iter()
+                .find(|c| c.resource == resource)
+                .map(|c| c.after.clone())
+                .unwrap()
+        };
+        assert_eq!(
+            after("nat-gateway/us-east-1a"),
+            ["nodegroup/system", "fargate-profile/batch"]
+        );
+        assert_eq!(
+            after("cluster"),
+            ["nodegroup/system", "fargate-profile/batch"]
+        );
+        // The subnets still go last.
+        for before in ["nat-gateway/us-east-1a", "cluster", "nodegroup/system"] {
+            assert!(after("subnet/private-us-east-1a").contains(&before.to_owned()));
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@ Run exactly like `moto_server`: `python3 tests/moto/server.py -H 127.0.0.1 -p PO
 """
 
 import sys
+import uuid
 
 from moto.ec2.models import launch_templates
 from moto.eks import models, responses
@@ -66,6 +67,19 @@ def update_cluster_config(self, name, resources_vpc_config, logging=None, **kwar
 
 
 models.EKSBackend.update_cluster_config = update_cluster_config
+
+_cluster_init = models.Cluster.__init__
+
+
+def cluster_init(self, *args, **kwargs):
+    """moto 5.2.1 gives every cluster the same OIDC issuer (drawn once at import), so a second
+    cluster's OIDC provider collides with the first; AWS gives each cluster its own."""
+    _cluster_init(self, *args, **kwargs)
+    issuer = self.identity["oidc"]["issuer"]
+    self.identity["oidc"]["issuer"] = issuer[: issuer.rfind("/") + 1] + uuid.uuid4().hex.upper()
+
+
+models.Cluster.__init__ = cluster_init
 
 # moto 5.2.1 copies a launch template's tags when it is created, so CreateTags on it never shows
 # in DescribeLaunchTemplates; AWS shows the current tags.

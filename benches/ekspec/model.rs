@@ -1,0 +1,389 @@
+//! The simulated AWS time model and the critical path of a plan under it.
+//!
+//! Durations are AWS's own typical figures in simulated minutes; one simulated minute takes
+//! `minute` of real time, so a 9-minute control plane takes 0.9 s at the default scale.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use ekspec::cloud::Ec2Kind;
+use ekspec::plan::{ChangeKind, Operation, Plan};
+
+/// How long AWS keeps each asynchronous resource in a transitional state, in simulated minutes.
+#[derive(Debug, Clone, Copy)]
+pub struct TimeModel {
+    /// Real time of one simulated minute.
+    pub minute: Duration,
+    /// EKS control plane: CREATING.
+    pub cluster_create: f64,
+    /// Control plane: UPDATING after an endpoint or logging change.
+    pub cluster_config: f64,
+    /// Control plane: UPDATING during a Kubernetes version upgrade.
+    pub cluster_version: f64,
+    /// Control plane: DELETING.
+    pub cluster_delete: f64,
+    /// Managed node group: CREATING.
+    pub node_group_create: f64,
+    /// Node group: UPDATING after a scaling, label or taint change.
+    pub node_group_config: f64,
+    /// Node group: UPDATING during a version update (a rolling replacement of the nodes).
+    pub node_group_version: f64,
+    /// Node group: DELETING.
+    pub node_group_delete: f64,
+    /// NAT gateway: pending.
+    pub nat_create: f64,
+    /// NAT gateway: deleting.
+    pub nat_delete: f64,
+    /// Fargate profile: CREATING.
+    pub fargate_create: f64,
+    /// Fargate profile: DELETING.
+    pub fargate_delete: f64,
+}
+
+impl TimeModel {
+    /// AWS's typical figures (control plane ~9 min, node group ~3 min, NAT ~1.5 min, node
+    /// group version update ~10 min, deletions alike); the config updates and Fargate
+    /// figures are our estimates.
+    pub fn aws(minute: Duration) -> Self {
+        Self {
+            minute,
+            cluster_create: 9.0,
+            cluster_config: 3.0,
+            cluster_version: 9.0,
+            cluster_delete: 9.0,
+            node_group_create: 3.0,
+            node_group_config: 1.0,
+            node_group_version: 10.0,
+            node_group_delete: 3.0,
+            nat_create: 1.5,
+            nat_delete: 1.5,
+            fargate_create: 2.5,
+            fargate_delete: 2.5,
+        }
+    }
+
+    /// Real time of `minutes` simulated minutes.
+    pub fn real(&self, minutes: f64) -> Duration {
+        self.minute.mul_f64(minutes)
+    }
+
+    /// Simulated minutes of a real duration.
+    pub fn minutes(&self, real: Duration) -> f64 {
+        real.as_secs_f64() / self.minute.as_secs_f64()
+    }
+
+    /// How long AWS keeps what `op` creates, changes or deletes in a transitional state.
+    pub fn transition(&self, op: &Operation) -> f64 {
+        match op {
+            Operation::CreateNatGateway { .. } => self.nat_create,
+            Operation::DeleteEc2 {
+                kind: Ec2Kind::NatGateway,
+                ..
+            } => self.nat_delete,
+            Operation::CreateCluster { .. } => self.cluster_create,
+            Operation::UpdateClusterConfig { .. } | Operation::AssociateEncryptionConfig { .. } => {
+                self.cluster_config
+            }
+            Operation::UpdateClusterVersion { .. } => self.cluster_version,
+            Operation::DeleteCluster { .. } => self.cluster_delete,
+            Operation::CreateNodeGroup { .. } => self.node_group_create,
+            Operation::UpdateNodeGroup { .. } => self.node_group_config,
+            Operation::UpdateNodeGroupVersion { .. } => self.node_group_version,
+            Operation::DeleteNodeGroup { .. } => self.node_group_delete,
+            Operation::CreateFargateProfile { .. } => self.fargate_create,
+            Operation::DeleteFargateProfile { .. } => self.fargate_delete,
+            _ => 0.0,
+        }
+    }
+}
+
+/// The AWS calls `op` makes one after another when nothing is in a transitional state: the
+/// mutating calls, plus the one read that finds a wait already settled. Of calls the AWS layer
+/// makes concurrently, one is named. `*` stands for a call of any kind.
+pub fn api_calls(op: &Operation) -> Vec<&'static str> {
+    match op {
+        // ModifyVpcAttribute takes one attribute per call.
+        Operation::CreateVpc { .. } => {
+            vec!["CreateVpc", "ModifyVpcAttribute", "ModifyVpcAttribute"]
+        }
+        Operation::CreateSubnet { public: true, .. } => {
+            vec!["CreateSubnet", "ModifySubnetAttribute"]
+        }
+        Operation::CreateSubnet { .. } => vec!["CreateSubnet"],
+        Operation::CreateInternetGateway { .. } => {
+            vec!["CreateInternetGateway", "AttachInternetGateway"]
+        }
+        Operation::AllocateAddress { .. } => vec!["AllocateAddress"],
+        Operation::CreateNatGateway { .. } => vec!["CreateNatGateway", "DescribeNatGateways"],
+        Operation::CreateRouteTable { .. } => vec!["CreateRouteTable"],
+        Operation::SetDefaultRoute { .. } => vec!["CreateRoute"],
+        Operation::AssociateRouteTable { .. } => vec!["AssociateRouteTable"],
+        Operation::DisassociateRouteTable { .. } => vec!["DisassociateRouteTable"],
+        Operation::DeleteDefaultRoute { .. } => vec!["DeleteRoute"],
+        Operation::TagEc2 { .. } => vec!["CreateTags"],
+        Operation::TagOidcProvider { .. } => vec!["TagOpenIDConnectProvider"],
+        Operation::TagEks { .. } => vec!["TagResource"],
+        Operation::CreateLaunchTemplate { .. } => vec!["CreateLaunchTemplate"],
+        Operation::CreateRole {
+            policies, inline, ..
+        } => {
+            let mut calls = vec!["CreateRole"];
+            calls.extend(policies.iter().map(|_| "AttachRolePolicy"));
+            calls.extend(inline.iter().map(|_| "PutRolePolicy"));
+            calls
+        }
+        Operation::UpdateTrust { .. } => vec!["UpdateAssumeRolePolicy"],
+        Operation::AttachPolicy { .. } => vec!["AttachRolePolicy"],
+        Operation::DetachPolicy { .. } => vec!["DetachRolePolicy"],
+        Operation::PutInlinePolicy { .. } => vec!["PutRolePolicy"],
+        Operation::DeleteInlinePolicy { .. } => vec!["DeleteRolePolicy"],
+        Operation::TagRole { .. } => vec!["TagRole"],
+        Operation::CreateCluster { .. } => vec!["CreateCluster", "DescribeCluster"],
+        // Wait for ACTIVE, update, the update's status, ACTIVE again.
+        Operation::UpdateClusterConfig { .. } => vec![
+            "DescribeCluster",
+            "UpdateClusterConfig",
+            "DescribeUpdate",
+            "DescribeCluster",
+        ],
+        Operation::UpdateClusterVersion { .. } => vec![
+            "DescribeCluster",
+            "UpdateClusterVersion",
+            "DescribeUpdate",
+            "DescribeCluster",
+        ],
+        Operation::AssociateEncryptionConfig { .. } => vec![
+            "DescribeCluster",
+            "AssociateEncryptionConfig",
+            "DescribeUpdate",
+            "DescribeCluster",
+        ],
+        Operation::UpdateNodeGroupVersion { .. } => vec![
+            "DescribeNodegroup",
+            "UpdateNodegroupVersion",
+            "DescribeUpdate",
+            "DescribeNodegroup",
+        ],
+        Operation::CreateAddon { .. } => vec!["CreateAddon", "DescribeAddon"],
+        Operation::UpdateAddon { .. } => {
+            vec![
+                "DescribeAddon",
+                "UpdateAddon",
+                "DescribeUpdate",
+                "DescribeAddon",
+            ]
+        }
+        Operation::DeleteAddon { .. } => vec!["DeleteAddon", "DescribeAddon"],
+        Operation::CreateAccessEntry { .. } => vec!["CreateAccessEntry"],
+        Operation::UpdateAccessEntry { .. } => vec!["UpdateAccessEntry"],
+        Operation::AssociateAccessPolicy { .. } => vec!["AssociateAccessPolicy"],
+        Operation::DisassociateAccessPolicy { .. } => vec!["DisassociateAccessPolicy"],
+        Operation::DeleteAccessEntry { .. } => vec!["DeleteAccessEntry"],
+        // The issuer is known from the cluster's own wait.
+        Operation::CreateOidcProvider { .. } => vec!["CreateOpenIDConnectProvider"],
+        Operation::CreateNodeGroup { .. } => vec!["CreateNodegroup", "DescribeNodegroup"],
+        Operation::UpdateNodeGroup { .. } => {
+            vec![
+                "DescribeNodegroup",
+                "UpdateNodegroupConfig",
+                "DescribeNodegroup",
+            ]
+        }
+        Operation::DeleteNodeGroup { .. } => vec!["DeleteNodegroup", "DescribeNodegroup"],
+        Operation::CreateFargateProfile { .. } => {
+            vec!["CreateFargateProfile", "DescribeFargateProfile"]
+        }
+        Operation::DeleteFargateProfile { .. } => {
+            vec!["DeleteFargateProfile", "DescribeFargateProfile"]
+        }
+        Operation::DeleteCluster { .. } => vec!["DeleteCluster", "DescribeCluster"],
+        // The policy listings (concurrent), the detaches (concurrent), the delete.
+        Operation::DeleteRole { .. } => {
+            vec!["ListAttachedRolePolicies", "DetachRolePolicy", "DeleteRole"]
+        }
+        Operation::DeleteOidcProvider { .. } => vec!["DeleteOpenIDConnectProvider"],
+        Operation::DetachInternetGateway { .. } => vec!["DetachInternetGateway"],
+        Operation::DeleteEc2 { kind, .. } => match kind {
+            Ec2Kind::Vpc => vec!["DeleteVpc"],
+            Ec2Kind::Subnet => vec!["DeleteSubnet"],
+            Ec2Kind::InternetGateway => vec!["DeleteInternetGateway"],
+            Ec2Kind::Address => vec!["ReleaseAddress"],
+            Ec2Kind::NatGateway => vec!["DeleteNatGateway", "DescribeNatGateways"],
+            Ec2Kind::RouteTable => vec!["DeleteRouteTable"],
+            Ec2Kind::LaunchTemplate => vec!["DeleteLaunchTemplate"],
+            Ec2Kind::SecurityGroup => vec!["DeleteSecurityGroup"],
+            Ec2Kind::NetworkInterface => vec!["DeleteNetworkInterface"],
+        },
+        // Security groups, interfaces and load balancers are read concurrently.
+        Operation::DeleteLeftovers { .. } => vec!["DescribeSecurityGroups"],
+    }
+}
+
+/// A plan's duration under the model.
+#[derive(Debug, Clone)]
+pub struct PathFigures {
+    /// The longest chain of dependent changes.
+    pub critical: Duration,
+    /// Every change one after another.
+    pub sequential: Duration,
+    /// Modeled calls of the whole plan.
+    pub calls: usize,
+    /// The changes on the critical path, first to last.
+    pub path: Vec<String>,
+}
+
+/// The critical path and the sequential sum of `plan` when a call of each operation takes
+/// `cost(name)` and each transitional state lasts what `model` says. The graph is the
+/// executor's: a change waits for its `after` changes that are in the plan.
+pub fn critical_path(
+    plan: &Plan,
+    model: &TimeModel,
+    cost: impl Fn(&str) -> Duration,
+) -> PathFigures {
+    let changes: Vec<_> = plan
+        .changes
+        .iter()
+        .filter(|c| c.kind != ChangeKind::Impossible)
+        .collect();
+    let index: HashMap<&str, usize> = changes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.resource.as_str(), i))
+        .collect();
+    let mut calls_total = 0;
+    let own: Vec<Duration> = changes
+        .iter()
+        .map(|change| {
+            change
+                .operations
+                .iter()
+                .map(|op| {
+                    let calls = api_calls(op);
+                    calls_total += calls.len();
+                    calls.iter().map(|name| cost(name)).sum::<Duration>()
+                        + model.real(model.transition(op))
+                })
+                .sum()
+        })
+        .collect();
+    let mut finish: Vec<Option<Duration>> = vec![None; changes.len()];
+    let mut visiting = HashSet::new();
+    for i in 0..changes.len() {
+        finish_time(i, &changes, &index, &own, &mut finish, &mut visiting);
+    }
+    let end = |i: usize| finish[i].unwrap_or_default();
+    // Walk back from the last change to finish through the predecessor that ended last.
+    let mut path = Vec::new();
+    let mut at = (0..changes.len()).max_by_key(|i| end(*i));
+    while let Some(i) = at {
+        path.push(changes[i].resource.clone());
+        at = predecessors(changes[i], &index).max_by_key(|p| end(*p));
+    }
+    path.reverse();
+    PathFigures {
+        critical: (0..changes.len()).map(end).max().unwrap_or_default(),
+        sequential: own.iter().sum(),
+        calls: calls_total,
+        path,
+    }
+}
+
+/// The plan positions of the changes `change` waits for.
+fn predecessors<'a>(
+    change: &'a ekspec::plan::Change,
+    index: &'a HashMap<&str, usize>,
+) -> impl Iterator<Item = usize> + 'a {
+    change
+        .after
+        .iter()
+        .filter(|a| **a != change.resource)
+        .filter_map(|a| index.get(a.as_str()).copied())
+}
+
+/// When change `i` ends if it starts as soon as its predecessors end.
+fn finish_time(
+    i: usize,
+    changes: &[&ekspec::plan::Change],
+    index: &HashMap<&str, usize>,
+    own: &[Duration],
+    finish: &mut [Option<Duration>],
+    visiting: &mut HashSet<usize>,
+) -> Duration {
+    if let Some(done) = finish[i] {
+        return done;
+    }
+    // A cycle would hang the executor too; cut it here rather than recurse forever.
+    if !visiting.insert(i) {
+        return Duration::ZERO;
+    }
+    let start = predecessors(changes[i], index)
+        .map(|p| finish_time(p, changes, index, own, finish, visiting))
+        .max()
+        .unwrap_or_default();
+    let end = start + own[i];
+    finish[i] = Some(end);
+    end
+}
+
+/// Checks `critical_path` on a plan small enough to do by hand (run by every bench mode, as
+/// the bench has no test harness): a VPC, then a NAT gateway and a role at once, then a
+/// cluster after both.
+pub fn self_check() -> anyhow::Result<()> {
+    use ekspec::plan::Change;
+    let model = TimeModel::aws(Duration::from_millis(100));
+    let tags = ekspec::cloud::Tags::new();
+    let vpc = Change::new(
+        "vpc",
+        ChangeKind::Create,
+        vec![Operation::CreateVpc {
+            cidr: "10.0.0.0/16".to_owned(),
+            tags: tags.clone(),
+        }],
+    );
+    let nat = Change::new(
+        "nat",
+        ChangeKind::Create,
+        vec![Operation::CreateNatGateway {
+            subnet: ekspec::plan::Ref::Value("subnet-1".to_owned()),
+            address: ekspec::plan::Ref::Value("eipalloc-1".to_owned()),
+            tags: tags.clone(),
+            token: "t".to_owned(),
+        }],
+    )
+    .after(["vpc"]);
+    let role = Change::new(
+        "role",
+        ChangeKind::Create,
+        vec![Operation::TagRole {
+            role: "r".to_owned(),
+            tags: tags.clone(),
+        }],
+    );
+    let cluster = Change::new(
+        "cluster",
+        ChangeKind::Create,
+        vec![Operation::DeleteCluster {
+            name: "c".to_owned(),
+        }],
+    )
+    .after(["nat", "role", "not-in-plan"]);
+    let plan = Plan {
+        cluster: "c".to_owned(),
+        region: "us-east-1".to_owned(),
+        changes: vec![cluster, role, nat, vpc],
+    };
+    let call = Duration::from_millis(10);
+    let figures = critical_path(&plan, &model, |_| call);
+    // vpc (3 calls) -> nat (2 calls + 1.5 min) -> cluster (2 calls + 9 min deleting).
+    let critical = call * 7 + model.real(10.5);
+    // ... plus the role's one call.
+    let sequential = critical + call;
+    anyhow::ensure!(
+        figures.critical == critical
+            && figures.sequential == sequential
+            && figures.calls == 8
+            && figures.path == ["vpc", "nat", "cluster"],
+        "critical path self-check: got {figures:?}, want {critical:?} / {sequential:?} / 8 calls"
+    );
+    Ok(())
+}
