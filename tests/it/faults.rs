@@ -130,10 +130,10 @@ fn count(list: &[String], prefix: &str) -> usize {
 fn throttling_5xx_resets_and_slow_answers_are_retried_without_twins() {
     let aws = Faulty::new();
     aws.proxy.faults(vec![
-        Rule::new(any_call, Fault::Throttle, 40).every(3),
-        Rule::new(any_call, Fault::Unavailable, 15).every(5),
-        Rule::new(any_call, Fault::Reset, 10).every(7),
-        Rule::new(any_call, Fault::Slow(Duration::from_millis(300)), 20).every(4),
+        Rule::new(any_call, Fault::Throttle, 12).every(5),
+        Rule::new(any_call, Fault::Unavailable, 6).every(7),
+        Rule::new(any_call, Fault::Reset, 4).every(11),
+        Rule::new(any_call, Fault::Slow(Duration::from_millis(300)), 10).every(4),
     ]);
     let out = aws.run(true, "apply", &["--auto-approve"]);
     assert_eq!(out.code, 0, "apply through faults: {out:?}");
