@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod cloud;
 pub mod exec;
+pub mod lock;
 pub mod naming;
 pub mod plan;
 pub mod printer;

@@ -12,6 +12,7 @@ mod iam_policy;
 mod invalid_fixtures;
 mod inventory;
 mod lifecycle_memory;
+mod lock;
 mod moto;
 mod proxy;
 mod reconcile_memory;
