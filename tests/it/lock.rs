@@ -248,7 +248,8 @@ async fn credentials_never_appear_in_the_output_even_at_vvv() {
         (&["plan"][..], None),
         (&["apply", "--auto-approve"], None),
         (&["get"], None),
-        // Everything the SDK can log, asked for explicitly.
+        // Everything the SDK can log, asked for explicitly: it redacts the signing headers
+        // (`x-amz-security-token: ** redacted **`) and never sees the secret key's value.
         (&["plan"], Some("trace")),
         (&["delete", "--auto-approve"], None),
     ];
