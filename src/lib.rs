@@ -9,6 +9,7 @@ pub mod cloud;
 pub mod exec;
 pub mod import;
 pub mod kubeconfig;
+pub mod lock;
 pub mod naming;
 pub mod plan;
 pub mod printer;

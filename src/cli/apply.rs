@@ -15,11 +15,13 @@ use super::plan::plan_spec;
 use super::session::{self, LoadedSpec};
 use super::{ApplyArgs, DeleteArgs, ExitStatus, GlobalOptions};
 use crate::exec::{self, Context, Report, wait::Waiter};
+use crate::lock::{ClusterLock, Holder, Released};
 use crate::plan::saved::{self, SavedPlan};
 use crate::plan::{Plan, render};
 use crate::printer::{OutputFormat, Printer};
 use crate::progress::Progress;
-use crate::resources::{observe, planner};
+use crate::resources::{Observed, observe, planner};
+use crate::spec::ClusterFile;
 
 /// A cluster's plan, ready to run.
 struct Prepared {
@@ -27,6 +29,46 @@ struct Prepared {
     region: String,
     plan: Plan,
     ctx: Context,
+    target: Target,
+}
+
+/// What a plan was made from, so it can be made again once the cluster lock is held.
+enum Target {
+    Apply(Box<ClusterFile>),
+    Delete,
+}
+
+impl Target {
+    fn file(&self) -> Option<&ClusterFile> {
+        match self {
+            Self::Apply(file) => Some(&**file),
+            Self::Delete => None,
+        }
+    }
+
+    fn plan(&self, cluster: &str, region: &str, observed: &Observed) -> Plan {
+        match self {
+            Self::Apply(file) => planner::plan(file, observed),
+            Self::Delete => planner::plan_delete(cluster, region, observed),
+        }
+    }
+
+    /// The command, as the lock names it.
+    fn command(&self) -> &'static str {
+        match self {
+            Self::Apply(_) => "apply",
+            Self::Delete => "delete",
+        }
+    }
+}
+
+/// How `run` goes about it.
+#[derive(Clone, Copy)]
+struct RunOptions {
+    auto_approve: bool,
+    break_lock: bool,
+    /// `Apply` or `Delete`, for the result line.
+    what: &'static str,
 }
 
 /// A cluster that could not be planned.
@@ -63,6 +105,7 @@ async fn prepare_apply(
             region,
             plan,
             ctx,
+            target: Target::Apply(Box::new(file.clone())),
         }),
         Err(error) => Err(Unprepared {
             cluster,
@@ -91,6 +134,7 @@ async fn prepare_delete(
             region,
             plan,
             ctx,
+            target: Target::Delete,
         }),
         Err(error) => Err(Unprepared {
             cluster,
@@ -118,8 +162,16 @@ pub fn run_apply(
             prepare_apply(global, &spec, args.timeout).await
         })
         .await;
-        run(prepared, args.auto_approve, "Apply", printer).await
+        run(prepared, apply_options(args), printer).await
     })
+}
+
+fn apply_options(args: &ApplyArgs) -> RunOptions {
+    RunOptions {
+        auto_approve: args.auto_approve,
+        break_lock: args.break_lock,
+        what: "Apply",
+    }
 }
 
 /// Runs `delete`.
@@ -143,7 +195,12 @@ pub fn run_delete(
             prepare_delete(global, cluster, region, args.timeout).await
         })
         .await;
-        run(prepared, args.auto_approve, "Delete", printer).await
+        let options = RunOptions {
+            auto_approve: args.auto_approve,
+            break_lock: args.break_lock,
+            what: "Delete",
+        };
+        run(prepared, options, printer).await
     })
 }
 
@@ -193,7 +250,7 @@ fn apply_saved(
             );
         }
         let prepared = prepare_apply(global, spec, args.timeout).await;
-        run(vec![prepared], args.auto_approve, "Apply", printer).await
+        run(vec![prepared], apply_options(args), printer).await
     })
 }
 
@@ -201,8 +258,7 @@ fn apply_saved(
 /// concurrently, and reports.
 async fn run(
     prepared: Vec<Result<Prepared, Unprepared>>,
-    auto_approve: bool,
-    what: &str,
+    options: RunOptions,
     printer: &Printer,
 ) -> Result<ExitStatus> {
     let single = prepared.len() == 1;
@@ -240,7 +296,7 @@ async fn run(
             }
         }
     }
-    confirm(&ready, auto_approve, printer)?;
+    confirm(&ready, options.auto_approve, printer)?;
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
@@ -257,24 +313,34 @@ async fn run(
         let stop = stop_rx.clone();
         async move {
             let progress = Progress::for_cluster(printer, (!single).then(|| p.cluster.clone()));
-            let report = if p.plan.is_empty() {
-                Report::default()
-            } else {
-                exec::execute(&p.plan, Arc::new(p.ctx), stop, |event| {
-                    progress.event(&event);
-                })
-                .await
-            };
+            let (cluster, region, plan) = (p.cluster.clone(), p.region.clone(), p.plan.clone());
+            let report = run_locked(p, stop, options.break_lock, printer, &progress).await;
             progress.finish();
-            progress.json_event("result", result_json(&report));
-            (p.cluster, p.region, p.plan, report)
+            if let Ok(report) = &report {
+                progress.json_event("result", result_json(report));
+            }
+            (cluster, region, plan, report)
         }
     })
     .await;
     for (cluster, region, plan, report) in results {
         if single {
-            return single_result(&plan, &report, what, printer);
+            return single_result(&plan, &report?, options.what, printer);
         }
+        let report = match report {
+            Ok(report) => report,
+            Err(error) => {
+                printer.diagnostic(format!("error: {cluster}: {error:#}\n"));
+                outcomes.push(outcome(
+                    &cluster,
+                    &region,
+                    &plan,
+                    &format!("error: {error}"),
+                    ExitStatus::Failure,
+                ));
+                continue;
+            }
+        };
         let (result, status) = if report.success() {
             ("ok".to_owned(), ExitStatus::Success)
         } else if report.interrupted {
@@ -295,6 +361,83 @@ async fn run(
         fleet::summary(printer, &outcomes);
     }
     Ok(fleet::combine(&outcomes))
+}
+
+/// Runs one cluster's plan holding the cluster's lock (see `crate::lock`), which is taken
+/// only now, after the plan was confirmed, and released whatever happened. An empty plan
+/// changes nothing and takes no lock, except for `delete` when a lock is left (the lock is
+/// the cluster's, so delete removes it) and with `--break-lock`.
+async fn run_locked(
+    prepared: Prepared,
+    stop: watch::Receiver<bool>,
+    break_lock: bool,
+    printer: &Printer,
+    progress: &Progress,
+) -> Result<Report> {
+    let Prepared {
+        cluster,
+        region,
+        plan,
+        ctx,
+        target,
+    } = prepared;
+    let ctx = Arc::new(ctx);
+    let lock = ClusterLock::new(ctx.cloud.parameters.as_ref(), &cluster);
+    let lock_left = matches!(target, Target::Delete) && !matches!(lock.describe().await, Ok(None));
+    if plan.is_empty() && !break_lock && !lock_left {
+        return Ok(Report::default());
+    }
+    let holder = Holder::this_process(ctx.cloud.identity.caller_arn().await?, target.command());
+    let acquired = lock.acquire(&holder, break_lock).await?;
+    if let Some(broken) = &acquired.broken {
+        printer.diagnostic(format!(
+            "warning: cluster `{cluster}`: --break-lock removed {broken}\n"
+        ));
+    }
+    if let Some(expired) = &acquired.took_over {
+        printer.diagnostic(format!(
+            "warning: cluster `{cluster}`: took over the expired lock of {} (since {}, expired {})\n",
+            expired.who(),
+            expired.started,
+            expired.expires
+        ));
+    }
+    let work = async {
+        // Another run may have changed the cluster between planning and now: run only the
+        // plan that was shown and confirmed, against what exists now.
+        let observed = observe(&ctx.cloud, &cluster, target.file()).await?;
+        if render::json(&target.plan(&cluster, &region, &observed)) != render::json(&plan) {
+            bail!(
+                "cluster `{cluster}` changed since the plan above was made (another run?); nothing was changed: run the same command again to see the new plan"
+            );
+        }
+        ctx.reseed(&observed, &cluster);
+        if plan.is_empty() {
+            return Ok(Report::default());
+        }
+        anyhow::Ok(
+            exec::execute(&plan, Arc::clone(&ctx), stop, |event| {
+                progress.event(&event);
+            })
+            .await,
+        )
+    };
+    let report = lock.hold_while(&acquired.info, work).await;
+    match lock.release(&acquired.info).await {
+        Ok(Released::Released) => {}
+        Ok(Released::HeldByOther(other)) => printer.diagnostic(format!(
+            "warning: cluster `{cluster}`: the lock was taken by {} during this run; left to it\n",
+            other.who()
+        )),
+        Ok(Released::AlreadyGone) => printer.diagnostic(format!(
+            "warning: cluster `{cluster}`: the lock was removed (--break-lock) during this run\n"
+        )),
+        Err(error) => printer.diagnostic(format!(
+            "warning: cluster `{cluster}`: cannot release the lock: {error}; it expires at {} (or pass --break-lock)\n",
+            acquired.info.expires
+        )),
+    }
+    report
 }
 
 fn outcome(cluster: &str, region: &str, plan: &Plan, result: &str, status: ExitStatus) -> Outcome {

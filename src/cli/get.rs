@@ -4,6 +4,7 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::{ExitStatus, GetArgs, GlobalOptions, fleet, session};
+use crate::lock::{self, ClusterLock, LockError, LockInfo};
 use crate::printer::{OutputFormat, Printer};
 use crate::resources::{Observed, observe, owned_id};
 
@@ -14,8 +15,38 @@ struct Row {
     status: String,
 }
 
-fn rows(observed: &Observed, cluster: &str) -> Vec<Row> {
-    let mut rows = Vec::new();
+/// The lock's row, when a run holds it (or left it).
+fn lock_row(cluster: &str, lock: Result<Option<LockInfo>, LockError>) -> Result<Option<Row>> {
+    let status = match lock {
+        Ok(None) => return Ok(None),
+        Ok(Some(info)) => {
+            let state = if info.expired(std::time::SystemTime::now()) {
+                "expired"
+            } else {
+                "held"
+            };
+            format!(
+                "{state}: {} by {} since {}, expires {}",
+                info.command,
+                info.who(),
+                info.started,
+                info.expires
+            )
+        }
+        Err(LockError::Unreadable { reason, .. }) => {
+            format!("unreadable value ({reason}); `apply --break-lock` removes it")
+        }
+        Err(error) => return Err(error.into()),
+    };
+    Ok(Some(Row {
+        resource: "lock".to_owned(),
+        id: lock::parameter_name(cluster),
+        status,
+    }))
+}
+
+fn rows(observed: &Observed, cluster: &str, lock: Option<Row>) -> Vec<Row> {
+    let mut rows: Vec<Row> = lock.into_iter().collect();
     let mut add = |tags: &crate::cloud::Tags, id: &str, status: &str| {
         if let Some(resource) = owned_id(tags, cluster) {
             rows.push(Row {
@@ -115,7 +146,10 @@ pub fn run(args: &GetArgs, global: &GlobalOptions, printer: &Printer) -> Result<
         let file = &spec.file;
         let observed = async {
             let cloud = session::cloud(global, &file.metadata.region).await?;
-            anyhow::Ok(observe(&cloud, &file.metadata.name, Some(file)).await?)
+            let name = &file.metadata.name;
+            let lock = ClusterLock::new(cloud.parameters.as_ref(), name);
+            let (observed, lock) = tokio::join!(observe(&cloud, name, Some(file)), lock.describe());
+            anyhow::Ok((observed?, lock_row(name, lock)?))
         }
         .await;
         (spec, observed)
@@ -123,7 +157,8 @@ pub fn run(args: &GetArgs, global: &GlobalOptions, printer: &Printer) -> Result<
     let mut documents = Vec::new();
     for (spec, observed) in observed {
         let file = &spec.file;
-        let rows = rows(&observed?, &file.metadata.name);
+        let (observed, lock) = observed?;
+        let rows = rows(&observed, &file.metadata.name, lock);
         if printer.format() == OutputFormat::Json {
             documents.push(json!({
                 "cluster": file.metadata.name,

@@ -127,7 +127,7 @@ pub enum Command {
     Plan(PlanArgs),
     /// Make AWS match the spec.
     #[command(
-        after_help = "Examples:\n  ekspec apply -f clusters/prod.yaml\n  ekspec apply -f clusters/prod.yaml --auto-approve   # CI\n  ekspec apply prod.plan.json                         # exactly the plan saved by plan --out\n  ekspec apply clusters/ --auto-approve               # every spec in the folder, concurrently"
+        after_help = "Examples:\n  ekspec apply -f clusters/prod.yaml\n  ekspec apply -f clusters/prod.yaml --auto-approve   # CI\n  ekspec apply prod.plan.json                         # exactly the plan saved by plan --out\n  ekspec apply clusters/ --auto-approve               # every spec in the folder, concurrently\n  ekspec apply -f clusters/prod.yaml --break-lock     # a killed run left its lock"
     )]
     Apply(ApplyArgs),
     /// Delete everything a cluster owns.
@@ -218,6 +218,9 @@ pub struct ApplyArgs {
     /// Give up waiting for one resource after this many minutes.
     #[arg(long, value_name = "MINUTES", default_value_t = 40)]
     pub timeout: u64,
+    /// Remove the cluster's lock even if another run holds it (when that run is dead).
+    #[arg(long)]
+    pub break_lock: bool,
 }
 
 /// Arguments of `delete`.
@@ -234,6 +237,9 @@ pub struct DeleteArgs {
     /// Give up waiting for one resource after this many minutes.
     #[arg(long, value_name = "MINUTES", default_value_t = 40)]
     pub timeout: u64,
+    /// Remove the cluster's lock even if another run holds it (when that run is dead).
+    #[arg(long)]
+    pub break_lock: bool,
 }
 
 /// Arguments of `get`.

@@ -1,5 +1,5 @@
 //! AWS SDK implementation of the cloud traits: EC2 (`ec2`), Elastic Load Balancing (`elb`),
-//! IAM and STS (`iam`), EKS (`eks`).
+//! IAM and STS (`iam`), EKS (`eks`), SSM Parameter Store (`ssm`).
 //!
 //! Every SDK failure goes through `AwsContext::context`, which names the API operation and
 //! the resource and classifies AWS's error code, so call sites never convert errors by hand.
@@ -22,6 +22,7 @@ mod ec2;
 mod eks;
 mod elb;
 mod iam;
+mod ssm;
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -88,6 +89,7 @@ pub struct AwsCloud {
     iam: aws_sdk_iam::Client,
     sts: aws_sdk_sts::Client,
     eks: aws_sdk_eks::Client,
+    ssm: aws_sdk_ssm::Client,
 }
 
 impl AwsCloud {
@@ -100,6 +102,7 @@ impl AwsCloud {
             iam: aws_sdk_iam::Client::new(config),
             sts: aws_sdk_sts::Client::new(config),
             eks: aws_sdk_eks::Client::new(config),
+            ssm: aws_sdk_ssm::Client::new(config),
         }
     }
 
@@ -114,7 +117,8 @@ impl AwsCloud {
         Cloud {
             network: Box::new(self.clone()),
             identity: Box::new(self.clone()),
-            kubernetes: Box::new(self),
+            kubernetes: Box::new(self.clone()),
+            parameters: Box::new(self),
         }
     }
 }

@@ -31,6 +31,8 @@ struct State {
     addons: BTreeMap<(String, String), ObservedAddon>,
     access_entries: BTreeMap<(String, String), ObservedAccessEntry>,
     updates: BTreeMap<String, UpdateStatus>,
+    /// SSM parameters: value and tags.
+    parameters: BTreeMap<String, (String, Tags)>,
     calls: Vec<String>,
     failures: Vec<(&'static str, CloudError)>,
 }
@@ -105,6 +107,7 @@ impl MemoryCloud {
             network: Box::new(self.clone()),
             identity: Box::new(self.clone()),
             kubernetes: Box::new(self.clone()),
+            parameters: Box::new(self.clone()),
         }
     }
 
@@ -132,6 +135,20 @@ impl MemoryCloud {
             + s.fargate.len()
             + s.addons.len()
             + s.access_entries.len()
+            + s.parameters.len()
+    }
+
+    /// The tags of an SSM parameter, or `None` when it does not exist.
+    pub fn parameter_tags(&self, name: &str) -> Option<Tags> {
+        self.lock()
+            .parameters
+            .get(name)
+            .map(|(_, tags)| tags.clone())
+    }
+
+    /// Names of every SSM parameter.
+    pub fn parameter_names(&self) -> Vec<String> {
+        self.lock().parameters.keys().cloned().collect()
     }
 
     /// Adds a load balancer in `vpc_id` as Kubernetes would for a Service or an Ingress
@@ -738,6 +755,55 @@ impl Identity for MemoryCloud {
 
     async fn account_id(&self) -> CloudResult<String> {
         Ok(ACCOUNT.to_owned())
+    }
+
+    async fn caller_arn(&self) -> CloudResult<String> {
+        self.gate("GetCallerIdentity")?;
+        Ok(format!("arn:aws:sts::{ACCOUNT}:assumed-role/memory/test"))
+    }
+}
+
+#[async_trait]
+impl Parameters for MemoryCloud {
+    async fn create_parameter(&self, name: &str, value: &str, tags: &Tags) -> CloudResult<bool> {
+        // Give other tasks a chance to run between calls, as a network round trip would, so
+        // concurrent tests interleave.
+        tokio::task::yield_now().await;
+        self.gate("PutParameter")?;
+        let mut s = self.lock();
+        if s.parameters.contains_key(name) {
+            return Ok(false);
+        }
+        s.parameters
+            .insert(name.to_owned(), (value.to_owned(), tags.clone()));
+        s.log(format!("PutParameter {name}"));
+        Ok(true)
+    }
+
+    async fn get_parameter(&self, name: &str) -> CloudResult<Option<String>> {
+        tokio::task::yield_now().await;
+        self.gate("GetParameter")?;
+        Ok(self.lock().parameters.get(name).map(|(v, _)| v.clone()))
+    }
+
+    async fn overwrite_parameter(&self, name: &str, value: &str) -> CloudResult<()> {
+        tokio::task::yield_now().await;
+        self.gate("PutParameter")?;
+        let mut s = self.lock();
+        // As in SSM, overwriting a missing parameter creates it, without tags.
+        let entry = s.parameters.entry(name.to_owned()).or_default();
+        entry.0 = value.to_owned();
+        s.log(format!("PutParameter {name}"));
+        Ok(())
+    }
+
+    async fn delete_parameter(&self, name: &str) -> CloudResult<()> {
+        tokio::task::yield_now().await;
+        self.gate("DeleteParameter")?;
+        let mut s = self.lock();
+        s.parameters.remove(name);
+        s.log(format!("DeleteParameter {name}"));
+        Ok(())
     }
 }
 

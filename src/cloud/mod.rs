@@ -139,6 +139,24 @@ pub trait Identity: Send + Sync {
     async fn delete_oidc_provider(&self, arn: &str) -> CloudResult<()>;
     /// The caller's account id.
     async fn account_id(&self) -> CloudResult<String>;
+    /// The caller's ARN (`arn:aws:sts::111122223333:assumed-role/ci/gha`), which names who
+    /// holds a cluster lock.
+    async fn caller_arn(&self) -> CloudResult<String>;
+}
+
+/// SSM Parameter Store, as a small key-value store whose create is atomic: the cluster lock
+/// (`crate::lock`) is built on it.
+#[async_trait]
+pub trait Parameters: Send + Sync {
+    /// Creates a String parameter with tags in the create call; `Ok(false)`, and nothing
+    /// written, when it already exists.
+    async fn create_parameter(&self, name: &str, value: &str, tags: &Tags) -> CloudResult<bool>;
+    /// A parameter's value, or `None` when it does not exist.
+    async fn get_parameter(&self, name: &str) -> CloudResult<Option<String>>;
+    /// Overwrites the value of an existing parameter (its tags stay).
+    async fn overwrite_parameter(&self, name: &str, value: &str) -> CloudResult<()>;
+    /// Deletes a parameter (already gone succeeds).
+    async fn delete_parameter(&self, name: &str) -> CloudResult<()>;
 }
 
 /// EKS: the control plane, node groups and Fargate profiles.
@@ -275,4 +293,6 @@ pub struct Cloud {
     pub identity: Box<dyn Identity>,
     /// EKS.
     pub kubernetes: Box<dyn Kubernetes>,
+    /// SSM Parameter Store (the cluster lock).
+    pub parameters: Box<dyn Parameters>,
 }

@@ -57,6 +57,15 @@ impl Context {
         }
     }
 
+    /// Seeds the outputs again from a newer look at what exists (the plan runs against
+    /// what exists once the cluster lock is held, not what existed when it was made).
+    pub fn reseed(&self, observed: &crate::resources::Observed, cluster: &str) {
+        let fresh = crate::resources::planner::existing_outputs(observed, cluster);
+        if let Ok(mut outputs) = self.outputs.lock() {
+            *outputs = fresh;
+        }
+    }
+
     fn resolve(&self, r: &Ref) -> Result<String, ExecError> {
         match r {
             Ref::Value(v) => Ok(v.clone()),

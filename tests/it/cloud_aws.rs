@@ -1207,3 +1207,108 @@ async fn node_groups_and_fargate_profiles_round_trip() {
         "{status:?}"
     );
 }
+
+#[tokio::test]
+async fn parameters_are_created_once_tagged_read_overwritten_and_deleted() {
+    let moto = MotoServer::start();
+    let cloud = cloud(&moto).await;
+    let store = cloud.parameters.as_ref();
+    let name = "/ekspec/demo/lock";
+    assert_eq!(store.get_parameter(name).await.unwrap(), None);
+    assert!(
+        store
+            .create_parameter(name, "first", &tags("lock"))
+            .await
+            .unwrap()
+    );
+    // The atomic create the lock relies on: a second create is refused and writes nothing.
+    assert!(
+        !store
+            .create_parameter(name, "second", &tags("lock"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.get_parameter(name).await.unwrap().as_deref(),
+        Some("first")
+    );
+    store.overwrite_parameter(name, "third").await.unwrap();
+    assert_eq!(
+        store.get_parameter(name).await.unwrap().as_deref(),
+        Some("third")
+    );
+
+    let inventory = crate::inventory::Inventory::new(&moto.endpoint(), "us-east-1").await;
+    assert_eq!(
+        inventory.parameters().await,
+        vec![(name.to_owned(), tags("lock"))],
+        "tagged in the create call, and the tags stay on overwrite"
+    );
+    store.delete_parameter(name).await.unwrap();
+    store.delete_parameter(name).await.unwrap();
+    assert_eq!(store.get_parameter(name).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn the_cluster_lock_works_against_ssm() {
+    use ekspec::lock::{ClusterLock, Holder, LockError, Released};
+
+    let moto = MotoServer::start();
+    let cloud = cloud(&moto).await;
+    let arn = cloud.identity.caller_arn().await.unwrap();
+    assert_eq!(arn, format!("arn:aws:sts::{ACCOUNT}:user/moto"));
+    let lock = ClusterLock::new(cloud.parameters.as_ref(), "demo");
+    let first = lock
+        .acquire(&Holder::this_process(arn.clone(), "apply"), false)
+        .await
+        .unwrap();
+    let mut other = Holder::this_process(arn.clone(), "apply");
+    other.pid += 1;
+    let error = lock.acquire(&other, false).await.unwrap_err();
+    assert!(
+        matches!(&error, LockError::Held { info, .. } if **info == first.info),
+        "{error}"
+    );
+    assert_eq!(lock.describe().await.unwrap(), Some(first.info.clone()));
+
+    let second = lock.acquire(&other, true).await.unwrap();
+    assert_eq!(
+        second.broken.map(|b| b.to_string()),
+        Some(format!(
+            "the lock of {} since {} (expires {})",
+            first.info.who(),
+            first.info.started,
+            first.info.expires
+        ))
+    );
+    assert_eq!(
+        lock.release(&first.info).await.unwrap(),
+        Released::HeldByOther(second.info.clone())
+    );
+    assert_eq!(
+        lock.release(&second.info).await.unwrap(),
+        Released::Released
+    );
+    assert_eq!(lock.describe().await.unwrap(), None);
+
+    // A lock left behind is taken over once it expired (seen from a clock past the expiry).
+    let left = lock.acquire(&other, false).await.unwrap();
+    let later =
+        ClusterLock::new(cloud.parameters.as_ref(), "demo").with_clock(std::sync::Arc::new(|| {
+            std::time::SystemTime::now() + ekspec::lock::LOCK_TTL * 2
+        }));
+    let next = later
+        .acquire(&Holder::this_process(arn, "delete"), false)
+        .await
+        .unwrap();
+    assert_eq!(next.took_over, Some(left.info));
+    assert_eq!(lock.describe().await.unwrap(), Some(next.info.clone()));
+    let inventory = crate::inventory::Inventory::new(&moto.endpoint(), "us-east-1").await;
+    let names: Vec<String> = inventory
+        .parameters()
+        .await
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(names, ["/ekspec/demo/lock"], "the takeover claim is gone");
+}

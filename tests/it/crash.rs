@@ -3,7 +3,9 @@
 //! and the account must hold exactly what a clean apply makes (no twin, nothing untagged left
 //! over). The same for `delete`: killed at every step, a second `delete` leaves the account as
 //! it was before the cluster. The kill comes from a proxy in front of moto (tests/it/proxy.rs),
-//! so the binary under test is the real one.
+//! so the binary under test is the real one. A killed run leaves its cluster lock behind (that
+//! is what the lock is for), so the recovery runs pass `--break-lock`, as a person would after
+//! making sure the killed run is gone; the account must then hold no lock either.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -165,7 +167,7 @@ fn apply_and_delete_recover_from_a_crash_after_every_mutating_call() {
     let apply_failures = each_crash_point(apply_calls, |k| {
         let bench = Bench::new();
         bench.crash("apply", k);
-        bench.succeed(&["apply"]);
+        bench.succeed(&["apply", "--break-lock"]);
         bench.plan_is_empty();
         assert_eq!(
             bench.kinds(),
@@ -177,7 +179,7 @@ fn apply_and_delete_recover_from_a_crash_after_every_mutating_call() {
         let bench = Bench::new();
         bench.succeed(&["apply"]);
         bench.crash("delete", k);
-        bench.succeed(&["delete"]);
+        bench.succeed(&["delete", "--break-lock"]);
         assert_eq!(
             bench.kinds(),
             before,

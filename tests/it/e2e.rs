@@ -39,10 +39,16 @@ impl Emulated {
         path.to_string_lossy().into_owned()
     }
 
-    /// ekspec with moto as AWS and dummy credentials, to add more settings to.
-    pub fn command(&self, args: &[&str]) -> Ekspec {
+    /// The emulator's URL.
+    pub fn endpoint(&self) -> String {
+        self.moto.endpoint()
+    }
+
+    /// ekspec with `endpoint` (the emulator, or a proxy in front of it) as AWS and dummy
+    /// credentials.
+    pub fn command(&self, endpoint: &str, args: &[&str]) -> Ekspec {
         Ekspec::new(args)
-            .env("AWS_ENDPOINT_URL", &self.moto.endpoint())
+            .env("AWS_ENDPOINT_URL", endpoint)
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_EC2_METADATA_DISABLED", "true")
@@ -50,7 +56,7 @@ impl Emulated {
 
     /// Runs ekspec with moto as AWS and dummy credentials.
     fn ekspec(&self, args: &[&str]) -> Output {
-        self.command(args).run()
+        self.command(&self.moto.endpoint(), args).run()
     }
 
     /// Runs ekspec and fails the test unless it exits with `code`.
@@ -568,7 +574,7 @@ fn missing_credentials_and_unreachable_aws_are_clear_errors() {
 
 const SMALL: &str = "apiVersion: ekspec/v1alpha1\nkind: Cluster\nmetadata: {name: NAME, region: us-east-1}\nspec:\n  kubernetesVersion: \"1.31\"\n  vpc: {cidr: CIDR, availabilityZones: [us-east-1a, us-east-1b], natGateway: none}\n  endpoint: {publicAccess: true}\n  nodeGroups:\n    - {name: web, instanceTypes: [t3.large], minSize: 1, maxSize: 3, privateNetworking: false}\n";
 
-/// A small spec: one public node group, no NAT.
+/// A small spec (VPC without NAT, one node group) of cluster `name`.
 pub fn small(name: &str, cidr: &str) -> String {
     SMALL.replace("NAME", name).replace("CIDR", cidr)
 }

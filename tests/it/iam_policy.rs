@@ -67,6 +67,7 @@ fn called() -> BTreeSet<String> {
         ("src/cloud/aws/eks.rs", "eks"),
         ("src/cloud/aws/iam.rs", "iam"),
         ("src/cloud/aws/elb.rs", "elasticloadbalancing"),
+        ("src/cloud/aws/ssm.rs", "ssm"),
     ] {
         for operation in operations(file) {
             let prefix = if operation == "GetCallerIdentity" {

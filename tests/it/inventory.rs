@@ -10,6 +10,7 @@ pub struct Inventory {
     pub ec2: aws_sdk_ec2::Client,
     pub iam: aws_sdk_iam::Client,
     pub eks: aws_sdk_eks::Client,
+    pub ssm: aws_sdk_ssm::Client,
 }
 
 impl Inventory {
@@ -26,6 +27,7 @@ impl Inventory {
             ec2: aws_sdk_ec2::Client::new(&config),
             iam: aws_sdk_iam::Client::new(&config),
             eks: aws_sdk_eks::Client::new(&config),
+            ssm: aws_sdk_ssm::Client::new(&config),
         }
     }
 
@@ -36,6 +38,11 @@ impl Inventory {
         found.extend(self.owned_ec2(cluster).await);
         found.extend(self.owned_iam(cluster).await);
         found.extend(self.owned_eks(cluster).await);
+        for (name, tags) in self.parameters().await {
+            if tags.get("ekspec.io/cluster").map(String::as_str) == Some(cluster) {
+                found.push(format!("ssm-parameter {name}"));
+            }
+        }
         found.sort();
         found
     }
@@ -122,6 +129,9 @@ impl Inventory {
             for group in groups.nodegroups() {
                 found.push(format!("nodegroup {name}/{group}"));
             }
+        }
+        for (name, _) in self.parameters().await {
+            found.push(format!("ssm-parameter {name}"));
         }
         found.sort();
         found
@@ -267,6 +277,32 @@ impl Inventory {
                 .any(|t| t.key() == "ekspec.io/cluster" && t.value() == cluster)
             {
                 found.push(format!("oidc-provider {arn}"));
+            }
+        }
+        found
+    }
+
+    /// Every SSM parameter with its tags.
+    pub async fn parameters(&self) -> Vec<(String, std::collections::BTreeMap<String, String>)> {
+        let mut found = Vec::new();
+        let mut pages = self.ssm.describe_parameters().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            for parameter in page.unwrap().parameters() {
+                let name = parameter.name().unwrap().to_owned();
+                let tags = self
+                    .ssm
+                    .list_tags_for_resource()
+                    .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
+                    .resource_id(&name)
+                    .send()
+                    .await
+                    .unwrap();
+                let tags = tags
+                    .tag_list()
+                    .iter()
+                    .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                    .collect();
+                found.push((name, tags));
             }
         }
         found

@@ -307,7 +307,10 @@ async fn kubeconfig_and_token_for_a_cluster_on_moto() {
     std::fs::write(&first, EXISTING).unwrap();
     let kubeconfig_env = std::env::join_paths([&first, &second]).unwrap();
     let kubeconfig_env = kubeconfig_env.to_string_lossy();
-    let with_env = |args: &[&str]| aws.command(args).env("KUBECONFIG", &kubeconfig_env);
+    let with_env = |args: &[&str]| {
+        aws.command(&aws.endpoint(), args)
+            .env("KUBECONFIG", &kubeconfig_env)
+    };
 
     let out = expect_aws(0, with_env(&["kubeconfig", "-f", &spec]));
     assert_eq!(
@@ -379,19 +382,22 @@ async fn kubeconfig_and_token_for_a_cluster_on_moto() {
     let fresh = dir.path().join("new/config");
     let out = expect_aws(
         0,
-        aws.command(&[
-            "kubeconfig",
-            "-f",
-            &spec,
-            "--kubeconfig",
-            &fresh.to_string_lossy(),
-            "--context",
-            "kc",
-            "--role-arn",
-            "arn:aws:iam::123456789012:role/kc-admin",
-            "--output",
-            "json",
-        ]),
+        aws.command(
+            &aws.endpoint(),
+            &[
+                "kubeconfig",
+                "-f",
+                &spec,
+                "--kubeconfig",
+                &fresh.to_string_lossy(),
+                "--context",
+                "kc",
+                "--role-arn",
+                "arn:aws:iam::123456789012:role/kc-admin",
+                "--output",
+                "json",
+            ],
+        ),
     );
     let report: Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(report["change"], "added");
@@ -414,15 +420,18 @@ async fn kubeconfig_and_token_for_a_cluster_on_moto() {
     // --role-arn: the token is signed with the assumed role's session credentials.
     let out = expect_aws(
         0,
-        aws.command(&[
-            "token",
-            "--cluster",
-            "kc",
-            "--region",
-            "us-east-1",
-            "--role-arn",
-            "arn:aws:iam::123456789012:role/kc-admin",
-        ]),
+        aws.command(
+            &aws.endpoint(),
+            &[
+                "token",
+                "--cluster",
+                "kc",
+                "--region",
+                "us-east-1",
+                "--role-arn",
+                "arn:aws:iam::123456789012:role/kc-admin",
+            ],
+        ),
     );
     let url = check_credential(
         &out.stdout,

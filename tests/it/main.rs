@@ -18,6 +18,7 @@ mod invalid_fixtures;
 mod inventory;
 mod kubeconfig_cli;
 mod lifecycle_memory;
+mod lock;
 mod moto;
 mod proxy;
 mod reconcile_memory;

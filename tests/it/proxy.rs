@@ -1,8 +1,8 @@
 //! An HTTP proxy between ekspec and the emulator that sees every AWS call from outside the
-//! process: it counts mutating calls and can SIGKILL the ekspec process right after the k-th
-//! one was answered, so crash tests exercise the real binary and its real SDK stack. It also
-//! injects faults in AWS's own shapes (throttling, 5xx, resets, slow answers, refusals, and
-//! states rewritten in answers), for the fault tests.
+//! process: it counts mutating calls and can SIGKILL (or SIGSTOP) the ekspec process right
+//! after the k-th one was answered, so crash and lock tests exercise the real binary and its
+//! real SDK stack at a chosen point. It also injects faults in AWS's own shapes (throttling,
+//! 5xx, resets, slow answers, refusals, and states rewritten in answers), for the fault tests.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -66,8 +66,10 @@ impl Rule {
 #[derive(Default)]
 struct Shared {
     mutations: AtomicUsize,
+    calls: Mutex<Vec<String>>,
     kill_after: Mutex<Option<usize>>,
     victim: Mutex<Option<u32>>,
+    signal: Mutex<&'static str>,
     rules: Mutex<Vec<Rule>>,
     /// Calls that reached the emulator, by name.
     forwarded: Mutex<Vec<String>>,
@@ -137,7 +139,15 @@ impl Proxy {
 
     /// Kill `pid` right after the `k`-th mutating call from now on has been answered.
     pub fn kill_after(&self, k: usize, pid: u32) {
+        self.signal_after(k, pid, "KILL");
+    }
+
+    /// Send `signal` (`KILL`, `STOP`) to `pid` right after the `k`-th mutating call from now on
+    /// has been answered.
+    pub fn signal_after(&self, k: usize, pid: u32, signal: &'static str) {
         self.shared.mutations.store(0, Ordering::SeqCst);
+        self.shared.calls.lock().unwrap().clear();
+        *self.shared.signal.lock().unwrap() = signal;
         *self.shared.kill_after.lock().unwrap() = Some(k);
         *self.shared.victim.lock().unwrap() = Some(pid);
     }
@@ -146,6 +156,12 @@ impl Proxy {
     pub fn disarm(&self) {
         *self.shared.kill_after.lock().unwrap() = None;
         self.shared.mutations.store(0, Ordering::SeqCst);
+        self.shared.calls.lock().unwrap().clear();
+    }
+
+    /// The mutating calls (API operation names) since the last reset, in order.
+    pub fn calls(&self) -> Vec<String> {
+        self.shared.calls.lock().unwrap().clone()
     }
 
     /// Mutating calls since the last reset.
@@ -176,6 +192,7 @@ fn relay(client: TcpStream, upstream: &str, shared: &Shared) -> std::io::Result<
     let mut head = Vec::new();
     let mut content_length = 0usize;
     let mut request_line = String::new();
+    let mut target = None;
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line)? == 0 {
@@ -193,6 +210,9 @@ fn relay(client: TcpStream, upstream: &str, shared: &Shared) -> std::io::Result<
         if let Some(value) = lower.strip_prefix("content-length:") {
             content_length = value.trim().parse().unwrap_or(0);
         }
+        if lower.starts_with("x-amz-target:") {
+            target = line.split_once(':').map(|(_, v)| v.trim().to_owned());
+        }
         if lower.starts_with("connection:") {
             continue;
         }
@@ -200,8 +220,8 @@ fn relay(client: TcpStream, upstream: &str, shared: &Shared) -> std::io::Result<
     }
     let mut body = vec![0u8; content_length];
     reader.read_exact(&mut body)?;
-    let call = mutating_call(&request_line, &body);
-    let name = call_name(&request_line, &body);
+    let call = mutating_call(&request_line, target.as_deref(), &body);
+    let name = call_name(&request_line, target.as_deref(), &body);
     let fault = shared.fault_for(&name);
     let mut client = client;
     let answer = match &fault {
@@ -253,26 +273,45 @@ fn relay(client: TcpStream, upstream: &str, shared: &Shared) -> std::io::Result<
         Some(Fault::Rewrite(pairs)) => response = rewrite(&response, &pairs),
         _ => {}
     }
+    let due = call.and_then(|call| record(shared, call));
+    // STOP freezes the process before it learns the answer (it cannot go on meanwhile);
+    // KILL comes after the answer was sent, as a crash right after the call would.
+    if let Some(("STOP", pid)) = due {
+        send_signal("STOP", pid);
+    }
     client.write_all(&response)?;
     client.flush()?;
     let _ = client.shutdown(Shutdown::Both);
-
-    if call.is_some() {
-        let n = shared.mutations.fetch_add(1, Ordering::SeqCst) + 1;
-        if *shared.kill_after.lock().unwrap() == Some(n)
-            && let Some(pid) = *shared.victim.lock().unwrap()
-        {
-            let _ = std::process::Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .status();
-        }
+    if let Some((signal @ "KILL", pid)) = due {
+        send_signal(signal, pid);
     }
     Ok(())
 }
 
+/// Counts a mutating call; returns the signal and process due now, if this call is the one.
+fn record(shared: &Shared, call: String) -> Option<(&'static str, u32)> {
+    // The count and the list change together, so a test that sees the count sees the call.
+    let mut calls = shared.calls.lock().unwrap();
+    calls.push(call);
+    let n = shared.mutations.fetch_add(1, Ordering::SeqCst) + 1;
+    drop(calls);
+    if *shared.kill_after.lock().unwrap() != Some(n) {
+        return None;
+    }
+    let pid = (*shared.victim.lock().unwrap())?;
+    Some((*shared.signal.lock().unwrap(), pid))
+}
+
+fn send_signal(signal: &str, pid: u32) {
+    let _ = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status();
+}
+
 /// The call a request makes, if it changes something: query-protocol services (EC2, IAM, STS,
-/// ELB) name it in `Action=`; REST services (EKS) use GET for reads.
-fn mutating_call(request_line: &str, body: &[u8]) -> Option<String> {
+/// ELB) name it in `Action=`, JSON-protocol ones (SSM) in `X-Amz-Target: Service.Action`;
+/// REST services (EKS) use GET for reads.
+fn mutating_call(request_line: &str, target: Option<&str>, body: &[u8]) -> Option<String> {
     let mut parts = request_line.split_whitespace();
     let method = parts.next().unwrap_or_default();
     let path = parts.next().unwrap_or_default();
@@ -280,6 +319,7 @@ fn mutating_call(request_line: &str, body: &[u8]) -> Option<String> {
     let action = body
         .split('&')
         .find_map(|pair| pair.strip_prefix("Action="))
+        .or_else(|| target.and_then(|t| t.rsplit('.').next()))
         .map(str::to_owned);
     match action {
         Some(action) => {

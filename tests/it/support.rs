@@ -47,6 +47,15 @@ impl Ekspec {
             .expect("ekspec starts")
     }
 
+    /// Starts the process without waiting, keeping its output for `wait_with_output`.
+    pub fn spawn_piped(mut self) -> std::process::Child {
+        self.command
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("ekspec starts")
+    }
+
     pub fn run(mut self) -> Output {
         let output = self.command.output().expect("ekspec runs");
         Output {

@@ -410,4 +410,14 @@ impl Identity for AwsCloud {
         )?
         .to_owned())
     }
+
+    async fn caller_arn(&self) -> CloudResult<String> {
+        let output = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .context("GetCallerIdentity", "the caller")?;
+        Ok(required(output.arn(), "arn", "GetCallerIdentity", "the caller")?.to_owned())
+    }
 }
