@@ -333,13 +333,15 @@ fn mutating_call(request_line: &str, target: Option<&str>, body: &[u8]) -> Optio
     }
 }
 
-/// A call's name: the `Action` of query-protocol services (EC2, IAM, STS, ELB), else
-/// `METHOD path` (EKS: `POST /clusters`, `GET /clusters/prod/node-groups/system-1a2b`).
-fn call_name(request_line: &str, body: &[u8]) -> String {
+/// A call's name: the `Action` of query-protocol services (EC2, IAM, STS, ELB) or of
+/// JSON-protocol ones (SSM), else `METHOD path` (EKS: `POST /clusters`,
+/// `GET /clusters/prod/node-groups/system-1a2b`).
+fn call_name(request_line: &str, target: Option<&str>, body: &[u8]) -> String {
     let body = String::from_utf8_lossy(body);
     if let Some(action) = body
         .split('&')
         .find_map(|pair| pair.strip_prefix("Action="))
+        .or_else(|| target.and_then(|t| t.rsplit('.').next()))
     {
         return action.to_owned();
     }
