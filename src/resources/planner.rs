@@ -48,6 +48,11 @@ impl<'a> Planning<'a> {
         &mut self.changes
     }
 
+    /// Keeps only the changes `keep` accepts.
+    pub fn retain(&mut self, keep: impl FnMut(&Change) -> bool) {
+        self.changes.retain(keep);
+    }
+
     /// Whether the spec wants `resource`.
     pub fn is_desired(&self, resource: &str) -> bool {
         self.desired.contains(resource)
@@ -654,5 +659,106 @@ mod tests {
             .unwrap();
         assert_eq!(leftovers.physical_id.as_deref(), Some("vpc-1"));
         assert!(leftovers.after.is_empty());
+    }
+
+    #[test]
+    fn an_upgrade_does_not_repeat_an_add_on_version_an_earlier_step_reached() {
+        let file = spec(
+            &DEMO
+                .replace(
+                    "{availabilityZones: [us-east-1a, us-east-1b], natGateway: single}",
+                    "{id: vpc-0123abcd, subnets: {private: [subnet-0123abcd, subnet-4567abcd]}}",
+                )
+                .replace(
+                    "  serviceAccounts",
+                    "  addons: [{name: vpc-cni}]\n  serviceAccounts",
+                ),
+        );
+        let subnet = |id: &str, zone: &str| crate::cloud::ObservedSubnet {
+            id: id.into(),
+            vpc_id: "vpc-0123abcd".into(),
+            cidr: "10.0.0.0/18".into(),
+            availability_zone: zone.into(),
+            map_public_ip_on_launch: false,
+            tags: Tags::new(),
+        };
+        let observed = Observed {
+            cluster: Some(crate::cloud::ObservedCluster {
+                name: "demo".into(),
+                arn: "arn:aws:eks:us-east-1:1:cluster/demo".into(),
+                status: "ACTIVE".into(),
+                version: "1.29".into(),
+                role_arn: String::new(),
+                subnet_ids: vec!["subnet-0123abcd".into(), "subnet-4567abcd".into()],
+                endpoint_public_access: true,
+                endpoint_private_access: true,
+                public_access_cidrs: Vec::new(),
+                enabled_log_types: Vec::new(),
+                encryption_key_arn: None,
+                authentication_mode: Some("API_AND_CONFIG_MAP".into()),
+                oidc_issuer: None,
+                endpoint: None,
+                certificate_authority: None,
+                tags: owned("cluster"),
+            }),
+            addons: vec![crate::cloud::ObservedAddon {
+                name: "vpc-cni".into(),
+                arn: "arn:aws:eks:us-east-1:1:addon/demo/vpc-cni/1".into(),
+                version: "v1.18.3-eksbuild.1".into(),
+                status: "ACTIVE".into(),
+                service_account_role_arn: None,
+                configuration_values: None,
+                health_issues: Vec::new(),
+                tags: owned("addon/vpc-cni"),
+            }],
+            existing_vpc: Some(ObservedVpc {
+                id: "vpc-0123abcd".into(),
+                cidr: "10.0.0.0/16".into(),
+                tags: Tags::new(),
+            }),
+            existing_subnets: vec![
+                subnet("subnet-0123abcd", "us-east-1a"),
+                subnet("subnet-4567abcd", "us-east-1b"),
+            ],
+            // EKS's default is the same for 1.30 and 1.31.
+            addon_defaults: [
+                ("1.29", "v1.18.3-eksbuild.1"),
+                ("1.30", "v1.19.0-eksbuild.1"),
+                ("1.31", "v1.19.0-eksbuild.1"),
+            ]
+            .into_iter()
+            .map(|(k8s, v)| (("vpc-cni".to_owned(), k8s.to_owned()), Some(v.to_owned())))
+            .collect(),
+            ..Observed::default()
+        };
+        let plan = plan(&file, &observed);
+        let step = plan
+            .changes
+            .iter()
+            .find(|c| c.resource == "addon/vpc-cni/version-1.30")
+            .unwrap_or_else(|| {
+                panic!(
+                    "{:#?}",
+                    plan.changes
+                        .iter()
+                        .map(|c| (&c.resource, c.kind, &c.reason))
+                        .collect::<Vec<_>>()
+                )
+            });
+        assert_eq!(step.fields[0].new.as_deref(), Some("v1.19.0-eksbuild.1"));
+        // The add-on's own change only retags it: the version is already there.
+        let last = plan
+            .changes
+            .iter()
+            .find(|c| c.resource == "addon/vpc-cni")
+            .unwrap();
+        assert!(
+            last.fields.iter().all(|f| f.field.starts_with("tags."))
+                && last
+                    .operations
+                    .iter()
+                    .all(|op| matches!(op, Operation::TagEks { .. })),
+            "{last:#?}"
+        );
     }
 }

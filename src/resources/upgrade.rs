@@ -133,16 +133,42 @@ pub fn plan(p: &mut Planning<'_>) {
                 addons.push(resource);
             }
         } else if upgrading {
-            // The last step: each add-on's own change moves it to the spec's version.
+            // The last step: each add-on's own change moves it to the spec's version, from
+            // where the earlier steps left it (nothing left to do when they got it there).
             let finals: Vec<String> = file.spec.addons.iter().map(|a| addon_id(&a.name)).collect();
             for change in p
                 .changes_mut()
                 .iter_mut()
                 .filter(|c| finals.contains(&c.resource))
             {
-                change.after.extend(control_plane.iter().cloned());
-                addons.push(change.resource.clone());
+                let reached = addon_versions
+                    .iter()
+                    .find(|(addon, _)| addon_id(addon) == change.resource)
+                    .map(|(_, version)| version.clone());
+                if let Some(reached) = reached {
+                    for field in change.fields.iter_mut().filter(|f| f.field == "version") {
+                        field.old = Some(reached.clone());
+                    }
+                    change
+                        .fields
+                        .retain(|f| f.field != "version" || f.old != f.new);
+                    let addon_fields = ["version", "serviceAccountRoleArn", "configurationValues"];
+                    let nothing_to_update = !change
+                        .fields
+                        .iter()
+                        .any(|f| addon_fields.contains(&f.field.as_str()));
+                    if nothing_to_update && change.reason.is_none() {
+                        change
+                            .operations
+                            .retain(|op| !matches!(op, Operation::UpdateAddon { .. }));
+                    }
+                }
+                if !change.operations.is_empty() {
+                    change.after.extend(control_plane.iter().cloned());
+                    addons.push(change.resource.clone());
+                }
             }
+            p.retain(|c| !(finals.contains(&c.resource) && c.operations.is_empty()));
         }
         // Node groups, after the control plane and the add-ons of this step.
         let minor = parse_minor(version);

@@ -238,6 +238,25 @@ async fn an_upgrade_is_a_chain_of_one_minor_steps() {
             .as_deref(),
         Some("1.29")
     );
+    // The last step moves each add-on on from where the step before left it.
+    let version = |resource: &str| {
+        let field = &change(&plan, resource).fields[0];
+        (field.old.clone().unwrap(), field.new.clone().unwrap())
+    };
+    assert_eq!(
+        version("addon/coredns/version-1.30"),
+        (
+            "v1.29.0-eksbuild.1".to_owned(),
+            "v1.30.0-eksbuild.1".to_owned()
+        )
+    );
+    assert_eq!(
+        version("addon/coredns"),
+        (
+            "v1.30.0-eksbuild.1".to_owned(),
+            "v1.31.0-eksbuild.1".to_owned()
+        )
+    );
     // Step 2 waits for every node group of step 1.
     let second = change(&plan, "cluster/version-1.31");
     assert!(
