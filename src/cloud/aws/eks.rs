@@ -225,6 +225,27 @@ fn observed_fargate_profile(profile: &FargateProfile) -> ObservedFargateProfile 
     }
 }
 
+/// Describes each listed name concurrently (a few at a time: EKS rate-limits per account),
+/// leaving out what is gone meanwhile, ordered by `key`.
+async fn describe_each<T, K, Fut>(
+    names: Vec<String>,
+    describe: impl Fn(String) -> Fut,
+    key: impl Fn(&T) -> K,
+) -> CloudResult<Vec<T>>
+where
+    K: Ord,
+    Fut: std::future::Future<Output = CloudResult<Option<T>>>,
+{
+    let found: Vec<Option<T>> = stream::iter(names)
+        .map(describe)
+        .buffer_unordered(READ_CONCURRENCY)
+        .try_collect()
+        .await?;
+    let mut found: Vec<T> = found.into_iter().flatten().collect();
+    found.sort_by(|a, b| key(a).cmp(&key(b)));
+    Ok(found)
+}
+
 /// Secrets encryption with a KMS key.
 fn secrets_encryption(key_arn: &str) -> EncryptionConfig {
     // `resources` is deprecated (EKS now encrypts everything) but older endpoints and
@@ -519,14 +540,12 @@ impl Kubernetes for AwsCloud {
             "ListNodegroups",
             format!("cluster {cluster}")
         )?;
-        let groups: Vec<Option<ObservedNodeGroup>> = stream::iter(names)
-            .map(|name| async move { self.describe_node_group(cluster, &name).await })
-            .buffer_unordered(READ_CONCURRENCY)
-            .try_collect()
-            .await?;
-        let mut groups: Vec<ObservedNodeGroup> = groups.into_iter().flatten().collect();
-        groups.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(groups)
+        describe_each(
+            names,
+            |name| async move { self.describe_node_group(cluster, &name).await },
+            |group: &ObservedNodeGroup| group.name.clone(),
+        )
+        .await
     }
 
     async fn describe_node_group(
@@ -647,18 +666,15 @@ impl Kubernetes for AwsCloud {
             "ListFargateProfiles",
             format!("cluster {cluster}")
         )?;
-        let profiles: Vec<Option<FargateProfile>> = stream::iter(names)
-            .map(|name| async move { self.describe_fargate_profile(cluster, &name).await })
-            .buffer_unordered(READ_CONCURRENCY)
-            .try_collect()
-            .await?;
-        let mut profiles: Vec<ObservedFargateProfile> = profiles
-            .iter()
-            .flatten()
-            .map(observed_fargate_profile)
-            .collect();
-        profiles.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(profiles)
+        describe_each(
+            names,
+            |name| async move {
+                let profile = self.describe_fargate_profile(cluster, &name).await?;
+                Ok(profile.as_ref().map(observed_fargate_profile))
+            },
+            |profile: &ObservedFargateProfile| profile.name.clone(),
+        )
+        .await
     }
 
     async fn create_fargate_profile(&self, request: &FargateProfileRequest) -> CloudResult<()> {
@@ -786,14 +802,12 @@ impl Kubernetes for AwsCloud {
             "ListAddons",
             format!("cluster {cluster}")
         )?;
-        let addons: Vec<Option<ObservedAddon>> = stream::iter(names)
-            .map(|name| async move { self.describe_addon(cluster, &name).await })
-            .buffer_unordered(READ_CONCURRENCY)
-            .try_collect()
-            .await?;
-        let mut addons: Vec<ObservedAddon> = addons.into_iter().flatten().collect();
-        addons.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(addons)
+        describe_each(
+            names,
+            |name| async move { self.describe_addon(cluster, &name).await },
+            |addon: &ObservedAddon| addon.name.clone(),
+        )
+        .await
     }
 
     async fn describe_addon(
@@ -889,17 +903,12 @@ impl Kubernetes for AwsCloud {
             "ListAccessEntries",
             format!("cluster {cluster}")
         )?;
-        let entries: Vec<Option<ObservedAccessEntry>> =
-            stream::iter(principals)
-                .map(|principal| async move {
-                    self.access_entry_with_policies(cluster, &principal).await
-                })
-                .buffer_unordered(READ_CONCURRENCY)
-                .try_collect()
-                .await?;
-        let mut entries: Vec<ObservedAccessEntry> = entries.into_iter().flatten().collect();
-        entries.sort_by(|a, b| a.principal_arn.cmp(&b.principal_arn));
-        Ok(entries)
+        describe_each(
+            principals,
+            |principal| async move { self.access_entry_with_policies(cluster, &principal).await },
+            |entry: &ObservedAccessEntry| entry.principal_arn.clone(),
+        )
+        .await
     }
 
     async fn describe_access_entry(
