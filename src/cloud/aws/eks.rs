@@ -242,7 +242,7 @@ where
         .try_collect()
         .await?;
     let mut found: Vec<T> = found.into_iter().flatten().collect();
-    found.sort_by(|a, b| key(a).cmp(&key(b)));
+    found.sort_by_key(|item| key(item));
     Ok(found)
 }
 
