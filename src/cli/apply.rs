@@ -403,14 +403,17 @@ async fn run_locked(
         ));
     }
     let work = async {
-        // Another run may have changed the cluster between planning and now: run only the
-        // plan that was shown and confirmed, against what exists now.
+        // Another run may have changed the cluster between planning and now: run only what
+        // the confirmed plan holds. AWS finishing work already under way (a deletion that
+        // completed) only removes changes, so a plan that shrank is still the one confirmed.
         let observed = observe(&ctx.cloud, &cluster, target.file()).await?;
-        if render::json(&target.plan(&cluster, &region, &observed)) != render::json(&plan) {
+        let now = target.plan(&cluster, &region, &observed);
+        if !within(&now, &plan) {
             bail!(
                 "cluster `{cluster}` changed since the plan above was made (another run?); nothing was changed: run the same command again to see the new plan"
             );
         }
+        let plan = now;
         ctx.reseed(&observed, &cluster);
         if plan.is_empty() {
             return Ok(Report::default());
@@ -514,4 +517,23 @@ fn single_result(
             report.skipped.len()
         );
     }
+}
+
+/// Whether `now` is the `confirmed` plan, less deletions AWS finished meanwhile: every change
+/// of `now` was confirmed, and every confirmed change is still there unless it was a delete
+/// (ordering aside: it follows what is still there).
+fn within(now: &Plan, confirmed: &Plan) -> bool {
+    let key = |change: &crate::plan::Change| {
+        let mut value = serde_json::to_value(change).unwrap_or_default();
+        if let Some(fields) = value.as_object_mut() {
+            fields.remove("after");
+        }
+        value
+    };
+    let current: Vec<serde_json::Value> = now.changes.iter().map(key).collect();
+    let shown: Vec<serde_json::Value> = confirmed.changes.iter().map(key).collect();
+    current.iter().all(|change| shown.contains(change))
+        && confirmed.changes.iter().zip(&shown).all(|(change, value)| {
+            change.kind == crate::plan::ChangeKind::Delete || current.contains(value)
+        })
 }
