@@ -117,6 +117,17 @@ impl Progress {
                         // Printed above the spinners, where it stays.
                         let _ = bars.println(text);
                     }
+                    Event::Waiting {
+                        resource,
+                        what,
+                        state,
+                        ..
+                    } => {
+                        // The spinner counts the time; its message shows what AWS says now.
+                        if let Some(bar) = running.get(resource) {
+                            bar.set_message(format!("{resource}: {what}: {state}"));
+                        }
+                    }
                 }
             }
         }
@@ -147,6 +158,15 @@ fn line(event: &Event) -> String {
         ),
         Event::Failed { resource, error } => format!("! {resource}: failed: {error}"),
         Event::Skipped { resource, reason } => format!("- {resource}: skipped: {reason}"),
+        Event::Waiting {
+            resource,
+            what,
+            state,
+            waited,
+        } => format!(
+            "  {resource}: waiting for {what}: {state} ({} so far)",
+            humantime::format_duration(Duration::from_secs(waited.as_secs()))
+        ),
     }
 }
 

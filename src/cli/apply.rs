@@ -78,9 +78,9 @@ struct Unprepared {
     error: anyhow::Error,
 }
 
-fn waiter(timeout_minutes: u64) -> Waiter {
+fn waiter(timeout: std::time::Duration) -> Waiter {
     Waiter {
-        timeout: std::time::Duration::from_secs(timeout_minutes * 60),
+        timeout,
         ..Waiter::default()
     }
 }
@@ -88,7 +88,7 @@ fn waiter(timeout_minutes: u64) -> Waiter {
 async fn prepare_apply(
     global: &GlobalOptions,
     spec: &LoadedSpec,
-    timeout: u64,
+    timeout: std::time::Duration,
 ) -> Result<Prepared, Unprepared> {
     let file = &spec.file;
     let (cluster, region) = (file.metadata.name.clone(), file.metadata.region.clone());
@@ -119,7 +119,7 @@ async fn prepare_delete(
     global: &GlobalOptions,
     cluster: String,
     region: String,
-    timeout: u64,
+    timeout: std::time::Duration,
 ) -> Result<Prepared, Unprepared> {
     let prepared = async {
         let cloud = session::cloud(global, &region).await?;

@@ -15,6 +15,7 @@ mod token;
 mod validate;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -215,9 +216,10 @@ pub struct ApplyArgs {
     /// Do not ask before deleting or replacing resources.
     #[arg(long)]
     pub auto_approve: bool,
-    /// Give up waiting for one resource after this many minutes.
-    #[arg(long, value_name = "MINUTES", default_value_t = 40)]
-    pub timeout: u64,
+    /// Give up waiting for one resource after this long ("40m", "90s", "1h"; a bare number
+    /// is minutes).
+    #[arg(long, value_name = "DURATION", default_value = "40m", value_parser = parse_timeout)]
+    pub timeout: Duration,
     /// Remove the cluster's lock even if another run holds it (when that run is dead).
     #[arg(long)]
     pub break_lock: bool,
@@ -234,9 +236,10 @@ pub struct DeleteArgs {
     /// Do not ask for confirmation.
     #[arg(long)]
     pub auto_approve: bool,
-    /// Give up waiting for one resource after this many minutes.
-    #[arg(long, value_name = "MINUTES", default_value_t = 40)]
-    pub timeout: u64,
+    /// Give up waiting for one resource after this long ("40m", "90s", "1h"; a bare number
+    /// is minutes).
+    #[arg(long, value_name = "DURATION", default_value = "40m", value_parser = parse_timeout)]
+    pub timeout: Duration,
     /// Remove the cluster's lock even if another run holds it (when that run is dead).
     #[arg(long)]
     pub break_lock: bool,
@@ -377,4 +380,33 @@ pub fn print_error(printer: &Printer, error: &anyhow::Error) {
         text.push_str(&format!("  caused by: {cause}\n"));
     }
     printer.diagnostic(text);
+}
+
+/// A `--timeout`: a duration with units ("40m", "90s", "1h30m"), or a bare number of minutes.
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let duration = match text.trim().parse::<u64>() {
+        Ok(minutes) => Duration::from_secs(minutes.saturating_mul(60)),
+        Err(_) => humantime::parse_duration(text.trim()).map_err(|e| {
+            format!("{e}; give a duration such as 40m, 90s or 1h30m (a bare number is minutes)")
+        })?,
+    };
+    if duration.is_zero() {
+        return Err("must be more than zero".to_owned());
+    }
+    Ok(duration)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_take_units_or_minutes() {
+        assert_eq!(parse_timeout("40"), Ok(Duration::from_secs(2400)));
+        assert_eq!(parse_timeout("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_timeout("1h30m"), Ok(Duration::from_secs(5400)));
+        assert!(parse_timeout("0").is_err());
+        let error = parse_timeout("soon").unwrap_err();
+        assert!(error.contains("40m"), "{error}");
+    }
 }

@@ -425,17 +425,6 @@ impl Network for MemoryCloud {
         Ok(())
     }
 
-    async fn delete_tags(&self, resource_ids: &[String], keys: &[String]) -> CloudResult<()> {
-        let mut s = self.lock();
-        for id in resource_ids {
-            if let Some(v) = s.subnets.get_mut(id) {
-                v.tags.retain(|k, _| !keys.contains(k));
-            }
-        }
-        s.log(format!("DeleteTags {}", resource_ids.join(",")));
-        Ok(())
-    }
-
     async fn create_launch_template(
         &self,
         r: &LaunchTemplateRequest,
@@ -454,23 +443,6 @@ impl Network for MemoryCloud {
         );
         s.log(format!("CreateLaunchTemplate {id}"));
         Ok((id, 1))
-    }
-
-    async fn create_launch_template_version(
-        &self,
-        id: &str,
-        r: &LaunchTemplateRequest,
-    ) -> CloudResult<i64> {
-        let mut s = self.lock();
-        let template = s
-            .launch_templates
-            .get_mut(id)
-            .ok_or_else(|| not_found("CreateLaunchTemplateVersion", id))?;
-        template.default_version += 1;
-        template.data = Some(r.data.clone());
-        let version = template.default_version;
-        s.log(format!("CreateLaunchTemplateVersion {id}"));
-        Ok(version)
     }
 
     async fn discover_leftovers(&self, cluster: &str, vpc_id: &str) -> CloudResult<Leftovers> {

@@ -67,19 +67,11 @@ pub trait Network: Send + Sync {
     async fn disassociate_route_table(&self, association_id: &str) -> CloudResult<()>;
     /// Adds or overwrites tags on resources (BYO subnets, drifted tags).
     async fn create_tags(&self, resource_ids: &[String], tags: &Tags) -> CloudResult<()>;
-    /// Removes tag keys from resources.
-    async fn delete_tags(&self, resource_ids: &[String], keys: &[String]) -> CloudResult<()>;
     /// Creates a launch template; returns its id and version.
     async fn create_launch_template(
         &self,
         request: &LaunchTemplateRequest,
     ) -> CloudResult<(String, i64)>;
-    /// Adds a version to a launch template and makes it the default; returns the version.
-    async fn create_launch_template_version(
-        &self,
-        id: &str,
-        request: &LaunchTemplateRequest,
-    ) -> CloudResult<i64>;
     /// What Kubernetes left in the VPC and what blocks deleting it: load balancers and target
     /// groups it made for the cluster (see `naming::made_by_kubernetes_for`), security groups
     /// tagged `kubernetes.io/cluster/<cluster>` and detached network interfaces.

@@ -79,6 +79,18 @@ pub enum Event {
         /// Why.
         reason: String,
     },
+    /// A running change waits for AWS: sent when a state is first seen, when it changes,
+    /// and every [`wait::REPORT_EVERY`] while it lasts.
+    Waiting {
+        /// Resource.
+        resource: String,
+        /// What is waited for ("node group workers", "deletion of subnet-...").
+        what: String,
+        /// AWS's state for it right now.
+        state: String,
+        /// How long this wait has lasted.
+        waited: Duration,
+    },
 }
 
 impl Event {
@@ -89,6 +101,7 @@ impl Event {
             Self::Finished { .. } => "finished",
             Self::Failed { .. } => "failed",
             Self::Skipped { .. } => "skipped",
+            Self::Waiting { .. } => "waiting",
         }
     }
 
@@ -113,6 +126,17 @@ impl Event {
             Self::Skipped { resource, reason } => {
                 serde_json::json!({"resource": resource, "reason": reason})
             }
+            Self::Waiting {
+                resource,
+                what,
+                state,
+                waited,
+            } => serde_json::json!({
+                "resource": resource,
+                "waiting_for": what,
+                "state": state,
+                "seconds": waited.as_secs_f64(),
+            }),
         }
     }
 }
@@ -171,6 +195,7 @@ pub async fn execute(
     let mut running: JoinSet<(usize, Result<(), ExecError>, Duration)> = JoinSet::new();
     let mut done: HashSet<String> = HashSet::new();
     let mut failed: HashSet<String> = HashSet::new();
+    let (waits, mut waiting_events) = tokio::sync::mpsc::unbounded_channel();
 
     loop {
         if !*stop.borrow() {
@@ -187,7 +212,11 @@ pub async fn execute(
                     kind: change.kind,
                 });
                 let ctx = Arc::clone(&ctx);
-                running.spawn(async move {
+                let reporter = wait::Reporter {
+                    resource: change.resource.clone(),
+                    events: waits.clone(),
+                };
+                running.spawn(reporter.scope(async move {
                     let started = Instant::now();
                     let mut result = Ok(());
                     for op in &change.operations {
@@ -197,7 +226,7 @@ pub async fn execute(
                         }
                     }
                     (i, result, started.elapsed())
-                });
+                }));
             }
         }
         if running.is_empty() {
@@ -205,8 +234,16 @@ pub async fn execute(
         }
         let joined = tokio::select! {
             joined = running.join_next() => joined,
+            Some(event) = waiting_events.recv() => {
+                on_event(event);
+                continue;
+            }
             _ = stop.changed(), if !*stop.borrow() => continue,
         };
+        // A wait reported just before its change ended is shown before the end.
+        while let Ok(event) = waiting_events.try_recv() {
+            on_event(event);
+        }
         let Some(joined) = joined else { break };
         let (i, result, elapsed) = match joined {
             Ok(outcome) => outcome,

@@ -3,9 +3,47 @@
 use std::future::Future;
 use std::time::Duration;
 
+use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
 
-use super::ExecError;
+use super::{Event, ExecError};
+
+/// A wait still pending reports its state at least this often, so a CI log shows a long
+/// wait is alive (and a stalled one is visible) even when AWS reports no new state.
+pub const REPORT_EVERY: Duration = Duration::from_secs(60);
+
+tokio::task_local! {
+    /// Where waits of the change a task runs report to: set by the executor per change.
+    static REPORTER: Reporter;
+}
+
+/// Sends the waits of one change to the executor as [`Event::Waiting`].
+#[derive(Clone)]
+pub struct Reporter {
+    /// The change's resource.
+    pub resource: String,
+    /// The executor's event channel.
+    pub events: UnboundedSender<Event>,
+}
+
+impl Reporter {
+    /// Runs `work` with its waits reporting here.
+    pub async fn scope<F: Future>(self, work: F) -> F::Output {
+        REPORTER.scope(self, work).await
+    }
+}
+
+/// Reports a pending wait to the change's reporter, when there is one.
+fn report(what: &str, state: &str, waited: Duration) {
+    let _ = REPORTER.try_with(|reporter| {
+        let _ = reporter.events.send(Event::Waiting {
+            resource: reporter.resource.clone(),
+            what: what.to_owned(),
+            state: state.to_owned(),
+            waited,
+        });
+    });
+}
 
 /// A pause between polls is the time waited so far divided by this: the most a wait can
 /// overrun the resource settling, as a fraction of the wait (1/20 = 5%).
@@ -46,7 +84,8 @@ impl Default for Waiter {
 }
 
 impl Waiter {
-    /// Polls `look` until done, failed or out of time.
+    /// Polls `look` until done, failed or out of time. A pending state is reported when it
+    /// is first seen, when it changes, and every [`REPORT_EVERY`] while it lasts.
     pub async fn wait<F, Fut>(&self, what: &str, mut look: F) -> Result<(), ExecError>
     where
         F: FnMut() -> Fut,
@@ -54,6 +93,7 @@ impl Waiter {
     {
         let started = Instant::now();
         let deadline = started + self.timeout;
+        let mut reported: Option<(String, Instant)> = None;
         loop {
             let pause = self.pause(started.elapsed());
             match look().await? {
@@ -73,6 +113,13 @@ impl Waiter {
                         });
                     }
                     tracing::debug!(%what, %state, "waiting");
+                    let due = reported
+                        .as_ref()
+                        .is_none_or(|(last, at)| *last != state || at.elapsed() >= REPORT_EVERY);
+                    if due {
+                        report(what, &state, started.elapsed());
+                        reported = Some((state, Instant::now()));
+                    }
                     tokio::time::sleep(pause).await;
                 }
             }
@@ -148,6 +195,73 @@ mod tests {
             // ... without polling every 2 s all along.
             assert!(polls <= 80, "{polls} polls for {seconds} s");
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_reports_new_states_and_a_heartbeat_to_its_change() {
+        let (events, mut received) = tokio::sync::mpsc::unbounded_channel();
+        let reporter = Reporter {
+            resource: "nodegroup.workers".to_owned(),
+            events,
+        };
+        let started = Instant::now();
+        reporter
+            .scope(Waiter::default().wait("node group workers", || async {
+                let waited = started.elapsed();
+                Ok(if waited < Duration::from_secs(150) {
+                    Poll::Pending("CREATING".into())
+                } else if waited < Duration::from_secs(200) {
+                    Poll::Pending("UPDATING".into())
+                } else {
+                    Poll::Done
+                })
+            }))
+            .await
+            .unwrap();
+        let mut seen = Vec::new();
+        while let Ok(event) = received.try_recv() {
+            let Event::Waiting {
+                resource,
+                what,
+                state,
+                waited,
+            } = event
+            else {
+                panic!("not a waiting event: {event:?}");
+            };
+            assert_eq!(
+                (resource.as_str(), what.as_str()),
+                ("nodegroup.workers", "node group workers")
+            );
+            seen.push((state, waited.as_secs()));
+        }
+        let states: Vec<&str> = seen.iter().map(|(s, _)| s.as_str()).collect();
+        // First sight, two heartbeats a minute apart at most, then the new state.
+        assert_eq!(
+            states,
+            ["CREATING", "CREATING", "CREATING", "UPDATING"],
+            "{seen:?}"
+        );
+        assert_eq!(seen[0].1, 0);
+        for pair in seen.windows(2) {
+            assert!(pair[1].1 - pair[0].1 <= 60 + 10, "{seen:?}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_outside_a_change_reports_nowhere() {
+        // No reporter in scope (a wait in a test or a tool): nothing to send to, no panic.
+        let polls = AtomicU32::new(0);
+        Waiter::default()
+            .wait("thing", || async {
+                Ok(if polls.fetch_add(1, Ordering::SeqCst) < 2 {
+                    Poll::Pending("CREATING".into())
+                } else {
+                    Poll::Done
+                })
+            })
+            .await
+            .unwrap();
     }
 
     #[tokio::test(start_paused = true)]

@@ -2,6 +2,7 @@
 
 use crate::cloud::{ClusterConfigChange, Tags};
 use crate::plan::{Change, ChangeKind, FieldChange, Operation, Ref};
+use crate::spec::model::LogType;
 use crate::spec::validate::parse_minor;
 
 use super::network::subnet_id;
@@ -230,17 +231,14 @@ pub fn plan(p: &mut Planning<'_>) {
         ));
         ops.push(Operation::UpdateClusterConfig {
             name: name.clone(),
+            // The whole wanted state, every type on or off: AWS keeps types a call leaves
+            // out, but a call that names them all means the same whatever was there.
             change: ClusterConfigChange::Logging {
-                enable: logging
+                enable: logging.clone(),
+                disable: LogType::ALL
                     .iter()
-                    .filter(|l| !live.enabled_log_types.contains(l))
-                    .cloned()
-                    .collect(),
-                disable: live
-                    .enabled_log_types
-                    .iter()
+                    .map(|t| t.eks_name().to_owned())
                     .filter(|l| !logging.contains(l))
-                    .cloned()
                     .collect(),
             },
         });

@@ -230,6 +230,19 @@ fn plan_role(p: &mut Planning<'_>, role: DesiredRole, oidc: Option<(&str, &str)>
         .find(|r| p.owned(&r.tags) == Some(role.resource.as_str()))
         .cloned();
     let Some(live) = live else {
+        // IAM role names are unique: a role of this name that another address of this
+        // cluster owns (a service account that moved namespace but kept its `roleName`) is
+        // deleted first, or the create would collide with it.
+        let mut after = role.after;
+        after.extend(
+            p.observed
+                .roles
+                .iter()
+                .filter(|r| r.name == role.name)
+                .filter_map(|r| p.owned(&r.tags))
+                .filter(|owner| *owner != role.resource)
+                .map(str::to_owned),
+        );
         p.push(
             Change::new(
                 &role.resource,
@@ -245,7 +258,7 @@ fn plan_role(p: &mut Planning<'_>, role: DesiredRole, oidc: Option<(&str, &str)>
                 }],
             )
             .id(role.name)
-            .after(role.after),
+            .after(after),
         );
         return;
     };

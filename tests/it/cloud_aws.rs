@@ -174,21 +174,12 @@ async fn network_is_created_tagged_and_discovered() {
         .unwrap();
     assert_eq!(missing, None);
 
-    // Tags on BYO subnets: added, then removed.
+    // Tags on BYO subnets.
     let byo = [private.clone()];
     let elb = Tags::from([("kubernetes.io/role/internal-elb".to_owned(), "1".to_owned())]);
     net.create_tags(&byo, &elb).await.unwrap();
     let (_, tagged) = net.describe_existing(&vpc, &byo).await.unwrap();
     assert_eq!(tagged[0].tags["kubernetes.io/role/internal-elb"], "1");
-    net.delete_tags(&byo, &["kubernetes.io/role/internal-elb".to_owned()])
-        .await
-        .unwrap();
-    let (_, untagged) = net.describe_existing(&vpc, &byo).await.unwrap();
-    assert!(
-        !untagged[0]
-            .tags
-            .contains_key("kubernetes.io/role/internal-elb")
-    );
 
     // Tear down in dependency order; a deleted NAT gateway no longer shows.
     net.disassociate_route_table(&association).await.unwrap();
@@ -237,21 +228,6 @@ async fn launch_template_settings_round_trip() {
     assert_eq!(seen[0].default_version, 1);
     assert_eq!(seen[0].tags, tags("lt/system"));
     assert_eq!(seen[0].data, Some(template_data(1, 20)));
-
-    let newer = LaunchTemplateRequest {
-        data: template_data(2, 50),
-        client_token: "token-lt-2".to_owned(),
-        ..request
-    };
-    assert_eq!(
-        net.create_launch_template_version(&id, &newer)
-            .await
-            .unwrap(),
-        2
-    );
-    let seen = net.discover("demo").await.unwrap().launch_templates;
-    assert_eq!(seen[0].default_version, 2);
-    assert_eq!(seen[0].data, Some(template_data(2, 50)));
 
     net.delete(Ec2Kind::LaunchTemplate, &id).await.unwrap();
     assert!(

@@ -13,6 +13,13 @@ async fn a_spec_with_every_field_applies_converges_and_deletes() {
     };
     let text =
         std::fs::read_to_string(repo().join("tests/fixtures/valid/everything.yaml")).unwrap();
+    // fakecloud (unlike moto) refuses to attach a policy that does not exist; the fixture's
+    // is in another account.
+    let text = edit(
+        &text,
+        "arn:aws:iam::111122223333:policy/app-read",
+        "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+    );
     let spec = aws.spec("everything.yaml", &text);
     aws.expect(0, &["apply", "-f", &spec, "--auto-approve"]);
     let again = aws.expect(0, &["plan", "-f", &spec, "--detailed-exitcode"]);

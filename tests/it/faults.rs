@@ -234,6 +234,50 @@ fn a_failed_node_group_is_reported_with_its_health_issues_and_the_next_apply_fin
 }
 
 #[test]
+fn a_wait_reports_progress_and_gives_up_at_the_timeout_and_the_next_apply_finishes() {
+    let aws = Faulty::new();
+    // The node groups never leave CREATING.
+    aws.proxy.faults(vec![Rule::new(
+        |call| call.starts_with("GET /clusters/faults/node-groups/"),
+        rewrite(&[(r#""status": "ACTIVE""#, r#""status": "CREATING""#)]),
+        usize::MAX,
+    )]);
+    let out = aws.run(true, "apply", &["--auto-approve", "--timeout", "5s"]);
+    assert_eq!(out.code, 1, "apply: {out:?}");
+    let all = format!("{}{}", out.stdout, out.stderr);
+    // Progress names the change, what it waits for and AWS's state...
+    assert!(
+        all.lines().any(
+            |l| l.contains("nodegroup/system: waiting for node group system-")
+                && l.contains(": CREATING (")
+        ),
+        "no waiting line:\n{all}"
+    );
+    // ... and the timeout names them too, and how to go on.
+    assert!(
+        all.contains("gave up waiting for node group system-")
+            && all.contains("after 5s (still CREATING); run apply again to keep waiting"),
+        "{all}"
+    );
+    // The node group was made once; the next apply waits for it and finishes.
+    aws.proxy.faults(Vec::new());
+    let out = aws.run(true, "apply", &["--auto-approve"]);
+    assert_eq!(out.code, 0, "second apply: {out:?}");
+    aws.converged();
+    assert_eq!(&aws.kinds(), reference());
+}
+
+#[test]
+fn a_bad_timeout_is_refused_before_anything_runs() {
+    let aws = Faulty::new();
+    let out = aws.run(true, "apply", &["--auto-approve", "--timeout", "soon"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("--timeout"), "{}", out.stderr);
+    assert!(out.stderr.contains("40m"), "{}", out.stderr);
+    assert!(aws.proxy.forwarded().is_empty());
+}
+
+#[test]
 fn a_deletion_blocked_by_a_dependency_is_retried_until_aws_allows_it() {
     let aws = Faulty::new();
     let before = aws.kinds();

@@ -165,7 +165,16 @@ impl Inventory {
             .send()
             .await
             .unwrap();
-        for gateway in gateways.internet_gateways() {
+        // fakecloud ignores tag filters on internet gateways: check the tags here.
+        let tagged = |tags: &[aws_sdk_ec2::types::Tag]| {
+            tags.iter()
+                .any(|t| t.key() == Some("ekspec.io/cluster") && t.value() == Some(cluster))
+        };
+        for gateway in gateways
+            .internet_gateways()
+            .iter()
+            .filter(|g| tagged(g.tags()))
+        {
             found.push(format!(
                 "internet-gateway {}",
                 gateway.internet_gateway_id().unwrap()

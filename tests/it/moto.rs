@@ -44,6 +44,11 @@ impl Emulator {
     /// Starts fakecloud when it is installed (`FAKECLOUD_BIN`, or `fakecloud` on PATH);
     /// otherwise prints the skip line and returns `None`.
     pub fn fakecloud() -> Option<Self> {
+        Self::fakecloud_with(&[])
+    }
+
+    /// [`Self::fakecloud`] with extra command-line options (`--iam strict`, ...).
+    pub fn fakecloud_with(options: &[&str]) -> Option<Self> {
         let Some(binary) = fakecloud_binary() else {
             println!(
                 "skipped: fakecloud not installed ({FAKECLOUD_INSTALL}, or set FAKECLOUD_BIN)"
@@ -53,6 +58,7 @@ impl Emulator {
         let port = free_port();
         let child = Command::new(&binary)
             .args(["--addr", &format!("127.0.0.1:{port}")])
+            .args(options)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -64,6 +70,23 @@ impl Emulator {
     /// The URL to send AWS requests to.
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// POSTs to one of the emulator's own endpoints (fakecloud's `/_reset`); fails the test
+    /// unless it answers 200.
+    pub fn post(&self, path: &str) {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).expect("send");
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        assert!(
+            answer.starts_with("HTTP/1.1 200"),
+            "POST {path}: {}",
+            answer.lines().next().unwrap_or_default()
+        );
     }
 
     fn ready(name: &'static str, child: Child, port: u16, install: &str) -> Self {

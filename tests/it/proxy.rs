@@ -62,6 +62,35 @@ impl Rule {
     }
 }
 
+/// A request as the proxy saw it, for an [`Proxy::authorize`] gate.
+pub struct Request<'a> {
+    /// `CreateVpc` (query and JSON protocols) or `POST /clusters` (EKS).
+    pub name: &'a str,
+    /// `POST`, `GET`, ...
+    pub method: &'a str,
+    /// The path, without the query string.
+    pub path: &'a str,
+    /// `X-Amz-Target` (JSON protocol).
+    pub target: Option<&'a str>,
+    /// The `Authorization` header (SigV4: names the access key, region and service).
+    pub authorization: &'a str,
+    /// The body.
+    pub body: &'a [u8],
+}
+
+/// What a gate decided about a request.
+pub enum Verdict {
+    /// Forward it as it is.
+    Forward,
+    /// Forward it with this `Authorization` header instead (as another caller).
+    ForwardAs(String),
+    /// Answer this error (HTTP status, AWS code, message) instead of forwarding.
+    Refuse(u16, &'static str, String),
+}
+
+/// Decides whether and how a request reaches the emulator.
+pub type Gate = Arc<dyn Fn(&Request) -> Verdict + Send + Sync>;
+
 /// What the proxy shares with its test.
 #[derive(Default)]
 struct Shared {
@@ -75,6 +104,8 @@ struct Shared {
     forwarded: Mutex<Vec<String>>,
     /// Faults injected, as `fault call`.
     injected: Mutex<Vec<String>>,
+    /// Asked about every request before it is forwarded.
+    gate: Mutex<Option<Gate>>,
 }
 
 impl Shared {
@@ -137,6 +168,12 @@ impl Proxy {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// Asks `gate` about every request from now on; a refused one is answered with the
+    /// gate's error in the service's own shape and not forwarded.
+    pub fn authorize(&self, gate: Gate) {
+        *self.shared.gate.lock().unwrap() = Some(gate);
+    }
+
     /// Kill `pid` right after the `k`-th mutating call from now on has been answered.
     pub fn kill_after(&self, k: usize, pid: u32) {
         self.signal_after(k, pid, "KILL");
@@ -193,6 +230,7 @@ fn relay(client: TcpStream, upstream: &str, shared: &Shared) -> std::io::Result<
     let mut content_length = 0usize;
     let mut request_line = String::new();
     let mut target = None;
+    let mut authorization = String::new();
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line)? == 0 {
@@ -213,6 +251,12 @@ fn relay(client: TcpStream, upstream: &str, shared: &Shared) -> std::io::Result<
         if lower.starts_with("x-amz-target:") {
             target = line.split_once(':').map(|(_, v)| v.trim().to_owned());
         }
+        if lower.starts_with("authorization:") {
+            authorization = line
+                .split_once(':')
+                .map(|(_, v)| v.trim().to_owned())
+                .unwrap_or_default();
+        }
         if lower.starts_with("connection:") {
             continue;
         }
@@ -222,7 +266,32 @@ fn relay(client: TcpStream, upstream: &str, shared: &Shared) -> std::io::Result<
     reader.read_exact(&mut body)?;
     let call = mutating_call(&request_line, target.as_deref(), &body);
     let name = call_name(&request_line, target.as_deref(), &body);
-    let fault = shared.fault_for(&name);
+    let gate = shared.gate.lock().unwrap().clone();
+    let verdict = gate.map_or(Verdict::Forward, |gate| {
+        let mut parts = request_line.split_whitespace();
+        let method = parts.next().unwrap_or_default();
+        let path = parts.next().unwrap_or_default();
+        gate(&Request {
+            name: &name,
+            method,
+            path: path.split('?').next().unwrap_or_default(),
+            target: target.as_deref(),
+            authorization: &authorization,
+            body: &body,
+        })
+    });
+    let fault = match verdict {
+        Verdict::Refuse(status, code, message) => Some(Fault::Refuse(status, code, message)),
+        Verdict::ForwardAs(other) => {
+            for line in &mut head {
+                if line.to_ascii_lowercase().starts_with("authorization:") {
+                    *line = format!("Authorization: {other}\r\n");
+                }
+            }
+            shared.fault_for(&name)
+        }
+        Verdict::Forward => shared.fault_for(&name),
+    };
     let mut client = client;
     let answer = match &fault {
         Some(Fault::Reset) => {

@@ -315,3 +315,29 @@ async fn delete_removes_load_balancers_kubernetes_made_before_the_subnets() {
     assert!(position("DeleteLoadBalancer") < position("DeleteTargetGroup"));
     assert!(position("DeleteTargetGroup") < position("DeleteSubnet"));
 }
+
+#[tokio::test]
+async fn a_service_account_that_moves_namespace_keeps_its_named_role_without_a_collision() {
+    let aws = MemoryCloud::new();
+    let named = |namespace: &str| {
+        spec(&BASE.replace(
+            "{name: dns, namespace: kube-system,",
+            &format!("{{name: dns, namespace: {namespace}, roleName: shop-dns,"),
+        ))
+    };
+    apply(&aws, &named("dns")).await;
+    // The old address's role is deleted before the new one of the same name is made.
+    let plan = apply(&aws, &named("kube-system")).await;
+    let create = plan
+        .changes
+        .iter()
+        .find(|c| c.resource == "role/irsa/kube-system/dns")
+        .expect("the role under its new address");
+    assert_eq!(create.kind, ChangeKind::Create);
+    assert!(
+        create.after.iter().any(|a| a == "role/irsa/dns/dns"),
+        "{:?}",
+        create.after
+    );
+    assert!(plan_for(&aws, &named("kube-system")).await.is_empty());
+}

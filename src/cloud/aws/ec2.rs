@@ -673,21 +673,6 @@ impl Network for AwsCloud {
             .map(drop)
     }
 
-    async fn delete_tags(&self, resource_ids: &[String], keys: &[String]) -> CloudResult<()> {
-        self.ec2
-            .delete_tags()
-            .set_resources(Some(resource_ids.to_vec()))
-            .set_tags(Some(
-                keys.iter()
-                    .map(|key| Tag::builder().key(key).build())
-                    .collect(),
-            ))
-            .send()
-            .await
-            .context("DeleteTags", resource_ids.join(", "))
-            .map(drop)
-    }
-
     async fn create_launch_template(
         &self,
         request: &LaunchTemplateRequest,
@@ -719,39 +704,6 @@ impl Network for AwsCloud {
             &about,
         )?;
         Ok((id.to_owned(), template.latest_version_number().unwrap_or(1)))
-    }
-
-    async fn create_launch_template_version(
-        &self,
-        id: &str,
-        request: &LaunchTemplateRequest,
-    ) -> CloudResult<i64> {
-        let about = format!("launch template {id}");
-        let output = self
-            .ec2
-            .create_launch_template_version()
-            .launch_template_id(id)
-            .client_token(&request.client_token)
-            .launch_template_data(launch_template_data(&request.data))
-            .send()
-            .await
-            .context("CreateLaunchTemplateVersion", &about)?;
-        let version = required(
-            output
-                .launch_template_version()
-                .and_then(|v| v.version_number()),
-            "version number",
-            "CreateLaunchTemplateVersion",
-            &about,
-        )?;
-        self.ec2
-            .modify_launch_template()
-            .launch_template_id(id)
-            .default_version(version.to_string())
-            .send()
-            .await
-            .context("ModifyLaunchTemplate", &about)?;
-        Ok(version)
     }
 
     async fn discover_leftovers(&self, cluster: &str, vpc_id: &str) -> CloudResult<Leftovers> {

@@ -1,0 +1,701 @@
+//! docs/iam-policy.json is enough for ekspec and nothing in it is spare; the read-only policy
+//! is enough for `plan` and `get`. Proven against fakecloud started with `--verify-sigv4
+//! --iam strict`: an IAM user holding only the policy runs plan, apply, an upgrade and delete
+//! of the production example with its own signed keys, and succeeds; then, for every action
+//! that run used, the same run with only that action removed fails, and ekspec's message names
+//! the denied action and resource.
+//!
+//! fakecloud 0.51 enforces identity policies on IAM and STS but not on EC2, ELB, EKS or SSM
+//! (it says so when it starts). For those the proxy in front of it asks fakecloud's own policy evaluator
+//! (`iam:SimulatePrincipalPolicy`, for the user, the action and the resource) and answers a
+//! denied call the way AWS does (`UnauthorizedOperation` for EC2, `AccessDeniedException` for
+//! EKS and SSM, with AWS's "is not authorized to perform" message). So every call ekspec makes
+//! is judged by the same evaluator against the user's policy.
+//!
+//! Runs wherever fakecloud is installed (see `moto.rs`); prints a skip line otherwise.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use aws_config::BehaviorVersion;
+use aws_sdk_iam::types::{ContextEntry, ContextKeyTypeEnum, PolicyEvaluationDecisionType};
+use serde_json::Value;
+use tempfile::TempDir;
+
+use crate::e2e::edit;
+use crate::moto::Emulator;
+use crate::proxy::{Gate, Proxy, Request, Verdict};
+use crate::support::{Ekspec, Output, repo};
+
+const ACCOUNT: &str = "123456789012";
+const REGION: &str = "us-east-1";
+const USER: &str = "ekspec-ci";
+
+/// Policy actions no emulator can show to be needed, because AWS checks them on ekspec's
+/// behalf inside another call, or only situations the run cannot make call them; each with
+/// why it stays in the policy.
+const NOT_EXERCISED: &[(&str, &str)] = &[
+    (
+        "iam:CreateServiceLinkedRole",
+        "EKS creates its service-linked roles inside CreateCluster/CreateNodegroup on a new account",
+    ),
+    (
+        "ec2:DeleteNetworkInterface",
+        "only for network interfaces AWS left behind in a deleted cluster's subnets",
+    ),
+    (
+        "elasticloadbalancing:DeleteLoadBalancer",
+        "only for load balancers Kubernetes made in the cluster's VPC",
+    ),
+    (
+        "elasticloadbalancing:DeleteTargetGroup",
+        "only for target groups Kubernetes made in the cluster's VPC",
+    ),
+    (
+        "ec2:DeleteRoute",
+        "only when a spec turns NAT gateways off (`natGateway: none`)",
+    ),
+    (
+        "iam:UpdateAssumeRolePolicy",
+        "only when a role's trust policy changed outside ekspec or the cluster's OIDC issuer changed",
+    ),
+    (
+        "ec2:DescribeAvailabilityZones",
+        "only for a spec that leaves `vpc.availabilityZones` out",
+    ),
+    (
+        "ec2:DeleteSecurityGroup",
+        "only for security groups Kubernetes left in the cluster's VPC",
+    ),
+    (
+        "elasticloadbalancing:DescribeTags",
+        "only when the cluster's VPC has load balancers, to find the ones Kubernetes made",
+    ),
+];
+
+/// The policy's actions, in order.
+fn actions(policy: &Value) -> Vec<String> {
+    let mut all = Vec::new();
+    for statement in policy["Statement"].as_array().unwrap() {
+        match &statement["Action"] {
+            Value::String(action) => all.push(action.clone()),
+            Value::Array(list) => {
+                all.extend(list.iter().map(|a| a.as_str().unwrap().to_owned()));
+            }
+            other => panic!("unexpected Action {other}"),
+        }
+    }
+    all
+}
+
+/// `policy` without `action` (and without a statement it leaves empty).
+fn without(policy: &Value, action: &str) -> Value {
+    let mut policy = policy.clone();
+    let statements = policy["Statement"].as_array_mut().unwrap();
+    statements.retain_mut(|statement| match &mut statement["Action"] {
+        Value::String(a) => a != action,
+        Value::Array(list) => {
+            list.retain(|a| a != action);
+            !list.is_empty()
+        }
+        _ => true,
+    });
+    policy
+}
+
+fn read_policy(file: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(repo().join(file)).unwrap()).unwrap()
+}
+
+/// The IAM action of an EKS REST call (`POST /clusters` is `eks:CreateCluster`), from the
+/// routes of the EKS API reference.
+fn eks_action(method: &str, path: &str) -> Option<&'static str> {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    Some(match (method, segments.as_slice()) {
+        ("POST", ["clusters"]) => "CreateCluster",
+        ("GET", ["clusters"]) => "ListClusters",
+        ("GET", ["clusters", _]) => "DescribeCluster",
+        ("DELETE", ["clusters", _]) => "DeleteCluster",
+        ("POST", ["clusters", _, "update-config"]) => "UpdateClusterConfig",
+        ("POST", ["clusters", _, "updates"]) => "UpdateClusterVersion",
+        ("GET", ["clusters", _, "updates"]) => "ListUpdates",
+        ("GET", ["clusters", _, "updates", _]) => "DescribeUpdate",
+        ("POST", ["clusters", _, "encryption-config", "associate"]) => "AssociateEncryptionConfig",
+        ("POST", ["clusters", _, "node-groups"]) => "CreateNodegroup",
+        ("GET", ["clusters", _, "node-groups"]) => "ListNodegroups",
+        ("GET", ["clusters", _, "node-groups", _]) => "DescribeNodegroup",
+        ("DELETE", ["clusters", _, "node-groups", _]) => "DeleteNodegroup",
+        ("GET", ["clusters", _, "node-groups", _, "updates", _]) => "DescribeUpdate",
+        ("POST", ["clusters", _, "node-groups", _, "update-config"]) => "UpdateNodegroupConfig",
+        ("POST", ["clusters", _, "node-groups", _, "update-version"]) => "UpdateNodegroupVersion",
+        ("POST", ["clusters", _, "fargate-profiles"]) => "CreateFargateProfile",
+        ("GET", ["clusters", _, "fargate-profiles"]) => "ListFargateProfiles",
+        ("GET", ["clusters", _, "fargate-profiles", _]) => "DescribeFargateProfile",
+        ("DELETE", ["clusters", _, "fargate-profiles", _]) => "DeleteFargateProfile",
+        ("POST", ["clusters", _, "addons"]) => "CreateAddon",
+        ("GET", ["clusters", _, "addons"]) => "ListAddons",
+        ("GET", ["clusters", _, "addons", _]) => "DescribeAddon",
+        ("DELETE", ["clusters", _, "addons", _]) => "DeleteAddon",
+        ("POST", ["clusters", _, "addons", _, "update"]) => "UpdateAddon",
+        ("GET", ["clusters", _, "addons", _, "updates", _]) => "DescribeUpdate",
+        ("GET", ["addons", "supported-versions"]) => "DescribeAddonVersions",
+        ("POST", ["clusters", _, "access-entries"]) => "CreateAccessEntry",
+        ("GET", ["clusters", _, "access-entries"]) => "ListAccessEntries",
+        ("GET", ["clusters", _, "access-entries", _]) => "DescribeAccessEntry",
+        ("POST", ["clusters", _, "access-entries", _]) => "UpdateAccessEntry",
+        ("DELETE", ["clusters", _, "access-entries", _]) => "DeleteAccessEntry",
+        ("POST", ["clusters", _, "access-entries", _, "access-policies"]) => {
+            "AssociateAccessPolicy"
+        }
+        ("GET", ["clusters", _, "access-entries", _, "access-policies"]) => {
+            "ListAssociatedAccessPolicies"
+        }
+        ("DELETE", ["clusters", _, "access-entries", _, "access-policies", _]) => {
+            "DisassociateAccessPolicy"
+        }
+        ("POST", ["tags", _]) => "TagResource",
+        ("DELETE", ["tags", _]) => "UntagResource",
+        ("GET", ["tags", _]) => "ListTagsForResource",
+        _ => return None,
+    })
+}
+
+/// The query-protocol service of a request body, by its API version.
+fn query_service(body: &str) -> Option<&'static str> {
+    [
+        ("Version=2016-11-15", "ec2"),
+        ("Version=2010-05-08", "iam"),
+        ("Version=2011-06-15", "sts"),
+        ("Version=2015-12-01", "elasticloadbalancing"),
+        ("Version=2012-06-01", "elasticloadbalancing"),
+    ]
+    .into_iter()
+    .find(|(version, _)| body.contains(version))
+    .map(|(_, service)| service)
+}
+
+/// One permission AWS checks for a call: an action on a resource, with the condition key
+/// AWS sets for it (`iam:PassedToService`).
+struct Check {
+    action: String,
+    resource: String,
+    context: Option<(&'static str, String)>,
+}
+
+impl Check {
+    fn new(action: String, resource: String) -> Self {
+        Self {
+            action,
+            resource,
+            context: None,
+        }
+    }
+}
+
+/// A form parameter of a query-protocol body, decoded.
+fn form_param(body: &str, key: &str) -> Option<String> {
+    body.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == key).then(|| {
+            percent_encoding::percent_decode_str(&v.replace('+', " "))
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+    })
+}
+
+/// The permissions AWS checks for an EKS call: its own action on the cluster, plus
+/// `iam:PassRole` for the role it hands to EKS and the KMS actions on the secrets key.
+fn eks_checks(request: &Request) -> Option<Vec<Check>> {
+    let action = eks_action(request.method, request.path)?;
+    let cluster = request
+        .path
+        .strip_prefix("/clusters/")
+        .and_then(|rest| rest.split('/').next());
+    let resource = match cluster {
+        Some(name) => format!("arn:aws:eks:{REGION}:{ACCOUNT}:cluster/{name}"),
+        None => "*".to_owned(),
+    };
+    let mut checks = vec![Check::new(format!("eks:{action}"), resource)];
+    let body: Value = serde_json::from_slice(request.body).unwrap_or(Value::Null);
+    for (field, service) in [
+        ("roleArn", "eks.amazonaws.com"),
+        ("nodeRole", "eks.amazonaws.com"),
+        ("podExecutionRoleArn", "eks-fargate-pods.amazonaws.com"),
+    ] {
+        if let Some(role) = body[field]
+            .as_str()
+            .filter(|_| action.starts_with("Create"))
+        {
+            checks.push(Check {
+                action: "iam:PassRole".to_owned(),
+                resource: role.to_owned(),
+                context: Some(("iam:PassedToService", service.to_owned())),
+            });
+        }
+    }
+    if action.starts_with("Create") && body["tags"].as_object().is_some_and(|t| !t.is_empty()) {
+        checks.push(Check::new(
+            "eks:TagResource".to_owned(),
+            checks[0].resource.clone(),
+        ));
+    }
+    let encryption = body["encryptionConfig"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for key in encryption
+        .iter()
+        .filter_map(|c| c["provider"]["keyArn"].as_str())
+    {
+        for kms in ["kms:DescribeKey", "kms:CreateGrant"] {
+            checks.push(Check::new(kms.to_owned(), key.to_owned()));
+        }
+    }
+    Some(checks)
+}
+
+/// The permissions AWS checks for an IAM call, on the resource AWS names: a role's ARN
+/// includes its path (fakecloud 0.51 leaves the path out, so its own check of IAM calls
+/// would judge a resource AWS never names).
+fn iam_checks(
+    request: &Request,
+    body: &str,
+    role_arn: impl Fn(&str) -> Option<String>,
+) -> Vec<Check> {
+    let resource = if let Some(name) = form_param(body, "RoleName") {
+        match (request.name, form_param(body, "Path")) {
+            ("CreateRole", path) => format!(
+                "arn:aws:iam::{ACCOUNT}:role{}{name}",
+                path.unwrap_or_else(|| "/".to_owned())
+            ),
+            _ => role_arn(&name).unwrap_or_else(|| format!("arn:aws:iam::{ACCOUNT}:role/{name}")),
+        }
+    } else if let Some(arn) = form_param(body, "OpenIDConnectProviderArn") {
+        arn
+    } else if let Some(url) = form_param(body, "Url") {
+        format!(
+            "arn:aws:iam::{ACCOUNT}:oidc-provider/{}",
+            url.trim_start_matches("https://")
+        )
+    } else {
+        "*".to_owned()
+    };
+    // Tags given to a create are authorized as the tagging action too.
+    let tagging = match request.name {
+        "CreateRole" => Some("iam:TagRole"),
+        "CreateOpenIDConnectProvider" => Some("iam:TagOpenIDConnectProvider"),
+        _ => None,
+    };
+    let mut checks = vec![Check::new(
+        format!("iam:{}", request.name),
+        resource.clone(),
+    )];
+    if let Some(tagging) = tagging.filter(|_| body.contains("Tags.member.1.Key=")) {
+        checks.push(Check::new(tagging.to_owned(), resource));
+    }
+    checks
+}
+
+/// fakecloud in strict IAM mode, the proxy that judges EC2/EKS/SSM calls with fakecloud's
+/// evaluator, and the calls the user made.
+struct StrictAccount {
+    fakecloud: Emulator,
+    proxy: Proxy,
+    /// Root client (`test` keys bypass fakecloud's checks) to set up users and simulate.
+    iam: aws_sdk_iam::Client,
+    runtime: Arc<tokio::runtime::Runtime>,
+    /// Every `service:Action` the user's runs asked for.
+    used: Arc<std::sync::Mutex<BTreeSet<String>>>,
+    dir: TempDir,
+}
+
+/// Where a scenario stopped: the step, its output, and what every step so far printed.
+struct Stopped {
+    step: String,
+    out: Output,
+    said: String,
+}
+
+/// The access keys of the user under test.
+struct Keys {
+    id: String,
+    secret: String,
+}
+
+impl StrictAccount {
+    fn start() -> Option<Self> {
+        let fakecloud = Emulator::fakecloud_with(&["--verify-sigv4", "--iam", "strict"])?;
+        let proxy = Proxy::start(&fakecloud.endpoint());
+        let runtime = Arc::new(
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap(),
+        );
+        let config = runtime.block_on(
+            aws_config::defaults(BehaviorVersion::latest())
+                .endpoint_url(fakecloud.endpoint())
+                .region(aws_config::Region::new(REGION))
+                .credentials_provider(aws_credential_types::Credentials::new(
+                    "test", "test", None, None, "tests",
+                ))
+                .load(),
+        );
+        let account = Self {
+            iam: aws_sdk_iam::Client::new(&config),
+            fakecloud,
+            proxy,
+            runtime,
+            used: Arc::default(),
+            dir: TempDir::new().unwrap(),
+        };
+        account.proxy.authorize(account.gate());
+        Some(account)
+    }
+
+    /// Records every permission the user's calls need, and refuses a call fakecloud's
+    /// evaluator denies the user, as AWS would. STS calls are left to fakecloud's own check;
+    /// IAM calls are judged here (with the resource AWS names) and forwarded as root.
+    fn gate(&self) -> Gate {
+        let iam = self.iam.clone();
+        let runtime = Arc::clone(&self.runtime);
+        let used = Arc::clone(&self.used);
+        Arc::new(move |request: &Request| {
+            // Root (`test...`) calls are the test's own.
+            if request.authorization.contains("Credential=test") {
+                return Verdict::Forward;
+            }
+            let body = String::from_utf8_lossy(request.body);
+            let mut forward = Verdict::Forward;
+            let checks = match query_service(&body) {
+                Some("sts") => {
+                    used.lock().unwrap().insert(format!("sts:{}", request.name));
+                    return Verdict::Forward;
+                }
+                Some("iam") => {
+                    let role_arn = |name: &str| {
+                        let role = runtime.block_on(iam.get_role().role_name(name).send());
+                        role.ok()?.role().map(|r| r.arn().to_owned())
+                    };
+                    forward = Verdict::ForwardAs(as_root(request.authorization));
+                    iam_checks(request, &body, role_arn)
+                }
+                Some(service) => {
+                    let resource = format!("arn:aws:{service}:{REGION}:{ACCOUNT}:*");
+                    let mut checks = vec![Check::new(
+                        format!("{service}:{}", request.name),
+                        resource.clone(),
+                    )];
+                    // Tags given to a create are authorized as ec2:CreateTags too.
+                    if body.contains("TagSpecification.1.") {
+                        checks.push(Check::new("ec2:CreateTags".to_owned(), resource));
+                    }
+                    checks
+                }
+                None => match request.target.filter(|t| t.starts_with("AmazonSSM.")) {
+                    Some(target) => {
+                        let name = serde_json::from_slice::<Value>(request.body)
+                            .ok()
+                            .and_then(|b| b["Name"].as_str().map(str::to_owned))
+                            .unwrap_or_default();
+                        let resource = format!("arn:aws:ssm:{REGION}:{ACCOUNT}:parameter{name}");
+                        let mut checks = vec![Check::new(
+                            format!("ssm:{}", target.trim_start_matches("AmazonSSM.")),
+                            resource.clone(),
+                        )];
+                        // Tags given to a create are authorized as the tagging action too.
+                        if body.contains("\"Tags\"") {
+                            checks.push(Check::new("ssm:AddTagsToResource".to_owned(), resource));
+                        }
+                        checks
+                    }
+                    None => eks_checks(request).unwrap_or_else(|| {
+                        panic!("the test does not know the IAM action of {}", request.name)
+                    }),
+                },
+            };
+            for check in checks {
+                used.lock().unwrap().insert(check.action.clone());
+                if !allowed(&runtime, &iam, &check) {
+                    let Check {
+                        action, resource, ..
+                    } = check;
+                    let message = format!(
+                        "User: arn:aws:iam::{ACCOUNT}:user/{USER} is not authorized to perform: {action} on resource: {resource} because no identity-based policy allows the {action} action"
+                    );
+                    let code = match query_service(&body) {
+                        Some("ec2") => "UnauthorizedOperation",
+                        Some(_) => "AccessDenied",
+                        None => "AccessDeniedException",
+                    };
+                    return Verdict::Refuse(403, code, message);
+                }
+            }
+            forward
+        })
+    }
+
+    /// A fresh account (fakecloud reset) with the user holding only `policy`; its keys.
+    fn user_with(&self, policy: &Value) -> Keys {
+        self.fakecloud.post("/_reset");
+        self.used.lock().unwrap().clear();
+        self.runtime.block_on(async {
+            self.iam.create_user().user_name(USER).send().await.unwrap();
+            self.iam
+                .put_user_policy()
+                .user_name(USER)
+                .policy_name("ekspec")
+                .policy_document(policy.to_string())
+                .send()
+                .await
+                .unwrap();
+            let key = self
+                .iam
+                .create_access_key()
+                .user_name(USER)
+                .send()
+                .await
+                .unwrap();
+            let key = key.access_key().unwrap();
+            Keys {
+                id: key.access_key_id().to_owned(),
+                secret: key.secret_access_key().to_owned(),
+            }
+        })
+    }
+
+    fn spec(&self, name: &str, text: &str) -> String {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_string_lossy().into_owned()
+    }
+
+    /// ekspec with `keys`, through the proxy.
+    fn run(&self, keys: &Keys, args: &[&str]) -> Output {
+        Ekspec::new(args)
+            .env("AWS_ENDPOINT_URL", &self.proxy.endpoint())
+            .env("AWS_ACCESS_KEY_ID", &keys.id)
+            .env("AWS_SECRET_ACCESS_KEY", &keys.secret)
+            .env("AWS_REGION", REGION)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .run()
+    }
+
+    /// The production example before a change (1.30, fewer logs, no secrets encryption, one
+    /// NAT gateway, other sizes, tags, add-ons, access entries and a Fargate profile), then as
+    /// it is: plan, apply, get, apply the change, delete. Stops at the first step that does not
+    /// exit as expected and returns it.
+    fn scenario(&self, keys: &Keys) -> Result<(), Stopped> {
+        let example = std::fs::read_to_string(repo().join("examples/production.yaml")).unwrap();
+        // A role named in the spec keeps its name when its service account moves namespace
+        // (the old role goes before the new one is made).
+        let example = edit(
+            &example,
+            "    - name: external-dns\n      namespace: kube-system\n",
+            "    - name: external-dns\n      namespace: kube-system\n      roleName: prod-external-dns\n",
+        );
+        let before = [
+            ("kubernetesVersion: \"1.31\"", "kubernetesVersion: \"1.30\""),
+            (
+                "logging: [api, audit, authenticator, controllerManager, scheduler]",
+                "logging: [api, audit]",
+            ),
+            (
+                "  secretsEncryption:\n    keyArn: arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab\n",
+                "",
+            ),
+            ("natGateway: perZone", "natGateway: single"),
+            ("maxSize: 4", "maxSize: 5"),
+            ("cost-center: \"4711\"", "cost-center: \"4700\"\n    stage: blue"),
+            (
+                "      kubernetesGroups: [developers]\n",
+                "      kubernetesGroups: [developers, readers]\n",
+            ),
+            ("scope: {namespaces: [apps, staging]}", "scope: {namespaces: [apps]}"),
+            (
+                "          scope: cluster\n",
+                "          scope: cluster\n        - policyArn: arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy\n          scope: cluster\n    - principalArn: arn:aws:iam::111122223333:role/auditors\n      kubernetesGroups: [auditors]\n",
+            ),
+            (
+                "      namespace: kube-system\n      roleName: prod-external-dns\n",
+                "      namespace: dns\n      roleName: prod-external-dns\n",
+            ),
+            (
+                "    - name: coredns\n",
+                "    - name: coredns\n    - name: eks-pod-identity-agent\n",
+            ),
+            (
+                "  serviceAccounts:\n",
+                "  fargateProfiles:\n    - name: batch\n      selectors: [{namespace: batch}]\n  serviceAccounts:\n",
+            ),
+        ]
+        .into_iter()
+        .fold(example.clone(), |text, (from, to)| edit(&text, from, to));
+        let before = self.spec("before.yaml", &before);
+        let after = self.spec("after.yaml", &example);
+        let mut said = String::new();
+        for (args, code) in [
+            (vec!["plan", "-f", &before, "--detailed-exitcode"], 2),
+            (vec!["apply", "-f", &before, "--auto-approve"], 0),
+            (vec!["get", "-f", &before], 0),
+            (vec!["plan", "-f", &after], 0),
+            (vec!["apply", "-f", &after, "--auto-approve"], 0),
+            (vec!["plan", "-f", &after, "--detailed-exitcode"], 0),
+            (vec!["delete", "-f", &after, "--auto-approve"], 0),
+        ] {
+            let out = self.run(keys, &args);
+            said.push_str(&out.stdout);
+            said.push_str(&out.stderr);
+            if out.code != code {
+                return Err(Stopped {
+                    step: args.join(" "),
+                    out,
+                    said,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `authorization` signed as fakecloud's root (`test` keys skip its checks).
+fn as_root(authorization: &str) -> String {
+    let Some((before, after)) = authorization.split_once("Credential=") else {
+        return authorization.to_owned();
+    };
+    let scope = after.split_once('/').map_or("", |(_, rest)| rest);
+    format!("{before}Credential=test/{scope}")
+}
+
+/// Whether fakecloud's evaluator allows the user `check`.
+fn allowed(runtime: &tokio::runtime::Runtime, iam: &aws_sdk_iam::Client, check: &Check) -> bool {
+    let mut simulation = iam
+        .simulate_principal_policy()
+        .policy_source_arn(format!("arn:aws:iam::{ACCOUNT}:user/{USER}"))
+        .action_names(&check.action)
+        .resource_arns(&check.resource);
+    if let Some((key, value)) = &check.context {
+        simulation = simulation.context_entries(
+            ContextEntry::builder()
+                .context_key_name(*key)
+                .context_key_type(ContextKeyTypeEnum::String)
+                .context_key_values(value)
+                .build(),
+        );
+    }
+    let decision = runtime
+        .block_on(simulation.send())
+        .expect("fakecloud simulates the user's policy");
+    let results = decision.evaluation_results();
+    !results.is_empty()
+        && results
+            .iter()
+            .all(|r| r.eval_decision() == &PolicyEvaluationDecisionType::Allowed)
+}
+
+#[test]
+fn the_documented_policy_is_enough_and_every_action_it_allows_is_needed() {
+    let Some(account) = StrictAccount::start() else {
+        return;
+    };
+    let policy = read_policy("docs/iam-policy.json");
+    let keys = account.user_with(&policy);
+    if let Err(Stopped { step, out, .. }) = account.scenario(&keys) {
+        panic!("with docs/iam-policy.json, `ekspec {step}` failed:\n{out:?}");
+    }
+    let used = account.used.lock().unwrap().clone();
+    let listed: BTreeSet<String> = actions(&policy).into_iter().collect();
+    let unlisted: Vec<&String> = used.difference(&listed).collect();
+    assert!(
+        unlisted.is_empty(),
+        "used but not in the policy: {unlisted:?}"
+    );
+
+    let excused: BTreeSet<&str> = NOT_EXERCISED.iter().map(|(a, _)| *a).collect();
+    let unused: Vec<&String> = listed
+        .iter()
+        .filter(|a| !used.contains(*a) && !excused.contains(a.as_str()))
+        .collect();
+    assert!(
+        unused.is_empty(),
+        "in the policy, never used by the run and not explained in NOT_EXERCISED: {unused:?}"
+    );
+    let stale: Vec<&&str> = excused
+        .iter()
+        .filter(|a| used.contains(**a) || !listed.contains(**a))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "NOT_EXERCISED lists actions the run used or the policy lacks: {stale:?}"
+    );
+
+    let mut spare = Vec::new();
+    for action in &used {
+        let keys = account.user_with(&without(&policy, action));
+        match account.scenario(&keys) {
+            Ok(()) => spare.push(action.clone()),
+            // A lock ekspec may not remove is a warning of the run that holds it (its
+            // changes are made) and stops the next run.
+            Err(Stopped { step, said, .. }) => {
+                assert!(
+                    said.contains(&format!("may not `{action}` on ")),
+                    "without {action}, `ekspec {step}` failed and no step named it:\n{said}"
+                );
+                println!("without {action}: `ekspec {step}` stops, and {action} is named");
+            }
+        }
+    }
+    assert!(
+        spare.is_empty(),
+        "the run succeeds without these policy actions: {spare:?}"
+    );
+    println!(
+        "least privilege: {} actions used and each needed; {} excused",
+        used.len(),
+        excused.len()
+    );
+}
+
+#[test]
+fn the_read_only_policy_is_enough_for_plan_and_get_and_refuses_apply() {
+    let Some(account) = StrictAccount::start() else {
+        return;
+    };
+    // The full policy makes the cluster; the read-only user then looks at it.
+    let keys = account.user_with(&read_policy("docs/iam-policy.json"));
+    let example = std::fs::read_to_string(repo().join("examples/production.yaml")).unwrap();
+    let spec = account.spec("prod.yaml", &example);
+    let apply = account.run(&keys, &["apply", "-f", &spec, "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+
+    let policy = read_policy("docs/iam-policy-readonly.json");
+    account.runtime.block_on(async {
+        account
+            .iam
+            .put_user_policy()
+            .user_name(USER)
+            .policy_name("ekspec")
+            .policy_document(policy.to_string())
+            .send()
+            .await
+            .unwrap();
+    });
+    let plan = account.run(&keys, &["plan", "-f", &spec, "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    let get = account.run(&keys, &["get", "-f", &spec]);
+    assert_eq!(get.code, 0, "{get:?}");
+
+    let changed = account.spec(
+        "changed.yaml",
+        &edit(&example, "cost-center: \"4711\"", "cost-center: \"4712\""),
+    );
+    let apply = account.run(&keys, &["apply", "-f", &changed, "--auto-approve"]);
+    assert_ne!(apply.code, 0, "{apply:?}");
+    assert!(
+        apply.stderr.contains("may not `ssm:PutParameter` on "),
+        "the read-only user's apply stops at the lock, naming it:\n{}",
+        apply.stderr
+    );
+}
