@@ -677,7 +677,11 @@ impl Identity for MemoryCloud {
         Ok(())
     }
 
-    async fn list_oidc_providers(&self, cluster: &str) -> CloudResult<Vec<ObservedOidcProvider>> {
+    async fn list_oidc_providers(
+        &self,
+        cluster: &str,
+        _issuer: Option<&str>,
+    ) -> CloudResult<Vec<ObservedOidcProvider>> {
         Ok(self
             .lock()
             .oidc

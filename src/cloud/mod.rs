@@ -121,8 +121,15 @@ pub trait Identity: Send + Sync {
     async fn tag_role(&self, role: &str, tags: &Tags) -> CloudResult<()>;
     /// Deletes a role after detaching its policies (already gone succeeds).
     async fn delete_role(&self, role: &str) -> CloudResult<()>;
-    /// OIDC providers tagged `ekspec.io/cluster = cluster`.
-    async fn list_oidc_providers(&self, cluster: &str) -> CloudResult<Vec<ObservedOidcProvider>>;
+    /// OIDC providers tagged `ekspec.io/cluster = cluster`. With the cluster's `issuer`, a
+    /// provider for that issuer tagged for the cluster is the only one read (one read, not
+    /// one per provider in the account); without it, or when that one is not the cluster's,
+    /// every provider is read to find the cluster's by its tags.
+    async fn list_oidc_providers(
+        &self,
+        cluster: &str,
+        issuer: Option<&str>,
+    ) -> CloudResult<Vec<ObservedOidcProvider>>;
     /// Creates an OIDC provider (audience sts.amazonaws.com) with tags; returns its ARN.
     async fn create_oidc_provider(&self, issuer_url: &str, tags: &Tags) -> CloudResult<String>;
     /// Adds or overwrites tags on an OIDC provider.

@@ -71,7 +71,15 @@ pub async fn observe(
     let wants_zones =
         file.is_some_and(|f| f.spec.vpc.id.is_none() && f.spec.vpc.availability_zones.is_none());
     let iam_path = naming::iam_path(name);
-    let (account, zones, network, roles, oidc_providers, cluster, existing) = tokio::try_join!(
+    // The OIDC provider read waits for the cluster's issuer: with it, one provider is read
+    // instead of every provider in the account (a fleet's plans would grow quadratically).
+    let cluster_and_providers = async {
+        let cluster = cloud.kubernetes.describe_cluster(name).await?;
+        let issuer = cluster.as_ref().and_then(|c| c.oidc_issuer.as_deref());
+        let providers = cloud.identity.list_oidc_providers(name, issuer).await?;
+        Ok((cluster, providers))
+    };
+    let (account, zones, network, roles, (cluster, oidc_providers), existing) = tokio::try_join!(
         cloud.identity.account_id(),
         async {
             if wants_zones {
@@ -82,8 +90,7 @@ pub async fn observe(
         },
         cloud.network.discover(name),
         cloud.identity.list_roles(&iam_path),
-        cloud.identity.list_oidc_providers(name),
-        cloud.kubernetes.describe_cluster(name),
+        cluster_and_providers,
         async {
             match &byo {
                 Some((vpc, subnets)) => cloud

@@ -869,7 +869,7 @@ async fn oidc_providers_are_listed_by_cluster_tag() {
     .await
     .unwrap();
 
-    let providers = iam.list_oidc_providers("demo").await.unwrap();
+    let providers = iam.list_oidc_providers("demo", None).await.unwrap();
     assert_eq!(providers.len(), 1);
     assert_eq!(providers[0].arn, arn);
     assert_eq!(
@@ -879,9 +879,43 @@ async fn oidc_providers_are_listed_by_cluster_tag() {
     assert_eq!(providers[0].client_ids, vec!["sts.amazonaws.com"]);
     assert_eq!(providers[0].tags, tags("oidc"));
 
+    // With the cluster's issuer, its provider is found the same way, in one read of one
+    // provider instead of one read per provider in the account.
+    let proxy = crate::proxy::Proxy::start(&moto.endpoint());
+    let through = connect(&ConnectOptions {
+        endpoint_url: Some(proxy.endpoint()),
+        ..options(&moto)
+    })
+    .await
+    .unwrap()
+    .identity;
+    let known = through
+        .list_oidc_providers("demo", Some(issuer))
+        .await
+        .unwrap();
+    assert_eq!(known, providers);
+    let reads = |name: &str| proxy.forwarded().iter().filter(|c| *c == name).count();
+    assert_eq!(reads("GetOpenIDConnectProvider"), 1);
+    through.list_oidc_providers("demo", None).await.unwrap();
+    assert_eq!(reads("GetOpenIDConnectProvider"), 1 + 2);
+    // Another cluster's issuer is not taken for this cluster's.
+    let other = "https://oidc.eks.us-east-1.amazonaws.com/id/OTHER";
+    assert_eq!(
+        iam.list_oidc_providers("demo", Some(other)).await.unwrap(),
+        providers
+    );
+
     iam.delete_oidc_provider(&arn).await.unwrap();
-    assert!(iam.list_oidc_providers("demo").await.unwrap().is_empty());
-    assert_eq!(iam.list_oidc_providers("other").await.unwrap().len(), 1);
+    assert!(
+        iam.list_oidc_providers("demo", None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        iam.list_oidc_providers("other", None).await.unwrap().len(),
+        1
+    );
 }
 
 /// A VPC with two subnets and the cluster role, as EKS needs them.

@@ -316,7 +316,11 @@ impl Identity for AwsCloud {
             .map(drop)
     }
 
-    async fn list_oidc_providers(&self, cluster: &str) -> CloudResult<Vec<ObservedOidcProvider>> {
+    async fn list_oidc_providers(
+        &self,
+        cluster: &str,
+        issuer: Option<&str>,
+    ) -> CloudResult<Vec<ObservedOidcProvider>> {
         // ListOpenIDConnectProviders is not paginated and returns only ARNs.
         let output = self
             .iam
@@ -329,6 +333,17 @@ impl Identity for AwsCloud {
             .iter()
             .filter_map(|entry| entry.arn().map(str::to_owned))
             .collect();
+        let owned =
+            |p: &ObservedOidcProvider| p.tags.get(CLUSTER_TAG).map(String::as_str) == Some(cluster);
+        // A provider's ARN ends with its issuer's host and path.
+        let suffix = issuer.map(|i| format!(":oidc-provider/{}", i.trim_start_matches("https://")));
+        if let Some(arn) = suffix.and_then(|s| arns.iter().find(|a| a.ends_with(&s))) {
+            if let Some(provider) = self.observe_oidc_provider(arn.clone()).await? {
+                if owned(&provider) {
+                    return Ok(vec![provider]);
+                }
+            }
+        }
         let providers: Vec<Option<ObservedOidcProvider>> = stream::iter(arns)
             .map(|arn| self.observe_oidc_provider(arn))
             .buffer_unordered(READ_CONCURRENCY)
@@ -337,7 +352,7 @@ impl Identity for AwsCloud {
         let mut providers: Vec<ObservedOidcProvider> = providers
             .into_iter()
             .flatten()
-            .filter(|p| p.tags.get(CLUSTER_TAG).map(String::as_str) == Some(cluster))
+            .filter(|p| owned(p))
             .collect();
         providers.sort_by(|a, b| a.arn.cmp(&b.arn));
         Ok(providers)
