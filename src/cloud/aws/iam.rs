@@ -337,12 +337,11 @@ impl Identity for AwsCloud {
             |p: &ObservedOidcProvider| p.tags.get(CLUSTER_TAG).map(String::as_str) == Some(cluster);
         // A provider's ARN ends with its issuer's host and path.
         let suffix = issuer.map(|i| format!(":oidc-provider/{}", i.trim_start_matches("https://")));
-        if let Some(arn) = suffix.and_then(|s| arns.iter().find(|a| a.ends_with(&s))) {
-            if let Some(provider) = self.observe_oidc_provider(arn.clone()).await? {
-                if owned(&provider) {
-                    return Ok(vec![provider]);
-                }
-            }
+        if let Some(arn) = suffix.and_then(|s| arns.iter().find(|a| a.ends_with(&s)))
+            && let Some(provider) = self.observe_oidc_provider(arn.clone()).await?
+            && owned(&provider)
+        {
+            return Ok(vec![provider]);
         }
         let providers: Vec<Option<ObservedOidcProvider>> = stream::iter(arns)
             .map(|arn| self.observe_oidc_provider(arn))
