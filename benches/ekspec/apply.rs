@@ -2,7 +2,8 @@
 //! deleted against moto under the simulated AWS time model, each apply's wall time set
 //! against the critical path of its plan under the same model.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Result, bail};
@@ -28,6 +29,8 @@ pub struct Applied {
     pub wall: Duration,
     /// The calls it made.
     pub stats: Stats,
+    /// When each change finished, from the start of the run.
+    pub ends: HashMap<String, Duration>,
 }
 
 /// The executor's waits at the model's time scale: AWS-sized pauses shrink with the minute.
@@ -73,13 +76,21 @@ pub async fn apply(aws: &Aws, file: &ClusterFile, delete: bool, waiter: Waiter) 
     let (_stop, stopped) = watch::channel(false);
     aws.sim.stats(true);
     let started = Instant::now();
-    let report = exec::execute(&plan, ctx, stopped, |_| {}).await;
+    let ends = Mutex::new(HashMap::new());
+    let report = exec::execute(&plan, ctx, stopped, |event| {
+        if let exec::Event::Finished { resource, .. } = event {
+            let mut ends = ends.lock().unwrap_or_else(|e| e.into_inner());
+            ends.insert(resource, started.elapsed());
+        }
+    })
+    .await;
     let wall = started.elapsed();
     Ok(Applied {
         plan,
         report,
         wall,
         stats: aws.sim.stats(true),
+        ends: ends.into_inner().unwrap_or_else(|e| e.into_inner()),
     })
 }
 
@@ -301,6 +312,7 @@ pub async fn section(printer: &Printer, aws: &Aws, options: &Options) -> Result<
         "seq./apply"
     ));
     let mut paths = Vec::new();
+    let mut breakdown = Vec::new();
     for minute in &options.minutes {
         let model = TimeModel::aws(*minute);
         let latency = options.call_latency.mul_f64(minute.as_secs_f64() / 60.0);
@@ -329,6 +341,25 @@ pub async fn section(printer: &Printer, aws: &Aws, options: &Options) -> Result<
                 minutes(figures.sequential),
                 figures.sequential.as_secs_f64() / applied.wall.as_secs_f64().max(f64::EPSILON),
             ));
+            // Where the apply fell behind the model: each change on the critical path, when
+            // it ended in the run and under the model.
+            let steps: Vec<String> = figures
+                .path
+                .iter()
+                .zip(&figures.path_ends)
+                .map(|(resource, modeled)| {
+                    let ran = applied.ends.get(resource).map_or_else(
+                        || "?".to_owned(),
+                        |d| format!("{:.2}", model.minutes(*d)),
+                    );
+                    format!("{resource} {ran}/{:.2}", model.minutes(*modeled))
+                })
+                .collect();
+            breakdown.push(format!(
+                "{scale:>7} {:<8} {}",
+                row.scenario,
+                steps.join(" -> ")
+            ));
             if Some(minute) == options.minutes.first() {
                 paths.push((row.scenario, figures.path));
             }
@@ -344,6 +375,10 @@ pub async fn section(printer: &Printer, aws: &Aws, options: &Options) -> Result<
             "critical path of {scenario}: {}",
             path.join(" -> ")
         ));
+    }
+    printer.result("the critical path's changes, each with when it ended: run/model (simulated min)");
+    for line in breakdown {
+        printer.result(line);
     }
     Ok(())
 }

@@ -548,6 +548,19 @@ impl Network for MemoryCloud {
 
     async fn detach_internet_gateway(&self, igw_id: &str, vpc_id: &str) -> CloudResult<()> {
         let mut s = self.lock();
+        // AWS: a load balancer's public addresses are mapped through the gateway.
+        if s.load_balancers.values().any(|(vpc, _)| vpc == vpc_id) {
+            return Err(CloudError {
+                operation: "DetachInternetGateway",
+                resource: igw_id.to_owned(),
+                code: Some("DependencyViolation".to_owned()),
+                message: format!(
+                    "Network {vpc_id} has some mapped public address(es). Please unmap those \
+                     public address(es) before detaching the gateway."
+                ),
+                kind: ErrorKind::InUse,
+            });
+        }
         if let Some(igw) = s.igws.get_mut(igw_id) {
             igw.attached_vpc_ids.retain(|v| v != vpc_id);
         }

@@ -582,8 +582,13 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
         }
         Operation::DeleteRole { name } => cloud.identity.delete_role(name).await?,
         Operation::DeleteOidcProvider { arn } => cloud.identity.delete_oidc_provider(arn).await?,
+        // AWS refuses the detach while anything in the VPC has a public address mapped
+        // through the gateway: a load balancer's interfaces linger minutes after its delete.
         Operation::DetachInternetGateway { id, vpc_id } => {
-            cloud.network.detach_internet_gateway(id, vpc_id).await?;
+            retry_while_in_use(ctx, &format!("detach of {id} from {vpc_id}"), || {
+                cloud.network.detach_internet_gateway(id, vpc_id)
+            })
+            .await?;
         }
         Operation::DeleteEc2 { kind, id } => {
             delete_with_retry(ctx, *kind, id).await?;

@@ -405,7 +405,7 @@ fn delete_after(resource: &str) -> &'static [&'static str] {
         "route-table" => &["route", "nat-gateway"],
         // Nothing in the cluster may recreate a load balancer once it is deleted.
         KUBERNETES_LEFTOVERS => &["cluster", "nodegroup", "fargate-profile"],
-        // A load balancer's interfaces block its subnets; its public addresses the detach.
+        // A load balancer's interfaces block its subnets.
         "subnet" => &[
             "cluster",
             "nodegroup",
@@ -414,13 +414,10 @@ fn delete_after(resource: &str) -> &'static [&'static str] {
             "route-table",
             KUBERNETES_LEFTOVERS,
         ],
-        "internet-gateway" => &[
-            "nat-gateway",
-            "eip",
-            "cluster",
-            "nodegroup",
-            KUBERNETES_LEFTOVERS,
-        ],
+        // Not after the Kubernetes leftovers: their load balancers' addresses block the
+        // detach until AWS removes their interfaces, minutes after the delete, so the detach
+        // is retried anyway; the gateway goes while they are read and deleted.
+        "internet-gateway" => &["nat-gateway", "eip", "cluster", "nodegroup"],
         "vpc" => &[
             KUBERNETES_LEFTOVERS,
             "subnet",

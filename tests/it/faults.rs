@@ -304,10 +304,22 @@ fn a_deletion_blocked_by_a_dependency_is_retried_until_aws_allows_it() {
             ),
             2,
         ),
+        // A load balancer's interfaces keep public addresses mapped through the gateway.
+        Rule::new(
+            |call| call == "DetachInternetGateway",
+            Fault::Refuse(
+                400,
+                "DependencyViolation",
+                "Network vpc-1 has some mapped public address(es). Please unmap those public \
+                 address(es) before detaching the gateway."
+                    .to_owned(),
+            ),
+            2,
+        ),
     ]);
     let out = aws.run(true, "delete", &["--auto-approve"]);
     assert_eq!(out.code, 0, "delete: {out:?}");
-    assert_eq!(count(&aws.proxy.injected(), "Refuse"), 5);
+    assert_eq!(count(&aws.proxy.injected(), "Refuse"), 7);
     assert_eq!(aws.kinds(), before, "the delete left something behind");
 }
 
