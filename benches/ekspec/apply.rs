@@ -15,7 +15,7 @@ use ekspec::spec::ClusterFile;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::model::{TimeModel, critical_path};
+use crate::model::{PathFigures, TimeModel, critical_path};
 use crate::sim::Stats;
 use crate::{Aws, Options, edit, parse_spec};
 
@@ -223,6 +223,53 @@ async fn check_upgrade_simulation(aws: &Aws) -> Result<()> {
     Ok(())
 }
 
+/// A run of a scenario set against its plan's critical path.
+struct Measured {
+    applied: Applied,
+    figures: PathFigures,
+    /// Wall time over critical path.
+    ratio: f64,
+}
+
+impl Measured {
+    fn new(applied: Applied, model: &TimeModel) -> Self {
+        // Each call on the path costs what a call of its kind cost in this run: the modeled
+        // latency plus moto's own time.
+        let figures = critical_path(&applied.plan, model, |name| applied.stats.mean_of(name));
+        let ratio = applied.wall.as_secs_f64() / figures.critical.as_secs_f64().max(f64::EPSILON);
+        Self {
+            applied,
+            figures,
+            ratio,
+        }
+    }
+
+    /// Where the apply fell behind the model: each change on the critical path with when it
+    /// ended in the run and under the model, then the changes that ended last in the run,
+    /// wherever they are in the graph.
+    fn breakdown(&self, model: &TimeModel) -> String {
+        let ended = |resource: &String, ran: Option<&Duration>| {
+            let ran = ran.map_or_else(|| "?".to_owned(), |d| format!("{:.2}", model.minutes(*d)));
+            let modeled = self.figures.ends.get(resource).copied().unwrap_or_default();
+            format!("{resource} {ran}/{:.2}", model.minutes(modeled))
+        };
+        let path: Vec<String> = self
+            .figures
+            .path
+            .iter()
+            .map(|resource| ended(resource, self.applied.ends.get(resource)))
+            .collect();
+        let mut last: Vec<(&String, &Duration)> = self.applied.ends.iter().collect();
+        last.sort_by_key(|(_, ended)| std::cmp::Reverse(**ended));
+        let last: Vec<String> = last
+            .into_iter()
+            .take(3)
+            .map(|(resource, ran)| ended(resource, Some(ran)))
+            .collect();
+        format!("{}; last: {}", path.join(" -> "), last.join(", "))
+    }
+}
+
 /// One row of the table.
 struct Row {
     scenario: &'static str,
@@ -299,7 +346,7 @@ pub async fn section(printer: &Printer, aws: &Aws, options: &Options) -> Result<
         options.call_latency.as_millis(),
     ));
     printer.result(format!(
-        "{:>7} {:<8} {:>7} {:>6} {:>8} {:>10} {:>11} {:>6} {:>11} {:>10}",
+        "{:>7} {:<8} {:>7} {:>6} {:>8} {:>10} {:>11} {:>6} {:>6} {:>11} {:>10}",
         "1 min =",
         "scenario",
         "changes",
@@ -308,6 +355,7 @@ pub async fn section(printer: &Printer, aws: &Aws, options: &Options) -> Result<
         "apply",
         "crit. path",
         "ratio",
+        "worst",
         "sequential",
         "seq./apply"
     ));
@@ -316,57 +364,67 @@ pub async fn section(printer: &Printer, aws: &Aws, options: &Options) -> Result<
     for minute in &options.minutes {
         let model = TimeModel::aws(*minute);
         let latency = options.call_latency.mul_f64(minute.as_secs_f64() / 60.0);
-        for row in scenarios(aws, &model, latency).await? {
-            let scale = format!("{} ms", minute.as_millis());
-            let applied = match row.outcome {
-                Ok(applied) => applied,
-                Err(error) => {
-                    printer.result(format!("{scale:>7} {:<8} n/a: {error:#}", row.scenario));
-                    continue;
+        // Each scenario's runs, in the scenarios' order.
+        let mut runs: Vec<(&'static str, Vec<Result<Measured>>)> = Vec::new();
+        for _ in 0..options.repeats {
+            for row in scenarios(aws, &model, latency).await? {
+                let measured = row.outcome.map(|applied| Measured::new(applied, &model));
+                match runs
+                    .iter_mut()
+                    .find(|(scenario, _)| *scenario == row.scenario)
+                {
+                    Some((_, results)) => results.push(measured),
+                    None => runs.push((row.scenario, vec![measured])),
                 }
+            }
+        }
+        let scale = format!("{} ms", minute.as_millis());
+        for (scenario, results) in runs {
+            let mut measured = Vec::new();
+            let mut failed = None;
+            for result in results {
+                match result {
+                    Ok(run) => measured.push(run),
+                    Err(error) => {
+                        failed.get_or_insert(error);
+                    }
+                }
+            }
+            if let Some(error) = failed {
+                printer.result(format!("{scale:>7} {scenario:<8} a run failed: {error:#}"));
+            }
+            measured.sort_by(|a, b| a.ratio.total_cmp(&b.ratio));
+            // The median run is shown (the upper one of an even count), with the worst ratio.
+            let Some(median) = measured.get(measured.len() / 2) else {
+                continue;
             };
-            // Each call on the path costs what a call of its kind cost in this run: the
-            // modeled latency plus moto's own time.
-            let figures = critical_path(&applied.plan, &model, |name| applied.stats.mean_of(name));
+            let worst = measured.last().map_or(median.ratio, |m| m.ratio);
+            let (applied, figures) = (&median.applied, &median.figures);
             let minutes = |d: Duration| format!("{:.2} min", model.minutes(d));
             printer.result(format!(
-                "{scale:>7} {:<8} {:>7} {:>6} {:>8} {:>10} {:>11} {:>6.3} {:>11} {:>10.2}",
-                row.scenario,
+                "{scale:>7} {scenario:<8} {:>7} {:>6} {:>8} {:>10} {:>11} {:>6.3} {:>6.3} {:>11} {:>10.2}",
                 applied.plan.changes.len(),
                 applied.stats.calls(),
                 format!("{:.1} ms", applied.stats.mean_call().as_secs_f64() * 1000.0),
                 minutes(applied.wall),
                 minutes(figures.critical),
-                applied.wall.as_secs_f64() / figures.critical.as_secs_f64().max(f64::EPSILON),
+                median.ratio,
+                worst,
                 minutes(figures.sequential),
                 figures.sequential.as_secs_f64() / applied.wall.as_secs_f64().max(f64::EPSILON),
             ));
-            // Where the apply fell behind the model: each change on the critical path, when
-            // it ended in the run and under the model.
-            let steps: Vec<String> = figures
-                .path
-                .iter()
-                .zip(&figures.path_ends)
-                .map(|(resource, modeled)| {
-                    let ran = applied.ends.get(resource).map_or_else(
-                        || "?".to_owned(),
-                        |d| format!("{:.2}", model.minutes(*d)),
-                    );
-                    format!("{resource} {ran}/{:.2}", model.minutes(*modeled))
-                })
-                .collect();
             breakdown.push(format!(
-                "{scale:>7} {:<8} {}",
-                row.scenario,
-                steps.join(" -> ")
+                "{scale:>7} {scenario:<8} {}",
+                median.breakdown(&model)
             ));
             if Some(minute) == options.minutes.first() {
-                paths.push((row.scenario, figures.path));
+                paths.push((scenario, figures.path.clone()));
             }
         }
     }
     printer.result(
-        "ratio = apply wall / critical path (target <= 1.05); sequential = the same model's \
+        "ratio = apply wall / critical path (target <= 1.05) of the median run, worst = the \
+         highest ratio of the runs; sequential = the same model's \
          time for one change at a time; calls = AWS calls made, polls included; per call = \
          mean round trip (real time)",
     );
@@ -376,7 +434,10 @@ pub async fn section(printer: &Printer, aws: &Aws, options: &Options) -> Result<
             path.join(" -> ")
         ));
     }
-    printer.result("the critical path's changes, each with when it ended: run/model (simulated min)");
+    printer.result(
+        "the median runs' critical paths, each change with when it ended: run/model \
+         (simulated min); last = the changes that ended last in the run",
+    );
     for line in breakdown {
         printer.result(line);
     }

@@ -7,7 +7,8 @@
 //! - a fleet of cluster specs planned at once, with AWS-like throttling.
 //!
 //! `-- --smoke` runs one small case of each in seconds (CI runs it so the code does not rot);
-//! `-- --only apply,plans,offline,startup,fleet` picks sections.
+//! `-- --only apply,plans,offline,startup,fleet` picks sections; `--minute-ms 100,1000` the
+//! apply section's time scales and `--repeats N` its runs per scale (the median is shown).
 
 mod apply;
 mod local;
@@ -49,6 +50,8 @@ pub struct Options {
     pub only: Option<Vec<String>>,
     /// Real times of one simulated minute the apply section runs at.
     pub minutes: Vec<Duration>,
+    /// Runs of each apply scenario per scale.
+    pub repeats: usize,
     /// Latency added to every AWS call in the apply runs, in simulated time.
     pub call_latency: Duration,
     /// Latency added to every AWS call in the second no-op plan run (real time).
@@ -69,6 +72,10 @@ impl Options {
             } else {
                 vec![Duration::from_millis(100), Duration::from_millis(1000)]
             },
+            // Runs of each apply scenario; the table shows the median run. A run at the default
+            // scale takes seconds, and a single one moves by a few percent with the machine's
+            // load.
+            repeats: if smoke { 1 } else { 5 },
             call_latency: Duration::from_millis(200),
             plan_latency: Duration::from_millis(50),
         };
@@ -88,6 +95,9 @@ impl Options {
                         .split(',')
                         .map(|ms| Ok(Duration::from_millis(ms.parse()?)))
                         .collect::<Result<_>>()?;
+                }
+                "--repeats" => {
+                    options.repeats = value()?.parse::<usize>()?.max(1);
                 }
                 "--call-latency-ms" => {
                     options.call_latency = Duration::from_millis(value()?.parse()?);

@@ -230,8 +230,8 @@ pub struct PathFigures {
     pub calls: usize,
     /// The changes on the critical path, first to last.
     pub path: Vec<String>,
-    /// When each change on the path ends under the model, from the start of the plan.
-    pub path_ends: Vec<Duration>,
+    /// When each change of the plan ends under the model.
+    pub ends: HashMap<String, Duration>,
 }
 
 /// The critical path and the sequential sum of `plan` when a call of each operation takes
@@ -275,20 +275,24 @@ pub fn critical_path(
     }
     let end = |i: usize| finish[i].unwrap_or_default();
     // Walk back from the last change to finish through the predecessor that ended last.
-    let mut steps = Vec::new();
+    let mut path = Vec::new();
     let mut at = (0..changes.len()).max_by_key(|i| end(*i));
     while let Some(i) = at {
-        steps.push((changes[i].resource.clone(), end(i)));
+        path.push(changes[i].resource.clone());
         at = predecessors(changes[i], &index).max_by_key(|p| end(*p));
     }
-    steps.reverse();
-    let (path, path_ends) = steps.into_iter().unzip();
+    path.reverse();
+    let ends = changes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.resource.clone(), end(i)))
+        .collect();
     PathFigures {
         critical: (0..changes.len()).map(end).max().unwrap_or_default(),
         sequential: own.iter().sum(),
         calls: calls_total,
         path,
-        path_ends,
+        ends,
     }
 }
 
