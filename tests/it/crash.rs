@@ -32,7 +32,7 @@ struct Bench {
 
 impl Bench {
     fn new() -> Self {
-        let moto = MotoServer::start();
+        let moto = MotoServer::strict();
         let proxy = Proxy::start(&moto.endpoint());
         let dir = TempDir::new().unwrap();
         // Without add-ons and access entries, to keep the crash points few (e2e_lifecycle.rs

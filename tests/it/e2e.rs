@@ -17,9 +17,10 @@ pub struct Emulated {
 }
 
 impl Emulated {
+    /// moto in strict mode (tests/moto/strict.py).
     pub fn start() -> Self {
         Self {
-            moto: MotoServer::start(),
+            moto: MotoServer::strict(),
             dir: TempDir::new().unwrap(),
         }
     }
@@ -37,6 +38,11 @@ impl Emulated {
         let path: PathBuf = self.dir.path().join(name);
         std::fs::write(&path, text).unwrap();
         path.to_string_lossy().into_owned()
+    }
+
+    /// The emulator (its strict-mode test hooks: [`Emulator::control`]).
+    pub fn emulator(&self) -> &Emulator {
+        &self.moto
     }
 
     /// The emulator's URL.

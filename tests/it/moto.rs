@@ -24,12 +24,23 @@ impl Emulator {
     /// Starts moto (with the documented AWS behaviour it lacks patched in, see
     /// `tests/moto/server.py`) with AWS managed IAM policies loaded.
     pub fn start() -> Self {
+        Self::moto(false)
+    }
+
+    /// [`Self::start`] in strict mode (`tests/moto/strict.py`): timed states and the rules
+    /// AWS enforces that moto skips, each answered in AWS's error shape.
+    pub fn strict() -> Self {
+        Self::moto(true)
+    }
+
+    fn moto(strict: bool) -> Self {
         let port = free_port();
         let script = crate::support::repo().join("tests/moto/server.py");
         let child = Command::new("python3")
             .arg(script)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+            .env("EKSPEC_MOTO_STRICT", if strict { "1" } else { "0" })
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -75,18 +86,35 @@ impl Emulator {
     /// POSTs to one of the emulator's own endpoints (fakecloud's `/_reset`); fails the test
     /// unless it answers 200.
     pub fn post(&self, path: &str) {
+        self.post_body(path, "");
+    }
+
+    /// Calls a strict-mode test hook of the project's moto (`strict.control` in
+    /// `tests/moto/strict.py`): puts a resource in a state AWS can reach but an emulator
+    /// cannot (CREATE_FAILED, DEGRADED, ...). Returns the hook's JSON answer.
+    pub fn control(&self, name: &str, body: serde_json::Value) -> serde_json::Value {
+        let answer = self.post_body(&format!("/moto-api/ekspec/{name}"), &body.to_string());
+        serde_json::from_str(&answer).unwrap_or_else(|e| panic!("control {name}: {e}: {answer}"))
+    }
+
+    /// POSTs `body`; fails the test unless the answer is 200; returns the answer's body.
+    fn post_body(&self, path: &str, body: &str) -> String {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
         let request = format!(
-            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
         );
         stream.write_all(request.as_bytes()).expect("send");
         let mut answer = String::new();
         let _ = stream.read_to_string(&mut answer);
         assert!(
             answer.starts_with("HTTP/1.1 200"),
-            "POST {path}: {}",
-            answer.lines().next().unwrap_or_default()
+            "POST {path}: {answer}"
         );
+        answer
+            .split_once("\r\n\r\n")
+            .map(|(_, body)| body.to_owned())
+            .unwrap_or_default()
     }
 
     fn ready(name: &'static str, child: Child, port: u16, install: &str) -> Self {

@@ -15,6 +15,16 @@ from moto.server import main
 # EKS resource: see that module.
 import eks_lifecycle  # noqa: E402,F401  (patches on import)
 
+# Strict mode (`EKSPEC_MOTO_STRICT=1`): the rules AWS enforces that moto skips, one module per
+# area (`strict_<area>.py`), each loaded here; see strict.py.
+import importlib  # noqa: E402
+import pathlib  # noqa: E402
+
+import strict  # noqa: E402,F401
+
+for _module in sorted(pathlib.Path(__file__).parent.glob("strict_*.py")):
+    importlib.import_module(_module.stem)
+
 _create_nodegroup = responses.EKSResponse.create_nodegroup
 
 
