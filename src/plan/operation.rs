@@ -44,12 +44,7 @@ pub enum Operation {
     /// Allocate an Elastic IP; output `id`.
     AllocateAddress { tags: Tags },
     /// Create a NAT gateway and wait until available; output `id`.
-    CreateNatGateway {
-        subnet: Ref,
-        address: Ref,
-        tags: Tags,
-        token: String,
-    },
+    CreateNatGateway { subnet: Ref, address: Ref, tags: Tags },
     /// Create a route table; output `id`.
     CreateRouteTable { vpc: Ref, tags: Tags },
     /// Point the default route of a table at a gateway.
@@ -76,6 +71,8 @@ pub enum Operation {
         data: LaunchTemplateData,
         tags: Tags,
     },
+    /// Add a version with new settings to a launch template; output `version`.
+    CreateLaunchTemplateVersion { id: String, data: LaunchTemplateData },
     /// Create an IAM role with managed and inline policies; output `arn`.
     CreateRole {
         name: String,
@@ -128,6 +125,13 @@ pub enum Operation {
         cluster: String,
         name: String,
         version: String,
+    },
+    /// Roll a node group to a version of its launch template and wait for the update.
+    UpdateNodeGroupLaunchTemplate {
+        cluster: String,
+        name: String,
+        launch_template: String,
+        version: Ref,
     },
     /// Create an add-on and wait until ACTIVE.
     CreateAddon {

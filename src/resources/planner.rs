@@ -129,7 +129,7 @@ pub fn existing_outputs(observed: &Observed, cluster: &str) -> HashMap<String, S
         put(
             owned_id(&t.tags, cluster),
             "version",
-            &t.default_version.to_string(),
+            &t.latest_version.to_string(),
         );
     }
     for r in &observed.roles {
@@ -262,7 +262,12 @@ fn plan_deletes(p: &mut Planning<'_>) {
     for a in &net.addresses {
         ec2(p.owned(&a.tags), &a.allocation_id, p);
     }
-    for n in net.nat_gateways.iter().filter(|n| n.state != "deleting") {
+    // A failed NAT gateway holds no interface or address, and AWS deletes it itself.
+    for n in net
+        .nat_gateways
+        .iter()
+        .filter(|n| !matches!(n.state.as_str(), "deleting" | "failed"))
+    {
         ec2(p.owned(&n.tags), &n.id, p);
     }
     for t in &net.route_tables {
