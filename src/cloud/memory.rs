@@ -65,7 +65,11 @@ impl State {
             message: message.to_owned(),
             kind: CloudError::kind_of(code),
         };
-        let limit = if action == "CreateNatGateway" { 64 } else { 128 };
+        let limit = if action == "CreateNatGateway" {
+            64
+        } else {
+            128
+        };
         if token.len() > limit || !token.is_ascii() {
             return Err(refused(
                 "InvalidParameterValue",
@@ -390,8 +394,10 @@ impl Network for MemoryCloud {
             },
         );
         s.log(format!("CreateNatGateway {id}"));
-        s.tokens
-            .insert(("CreateNatGateway", token.to_owned()), (request, id.clone()));
+        s.tokens.insert(
+            ("CreateNatGateway", token.to_owned()),
+            (request, id.clone()),
+        );
         Ok((id, "available".to_owned()))
     }
 

@@ -44,7 +44,11 @@ pub enum Operation {
     /// Allocate an Elastic IP; output `id`.
     AllocateAddress { tags: Tags },
     /// Create a NAT gateway and wait until available; output `id`.
-    CreateNatGateway { subnet: Ref, address: Ref, tags: Tags },
+    CreateNatGateway {
+        subnet: Ref,
+        address: Ref,
+        tags: Tags,
+    },
     /// Create a route table; output `id`.
     CreateRouteTable { vpc: Ref, tags: Tags },
     /// Point the default route of a table at a gateway.
@@ -72,7 +76,10 @@ pub enum Operation {
         tags: Tags,
     },
     /// Add a version with new settings to a launch template; output `version`.
-    CreateLaunchTemplateVersion { id: String, data: LaunchTemplateData },
+    CreateLaunchTemplateVersion {
+        id: String,
+        data: LaunchTemplateData,
+    },
     /// Create an IAM role with managed and inline policies; output `arn`.
     CreateRole {
         name: String,

@@ -186,7 +186,8 @@ pub fn plan(p: &mut Planning<'_>) {
         // One that is deleting or failed is gone for planning: AWS removes it, and a new one
         // takes its place.
         match p.observed.network.nat_gateways.iter().find(|g| {
-            p.owned(&g.tags) == Some(nat.as_str()) && !matches!(g.state.as_str(), "deleting" | "failed")
+            p.owned(&g.tags) == Some(nat.as_str())
+                && !matches!(g.state.as_str(), "deleting" | "failed")
         }) {
             None => {
                 let public = subnet_id("public", zone);

@@ -106,7 +106,11 @@ pub fn plan(p: &mut Planning<'_>) {
                 &live.tags,
                 &owned_tags(file, &template, &group.tags),
             );
-            if let Some(fields) = live.data.as_ref().and_then(|old| template_fields(old, &data)) {
+            if let Some(fields) = live
+                .data
+                .as_ref()
+                .and_then(|old| template_fields(old, &data))
+            {
                 new_version = true;
                 p.push(
                     Change::new(
@@ -197,9 +201,13 @@ pub fn plan(p: &mut Planning<'_>) {
                         change,
                     });
                 }
-                if let Some((op, field)) =
-                    roll_to_template(&cluster, &live, live_template.as_ref(), &template, new_version)
-                {
+                if let Some((op, field)) = roll_to_template(
+                    &cluster,
+                    &live,
+                    live_template.as_ref(),
+                    &template,
+                    new_version,
+                ) {
                     ops.push(op);
                     fields.push(field);
                 }
@@ -266,10 +274,16 @@ fn template_data(file: &crate::spec::ClusterFile, group: &NodeGroupSpec) -> Laun
 
 /// What differs between a template's newest version and the settings wanted (`None` when
 /// nothing does).
-fn template_fields(live: &LaunchTemplateData, want: &LaunchTemplateData) -> Option<Vec<FieldChange>> {
+fn template_fields(
+    live: &LaunchTemplateData,
+    want: &LaunchTemplateData,
+) -> Option<Vec<FieldChange>> {
     let mut fields = Vec::new();
-    let keys: std::collections::BTreeSet<&String> =
-        live.instance_tags.keys().chain(want.instance_tags.keys()).collect();
+    let keys: std::collections::BTreeSet<&String> = live
+        .instance_tags
+        .keys()
+        .chain(want.instance_tags.keys())
+        .collect();
     for key in keys {
         let (old, new) = (live.instance_tags.get(key), want.instance_tags.get(key));
         if old != new {
@@ -288,7 +302,11 @@ fn template_fields(live: &LaunchTemplateData, want: &LaunchTemplateData) -> Opti
         ));
     }
     if fields.is_empty() && live != want {
-        fields.push(FieldChange::new("launchTemplate", "other settings", "the spec's"));
+        fields.push(FieldChange::new(
+            "launchTemplate",
+            "other settings",
+            "the spec's",
+        ));
     }
     (!fields.is_empty()).then_some(fields)
 }

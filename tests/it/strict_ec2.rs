@@ -80,8 +80,8 @@ async fn a_cluster_made_again_under_a_long_name_gets_tokens_ec2_accepts() {
     // Long enough that a token built from the cluster's or the node groups' names passes
     // EC2's 64 characters, and node groups whose names differ only at their ends.
     let cluster = "payments-platform-production-eu-blue-green-2026";
-    let groups = group("general-purpose-workers-blue", "")
-        + &group("general-purpose-workers-green", "");
+    let groups =
+        group("general-purpose-workers-blue", "") + &group("general-purpose-workers-green", "");
     let path = aws.spec("long.yaml", &spec(cluster, &groups));
     aws.expect(0, &["apply", "-f", &path, "--auto-approve"]);
     aws.expect(0, &["delete", "-f", &path, "--auto-approve"]);
@@ -142,8 +142,18 @@ async fn a_failed_nat_gateway_is_replaced_and_busy_resources_are_waited_out_on_d
         .tag_specifications(
             TagSpecification::builder()
                 .resource_type(ResourceType::SecurityGroup)
-                .tags(Tag::builder().key("elbv2.k8s.aws/cluster").value(cluster).build())
-                .tags(Tag::builder().key("elbv2.k8s.aws/resource").value("backend-sg").build())
+                .tags(
+                    Tag::builder()
+                        .key("elbv2.k8s.aws/cluster")
+                        .value(cluster)
+                        .build(),
+                )
+                .tags(
+                    Tag::builder()
+                        .key("elbv2.k8s.aws/resource")
+                        .value("backend-sg")
+                        .build(),
+                )
                 .build(),
         )
         .send()
@@ -278,7 +288,8 @@ async fn bottlerocket_disks_size_the_data_volume_and_tags_roll_out_in_a_new_temp
     );
     let plan = aws.expect(2, &["plan", "-f", &changed, "--detailed-exitcode"]);
     assert!(
-        plan.stdout.contains("instanceTags.team: platform -> payments"),
+        plan.stdout
+            .contains("instanceTags.team: platform -> payments"),
         "{}",
         plan.stdout
     );
@@ -291,7 +302,10 @@ async fn bottlerocket_disks_size_the_data_volume_and_tags_roll_out_in_a_new_temp
         instance_tags(&inventory, &id, "2").await,
         vec!["Name=rocket-bottles", "team=payments"]
     );
-    assert_eq!(mappings(&inventory, &id, "2").await, mappings(&inventory, &id, "1").await);
+    assert_eq!(
+        mappings(&inventory, &id, "2").await,
+        mappings(&inventory, &id, "1").await
+    );
     let again = aws.expect(0, &["plan", "-f", &changed, "--detailed-exitcode"]);
     assert_eq!(again.stdout.trim(), "No changes.");
 }
@@ -312,7 +326,10 @@ async fn a_brought_in_public_subnet_without_public_addresses_is_refused_for_publ
         .vpc_id
         .unwrap();
     let mut subnets = Vec::new();
-    for (cidr, zone) in [("10.8.0.0/20", "us-east-1a"), ("10.8.16.0/20", "us-east-1b")] {
+    for (cidr, zone) in [
+        ("10.8.0.0/20", "us-east-1a"),
+        ("10.8.16.0/20", "us-east-1b"),
+    ] {
         let subnet = ec2
             .create_subnet()
             .vpc_id(&vpc)

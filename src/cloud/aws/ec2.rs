@@ -107,9 +107,9 @@ fn observed_launch_template_data(data: &ResponseLaunchTemplateData) -> LaunchTem
     let metadata = data.metadata_options();
     // The sized volume is the disk; one mapped without a size is the AMI's, only encrypted.
     let mappings = data.block_device_mappings();
-    let sized = mappings.iter().find_map(|mapping| {
-        Some((mapping.device_name()?, mapping.ebs()?.volume_size()?))
-    });
+    let sized = mappings
+        .iter()
+        .find_map(|mapping| Some((mapping.device_name()?, mapping.ebs()?.volume_size()?)));
     let os_device = mappings
         .iter()
         .find(|mapping| mapping.ebs().is_some_and(|ebs| ebs.volume_size().is_none()))
@@ -121,7 +121,9 @@ fn observed_launch_template_data(data: &ResponseLaunchTemplateData) -> LaunchTem
         .map(|spec| tags_of(spec.tags()))
         .unwrap_or_default();
     LaunchTemplateData {
-        disk_device: sized.map(|(device, _)| device.to_owned()).unwrap_or_default(),
+        disk_device: sized
+            .map(|(device, _)| device.to_owned())
+            .unwrap_or_default(),
         disk_size_gib: sized
             .and_then(|(_, size)| u32::try_from(size).ok())
             .unwrap_or(0),
@@ -771,7 +773,10 @@ impl Network for AwsCloud {
                     .filters(in_vpc())
                     .filters(filter(
                         "tag-key",
-                        [kubernetes_cluster_tag(cluster), LB_CONTROLLER_CLUSTER_TAG.to_owned()],
+                        [
+                            kubernetes_cluster_tag(cluster),
+                            LB_CONTROLLER_CLUSTER_TAG.to_owned()
+                        ],
                     ))
                     .max_results(PAGE),
                 "DescribeSecurityGroups",
