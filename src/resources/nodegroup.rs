@@ -16,7 +16,7 @@ use crate::spec::NodeGroupSpec;
 
 use super::network::{route_table_id, subnet_id};
 use super::planner::Planning;
-use super::{eks_retag, owned_tags, short_hash};
+use super::{eks_retag, owned_tags, short_hash, tag_drift};
 
 /// The EKS name of a node group generation.
 pub fn physical_name(group: &NodeGroupSpec, subnets: &[String]) -> String {
@@ -100,29 +100,32 @@ pub fn plan(p: &mut Planning<'_>) {
             .cloned();
         let mut new_version = false;
         if let Some(live) = &live_template {
-            p.retag(
-                &template,
-                &live.id,
-                &live.tags,
-                &owned_tags(file, &template, &group.tags),
-            );
-            if let Some(fields) = live
+            let tags = owned_tags(file, &template, &group.tags);
+            let (missing, mut fields) = tag_drift(&live.tags, &tags);
+            let mut ops = Vec::new();
+            if !missing.is_empty() {
+                ops.push(Operation::TagEc2 {
+                    ids: vec![Ref::Value(live.id.clone())],
+                    tags: missing,
+                });
+            }
+            if let Some(changed) = live
                 .data
                 .as_ref()
                 .and_then(|old| template_fields(old, &data))
             {
                 new_version = true;
+                fields.extend(changed);
+                ops.push(Operation::CreateLaunchTemplateVersion {
+                    id: live.id.clone(),
+                    data: data.clone(),
+                });
+            }
+            if !ops.is_empty() {
                 p.push(
-                    Change::new(
-                        &template,
-                        ChangeKind::Update,
-                        vec![Operation::CreateLaunchTemplateVersion {
-                            id: live.id.clone(),
-                            data: data.clone(),
-                        }],
-                    )
-                    .id(&live.id)
-                    .fields(fields),
+                    Change::new(&template, ChangeKind::Update, ops)
+                        .id(&live.id)
+                        .fields(fields),
                 );
             }
         } else {
