@@ -134,10 +134,16 @@ def _issues(body):
 @strict.control("fargate-profile")
 def _set_status(body):
     """Puts profile `name` of cluster `cluster` in `status` (CREATE_FAILED, DELETE_FAILED)
-    with `issues` ([{code, message, resourceIds}]) as its health."""
+    with `issues` ([{code, message, resourceIds}]) as its health; with `seconds`, `status`
+    lasts that long and then `then` (default ACTIVE) follows (another tool's profile
+    CREATING for a while)."""
     for cluster in _clusters(body["cluster"]):
         profile = cluster.fargate_profiles.get(body["name"])
         if profile is not None:
+            if "seconds" in body:
+                strict.transition(profile, body["status"], body.get("then", "ACTIVE"),
+                                  float(body["seconds"]))
+                return {"status": profile.status}
             profile.status = body["status"]
             profile.health = {"issues": _issues(body)}
             return {"status": profile.status}
