@@ -753,7 +753,10 @@ where
 fn already_exists(error: &CloudError) -> bool {
     error.kind == ErrorKind::AlreadyExists
         || (error.kind == ErrorKind::InUse
-            && error.message.to_ascii_lowercase().contains("already exists"))
+            && error
+                .message
+                .to_ascii_lowercase()
+                .contains("already exists"))
 }
 
 async fn wait_cluster_active(ctx: &Context, name: &str) -> Result<String, ExecError> {

@@ -205,7 +205,11 @@ pub fn plan_role_entries(p: &mut Planning<'_>) {
     let cluster = file.metadata.name.clone();
     for (role_resource, role_name, entry_type) in [
         ("role/node", naming::node_role(&cluster), "EC2_LINUX"),
-        ("role/fargate", naming::fargate_role(&cluster), "FARGATE_LINUX"),
+        (
+            "role/fargate",
+            naming::fargate_role(&cluster),
+            "FARGATE_LINUX",
+        ),
     ] {
         let live: Option<&ObservedRole> = p
             .observed
@@ -223,7 +227,12 @@ pub fn plan_role_entries(p: &mut Planning<'_>) {
             },
             |role| role.arn.clone(),
         );
-        if file.spec.access_entries.iter().any(|e| e.principal_arn == arn) {
+        if file
+            .spec
+            .access_entries
+            .iter()
+            .any(|e| e.principal_arn == arn)
+        {
             continue;
         }
         let Some(entry) = p

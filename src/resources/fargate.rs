@@ -110,10 +110,7 @@ pub fn plan(p: &mut Planning<'_>) {
                     if old.is_empty() {
                         String::new()
                     } else {
-                        format!(
-                            ", then the older generation ({}) deleted",
-                            names(&old)
-                        )
+                        format!(", then the older generation ({}) deleted", names(&old))
                     }
                 )),
             (None, Some(previous)) => {
@@ -200,7 +197,10 @@ mod tests {
     }
 
     /// The operations of the profile's change, as `Create x` / `Delete x`.
-    fn steps(file: &ClusterFile, live: Vec<ObservedFargateProfile>) -> Option<(Change, Vec<String>)> {
+    fn steps(
+        file: &ClusterFile,
+        live: Vec<ObservedFargateProfile>,
+    ) -> Option<(Change, Vec<String>)> {
         let observed = Observed {
             fargate_profiles: live,
             ..Observed::default()

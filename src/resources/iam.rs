@@ -104,7 +104,10 @@ pub fn plan(p: &mut Planning<'_>) {
             name: naming::fargate_role(cluster),
             trust: Trust::Service(vec!["eks-fargate-pods.amazonaws.com".to_owned()]),
             description: format!("Fargate pods of {cluster} (ekspec)"),
-            policies: vec![aws_policy(partition, "AmazonEKSFargatePodExecutionRolePolicy")],
+            policies: vec![aws_policy(
+                partition,
+                "AmazonEKSFargatePodExecutionRolePolicy",
+            )],
             inline: None,
             after: Vec::new(),
         });

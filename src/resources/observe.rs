@@ -132,14 +132,13 @@ pub async fn observe(
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), defaults)
     };
     let (existing_vpc, existing_subnets) = existing.unwrap_or_default();
-    let (partition, account) =
-        super::partition_and_account(&caller).ok_or_else(|| CloudError {
-            operation: "GetCallerIdentity",
-            resource: "the caller".to_owned(),
-            code: None,
-            message: format!("the caller's ARN `{caller}` is not an ARN"),
-            kind: ErrorKind::Other,
-        })?;
+    let (partition, account) = super::partition_and_account(&caller).ok_or_else(|| CloudError {
+        operation: "GetCallerIdentity",
+        resource: "the caller".to_owned(),
+        code: None,
+        message: format!("the caller's ARN `{caller}` is not an ARN"),
+        kind: ErrorKind::Other,
+    })?;
     Ok(Observed {
         account: account.to_owned(),
         caller_partition: partition.to_owned(),

@@ -22,13 +22,13 @@ use aws_sdk_eks::operation::create_fargate_profile::{
 use aws_sdk_eks::operation::delete_fargate_profile::{
     DeleteFargateProfileError, DeleteFargateProfileOutput,
 };
-use aws_sdk_eks::operation::describe_fargate_profile::{
-    DescribeFargateProfileError, DescribeFargateProfileOutput,
-};
 use aws_sdk_eks::operation::describe_access_entry::DescribeAccessEntryOutput;
 use aws_sdk_eks::operation::describe_addon::{DescribeAddonError, DescribeAddonOutput};
 use aws_sdk_eks::operation::describe_addon_versions::DescribeAddonVersionsOutput;
 use aws_sdk_eks::operation::describe_cluster::DescribeClusterOutput;
+use aws_sdk_eks::operation::describe_fargate_profile::{
+    DescribeFargateProfileError, DescribeFargateProfileOutput,
+};
 use aws_sdk_eks::operation::describe_nodegroup::DescribeNodegroupOutput;
 use aws_sdk_eks::operation::describe_update::DescribeUpdateOutput;
 use aws_sdk_eks::operation::list_access_entries::ListAccessEntriesOutput;
@@ -46,8 +46,8 @@ use aws_sdk_eks::types::{
     AccessEntry, AccessScope, AccessScopeType, Addon, AddonHealth, AddonInfo, AddonIssue,
     AddonIssueCode, AddonStatus, AddonVersionInfo, AssociatedAccessPolicy, Cluster, ClusterStatus,
     Compatibility, ErrorCode, ErrorDetail, FargateProfile, FargateProfileHealth,
-    FargateProfileIssue, FargateProfileIssueCode, FargateProfileStatus, Nodegroup,
-    NodegroupStatus, Update, UpdateStatus, UpdateType,
+    FargateProfileIssue, FargateProfileIssueCode, FargateProfileStatus, Nodegroup, NodegroupStatus,
+    Update, UpdateStatus, UpdateType,
 };
 use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, mock};
 use ekspec::cloud::AccessPolicy;
@@ -725,16 +725,13 @@ async fn a_fargate_profile_waits_while_another_one_of_the_cluster_is_creating() 
     let refused = busy.clone();
     let create = mock!(Client::create_fargate_profile)
         .sequence()
-        .error(move || {
-            CreateFargateProfileError::generic(meta("ResourceInUseException", &refused))
-        })
+        .error(move || CreateFargateProfileError::generic(meta("ResourceInUseException", &refused)))
         .times(2)
         .output(|| CreateFargateProfileOutput::builder().build())
         .build();
     let active = fargate_profile(FargateProfileStatus::Active, Vec::new());
     let ctx = context(&[&create, &active]);
-    let (result, states) =
-        run_reported(&ctx, "fargate-profile/batch", create_profile()).await;
+    let (result, states) = run_reported(&ctx, "fargate-profile/batch", create_profile()).await;
     result.unwrap();
     assert_eq!(
         create.num_calls(),
@@ -804,8 +801,8 @@ async fn a_fargate_profile_delete_waits_for_the_one_being_deleted() {
 
 #[tokio::test]
 async fn a_failed_fargate_profile_names_what_eks_reports() {
-    let create =
-        mock!(Client::create_fargate_profile).then_output(|| CreateFargateProfileOutput::builder().build());
+    let create = mock!(Client::create_fargate_profile)
+        .then_output(|| CreateFargateProfileOutput::builder().build());
     let failed = fargate_profile(
         FargateProfileStatus::CreateFailed,
         vec![

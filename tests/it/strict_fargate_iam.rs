@@ -26,7 +26,8 @@ async fn a_failed_fargate_profile_shows_in_the_plan_and_is_made_again() {
     );
     let failed = aws.expect(1, &["apply", "-f", &spec, "--auto-approve"]);
     assert!(
-        all(&failed).contains("CREATE_FAILED: AccessDenied: the pod execution role cannot be assumed"),
+        all(&failed)
+            .contains("CREATE_FAILED: AccessDenied: the pod execution role cannot be assumed"),
         "the apply says what EKS reported:\n{}",
         all(&failed)
     );
@@ -60,7 +61,10 @@ async fn a_failed_fargate_profile_shows_in_the_plan_and_is_made_again() {
         .await
         .unwrap();
     assert_eq!(
-        profile.fargate_profile().and_then(|p| p.status()).map(|s| s.as_str()),
+        profile
+            .fargate_profile()
+            .and_then(|p| p.status())
+            .map(|s| s.as_str()),
         Some("ACTIVE")
     );
 }
@@ -77,9 +81,10 @@ async fn eks_refusals_of_new_roles_and_busy_profiles_are_waited_out_with_progres
     let first = aws.expect(0, &["apply", "-f", &spec, "--auto-approve"]);
     let out = all(&first);
     assert!(
-        out.lines()
-            .any(|l| l.contains("cluster: waiting for creation of cluster busy")
-                && l.contains("could not be assumed")),
+        out.lines().any(
+            |l| l.contains("cluster: waiting for creation of cluster busy")
+                && l.contains("could not be assumed")
+        ),
         "no waiting line for the cluster's new role:\n{out}"
     );
     // Another tool's profile is CREATING (EKS creates one profile at a time per cluster), and
@@ -136,8 +141,10 @@ async fn eks_refusals_of_new_roles_and_busy_profiles_are_waited_out_with_progres
 
 /// What the project's moto says about the access entry of `principal`.
 fn entry(aws: &Emulated, cluster: &str, principal: &str) -> serde_json::Value {
-    aws.emulator()
-        .control("access-entry", json!({"cluster": cluster, "principal": principal}))
+    aws.emulator().control(
+        "access-entry",
+        json!({"cluster": cluster, "principal": principal}),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -200,7 +207,11 @@ async fn a_stale_node_entry_left_by_a_role_made_again_elsewhere_is_repaired() {
             .await
             .unwrap();
     }
-    iam.delete_role().role_name("stale-node").send().await.unwrap();
+    iam.delete_role()
+        .role_name("stale-node")
+        .send()
+        .await
+        .unwrap();
     iam.create_role()
         .role_name("stale-node")
         .path(old.path())
