@@ -85,8 +85,6 @@ pub fn plan(p: &mut Planning<'_>) {
             .filter(|g| p.owned(&g.tags) == Some(resource.as_str()))
             .cloned()
             .collect();
-        let current = generations.iter().find(|g| g.name == name).cloned();
-        let old: Vec<&ObservedNodeGroup> = generations.iter().filter(|g| g.name != name).collect();
 
         // The launch template of the current generation.
         let live_template = p
@@ -149,20 +147,26 @@ pub fn plan(p: &mut Planning<'_>) {
             "role/node".to_owned(),
             template.clone(),
         ]);
-        let delete_old: Vec<Operation> = old
+        let plan = generations_plan(&name, &generations);
+        let delete = |g: &ObservedNodeGroup, replaced_by: Option<&str>| Operation::DeleteNodeGroup {
+            cluster: cluster.clone(),
+            name: g.name.clone(),
+            replaced_by: replaced_by.map(str::to_owned),
+        };
+        // Generations that are not the spec's: deleted once the spec's is ACTIVE.
+        let delete_old: Vec<Operation> = plan
+            .old
             .iter()
-            .map(|g| Operation::DeleteNodeGroup {
-                cluster: cluster.clone(),
-                name: g.name.clone(),
-            })
+            .map(|g| delete(g, Some(&name)))
             .collect();
-        match (current, old.first()) {
-            (None, None) => p.push(
+        match plan.current {
+            Generation::Missing if plan.old.is_empty() => p.push(
                 Change::new(&resource, ChangeKind::Create, vec![create])
                     .id(&name)
                     .after(after),
             ),
-            (None, Some(previous)) => {
+            Generation::Missing => {
+                let previous = plan.old[0];
                 let fields = replace_fields(p, group, previous, &subnet_keys);
                 let mut ops = vec![create];
                 ops.extend(delete_old);
@@ -177,8 +181,35 @@ pub fn plan(p: &mut Planning<'_>) {
                         .after(after),
                 );
             }
-            (Some(live), _) => {
-                let (change, mut fields) = in_place(group, &live);
+            // EKS keeps a failed generation until it is deleted, and a deleting one blocks its
+            // name: it goes first, then the spec's generation is made again under that name.
+            Generation::Unusable(live) => {
+                let mut ops = vec![delete(live, None), create];
+                ops.extend(delete_old);
+                let mut reason = match live.status.as_str() {
+                    "DELETING" => format!("node group `{name}` is still being deleted"),
+                    status => format!(
+                        "EKS reports node group `{name}` {status}: {}",
+                        health(live)
+                    ),
+                };
+                reason.push_str("; it is deleted and created again");
+                if !plan.old.is_empty() {
+                    reason.push_str(&format!(
+                        ", and {} only once it is ACTIVE",
+                        names(&plan.old, "is deleted", "are deleted")
+                    ));
+                }
+                p.push(
+                    Change::new(&resource, ChangeKind::Replace, ops)
+                        .id(&name)
+                        .fields(vec![FieldChange::new("status", &live.status, "ACTIVE")])
+                        .reason(reason)
+                        .after(after),
+                );
+            }
+            Generation::Usable(live) => {
+                let (change, mut fields) = in_place(group, live);
                 let mut ops = Vec::new();
                 if let Some(change) = change {
                     ops.push(Operation::UpdateNodeGroup {
@@ -195,6 +226,19 @@ pub fn plan(p: &mut Planning<'_>) {
                 let finishing = !delete_old.is_empty();
                 ops.extend(delete_old);
                 if !ops.is_empty() {
+                    let mut reasons = Vec::new();
+                    if finishing {
+                        reasons.push(format!(
+                            "finishing an interrupted replacement: {} once `{name}` is ACTIVE",
+                            names(&plan.old, "is deleted", "are deleted")
+                        ));
+                    }
+                    if live.status == "DEGRADED" {
+                        reasons.push(format!(
+                            "EKS reports `{name}` DEGRADED: {}",
+                            health(live)
+                        ));
+                    }
                     let mut change = Change::new(
                         &resource,
                         if finishing {
@@ -207,16 +251,72 @@ pub fn plan(p: &mut Planning<'_>) {
                     .id(&name)
                     .fields(fields)
                     .after(["cluster"]);
-                    if finishing {
-                        change = change.reason(
-                            "finishing an interrupted replacement: the old generation is deleted",
-                        );
+                    if !reasons.is_empty() {
+                        change = change.reason(reasons.join("; "));
                     }
                     p.push(change);
                 }
             }
         }
     }
+}
+
+/// The spec's generation of a node group, as EKS reports it.
+#[derive(Debug)]
+pub enum Generation<'g> {
+    /// Not there: it is created.
+    Missing,
+    /// There and ACTIVE, or on its way (CREATING, UPDATING), or DEGRADED (an update may heal
+    /// it): it is changed in place.
+    Usable(&'g ObservedNodeGroup),
+    /// There but CREATE_FAILED (EKS keeps it so until it is deleted) or DELETING: it is deleted
+    /// and made again.
+    Unusable(&'g ObservedNodeGroup),
+}
+
+/// What to do with the generations of one spec entry (node groups here; the same shape fits
+/// any kind replaced under a new name, such as Fargate profiles).
+#[derive(Debug)]
+pub struct Generations<'g> {
+    /// The spec's generation.
+    pub current: Generation<'g>,
+    /// The others (older specs, an interrupted replacement): deleted once the spec's
+    /// generation is ACTIVE, never before, so the last ACTIVE generation is not lost.
+    pub old: Vec<&'g ObservedNodeGroup>,
+}
+
+/// Sorts the live generations of one spec entry by what they are to the spec named `name`.
+pub fn generations_plan<'g>(name: &str, live: &'g [ObservedNodeGroup]) -> Generations<'g> {
+    let current = match live.iter().find(|g| g.name == name) {
+        None => Generation::Missing,
+        Some(g) if matches!(g.status.as_str(), "CREATE_FAILED" | "DELETING") => {
+            Generation::Unusable(g)
+        }
+        Some(g) => Generation::Usable(g),
+    };
+    Generations {
+        current,
+        old: live.iter().filter(|g| g.name != name).collect(),
+    }
+}
+
+/// EKS's health issues of a node group, for a message.
+pub fn health(group: &ObservedNodeGroup) -> String {
+    if group.health_issues.is_empty() {
+        "no health issues reported".to_owned()
+    } else {
+        group.health_issues.join("; ")
+    }
+}
+
+/// "`a` is deleted" / "`a`, `b` are deleted".
+fn names(groups: &[&ObservedNodeGroup], one: &str, many: &str) -> String {
+    let list: Vec<String> = groups.iter().map(|g| format!("`{}`", g.name)).collect();
+    format!(
+        "{} {}",
+        list.join(", "),
+        if list.len() == 1 { one } else { many }
+    )
 }
 
 /// Subnet refs, their stable keys (for the name hash) and the changes nodes must wait for.

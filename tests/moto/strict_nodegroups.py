@@ -104,8 +104,20 @@ _create_nodegroup = models.EKSBackend.create_nodegroup
 def create_nodegroup(self, *args, **kwargs):
     group = _create_nodegroup(self, *args, **kwargs)
     if strict.ENABLED:
-        strict.transition(group, "CREATING", "ACTIVE")
+        failing = _failing_creates(self.clusters[group.cluster_name])
+        prefix = next((p for p in failing if group.nodegroup_name.startswith(p)), None)
+        if prefix is None:
+            strict.transition(group, "CREATING", "ACTIVE")
+        else:
+            # The create is taken, and the group fails while CREATING, as on AWS.
+            strict.transition(group, "CREATING", "CREATE_FAILED")
+            _set_health(group, failing.pop(prefix))
     return group
+
+
+def _failing_creates(cluster):
+    """Name prefix -> the health issues the next create of such a group fails with."""
+    return cluster.__dict__.setdefault("_strict_failing_creates", {})
 
 
 models.EKSBackend.create_nodegroup = create_nodegroup
@@ -207,7 +219,11 @@ def _control(body):
     - `status`: `CREATE_FAILED` or `DEGRADED`, with `issues` ([{code, message, resourceIds}])
       and, for DEGRADED, `healedBy` (what a successful update heals it with: `scalingConfig`,
       `version`, `config`; default scaling and version, as a scale-out or new AMI does);
-    - `failNextUpdate`: {code, message} for the group's next update.
+    - `failNextUpdate`: {code, message} for the group's next update;
+    - `deleteAfter`: seconds: the group is DELETING for that long, then gone (a slow delete
+      another run started);
+    - `failNextCreate`: issues: the next CreateNodegroup of a name starting with `nodegroup`
+      ends CREATE_FAILED with them (the group need not exist yet).
     Answers the names it changed."""
     from moto.eks.models import eks_backends
 
@@ -218,7 +234,10 @@ def _control(body):
             if cluster is None:
                 continue
             wanted = body["nodegroup"]
-            for name, group in cluster.nodegroups.items():
+            if "failNextCreate" in body:
+                _failing_creates(cluster)[wanted] = body["failNextCreate"]
+                changed.append(wanted)
+            for name, group in list(cluster.nodegroups.items()):
                 if not (name == wanted or (wanted.endswith("-") and name.startswith(wanted))):
                     continue
                 status = body.get("status")
@@ -228,6 +247,9 @@ def _control(body):
                     group.__dict__["_strict_healed_by"] = tuple(
                         body.get("healedBy", ["scalingConfig", "version"])
                     )
+                if "deleteAfter" in body:
+                    strict.transition(group, "DELETING", "DELETING", body["deleteAfter"])
+                    strict.later(body["deleteAfter"], _remove, backend, cluster.name, name, group)
                 if "failNextUpdate" in body:
                     group.__dict__["_strict_fail_next_update"] = body["failNextUpdate"]
                 changed.append(name)
