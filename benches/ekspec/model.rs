@@ -192,7 +192,8 @@ pub fn api_calls(op: &Operation) -> Vec<&'static str> {
         }
         // The replacement's ACTIVE state first, when there is one.
         Operation::DeleteNodeGroup { replaced_by, .. } => {
-            let mut calls: Vec<&'static str> = replaced_by.iter().map(|_| "DescribeNodegroup").collect();
+            let mut calls: Vec<&'static str> =
+                replaced_by.iter().map(|_| "DescribeNodegroup").collect();
             calls.extend(["DeleteNodegroup", "DescribeNodegroup"]);
             calls
         }

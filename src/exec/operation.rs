@@ -866,9 +866,12 @@ async fn wait_node_group(
             Ok(match (group, until) {
                 (None, NodeGroupState::Gone) => Poll::Done,
                 (None, _) => Poll::Failed("the node group disappeared".to_owned()),
-                (Some(g), NodeGroupState::Gone) if g.status == "DELETE_FAILED" => Poll::Failed(
-                    format!("deletion failed: {}", crate::resources::nodegroup::health(&g)),
-                ),
+                (Some(g), NodeGroupState::Gone) if g.status == "DELETE_FAILED" => {
+                    Poll::Failed(format!(
+                        "deletion failed: {}",
+                        crate::resources::nodegroup::health(&g)
+                    ))
+                }
                 (Some(g), NodeGroupState::Gone) => Poll::Pending(g.status),
                 (Some(g), _) if g.status == "ACTIVE" => Poll::Done,
                 (Some(g), NodeGroupState::Updatable) if g.status == "DEGRADED" => Poll::Done,

@@ -148,17 +148,14 @@ pub fn plan(p: &mut Planning<'_>) {
             template.clone(),
         ]);
         let plan = generations_plan(&name, &generations);
-        let delete = |g: &ObservedNodeGroup, replaced_by: Option<&str>| Operation::DeleteNodeGroup {
-            cluster: cluster.clone(),
-            name: g.name.clone(),
-            replaced_by: replaced_by.map(str::to_owned),
-        };
+        let delete =
+            |g: &ObservedNodeGroup, replaced_by: Option<&str>| Operation::DeleteNodeGroup {
+                cluster: cluster.clone(),
+                name: g.name.clone(),
+                replaced_by: replaced_by.map(str::to_owned),
+            };
         // Generations that are not the spec's: deleted once the spec's is ACTIVE.
-        let delete_old: Vec<Operation> = plan
-            .old
-            .iter()
-            .map(|g| delete(g, Some(&name)))
-            .collect();
+        let delete_old: Vec<Operation> = plan.old.iter().map(|g| delete(g, Some(&name))).collect();
         match plan.current {
             Generation::Missing if plan.old.is_empty() => p.push(
                 Change::new(&resource, ChangeKind::Create, vec![create])
@@ -188,10 +185,7 @@ pub fn plan(p: &mut Planning<'_>) {
                 ops.extend(delete_old);
                 let mut reason = match live.status.as_str() {
                     "DELETING" => format!("node group `{name}` is still being deleted"),
-                    status => format!(
-                        "EKS reports node group `{name}` {status}: {}",
-                        health(live)
-                    ),
+                    status => format!("EKS reports node group `{name}` {status}: {}", health(live)),
                 };
                 reason.push_str("; it is deleted and created again");
                 if !plan.old.is_empty() {
@@ -234,10 +228,7 @@ pub fn plan(p: &mut Planning<'_>) {
                         ));
                     }
                     if live.status == "DEGRADED" {
-                        reasons.push(format!(
-                            "EKS reports `{name}` DEGRADED: {}",
-                            health(live)
-                        ));
+                        reasons.push(format!("EKS reports `{name}` DEGRADED: {}", health(live)));
                     }
                     let mut change = Change::new(
                         &resource,

@@ -48,7 +48,12 @@ pub fn plan(p: &mut Planning<'_>) {
                 .iter()
                 .any(|op| matches!(op, Operation::CreateNodeGroup { .. }))
         })
-        .map(|c| (c.resource.clone(), c.physical_id.clone().unwrap_or_default()))
+        .map(|c| {
+            (
+                c.resource.clone(),
+                c.physical_id.clone().unwrap_or_default(),
+            )
+        })
         .collect();
     let deleted: Vec<&str> = p
         .changes()
@@ -269,9 +274,11 @@ pub fn plan(p: &mut Planning<'_>) {
         // generations of existing ones come after the first (see above).
         let first = format!("cluster/version-{}", steps[0]);
         let last = format!("cluster/version-{want}");
-        for change in p.changes_mut().iter_mut().filter(|c| {
-            c.resource.starts_with("nodegroup/") && !c.resource.contains("/version-")
-        }) {
+        for change in p
+            .changes_mut()
+            .iter_mut()
+            .filter(|c| c.resource.starts_with("nodegroup/") && !c.resource.contains("/version-"))
+        {
             if renewed.iter().any(|(r, _)| *r == change.resource) {
                 change.after.push(first.clone());
             } else if change.kind == ChangeKind::Create {

@@ -65,7 +65,7 @@ fn converged(aws: &Emulated, spec: &str) {
 async fn a_create_failed_generation_is_made_again_and_the_active_one_stays_until_then() {
     let aws = Emulated::start();
     let inventory = aws.inventory("us-east-1").await;
-    let v1 = aws.spec("ng.yaml", &spec("1.31", false));
+    let v1 = aws.spec("v1.yaml", &spec("1.31", false));
     aws.expect(0, &["apply", "-f", &v1, "--auto-approve"]);
     let first = names(&workers(&inventory).await);
 
@@ -79,7 +79,7 @@ async fn a_create_failed_generation_is_made_again_and_the_active_one_stays_until
         "instanceTypes: [m6i.large]",
         "instanceTypes: [m6i.xlarge]",
     );
-    let v2 = aws.spec("ng.yaml", &text);
+    let v2 = aws.spec("v2.yaml", &text);
     let out = aws.expect(1, &["apply", "-f", &v2, "--auto-approve"]);
     let all = format!("{}{}", out.stdout, out.stderr);
     assert!(
@@ -88,8 +88,10 @@ async fn a_create_failed_generation_is_made_again_and_the_active_one_stays_until
     );
     let live = workers(&inventory).await;
     assert_eq!(live.len(), 2, "{live:#?}");
-    assert!(live.iter().any(|g| names(std::slice::from_ref(g)) == first
-        && g.status() == Some(&NodegroupStatus::Active)));
+    assert!(
+        live.iter().any(|g| names(std::slice::from_ref(g)) == first
+            && g.status() == Some(&NodegroupStatus::Active))
+    );
 
     // EKS keeps the failed generation; the plan says so and makes it again, and the old one
     // goes only once the new one is ACTIVE.
@@ -140,7 +142,7 @@ async fn active(inventory: &Inventory, name: &str) {
 async fn a_replacement_reverted_while_the_spec_generation_is_deleting_keeps_the_active_one() {
     let aws = Emulated::start();
     let inventory = aws.inventory("us-east-1").await;
-    let v1 = aws.spec("ng.yaml", &spec("1.31", false));
+    let v1 = aws.spec("v1.yaml", &spec("1.31", false));
     aws.expect(0, &["apply", "-f", &v1, "--auto-approve"]);
     let first = names(&workers(&inventory).await).remove(0);
     let text = edit(
@@ -148,7 +150,7 @@ async fn a_replacement_reverted_while_the_spec_generation_is_deleting_keeps_the_
         "instanceTypes: [m6i.large]",
         "instanceTypes: [m6i.xlarge]",
     );
-    let v2 = aws.spec("ng.yaml", &text);
+    let v2 = aws.spec("v2.yaml", &text);
     aws.expect(0, &["apply", "-f", &v2, "--auto-approve"]);
     let second = workers(&inventory).await.remove(0);
 
@@ -174,10 +176,11 @@ async fn a_replacement_reverted_while_the_spec_generation_is_deleting_keeps_the_
         .await
         .unwrap();
     active(&inventory, &first).await;
-    aws.emulator().control(
+    let answer = aws.emulator().control(
         "nodegroup",
         json!({"cluster": CLUSTER, "nodegroup": first, "deleteAfter": 8}),
     );
+    assert_eq!(answer["changed"], json!([first]));
 
     let plan = aws.expect(2, &["plan", "-f", &v1, "--detailed-exitcode"]);
     for expected in [
@@ -205,7 +208,7 @@ async fn a_replacement_reverted_while_the_spec_generation_is_deleting_keeps_the_
 async fn an_upgrade_over_two_minors_waits_for_replaced_and_removed_node_groups() {
     let aws = Emulated::start();
     let inventory = aws.inventory("us-east-1").await;
-    let v1 = aws.spec("ng.yaml", &spec("1.29", true));
+    let v1 = aws.spec("v1.yaml", &spec("1.29", true));
     aws.expect(0, &["apply", "-f", &v1, "--auto-approve"]);
 
     // Two control plane steps while `workers` is replaced and `batch` removed: EKS refuses
@@ -215,7 +218,7 @@ async fn an_upgrade_over_two_minors_waits_for_replaced_and_removed_node_groups()
         "instanceTypes: [m6i.large]",
         "instanceTypes: [m6i.xlarge]",
     );
-    let v2 = aws.spec("ng.yaml", &text);
+    let v2 = aws.spec("v2.yaml", &text);
     aws.expect(0, &["apply", "-f", &v2, "--auto-approve"]);
     let cluster = inventory
         .eks
@@ -237,11 +240,11 @@ async fn an_upgrade_over_two_minors_waits_for_replaced_and_removed_node_groups()
 async fn a_config_update_is_followed_to_eks_errors_and_heals_a_degraded_group() {
     let aws = Emulated::start();
     let inventory = aws.inventory("us-east-1").await;
-    let v1 = aws.spec("ng.yaml", &spec("1.31", false));
+    let v1 = aws.spec("v1.yaml", &spec("1.31", false));
     aws.expect(0, &["apply", "-f", &v1, "--auto-approve"]);
     let name = names(&workers(&inventory).await).remove(0);
     let v2 = aws.spec(
-        "ng.yaml",
+        "v2.yaml",
         &edit(&spec("1.31", false), "maxSize: 3", "maxSize: 5"),
     );
 
@@ -282,10 +285,7 @@ async fn a_config_update_is_followed_to_eks_errors_and_heals_a_degraded_group() 
     aws.expect(0, &["apply", "-f", &v2, "--auto-approve"]);
     let live = workers(&inventory).await;
     assert_eq!(live[0].status(), Some(&NodegroupStatus::Active));
-    assert_eq!(
-        live[0].scaling_config().and_then(|s| s.max_size()),
-        Some(5)
-    );
+    assert_eq!(live[0].scaling_config().and_then(|s| s.max_size()), Some(5));
     assert!(live[0].health().unwrap().issues().is_empty());
     converged(&aws, &v2);
 }
@@ -338,9 +338,19 @@ async fn the_old_generation_is_not_deleted_when_its_replacement_failed_after_the
         },
     );
     let observed = observe(&aws.cloud(), CLUSTER, Some(&v2)).await.unwrap();
-    let ctx = Context::new(aws.cloud(), &observed, CLUSTER, "us-east-1", Waiter::default());
+    let ctx = Context::new(
+        aws.cloud(),
+        &observed,
+        CLUSTER,
+        "us-east-1",
+        Waiter::default(),
+    );
     let (_stop, stop) = tokio::sync::watch::channel(false);
-    assert!(!exec::execute(&replace, Arc::new(ctx), stop, |_| {}).await.success());
+    assert!(
+        !exec::execute(&replace, Arc::new(ctx), stop, |_| {})
+            .await
+            .success()
+    );
 
     // Planned while the new generation is still CREATING: the old one waits for it.
     aws.set_node_group_status(CLUSTER, &new, "CREATING", &[]);
@@ -367,7 +377,13 @@ async fn the_old_generation_is_not_deleted_when_its_replacement_failed_after_the
         "CREATE_FAILED",
         &["AsgInstanceLaunchFailures: no m6i.xlarge capacity"],
     );
-    let ctx = Context::new(aws.cloud(), &observed, CLUSTER, "us-east-1", Waiter::default());
+    let ctx = Context::new(
+        aws.cloud(),
+        &observed,
+        CLUSTER,
+        "us-east-1",
+        Waiter::default(),
+    );
     let (_stop, stop) = tokio::sync::watch::channel(false);
     let report = exec::execute(&plan, Arc::new(ctx), stop, |_| {}).await;
     let errors = format!("{:?}", report.failed);
@@ -375,7 +391,15 @@ async fn the_old_generation_is_not_deleted_when_its_replacement_failed_after_the
         errors.contains("CREATE_FAILED") && errors.contains("AsgInstanceLaunchFailures"),
         "{errors}"
     );
-    let live = aws.cloud().kubernetes.list_node_groups(CLUSTER).await.unwrap();
-    let old_group = live.iter().find(|g| g.name == old).expect("the old generation stays");
+    let live = aws
+        .cloud()
+        .kubernetes
+        .list_node_groups(CLUSTER)
+        .await
+        .unwrap();
+    let old_group = live
+        .iter()
+        .find(|g| g.name == old)
+        .expect("the old generation stays");
     assert_eq!(old_group.status, "ACTIVE");
 }

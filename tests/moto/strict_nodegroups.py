@@ -71,9 +71,10 @@ def _set_health(group, issues):
     group.health = {"issues": [dict(issue) for issue in issues]}
 
 
-def _run_update(group, update, heals):
+def _run_update(group, update, heals, applied=None):
     """The update runs for `strict.SECONDS`: the group is UPDATING, the update InProgress; then
-    both end as the group's hook said (Successful and healed, or Failed with EKS's errors)."""
+    both end as the group's hook said (Successful and healed, or Failed with EKS's errors).
+    `applied()` makes what only shows once the update succeeded (a new version)."""
     failure = group.__dict__.pop("_strict_fail_next_update", None)
     degraded = group.status == "DEGRADED"
     healed = heals in group.__dict__.get("_strict_healed_by", ())
@@ -91,6 +92,8 @@ def _run_update(group, update, heals):
                 "resourceIds": failure.get("resourceIds", [group.nodegroup_name]),
             }]
             return
+        if applied is not None:
+            applied()
         update["status"] = "Successful"
         if final == "ACTIVE" and degraded:
             _set_health(group, [])
@@ -165,10 +168,7 @@ def update_nodegroup_version(self):
         # EKS reports the old version until the nodes are replaced.
         group.version, group.release_version = before
         update = list(group.__dict__["updates"].values())[-1]
-        failing = bool(group.__dict__.get("_strict_fail_next_update"))
-        _run_update(group, update, "version")
-        if not failing:
-            strict.later(strict.SECONDS, _set_version, group, after)
+        _run_update(group, update, "version", lambda: _set_version(group, after))
         return result
 
 
