@@ -14,6 +14,7 @@ use crate::cloud::{
 use crate::plan::{Change, ChangeKind, FieldChange, Operation, Ref};
 use crate::spec::NodeGroupSpec;
 
+use super::generations::{self, Generation, Generational};
 use super::network::{route_table_id, subnet_id};
 use super::planner::Planning;
 use super::{eks_retag, owned_tags, short_hash};
@@ -147,7 +148,7 @@ pub fn plan(p: &mut Planning<'_>) {
             "role/node".to_owned(),
             template.clone(),
         ]);
-        let plan = generations_plan(&name, &generations);
+        let plan = generations::sort(&name, &generations);
         let delete =
             |g: &ObservedNodeGroup, replaced_by: Option<&str>| Operation::DeleteNodeGroup {
                 cluster: cluster.clone(),
@@ -252,42 +253,13 @@ pub fn plan(p: &mut Planning<'_>) {
     }
 }
 
-/// The spec's generation of a node group, as EKS reports it.
-#[derive(Debug)]
-pub enum Generation<'g> {
-    /// Not there: it is created.
-    Missing,
-    /// There and ACTIVE, or on its way (CREATING, UPDATING), or DEGRADED (an update may heal
-    /// it): it is changed in place.
-    Usable(&'g ObservedNodeGroup),
-    /// There but CREATE_FAILED (EKS keeps it so until it is deleted) or DELETING: it is deleted
-    /// and made again.
-    Unusable(&'g ObservedNodeGroup),
-}
+impl Generational for ObservedNodeGroup {
+    fn generation_name(&self) -> &str {
+        &self.name
+    }
 
-/// What to do with the generations of one spec entry (node groups here; the same shape fits
-/// any kind replaced under a new name, such as Fargate profiles).
-#[derive(Debug)]
-pub struct Generations<'g> {
-    /// The spec's generation.
-    pub current: Generation<'g>,
-    /// The others (older specs, an interrupted replacement): deleted once the spec's
-    /// generation is ACTIVE, never before, so the last ACTIVE generation is not lost.
-    pub old: Vec<&'g ObservedNodeGroup>,
-}
-
-/// Sorts the live generations of one spec entry by what they are to the spec named `name`.
-pub fn generations_plan<'g>(name: &str, live: &'g [ObservedNodeGroup]) -> Generations<'g> {
-    let current = match live.iter().find(|g| g.name == name) {
-        None => Generation::Missing,
-        Some(g) if matches!(g.status.as_str(), "CREATE_FAILED" | "DELETING") => {
-            Generation::Unusable(g)
-        }
-        Some(g) => Generation::Usable(g),
-    };
-    Generations {
-        current,
-        old: live.iter().filter(|g| g.name != name).collect(),
+    fn generation_status(&self) -> &str {
+        &self.status
     }
 }
 
