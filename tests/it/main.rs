@@ -23,6 +23,7 @@ mod lock;
 mod moto;
 mod proxy;
 mod reconcile_memory;
+mod strict_fargate_iam;
 mod strict_nodegroups;
 mod support;
 mod transitions;
