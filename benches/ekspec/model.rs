@@ -189,10 +189,17 @@ pub fn api_calls(op: &Operation) -> Vec<&'static str> {
             vec![
                 "DescribeNodegroup",
                 "UpdateNodegroupConfig",
+                "DescribeUpdate",
                 "DescribeNodegroup",
             ]
         }
-        Operation::DeleteNodeGroup { .. } => vec!["DeleteNodegroup", "DescribeNodegroup"],
+        // The replacement's ACTIVE state first, when there is one.
+        Operation::DeleteNodeGroup { replaced_by, .. } => {
+            let mut calls: Vec<&'static str> =
+                replaced_by.iter().map(|_| "DescribeNodegroup").collect();
+            calls.extend(["DeleteNodegroup", "DescribeNodegroup"]);
+            calls
+        }
         Operation::CreateFargateProfile { .. } => {
             vec!["CreateFargateProfile", "DescribeFargateProfile"]
         }

@@ -245,6 +245,19 @@ impl MemoryCloud {
     }
 
     /// Fails if a failure was injected for `operation`.
+    /// Puts a node group in a state EKS reports (CREATING, CREATE_FAILED, DEGRADED, ...) with
+    /// its health issues (`CODE: message`).
+    pub fn set_node_group_status(&self, cluster: &str, name: &str, status: &str, issues: &[&str]) {
+        if let Some(group) = self
+            .lock()
+            .node_groups
+            .get_mut(&(cluster.to_owned(), name.to_owned()))
+        {
+            group.status = status.to_owned();
+            group.health_issues = issues.iter().map(|i| (*i).to_owned()).collect();
+        }
+    }
+
     fn gate(&self, operation: &'static str) -> CloudResult<()> {
         let mut s = self.lock();
         match s.failures.iter().position(|(op, _)| *op == operation) {
@@ -1199,10 +1212,12 @@ impl Kubernetes for MemoryCloud {
             g.update_budget = Some(budget);
         }
         s.log(format!("UpdateNodegroupConfig {name}"));
-        Ok(None)
+        // EKS answers every node group config change with an update to follow.
+        Ok(Some(s.finished_update()))
     }
 
     async fn delete_node_group(&self, cluster: &str, name: &str) -> CloudResult<()> {
+        self.gate("DeleteNodegroup")?;
         let mut s = self.lock();
         s.node_groups.remove(&(cluster.to_owned(), name.to_owned()));
         s.log(format!("DeleteNodegroup {name}"));

@@ -409,7 +409,8 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
             name,
             version,
         } => {
-            wait_node_group(ctx, cluster, name, false).await?;
+            // A DEGRADED group takes the update (a new AMI may heal it).
+            wait_node_group(ctx, cluster, name, NodeGroupState::Updatable).await?;
             let id = retry_in_use(ctx, || {
                 cloud
                     .kubernetes
@@ -417,7 +418,7 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
             })
             .await?;
             wait_update(ctx, cluster, UpdateOf::NodeGroup(name), &id).await?;
-            wait_node_group(ctx, cluster, name, false).await?;
+            wait_node_group(ctx, cluster, name, NodeGroupState::Active).await?;
         }
         Operation::UpdateNodeGroupLaunchTemplate {
             cluster,
@@ -426,7 +427,7 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
             version,
         } => {
             let version = ctx.resolve(version)?;
-            wait_node_group(ctx, cluster, name, false).await?;
+            wait_node_group(ctx, cluster, name, NodeGroupState::Updatable).await?;
             let id = retry_in_use(ctx, || {
                 cloud.kubernetes.update_node_group_launch_template(
                     cluster,
@@ -436,7 +437,7 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
             })
             .await?;
             wait_update(ctx, cluster, UpdateOf::NodeGroup(name), &id).await?;
-            wait_node_group(ctx, cluster, name, false).await?;
+            wait_node_group(ctx, cluster, name, NodeGroupState::Active).await?;
         }
         Operation::CreateAddon {
             cluster,
@@ -614,23 +615,53 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
                 client_request_token: ctx.token(name),
             };
             retry_new_role(&ctx.waiter, || cloud.kubernetes.create_node_group(&request)).await?;
-            wait_node_group(ctx, cluster, name, false).await?;
+            wait_node_group(ctx, cluster, name, NodeGroupState::Active).await?;
         }
         Operation::UpdateNodeGroup {
             cluster,
             name,
             change,
         } => {
-            wait_node_group(ctx, cluster, name, false).await?;
-            cloud
-                .kubernetes
-                .update_node_group_config(cluster, name, change)
-                .await?;
-            wait_node_group(ctx, cluster, name, false).await?;
+            // A DEGRADED group takes the update (a scaling change may heal it); EKS refuses
+            // one while another runs (ResourceInUseException), so that one is waited out.
+            wait_node_group(ctx, cluster, name, NodeGroupState::Updatable).await?;
+            let id = retry_in_use(ctx, || {
+                cloud
+                    .kubernetes
+                    .update_node_group_config(cluster, name, change)
+            })
+            .await?;
+            if let Some(id) = id {
+                wait_update(ctx, cluster, UpdateOf::NodeGroup(name), &id).await?;
+            }
+            wait_node_group(ctx, cluster, name, NodeGroupState::Active).await?;
         }
-        Operation::DeleteNodeGroup { cluster, name } => {
-            cloud.kubernetes.delete_node_group(cluster, name).await?;
-            wait_node_group(ctx, cluster, name, true).await?;
+        Operation::DeleteNodeGroup {
+            cluster,
+            name,
+            replaced_by,
+        } => {
+            // Never the last ACTIVE generation: its replacement must be ACTIVE first (a
+            // failed one stops here, and this one stays).
+            if let Some(replacement) = replaced_by {
+                wait_node_group(ctx, cluster, replacement, NodeGroupState::Active).await?;
+            }
+            // EKS refuses the delete while the group is being created or updated; one that
+            // is being deleted already is waited on.
+            retry_in_use(ctx, || async {
+                match cloud.kubernetes.delete_node_group(cluster, name).await {
+                    Err(error) if error.kind == ErrorKind::InUse => {
+                        match cloud.kubernetes.describe_node_group(cluster, name).await? {
+                            None => Ok(()),
+                            Some(g) if g.status == "DELETING" => Ok(()),
+                            Some(_) => Err(error),
+                        }
+                    }
+                    other => other,
+                }
+            })
+            .await?;
+            wait_node_group(ctx, cluster, name, NodeGroupState::Gone).await?;
         }
         Operation::CreateFargateProfile {
             cluster,
@@ -952,47 +983,56 @@ async fn wait_addon(ctx: &Context, cluster: &str, name: &str, gone: bool) -> Res
         .await
 }
 
+/// What a node group wait waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NodeGroupState {
+    /// ACTIVE; CREATE_FAILED and DEGRADED are failures with EKS's health issues.
+    Active,
+    /// ACTIVE or DEGRADED: a state EKS takes an update in.
+    Updatable,
+    /// Deleted.
+    Gone,
+}
+
 async fn wait_node_group(
     ctx: &Context,
     cluster: &str,
     name: &str,
-    gone: bool,
+    until: NodeGroupState,
 ) -> Result<(), ExecError> {
     let cloud = &ctx.cloud;
-    let what = if gone {
+    let what = if until == NodeGroupState::Gone {
         format!("deletion of node group {name}")
     } else {
         format!("node group {name}")
     };
     ctx.waiter
         .wait(&what, || async {
-            Ok(
-                match (
-                    cloud.kubernetes.describe_node_group(cluster, name).await?,
-                    gone,
-                ) {
-                    (None, true) => Poll::Done,
-                    (None, false) => Poll::Failed("the node group disappeared".to_owned()),
-                    (Some(g), false) if g.status == "ACTIVE" => Poll::Done,
-                    (Some(g), false)
-                        if matches!(g.status.as_str(), "CREATE_FAILED" | "DEGRADED") =>
-                    {
-                        Poll::Failed(format!(
-                            "the node group is {}: {}",
-                            g.status,
-                            if g.health_issues.is_empty() {
-                                "no health issues reported".to_owned()
-                            } else {
-                                g.health_issues.join("; ")
-                            }
-                        ))
-                    }
-                    (Some(g), true) if g.status == "DELETE_FAILED" => {
-                        Poll::Failed(format!("deletion failed: {}", g.health_issues.join("; ")))
-                    }
-                    (Some(g), _) => Poll::Pending(g.status),
-                },
-            )
+            let group = cloud.kubernetes.describe_node_group(cluster, name).await?;
+            Ok(match (group, until) {
+                (None, NodeGroupState::Gone) => Poll::Done,
+                (None, _) => Poll::Failed("the node group disappeared".to_owned()),
+                (Some(g), NodeGroupState::Gone) if g.status == "DELETE_FAILED" => {
+                    Poll::Failed(format!(
+                        "deletion failed: {}",
+                        crate::resources::nodegroup::health(&g)
+                    ))
+                }
+                (Some(g), NodeGroupState::Gone) => Poll::Pending(g.status),
+                (Some(g), _) if g.status == "ACTIVE" => Poll::Done,
+                (Some(g), NodeGroupState::Updatable) if g.status == "DEGRADED" => Poll::Done,
+                (Some(g), _) if matches!(g.status.as_str(), "CREATE_FAILED" | "DEGRADED") => {
+                    Poll::Failed(format!(
+                        "the node group is {}: {}",
+                        g.status,
+                        crate::resources::nodegroup::health(&g)
+                    ))
+                }
+                (Some(g), _) if g.status == "DELETING" => {
+                    Poll::Failed("the node group is being deleted".to_owned())
+                }
+                (Some(g), _) => Poll::Pending(g.status),
+            })
         })
         .await
 }

@@ -214,8 +214,15 @@ pub enum Operation {
         name: String,
         change: NodeGroupConfigChange,
     },
-    /// Delete a node group and wait until it is gone.
-    DeleteNodeGroup { cluster: String, name: String },
+    /// Delete a node group (once its replacement, if any, is ACTIVE) and wait until it is
+    /// gone.
+    DeleteNodeGroup {
+        cluster: String,
+        name: String,
+        /// The generation that takes over its nodes: the delete waits until that one is
+        /// ACTIVE, and does not happen when it fails, so the last ACTIVE generation stays.
+        replaced_by: Option<String>,
+    },
     /// Create a Fargate profile and wait until ACTIVE.
     CreateFargateProfile {
         cluster: String,

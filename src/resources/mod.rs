@@ -9,6 +9,7 @@ pub mod access;
 pub mod addon;
 pub mod cluster;
 pub mod fargate;
+pub mod generations;
 pub mod iam;
 pub mod network;
 pub mod nodegroup;

@@ -14,6 +14,7 @@ use crate::cloud::{
 use crate::plan::{Change, ChangeKind, FieldChange, Operation, Ref};
 use crate::spec::NodeGroupSpec;
 
+use super::generations::{self, Generation, Generational};
 use super::network::{route_table_id, subnet_id};
 use super::planner::Planning;
 use super::{eks_retag, owned_tags, short_hash, tag_drift};
@@ -85,8 +86,6 @@ pub fn plan(p: &mut Planning<'_>) {
             .filter(|g| p.owned(&g.tags) == Some(resource.as_str()))
             .cloned()
             .collect();
-        let current = generations.iter().find(|g| g.name == name).cloned();
-        let old: Vec<&ObservedNodeGroup> = generations.iter().filter(|g| g.name != name).collect();
 
         // The launch template of the current generation; a change of its settings (tags for
         // instances and volumes, the disk mapping) is a new version the node group rolls to.
@@ -166,20 +165,23 @@ pub fn plan(p: &mut Planning<'_>) {
             "role/node".to_owned(),
             template.clone(),
         ]);
-        let delete_old: Vec<Operation> = old
-            .iter()
-            .map(|g| Operation::DeleteNodeGroup {
+        let plan = generations::sort(&name, &generations);
+        let delete =
+            |g: &ObservedNodeGroup, replaced_by: Option<&str>| Operation::DeleteNodeGroup {
                 cluster: cluster.clone(),
                 name: g.name.clone(),
-            })
-            .collect();
-        match (current, old.first()) {
-            (None, None) => p.push(
+                replaced_by: replaced_by.map(str::to_owned),
+            };
+        // Generations that are not the spec's: deleted once the spec's is ACTIVE.
+        let delete_old: Vec<Operation> = plan.old.iter().map(|g| delete(g, Some(&name))).collect();
+        match plan.current {
+            Generation::Missing if plan.old.is_empty() => p.push(
                 Change::new(&resource, ChangeKind::Create, vec![create])
                     .id(&name)
                     .after(after),
             ),
-            (None, Some(previous)) => {
+            Generation::Missing => {
+                let previous = plan.old[0];
                 let fields = replace_fields(p, group, previous, &subnet_keys);
                 let mut ops = vec![create];
                 ops.extend(delete_old);
@@ -194,8 +196,32 @@ pub fn plan(p: &mut Planning<'_>) {
                         .after(after),
                 );
             }
-            (Some(live), _) => {
-                let (change, mut fields) = in_place(group, &live);
+            // EKS keeps a failed generation until it is deleted, and a deleting one blocks its
+            // name: it goes first, then the spec's generation is made again under that name.
+            Generation::Unusable(live) => {
+                let mut ops = vec![delete(live, None), create];
+                ops.extend(delete_old);
+                let mut reason = match live.status.as_str() {
+                    "DELETING" => format!("node group `{name}` is still being deleted"),
+                    status => format!("EKS reports node group `{name}` {status}: {}", health(live)),
+                };
+                reason.push_str("; it is deleted and created again");
+                if !plan.old.is_empty() {
+                    reason.push_str(&format!(
+                        ", and {} only once it is ACTIVE",
+                        names(&plan.old, "is deleted", "are deleted")
+                    ));
+                }
+                p.push(
+                    Change::new(&resource, ChangeKind::Replace, ops)
+                        .id(&name)
+                        .fields(vec![FieldChange::new("status", &live.status, "ACTIVE")])
+                        .reason(reason)
+                        .after(after),
+                );
+            }
+            Generation::Usable(live) => {
+                let (change, mut fields) = in_place(group, live);
                 let mut ops = Vec::new();
                 if let Some(change) = change {
                     ops.push(Operation::UpdateNodeGroup {
@@ -206,7 +232,7 @@ pub fn plan(p: &mut Planning<'_>) {
                 }
                 if let Some((op, field)) = roll_to_template(
                     &cluster,
-                    &live,
+                    live,
                     live_template.as_ref(),
                     &template,
                     new_version,
@@ -222,6 +248,16 @@ pub fn plan(p: &mut Planning<'_>) {
                 let finishing = !delete_old.is_empty();
                 ops.extend(delete_old);
                 if !ops.is_empty() {
+                    let mut reasons = Vec::new();
+                    if finishing {
+                        reasons.push(format!(
+                            "finishing an interrupted replacement: {} once `{name}` is ACTIVE",
+                            names(&plan.old, "is deleted", "are deleted")
+                        ));
+                    }
+                    if live.status == "DEGRADED" {
+                        reasons.push(format!("EKS reports `{name}` DEGRADED: {}", health(live)));
+                    }
                     let mut change = Change::new(
                         &resource,
                         if finishing {
@@ -234,10 +270,8 @@ pub fn plan(p: &mut Planning<'_>) {
                     .id(&name)
                     .fields(fields)
                     .after(["cluster".to_owned(), template.clone()]);
-                    if finishing {
-                        change = change.reason(
-                            "finishing an interrupted replacement: the old generation is deleted",
-                        );
+                    if !reasons.is_empty() {
+                        change = change.reason(reasons.join("; "));
                     }
                     p.push(change);
                 }
@@ -345,6 +379,35 @@ fn roll_to_template(
             },
         ),
     ))
+}
+
+impl Generational for ObservedNodeGroup {
+    fn generation_name(&self) -> &str {
+        &self.name
+    }
+
+    fn generation_status(&self) -> &str {
+        &self.status
+    }
+}
+
+/// EKS's health issues of a node group, for a message.
+pub fn health(group: &ObservedNodeGroup) -> String {
+    if group.health_issues.is_empty() {
+        "no health issues reported".to_owned()
+    } else {
+        group.health_issues.join("; ")
+    }
+}
+
+/// "`a` is deleted" / "`a`, `b` are deleted".
+fn names(groups: &[&ObservedNodeGroup], one: &str, many: &str) -> String {
+    let list: Vec<String> = groups.iter().map(|g| format!("`{}`", g.name)).collect();
+    format!(
+        "{} {}",
+        list.join(", "),
+        if list.len() == 1 { one } else { many }
+    )
 }
 
 /// Subnet refs, their stable keys (for the name hash) and the changes nodes must wait for.

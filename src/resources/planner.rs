@@ -322,6 +322,7 @@ fn plan_deletes(p: &mut Planning<'_>) {
                     vec![Operation::DeleteNodeGroup {
                         cluster: p.cluster.clone(),
                         name: group.name.clone(),
+                        replaced_by: None,
                     }],
                 )
                 .id(&group.name),

@@ -25,6 +25,7 @@ mod proxy;
 mod reconcile_memory;
 mod strict_ec2;
 mod strict_fargate_iam;
+mod strict_nodegroups;
 mod support;
 mod transitions;
 mod validate_cli;
