@@ -30,6 +30,9 @@ pub struct Context {
     pub partition: String,
     /// A token unique to this run, for idempotent creates.
     pub run_token: String,
+    /// Upgrade the control plane even when EKS's upgrade insights report upgrade-blocking
+    /// issues (`UpdateClusterVersion`'s `force`).
+    pub force_upgrade: bool,
 }
 
 impl Context {
@@ -54,7 +57,14 @@ impl Context {
             account: observed.account.clone(),
             partition: crate::resources::partition(region).to_owned(),
             run_token: format!("ekspec-{nanos:x}"),
+            force_upgrade: false,
         }
+    }
+
+    /// The same context, upgrading past EKS's upgrade-blocking readiness checks when `force`.
+    pub fn force_upgrade(mut self, force: bool) -> Self {
+        self.force_upgrade = force;
+        self
     }
 
     /// Seeds the outputs again from a newer look at what exists (the plan runs against
@@ -318,17 +328,19 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
             let id =
                 retry_in_use(ctx, || cloud.kubernetes.update_cluster_config(name, change)).await?;
             if let Some(id) = id {
-                wait_update(ctx, name, UpdateOf::Cluster, &id).await?;
+                wait_update(ctx, &ctx.waiter, name, UpdateOf::Cluster, &id).await?;
             }
             wait_cluster_active(ctx, name).await?;
         }
         Operation::UpdateClusterVersion { name, version } => {
             wait_cluster_active(ctx, name).await?;
             let id = retry_in_use(ctx, || {
-                cloud.kubernetes.update_cluster_version(name, version)
+                cloud
+                    .kubernetes
+                    .update_cluster_version(name, version, ctx.force_upgrade)
             })
             .await?;
-            wait_update(ctx, name, UpdateOf::Cluster, &id).await?;
+            wait_update(ctx, &ctx.waiter, name, UpdateOf::Cluster, &id).await?;
             wait_cluster_active(ctx, name).await?;
         }
         Operation::AssociateEncryptionConfig { name, key_arn } => {
@@ -337,7 +349,7 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
                 cloud.kubernetes.associate_encryption_config(name, key_arn)
             })
             .await?;
-            wait_update(ctx, name, UpdateOf::Cluster, &id).await?;
+            wait_update(ctx, &ctx.waiter, name, UpdateOf::Cluster, &id).await?;
             wait_cluster_active(ctx, name).await?;
         }
         Operation::UpdateNodeGroupVersion {
@@ -345,15 +357,19 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
             name,
             version,
         } => {
-            wait_node_group(ctx, cluster, name, false).await?;
-            let id = retry_in_use(ctx, || {
-                cloud
-                    .kubernetes
-                    .update_node_group_version(cluster, name, version)
+            let group = wait_node_group(ctx, &ctx.waiter, cluster, name, false).await?;
+            let id = on_active_cluster(ctx, cluster, || {
+                retry_in_use(ctx, || {
+                    cloud
+                        .kubernetes
+                        .update_node_group_version(cluster, name, version)
+                })
             })
             .await?;
-            wait_update(ctx, cluster, UpdateOf::NodeGroup(name), &id).await?;
-            wait_node_group(ctx, cluster, name, false).await?;
+            // New nodes replace every node, a batch of `maxUnavailable` at a time.
+            let rollout = rollout_waiter(&ctx.waiter, group.as_ref());
+            wait_update(ctx, &rollout, cluster, UpdateOf::NodeGroup(name), &id).await?;
+            wait_node_group(ctx, &rollout, cluster, name, false).await?;
         }
         Operation::CreateAddon {
             cluster,
@@ -372,7 +388,10 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
                 tags: tags.clone(),
                 client_request_token: ctx.token(resource),
             };
-            retry_new_role(&ctx.waiter, || cloud.kubernetes.create_addon(&request)).await?;
+            on_active_cluster(ctx, cluster, || {
+                retry_new_role(&ctx.waiter, || cloud.kubernetes.create_addon(&request))
+            })
+            .await?;
             wait_addon(ctx, cluster, name, false).await?;
         }
         Operation::UpdateAddon {
@@ -392,9 +411,12 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
                 client_request_token: ctx.token(resource),
             };
             wait_addon(ctx, cluster, name, false).await?;
-            let id = retry_in_use(ctx, || cloud.kubernetes.update_addon(&request)).await?;
+            let id = on_active_cluster(ctx, cluster, || {
+                retry_in_use(ctx, || cloud.kubernetes.update_addon(&request))
+            })
+            .await?;
             if let Some(id) = id {
-                wait_update(ctx, cluster, UpdateOf::Addon(name), &id).await?;
+                wait_update(ctx, &ctx.waiter, cluster, UpdateOf::Addon(name), &id).await?;
             }
             wait_addon(ctx, cluster, name, false).await?;
         }
@@ -417,7 +439,11 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
                 tags: tags.clone(),
                 client_request_token: ctx.token(resource),
             };
-            match cloud.kubernetes.create_access_entry(&request).await {
+            let created = on_active_cluster(ctx, cluster, || async {
+                Ok(cloud.kubernetes.create_access_entry(&request).await)
+            })
+            .await?;
+            match created {
                 // Made since the plan was read (a retried call, or another run): EKS has one
                 // entry per principal, so make that one match the spec and own it.
                 Err(error) if matches!(error.kind, ErrorKind::InUse | ErrorKind::AlreadyExists) => {
@@ -442,20 +468,26 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
             groups,
             username,
         } => {
-            cloud
-                .kubernetes
-                .update_access_entry(cluster, principal, groups, username.as_deref())
-                .await?;
+            on_active_cluster(ctx, cluster, || async {
+                Ok(cloud
+                    .kubernetes
+                    .update_access_entry(cluster, principal, groups, username.as_deref())
+                    .await?)
+            })
+            .await?;
         }
         Operation::AssociateAccessPolicy {
             cluster,
             principal,
             policy,
         } => {
-            cloud
-                .kubernetes
-                .associate_access_policy(cluster, principal, policy)
-                .await?;
+            on_active_cluster(ctx, cluster, || async {
+                Ok(cloud
+                    .kubernetes
+                    .associate_access_policy(cluster, principal, policy)
+                    .await?)
+            })
+            .await?;
         }
         Operation::DisassociateAccessPolicy {
             cluster,
@@ -520,24 +552,33 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
                 tags: tags.clone(),
                 client_request_token: ctx.token(name),
             };
-            retry_new_role(&ctx.waiter, || cloud.kubernetes.create_node_group(&request)).await?;
-            wait_node_group(ctx, cluster, name, false).await?;
+            on_active_cluster(ctx, cluster, || {
+                retry_new_role(&ctx.waiter, || cloud.kubernetes.create_node_group(&request))
+            })
+            .await?;
+            wait_node_group(ctx, &ctx.waiter, cluster, name, false).await?;
         }
         Operation::UpdateNodeGroup {
             cluster,
             name,
             change,
         } => {
-            wait_node_group(ctx, cluster, name, false).await?;
-            cloud
-                .kubernetes
-                .update_node_group_config(cluster, name, change)
-                .await?;
-            wait_node_group(ctx, cluster, name, false).await?;
+            let group = wait_node_group(ctx, &ctx.waiter, cluster, name, false).await?;
+            on_active_cluster(ctx, cluster, || {
+                retry_in_use(ctx, || {
+                    cloud
+                        .kubernetes
+                        .update_node_group_config(cluster, name, change)
+                })
+            })
+            .await?;
+            // A new launch template version rolls every node.
+            let rollout = rollout_waiter(&ctx.waiter, group.as_ref());
+            wait_node_group(ctx, &rollout, cluster, name, false).await?;
         }
         Operation::DeleteNodeGroup { cluster, name } => {
             cloud.kubernetes.delete_node_group(cluster, name).await?;
-            wait_node_group(ctx, cluster, name, true).await?;
+            wait_node_group(ctx, &ctx.waiter, cluster, name, true).await?;
         }
         Operation::CreateFargateProfile {
             cluster,
@@ -556,8 +597,10 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
                 tags: tags.clone(),
                 client_request_token: ctx.token(name),
             };
-            retry_new_role(&ctx.waiter, || {
-                cloud.kubernetes.create_fargate_profile(&request)
+            on_active_cluster(ctx, cluster, || {
+                retry_new_role(&ctx.waiter, || {
+                    cloud.kubernetes.create_fargate_profile(&request)
+                })
             })
             .await?;
             wait_fargate(ctx, cluster, name, false).await?;
@@ -714,6 +757,53 @@ async fn wait_cluster_active(ctx: &Context, name: &str) -> Result<String, ExecEr
         .or_else(|_| Ok(String::new()))
 }
 
+/// Whether EKS refused a call because the cluster is not ACTIVE (CREATING, or UPDATING for
+/// another run's or tool's update): `InvalidRequestException: Cluster 'x' is not in ACTIVE
+/// status` (eksctl#2244).
+fn cluster_not_active(error: &ExecError) -> bool {
+    matches!(error, ExecError::Cloud(e)
+        if e.code.as_deref() == Some("InvalidRequestException")
+            && e.message.contains("not in ACTIVE status"))
+}
+
+/// Runs `call`; while EKS refuses it because the cluster is not ACTIVE, waits for the
+/// cluster to be ACTIVE and runs it again. Nothing is waited for when the cluster is ACTIVE.
+async fn on_active_cluster<T, F, Fut>(ctx: &Context, cluster: &str, call: F) -> Result<T, ExecError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ExecError>>,
+{
+    // DescribeCluster may say ACTIVE a moment before EKS takes work again.
+    const ATTEMPTS: u32 = 20;
+    let mut attempts = 0;
+    loop {
+        match call().await {
+            Err(error) if cluster_not_active(&error) && attempts < ATTEMPTS => {
+                attempts += 1;
+                tracing::info!(%error, "the cluster is not ACTIVE; waiting for it");
+                wait_cluster_active(ctx, cluster).await?;
+                ctx.waiter.sleep(ctx.waiter.initial).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// The waiter for a node group's rolling update: [`Waiter::rollout`] for the group's size
+/// and update budget as last seen (one node at a time when unknown).
+fn rollout_waiter(waiter: &Waiter, group: Option<&crate::cloud::ObservedNodeGroup>) -> Waiter {
+    let (nodes, budget) = group.map_or((1, None), |g| (g.scaling.desired, g.update_budget));
+    let at_once = match budget {
+        Some(crate::cloud::UpdateBudget::Count(n)) => n,
+        Some(crate::cloud::UpdateBudget::Percentage(p)) => (nodes * p).div_ceil(100),
+        None => 1,
+    };
+    waiter.rollout(
+        u32::try_from(nodes).unwrap_or(1),
+        u32::try_from(at_once).unwrap_or(1),
+    )
+}
+
 /// Retries a call while EKS says another update of the same resource is still running
 /// (`ResourceInUseException`), with the waiter's backoff and deadline.
 async fn retry_in_use<T, F, Fut>(ctx: &Context, mut call: F) -> Result<T, ExecError>
@@ -742,6 +832,7 @@ where
 /// reasons.
 async fn wait_update(
     ctx: &Context,
+    waiter: &Waiter,
     cluster: &str,
     of: UpdateOf<'_>,
     id: &str,
@@ -751,7 +842,7 @@ async fn wait_update(
         UpdateOf::NodeGroup(name) => format!("update {id} of node group {name}"),
         UpdateOf::Addon(name) => format!("update {id} of add-on {name}"),
     };
-    ctx.waiter
+    waiter
         .wait(&what, || async {
             let update = ctx
                 .cloud
@@ -806,25 +897,29 @@ async fn wait_addon(ctx: &Context, cluster: &str, name: &str, gone: bool) -> Res
         .await
 }
 
+/// Waits for a node group to be ACTIVE (or gone); returns it as last seen.
 async fn wait_node_group(
     ctx: &Context,
+    waiter: &Waiter,
     cluster: &str,
     name: &str,
     gone: bool,
-) -> Result<(), ExecError> {
+) -> Result<Option<crate::cloud::ObservedNodeGroup>, ExecError> {
     let cloud = &ctx.cloud;
     let what = if gone {
         format!("deletion of node group {name}")
     } else {
         format!("node group {name}")
     };
-    ctx.waiter
+    let last = Mutex::new(None);
+    waiter
         .wait(&what, || async {
+            let group = cloud.kubernetes.describe_node_group(cluster, name).await?;
+            if let Ok(mut last) = last.lock() {
+                last.clone_from(&group);
+            }
             Ok(
-                match (
-                    cloud.kubernetes.describe_node_group(cluster, name).await?,
-                    gone,
-                ) {
+                match (group, gone) {
                     (None, true) => Poll::Done,
                     (None, false) => Poll::Failed("the node group disappeared".to_owned()),
                     (Some(g), false) if g.status == "ACTIVE" => Poll::Done,
@@ -848,7 +943,8 @@ async fn wait_node_group(
                 },
             )
         })
-        .await
+        .await?;
+    Ok(last.into_inner().unwrap_or_default())
 }
 
 async fn wait_fargate(

@@ -20,7 +20,7 @@ use super::owned_id;
 pub struct Observed {
     /// The caller's account.
     pub account: String,
-    /// Zones available in the region, sorted.
+    /// Zones of the region a default network may use (availability zones EKS takes), sorted.
     pub zones: Vec<String>,
     /// Owned EC2 resources.
     pub network: ObservedNetwork,
@@ -83,7 +83,8 @@ pub async fn observe(
         cloud.identity.account_id(),
         async {
             if wants_zones {
-                cloud.network.availability_zones().await
+                let zones = cloud.network.availability_zones().await?;
+                Ok(super::network::eks_zones(&zones))
             } else {
                 Ok(Vec::new())
             }

@@ -208,12 +208,20 @@ pub fn plan(p: &mut Planning<'_>) {
         from = version.clone();
     }
     if upgrading {
-        // New node groups start on the new version: after the last control plane step.
+        // New node groups start on the new version: after the last control plane step. EKS
+        // takes no Fargate profile or access entry while the control plane is UPDATING
+        // ("Cluster 'x' is not in ACTIVE status"): those wait for the upgrade too.
         let last = format!("cluster/version-{want}");
         for change in p.changes_mut().iter_mut().filter(|c| {
-            c.resource.starts_with("nodegroup/")
+            (c.resource.starts_with("nodegroup/")
                 && !c.resource.contains("/version-")
-                && matches!(c.kind, ChangeKind::Create | ChangeKind::Replace)
+                && matches!(c.kind, ChangeKind::Create | ChangeKind::Replace))
+                || ((c.resource.starts_with("fargate-profile/")
+                    || c.resource.starts_with("access-entry/"))
+                    && matches!(
+                        c.kind,
+                        ChangeKind::Create | ChangeKind::Replace | ChangeKind::Update
+                    ))
         }) {
             change.after.push(last.clone());
         }

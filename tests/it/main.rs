@@ -23,6 +23,7 @@ mod lock;
 mod moto;
 mod proxy;
 mod reconcile_memory;
+mod strict_cluster;
 mod support;
 mod transitions;
 mod validate_cli;

@@ -13,7 +13,7 @@ use futures::{StreamExt, TryStreamExt, stream};
 
 use super::{AwsCloud, AwsContext, OrGone, READ_CONCURRENCY, after_create, required, string};
 use crate::cloud::{
-    CloudResult, Ec2Kind, ErrorKind, LaunchTemplateData, LaunchTemplateRequest, Leftovers,
+    AvailabilityZone, CloudResult, Ec2Kind, ErrorKind, LaunchTemplateData, LaunchTemplateRequest, Leftovers,
     LoadBalancerRef, Network, ObservedAddress, ObservedInternetGateway, ObservedLaunchTemplate,
     ObservedNatGateway, ObservedNetwork, ObservedRouteTable, ObservedSubnet, ObservedVpc,
     RouteTarget, SubnetRequest, Tags,
@@ -392,7 +392,7 @@ impl Network for AwsCloud {
         Ok((vpcs.into_iter().next(), subnets))
     }
 
-    async fn availability_zones(&self) -> CloudResult<Vec<String>> {
+    async fn availability_zones(&self) -> CloudResult<Vec<AvailabilityZone>> {
         let output = self
             .ec2
             .describe_availability_zones()
@@ -400,12 +400,18 @@ impl Network for AwsCloud {
             .send()
             .await
             .context("DescribeAvailabilityZones", "the region")?;
-        let mut zones: Vec<String> = output
+        let mut zones: Vec<AvailabilityZone> = output
             .availability_zones()
             .iter()
-            .filter_map(|zone| zone.zone_name().map(str::to_owned))
+            .filter_map(|zone| {
+                Some(AvailabilityZone {
+                    name: zone.zone_name()?.to_owned(),
+                    id: zone.zone_id().unwrap_or_default().to_owned(),
+                    kind: zone.zone_type().unwrap_or("availability-zone").to_owned(),
+                })
+            })
             .collect();
-        zones.sort();
+        zones.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(zones)
     }
 
