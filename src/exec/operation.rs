@@ -358,8 +358,8 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
             version,
         } => {
             let group = wait_node_group(ctx, &ctx.waiter, cluster, name, false).await?;
-            let id = on_active_cluster(ctx, cluster, || {
-                retry_in_use(ctx, || {
+            let id = on_active_cluster(ctx, cluster, move || {
+                retry_in_use(ctx, move || {
                     cloud
                         .kubernetes
                         .update_node_group_version(cluster, name, version)
@@ -388,8 +388,9 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
                 tags: tags.clone(),
                 client_request_token: ctx.token(resource),
             };
-            on_active_cluster(ctx, cluster, || {
-                retry_new_role(&ctx.waiter, || cloud.kubernetes.create_addon(&request))
+            let request = &request;
+            on_active_cluster(ctx, cluster, move || {
+                retry_new_role(&ctx.waiter, move || cloud.kubernetes.create_addon(request))
             })
             .await?;
             wait_addon(ctx, cluster, name, false).await?;
@@ -411,8 +412,9 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
                 client_request_token: ctx.token(resource),
             };
             wait_addon(ctx, cluster, name, false).await?;
-            let id = on_active_cluster(ctx, cluster, || {
-                retry_in_use(ctx, || cloud.kubernetes.update_addon(&request))
+            let request = &request;
+            let id = on_active_cluster(ctx, cluster, move || {
+                retry_in_use(ctx, move || cloud.kubernetes.update_addon(request))
             })
             .await?;
             if let Some(id) = id {
@@ -439,8 +441,9 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
                 tags: tags.clone(),
                 client_request_token: ctx.token(resource),
             };
-            let created = on_active_cluster(ctx, cluster, || async {
-                Ok(cloud.kubernetes.create_access_entry(&request).await)
+            let request = &request;
+            let created = on_active_cluster(ctx, cluster, move || async move {
+                Ok(cloud.kubernetes.create_access_entry(request).await)
             })
             .await?;
             match created {
@@ -468,7 +471,7 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
             groups,
             username,
         } => {
-            on_active_cluster(ctx, cluster, || async {
+            on_active_cluster(ctx, cluster, move || async move {
                 Ok(cloud
                     .kubernetes
                     .update_access_entry(cluster, principal, groups, username.as_deref())
@@ -481,7 +484,7 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
             principal,
             policy,
         } => {
-            on_active_cluster(ctx, cluster, || async {
+            on_active_cluster(ctx, cluster, move || async move {
                 Ok(cloud
                     .kubernetes
                     .associate_access_policy(cluster, principal, policy)
@@ -552,8 +555,11 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
                 tags: tags.clone(),
                 client_request_token: ctx.token(name),
             };
-            on_active_cluster(ctx, cluster, || {
-                retry_new_role(&ctx.waiter, || cloud.kubernetes.create_node_group(&request))
+            let request = &request;
+            on_active_cluster(ctx, cluster, move || {
+                retry_new_role(&ctx.waiter, move || {
+                    cloud.kubernetes.create_node_group(request)
+                })
             })
             .await?;
             wait_node_group(ctx, &ctx.waiter, cluster, name, false).await?;
@@ -564,8 +570,8 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
             change,
         } => {
             let group = wait_node_group(ctx, &ctx.waiter, cluster, name, false).await?;
-            on_active_cluster(ctx, cluster, || {
-                retry_in_use(ctx, || {
+            on_active_cluster(ctx, cluster, move || {
+                retry_in_use(ctx, move || {
                     cloud
                         .kubernetes
                         .update_node_group_config(cluster, name, change)
@@ -597,9 +603,10 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
                 tags: tags.clone(),
                 client_request_token: ctx.token(name),
             };
-            on_active_cluster(ctx, cluster, || {
-                retry_new_role(&ctx.waiter, || {
-                    cloud.kubernetes.create_fargate_profile(&request)
+            let request = &request;
+            on_active_cluster(ctx, cluster, move || {
+                retry_new_role(&ctx.waiter, move || {
+                    cloud.kubernetes.create_fargate_profile(request)
                 })
             })
             .await?;
@@ -725,7 +732,8 @@ where
             Err(e)
                 if e.kind == ErrorKind::Invalid
                     && attempts < 10
-                    && e.message.to_ascii_lowercase().contains("role") =>
+                    && e.message.to_ascii_lowercase().contains("role")
+                    && !e.message.contains("not in ACTIVE status") =>
             {
                 attempts += 1;
                 waiter.sleep(Duration::from_secs(3)).await;
@@ -793,15 +801,15 @@ where
 /// and update budget as last seen (one node at a time when unknown).
 fn rollout_waiter(waiter: &Waiter, group: Option<&crate::cloud::ObservedNodeGroup>) -> Waiter {
     let (nodes, budget) = group.map_or((1, None), |g| (g.scaling.desired, g.update_budget));
+    let nodes = u32::try_from(nodes).unwrap_or(1);
     let at_once = match budget {
-        Some(crate::cloud::UpdateBudget::Count(n)) => n,
-        Some(crate::cloud::UpdateBudget::Percentage(p)) => (nodes * p).div_ceil(100),
+        Some(crate::cloud::UpdateBudget::Count(n)) => u32::try_from(n).unwrap_or(1),
+        Some(crate::cloud::UpdateBudget::Percentage(p)) => {
+            (nodes.saturating_mul(u32::try_from(p).unwrap_or(1))).div_ceil(100)
+        }
         None => 1,
     };
-    waiter.rollout(
-        u32::try_from(nodes).unwrap_or(1),
-        u32::try_from(at_once).unwrap_or(1),
-    )
+    waiter.rollout(nodes, at_once)
 }
 
 /// Retries a call while EKS says another update of the same resource is still running

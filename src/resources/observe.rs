@@ -26,7 +26,8 @@ pub struct Observed {
     pub network: ObservedNetwork,
     /// The existing VPC and subnets named by the spec (BYO mode).
     pub existing_vpc: Option<ObservedVpc>,
-    /// Existing subnets named by the spec (BYO mode).
+    /// Existing subnets named by the spec (BYO mode), and the cluster's own when the spec
+    /// names others (their zones say where EKS can move the control plane).
     pub existing_subnets: Vec<ObservedSubnet>,
     /// Roles under the cluster's IAM path.
     pub roles: Vec<ObservedRole>,
@@ -120,7 +121,19 @@ pub async fn observe(
         let defaults = addon_defaults(cloud, file, None).await?;
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), defaults)
     };
-    let (existing_vpc, existing_subnets) = existing.unwrap_or_default();
+    let (existing_vpc, mut existing_subnets) = existing.unwrap_or_default();
+    if let (Some((vpc, _)), Some(cluster)) = (&byo, &cluster) {
+        let unread: Vec<String> = cluster
+            .subnet_ids
+            .iter()
+            .filter(|id| !existing_subnets.iter().any(|s| &s.id == *id))
+            .cloned()
+            .collect();
+        if !unread.is_empty() {
+            let (_, subnets) = cloud.network.describe_existing(vpc, &unread).await?;
+            existing_subnets.extend(subnets);
+        }
+    }
     Ok(Observed {
         account,
         zones,

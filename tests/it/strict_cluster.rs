@@ -57,14 +57,14 @@ async fn a_listed_zone_eks_refuses_fails_naming_the_zones_it_takes() {
         ),
     );
     let out = aws.expect(1, &["apply", "-f", &file, "--auto-approve"]);
+    let text = format!("{}{}", out.stdout, out.stderr);
     assert!(
-        out.stderr.contains("UnsupportedAvailabilityZoneException")
-            && out.stderr.contains(
+        text.contains("UnsupportedAvailabilityZoneException")
+            && text.contains(
                 "Retry and choose from these availability zones: us-east-1a, us-east-1b, us-east-1c, us-east-1d, us-east-1f"
             )
-            && out.stderr.contains("spec.vpc.availabilityZones"),
-        "{}",
-        out.stderr
+            && text.contains("spec.vpc.availabilityZones"),
+        "{text}"
     );
 }
 
@@ -109,12 +109,12 @@ async fn an_upgrade_blocked_by_upgrade_insights_needs_force_upgrade() {
         &edit(&base, "kubernetesVersion: \"1.30\"", "kubernetesVersion: \"1.31\""),
     );
     let blocked = aws.expect(1, &["apply", "-f", &file, "--auto-approve"]);
+    let text = format!("{}{}", blocked.stdout, blocked.stderr);
     assert!(
-        blocked.stderr.contains("InvalidStateException")
-            && blocked.stderr.contains("ekspec apply --force-upgrade")
-            && blocked.stderr.contains("list-insights --cluster-name insight"),
-        "{}",
-        blocked.stderr
+        text.contains("InvalidStateException")
+            && text.contains("ekspec apply --force-upgrade")
+            && text.contains("list-insights --cluster-name insight"),
+        "{text}"
     );
     aws.expect(
         0,
@@ -178,7 +178,8 @@ async fn control_plane_subnets_move_in_place_within_their_zones() {
     let file = aws.spec("moved.yaml", &byo([&subnets[2], &subnets[3]]));
     let plan = aws.expect(2, &["plan", "-f", &file, "--detailed-exitcode"]);
     assert!(
-        plan.stdout.contains("~ cluster") && plan.stdout.contains("spec.vpc.subnets"),
+        plan.stdout.contains("~ update cluster (moved)")
+            && plan.stdout.contains("spec.vpc.subnets"),
         "{}",
         plan.stdout
     );
