@@ -116,9 +116,30 @@ async fn an_upgrade_blocked_by_upgrade_insights_needs_force_upgrade() {
             && text.contains("list-insights --cluster-name insight"),
         "{text}"
     );
-    aws.expect(
+    // The forced run also adds a Fargate profile and an access entry: EKS takes them only
+    // once the control plane is ACTIVE again, so they start after the upgrade step.
+    let more = format!(
+        "{}  fargateProfiles:\n    - name: batch\n      selectors: [{{namespace: batch}}]\n  accessEntries:\n    - principalArn: arn:aws:iam::123456789012:role/platform-admin\n",
+        edit(&base, "kubernetesVersion: \"1.30\"", "kubernetesVersion: \"1.31\"")
+    );
+    let file = aws.spec("insight.yaml", &more);
+    let apply = aws.expect(
         0,
         &["apply", "-f", &file, "--auto-approve", "--force-upgrade"],
+    );
+    let line = |needle: &str| {
+        apply
+            .stdout
+            .lines()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no `{needle}` in\n{}", apply.stdout))
+    };
+    let upgraded = line("cluster/version-1.31: done");
+    assert!(upgraded < line("fargate-profile/batch: create"), "{}", apply.stdout);
+    assert!(
+        upgraded < line("access-entry/arn:aws:iam::123456789012:role/platform-admin: create"),
+        "{}",
+        apply.stdout
     );
     let inventory = aws.inventory("us-east-1").await;
     let cluster = inventory
