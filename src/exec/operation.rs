@@ -442,8 +442,12 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
                 client_request_token: ctx.token(resource),
             };
             let request = &request;
+            // Its own refusals are handled below.
             let created = on_active_cluster(ctx, cluster, move || async move {
-                Ok(cloud.kubernetes.create_access_entry(request).await)
+                match cloud.kubernetes.create_access_entry(request).await {
+                    Err(error) if cluster_not_active(&error) => Err(error.into()),
+                    other => Ok(other),
+                }
             })
             .await?;
             match created {
@@ -768,10 +772,9 @@ async fn wait_cluster_active(ctx: &Context, name: &str) -> Result<String, ExecEr
 /// Whether EKS refused a call because the cluster is not ACTIVE (CREATING, or UPDATING for
 /// another run's or tool's update): `InvalidRequestException: Cluster 'x' is not in ACTIVE
 /// status` (eksctl#2244).
-fn cluster_not_active(error: &ExecError) -> bool {
-    matches!(error, ExecError::Cloud(e)
-        if e.code.as_deref() == Some("InvalidRequestException")
-            && e.message.contains("not in ACTIVE status"))
+fn cluster_not_active(error: &CloudError) -> bool {
+    error.code.as_deref() == Some("InvalidRequestException")
+        && error.message.contains("not in ACTIVE status")
 }
 
 /// Runs `call`; while EKS refuses it because the cluster is not ACTIVE, waits for the
@@ -786,7 +789,7 @@ where
     let mut attempts = 0;
     loop {
         match call().await {
-            Err(error) if cluster_not_active(&error) && attempts < ATTEMPTS => {
+            Err(ExecError::Cloud(error)) if cluster_not_active(&error) && attempts < ATTEMPTS => {
                 attempts += 1;
                 tracing::info!(%error, "the cluster is not ACTIVE; waiting for it");
                 wait_cluster_active(ctx, cluster).await?;

@@ -75,14 +75,15 @@ async fn a_rerun_waits_for_another_tools_cluster_update() {
     let file = aws.spec("busy.yaml", &base);
     aws.expect(0, &["apply", "-f", &file, "--auto-approve"]);
 
-    // Another tool updates the control plane; meanwhile the spec gains a Fargate profile, an
-    // access entry and a log type, which EKS refuses until the cluster is ACTIVE again.
+    // Another tool updates the control plane; meanwhile the spec gains a Fargate profile and
+    // an access entry, which EKS refuses until the cluster is ACTIVE again (no cluster change
+    // of this run's own waits for it first).
     let answer = aws
         .emulator()
         .control("cluster-update", json!({"name": "busy", "seconds": 4}));
     assert_eq!(answer["status"], "UPDATING", "{answer}");
     let more = format!(
-        "{base}  logging: [api]\n  fargateProfiles:\n    - name: batch\n      selectors: [{{namespace: batch}}]\n  accessEntries:\n    - principalArn: arn:aws:iam::123456789012:role/platform-admin\n      policies:\n        - policyArn: arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy\n"
+        "{base}  fargateProfiles:\n    - name: batch\n      selectors: [{{namespace: batch}}]\n  accessEntries:\n    - principalArn: arn:aws:iam::123456789012:role/platform-admin\n      policies:\n        - policyArn: arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy\n"
     );
     let file = aws.spec("busy.yaml", &more);
     let apply = aws.expect(0, &["apply", "-f", &file, "--auto-approve"]);
