@@ -544,3 +544,17 @@ fn within(now: &Plan, confirmed: &Plan) -> bool {
             change.kind == crate::plan::ChangeKind::Delete || current.contains(value)
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chosen_timeout_bounds_rollouts_too() {
+        let chosen = waiter(Some(std::time::Duration::from_secs(90)));
+        assert_eq!(chosen.rollout(300, 1).timeout.as_secs(), 90);
+        let default = waiter(None);
+        assert_eq!(default.timeout.as_secs(), 40 * 60);
+        assert_eq!(default.rollout(300, 1).timeout.as_secs(), 300 * 20 * 60);
+    }
+}

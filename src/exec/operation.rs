@@ -929,30 +929,26 @@ async fn wait_node_group(
             if let Ok(mut last) = last.lock() {
                 last.clone_from(&group);
             }
-            Ok(
-                match (group, gone) {
-                    (None, true) => Poll::Done,
-                    (None, false) => Poll::Failed("the node group disappeared".to_owned()),
-                    (Some(g), false) if g.status == "ACTIVE" => Poll::Done,
-                    (Some(g), false)
-                        if matches!(g.status.as_str(), "CREATE_FAILED" | "DEGRADED") =>
-                    {
-                        Poll::Failed(format!(
-                            "the node group is {}: {}",
-                            g.status,
-                            if g.health_issues.is_empty() {
-                                "no health issues reported".to_owned()
-                            } else {
-                                g.health_issues.join("; ")
-                            }
-                        ))
-                    }
-                    (Some(g), true) if g.status == "DELETE_FAILED" => {
-                        Poll::Failed(format!("deletion failed: {}", g.health_issues.join("; ")))
-                    }
-                    (Some(g), _) => Poll::Pending(g.status),
-                },
-            )
+            Ok(match (group, gone) {
+                (None, true) => Poll::Done,
+                (None, false) => Poll::Failed("the node group disappeared".to_owned()),
+                (Some(g), false) if g.status == "ACTIVE" => Poll::Done,
+                (Some(g), false) if matches!(g.status.as_str(), "CREATE_FAILED" | "DEGRADED") => {
+                    Poll::Failed(format!(
+                        "the node group is {}: {}",
+                        g.status,
+                        if g.health_issues.is_empty() {
+                            "no health issues reported".to_owned()
+                        } else {
+                            g.health_issues.join("; ")
+                        }
+                    ))
+                }
+                (Some(g), true) if g.status == "DELETE_FAILED" => {
+                    Poll::Failed(format!("deletion failed: {}", g.health_issues.join("; ")))
+                }
+                (Some(g), _) => Poll::Pending(g.status),
+            })
         })
         .await?;
     Ok(last.into_inner().unwrap_or_default())
@@ -986,4 +982,49 @@ async fn wait_fargate(
             )
         })
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloud::{NodeScaling, ObservedNodeGroup, UpdateBudget};
+    use crate::exec::wait::{DEFAULT_TIMEOUT, ROLLOUT_BATCH};
+
+    fn group(desired: i32, budget: Option<UpdateBudget>) -> ObservedNodeGroup {
+        ObservedNodeGroup {
+            name: "workers".to_owned(),
+            arn: String::new(),
+            status: "ACTIVE".to_owned(),
+            instance_types: Vec::new(),
+            capacity_type: "ON_DEMAND".to_owned(),
+            ami_type: String::new(),
+            scaling: NodeScaling {
+                min: 0,
+                max: desired,
+                desired,
+            },
+            labels: Default::default(),
+            taints: Vec::new(),
+            subnet_ids: Vec::new(),
+            launch_template: None,
+            update_budget: budget,
+            version: None,
+            node_role_arn: String::new(),
+            health_issues: Vec::new(),
+            tags: Tags::new(),
+        }
+    }
+
+    #[test]
+    fn a_rollout_is_bounded_by_the_groups_size_and_update_budget() {
+        let waiter = Waiter::default();
+        let bound = |g: Option<&ObservedNodeGroup>| rollout_waiter(&waiter, g).timeout;
+        assert_eq!(bound(None), DEFAULT_TIMEOUT);
+        assert_eq!(bound(Some(&group(200, None))), ROLLOUT_BATCH * 200);
+        let by_count = group(200, Some(UpdateBudget::Count(20)));
+        assert_eq!(bound(Some(&by_count)), ROLLOUT_BATCH * 10);
+        // 25% of 200 is 50 nodes at a time: 4 batches.
+        let by_share = group(200, Some(UpdateBudget::Percentage(25)));
+        assert_eq!(bound(Some(&by_share)), ROLLOUT_BATCH * 4);
+    }
 }

@@ -506,7 +506,11 @@ mod tests {
     fn default_zones_are_availability_zones_eks_takes() {
         let zones = [
             zone("us-east-1-bos-1a", "use1-bos1-az1", "local-zone"),
-            zone("us-east-1-wl1-bos-wlz-1", "use1-wl1-bos-wlz1", "wavelength-zone"),
+            zone(
+                "us-east-1-wl1-bos-wlz-1",
+                "use1-wl1-bos-wlz1",
+                "wavelength-zone",
+            ),
             zone("us-east-1a", "use1-az6", "availability-zone"),
             zone("us-east-1b", "use1-az3", "availability-zone"),
             zone("us-east-1c", "use1-az2", "availability-zone"),

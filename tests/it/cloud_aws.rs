@@ -52,7 +52,10 @@ async fn network_is_created_tagged_and_discovered() {
     assert!(names.contains(&"us-east-1a"), "{zones:?}");
     assert!(names.is_sorted());
     let a = zones.iter().find(|z| z.name == "us-east-1a").unwrap();
-    assert_eq!((a.id.as_str(), a.kind.as_str()), ("use1-az6", "availability-zone"));
+    assert_eq!(
+        (a.id.as_str(), a.kind.as_str()),
+        ("use1-az6", "availability-zone")
+    );
 
     let vpc = net.create_vpc("10.0.0.0/16", &tags("vpc")).await.unwrap();
     let public = net

@@ -37,7 +37,13 @@ async fn default_zones_skip_local_zones_and_the_zone_eks_refuses() {
     let plan = aws.expect(0, &["plan", "-f", &file]);
     assert_eq!(
         planned_zones(&plan.stdout),
-        ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1f"],
+        [
+            "us-east-1a",
+            "us-east-1b",
+            "us-east-1c",
+            "us-east-1d",
+            "us-east-1f"
+        ],
         "{}",
         plan.stdout
     );
@@ -102,12 +108,18 @@ async fn an_upgrade_blocked_by_upgrade_insights_needs_force_upgrade() {
     let base = spec("insight", "    zoneCount: 2\n    natGateway: none\n");
     let file = aws.spec("insight.yaml", &base);
     aws.expect(0, &["apply", "-f", &file, "--auto-approve"]);
-    aws.emulator()
-        .control("upgrade-insight", json!({"name": "insight", "blocking": true}));
+    aws.emulator().control(
+        "upgrade-insight",
+        json!({"name": "insight", "blocking": true}),
+    );
 
     let file = aws.spec(
         "insight.yaml",
-        &edit(&base, "kubernetesVersion: \"1.30\"", "kubernetesVersion: \"1.31\""),
+        &edit(
+            &base,
+            "kubernetesVersion: \"1.30\"",
+            "kubernetesVersion: \"1.31\"",
+        ),
     );
     let blocked = aws.expect(1, &["apply", "-f", &file, "--auto-approve"]);
     let text = format!("{}{}", blocked.stdout, blocked.stderr);
@@ -121,7 +133,11 @@ async fn an_upgrade_blocked_by_upgrade_insights_needs_force_upgrade() {
     // once the control plane is ACTIVE again, so they start after the upgrade step.
     let more = format!(
         "{}  fargateProfiles:\n    - name: batch\n      selectors: [{{namespace: batch}}]\n  accessEntries:\n    - principalArn: arn:aws:iam::123456789012:role/platform-admin\n",
-        edit(&base, "kubernetesVersion: \"1.30\"", "kubernetesVersion: \"1.31\"")
+        edit(
+            &base,
+            "kubernetesVersion: \"1.30\"",
+            "kubernetesVersion: \"1.31\""
+        )
     );
     let file = aws.spec("insight.yaml", &more);
     let apply = aws.expect(
@@ -136,7 +152,11 @@ async fn an_upgrade_blocked_by_upgrade_insights_needs_force_upgrade() {
             .unwrap_or_else(|| panic!("no `{needle}` in\n{}", apply.stdout))
     };
     let upgraded = line("cluster/version-1.31: done");
-    assert!(upgraded < line("fargate-profile/batch: create"), "{}", apply.stdout);
+    assert!(
+        upgraded < line("fargate-profile/batch: create"),
+        "{}",
+        apply.stdout
+    );
     assert!(
         upgraded < line("access-entry/arn:aws:iam::123456789012:role/platform-admin: create"),
         "{}",
@@ -170,9 +190,15 @@ async fn control_plane_subnets_move_in_place_within_their_zones() {
         .unwrap()
         .to_owned();
     let mut subnets = Vec::new();
-    for (i, zone) in ["us-east-1a", "us-east-1b", "us-east-1a", "us-east-1b", "us-east-1c"]
-        .iter()
-        .enumerate()
+    for (i, zone) in [
+        "us-east-1a",
+        "us-east-1b",
+        "us-east-1a",
+        "us-east-1b",
+        "us-east-1c",
+    ]
+    .iter()
+    .enumerate()
     {
         let subnet = ec2
             .create_subnet()

@@ -13,10 +13,10 @@ use futures::{StreamExt, TryStreamExt, stream};
 
 use super::{AwsCloud, AwsContext, OrGone, READ_CONCURRENCY, after_create, required, string};
 use crate::cloud::{
-    AvailabilityZone, CloudResult, Ec2Kind, ErrorKind, LaunchTemplateData, LaunchTemplateRequest, Leftovers,
-    LoadBalancerRef, Network, ObservedAddress, ObservedInternetGateway, ObservedLaunchTemplate,
-    ObservedNatGateway, ObservedNetwork, ObservedRouteTable, ObservedSubnet, ObservedVpc,
-    RouteTarget, SubnetRequest, Tags,
+    AvailabilityZone, CloudResult, Ec2Kind, ErrorKind, LaunchTemplateData, LaunchTemplateRequest,
+    Leftovers, LoadBalancerRef, Network, ObservedAddress, ObservedInternetGateway,
+    ObservedLaunchTemplate, ObservedNatGateway, ObservedNetwork, ObservedRouteTable,
+    ObservedSubnet, ObservedVpc, RouteTarget, SubnetRequest, Tags,
 };
 use crate::naming::{CLUSTER_TAG, kubernetes_cluster_tag};
 
