@@ -43,6 +43,7 @@ pub fn waiter(model: Option<&TimeModel>) -> Waiter {
                 initial: aws.initial.mul_f64(scale),
                 max: aws.max.mul_f64(scale),
                 timeout: aws.timeout.mul_f64(scale).max(Duration::from_secs(120)),
+                scale_rollouts: false,
             }
         }
         // moto's own timing: everything is settled at once.
@@ -50,6 +51,7 @@ pub fn waiter(model: Option<&TimeModel>) -> Waiter {
             initial: Duration::from_millis(5),
             max: Duration::from_millis(50),
             timeout: Duration::from_secs(120),
+            scale_rollouts: false,
         },
     }
 }

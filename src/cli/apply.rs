@@ -78,17 +78,23 @@ struct Unprepared {
     error: anyhow::Error,
 }
 
-fn waiter(timeout: std::time::Duration) -> Waiter {
-    Waiter {
-        timeout,
-        ..Waiter::default()
+/// The waiter for `--timeout`: when given, it bounds every wait; when not, waits get the
+/// default bound and node group rollouts longer ones as their size needs.
+fn waiter(timeout: Option<std::time::Duration>) -> Waiter {
+    match timeout {
+        Some(timeout) => Waiter {
+            timeout,
+            scale_rollouts: false,
+            ..Waiter::default()
+        },
+        None => Waiter::default(),
     }
 }
 
 async fn prepare_apply(
     global: &GlobalOptions,
     spec: &LoadedSpec,
-    timeout: std::time::Duration,
+    args: &ApplyArgs,
 ) -> Result<Prepared, Unprepared> {
     let file = &spec.file;
     let (cluster, region) = (file.metadata.name.clone(), file.metadata.region.clone());
@@ -96,7 +102,8 @@ async fn prepare_apply(
         let cloud = session::cloud(global, &region).await?;
         let observed = observe(&cloud, &cluster, Some(file)).await?;
         let plan = planner::plan(file, &observed);
-        let ctx = Context::new(cloud, &observed, &cluster, &region, waiter(timeout));
+        let ctx = Context::new(cloud, &observed, &cluster, &region, waiter(args.timeout))
+            .force_upgrade(args.force_upgrade);
         anyhow::Ok((plan, ctx))
     };
     match prepared.await {
@@ -119,7 +126,7 @@ async fn prepare_delete(
     global: &GlobalOptions,
     cluster: String,
     region: String,
-    timeout: std::time::Duration,
+    timeout: Option<std::time::Duration>,
 ) -> Result<Prepared, Unprepared> {
     let prepared = async {
         let cloud = session::cloud(global, &region).await?;
@@ -159,7 +166,7 @@ pub fn run_apply(
     let specs = session::load_specs(&paths, global, printer)?;
     session::runtime()?.block_on(async {
         let prepared = fleet::each(specs, |spec| async move {
-            prepare_apply(global, &spec, args.timeout).await
+            prepare_apply(global, &spec, args).await
         })
         .await;
         run(prepared, apply_options(args), printer).await
@@ -249,7 +256,7 @@ fn apply_saved(
                 spec_path.display()
             );
         }
-        let prepared = prepare_apply(global, spec, args.timeout).await;
+        let prepared = prepare_apply(global, spec, args).await;
         run(vec![prepared], apply_options(args), printer).await
     })
 }
@@ -536,4 +543,18 @@ fn within(now: &Plan, confirmed: &Plan) -> bool {
         && confirmed.changes.iter().zip(&shown).all(|(change, value)| {
             change.kind == crate::plan::ChangeKind::Delete || current.contains(value)
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chosen_timeout_bounds_rollouts_too() {
+        let chosen = waiter(Some(std::time::Duration::from_secs(90)));
+        assert_eq!(chosen.rollout(300, 1).timeout.as_secs(), 90);
+        let default = waiter(None);
+        assert_eq!(default.timeout.as_secs(), 40 * 60);
+        assert_eq!(default.rollout(300, 1).timeout.as_secs(), 300 * 20 * 60);
+    }
 }

@@ -162,6 +162,7 @@ mod tests {
             version: "1.31".to_owned(),
             role_arn: String::new(),
             subnet_ids: Vec::new(),
+            vpc_id: None,
             endpoint_public_access: true,
             endpoint_private_access: true,
             public_access_cidrs: Vec::new(),

@@ -217,12 +217,17 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub auto_approve: bool,
     /// Give up waiting for one resource after this long ("40m", "90s", "1h"; a bare number
-    /// is minutes).
-    #[arg(long, value_name = "DURATION", default_value = "40m", value_parser = parse_timeout)]
-    pub timeout: Duration,
+    /// is minutes). Default: 40m, and for a node group's rolling update 20m per batch of
+    /// `maxUnavailable` nodes when that is longer.
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
+    pub timeout: Option<Duration>,
     /// Remove the cluster's lock even if another run holds it (when that run is dead).
     #[arg(long)]
     pub break_lock: bool,
+    /// Upgrade Kubernetes even when EKS's upgrade insights report upgrade-blocking issues
+    /// (`aws eks list-insights`): passes `force` to UpdateClusterVersion.
+    #[arg(long)]
+    pub force_upgrade: bool,
 }
 
 /// Arguments of `delete`.
@@ -237,9 +242,9 @@ pub struct DeleteArgs {
     #[arg(long)]
     pub auto_approve: bool,
     /// Give up waiting for one resource after this long ("40m", "90s", "1h"; a bare number
-    /// is minutes).
-    #[arg(long, value_name = "DURATION", default_value = "40m", value_parser = parse_timeout)]
-    pub timeout: Duration,
+    /// is minutes). Default: 40m.
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
+    pub timeout: Option<Duration>,
     /// Remove the cluster's lock even if another run holds it (when that run is dead).
     #[arg(long)]
     pub break_lock: bool,

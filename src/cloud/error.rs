@@ -127,7 +127,19 @@ impl CloudError {
             ErrorKind::Throttled => {
                 Some("AWS kept throttling after retries; try again later".to_owned())
             }
-            _ => None,
+            _ => match self.code.as_deref() {
+                // UpdateClusterVersion blocked by upgrade insights (EKS API reference).
+                Some("InvalidStateException") if self.operation == "UpdateClusterVersion" => {
+                    let cluster = self.resource.strip_prefix("cluster ").unwrap_or(&self.resource);
+                    Some(format!(
+                        "EKS upgrade insights found issues that block this upgrade: list them with `aws eks list-insights --cluster-name {cluster} --filter kinds=UPGRADE_READINESS`, fix them, or run `ekspec apply --force-upgrade` to upgrade anyway"
+                    ))
+                }
+                Some("UnsupportedAvailabilityZoneException") => Some(
+                    "EKS does not take one of spec.vpc.availabilityZones for a control plane: list only zones EKS names above, or use zoneCount (it picks zones EKS takes)".to_owned(),
+                ),
+                _ => None,
+            },
         }
     }
 }

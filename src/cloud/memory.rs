@@ -329,10 +329,23 @@ impl Network for MemoryCloud {
         ))
     }
 
-    async fn availability_zones(&self) -> CloudResult<Vec<String>> {
-        Ok(["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"]
-            .map(String::from)
-            .to_vec())
+    async fn availability_zones(&self) -> CloudResult<Vec<AvailabilityZone>> {
+        // As AWS lists them: an opted-in Local Zone sorts before the zones, and us-east-1e
+        // is use1-az3, which EKS refuses for control planes.
+        Ok([
+            ("us-east-1-bos-1a", "use1-bos1-az1", "local-zone"),
+            ("us-east-1a", "use1-az6", "availability-zone"),
+            ("us-east-1b", "use1-az1", "availability-zone"),
+            ("us-east-1c", "use1-az2", "availability-zone"),
+            ("us-east-1d", "use1-az4", "availability-zone"),
+            ("us-east-1e", "use1-az3", "availability-zone"),
+        ]
+        .map(|(name, id, kind)| AvailabilityZone {
+            name: name.to_owned(),
+            id: id.to_owned(),
+            kind: kind.to_owned(),
+        })
+        .to_vec())
     }
 
     async fn create_vpc(&self, cidr: &str, tags: &Tags) -> CloudResult<String> {
@@ -940,6 +953,10 @@ impl Kubernetes for MemoryCloud {
         let mut s = self.lock();
         let mut subnets = r.subnet_ids.clone();
         subnets.sort();
+        let vpc_id = subnets
+            .first()
+            .and_then(|id| s.subnets.get(id))
+            .map(|subnet| subnet.vpc_id.clone());
         let mut cidrs = r.public_access_cidrs.clone();
         cidrs.sort();
         let mut logs = r.enabled_log_types.clone();
@@ -952,6 +969,7 @@ impl Kubernetes for MemoryCloud {
                 status: "ACTIVE".to_owned(),
                 version: r.version.clone(),
                 role_arn: r.role_arn.clone(),
+                vpc_id,
                 subnet_ids: subnets,
                 endpoint_public_access: r.endpoint_public_access,
                 endpoint_private_access: r.endpoint_private_access,
@@ -995,6 +1013,10 @@ impl Kubernetes for MemoryCloud {
             }
             ClusterConfigChange::EnableAccessEntries => {
                 c.authentication_mode = Some("API_AND_CONFIG_MAP".to_owned());
+            }
+            ClusterConfigChange::Subnets { subnet_ids } => {
+                c.subnet_ids = subnet_ids.clone();
+                c.subnet_ids.sort();
             }
             ClusterConfigChange::Logging { enable, disable } => {
                 c.enabled_log_types.retain(|l| !disable.contains(l));
@@ -1046,14 +1068,20 @@ impl Kubernetes for MemoryCloud {
         Ok(())
     }
 
-    async fn update_cluster_version(&self, name: &str, version: &str) -> CloudResult<String> {
+    async fn update_cluster_version(
+        &self,
+        name: &str,
+        version: &str,
+        force: bool,
+    ) -> CloudResult<String> {
         self.gate("UpdateClusterVersion")?;
         let mut s = self.lock();
         s.clusters
             .get_mut(name)
             .ok_or_else(|| not_found("UpdateClusterVersion", name))?
             .version = version.to_owned();
-        s.log(format!("UpdateClusterVersion {name} {version}"));
+        let forced = if force { " force" } else { "" };
+        s.log(format!("UpdateClusterVersion {name} {version}{forced}"));
         Ok(s.finished_update())
     }
 

@@ -28,8 +28,9 @@ pub trait Network: Send + Sync {
         vpc_id: &str,
         subnet_ids: &[String],
     ) -> CloudResult<(Option<ObservedVpc>, Vec<ObservedSubnet>)>;
-    /// Availability zones of the region in state `available`, sorted.
-    async fn availability_zones(&self) -> CloudResult<Vec<String>>;
+    /// The zones of the region in state `available` (availability zones, and the Local and
+    /// Wavelength Zones the account opted in to), sorted by name.
+    async fn availability_zones(&self) -> CloudResult<Vec<AvailabilityZone>>;
 
     /// Creates a VPC with DNS support and DNS hostnames enabled (EKS needs both).
     async fn create_vpc(&self, cidr: &str, tags: &Tags) -> CloudResult<String>;
@@ -184,8 +185,14 @@ pub trait Kubernetes: Send + Sync {
     ) -> CloudResult<Option<String>>;
     /// Adds or overwrites tags on a cluster, node group or Fargate profile.
     async fn tag_resource(&self, arn: &str, tags: &Tags) -> CloudResult<()>;
-    /// Starts upgrading the control plane to `version`; returns the update id.
-    async fn update_cluster_version(&self, name: &str, version: &str) -> CloudResult<String>;
+    /// Starts upgrading the control plane to `version`; returns the update id. `force`
+    /// overrides the upgrade-blocking readiness checks of EKS's upgrade insights.
+    async fn update_cluster_version(
+        &self,
+        name: &str,
+        version: &str,
+        force: bool,
+    ) -> CloudResult<String>;
     /// Starts encrypting Kubernetes secrets with a KMS key; returns the update id.
     async fn associate_encryption_config(&self, name: &str, key_arn: &str) -> CloudResult<String>;
     /// The state of an update EKS is running.

@@ -299,6 +299,8 @@ pub struct ObservedCluster {
     pub role_arn: String,
     /// Subnets of the control plane's network interfaces, sorted.
     pub subnet_ids: Vec<String>,
+    /// The VPC of those subnets.
+    pub vpc_id: Option<String>,
     /// Public endpoint access.
     pub endpoint_public_access: bool,
     /// Private endpoint access.
@@ -362,6 +364,12 @@ pub enum ClusterConfigChange {
     },
     /// Allow access entries (`API_AND_CONFIG_MAP`); EKS cannot go back to `CONFIG_MAP`.
     EnableAccessEntries,
+    /// Move the control plane's network interfaces to these subnets (of its VPC, in the zones
+    /// it was created in).
+    Subnets {
+        /// Subnet ids, sorted.
+        subnet_ids: Vec<String>,
+    },
     /// Log types to enable and to disable (EKS names).
     Logging {
         /// Turned on.
@@ -637,4 +645,15 @@ pub enum UpdateOf<'a> {
     NodeGroup(&'a str),
     /// An add-on.
     Addon(&'a str),
+}
+
+/// A zone of a region as `DescribeAvailabilityZones` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AvailabilityZone {
+    /// Name, e.g. `us-east-1a` (which physical zone it is differs per account).
+    pub name: String,
+    /// Id, e.g. `use1-az6` (the same physical zone in every account).
+    pub id: String,
+    /// `availability-zone`, `local-zone` or `wavelength-zone`.
+    pub kind: String,
 }

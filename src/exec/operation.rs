@@ -30,6 +30,9 @@ pub struct Context {
     pub partition: String,
     /// A token unique to this run, for idempotent creates.
     pub run_token: String,
+    /// Upgrade the control plane even when EKS's upgrade insights report upgrade-blocking
+    /// issues (`UpdateClusterVersion`'s `force`).
+    pub force_upgrade: bool,
 }
 
 impl Context {
@@ -55,7 +58,14 @@ impl Context {
             account: observed.account.clone(),
             partition: observed.partition().to_owned(),
             run_token: format!("ekspec-{nanos:x}"),
+            force_upgrade: false,
         }
+    }
+
+    /// The same context, upgrading past EKS's upgrade-blocking readiness checks when `force`.
+    pub fn force_upgrade(mut self, force: bool) -> Self {
+        self.force_upgrade = force;
+        self
     }
 
     /// Seeds the outputs again from a newer look at what exists (the plan runs against
@@ -382,17 +392,19 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
             let id =
                 retry_in_use(ctx, || cloud.kubernetes.update_cluster_config(name, change)).await?;
             if let Some(id) = id {
-                wait_update(ctx, name, UpdateOf::Cluster, &id).await?;
+                wait_update(ctx, &ctx.waiter, name, UpdateOf::Cluster, &id).await?;
             }
             wait_cluster_active(ctx, name).await?;
         }
         Operation::UpdateClusterVersion { name, version } => {
             wait_cluster_active(ctx, name).await?;
             let id = retry_in_use(ctx, || {
-                cloud.kubernetes.update_cluster_version(name, version)
+                cloud
+                    .kubernetes
+                    .update_cluster_version(name, version, ctx.force_upgrade)
             })
             .await?;
-            wait_update(ctx, name, UpdateOf::Cluster, &id).await?;
+            wait_update(ctx, &ctx.waiter, name, UpdateOf::Cluster, &id).await?;
             wait_cluster_active(ctx, name).await?;
         }
         Operation::AssociateEncryptionConfig { name, key_arn } => {
@@ -401,7 +413,7 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
                 cloud.kubernetes.associate_encryption_config(name, key_arn)
             })
             .await?;
-            wait_update(ctx, name, UpdateOf::Cluster, &id).await?;
+            wait_update(ctx, &ctx.waiter, name, UpdateOf::Cluster, &id).await?;
             wait_cluster_active(ctx, name).await?;
         }
         Operation::UpdateNodeGroupVersion {
@@ -410,15 +422,20 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
             version,
         } => {
             // A DEGRADED group takes the update (a new AMI may heal it).
-            wait_node_group(ctx, cluster, name, NodeGroupState::Updatable).await?;
-            let id = retry_in_use(ctx, || {
-                cloud
-                    .kubernetes
-                    .update_node_group_version(cluster, name, version)
+            let group =
+                wait_node_group(ctx, &ctx.waiter, cluster, name, NodeGroupState::Updatable).await?;
+            let id = on_active_cluster(ctx, cluster, move || {
+                retry_in_use(ctx, move || {
+                    cloud
+                        .kubernetes
+                        .update_node_group_version(cluster, name, version)
+                })
             })
             .await?;
-            wait_update(ctx, cluster, UpdateOf::NodeGroup(name), &id).await?;
-            wait_node_group(ctx, cluster, name, NodeGroupState::Active).await?;
+            // New nodes replace every node, a batch of `maxUnavailable` at a time.
+            let rollout = rollout_waiter(&ctx.waiter, group.as_ref());
+            wait_update(ctx, &rollout, cluster, UpdateOf::NodeGroup(name), &id).await?;
+            wait_node_group(ctx, &rollout, cluster, name, NodeGroupState::Active).await?;
         }
         Operation::UpdateNodeGroupLaunchTemplate {
             cluster,
@@ -427,17 +444,23 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
             version,
         } => {
             let version = ctx.resolve(version)?;
-            wait_node_group(ctx, cluster, name, NodeGroupState::Updatable).await?;
-            let id = retry_in_use(ctx, || {
-                cloud.kubernetes.update_node_group_launch_template(
-                    cluster,
-                    name,
-                    (launch_template, &version),
-                )
+            let version = &version;
+            let group =
+                wait_node_group(ctx, &ctx.waiter, cluster, name, NodeGroupState::Updatable).await?;
+            let id = on_active_cluster(ctx, cluster, move || {
+                retry_in_use(ctx, move || {
+                    cloud.kubernetes.update_node_group_launch_template(
+                        cluster,
+                        name,
+                        (launch_template, version),
+                    )
+                })
             })
             .await?;
-            wait_update(ctx, cluster, UpdateOf::NodeGroup(name), &id).await?;
-            wait_node_group(ctx, cluster, name, NodeGroupState::Active).await?;
+            // A new launch template version rolls every node.
+            let rollout = rollout_waiter(&ctx.waiter, group.as_ref());
+            wait_update(ctx, &rollout, cluster, UpdateOf::NodeGroup(name), &id).await?;
+            wait_node_group(ctx, &rollout, cluster, name, NodeGroupState::Active).await?;
         }
         Operation::CreateAddon {
             cluster,
@@ -456,7 +479,11 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
                 tags: tags.clone(),
                 client_request_token: ctx.token(resource),
             };
-            retry_new_role(&ctx.waiter, || cloud.kubernetes.create_addon(&request)).await?;
+            let request = &request;
+            on_active_cluster(ctx, cluster, move || {
+                retry_new_role(&ctx.waiter, move || cloud.kubernetes.create_addon(request))
+            })
+            .await?;
             wait_addon(ctx, cluster, name, false).await?;
         }
         Operation::UpdateAddon {
@@ -476,9 +503,13 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
                 client_request_token: ctx.token(resource),
             };
             wait_addon(ctx, cluster, name, false).await?;
-            let id = retry_in_use(ctx, || cloud.kubernetes.update_addon(&request)).await?;
+            let request = &request;
+            let id = on_active_cluster(ctx, cluster, move || {
+                retry_in_use(ctx, move || cloud.kubernetes.update_addon(request))
+            })
+            .await?;
             if let Some(id) = id {
-                wait_update(ctx, cluster, UpdateOf::Addon(name), &id).await?;
+                wait_update(ctx, &ctx.waiter, cluster, UpdateOf::Addon(name), &id).await?;
             }
             wait_addon(ctx, cluster, name, false).await?;
         }
@@ -503,7 +534,16 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
                 tags: tags.clone(),
                 client_request_token: ctx.token(resource),
             };
-            match cloud.kubernetes.create_access_entry(&request).await {
+            let request = &request;
+            // Its own refusals are handled below.
+            let created = on_active_cluster(ctx, cluster, move || async move {
+                match cloud.kubernetes.create_access_entry(request).await {
+                    Err(error) if cluster_not_active(&error) => Err(error.into()),
+                    other => Ok(other),
+                }
+            })
+            .await?;
+            match created {
                 // A node or Fargate entry made meanwhile was made by EKS for the role as it
                 // is now (a node group or profile created since): that is the one wanted.
                 Err(error)
@@ -536,20 +576,26 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
             groups,
             username,
         } => {
-            cloud
-                .kubernetes
-                .update_access_entry(cluster, principal, groups, username.as_deref())
-                .await?;
+            on_active_cluster(ctx, cluster, move || async move {
+                Ok(cloud
+                    .kubernetes
+                    .update_access_entry(cluster, principal, groups, username.as_deref())
+                    .await?)
+            })
+            .await?;
         }
         Operation::AssociateAccessPolicy {
             cluster,
             principal,
             policy,
         } => {
-            cloud
-                .kubernetes
-                .associate_access_policy(cluster, principal, policy)
-                .await?;
+            on_active_cluster(ctx, cluster, move || async move {
+                Ok(cloud
+                    .kubernetes
+                    .associate_access_policy(cluster, principal, policy)
+                    .await?)
+            })
+            .await?;
         }
         Operation::DisassociateAccessPolicy {
             cluster,
@@ -614,8 +660,14 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
                 tags: tags.clone(),
                 client_request_token: ctx.token(name),
             };
-            retry_new_role(&ctx.waiter, || cloud.kubernetes.create_node_group(&request)).await?;
-            wait_node_group(ctx, cluster, name, NodeGroupState::Active).await?;
+            let request = &request;
+            on_active_cluster(ctx, cluster, move || {
+                retry_new_role(&ctx.waiter, move || {
+                    cloud.kubernetes.create_node_group(request)
+                })
+            })
+            .await?;
+            wait_node_group(ctx, &ctx.waiter, cluster, name, NodeGroupState::Active).await?;
         }
         Operation::UpdateNodeGroup {
             cluster,
@@ -624,17 +676,22 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
         } => {
             // A DEGRADED group takes the update (a scaling change may heal it); EKS refuses
             // one while another runs (ResourceInUseException), so that one is waited out.
-            wait_node_group(ctx, cluster, name, NodeGroupState::Updatable).await?;
-            let id = retry_in_use(ctx, || {
-                cloud
-                    .kubernetes
-                    .update_node_group_config(cluster, name, change)
+            let group =
+                wait_node_group(ctx, &ctx.waiter, cluster, name, NodeGroupState::Updatable).await?;
+            let id = on_active_cluster(ctx, cluster, move || {
+                retry_in_use(ctx, move || {
+                    cloud
+                        .kubernetes
+                        .update_node_group_config(cluster, name, change)
+                })
             })
             .await?;
+            // A new update budget or scaling may roll nodes.
+            let rollout = rollout_waiter(&ctx.waiter, group.as_ref());
             if let Some(id) = id {
-                wait_update(ctx, cluster, UpdateOf::NodeGroup(name), &id).await?;
+                wait_update(ctx, &rollout, cluster, UpdateOf::NodeGroup(name), &id).await?;
             }
-            wait_node_group(ctx, cluster, name, NodeGroupState::Active).await?;
+            wait_node_group(ctx, &rollout, cluster, name, NodeGroupState::Active).await?;
         }
         Operation::DeleteNodeGroup {
             cluster,
@@ -644,7 +701,14 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
             // Never the last ACTIVE generation: its replacement must be ACTIVE first (a
             // failed one stops here, and this one stays).
             if let Some(replacement) = replaced_by {
-                wait_node_group(ctx, cluster, replacement, NodeGroupState::Active).await?;
+                wait_node_group(
+                    ctx,
+                    &ctx.waiter,
+                    cluster,
+                    replacement,
+                    NodeGroupState::Active,
+                )
+                .await?;
             }
             // EKS refuses the delete while the group is being created or updated; one that
             // is being deleted already is waited on.
@@ -661,7 +725,7 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
                 }
             })
             .await?;
-            wait_node_group(ctx, cluster, name, NodeGroupState::Gone).await?;
+            wait_node_group(ctx, &ctx.waiter, cluster, name, NodeGroupState::Gone).await?;
         }
         Operation::CreateFargateProfile {
             cluster,
@@ -681,12 +745,15 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
                 client_request_token: ctx.token(name),
             };
             // EKS creates one profile at a time per cluster, and refuses a role it cannot
-            // assume yet: both are waited out.
-            create_when_accepted(
-                &ctx.waiter,
-                &format!("creation of Fargate profile {name}"),
-                || cloud.kubernetes.create_fargate_profile(&request),
-            )
+            // assume yet: both are waited out; and a cluster that is not ACTIVE.
+            let request = &request;
+            let what = format!("creation of Fargate profile {name}");
+            let what = what.as_str();
+            on_active_cluster(ctx, cluster, move || {
+                create_when_accepted(&ctx.waiter, what, move || {
+                    cloud.kubernetes.create_fargate_profile(request)
+                })
+            })
             .await?;
             wait_fargate(ctx, cluster, name, false).await?;
         }
@@ -891,6 +958,52 @@ async fn wait_cluster_active(ctx: &Context, name: &str) -> Result<String, ExecEr
         .or_else(|_| Ok(String::new()))
 }
 
+/// Whether EKS refused a call because the cluster is not ACTIVE (CREATING, or UPDATING for
+/// another run's or tool's update): `InvalidRequestException: Cluster 'x' is not in ACTIVE
+/// status` (eksctl#2244).
+fn cluster_not_active(error: &CloudError) -> bool {
+    error.code.as_deref() == Some("InvalidRequestException")
+        && error.message.contains("not in ACTIVE status")
+}
+
+/// Runs `call`; while EKS refuses it because the cluster is not ACTIVE, waits for the
+/// cluster to be ACTIVE and runs it again. Nothing is waited for when the cluster is ACTIVE.
+async fn on_active_cluster<T, F, Fut>(ctx: &Context, cluster: &str, call: F) -> Result<T, ExecError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ExecError>>,
+{
+    // DescribeCluster may say ACTIVE a moment before EKS takes work again.
+    const ATTEMPTS: u32 = 20;
+    let mut attempts = 0;
+    loop {
+        match call().await {
+            Err(ExecError::Cloud(error)) if cluster_not_active(&error) && attempts < ATTEMPTS => {
+                attempts += 1;
+                tracing::info!(%error, "the cluster is not ACTIVE; waiting for it");
+                wait_cluster_active(ctx, cluster).await?;
+                ctx.waiter.sleep(ctx.waiter.initial).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// The waiter for a node group's rolling update: [`Waiter::rollout`] for the group's size
+/// and update budget as last seen (one node at a time when unknown).
+fn rollout_waiter(waiter: &Waiter, group: Option<&crate::cloud::ObservedNodeGroup>) -> Waiter {
+    let (nodes, budget) = group.map_or((1, None), |g| (g.scaling.desired, g.update_budget));
+    let nodes = u32::try_from(nodes).unwrap_or(1);
+    let at_once = match budget {
+        Some(crate::cloud::UpdateBudget::Count(n)) => u32::try_from(n).unwrap_or(1),
+        Some(crate::cloud::UpdateBudget::Percentage(p)) => {
+            (nodes.saturating_mul(u32::try_from(p).unwrap_or(1))).div_ceil(100)
+        }
+        None => 1,
+    };
+    waiter.rollout(nodes, at_once)
+}
+
 /// Retries a call while EKS says another update of the same resource is still running
 /// (`ResourceInUseException`), with the waiter's backoff and deadline.
 async fn retry_in_use<T, F, Fut>(ctx: &Context, mut call: F) -> Result<T, ExecError>
@@ -919,6 +1032,7 @@ where
 /// reasons.
 async fn wait_update(
     ctx: &Context,
+    waiter: &Waiter,
     cluster: &str,
     of: UpdateOf<'_>,
     id: &str,
@@ -928,7 +1042,7 @@ async fn wait_update(
         UpdateOf::NodeGroup(name) => format!("update {id} of node group {name}"),
         UpdateOf::Addon(name) => format!("update {id} of add-on {name}"),
     };
-    ctx.waiter
+    waiter
         .wait(&what, || async {
             let update = ctx
                 .cloud
@@ -994,21 +1108,27 @@ enum NodeGroupState {
     Gone,
 }
 
+/// Waits for a node group to reach `until`; returns it as last seen.
 async fn wait_node_group(
     ctx: &Context,
+    waiter: &Waiter,
     cluster: &str,
     name: &str,
     until: NodeGroupState,
-) -> Result<(), ExecError> {
+) -> Result<Option<crate::cloud::ObservedNodeGroup>, ExecError> {
     let cloud = &ctx.cloud;
     let what = if until == NodeGroupState::Gone {
         format!("deletion of node group {name}")
     } else {
         format!("node group {name}")
     };
-    ctx.waiter
+    let last = Mutex::new(None);
+    waiter
         .wait(&what, || async {
             let group = cloud.kubernetes.describe_node_group(cluster, name).await?;
+            if let Ok(mut last) = last.lock() {
+                last.clone_from(&group);
+            }
             Ok(match (group, until) {
                 (None, NodeGroupState::Gone) => Poll::Done,
                 (None, _) => Poll::Failed("the node group disappeared".to_owned()),
@@ -1034,7 +1154,8 @@ async fn wait_node_group(
                 (Some(g), _) => Poll::Pending(g.status),
             })
         })
-        .await
+        .await?;
+    Ok(last.into_inner().unwrap_or_default())
 }
 
 async fn wait_fargate(
@@ -1076,4 +1197,49 @@ async fn wait_fargate(
             )
         })
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloud::{NodeScaling, ObservedNodeGroup, UpdateBudget};
+    use crate::exec::wait::{DEFAULT_TIMEOUT, ROLLOUT_BATCH};
+
+    fn group(desired: i32, budget: Option<UpdateBudget>) -> ObservedNodeGroup {
+        ObservedNodeGroup {
+            name: "workers".to_owned(),
+            arn: String::new(),
+            status: "ACTIVE".to_owned(),
+            instance_types: Vec::new(),
+            capacity_type: "ON_DEMAND".to_owned(),
+            ami_type: String::new(),
+            scaling: NodeScaling {
+                min: 0,
+                max: desired,
+                desired,
+            },
+            labels: Default::default(),
+            taints: Vec::new(),
+            subnet_ids: Vec::new(),
+            launch_template: None,
+            update_budget: budget,
+            version: None,
+            node_role_arn: String::new(),
+            health_issues: Vec::new(),
+            tags: Tags::new(),
+        }
+    }
+
+    #[test]
+    fn a_rollout_is_bounded_by_the_groups_size_and_update_budget() {
+        let waiter = Waiter::default();
+        let bound = |g: Option<&ObservedNodeGroup>| rollout_waiter(&waiter, g).timeout;
+        assert_eq!(bound(None), DEFAULT_TIMEOUT);
+        assert_eq!(bound(Some(&group(200, None))), ROLLOUT_BATCH * 200);
+        let by_count = group(200, Some(UpdateBudget::Count(20)));
+        assert_eq!(bound(Some(&by_count)), ROLLOUT_BATCH * 10);
+        // 25% of 200 is 50 nodes at a time: 4 batches.
+        let by_share = group(200, Some(UpdateBudget::Percentage(25)));
+        assert_eq!(bound(Some(&by_share)), ROLLOUT_BATCH * 4);
+    }
 }

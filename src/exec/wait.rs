@@ -45,6 +45,15 @@ fn report(what: &str, state: &str, waited: Duration) {
     });
 }
 
+/// The longest one batch of a managed node group's rolling update may take: EKS gives each
+/// node's pods 15 minutes to leave before failing the update with PodEvictionFailure (EKS
+/// user guide, "Understand each phase of node updates"), plus a few minutes for the new
+/// node to launch and join.
+pub const ROLLOUT_BATCH: Duration = Duration::from_secs(20 * 60);
+
+/// The default bound of one wait: a control plane's create or update, a NAT gateway, ...
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(40 * 60);
+
 /// A pause between polls is the time waited so far divided by this: the most a wait can
 /// overrun the resource settling, as a fraction of the wait (1/20 = 5%).
 const PAUSE_DIVISOR: u32 = 20;
@@ -71,6 +80,9 @@ pub struct Waiter {
     pub max: Duration,
     /// Give up after this long.
     pub timeout: Duration,
+    /// Whether a node group's rolling update may take longer than `timeout`:
+    /// [`ROLLOUT_BATCH`] per batch of nodes (off when the user set the timeout).
+    pub scale_rollouts: bool,
 }
 
 impl Default for Waiter {
@@ -78,12 +90,27 @@ impl Default for Waiter {
         Self {
             initial: Duration::from_secs(2),
             max: Duration::from_secs(20),
-            timeout: Duration::from_secs(40 * 60),
+            timeout: DEFAULT_TIMEOUT,
+            scale_rollouts: true,
         }
     }
 }
 
 impl Waiter {
+    /// The waiter for a rolling update of `nodes` nodes, `at_once` of them at a time: at
+    /// least [`ROLLOUT_BATCH`] per batch, so a group of hundreds of nodes is not given up on
+    /// an hour into a rollout that takes many.
+    pub fn rollout(&self, nodes: u32, at_once: u32) -> Self {
+        if !self.scale_rollouts {
+            return *self;
+        }
+        let batches = nodes.max(1).div_ceil(at_once.max(1));
+        Self {
+            timeout: self.timeout.max(ROLLOUT_BATCH.saturating_mul(batches)),
+            ..*self
+        }
+    }
+
     /// Polls `look` until done, failed or out of time. A pending state is reported when it
     /// is first seen, when it changes, and every [`REPORT_EVERY`] while it lasts.
     pub async fn wait<F, Fut>(&self, what: &str, mut look: F) -> Result<(), ExecError>
@@ -270,6 +297,24 @@ mod tests {
         assert!(waited < Duration::from_secs(40 * 60));
         // 20 s pauses once 400 s have passed: about 100 polls for the rest.
         assert!(polls < 200, "{polls} polls");
+    }
+
+    #[test]
+    fn a_rollout_gets_twenty_minutes_per_batch_of_nodes() {
+        let waiter = Waiter::default();
+        // Small groups keep the default bound.
+        assert_eq!(waiter.rollout(2, 1).timeout, DEFAULT_TIMEOUT);
+        // 300 nodes one at a time: 100 hours; ten at a time: 10 hours.
+        assert_eq!(waiter.rollout(300, 1).timeout, ROLLOUT_BATCH * 300);
+        assert_eq!(waiter.rollout(300, 10).timeout, ROLLOUT_BATCH * 30);
+        assert_eq!(waiter.rollout(0, 0).timeout, DEFAULT_TIMEOUT);
+        // A timeout the user chose holds for rollouts too.
+        let chosen = Waiter {
+            timeout: Duration::from_secs(600),
+            scale_rollouts: false,
+            ..Waiter::default()
+        };
+        assert_eq!(chosen.rollout(300, 1).timeout, Duration::from_secs(600));
     }
 
     #[tokio::test(start_paused = true)]

@@ -112,15 +112,25 @@ pub fn plan(p: &mut Planning<'_>) {
             }
         })
         .collect();
+    let mut subnet_move = None;
     match desired_subnets {
         Some(mut want) => {
             want.sort();
             if want != live.subnet_ids {
-                p.push(impossible(
-                    "EKS cannot move a control plane to other subnets (zones, VPC or subnets changed): restore them, or create a new cluster".to_owned(),
-                    vec![FieldChange::new("subnets", live.subnet_ids.join(","), want.join(","))],
-                ));
-                return;
+                let field = FieldChange::new(
+                    if spec.vpc.id.is_some() {
+                        "spec.vpc.subnets"
+                    } else {
+                        "subnets"
+                    },
+                    live.subnet_ids.join(","),
+                    want.join(","),
+                );
+                if let Err(reason) = subnets_eks_takes(p, &live, &want) {
+                    p.push(impossible(reason, vec![field]));
+                    return;
+                }
+                subnet_move = Some((field, want));
             }
         }
         None => {
@@ -155,6 +165,13 @@ pub fn plan(p: &mut Planning<'_>) {
     let want_key = spec.secrets_encryption.as_ref().map(|e| e.key_arn.clone());
     let mut ops = Vec::new();
     let mut fields = Vec::new();
+    if let Some((field, subnet_ids)) = subnet_move {
+        fields.push(field);
+        ops.push(Operation::UpdateClusterConfig {
+            name: name.clone(),
+            change: ClusterConfigChange::Subnets { subnet_ids },
+        });
+    }
     let key_field = FieldChange {
         field: "spec.secretsEncryption.keyArn".to_owned(),
         old: live.encryption_key_arn.clone(),
@@ -258,4 +275,55 @@ pub fn plan(p: &mut Planning<'_>) {
                 .fields(fields),
         );
     }
+}
+
+/// Whether EKS can move the control plane of `live` to the subnets `want` in place
+/// (UpdateClusterConfig `subnetIds`): subnets of the cluster's VPC, in at least two zones, all
+/// of them zones the cluster already uses ("All subnets that you add must be in the same set
+/// of AZs as originally provided when you created the cluster", EKS user guide, VPC and
+/// subnet requirements). Subnets ekspec has not read are left to EKS to judge.
+fn subnets_eks_takes(
+    p: &Planning<'_>,
+    live: &crate::cloud::ObservedCluster,
+    want: &[String],
+) -> Result<(), String> {
+    let known = |id: &String| {
+        p.observed
+            .existing_subnets
+            .iter()
+            .chain(&p.observed.network.subnets)
+            .find(|s| &s.id == id)
+    };
+    let have_zones: std::collections::BTreeSet<&str> = live
+        .subnet_ids
+        .iter()
+        .filter_map(known)
+        .map(|s| s.availability_zone.as_str())
+        .collect();
+    let mut zones = std::collections::BTreeSet::new();
+    for subnet in want.iter().filter_map(known) {
+        if let Some(vpc) = live.vpc_id.as_deref()
+            && subnet.vpc_id != vpc
+        {
+            return Err(format!(
+                "EKS cannot move a control plane to another VPC: subnet {} is in {}, the cluster in {vpc}; restore spec.vpc, or create a new cluster",
+                subnet.id, subnet.vpc_id
+            ));
+        }
+        if !have_zones.is_empty() && !have_zones.contains(subnet.availability_zone.as_str()) {
+            return Err(format!(
+                "EKS moves a control plane only to subnets in the zones it was created in ({}); subnet {} is in {}: pick subnets in those zones, or create a new cluster",
+                have_zones.iter().copied().collect::<Vec<_>>().join(", "),
+                subnet.id,
+                subnet.availability_zone
+            ));
+        }
+        zones.insert(subnet.availability_zone.as_str());
+    }
+    if zones.len() == 1 {
+        return Err(
+            "EKS needs the control plane's subnets in at least two zones: list subnets of two or more zones".to_owned(),
+        );
+    }
+    Ok(())
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use ipnet::Ipv4Net;
 
-use crate::cloud::{Ec2Kind, RouteTarget, Tags};
+use crate::cloud::{AvailabilityZone, Ec2Kind, RouteTarget, Tags};
 use crate::naming::kubernetes_cluster_tag;
 use crate::plan::{Change, ChangeKind, FieldChange, Operation, Ref};
 use crate::spec::{DEFAULT_VPC_CIDR, NatGatewayMode, validate::subnet_prefix};
@@ -16,6 +16,23 @@ use super::{owned_tags, tag_drift};
 /// Logical id of the subnet of `tier` (`public` / `private`) in `zone`.
 pub fn subnet_id(tier: &str, zone: &str) -> String {
     format!("subnet/{tier}-{zone}")
+}
+
+/// Zone ids EKS refuses for control planes (`UnsupportedAvailabilityZoneException` at
+/// CreateCluster: "Cannot create cluster 'x' because us-east-1e, the targeted availability
+/// zone, does not currently have sufficient capacity to support the cluster"), as eksctl
+/// avoids them (eksctl pkg/az `zoneIDsToAvoid`; eksctl#817, #905). Ids, not names: a zone's
+/// name maps to a different physical zone in each account.
+const ZONE_IDS_EKS_REFUSES: [&str; 4] = ["use1-az3", "usw1-az2", "cac1-az3", "cnn1-az4"];
+
+/// The zones a default network may use: availability zones (not the Local or Wavelength
+/// Zones the account opted in to, which EKS control planes cannot use) that EKS takes.
+pub fn eks_zones(zones: &[AvailabilityZone]) -> Vec<String> {
+    zones
+        .iter()
+        .filter(|z| z.kind == "availability-zone" && !ZONE_IDS_EKS_REFUSES.contains(&z.id.as_str()))
+        .map(|z| z.name.clone())
+        .collect()
 }
 
 /// Tags Kubernetes needs on a subnet to place load balancers.
@@ -488,5 +505,34 @@ pub fn delete_operations(p: &Planning<'_>, resource: &str, id: &str) -> Vec<Oper
             ops
         }
         _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn zone(name: &str, id: &str, kind: &str) -> AvailabilityZone {
+        AvailabilityZone {
+            name: name.to_owned(),
+            id: id.to_owned(),
+            kind: kind.to_owned(),
+        }
+    }
+
+    #[test]
+    fn default_zones_are_availability_zones_eks_takes() {
+        let zones = [
+            zone("us-east-1-bos-1a", "use1-bos1-az1", "local-zone"),
+            zone(
+                "us-east-1-wl1-bos-wlz-1",
+                "use1-wl1-bos-wlz1",
+                "wavelength-zone",
+            ),
+            zone("us-east-1a", "use1-az6", "availability-zone"),
+            zone("us-east-1b", "use1-az3", "availability-zone"),
+            zone("us-east-1c", "use1-az2", "availability-zone"),
+        ];
+        assert_eq!(eks_zones(&zones), ["us-east-1a", "us-east-1c"]);
     }
 }

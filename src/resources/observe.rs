@@ -23,13 +23,14 @@ pub struct Observed {
     /// The caller's partition (`aws`, `aws-cn`, `aws-us-gov`, ...), from its ARN; empty when
     /// not read (then `aws`, see [`Observed::partition`]).
     pub caller_partition: String,
-    /// Zones available in the region, sorted.
+    /// Zones of the region a default network may use (availability zones EKS takes), sorted.
     pub zones: Vec<String>,
     /// Owned EC2 resources.
     pub network: ObservedNetwork,
     /// The existing VPC and subnets named by the spec (BYO mode).
     pub existing_vpc: Option<ObservedVpc>,
-    /// Existing subnets named by the spec (BYO mode).
+    /// Existing subnets named by the spec (BYO mode), and the cluster's own when the spec
+    /// names others (their zones say where EKS can move the control plane).
     pub existing_subnets: Vec<ObservedSubnet>,
     /// Roles under the cluster's IAM path.
     pub roles: Vec<ObservedRole>,
@@ -95,7 +96,8 @@ pub async fn observe(
         cloud.identity.caller_arn(),
         async {
             if wants_zones {
-                cloud.network.availability_zones().await
+                let zones = cloud.network.availability_zones().await?;
+                Ok(super::network::eks_zones(&zones))
             } else {
                 Ok(Vec::new())
             }
@@ -131,7 +133,19 @@ pub async fn observe(
         let defaults = addon_defaults(cloud, file, None).await?;
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), defaults)
     };
-    let (existing_vpc, existing_subnets) = existing.unwrap_or_default();
+    let (existing_vpc, mut existing_subnets) = existing.unwrap_or_default();
+    if let (Some((vpc, _)), Some(cluster)) = (&byo, &cluster) {
+        let unread: Vec<String> = cluster
+            .subnet_ids
+            .iter()
+            .filter(|id| !existing_subnets.iter().any(|s| &s.id == *id))
+            .cloned()
+            .collect();
+        if !unread.is_empty() {
+            let (_, subnets) = cloud.network.describe_existing(vpc, &unread).await?;
+            existing_subnets.extend(subnets);
+        }
+    }
     let (partition, account) = super::partition_and_account(&caller).ok_or_else(|| CloudError {
         operation: "GetCallerIdentity",
         resource: "the caller".to_owned(),

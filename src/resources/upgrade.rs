@@ -285,6 +285,17 @@ pub fn plan(p: &mut Planning<'_>) {
                 change.after.push(last.clone());
             }
         }
+        // EKS takes no Fargate profile or access entry while the control plane is UPDATING
+        // ("Cluster 'x' is not in ACTIVE status"): those wait for the upgrade too.
+        for change in p.changes_mut().iter_mut().filter(|c| {
+            (c.resource.starts_with("fargate-profile/") || c.resource.starts_with("access-entry/"))
+                && matches!(
+                    c.kind,
+                    ChangeKind::Create | ChangeKind::Replace | ChangeKind::Update
+                )
+        }) {
+            change.after.push(last.clone());
+        }
     }
 }
 
@@ -349,6 +360,7 @@ mod tests {
                 version: version.into(),
                 role_arn: String::new(),
                 subnet_ids: vec!["subnet-0123abcd".into(), "subnet-4567abcd".into()],
+                vpc_id: Some("vpc-0123abcd".into()),
                 endpoint_public_access: true,
                 endpoint_private_access: true,
                 public_access_cidrs: Vec::new(),

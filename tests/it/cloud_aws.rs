@@ -48,8 +48,14 @@ async fn network_is_created_tagged_and_discovered() {
     let net = cloud(&moto).await.network;
 
     let zones = net.availability_zones().await.unwrap();
-    assert!(zones.contains(&"us-east-1a".to_owned()), "{zones:?}");
-    assert!(zones.is_sorted());
+    let names: Vec<&str> = zones.iter().map(|z| z.name.as_str()).collect();
+    assert!(names.contains(&"us-east-1a"), "{zones:?}");
+    assert!(names.is_sorted());
+    let a = zones.iter().find(|z| z.name == "us-east-1a").unwrap();
+    assert_eq!(
+        (a.id.as_str(), a.kind.as_str()),
+        ("use1-az6", "availability-zone")
+    );
 
     let vpc = net.create_vpc("10.0.0.0/16", &tags("vpc")).await.unwrap();
     let public = net
@@ -640,6 +646,7 @@ async fn load_balancers_of_kubernetes_are_found_and_deleted() {
             initial: std::time::Duration::from_millis(50),
             max: std::time::Duration::from_millis(200),
             timeout: std::time::Duration::from_secs(10),
+            scale_rollouts: false,
         },
     );
     let delete = ekspec::plan::Operation::DeleteLeftovers {

@@ -88,6 +88,7 @@ fn context(rules: &[&Rule]) -> Context {
         initial: Duration::from_millis(1),
         max: Duration::from_millis(5),
         timeout: Duration::from_secs(10),
+        scale_rollouts: false,
     };
     Context::new(cloud, &Observed::default(), CLUSTER, "us-east-1", waiter)
 }

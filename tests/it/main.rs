@@ -23,6 +23,7 @@ mod lock;
 mod moto;
 mod proxy;
 mod reconcile_memory;
+mod strict_cluster;
 mod strict_ec2;
 mod strict_fargate_iam;
 mod strict_nodegroups;

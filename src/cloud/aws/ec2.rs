@@ -13,10 +13,10 @@ use futures::{StreamExt, TryStreamExt, stream};
 
 use super::{AwsCloud, AwsContext, OrGone, READ_CONCURRENCY, after_create, required, string};
 use crate::cloud::{
-    CloudResult, Ec2Kind, ErrorKind, LaunchTemplateData, LaunchTemplateRequest, Leftovers,
-    LoadBalancerRef, Network, ObservedAddress, ObservedInternetGateway, ObservedLaunchTemplate,
-    ObservedNatGateway, ObservedNetwork, ObservedRouteTable, ObservedSubnet, ObservedVpc,
-    RouteTarget, SubnetRequest, Tags,
+    AvailabilityZone, CloudResult, Ec2Kind, ErrorKind, LaunchTemplateData, LaunchTemplateRequest,
+    Leftovers, LoadBalancerRef, Network, ObservedAddress, ObservedInternetGateway,
+    ObservedLaunchTemplate, ObservedNatGateway, ObservedNetwork, ObservedRouteTable,
+    ObservedSubnet, ObservedVpc, RouteTarget, SubnetRequest, Tags,
 };
 use crate::naming::{CLUSTER_TAG, LB_CONTROLLER_CLUSTER_TAG, kubernetes_cluster_tag};
 
@@ -414,7 +414,7 @@ impl Network for AwsCloud {
         Ok((vpcs.into_iter().next(), subnets))
     }
 
-    async fn availability_zones(&self) -> CloudResult<Vec<String>> {
+    async fn availability_zones(&self) -> CloudResult<Vec<AvailabilityZone>> {
         let output = self
             .ec2
             .describe_availability_zones()
@@ -422,12 +422,18 @@ impl Network for AwsCloud {
             .send()
             .await
             .context("DescribeAvailabilityZones", "the region")?;
-        let mut zones: Vec<String> = output
+        let mut zones: Vec<AvailabilityZone> = output
             .availability_zones()
             .iter()
-            .filter_map(|zone| zone.zone_name().map(str::to_owned))
+            .filter_map(|zone| {
+                Some(AvailabilityZone {
+                    name: zone.zone_name()?.to_owned(),
+                    id: zone.zone_id().unwrap_or_default().to_owned(),
+                    kind: zone.zone_type().unwrap_or("availability-zone").to_owned(),
+                })
+            })
             .collect();
-        zones.sort();
+        zones.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(zones)
     }
 

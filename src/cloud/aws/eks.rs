@@ -116,6 +116,7 @@ fn observed_cluster(cluster: &Cluster) -> ObservedCluster {
         version: string(cluster.version()),
         role_arn: string(cluster.role_arn()),
         subnet_ids: sorted(vpc.map(|v| v.subnet_ids()).unwrap_or_default()),
+        vpc_id: vpc.and_then(|v| v.vpc_id()).map(str::to_owned),
         endpoint_public_access: vpc.is_some_and(|v| v.endpoint_public_access()),
         endpoint_private_access: vpc.is_some_and(|v| v.endpoint_private_access()),
         public_access_cidrs: sorted(vpc.map(|v| v.public_access_cidrs()).unwrap_or_default()),
@@ -505,6 +506,11 @@ impl Kubernetes for AwsCloud {
             } => update.resources_vpc_config(
                 vpc_config(*public_access, *private_access, public_access_cidrs).build(),
             ),
+            ClusterConfigChange::Subnets { subnet_ids } => update.resources_vpc_config(
+                aws_sdk_eks::types::VpcConfigRequest::builder()
+                    .set_subnet_ids(Some(subnet_ids.clone()))
+                    .build(),
+            ),
             ClusterConfigChange::EnableAccessEntries => update.access_config(
                 aws_sdk_eks::types::UpdateAccessConfigRequest::builder()
                     .authentication_mode(aws_sdk_eks::types::AuthenticationMode::ApiAndConfigMap)
@@ -734,12 +740,18 @@ impl Kubernetes for AwsCloud {
         Ok(profile.as_ref().map(observed_fargate_profile))
     }
 
-    async fn update_cluster_version(&self, name: &str, version: &str) -> CloudResult<String> {
+    async fn update_cluster_version(
+        &self,
+        name: &str,
+        version: &str,
+        force: bool,
+    ) -> CloudResult<String> {
         let output = self
             .eks
             .update_cluster_version()
             .name(name)
             .version(version)
+            .set_force(force.then_some(true))
             .send()
             .await
             .context("UpdateClusterVersion", format!("cluster {name}"))?;
