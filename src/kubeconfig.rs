@@ -280,13 +280,12 @@ impl Kubeconfig {
             path: self.path.clone(),
             message,
         };
-        let after = Document::parse(changed)
-            .map_err(|e| {
-                refuse(format!(
-                    "the YAML ekspec made does not read back: {} at line {} column {}",
-                    e.message, e.line, e.column
-                ))
-            })?;
+        let after = Document::parse(changed).map_err(|e| {
+            refuse(format!(
+                "the YAML ekspec made does not read back: {} at line {} column {}",
+                e.message, e.line, e.column
+            ))
+        })?;
 
         let Some(root) = &after.root else {
             return Err(refuse("the YAML ekspec made is empty".to_owned()));
@@ -311,7 +310,8 @@ impl Kubeconfig {
                 }
             }
         }
-        if root.get("current-context").and_then(Node::string) != Some(access.context_name.as_str()) {
+        if root.get("current-context").and_then(Node::string) != Some(access.context_name.as_str())
+        {
             return Err(refuse("`current-context` does not read back".to_owned()));
         }
         let Some(old) = &before.root else {
@@ -327,9 +327,9 @@ impl Kubeconfig {
                         continue;
                     }
                     let same = root.get(key).is_some_and(|list| {
-                        list.items()
-                            .iter()
-                            .any(|new| changed[new.start..new.end] == self.text[item.start..item.end])
+                        list.items().iter().any(|new| {
+                            changed[new.start..new.end] == self.text[item.start..item.end]
+                        })
                     });
                     if !same {
                         return Err(refuse(format!(
@@ -339,9 +339,9 @@ impl Kubeconfig {
                     }
                 }
             } else if key != "current-context"
-                && root
-                    .get(key)
-                    .is_none_or(|new| changed[new.start..new.end] != self.text[value.start..value.end])
+                && root.get(key).is_none_or(|new| {
+                    changed[new.start..new.end] != self.text[value.start..value.end]
+                })
             {
                 return Err(refuse(format!("the top-level key `{key}` would change")));
             }
@@ -457,7 +457,10 @@ impl ClusterAccess {
     }
 
     fn user_item(&self) -> Out {
-        Out::Map(vec![("name", string(&self.entry_name)), ("user", self.user())])
+        Out::Map(vec![
+            ("name", string(&self.entry_name)),
+            ("user", self.user()),
+        ])
     }
 
     fn context_item(&self) -> Out {
@@ -1046,9 +1049,14 @@ users:
         assert!(user.contains("command: /usr/local/bin/ekspec"), "{user}");
         assert_eq!(
             item(&text, "contexts", ARN),
-            format!("name: {ARN}\n  context:\n    cluster: {ARN}\n    user: {ARN}\n    namespace: team-a")
+            format!(
+                "name: {ARN}\n  context:\n    cluster: {ARN}\n    user: {ARN}\n    namespace: team-a"
+            )
         );
-        assert!(text.contains(&format!("current-context: {ARN}\n")), "{text}");
+        assert!(
+            text.contains(&format!("current-context: {ARN}\n")),
+            "{text}"
+        );
     }
 
     #[test]
@@ -1128,11 +1136,14 @@ users:
         );
         let error = load(&text).upsert(&access(ARN)).unwrap_err();
         assert!(
-            error.to_string().contains("defines the YAML anchor `&shared`"),
+            error
+                .to_string()
+                .contains("defines the YAML anchor `&shared`"),
             "{error}"
         );
         // An anchor nobody uses is fine, and aliases elsewhere stay as written.
-        let text = format!("users:\n- name: a\n  user: &mine {{token: t}}\n- name: b\n  user: *mine\n");
+        let text =
+            format!("users:\n- name: a\n  user: &mine {{token: t}}\n- name: b\n  user: *mine\n");
         let (_, changed) = upserted(&text, &access(ARN));
         assert!(changed.starts_with(text.trim_end()), "{changed}");
     }
@@ -1160,14 +1171,20 @@ users:
         let error = load("# c\n---\n---\nclusters: []\n")
             .upsert(&access(ARN))
             .unwrap_err();
-        assert!(error.to_string().contains("kubectl reads only the first"), "{error}");
+        assert!(
+            error.to_string().contains("kubectl reads only the first"),
+            "{error}"
+        );
     }
 
     #[test]
     fn comments_only_and_null_lists_are_empty() {
         let (change, text) = upserted("# nothing yet\n", &access(ARN));
         assert_eq!(change, Change::Added);
-        assert!(text.starts_with("# nothing yet\napiVersion: v1\n"), "{text}");
+        assert!(
+            text.starts_with("# nothing yet\napiVersion: v1\n"),
+            "{text}"
+        );
         let (_, text) = upserted(
             "apiVersion: v1\nkind: Config\nclusters:\nusers: null   # none\n",
             &access(ARN),

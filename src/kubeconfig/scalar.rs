@@ -70,10 +70,53 @@ mod tests {
     #[test]
     fn strings_other_yaml_versions_read_differently_are_quoted() {
         for value in [
-            "no", "No", "NO", "y", "n", "on", "Off", "yes", "true", "null", "~", "0755", "1_000",
-            "0x1F", "1:20", "1e3", ".inf", "-.5", "+12", "2001-12-14", "007", "", " x", "a: b",
-            "a #b", "x:", "-", "-1", "*x", "&x", "!x", "%x", "@x", "`x", "[x]", "{x}", "a,b",
-            "=", "<<", "?", "|", ">", "'x'", "\"x\"", "é", "a\u{2028}b", "tab\t",
+            "no",
+            "No",
+            "NO",
+            "y",
+            "n",
+            "on",
+            "Off",
+            "yes",
+            "true",
+            "null",
+            "~",
+            "0755",
+            "1_000",
+            "0x1F",
+            "1:20",
+            "1e3",
+            ".inf",
+            "-.5",
+            "+12",
+            "2001-12-14",
+            "007",
+            "",
+            " x",
+            "a: b",
+            "a #b",
+            "x:",
+            "-",
+            "-1",
+            "*x",
+            "&x",
+            "!x",
+            "%x",
+            "@x",
+            "`x",
+            "[x]",
+            "{x}",
+            "a,b",
+            "=",
+            "<<",
+            "?",
+            "|",
+            ">",
+            "'x'",
+            "\"x\"",
+            "é",
+            "a\u{2028}b",
+            "tab\t",
         ] {
             assert!(!plain_is_safe(value), "{value:?} must be quoted");
             assert!(block(value).starts_with('"'), "{value:?}");
@@ -100,5 +143,35 @@ mod tests {
     fn quoting_escapes_what_yaml_would_fold_or_unescape() {
         assert_eq!(quoted(r#"a"b\c"#), r#""a\"b\\c""#);
         assert_eq!(quoted("é\u{2028}\n😀"), r#""\u00E9\u2028\u000A\U0001F600""#);
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use granit_parser::{Event, Parser};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The scalar values in a YAML text.
+    fn scalars(text: &str) -> Vec<String> {
+        Parser::new_from_str(text)
+            .filter_map(|event| match event.map(|(event, _)| event) {
+                Ok(Event::Scalar(value, ..)) => Some(value.into_owned()),
+                Ok(_) => None,
+                Err(error) => panic!("{text:?}: {error}"),
+            })
+            .collect()
+    }
+
+    proptest! {
+        #[test]
+        fn every_string_reads_back_as_written(
+            value in prop_oneof![any::<String>(), "[a-z0-9 :#'\"\\\\/.,{}\\[\\]~&*!|>%@`=+_-]{0,12}"]
+        ) {
+            prop_assert_eq!(scalars(&format!("k: {}\n", block(&value))), ["k".to_owned(), value.clone()]);
+            prop_assert_eq!(scalars(&format!("- {}\n", block(&value))), [value.clone()]);
+            prop_assert_eq!(scalars(&format!("{{k: [{}]}}\n", quoted(&value))), ["k".to_owned(), value]);
+        }
     }
 }

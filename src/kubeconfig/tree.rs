@@ -52,9 +52,7 @@ impl Node {
 
     /// The pair of `key` in a mapping.
     pub fn pair(&self, key: &str) -> Option<&(Node, Node)> {
-        self.pairs()
-            .iter()
-            .find(|(k, _)| k.scalar() == Some(key))
+        self.pairs().iter().find(|(k, _)| k.scalar() == Some(key))
     }
 
     /// A mapping's pairs (none for anything else).
@@ -89,9 +87,7 @@ impl Node {
                 value,
                 style,
                 tagged: false,
-            } if *style != ScalarStyle::Plain || super::scalar::plain_is_safe(value) => {
-                Some(value)
-            }
+            } if *style != ScalarStyle::Plain || super::scalar::plain_is_safe(value) => Some(value),
             _ => None,
         }
     }
@@ -162,7 +158,10 @@ impl Document {
         let mut options = Options::default();
         options.emit_anchor_events = true;
         let mut parser = Parser::new_from_str_with_options(text, options);
-        let byte = |m: Marker| m.byte_offset().unwrap_or_else(|| char_to_byte(text, m.index()));
+        let byte = |m: Marker| {
+            m.byte_offset()
+                .unwrap_or_else(|| char_to_byte(text, m.index()))
+        };
         let mut stack: Vec<Open> = Vec::new();
         let mut root: Option<Node> = None;
         let mut aliased = BTreeSet::new();
@@ -177,7 +176,9 @@ impl Document {
                 line: error.marker().line(),
                 column: error.marker().col() + 1,
             })?;
-            let inside_flow = stack.last().is_some_and(|open| open.flow || open.inside_flow);
+            let inside_flow = stack
+                .last()
+                .is_some_and(|open| open.flow || open.inside_flow);
             let start = span.tag_start.map_or(byte(span.start), byte);
             let node = match event {
                 Event::DocumentStart(..) => {
@@ -196,7 +197,9 @@ impl Document {
                     let anchor = Some((id, name.into_owned()));
                     let at = byte(span.start);
                     let target = if opened {
-                        stack.last_mut().map(|open| (&mut open.start, &mut open.anchor))
+                        stack
+                            .last_mut()
+                            .map(|open| (&mut open.start, &mut open.anchor))
                     } else {
                         match stack.last_mut() {
                             Some(open) => open.children.last_mut(),
@@ -309,7 +312,9 @@ impl Document {
 
 /// The byte offset of the `index`th character.
 fn char_to_byte(text: &str, index: usize) -> usize {
-    text.char_indices().nth(index).map_or(text.len(), |(at, _)| at)
+    text.char_indices()
+        .nth(index)
+        .map_or(text.len(), |(at, _)| at)
 }
 
 /// The column (in characters) of the byte offset `at`.
