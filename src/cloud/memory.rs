@@ -43,6 +43,12 @@ impl State {
         format!("{prefix}-{:017x}", self.next)
     }
 
+    /// A logical clock for creation times: later creations read larger.
+    fn tick(&mut self) -> i64 {
+        self.next += 1;
+        i64::try_from(self.next).unwrap_or(i64::MAX)
+    }
+
     fn log(&mut self, call: String) {
         self.calls.push(call);
     }
@@ -165,6 +171,19 @@ impl MemoryCloud {
         self.lock()
             .target_groups
             .insert(arn.to_owned(), (vpc_id.to_owned(), tags));
+    }
+
+    /// Puts a Fargate profile in `status` with `issues` (CREATE_FAILED, DELETING, ...), as
+    /// EKS can leave one.
+    pub fn set_fargate_status(&self, cluster: &str, name: &str, status: &str, issues: &[&str]) {
+        if let Some(profile) = self
+            .lock()
+            .fargate
+            .get_mut(&(cluster.to_owned(), name.to_owned()))
+        {
+            profile.status = status.to_owned();
+            profile.health_issues = issues.iter().map(|i| (*i).to_owned()).collect();
+        }
     }
 
     /// Makes the next call of `operation` (e.g. `CreateNodegroup`) fail with `error`.
@@ -594,6 +613,7 @@ impl Identity for MemoryCloud {
             });
         }
         let arn = format!("arn:aws:iam::{ACCOUNT}:role{}{}", r.path, r.name);
+        let created_at = s.tick();
         s.roles.insert(
             r.name.clone(),
             ObservedRole {
@@ -604,6 +624,7 @@ impl Identity for MemoryCloud {
                 tags: r.tags.clone(),
                 attached_policies: Vec::new(),
                 inline_policies: BTreeMap::new(),
+                created_at: Some(created_at),
             },
         );
         s.log(format!("CreateRole {}", r.name));
@@ -1087,7 +1108,20 @@ impl Kubernetes for MemoryCloud {
     }
 
     async fn create_fargate_profile(&self, r: &FargateProfileRequest) -> CloudResult<()> {
+        self.gate("CreateFargateProfile")?;
         let mut s = self.lock();
+        s.log(format!("CreateFargateProfile {}", r.name));
+        if s.fargate.contains_key(&(r.cluster.clone(), r.name.clone())) {
+            // As EKS answers a second profile of the same name.
+            return Err(CloudError {
+                operation: "CreateFargateProfile",
+                resource: r.name.clone(),
+                code: Some("ResourceInUseException".to_owned()),
+                message: "A Fargate Profile already exists with this name in this cluster."
+                    .to_owned(),
+                kind: ErrorKind::InUse,
+            });
+        }
         let mut subnets = r.subnet_ids.clone();
         subnets.sort();
         s.fargate.insert(
@@ -1099,13 +1133,13 @@ impl Kubernetes for MemoryCloud {
                     r.cluster, r.name
                 ),
                 status: "ACTIVE".to_owned(),
+                health_issues: Vec::new(),
                 pod_execution_role_arn: r.pod_execution_role_arn.clone(),
                 subnet_ids: subnets,
                 selectors: r.selectors.clone(),
                 tags: r.tags.clone(),
             },
         );
-        s.log(format!("CreateFargateProfile {}", r.name));
         Ok(())
     }
 
@@ -1116,16 +1150,16 @@ impl Kubernetes for MemoryCloud {
         Ok(())
     }
 
-    async fn fargate_profile_status(
+    async fn describe_fargate_profile(
         &self,
         cluster: &str,
         name: &str,
-    ) -> CloudResult<Option<String>> {
+    ) -> CloudResult<Option<ObservedFargateProfile>> {
         Ok(self
             .lock()
             .fargate
             .get(&(cluster.to_owned(), name.to_owned()))
-            .map(|f| f.status.clone()))
+            .cloned())
     }
 
     async fn list_addons(&self, cluster: &str) -> CloudResult<Vec<ObservedAddon>> {
@@ -1257,6 +1291,7 @@ impl Kubernetes for MemoryCloud {
         }
         let mut groups = r.kubernetes_groups.clone();
         groups.sort();
+        let created_at = s.tick();
         s.access_entries.insert(
             (r.cluster.clone(), r.principal_arn.clone()),
             ObservedAccessEntry {
@@ -1271,9 +1306,13 @@ impl Kubernetes for MemoryCloud {
                         .clone()
                         .unwrap_or_else(|| r.principal_arn.clone()),
                 ),
-                entry_type: "STANDARD".to_owned(),
+                entry_type: r
+                    .entry_type
+                    .clone()
+                    .unwrap_or_else(|| "STANDARD".to_owned()),
                 policies: Vec::new(),
                 tags: r.tags.clone(),
+                created_at: Some(created_at),
             },
         );
         s.log(format!("CreateAccessEntry {}", r.principal_arn));

@@ -222,12 +222,12 @@ pub trait Kubernetes: Send + Sync {
     async fn create_fargate_profile(&self, request: &FargateProfileRequest) -> CloudResult<()>;
     /// Starts deleting a Fargate profile (already gone succeeds).
     async fn delete_fargate_profile(&self, cluster: &str, name: &str) -> CloudResult<()>;
-    /// The status of a Fargate profile, or `None` when gone.
-    async fn fargate_profile_status(
+    /// One Fargate profile (its status and health), or `None` when gone.
+    async fn describe_fargate_profile(
         &self,
         cluster: &str,
         name: &str,
-    ) -> CloudResult<Option<String>>;
+    ) -> CloudResult<Option<ObservedFargateProfile>>;
 
     /// Every add-on of the cluster, described (describes run concurrently).
     async fn list_addons(&self, cluster: &str) -> CloudResult<Vec<ObservedAddon>>;

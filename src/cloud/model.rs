@@ -245,6 +245,9 @@ pub struct ObservedRole {
     pub attached_policies: Vec<String>,
     /// Inline policies by name.
     pub inline_policies: BTreeMap<String, serde_json::Value>,
+    /// When IAM created it, in milliseconds since the Unix epoch (a role deleted and made
+    /// again under the same name is a new principal to AWS).
+    pub created_at: Option<i64>,
 }
 
 /// A request to create a role.
@@ -487,8 +490,10 @@ pub struct ObservedFargateProfile {
     pub name: String,
     /// ARN (for tagging).
     pub arn: String,
-    /// `CREATING`, `ACTIVE`, `DELETING`, ...
+    /// `CREATING`, `ACTIVE`, `DELETING`, `CREATE_FAILED`, `DELETE_FAILED`.
     pub status: String,
+    /// Health issues EKS reports (`code: message`), e.g. why it is `CREATE_FAILED`.
+    pub health_issues: Vec<String>,
     /// Pod execution role ARN.
     pub pod_execution_role_arn: String,
     /// Subnets, sorted.
@@ -584,6 +589,9 @@ pub struct ObservedAccessEntry {
     pub policies: Vec<AccessPolicy>,
     /// Tags.
     pub tags: Tags,
+    /// When EKS created it, in milliseconds since the Unix epoch: EKS binds an entry to its
+    /// principal's unique id at creation, so an entry older than its role is stale.
+    pub created_at: Option<i64>,
 }
 
 /// A request to create an access entry.
@@ -597,6 +605,8 @@ pub struct AccessEntryRequest {
     pub kubernetes_groups: Vec<String>,
     /// Kubernetes user name; `None` lets EKS choose.
     pub username: Option<String>,
+    /// `EC2_LINUX`, `FARGATE_LINUX`, ...; `None` for `STANDARD`.
+    pub entry_type: Option<String>,
     /// Tags.
     pub tags: Tags,
     /// Idempotency token.

@@ -33,12 +33,13 @@ pub struct Context {
 }
 
 impl Context {
-    /// A context for applying a plan of `cluster` in `region`, seeded with what exists.
+    /// A context for applying a plan of `cluster`, seeded with what exists. The partition is
+    /// the caller's (from `observed`), not guessed from the region, which is not needed.
     pub fn new(
         cloud: Cloud,
         observed: &crate::resources::Observed,
         cluster: &str,
-        region: &str,
+        _region: &str,
         waiter: Waiter,
     ) -> Self {
         let nanos = std::time::SystemTime::now()
@@ -52,7 +53,7 @@ impl Context {
             )),
             waiter,
             account: observed.account.clone(),
-            partition: crate::resources::partition(region).to_owned(),
+            partition: observed.partition().to_owned(),
             run_token: format!("ekspec-{nanos:x}"),
         }
     }
@@ -309,7 +310,10 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
                 tags: tags.clone(),
                 client_request_token: ctx.token(resource),
             };
-            retry_new_role(&ctx.waiter, || cloud.kubernetes.create_cluster(&request)).await?;
+            create_when_accepted(&ctx.waiter, &format!("creation of cluster {name}"), || {
+                cloud.kubernetes.create_cluster(&request)
+            })
+            .await?;
             wait_cluster_active(ctx, name).await?;
         }
         Operation::UpdateClusterConfig { name, change } => {
@@ -407,6 +411,7 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
             principal,
             groups,
             username,
+            entry_type,
             tags,
         } => {
             let request = AccessEntryRequest {
@@ -414,10 +419,19 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
                 principal_arn: principal.clone(),
                 kubernetes_groups: groups.clone(),
                 username: username.clone(),
+                entry_type: entry_type.clone(),
                 tags: tags.clone(),
                 client_request_token: ctx.token(resource),
             };
             match cloud.kubernetes.create_access_entry(&request).await {
+                // A node or Fargate entry made meanwhile was made by EKS for the role as it
+                // is now (a node group or profile created since): that is the one wanted.
+                Err(error)
+                    if entry_type.is_some()
+                        && matches!(error.kind, ErrorKind::InUse | ErrorKind::AlreadyExists) =>
+                {
+                    tracing::info!(%error, "EKS made the entry meanwhile");
+                }
                 // Made since the plan was read (a retried call, or another run): EKS has one
                 // entry per principal, so make that one match the spec and own it.
                 Err(error) if matches!(error.kind, ErrorKind::InUse | ErrorKind::AlreadyExists) => {
@@ -556,17 +570,23 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
                 tags: tags.clone(),
                 client_request_token: ctx.token(name),
             };
-            retry_new_role(&ctx.waiter, || {
-                cloud.kubernetes.create_fargate_profile(&request)
-            })
+            // EKS creates one profile at a time per cluster, and refuses a role it cannot
+            // assume yet: both are waited out.
+            create_when_accepted(
+                &ctx.waiter,
+                &format!("creation of Fargate profile {name}"),
+                || cloud.kubernetes.create_fargate_profile(&request),
+            )
             .await?;
             wait_fargate(ctx, cluster, name, false).await?;
         }
         Operation::DeleteFargateProfile { cluster, name } => {
-            cloud
-                .kubernetes
-                .delete_fargate_profile(cluster, name)
-                .await?;
+            // EKS deletes one profile at a time per cluster (ResourceInUseException "...
+            // currently has Fargate profile X in status DELETING"): wait for our turn.
+            retry_while_in_use(ctx, &format!("deletion of Fargate profile {name}"), || {
+                cloud.kubernetes.delete_fargate_profile(cluster, name)
+            })
+            .await?;
             wait_fargate(ctx, cluster, name, true).await?;
         }
         Operation::DeleteCluster { name } => {
@@ -661,35 +681,82 @@ where
         .await
 }
 
-/// A role created seconds ago may not be usable by EKS yet (IAM is eventually consistent):
-/// EKS answers InvalidParameterException; that one case is retried for a while.
+/// How long EKS may refuse an IAM role made moments ago before ekspec believes the refusal.
+/// IAM is eventually consistent; terraform-provider-aws retries EKS creates for 2 minutes
+/// (its IAM propagation timeout), and aws-cdk#16037 saw CreateCluster refuse a role made 3
+/// minutes earlier: 5 minutes covers both.
+pub const ROLE_PROPAGATION: Duration = Duration::from_secs(5 * 60);
+
+/// A role created seconds ago may not be usable by EKS yet: see [`create_when_accepted`].
 async fn retry_new_role<F, Fut>(waiter: &Waiter, call: F) -> Result<(), ExecError>
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<(), CloudError>>,
 {
-    let mut attempts = 0;
-    loop {
-        match call().await {
-            Ok(()) => return Ok(()),
-            Err(e)
-                if e.kind == ErrorKind::AlreadyExists
-                    || e.code.as_deref() == Some("ResourceInUseException") =>
-            {
-                // A create that already happened (a retry, or a rerun after a crash): wait on it.
-                return Ok(());
+    create_when_accepted(waiter, "EKS to accept the new IAM role", call).await
+}
+
+/// Whether EKS refused a create because it cannot use an IAM role yet: the wordings EKS
+/// uses while a new role propagates (InvalidParameterException).
+fn role_not_usable_yet(error: &CloudError) -> bool {
+    const WORDINGS: [&str; 5] = [
+        // CreateCluster: "Role with arn: ..., could not be assumed because it does not exist
+        // or the trusted entity is not correct".
+        "could not be assumed",
+        "error in role params",
+        "the provided role doesn't have the amazon eks managed policies",
+        // CreateFargateProfile: "Misconfigured PodExecutionRole Trust Policy; Please add the
+        // eks-fargate-pods.amazonaws.com Service Principal".
+        "misconfigured podexecutionrole trust policy",
+        "does not exist",
+    ];
+    let message = error.message.to_ascii_lowercase();
+    error.kind == ErrorKind::Invalid
+        && message.contains("role")
+        && WORDINGS.iter().any(|w| message.contains(w))
+}
+
+/// Starts an EKS create, waiting (with the waiter's progress reports) while EKS cannot take
+/// it yet: another operation of the cluster holds it (ResourceInUseException other than
+/// "already exists": one Fargate profile CREATING or DELETING at a time, an update in
+/// progress), or a new IAM role has not propagated (for up to [`ROLE_PROPAGATION`]). A create
+/// that already happened (a retry, or a rerun after a crash) counts as started.
+async fn create_when_accepted<F, Fut>(waiter: &Waiter, what: &str, call: F) -> Result<(), ExecError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<(), CloudError>>,
+{
+    let started = tokio::time::Instant::now();
+    waiter
+        .wait(what, || async {
+            match call().await {
+                Ok(()) => Ok(Poll::Done),
+                Err(e) if already_exists(&e) => Ok(Poll::Done),
+                Err(e) if e.kind == ErrorKind::InUse => {
+                    Ok(Poll::Pending(format!("EKS is busy: {}", e.message)))
+                }
+                Err(e) if role_not_usable_yet(&e) && started.elapsed() < ROLE_PROPAGATION => {
+                    Ok(Poll::Pending(format!(
+                        "the IAM role is not usable by EKS yet (IAM propagates for a while): {}",
+                        e.message
+                    )))
+                }
+                Err(e) => Err(e.into()),
             }
-            Err(e)
-                if e.kind == ErrorKind::Invalid
-                    && attempts < 10
-                    && e.message.to_ascii_lowercase().contains("role") =>
-            {
-                attempts += 1;
-                waiter.sleep(Duration::from_secs(3)).await;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
+        })
+        .await
+}
+
+/// Whether a create failed because the resource exists already (EKS says so with
+/// ResourceInUseException: "Cluster already exists with name: x", "A Fargate Profile already
+/// exists with this name in this cluster.", "Addon already exists.").
+fn already_exists(error: &CloudError) -> bool {
+    error.kind == ErrorKind::AlreadyExists
+        || (error.kind == ErrorKind::InUse
+            && error
+                .message
+                .to_ascii_lowercase()
+                .contains("already exists"))
 }
 
 async fn wait_cluster_active(ctx: &Context, name: &str) -> Result<String, ExecError> {
@@ -858,23 +925,34 @@ async fn wait_fargate(
     gone: bool,
 ) -> Result<(), ExecError> {
     let cloud = &ctx.cloud;
+    let what = if gone {
+        format!("deletion of Fargate profile {name}")
+    } else {
+        format!("Fargate profile {name}")
+    };
     ctx.waiter
-        .wait(&format!("Fargate profile {name}"), || async {
+        .wait(&what, || async {
             Ok(
                 match (
                     cloud
                         .kubernetes
-                        .fargate_profile_status(cluster, name)
+                        .describe_fargate_profile(cluster, name)
                         .await?,
                     gone,
                 ) {
                     (None, true) => Poll::Done,
                     (None, false) => Poll::Failed("the Fargate profile disappeared".to_owned()),
-                    (Some(s), false) if s == "ACTIVE" => Poll::Done,
-                    (Some(s), _) if s.ends_with("FAILED") => {
-                        Poll::Failed(format!("the Fargate profile is {s}"))
-                    }
-                    (Some(s), _) => Poll::Pending(s),
+                    (Some(p), false) if p.status == "ACTIVE" => Poll::Done,
+                    (Some(p), _) if p.status.ends_with("FAILED") => Poll::Failed(format!(
+                        "EKS reports the Fargate profile {}: {}",
+                        p.status,
+                        if p.health_issues.is_empty() {
+                            "no health issues reported".to_owned()
+                        } else {
+                            p.health_issues.join("; ")
+                        }
+                    )),
+                    (Some(p), _) => Poll::Pending(p.status),
                 },
             )
         })

@@ -148,12 +148,14 @@ pub enum Operation {
     },
     /// Delete an add-on and wait until it is gone.
     DeleteAddon { cluster: String, name: String },
-    /// Create an access entry.
+    /// Create an access entry: a declared one (`entry_type` `None`: STANDARD), or one of the
+    /// kind EKS makes for a node or Fargate role (`EC2_LINUX`, `FARGATE_LINUX`).
     CreateAccessEntry {
         cluster: String,
         principal: String,
         groups: Vec<String>,
         username: Option<String>,
+        entry_type: Option<String>,
         tags: Tags,
     },
     /// Set an access entry's Kubernetes groups and user name.

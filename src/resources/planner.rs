@@ -192,6 +192,7 @@ pub fn plan(file: &ClusterFile, observed: &Observed) -> Plan {
     iam::plan_service_accounts(&mut p);
     addon::plan(&mut p);
     access::plan(&mut p);
+    access::plan_role_entries(&mut p);
     upgrade::plan(&mut p);
     addon::order(&mut p.changes);
     finish(p, &file.metadata.region)

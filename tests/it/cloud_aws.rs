@@ -683,7 +683,7 @@ async fn deleting_what_is_gone_succeeds() {
         None
     );
     assert_eq!(
-        eks.fargate_profile_status("missing", "batch")
+        eks.describe_fargate_profile("missing", "batch")
             .await
             .unwrap(),
         None
@@ -1204,14 +1204,18 @@ async fn node_groups_and_fargate_profiles_round_trip() {
     assert_eq!(profiles[0].selectors, fargate.selectors);
     assert_eq!(profiles[0].tags, tags("fargate/batch"));
     assert!(
-        eks.fargate_profile_status("demo", "batch")
+        eks.describe_fargate_profile("demo", "batch")
             .await
             .unwrap()
             .is_some()
     );
 
     eks.delete_fargate_profile("demo", "batch").await.unwrap();
-    let status = eks.fargate_profile_status("demo", "batch").await.unwrap();
+    let status = eks
+        .describe_fargate_profile("demo", "batch")
+        .await
+        .unwrap()
+        .map(|p| p.status);
     assert!(
         status.is_none() || status.as_deref() == Some("DELETING"),
         "{status:?}"
