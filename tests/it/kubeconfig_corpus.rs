@@ -398,38 +398,56 @@ async fn kubeconfig_leaves_every_entry_of_other_tools_as_kubectl_read_it() {
     let dir = TempDir::new().unwrap();
     let home = dir.path().join("home");
     std::fs::create_dir(&home).unwrap();
-    let mut failed = Vec::new();
-    for source in corpus() {
-        let original = std::fs::read_to_string(&source).unwrap();
-        let name = source.file_name().unwrap().to_string_lossy().into_owned();
-        // With CRLF line ends too: the files where ekspec inserts lines of several shapes.
-        let crlf_too = CRLF_TOO.contains(&name.as_str());
-        for crlf in [false, true].into_iter().take(if crlf_too { 2 } else { 1 }) {
-            let file = format!("{name}{}", if crlf { " (CRLF)" } else { "" });
-            let path = dir.path().join(&name);
-            let text = if crlf {
-                original.replace('\n', "\r\n")
-            } else {
-                original.clone()
-            };
-            std::fs::write(&path, &text).unwrap();
-            for run in &runs {
-                let case = format!(
-                    "{file}, cluster {}, context {}",
-                    run.live.name,
-                    run.context()
-                );
-                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    corpus_case(&file, &path, run, &moto.endpoint(), &home);
-                }));
-                if outcome.is_err() {
-                    failed.push(case);
-                    // The next run starts from the file as the corpus has it.
-                    break;
+    // (file name, CRLF): each case in its own file, four at a time.
+    let cases: Vec<(PathBuf, bool)> = corpus()
+        .into_iter()
+        .flat_map(|source| {
+            let name = source.file_name().unwrap().to_string_lossy().into_owned();
+            // With CRLF line ends too: the files where ekspec inserts lines of several shapes.
+            let crlf_too = CRLF_TOO.contains(&name.as_str());
+            [false, true]
+                .into_iter()
+                .take(if crlf_too { 2 } else { 1 })
+                .map(move |crlf| (source.clone(), crlf))
+        })
+        .collect();
+    let failed = std::sync::Mutex::new(Vec::new());
+    let endpoint = moto.endpoint();
+    std::thread::scope(|scope| {
+        for (index, chunk) in cases.chunks(cases.len().div_ceil(4)).enumerate() {
+            let (dir, home, runs, failed, endpoint) = (&dir, &home, &runs, &failed, &endpoint);
+            scope.spawn(move || {
+                for (source, crlf) in chunk {
+                    let name = source.file_name().unwrap().to_string_lossy();
+                    let file = format!("{name}{}", if *crlf { " (CRLF)" } else { "" });
+                    let path = dir.path().join(format!("{index}-{name}"));
+                    let original = std::fs::read_to_string(source).unwrap();
+                    let text = if *crlf {
+                        original.replace('\n', "\r\n")
+                    } else {
+                        original
+                    };
+                    std::fs::write(&path, &text).unwrap();
+                    for run in runs {
+                        let outcome =
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                corpus_case(&file, &path, run, endpoint, home);
+                            }));
+                        if outcome.is_err() {
+                            failed.lock().unwrap().push(format!(
+                                "{file}, cluster {}, context {}",
+                                run.live.name,
+                                run.context()
+                            ));
+                            // The next run would start from a file this one may have broken.
+                            break;
+                        }
+                    }
                 }
-            }
+            });
         }
-    }
+    });
+    let failed = failed.into_inner().unwrap();
     assert!(
         failed.is_empty(),
         "{} corpus runs failed (each one's panic is above):\n{}",
