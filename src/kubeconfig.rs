@@ -1143,7 +1143,7 @@ users:
         );
         // An anchor nobody uses is fine, and aliases elsewhere stay as written.
         let text =
-            format!("users:\n- name: a\n  user: &mine {{token: t}}\n- name: b\n  user: *mine\n");
+            "users:\n- name: a\n  user: &mine {token: t}\n- name: b\n  user: *mine\n".to_owned();
         let (_, changed) = upserted(&text, &access(ARN));
         assert!(changed.starts_with(text.trim_end()), "{changed}");
     }
@@ -1190,9 +1190,7 @@ users:
             &access(ARN),
         );
         assert!(
-            text.starts_with(&format!(
-                "apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    certificate-authority-data:"
-            )),
+            text.starts_with("apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    certificate-authority-data:"),
             "{text}"
         );
         assert!(text.contains(&format!("users:\n- name: {ARN}\n")), "{text}");
