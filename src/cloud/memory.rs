@@ -35,6 +35,8 @@ struct State {
     parameters: BTreeMap<String, (String, Tags)>,
     calls: Vec<String>,
     failures: Vec<(&'static str, CloudError)>,
+    /// EC2 client tokens, kept as EC2 keeps them: (action, token) -> (request, resource id).
+    tokens: BTreeMap<(&'static str, String), (String, String)>,
 }
 
 impl State {
@@ -51,6 +53,43 @@ impl State {
 
     fn log(&mut self, call: String) {
         self.calls.push(call);
+    }
+
+    /// The resource an earlier `action` with `token` made, as EC2 answers a repeated token:
+    /// the same one for the same request (even if deleted since), IdempotentParameterMismatch
+    /// for another; tokens are at most 64 characters (128 for launch templates).
+    fn token_used(
+        &self,
+        action: &'static str,
+        token: &str,
+        request: &str,
+    ) -> CloudResult<Option<String>> {
+        let refused = |code: &str, message: &str| CloudError {
+            operation: action,
+            resource: token.to_owned(),
+            code: Some(code.to_owned()),
+            message: message.to_owned(),
+            kind: CloudError::kind_of(code),
+        };
+        let limit = if action == "CreateNatGateway" {
+            64
+        } else {
+            128
+        };
+        if token.len() > limit || !token.is_ascii() {
+            return Err(refused(
+                "InvalidParameterValue",
+                &format!("the client token is longer than {limit} ASCII characters"),
+            ));
+        }
+        match self.tokens.get(&(action, token.to_owned())) {
+            Some((earlier, id)) if earlier == request => Ok(Some(id.clone())),
+            Some(_) => Err(refused(
+                "IdempotentParameterMismatch",
+                "Arguments on this idempotent request are inconsistent with arguments used in previous request(s).",
+            )),
+            None => Ok(None),
+        }
     }
 
     /// Records an update that finished at once, as everything here does.
@@ -171,6 +210,20 @@ impl MemoryCloud {
         self.lock()
             .target_groups
             .insert(arn.to_owned(), (vpc_id.to_owned(), tags));
+    }
+
+    /// Puts every NAT gateway of `cluster` in state `failed`, as AWS can (e.g. an internal
+    /// error); returns their ids.
+    pub fn fail_nat_gateways(&self, cluster: &str) -> Vec<String> {
+        let mut s = self.lock();
+        let mut failed = Vec::new();
+        for nat in s.nats.values_mut() {
+            if owned_by(&nat.tags, cluster) && nat.state == "available" {
+                nat.state = "failed".to_owned();
+                failed.push(nat.id.clone());
+            }
+        }
+        failed
     }
 
     /// Puts a Fargate profile in `status` with `issues` (CREATE_FAILED, DELETING, ...), as
@@ -339,10 +392,15 @@ impl Network for MemoryCloud {
         subnet_id: &str,
         allocation_id: &str,
         tags: &Tags,
-        _token: &str,
-    ) -> CloudResult<String> {
+        token: &str,
+    ) -> CloudResult<(String, String)> {
         self.gate("CreateNatGateway")?;
         let mut s = self.lock();
+        let request = format!("{subnet_id} {allocation_id} {tags:?}");
+        if let Some(id) = s.token_used("CreateNatGateway", token, &request)? {
+            let state = s.nats.get(&id).map_or("deleted", |n| n.state.as_str());
+            return Ok((id, state.to_owned()));
+        }
         let id = s.id("nat");
         s.nats.insert(
             id.clone(),
@@ -355,7 +413,11 @@ impl Network for MemoryCloud {
             },
         );
         s.log(format!("CreateNatGateway {id}"));
-        Ok(id)
+        s.tokens.insert(
+            ("CreateNatGateway", token.to_owned()),
+            (request, id.clone()),
+        );
+        Ok((id, "available".to_owned()))
     }
 
     async fn nat_gateway_state(&self, id: &str) -> CloudResult<Option<String>> {
@@ -449,19 +511,56 @@ impl Network for MemoryCloud {
         r: &LaunchTemplateRequest,
     ) -> CloudResult<(String, i64)> {
         let mut s = self.lock();
+        let request = format!("{} {:?} {:?}", r.name, r.data, r.tags);
+        if let Some(id) = s.token_used("CreateLaunchTemplate", &r.client_token, &request)? {
+            let version = s.launch_templates.get(&id).map_or(1, |t| t.latest_version);
+            return Ok((id, version));
+        }
         let id = s.id("lt");
+        s.tokens.insert(
+            ("CreateLaunchTemplate", r.client_token.clone()),
+            (request, id.clone()),
+        );
         s.launch_templates.insert(
             id.clone(),
             ObservedLaunchTemplate {
                 id: id.clone(),
                 name: r.name.clone(),
-                default_version: 1,
+                latest_version: 1,
                 data: Some(r.data.clone()),
                 tags: r.tags.clone(),
             },
         );
         s.log(format!("CreateLaunchTemplate {id}"));
         Ok((id, 1))
+    }
+
+    async fn create_launch_template_version(
+        &self,
+        id: &str,
+        data: &LaunchTemplateData,
+        client_token: &str,
+    ) -> CloudResult<i64> {
+        let mut s = self.lock();
+        let request = format!("{id} {data:?}");
+        if let Some(version) =
+            s.token_used("CreateLaunchTemplateVersion", client_token, &request)?
+        {
+            return Ok(version.parse().unwrap_or(0));
+        }
+        let template = s
+            .launch_templates
+            .get_mut(id)
+            .ok_or_else(|| not_found("CreateLaunchTemplateVersion", id))?;
+        template.latest_version += 1;
+        template.data = Some(data.clone());
+        let version = template.latest_version;
+        s.tokens.insert(
+            ("CreateLaunchTemplateVersion", client_token.to_owned()),
+            (request, version.to_string()),
+        );
+        s.log(format!("CreateLaunchTemplateVersion {id} {version}"));
+        Ok(version)
     }
 
     async fn discover_leftovers(&self, cluster: &str, vpc_id: &str) -> CloudResult<Leftovers> {
@@ -1048,6 +1147,22 @@ impl Kubernetes for MemoryCloud {
             .ok_or_else(|| not_found("UpdateNodegroupVersion", name))?
             .version = Some(version.to_owned());
         s.log(format!("UpdateNodegroupVersion {name} {version}"));
+        Ok(s.finished_update())
+    }
+
+    async fn update_node_group_launch_template(
+        &self,
+        cluster: &str,
+        name: &str,
+        (id, version): (&str, &str),
+    ) -> CloudResult<String> {
+        self.gate("UpdateNodegroupVersion")?;
+        let mut s = self.lock();
+        s.node_groups
+            .get_mut(&(cluster.to_owned(), name.to_owned()))
+            .ok_or_else(|| not_found("UpdateNodegroupVersion", name))?
+            .launch_template = Some((id.to_owned(), version.to_owned()));
+        s.log(format!("UpdateNodegroupVersion {name} {id} {version}"));
         Ok(s.finished_update())
     }
 

@@ -125,8 +125,13 @@ pub struct ObservedRouteTable {
 /// Launch template settings ekspec manages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LaunchTemplateData {
-    /// Root volume size in GiB (gp3, encrypted).
+    /// The device of the volume `diskSizeGiB` sizes: the root volume (`/dev/xvda`) on Amazon
+    /// Linux, the data volume (`/dev/xvdb`) on Bottlerocket.
+    pub disk_device: String,
+    /// Its size in GiB (gp3, encrypted).
     pub disk_size_gib: u32,
+    /// A volume of the AMI mapped only to be encrypted too: Bottlerocket's OS volume.
+    pub os_device: Option<String>,
     /// IMDSv2 hop limit: 1 keeps pods off the node role, 2 lets them through.
     pub metadata_hop_limit: u32,
     /// Whether IMDSv2 tokens are required.
@@ -135,16 +140,17 @@ pub struct LaunchTemplateData {
     pub instance_tags: Tags,
 }
 
-/// A launch template (its default version's data).
+/// A launch template (its newest version's data).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ObservedLaunchTemplate {
     /// `lt-...`.
     pub id: String,
     /// Its name.
     pub name: String,
-    /// The default version number.
-    pub default_version: i64,
-    /// The default version's data, when it could be read.
+    /// The newest version number: each change of the data is a new version, and the node
+    /// group rolls to it.
+    pub latest_version: i64,
+    /// The newest version's data, when it could be read.
     pub data: Option<LaunchTemplateData>,
     /// Tags.
     pub tags: Tags,

@@ -105,11 +105,61 @@ impl Context {
             .ok_or_else(|| ExecError::Internal("trust policy needs the OIDC provider".to_owned()))
     }
 
+    /// The client token of `resource`'s create in this run: the same for every attempt
+    /// within the run, another in the next run.
     fn token(&self, resource: &str) -> String {
-        let mut token = format!("{}-{}", self.run_token, resource.replace('/', "-"));
-        token.truncate(64);
-        token
+        client_token(&[&self.run_token, resource])
     }
+}
+
+/// A client token made of `parts`: 39 ASCII characters whatever their length (EC2 takes at
+/// most 64 and remembers each token, so two creates must never share one).
+fn client_token(parts: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    let digest: String = hasher
+        .finalize()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("ekspec-{digest}")
+}
+
+/// How many earlier gateways a NAT create steps over before giving up.
+const NAT_ATTEMPTS: usize = 5;
+
+/// Creates a NAT gateway. Its client token comes from its subnet and address, so an attempt
+/// repeated after a crash or a lost answer gets the same gateway back; a gateway made by an
+/// earlier intended create (deleted or failed since: EC2 answers it again for the same token)
+/// does not count, and the next attempt derives a new token from it.
+async fn create_nat_gateway(
+    ctx: &Context,
+    resource: &str,
+    subnet: &str,
+    address: &str,
+    tags: &Tags,
+) -> Result<String, ExecError> {
+    let mut token = client_token(&[resource, subnet, address]);
+    for _ in 0..NAT_ATTEMPTS {
+        let (id, state) = ctx
+            .cloud
+            .network
+            .create_nat_gateway(subnet, address, tags, &token)
+            .await?;
+        if !matches!(state.as_str(), "deleting" | "deleted" | "failed") {
+            return Ok(id);
+        }
+        tracing::info!(%id, %state, "the client token belongs to an earlier NAT gateway; using a new one");
+        token = client_token(&[&token, &id]);
+    }
+    Err(ExecError::Internal(format!(
+        "EC2 kept answering earlier NAT gateways for {resource} in {subnet}"
+    )))
 }
 
 /// Runs `operation` for `resource`.
@@ -152,12 +202,15 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
             subnet,
             address,
             tags,
-            token,
         } => {
-            let id = cloud
-                .network
-                .create_nat_gateway(&ctx.resolve(subnet)?, &ctx.resolve(address)?, tags, token)
-                .await?;
+            let id = create_nat_gateway(
+                ctx,
+                resource,
+                &ctx.resolve(subnet)?,
+                &ctx.resolve(address)?,
+                tags,
+            )
+            .await?;
             ctx.set(resource, "id", id.clone());
             ctx.waiter
                 .wait(&format!("NAT gateway {id}"), || async {
@@ -233,6 +286,13 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
             };
             let (id, version) = cloud.network.create_launch_template(&request).await?;
             ctx.set(resource, "id", id);
+            ctx.set(resource, "version", version.to_string());
+        }
+        Operation::CreateLaunchTemplateVersion { id, data } => {
+            let version = cloud
+                .network
+                .create_launch_template_version(id, data, &ctx.token(resource))
+                .await?;
             ctx.set(resource, "version", version.to_string());
         }
         Operation::CreateRole {
@@ -354,6 +414,25 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
                 cloud
                     .kubernetes
                     .update_node_group_version(cluster, name, version)
+            })
+            .await?;
+            wait_update(ctx, cluster, UpdateOf::NodeGroup(name), &id).await?;
+            wait_node_group(ctx, cluster, name, false).await?;
+        }
+        Operation::UpdateNodeGroupLaunchTemplate {
+            cluster,
+            name,
+            launch_template,
+            version,
+        } => {
+            let version = ctx.resolve(version)?;
+            wait_node_group(ctx, cluster, name, false).await?;
+            let id = retry_in_use(ctx, || {
+                cloud.kubernetes.update_node_group_launch_template(
+                    cluster,
+                    name,
+                    (launch_template, &version),
+                )
             })
             .await?;
             wait_update(ctx, cluster, UpdateOf::NodeGroup(name), &id).await?;

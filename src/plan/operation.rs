@@ -48,7 +48,6 @@ pub enum Operation {
         subnet: Ref,
         address: Ref,
         tags: Tags,
-        token: String,
     },
     /// Create a route table; output `id`.
     CreateRouteTable { vpc: Ref, tags: Tags },
@@ -75,6 +74,11 @@ pub enum Operation {
         name: String,
         data: LaunchTemplateData,
         tags: Tags,
+    },
+    /// Add a version with new settings to a launch template; output `version`.
+    CreateLaunchTemplateVersion {
+        id: String,
+        data: LaunchTemplateData,
     },
     /// Create an IAM role with managed and inline policies; output `arn`.
     CreateRole {
@@ -128,6 +132,13 @@ pub enum Operation {
         cluster: String,
         name: String,
         version: String,
+    },
+    /// Roll a node group to a version of its launch template and wait for the update.
+    UpdateNodeGroupLaunchTemplate {
+        cluster: String,
+        name: String,
+        launch_template: String,
+        version: Ref,
     },
     /// Create an add-on and wait until ACTIVE.
     CreateAddon {

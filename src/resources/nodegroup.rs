@@ -16,7 +16,7 @@ use crate::spec::NodeGroupSpec;
 
 use super::network::{route_table_id, subnet_id};
 use super::planner::Planning;
-use super::{eks_retag, owned_tags, short_hash};
+use super::{eks_retag, owned_tags, short_hash, tag_drift};
 
 /// The EKS name of a node group generation.
 pub fn physical_name(group: &NodeGroupSpec, subnets: &[String]) -> String {
@@ -88,7 +88,9 @@ pub fn plan(p: &mut Planning<'_>) {
         let current = generations.iter().find(|g| g.name == name).cloned();
         let old: Vec<&ObservedNodeGroup> = generations.iter().filter(|g| g.name != name).collect();
 
-        // The launch template of the current generation.
+        // The launch template of the current generation; a change of its settings (tags for
+        // instances and volumes, the disk mapping) is a new version the node group rolls to.
+        let data = template_data(file, group);
         let live_template = p
             .observed
             .network
@@ -96,29 +98,44 @@ pub fn plan(p: &mut Planning<'_>) {
             .iter()
             .find(|t| p.owned(&t.tags) == Some(template.as_str()))
             .cloned();
+        let mut new_version = false;
         if let Some(live) = &live_template {
-            p.retag(
-                &template,
-                &live.id,
-                &live.tags,
-                &owned_tags(file, &template, &group.tags),
-            );
+            let tags = owned_tags(file, &template, &group.tags);
+            let (missing, mut fields) = tag_drift(&live.tags, &tags);
+            let mut ops = Vec::new();
+            if !missing.is_empty() {
+                ops.push(Operation::TagEc2 {
+                    ids: vec![Ref::Value(live.id.clone())],
+                    tags: missing,
+                });
+            }
+            if let Some(changed) = live
+                .data
+                .as_ref()
+                .and_then(|old| template_fields(old, &data))
+            {
+                new_version = true;
+                fields.extend(changed);
+                ops.push(Operation::CreateLaunchTemplateVersion {
+                    id: live.id.clone(),
+                    data: data.clone(),
+                });
+            }
+            if !ops.is_empty() {
+                p.push(
+                    Change::new(&template, ChangeKind::Update, ops)
+                        .id(&live.id)
+                        .fields(fields),
+                );
+            }
         } else {
-            let mut instance_tags: Tags = file.metadata.tags.clone();
-            instance_tags.extend(group.tags.clone());
-            instance_tags.insert("Name".to_owned(), format!("{cluster}-{}", group.name));
             p.push(
                 Change::new(
                     &template,
                     ChangeKind::Create,
                     vec![Operation::CreateLaunchTemplate {
                         name: format!("ekspec-{cluster}-{name}"),
-                        data: LaunchTemplateData {
-                            disk_size_gib: group.disk_size_gib,
-                            metadata_hop_limit: hop_limit(group),
-                            metadata_tokens_required: true,
-                            instance_tags,
-                        },
+                        data,
                         tags: owned_tags(file, &template, &group.tags),
                     }],
                 )
@@ -187,6 +204,16 @@ pub fn plan(p: &mut Planning<'_>) {
                         change,
                     });
                 }
+                if let Some((op, field)) = roll_to_template(
+                    &cluster,
+                    &live,
+                    live_template.as_ref(),
+                    &template,
+                    new_version,
+                ) {
+                    ops.push(op);
+                    fields.push(field);
+                }
                 let tags = owned_tags(file, &resource, &group.tags);
                 if let Some((op, tag_fields)) = eks_retag(&live.arn, &live.tags, &tags) {
                     ops.push(op);
@@ -206,7 +233,7 @@ pub fn plan(p: &mut Planning<'_>) {
                     )
                     .id(&name)
                     .fields(fields)
-                    .after(["cluster"]);
+                    .after(["cluster".to_owned(), template.clone()]);
                     if finishing {
                         change = change.reason(
                             "finishing an interrupted replacement: the old generation is deleted",
@@ -217,6 +244,107 @@ pub fn plan(p: &mut Planning<'_>) {
             }
         }
     }
+}
+
+/// The device `diskSizeGiB` sizes on Bottlerocket: its data volume (`/dev/xvda` is the OS).
+const BOTTLEROCKET_DATA_DEVICE: &str = "/dev/xvdb";
+/// The root volume of Amazon Linux and the OS volume of Bottlerocket.
+const ROOT_DEVICE: &str = "/dev/xvda";
+
+/// The launch template settings of a node group.
+fn template_data(file: &crate::spec::ClusterFile, group: &NodeGroupSpec) -> LaunchTemplateData {
+    let mut instance_tags: Tags = file.metadata.tags.clone();
+    instance_tags.extend(group.tags.clone());
+    instance_tags.insert(
+        "Name".to_owned(),
+        format!("{}-{}", file.metadata.name, group.name),
+    );
+    let bottlerocket = group.ami_type.eks_name().starts_with("BOTTLEROCKET");
+    LaunchTemplateData {
+        disk_device: if bottlerocket {
+            BOTTLEROCKET_DATA_DEVICE
+        } else {
+            ROOT_DEVICE
+        }
+        .to_owned(),
+        disk_size_gib: group.disk_size_gib,
+        os_device: bottlerocket.then(|| ROOT_DEVICE.to_owned()),
+        metadata_hop_limit: hop_limit(group),
+        metadata_tokens_required: true,
+        instance_tags,
+    }
+}
+
+/// What differs between a template's newest version and the settings wanted (`None` when
+/// nothing does).
+fn template_fields(
+    live: &LaunchTemplateData,
+    want: &LaunchTemplateData,
+) -> Option<Vec<FieldChange>> {
+    let mut fields = Vec::new();
+    let keys: std::collections::BTreeSet<&String> = live
+        .instance_tags
+        .keys()
+        .chain(want.instance_tags.keys())
+        .collect();
+    for key in keys {
+        let (old, new) = (live.instance_tags.get(key), want.instance_tags.get(key));
+        if old != new {
+            fields.push(FieldChange {
+                field: format!("instanceTags.{key}"),
+                old: old.cloned(),
+                new: new.cloned(),
+            });
+        }
+    }
+    if (&live.disk_device, &live.os_device) != (&want.disk_device, &want.os_device) {
+        fields.push(FieldChange::new(
+            "diskSizeGiB device",
+            &live.disk_device,
+            &want.disk_device,
+        ));
+    }
+    if fields.is_empty() && live != want {
+        fields.push(FieldChange::new(
+            "launchTemplate",
+            "other settings",
+            "the spec's",
+        ));
+    }
+    (!fields.is_empty()).then_some(fields)
+}
+
+/// Rolls the node group to the template's newest version when it runs an older one (or a new
+/// version is planned).
+fn roll_to_template(
+    cluster: &str,
+    live: &ObservedNodeGroup,
+    template: Option<&crate::cloud::ObservedLaunchTemplate>,
+    resource: &str,
+    new_version: bool,
+) -> Option<(Operation, FieldChange)> {
+    let template = template?;
+    let (id, running) = live.launch_template.as_ref()?;
+    if id != &template.id || (!new_version && running == &template.latest_version.to_string()) {
+        return None;
+    }
+    Some((
+        Operation::UpdateNodeGroupLaunchTemplate {
+            cluster: cluster.to_owned(),
+            name: live.name.clone(),
+            launch_template: id.clone(),
+            version: Ref::output(resource, "version"),
+        },
+        FieldChange::new(
+            "launchTemplate version",
+            running,
+            if new_version {
+                "a new version".to_owned()
+            } else {
+                template.latest_version.to_string()
+            },
+        ),
+    ))
 }
 
 /// Subnet refs, their stable keys (for the name hash) and the changes nodes must wait for.

@@ -24,6 +24,7 @@ mod lock;
 mod moto;
 mod proxy;
 mod reconcile_memory;
+mod strict_ec2;
 mod strict_fargate_iam;
 mod support;
 mod transitions;

@@ -810,6 +810,30 @@ impl Kubernetes for AwsCloud {
         update_id(output.update(), "UpdateNodegroupVersion", &resource)
     }
 
+    async fn update_node_group_launch_template(
+        &self,
+        cluster: &str,
+        name: &str,
+        (id, version): (&str, &str),
+    ) -> CloudResult<String> {
+        let resource = format!("node group {cluster}/{name}");
+        let output = self
+            .eks
+            .update_nodegroup_version()
+            .cluster_name(cluster)
+            .nodegroup_name(name)
+            .launch_template(
+                LaunchTemplateSpecification::builder()
+                    .id(id)
+                    .version(version)
+                    .build(),
+            )
+            .send()
+            .await
+            .context("UpdateNodegroupVersion", &resource)?;
+        update_id(output.update(), "UpdateNodegroupVersion", &resource)
+    }
+
     async fn list_addons(&self, cluster: &str) -> CloudResult<Vec<ObservedAddon>> {
         let names: Vec<String> = all_items!(
             self.eks.list_addons().cluster_name(cluster),
