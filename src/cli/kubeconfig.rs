@@ -53,7 +53,7 @@ pub fn run(args: &KubeconfigArgs, global: &GlobalOptions, printer: &Printer) -> 
             args: token_args(&cluster, &region, global, args.role_arn.as_deref()),
         },
     };
-    let change = config.upsert(&access);
+    let change = config.upsert(&access)?;
     if change != Change::Unchanged {
         config.save()?;
     }

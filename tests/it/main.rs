@@ -17,6 +17,7 @@ mod import_eksctl;
 mod invalid_fixtures;
 mod inventory;
 mod kubeconfig_cli;
+mod kubeconfig_corpus;
 mod least_privilege;
 mod lifecycle_memory;
 mod lock;
