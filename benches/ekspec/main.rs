@@ -142,6 +142,7 @@ impl Aws {
             endpoint_url: Some(self.moto.endpoint()),
             credentials: Some(("testing".to_owned(), "testing".to_owned())),
             http_client: Some(self.sim.client()),
+            ..ConnectOptions::default()
         }
     }
 

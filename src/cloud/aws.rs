@@ -22,6 +22,7 @@ mod ec2;
 mod eks;
 mod elb;
 mod iam;
+mod in_flight;
 mod ssm;
 
 use std::error::Error as StdError;
@@ -41,6 +42,8 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_smithy_types::error::operation::BuildError;
 
 use super::{Cloud, CloudError, CloudResult, ErrorKind};
+pub use in_flight::InFlight;
+use in_flight::{Capped, default_https_client};
 
 /// The SDK's error type (the same for every service crate).
 type SdkError<E> = aws_sdk_sts::error::SdkError<E>;
@@ -60,6 +63,8 @@ pub struct ConnectOptions {
     /// Send every request through this HTTP client instead of the SDK's default. `None` in the
     /// CLI; the benchmarks put a simulated AWS here (latency, transitional states, throttling).
     pub http_client: Option<aws_sdk_sts::config::SharedHttpClient>,
+    /// How many requests each service may have in flight at once (default: AWS's bursts).
+    pub in_flight: InFlight,
 }
 
 impl fmt::Debug for ConnectOptions {
@@ -76,6 +81,7 @@ impl fmt::Debug for ConnectOptions {
                 "http_client",
                 &self.http_client.as_ref().map(|_| "<custom>"),
             )
+            .field("in_flight", &self.in_flight)
             .finish()
     }
 }
@@ -93,16 +99,30 @@ pub struct AwsCloud {
 }
 
 impl AwsCloud {
-    /// Clients for every service from one loaded SDK configuration.
+    /// Clients for every service from one loaded SDK configuration, each with AWS's cap on
+    /// requests in flight ([`InFlight::default`]).
     pub fn new(config: &SdkConfig) -> Self {
+        Self::with_in_flight(config, InFlight::default())
+    }
+
+    /// Clients for every service, each sending at most `in_flight`'s number of requests at
+    /// once through the configuration's HTTP client (or the SDK's default one).
+    pub fn with_in_flight(config: &SdkConfig, in_flight: InFlight) -> Self {
+        let http = config.http_client().unwrap_or_else(default_https_client);
+        let capped = |cap: usize| {
+            config
+                .to_builder()
+                .http_client(Capped::new(http.clone(), cap))
+                .build()
+        };
         Self {
-            ec2: aws_sdk_ec2::Client::new(config),
-            elb: aws_sdk_elasticloadbalancing::Client::new(config),
-            elbv2: aws_sdk_elasticloadbalancingv2::Client::new(config),
-            iam: aws_sdk_iam::Client::new(config),
-            sts: aws_sdk_sts::Client::new(config),
-            eks: aws_sdk_eks::Client::new(config),
-            ssm: aws_sdk_ssm::Client::new(config),
+            ec2: aws_sdk_ec2::Client::new(&capped(in_flight.ec2)),
+            elb: aws_sdk_elasticloadbalancing::Client::new(&capped(in_flight.elb)),
+            elbv2: aws_sdk_elasticloadbalancingv2::Client::new(&capped(in_flight.elb)),
+            iam: aws_sdk_iam::Client::new(&capped(in_flight.iam)),
+            sts: aws_sdk_sts::Client::new(&capped(in_flight.sts)),
+            eks: aws_sdk_eks::Client::new(&capped(in_flight.eks)),
+            ssm: aws_sdk_ssm::Client::new(&capped(in_flight.ssm)),
         }
     }
 
@@ -128,7 +148,7 @@ impl AwsCloud {
 pub async fn connect(options: &ConnectOptions) -> Result<Cloud, CloudError> {
     let config = load_config(options).await;
     resolve_credentials(&config, options.profile.as_deref()).await?;
-    Ok(AwsCloud::new(&config).into_cloud())
+    Ok(AwsCloud::with_in_flight(&config, options.in_flight).into_cloud())
 }
 
 /// Credentials to sign with: the standard chain's (or the static ones), or, with `role_arn`,
