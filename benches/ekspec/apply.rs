@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Result, bail};
+use ekspec::cloud::aws::{ConnectOptions, connect};
 use ekspec::exec::{self, Context, Report, wait::Waiter};
 use ekspec::plan::Plan;
 use ekspec::printer::Printer;
@@ -56,7 +57,18 @@ pub fn waiter(model: Option<&TimeModel>) -> Waiter {
 
 /// Plans `file` (or the deletion of its cluster) against live state and runs the plan.
 pub async fn apply(aws: &Aws, file: &ClusterFile, delete: bool, waiter: Waiter) -> Result<Applied> {
-    let cloud = aws.cloud().await?;
+    apply_with(aws, &aws.options(), file, delete, waiter).await
+}
+
+/// [`apply`], connecting with `options` (e.g. another cap on requests in flight).
+pub async fn apply_with(
+    aws: &Aws,
+    options: &ConnectOptions,
+    file: &ClusterFile,
+    delete: bool,
+    waiter: Waiter,
+) -> Result<Applied> {
+    let cloud = connect(options).await?;
     let (name, region) = (&file.metadata.name, &file.metadata.region);
     let observed = observe(&cloud, name, (!delete).then_some(file)).await?;
     let plan = if delete {

@@ -4,10 +4,12 @@
 //! - AWS read calls and wall time of no-op plans as clusters grow;
 //! - validate and plan computation (no network) of a very large spec: time, peak memory;
 //! - start-up of the binary: time, peak memory;
-//! - a fleet of cluster specs planned at once, with AWS-like throttling.
+//! - a fleet of cluster specs planned at once, with AWS-like throttling;
+//! - 500 IRSA roles applied under IAM throttling, with and without the cap on requests in
+//!   flight.
 //!
 //! `-- --smoke` runs one small case of each in seconds (CI runs it so the code does not rot);
-//! `-- --only apply,plans,offline,startup,fleet` picks sections; `--minute-ms 100,1000` the
+//! `-- --only apply,plans,offline,startup,fleet,throttle` picks sections; `--minute-ms 100,1000` the
 //! apply section's time scales and `--repeats N` its runs per scale (the median is shown).
 
 mod apply;
@@ -15,6 +17,7 @@ mod local;
 mod model;
 mod plans;
 mod sim;
+mod throttle;
 
 /// The emulator the integration tests use, shared with them.
 #[allow(dead_code, clippy::print_stdout)]
@@ -255,7 +258,9 @@ fn run(printer: &Printer) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let needs_moto = ["apply", "plans", "fleet"].iter().any(|s| options.runs(s));
+    let needs_moto = ["apply", "plans", "fleet", "throttle"]
+        .iter()
+        .any(|s| options.runs(s));
     let aws = needs_moto.then(Aws::start);
     if let Some(aws) = &aws {
         if options.runs("apply") {
@@ -275,6 +280,11 @@ fn run(printer: &Printer) -> Result<()> {
         && options.runs("fleet")
     {
         runtime.block_on(plans::fleet_section(printer, aws, &options))?;
+    }
+    if let Some(aws) = &aws
+        && options.runs("throttle")
+    {
+        runtime.block_on(throttle::section(printer, aws, &options))?;
     }
     Ok(())
 }
