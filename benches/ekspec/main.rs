@@ -10,7 +10,8 @@
 //!
 //! `-- --smoke` runs one small case of each in seconds (CI runs it so the code does not rot);
 //! `-- --only apply,plans,offline,startup,fleet,throttle` picks sections; `--minute-ms 100,1000` the
-//! apply section's time scales and `--repeats N` its runs per scale (the median is shown).
+//! apply section's time scales and `--repeats N` its runs per scale (the median is shown);
+//! `--iam-in-flight 4,20` the caps the throttle section compares with no cap.
 
 mod apply;
 mod local;
@@ -59,6 +60,8 @@ pub struct Options {
     pub call_latency: Duration,
     /// Latency added to every AWS call in the second no-op plan run (real time).
     pub plan_latency: Duration,
+    /// Caps on IAM requests in flight the throttle section compares with no cap.
+    pub iam_in_flight: Vec<usize>,
 }
 
 impl Options {
@@ -81,6 +84,7 @@ impl Options {
             repeats: if smoke { 1 } else { 5 },
             call_latency: Duration::from_millis(200),
             plan_latency: Duration::from_millis(50),
+            iam_in_flight: vec![ekspec::cloud::aws::InFlight::default().iam],
         };
         let mut args = args.iter();
         while let Some(arg) = args.next() {
@@ -104,6 +108,12 @@ impl Options {
                 }
                 "--call-latency-ms" => {
                     options.call_latency = Duration::from_millis(value()?.parse()?);
+                }
+                "--iam-in-flight" => {
+                    options.iam_in_flight = value()?
+                        .split(',')
+                        .map(|n| Ok(n.parse()?))
+                        .collect::<Result<_>>()?;
                 }
                 "--plan-latency-ms" => {
                     options.plan_latency = Duration::from_millis(value()?.parse()?);

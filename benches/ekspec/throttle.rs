@@ -33,9 +33,9 @@ struct Converged {
 /// without a cap and once with ekspec's, and prints both.
 pub async fn section(printer: &Printer, aws: &Aws, options: &Options) -> Result<()> {
     // IAM publishes no rate: the estimate the fleet section uses (burst 20, +10/s). The smoke
-    // run only checks that things run.
+    // run only checks that things run: a few roles, no throttling.
     let (roles, iam, latency) = if options.smoke {
-        (10, limit(5.0, 5.0), Duration::from_millis(10))
+        (4, limit(100.0, 100.0), Duration::from_millis(1))
     } else {
         (500, limit(20.0, 10.0), Duration::from_millis(100))
     };
@@ -64,15 +64,31 @@ pub async fn section(printer: &Printer, aws: &Aws, options: &Options) -> Result<
         "IAM requests in flight", "runs", "wall", "calls", "throttled", "failed changes", "done"
     ));
     // The SDK keeps its retry quota and adaptive rate per service and region for the whole
-    // process, as a CLI run would for its own: the capped run goes first, on a fresh state,
-    // and the uncapped one after the clean-up's successful calls have refilled the quota.
-    let variants = [
-        (
-            format!("{} (ekspec)", InFlight::default().iam),
-            InFlight::default(),
-        ),
-        ("no cap".to_owned(), InFlight::unlimited()),
-    ];
+    // process, as a CLI run would for its own: the capped runs go first, on a fresh state,
+    // and the uncapped one after the clean-ups' successful calls have refilled the quota.
+    let mut variants: Vec<(String, InFlight)> = options
+        .iam_in_flight
+        .iter()
+        .map(|&iam| {
+            let ekspec = InFlight::default();
+            let label = if iam == ekspec.iam {
+                format!("{iam} (ekspec)")
+            } else {
+                iam.to_string()
+            };
+            (label, InFlight { iam, ..ekspec })
+        })
+        .collect();
+    variants.push(("no cap".to_owned(), InFlight::unlimited()));
+    // moto, one Python process, stalls when many IAM deletes of a large account come at
+    // once: the clean-up between variants goes a few at a time.
+    let gentle = ConnectOptions {
+        in_flight: InFlight {
+            iam: 4,
+            ..InFlight::default()
+        },
+        ..aws.options()
+    };
     let mut errors = Vec::new();
     for (label, in_flight) in variants {
         let connect = ConnectOptions {
@@ -95,10 +111,11 @@ pub async fn section(printer: &Printer, aws: &Aws, options: &Options) -> Result<
             if converged.done { "yes" } else { "no" },
         ));
         if let Some(error) = converged.first_error {
+            printer.result(format!("  first error: {error}"));
             errors.push(format!("{label}: {error}"));
         }
         // Back to the cluster without roles for the next variant.
-        let removed = apply(aws, &base, false, waiter(None)).await?;
+        let removed = apply_with(aws, &gentle, &base, false, waiter(None)).await?;
         ensure_success(&name, &removed)?;
     }
     printer.result(
@@ -110,12 +127,16 @@ pub async fn section(printer: &Printer, aws: &Aws, options: &Options) -> Result<
     for error in errors {
         printer.result(format!("first error, {error}"));
     }
-    let deleted = apply(aws, &base, true, waiter(None)).await?;
+    let deleted = apply_with(aws, &gentle, &base, true, waiter(None)).await?;
     ensure_success(&name, &deleted)
 }
 
 /// Applies `file` with `options` until its plan is empty or after [`MAX_RUNS`].
-async fn converge(aws: &Aws, options: &ConnectOptions, file: &ekspec::spec::ClusterFile) -> Result<Converged> {
+async fn converge(
+    aws: &Aws,
+    options: &ConnectOptions,
+    file: &ekspec::spec::ClusterFile,
+) -> Result<Converged> {
     let mut converged = Converged {
         runs: 0,
         wall: Duration::ZERO,

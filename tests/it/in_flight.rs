@@ -125,18 +125,23 @@ fn roles(roles: usize) -> Plan {
     }
 }
 
-#[tokio::test]
-async fn five_hundred_roles_reach_iam_at_most_the_cap_at_a_time() {
+/// Runs `plan` against [`CountingIam`] answering after `latency`, with `in_flight`'s caps.
+async fn run(
+    plan: &Plan,
+    latency: Duration,
+    in_flight: InFlight,
+) -> (exec::Report, Arc<Mutex<Seen>>) {
     let seen = Arc::new(Mutex::new(Seen::default()));
     let iam = CountingIam {
         seen: Arc::clone(&seen),
-        latency: Duration::from_millis(5),
+        latency,
     };
     let cloud = connect(&ConnectOptions {
         region: "us-east-1".to_owned(),
         endpoint_url: Some("http://iam.test".to_owned()),
         credentials: Some(("testing".to_owned(), "testing".to_owned())),
         http_client: Some(SharedHttpClient::new(iam)),
+        in_flight,
         ..ConnectOptions::default()
     })
     .await
@@ -149,7 +154,13 @@ async fn five_hundred_roles_reach_iam_at_most_the_cap_at_a_time() {
         Waiter::default(),
     );
     let (_stop, stopped) = tokio::sync::watch::channel(false);
-    let report = exec::execute(&roles(500), Arc::new(ctx), stopped, |_| {}).await;
+    let report = exec::execute(plan, Arc::new(ctx), stopped, |_| {}).await;
+    (report, seen)
+}
+
+#[tokio::test]
+async fn five_hundred_roles_reach_iam_at_most_the_cap_at_a_time() {
+    let (report, seen) = run(&roles(500), Duration::from_millis(5), InFlight::default()).await;
     assert!(report.success(), "{:?}", report.failed.first());
     assert_eq!(report.done.len(), 500);
 
