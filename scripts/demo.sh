@@ -13,8 +13,9 @@ if ! command -v moto_server >/dev/null 2>&1; then
 fi
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 # tests/moto/server.py is moto_server with the EKS APIs moto lacks (add-ons, access entries,
-# upgrades) filled in as AWS documents them.
-MOTO_IAM_LOAD_MANAGED_POLICIES=true python3 tests/moto/server.py -H 127.0.0.1 -p "$port" >/tmp/ekspec-demo-moto.log 2>&1 &
+# upgrades) filled in as AWS documents them; strict mode (tests/moto/strict.py) adds the rules
+# AWS enforces that moto skips, and resources pass through CREATING/DELETING as on AWS.
+EKSPEC_MOTO_STRICT=1 MOTO_IAM_LOAD_MANAGED_POLICIES=true python3 tests/moto/server.py -H 127.0.0.1 -p "$port" >/tmp/ekspec-demo-moto.log 2>&1 &
 moto_pid=$!
 work=$(mktemp -d)
 trap 'kill "$moto_pid" 2>/dev/null || true; rm -rf "$work"' EXIT

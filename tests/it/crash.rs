@@ -6,6 +6,11 @@
 //! so the binary under test is the real one. A killed run leaves its cluster lock behind (that
 //! is what the lock is for), so the recovery runs pass `--break-lock`, as a person would after
 //! making sure the killed run is gone; the account must then hold no lock either.
+//!
+//! Each crash point costs two runs against strict moto (tests/moto/strict.py, timed states),
+//! so one test run tries a sample: the first and last call of each command and
+//! `EKSPEC_CRASH_POINTS` others (default 16) drawn with a seed it prints.
+//! `EKSPEC_CRASH_POINTS=all` tries every call; `EKSPEC_CRASH_SEED=HEX` replays a sample.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -117,18 +122,40 @@ impl Bench {
     }
 }
 
-/// Runs `check(k)` for k in 1..=n on `PARALLEL` threads; returns the failures.
-fn each_crash_point(n: usize, check: impl Fn(usize) + Sync) -> Vec<String> {
-    let next = AtomicUsize::new(1);
+/// How many crash points besides the first and last one a run tries per command.
+const SAMPLED_POINTS: usize = 16;
+
+/// The crash points to try among 1..=n: all of them with `EKSPEC_CRASH_POINTS=all`, else the
+/// first, the last and a seeded sample of the others.
+fn crash_points(n: usize, rng: &mut fastrand::Rng) -> Vec<usize> {
+    let wanted = match std::env::var("EKSPEC_CRASH_POINTS").as_deref() {
+        Ok("all") => return (1..=n).collect(),
+        Ok(count) => count
+            .parse()
+            .unwrap_or_else(|_| panic!("EKSPEC_CRASH_POINTS={count}: a number or `all`")),
+        Err(_) => SAMPLED_POINTS,
+    };
+    let mut middle: Vec<usize> = (2..n).collect();
+    rng.shuffle(&mut middle);
+    middle.truncate(wanted);
+    let mut points = vec![1, n];
+    points.extend(middle);
+    points.sort_unstable();
+    points.dedup();
+    points
+}
+
+/// Runs `check(k)` for each crash point on `PARALLEL` threads; returns the failures.
+fn each_crash_point(points: &[usize], check: impl Fn(usize) + Sync) -> Vec<String> {
+    let next = AtomicUsize::new(0);
     let failures = Arc::new(Mutex::new(Vec::new()));
     std::thread::scope(|scope| {
         for _ in 0..PARALLEL {
             scope.spawn(|| {
                 loop {
-                    let k = next.fetch_add(1, Ordering::SeqCst);
-                    if k > n {
+                    let Some(&k) = points.get(next.fetch_add(1, Ordering::SeqCst)) else {
                         break;
-                    }
+                    };
                     let result =
                         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(k)));
                     if let Err(panic) = result {
@@ -164,7 +191,18 @@ fn apply_and_delete_recover_from_a_crash_after_every_mutating_call() {
         "{apply_calls} {delete_calls}"
     );
 
-    let apply_failures = each_crash_point(apply_calls, |k| {
+    let seed = std::env::var("EKSPEC_CRASH_SEED")
+        .ok()
+        .map(|hex| u64::from_str_radix(&hex, 16).expect("EKSPEC_CRASH_SEED: hex"))
+        .unwrap_or_else(|| fastrand::u64(..));
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let apply_points = crash_points(apply_calls, &mut rng);
+    let delete_points = crash_points(delete_calls, &mut rng);
+    println!(
+        "crash points (EKSPEC_CRASH_SEED={seed:x}): apply {apply_points:?} of {apply_calls}, delete {delete_points:?} of {delete_calls}"
+    );
+
+    let apply_failures = each_crash_point(&apply_points, |k| {
         let bench = Bench::new();
         bench.crash("apply", k);
         bench.succeed(&["apply", "--break-lock"]);
@@ -175,7 +213,7 @@ fn apply_and_delete_recover_from_a_crash_after_every_mutating_call() {
             "twins or leftovers after a crash at call {k}"
         );
     });
-    let delete_failures = each_crash_point(delete_calls, |k| {
+    let delete_failures = each_crash_point(&delete_points, |k| {
         let bench = Bench::new();
         bench.succeed(&["apply"]);
         bench.crash("delete", k);
@@ -187,12 +225,14 @@ fn apply_and_delete_recover_from_a_crash_after_every_mutating_call() {
         );
     });
     println!(
-        "crash points tried: {apply_calls} during apply, {delete_calls} during delete; failures: {}",
+        "crash points tried: {} of {apply_calls} during apply, {} of {delete_calls} during delete; failures: {}",
+        apply_points.len(),
+        delete_points.len(),
         apply_failures.len() + delete_failures.len()
     );
     assert!(
         apply_failures.is_empty() && delete_failures.is_empty(),
-        "apply:\n{}\ndelete:\n{}",
+        "replay with EKSPEC_CRASH_SEED={seed:x}\napply:\n{}\ndelete:\n{}",
         apply_failures.join("\n"),
         delete_failures.join("\n")
     );
