@@ -96,9 +96,7 @@ pub async fn section(printer: &Printer, aws: &Aws, options: &Options) -> Result<
             ..aws.options()
         };
         aws.sim.set_latency(latency);
-        aws.sim.set_limits(HashMap::from([("iam".to_owned(), iam)]));
-        let outcome = converge(aws, &connect, &full).await;
-        aws.sim.set_limits(HashMap::new());
+        let outcome = converge(aws, &connect, &full, iam).await;
         aws.sim.set_latency(Duration::ZERO);
         let converged = outcome?;
         printer.result(format!(
@@ -115,7 +113,7 @@ pub async fn section(printer: &Printer, aws: &Aws, options: &Options) -> Result<
             errors.push(format!("{label}: {error}"));
         }
         // Back to the cluster without roles for the next variant.
-        let removed = apply_with(aws, &gentle, &base, false, waiter(None)).await?;
+        let removed = apply_with(aws, &gentle, &base, false, waiter(None), HashMap::new()).await?;
         ensure_success(&name, &removed)?;
     }
     printer.result(
@@ -127,7 +125,7 @@ pub async fn section(printer: &Printer, aws: &Aws, options: &Options) -> Result<
     for error in errors {
         printer.result(format!("first error, {error}"));
     }
-    let deleted = apply_with(aws, &gentle, &base, true, waiter(None)).await?;
+    let deleted = apply_with(aws, &gentle, &base, true, waiter(None), HashMap::new()).await?;
     ensure_success(&name, &deleted)
 }
 
@@ -136,6 +134,7 @@ async fn converge(
     aws: &Aws,
     options: &ConnectOptions,
     file: &ekspec::spec::ClusterFile,
+    iam: Limit,
 ) -> Result<Converged> {
     let mut converged = Converged {
         runs: 0,
@@ -153,7 +152,15 @@ async fn converge(
             wall,
             stats,
             ..
-        } = apply_with(aws, options, file, false, waiter(None)).await?;
+        } = apply_with(
+            aws,
+            options,
+            file,
+            false,
+            waiter(None),
+            HashMap::from([("iam".to_owned(), iam)]),
+        )
+        .await?;
         if plan.is_empty() {
             converged.done = true;
             break;
@@ -168,7 +175,7 @@ async fn converge(
         }
     }
     if !converged.done {
-        let last = apply_with(aws, options, file, false, waiter(None)).await?;
+        let last = apply_with(aws, options, file, false, waiter(None), HashMap::new()).await?;
         converged.done = last.plan.is_empty();
     }
     Ok(converged)
