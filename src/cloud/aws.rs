@@ -37,6 +37,7 @@ use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+use aws_smithy_runtime_api::client::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_smithy_types::error::operation::BuildError;
@@ -109,10 +110,18 @@ impl AwsCloud {
     /// once through the configuration's HTTP client (or the SDK's default one).
     pub fn with_in_flight(config: &SdkConfig, in_flight: InFlight) -> Self {
         let http = config.http_client().unwrap_or_else(default_https_client);
+        // The SDK's check for a stalled upload starts its clock before the request reaches the
+        // HTTP client, so a request that waits over 5 s for its place fails as a stalled upload
+        // ("minimum throughput ... 0 B/s"). ekspec's request bodies are small documents: the
+        // check stays on for downloads only.
+        let stalled = StalledStreamProtectionConfig::enabled()
+            .upload_enabled(false)
+            .build();
         let capped = |cap: usize| {
             config
                 .to_builder()
                 .http_client(Capped::new(http.clone(), cap))
+                .stalled_stream_protection(stalled.clone())
                 .build()
         };
         Self {

@@ -12,6 +12,7 @@ use aws_smithy_runtime_api::client::http::{
 use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::byte_stream::ByteStream;
 use ekspec::cloud::Tags;
 use ekspec::cloud::aws::{ConnectOptions, InFlight, connect};
 use ekspec::exec::{self, Context, wait::Waiter};
@@ -56,7 +57,11 @@ impl HttpConnector for CountingIam {
                 .and_then(|c| c.split('/').nth(3))
                 .unwrap_or("unknown")
                 .to_owned();
-            let body = String::from_utf8_lossy(request.body().bytes().unwrap_or_default());
+            // Read as an HTTP client does, polling the body (the SDK's stall check watches it).
+            let mut request = request;
+            let body = std::mem::replace(request.body_mut(), SdkBody::taken());
+            let bytes = ByteStream::new(body).collect().await.unwrap().into_bytes();
+            let body = String::from_utf8_lossy(&bytes);
             let field = |name: &str| {
                 body.split('&')
                     .find_map(|pair| pair.strip_prefix(&format!("{name}=")))
@@ -171,4 +176,17 @@ async fn five_hundred_roles_reach_iam_at_most_the_cap_at_a_time() {
     let cap = InFlight::default().iam;
     assert_eq!(seen.most.get("iam"), Some(&cap), "{:?}", seen.most);
     assert_eq!(seen.most.keys().collect::<Vec<_>>(), ["iam"]);
+}
+
+/// A call may wait for its place longer than the SDK's stalled-upload check allows (5 s): the
+/// last of these calls wait about 7 s.
+#[tokio::test]
+async fn a_call_may_wait_for_its_place_longer_than_the_sdk_stall_check() {
+    let one = InFlight {
+        iam: 1,
+        ..InFlight::default()
+    };
+    let (report, seen) = run(&roles(8), Duration::from_millis(500), one).await;
+    assert!(report.success(), "{:?}", report.failed.first());
+    assert_eq!(seen.lock().unwrap().most.get("iam"), Some(&1));
 }
