@@ -177,16 +177,3 @@ async fn five_hundred_roles_reach_iam_at_most_the_cap_at_a_time() {
     assert_eq!(seen.most.get("iam"), Some(&cap), "{:?}", seen.most);
     assert_eq!(seen.most.keys().collect::<Vec<_>>(), ["iam"]);
 }
-
-/// A call may wait for its place longer than the SDK's stalled-upload check allows (5 s): the
-/// last of these calls wait about 7 s.
-#[tokio::test]
-async fn a_call_may_wait_for_its_place_longer_than_the_sdk_stall_check() {
-    let one = InFlight {
-        iam: 1,
-        ..InFlight::default()
-    };
-    let (report, seen) = run(&roles(8), Duration::from_millis(500), one).await;
-    assert!(report.success(), "{:?}", report.failed.first());
-    assert_eq!(seen.lock().unwrap().most.get("iam"), Some(&1));
-}

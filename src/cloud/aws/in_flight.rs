@@ -6,8 +6,10 @@
 //! (500 tokens a service, 5 per throttled retry) runs dry after a hundred retries, so the
 //! rest fail with "Rate exceeded". The cap sits in the HTTP client each service's SDK client
 //! sends through: every request takes a place, whether a read, a write, a wait's poll or the
-//! SDK's own retry, and the SDK's backoff before a retry holds none. Past the burst, the SDK's
-//! adaptive retry mode (`retry_config`) paces the calls to the rate AWS accepts.
+//! SDK's own retry, and the SDK's backoff before a retry holds none. The cap bounds bursts,
+//! not the rate: past the burst the SDK's adaptive retry mode (`retry_config`) is left to
+//! pace the calls, which at IAM's estimated rate is not enough for 500 roles in one run
+//! (BENCHMARKS.md, "Throttling at scale").
 
 use std::sync::Arc;
 
