@@ -88,7 +88,8 @@ impl TimeModel {
             Operation::DeleteCluster { .. } => self.cluster_delete,
             Operation::CreateNodeGroup { .. } => self.node_group_create,
             Operation::UpdateNodeGroup { .. } => self.node_group_config,
-            Operation::UpdateNodeGroupVersion { .. } => self.node_group_version,
+            Operation::UpdateNodeGroupVersion { .. }
+            | Operation::UpdateNodeGroupLaunchTemplate { .. } => self.node_group_version,
             Operation::DeleteNodeGroup { .. } => self.node_group_delete,
             Operation::CreateFargateProfile { .. } => self.fargate_create,
             Operation::DeleteFargateProfile { .. } => self.fargate_delete,
@@ -124,6 +125,7 @@ pub fn api_calls(op: &Operation) -> Vec<&'static str> {
         Operation::TagOidcProvider { .. } => vec!["TagOpenIDConnectProvider"],
         Operation::TagEks { .. } => vec!["TagResource"],
         Operation::CreateLaunchTemplate { .. } => vec!["CreateLaunchTemplate"],
+        Operation::CreateLaunchTemplateVersion { .. } => vec!["CreateLaunchTemplateVersion"],
         Operation::CreateRole {
             policies, inline, ..
         } => {
@@ -158,7 +160,8 @@ pub fn api_calls(op: &Operation) -> Vec<&'static str> {
             "DescribeUpdate",
             "DescribeCluster",
         ],
-        Operation::UpdateNodeGroupVersion { .. } => vec![
+        Operation::UpdateNodeGroupVersion { .. }
+        | Operation::UpdateNodeGroupLaunchTemplate { .. } => vec![
             "DescribeNodegroup",
             "UpdateNodegroupVersion",
             "DescribeUpdate",
@@ -186,10 +189,17 @@ pub fn api_calls(op: &Operation) -> Vec<&'static str> {
             vec![
                 "DescribeNodegroup",
                 "UpdateNodegroupConfig",
+                "DescribeUpdate",
                 "DescribeNodegroup",
             ]
         }
-        Operation::DeleteNodeGroup { .. } => vec!["DeleteNodegroup", "DescribeNodegroup"],
+        // The replacement's ACTIVE state first, when there is one.
+        Operation::DeleteNodeGroup { replaced_by, .. } => {
+            let mut calls: Vec<&'static str> =
+                replaced_by.iter().map(|_| "DescribeNodegroup").collect();
+            calls.extend(["DeleteNodegroup", "DescribeNodegroup"]);
+            calls
+        }
         Operation::CreateFargateProfile { .. } => {
             vec!["CreateFargateProfile", "DescribeFargateProfile"]
         }
@@ -355,7 +365,6 @@ pub fn self_check() -> anyhow::Result<()> {
             subnet: ekspec::plan::Ref::Value("subnet-1".to_owned()),
             address: ekspec::plan::Ref::Value("eipalloc-1".to_owned()),
             tags: tags.clone(),
-            token: "t".to_owned(),
         }],
     )
     .after(["vpc"]);

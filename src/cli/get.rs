@@ -91,7 +91,7 @@ fn rows(observed: &Observed, cluster: &str, lock: Option<Row>) -> Vec<Row> {
         .for_each(|t| add(&t.tags, &t.id, &format!("{} subnets", t.associations.len())));
     net.launch_templates
         .iter()
-        .for_each(|t| add(&t.tags, &t.name, &format!("version {}", t.default_version)));
+        .for_each(|t| add(&t.tags, &t.name, &format!("version {}", t.latest_version)));
     observed.roles.iter().for_each(|r| {
         add(
             &r.tags,

@@ -50,6 +50,10 @@ impl CloudError {
             }
             "ResourceNotFoundException" => ErrorKind::NotFound,
             c if c.contains("AlreadyExists") || c.contains("Duplicate") => ErrorKind::AlreadyExists,
+            // EC2's busy answers (`InvalidIPAddress.InUse` while an address is still mapped,
+            // `InvalidNetworkInterface.InUse` while an interface is attached) start with
+            // `Invalid` but are dependencies that clear, not bad input.
+            c if c.ends_with(".InUse") => ErrorKind::InUse,
             "ResourceInUseException"
             | "ResourceInUse"
             | "DependencyViolation"
@@ -159,6 +163,25 @@ mod tests {
         assert!(
             text.ends_with("hint: the caller may not `eks:CreateCluster` on arn:aws:eks:us-east-1:111122223333:cluster/prod: allow it in the caller's IAM policy (docs/iam-policy.json lists what ekspec needs)"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn busy_ec2_resources_are_in_use_not_invalid() {
+        for code in [
+            "InvalidIPAddress.InUse",
+            "InvalidNetworkInterface.InUse",
+            "DependencyViolation",
+        ] {
+            assert_eq!(CloudError::kind_of(code), ErrorKind::InUse, "{code}");
+        }
+        assert_eq!(
+            CloudError::kind_of("InvalidParameterValue"),
+            ErrorKind::Invalid
+        );
+        assert_eq!(
+            CloudError::kind_of("InvalidNetworkInterfaceID.NotFound"),
+            ErrorKind::NotFound
         );
     }
 

@@ -35,6 +35,8 @@ struct State {
     parameters: BTreeMap<String, (String, Tags)>,
     calls: Vec<String>,
     failures: Vec<(&'static str, CloudError)>,
+    /// EC2 client tokens, kept as EC2 keeps them: (action, token) -> (request, resource id).
+    tokens: BTreeMap<(&'static str, String), (String, String)>,
 }
 
 impl State {
@@ -43,8 +45,51 @@ impl State {
         format!("{prefix}-{:017x}", self.next)
     }
 
+    /// A logical clock for creation times: later creations read larger.
+    fn tick(&mut self) -> i64 {
+        self.next += 1;
+        i64::try_from(self.next).unwrap_or(i64::MAX)
+    }
+
     fn log(&mut self, call: String) {
         self.calls.push(call);
+    }
+
+    /// The resource an earlier `action` with `token` made, as EC2 answers a repeated token:
+    /// the same one for the same request (even if deleted since), IdempotentParameterMismatch
+    /// for another; tokens are at most 64 characters (128 for launch templates).
+    fn token_used(
+        &self,
+        action: &'static str,
+        token: &str,
+        request: &str,
+    ) -> CloudResult<Option<String>> {
+        let refused = |code: &str, message: &str| CloudError {
+            operation: action,
+            resource: token.to_owned(),
+            code: Some(code.to_owned()),
+            message: message.to_owned(),
+            kind: CloudError::kind_of(code),
+        };
+        let limit = if action == "CreateNatGateway" {
+            64
+        } else {
+            128
+        };
+        if token.len() > limit || !token.is_ascii() {
+            return Err(refused(
+                "InvalidParameterValue",
+                &format!("the client token is longer than {limit} ASCII characters"),
+            ));
+        }
+        match self.tokens.get(&(action, token.to_owned())) {
+            Some((earlier, id)) if earlier == request => Ok(Some(id.clone())),
+            Some(_) => Err(refused(
+                "IdempotentParameterMismatch",
+                "Arguments on this idempotent request are inconsistent with arguments used in previous request(s).",
+            )),
+            None => Ok(None),
+        }
     }
 
     /// Records an update that finished at once, as everything here does.
@@ -167,12 +212,52 @@ impl MemoryCloud {
             .insert(arn.to_owned(), (vpc_id.to_owned(), tags));
     }
 
+    /// Puts every NAT gateway of `cluster` in state `failed`, as AWS can (e.g. an internal
+    /// error); returns their ids.
+    pub fn fail_nat_gateways(&self, cluster: &str) -> Vec<String> {
+        let mut s = self.lock();
+        let mut failed = Vec::new();
+        for nat in s.nats.values_mut() {
+            if owned_by(&nat.tags, cluster) && nat.state == "available" {
+                nat.state = "failed".to_owned();
+                failed.push(nat.id.clone());
+            }
+        }
+        failed
+    }
+
+    /// Puts a Fargate profile in `status` with `issues` (CREATE_FAILED, DELETING, ...), as
+    /// EKS can leave one.
+    pub fn set_fargate_status(&self, cluster: &str, name: &str, status: &str, issues: &[&str]) {
+        if let Some(profile) = self
+            .lock()
+            .fargate
+            .get_mut(&(cluster.to_owned(), name.to_owned()))
+        {
+            profile.status = status.to_owned();
+            profile.health_issues = issues.iter().map(|i| (*i).to_owned()).collect();
+        }
+    }
+
     /// Makes the next call of `operation` (e.g. `CreateNodegroup`) fail with `error`.
     pub fn fail_next(&self, operation: &'static str, error: CloudError) {
         self.lock().failures.push((operation, error));
     }
 
     /// Fails if a failure was injected for `operation`.
+    /// Puts a node group in a state EKS reports (CREATING, CREATE_FAILED, DEGRADED, ...) with
+    /// its health issues (`CODE: message`).
+    pub fn set_node_group_status(&self, cluster: &str, name: &str, status: &str, issues: &[&str]) {
+        if let Some(group) = self
+            .lock()
+            .node_groups
+            .get_mut(&(cluster.to_owned(), name.to_owned()))
+        {
+            group.status = status.to_owned();
+            group.health_issues = issues.iter().map(|i| (*i).to_owned()).collect();
+        }
+    }
+
     fn gate(&self, operation: &'static str) -> CloudResult<()> {
         let mut s = self.lock();
         match s.failures.iter().position(|(op, _)| *op == operation) {
@@ -320,10 +405,15 @@ impl Network for MemoryCloud {
         subnet_id: &str,
         allocation_id: &str,
         tags: &Tags,
-        _token: &str,
-    ) -> CloudResult<String> {
+        token: &str,
+    ) -> CloudResult<(String, String)> {
         self.gate("CreateNatGateway")?;
         let mut s = self.lock();
+        let request = format!("{subnet_id} {allocation_id} {tags:?}");
+        if let Some(id) = s.token_used("CreateNatGateway", token, &request)? {
+            let state = s.nats.get(&id).map_or("deleted", |n| n.state.as_str());
+            return Ok((id, state.to_owned()));
+        }
         let id = s.id("nat");
         s.nats.insert(
             id.clone(),
@@ -336,7 +426,11 @@ impl Network for MemoryCloud {
             },
         );
         s.log(format!("CreateNatGateway {id}"));
-        Ok(id)
+        s.tokens.insert(
+            ("CreateNatGateway", token.to_owned()),
+            (request, id.clone()),
+        );
+        Ok((id, "available".to_owned()))
     }
 
     async fn nat_gateway_state(&self, id: &str) -> CloudResult<Option<String>> {
@@ -430,19 +524,56 @@ impl Network for MemoryCloud {
         r: &LaunchTemplateRequest,
     ) -> CloudResult<(String, i64)> {
         let mut s = self.lock();
+        let request = format!("{} {:?} {:?}", r.name, r.data, r.tags);
+        if let Some(id) = s.token_used("CreateLaunchTemplate", &r.client_token, &request)? {
+            let version = s.launch_templates.get(&id).map_or(1, |t| t.latest_version);
+            return Ok((id, version));
+        }
         let id = s.id("lt");
+        s.tokens.insert(
+            ("CreateLaunchTemplate", r.client_token.clone()),
+            (request, id.clone()),
+        );
         s.launch_templates.insert(
             id.clone(),
             ObservedLaunchTemplate {
                 id: id.clone(),
                 name: r.name.clone(),
-                default_version: 1,
+                latest_version: 1,
                 data: Some(r.data.clone()),
                 tags: r.tags.clone(),
             },
         );
         s.log(format!("CreateLaunchTemplate {id}"));
         Ok((id, 1))
+    }
+
+    async fn create_launch_template_version(
+        &self,
+        id: &str,
+        data: &LaunchTemplateData,
+        client_token: &str,
+    ) -> CloudResult<i64> {
+        let mut s = self.lock();
+        let request = format!("{id} {data:?}");
+        if let Some(version) =
+            s.token_used("CreateLaunchTemplateVersion", client_token, &request)?
+        {
+            return Ok(version.parse().unwrap_or(0));
+        }
+        let template = s
+            .launch_templates
+            .get_mut(id)
+            .ok_or_else(|| not_found("CreateLaunchTemplateVersion", id))?;
+        template.latest_version += 1;
+        template.data = Some(data.clone());
+        let version = template.latest_version;
+        s.tokens.insert(
+            ("CreateLaunchTemplateVersion", client_token.to_owned()),
+            (request, version.to_string()),
+        );
+        s.log(format!("CreateLaunchTemplateVersion {id} {version}"));
+        Ok(version)
     }
 
     async fn discover_leftovers(&self, cluster: &str, vpc_id: &str) -> CloudResult<Leftovers> {
@@ -594,6 +725,7 @@ impl Identity for MemoryCloud {
             });
         }
         let arn = format!("arn:aws:iam::{ACCOUNT}:role{}{}", r.path, r.name);
+        let created_at = s.tick();
         s.roles.insert(
             r.name.clone(),
             ObservedRole {
@@ -604,6 +736,7 @@ impl Identity for MemoryCloud {
                 tags: r.tags.clone(),
                 attached_policies: Vec::new(),
                 inline_policies: BTreeMap::new(),
+                created_at: Some(created_at),
             },
         );
         s.log(format!("CreateRole {}", r.name));
@@ -1030,6 +1163,22 @@ impl Kubernetes for MemoryCloud {
         Ok(s.finished_update())
     }
 
+    async fn update_node_group_launch_template(
+        &self,
+        cluster: &str,
+        name: &str,
+        (id, version): (&str, &str),
+    ) -> CloudResult<String> {
+        self.gate("UpdateNodegroupVersion")?;
+        let mut s = self.lock();
+        s.node_groups
+            .get_mut(&(cluster.to_owned(), name.to_owned()))
+            .ok_or_else(|| not_found("UpdateNodegroupVersion", name))?
+            .launch_template = Some((id.to_owned(), version.to_owned()));
+        s.log(format!("UpdateNodegroupVersion {name} {id} {version}"));
+        Ok(s.finished_update())
+    }
+
     async fn update_node_group_config(
         &self,
         cluster: &str,
@@ -1063,10 +1212,12 @@ impl Kubernetes for MemoryCloud {
             g.update_budget = Some(budget);
         }
         s.log(format!("UpdateNodegroupConfig {name}"));
-        Ok(None)
+        // EKS answers every node group config change with an update to follow.
+        Ok(Some(s.finished_update()))
     }
 
     async fn delete_node_group(&self, cluster: &str, name: &str) -> CloudResult<()> {
+        self.gate("DeleteNodegroup")?;
         let mut s = self.lock();
         s.node_groups.remove(&(cluster.to_owned(), name.to_owned()));
         s.log(format!("DeleteNodegroup {name}"));
@@ -1087,7 +1238,20 @@ impl Kubernetes for MemoryCloud {
     }
 
     async fn create_fargate_profile(&self, r: &FargateProfileRequest) -> CloudResult<()> {
+        self.gate("CreateFargateProfile")?;
         let mut s = self.lock();
+        s.log(format!("CreateFargateProfile {}", r.name));
+        if s.fargate.contains_key(&(r.cluster.clone(), r.name.clone())) {
+            // As EKS answers a second profile of the same name.
+            return Err(CloudError {
+                operation: "CreateFargateProfile",
+                resource: r.name.clone(),
+                code: Some("ResourceInUseException".to_owned()),
+                message: "A Fargate Profile already exists with this name in this cluster."
+                    .to_owned(),
+                kind: ErrorKind::InUse,
+            });
+        }
         let mut subnets = r.subnet_ids.clone();
         subnets.sort();
         s.fargate.insert(
@@ -1099,13 +1263,13 @@ impl Kubernetes for MemoryCloud {
                     r.cluster, r.name
                 ),
                 status: "ACTIVE".to_owned(),
+                health_issues: Vec::new(),
                 pod_execution_role_arn: r.pod_execution_role_arn.clone(),
                 subnet_ids: subnets,
                 selectors: r.selectors.clone(),
                 tags: r.tags.clone(),
             },
         );
-        s.log(format!("CreateFargateProfile {}", r.name));
         Ok(())
     }
 
@@ -1116,16 +1280,16 @@ impl Kubernetes for MemoryCloud {
         Ok(())
     }
 
-    async fn fargate_profile_status(
+    async fn describe_fargate_profile(
         &self,
         cluster: &str,
         name: &str,
-    ) -> CloudResult<Option<String>> {
+    ) -> CloudResult<Option<ObservedFargateProfile>> {
         Ok(self
             .lock()
             .fargate
             .get(&(cluster.to_owned(), name.to_owned()))
-            .map(|f| f.status.clone()))
+            .cloned())
     }
 
     async fn list_addons(&self, cluster: &str) -> CloudResult<Vec<ObservedAddon>> {
@@ -1257,6 +1421,7 @@ impl Kubernetes for MemoryCloud {
         }
         let mut groups = r.kubernetes_groups.clone();
         groups.sort();
+        let created_at = s.tick();
         s.access_entries.insert(
             (r.cluster.clone(), r.principal_arn.clone()),
             ObservedAccessEntry {
@@ -1271,9 +1436,13 @@ impl Kubernetes for MemoryCloud {
                         .clone()
                         .unwrap_or_else(|| r.principal_arn.clone()),
                 ),
-                entry_type: "STANDARD".to_owned(),
+                entry_type: r
+                    .entry_type
+                    .clone()
+                    .unwrap_or_else(|| "STANDARD".to_owned()),
                 policies: Vec::new(),
                 tags: r.tags.clone(),
+                created_at: Some(created_at),
             },
         );
         s.log(format!("CreateAccessEntry {}", r.principal_arn));

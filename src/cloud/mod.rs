@@ -39,14 +39,16 @@ pub trait Network: Send + Sync {
     async fn create_internet_gateway(&self, vpc_id: &str, tags: &Tags) -> CloudResult<String>;
     /// Allocates an Elastic IP in the VPC domain; returns the allocation id.
     async fn allocate_address(&self, tags: &Tags) -> CloudResult<String>;
-    /// Creates a public NAT gateway; returns its id (state `pending` until available).
+    /// Creates a public NAT gateway; returns its id and state (`pending` until available).
+    /// EC2 remembers client tokens: a token used before answers that earlier gateway, in
+    /// whatever state it is now (`deleted`, `failed`).
     async fn create_nat_gateway(
         &self,
         subnet_id: &str,
         allocation_id: &str,
         tags: &Tags,
         client_token: &str,
-    ) -> CloudResult<String>;
+    ) -> CloudResult<(String, String)>;
     /// The state of a NAT gateway (`pending`, `available`, `deleting`, `deleted`, `failed`).
     async fn nat_gateway_state(&self, id: &str) -> CloudResult<Option<String>>;
     /// Creates a route table.
@@ -72,9 +74,18 @@ pub trait Network: Send + Sync {
         &self,
         request: &LaunchTemplateRequest,
     ) -> CloudResult<(String, i64)>;
+    /// Adds a version with `data` to a launch template; returns its number.
+    async fn create_launch_template_version(
+        &self,
+        id: &str,
+        data: &LaunchTemplateData,
+        client_token: &str,
+    ) -> CloudResult<i64>;
     /// What Kubernetes left in the VPC and what blocks deleting it: load balancers and target
     /// groups it made for the cluster (see `naming::made_by_kubernetes_for`), security groups
-    /// tagged `kubernetes.io/cluster/<cluster>` and detached network interfaces.
+    /// tagged `kubernetes.io/cluster/<cluster>` (the in-tree cloud provider) or
+    /// `elbv2.k8s.aws/cluster = <cluster>` (the AWS Load Balancer Controller), and detached
+    /// network interfaces.
     async fn discover_leftovers(&self, cluster: &str, vpc_id: &str) -> CloudResult<Leftovers>;
     /// Deletes a load balancer. Deleting one that is already gone succeeds.
     async fn delete_load_balancer(&self, load_balancer: &LoadBalancerRef) -> CloudResult<()>;
@@ -211,6 +222,14 @@ pub trait Kubernetes: Send + Sync {
         name: &str,
         version: &str,
     ) -> CloudResult<String>;
+    /// Starts rolling a node group to another version of its launch template
+    /// (`(template id, version)`); returns the update id.
+    async fn update_node_group_launch_template(
+        &self,
+        cluster: &str,
+        name: &str,
+        launch_template: (&str, &str),
+    ) -> CloudResult<String>;
     /// Starts deleting a node group (already gone succeeds).
     async fn delete_node_group(&self, cluster: &str, name: &str) -> CloudResult<()>;
     /// Every Fargate profile of the cluster, described.
@@ -222,12 +241,12 @@ pub trait Kubernetes: Send + Sync {
     async fn create_fargate_profile(&self, request: &FargateProfileRequest) -> CloudResult<()>;
     /// Starts deleting a Fargate profile (already gone succeeds).
     async fn delete_fargate_profile(&self, cluster: &str, name: &str) -> CloudResult<()>;
-    /// The status of a Fargate profile, or `None` when gone.
-    async fn fargate_profile_status(
+    /// One Fargate profile (its status and health), or `None` when gone.
+    async fn describe_fargate_profile(
         &self,
         cluster: &str,
         name: &str,
-    ) -> CloudResult<Option<String>>;
+    ) -> CloudResult<Option<ObservedFargateProfile>>;
 
     /// Every add-on of the cluster, described (describes run concurrently).
     async fn list_addons(&self, cluster: &str) -> CloudResult<Vec<ObservedAddon>>;

@@ -125,8 +125,13 @@ pub struct ObservedRouteTable {
 /// Launch template settings ekspec manages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LaunchTemplateData {
-    /// Root volume size in GiB (gp3, encrypted).
+    /// The device of the volume `diskSizeGiB` sizes: the root volume (`/dev/xvda`) on Amazon
+    /// Linux, the data volume (`/dev/xvdb`) on Bottlerocket.
+    pub disk_device: String,
+    /// Its size in GiB (gp3, encrypted).
     pub disk_size_gib: u32,
+    /// A volume of the AMI mapped only to be encrypted too: Bottlerocket's OS volume.
+    pub os_device: Option<String>,
     /// IMDSv2 hop limit: 1 keeps pods off the node role, 2 lets them through.
     pub metadata_hop_limit: u32,
     /// Whether IMDSv2 tokens are required.
@@ -135,16 +140,17 @@ pub struct LaunchTemplateData {
     pub instance_tags: Tags,
 }
 
-/// A launch template (its default version's data).
+/// A launch template (its newest version's data).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ObservedLaunchTemplate {
     /// `lt-...`.
     pub id: String,
     /// Its name.
     pub name: String,
-    /// The default version number.
-    pub default_version: i64,
-    /// The default version's data, when it could be read.
+    /// The newest version number: each change of the data is a new version, and the node
+    /// group rolls to it.
+    pub latest_version: i64,
+    /// The newest version's data, when it could be read.
     pub data: Option<LaunchTemplateData>,
     /// Tags.
     pub tags: Tags,
@@ -245,6 +251,9 @@ pub struct ObservedRole {
     pub attached_policies: Vec<String>,
     /// Inline policies by name.
     pub inline_policies: BTreeMap<String, serde_json::Value>,
+    /// When IAM created it, in milliseconds since the Unix epoch (a role deleted and made
+    /// again under the same name is a new principal to AWS).
+    pub created_at: Option<i64>,
 }
 
 /// A request to create a role.
@@ -487,8 +496,10 @@ pub struct ObservedFargateProfile {
     pub name: String,
     /// ARN (for tagging).
     pub arn: String,
-    /// `CREATING`, `ACTIVE`, `DELETING`, ...
+    /// `CREATING`, `ACTIVE`, `DELETING`, `CREATE_FAILED`, `DELETE_FAILED`.
     pub status: String,
+    /// Health issues EKS reports (`code: message`), e.g. why it is `CREATE_FAILED`.
+    pub health_issues: Vec<String>,
     /// Pod execution role ARN.
     pub pod_execution_role_arn: String,
     /// Subnets, sorted.
@@ -584,6 +595,9 @@ pub struct ObservedAccessEntry {
     pub policies: Vec<AccessPolicy>,
     /// Tags.
     pub tags: Tags,
+    /// When EKS created it, in milliseconds since the Unix epoch: EKS binds an entry to its
+    /// principal's unique id at creation, so an entry older than its role is stale.
+    pub created_at: Option<i64>,
 }
 
 /// A request to create an access entry.
@@ -597,6 +611,8 @@ pub struct AccessEntryRequest {
     pub kubernetes_groups: Vec<String>,
     /// Kubernetes user name; `None` lets EKS choose.
     pub username: Option<String>,
+    /// `EC2_LINUX`, `FARGATE_LINUX`, ...; `None` for `STANDARD`.
+    pub entry_type: Option<String>,
     /// Tags.
     pub tags: Tags,
     /// Idempotency token.

@@ -33,12 +33,13 @@ pub struct Context {
 }
 
 impl Context {
-    /// A context for applying a plan of `cluster` in `region`, seeded with what exists.
+    /// A context for applying a plan of `cluster`, seeded with what exists. The partition is
+    /// the caller's (from `observed`), not guessed from the region, which is not needed.
     pub fn new(
         cloud: Cloud,
         observed: &crate::resources::Observed,
         cluster: &str,
-        region: &str,
+        _region: &str,
         waiter: Waiter,
     ) -> Self {
         let nanos = std::time::SystemTime::now()
@@ -52,7 +53,7 @@ impl Context {
             )),
             waiter,
             account: observed.account.clone(),
-            partition: crate::resources::partition(region).to_owned(),
+            partition: observed.partition().to_owned(),
             run_token: format!("ekspec-{nanos:x}"),
         }
     }
@@ -104,11 +105,61 @@ impl Context {
             .ok_or_else(|| ExecError::Internal("trust policy needs the OIDC provider".to_owned()))
     }
 
+    /// The client token of `resource`'s create in this run: the same for every attempt
+    /// within the run, another in the next run.
     fn token(&self, resource: &str) -> String {
-        let mut token = format!("{}-{}", self.run_token, resource.replace('/', "-"));
-        token.truncate(64);
-        token
+        client_token(&[&self.run_token, resource])
     }
+}
+
+/// A client token made of `parts`: 39 ASCII characters whatever their length (EC2 takes at
+/// most 64 and remembers each token, so two creates must never share one).
+fn client_token(parts: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    let digest: String = hasher
+        .finalize()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("ekspec-{digest}")
+}
+
+/// How many earlier gateways a NAT create steps over before giving up.
+const NAT_ATTEMPTS: usize = 5;
+
+/// Creates a NAT gateway. Its client token comes from its subnet and address, so an attempt
+/// repeated after a crash or a lost answer gets the same gateway back; a gateway made by an
+/// earlier intended create (deleted or failed since: EC2 answers it again for the same token)
+/// does not count, and the next attempt derives a new token from it.
+async fn create_nat_gateway(
+    ctx: &Context,
+    resource: &str,
+    subnet: &str,
+    address: &str,
+    tags: &Tags,
+) -> Result<String, ExecError> {
+    let mut token = client_token(&[resource, subnet, address]);
+    for _ in 0..NAT_ATTEMPTS {
+        let (id, state) = ctx
+            .cloud
+            .network
+            .create_nat_gateway(subnet, address, tags, &token)
+            .await?;
+        if !matches!(state.as_str(), "deleting" | "deleted" | "failed") {
+            return Ok(id);
+        }
+        tracing::info!(%id, %state, "the client token belongs to an earlier NAT gateway; using a new one");
+        token = client_token(&[&token, &id]);
+    }
+    Err(ExecError::Internal(format!(
+        "EC2 kept answering earlier NAT gateways for {resource} in {subnet}"
+    )))
 }
 
 /// Runs `operation` for `resource`.
@@ -151,12 +202,15 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
             subnet,
             address,
             tags,
-            token,
         } => {
-            let id = cloud
-                .network
-                .create_nat_gateway(&ctx.resolve(subnet)?, &ctx.resolve(address)?, tags, token)
-                .await?;
+            let id = create_nat_gateway(
+                ctx,
+                resource,
+                &ctx.resolve(subnet)?,
+                &ctx.resolve(address)?,
+                tags,
+            )
+            .await?;
             ctx.set(resource, "id", id.clone());
             ctx.waiter
                 .wait(&format!("NAT gateway {id}"), || async {
@@ -234,6 +288,13 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
             ctx.set(resource, "id", id);
             ctx.set(resource, "version", version.to_string());
         }
+        Operation::CreateLaunchTemplateVersion { id, data } => {
+            let version = cloud
+                .network
+                .create_launch_template_version(id, data, &ctx.token(resource))
+                .await?;
+            ctx.set(resource, "version", version.to_string());
+        }
         Operation::CreateRole {
             name,
             path,
@@ -309,7 +370,10 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
                 tags: tags.clone(),
                 client_request_token: ctx.token(resource),
             };
-            retry_new_role(&ctx.waiter, || cloud.kubernetes.create_cluster(&request)).await?;
+            create_when_accepted(&ctx.waiter, &format!("creation of cluster {name}"), || {
+                cloud.kubernetes.create_cluster(&request)
+            })
+            .await?;
             wait_cluster_active(ctx, name).await?;
         }
         Operation::UpdateClusterConfig { name, change } => {
@@ -345,7 +409,8 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
             name,
             version,
         } => {
-            wait_node_group(ctx, cluster, name, false).await?;
+            // A DEGRADED group takes the update (a new AMI may heal it).
+            wait_node_group(ctx, cluster, name, NodeGroupState::Updatable).await?;
             let id = retry_in_use(ctx, || {
                 cloud
                     .kubernetes
@@ -353,7 +418,26 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
             })
             .await?;
             wait_update(ctx, cluster, UpdateOf::NodeGroup(name), &id).await?;
-            wait_node_group(ctx, cluster, name, false).await?;
+            wait_node_group(ctx, cluster, name, NodeGroupState::Active).await?;
+        }
+        Operation::UpdateNodeGroupLaunchTemplate {
+            cluster,
+            name,
+            launch_template,
+            version,
+        } => {
+            let version = ctx.resolve(version)?;
+            wait_node_group(ctx, cluster, name, NodeGroupState::Updatable).await?;
+            let id = retry_in_use(ctx, || {
+                cloud.kubernetes.update_node_group_launch_template(
+                    cluster,
+                    name,
+                    (launch_template, &version),
+                )
+            })
+            .await?;
+            wait_update(ctx, cluster, UpdateOf::NodeGroup(name), &id).await?;
+            wait_node_group(ctx, cluster, name, NodeGroupState::Active).await?;
         }
         Operation::CreateAddon {
             cluster,
@@ -407,6 +491,7 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
             principal,
             groups,
             username,
+            entry_type,
             tags,
         } => {
             let request = AccessEntryRequest {
@@ -414,10 +499,19 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
                 principal_arn: principal.clone(),
                 kubernetes_groups: groups.clone(),
                 username: username.clone(),
+                entry_type: entry_type.clone(),
                 tags: tags.clone(),
                 client_request_token: ctx.token(resource),
             };
             match cloud.kubernetes.create_access_entry(&request).await {
+                // A node or Fargate entry made meanwhile was made by EKS for the role as it
+                // is now (a node group or profile created since): that is the one wanted.
+                Err(error)
+                    if entry_type.is_some()
+                        && matches!(error.kind, ErrorKind::InUse | ErrorKind::AlreadyExists) =>
+                {
+                    tracing::info!(%error, "EKS made the entry meanwhile");
+                }
                 // Made since the plan was read (a retried call, or another run): EKS has one
                 // entry per principal, so make that one match the spec and own it.
                 Err(error) if matches!(error.kind, ErrorKind::InUse | ErrorKind::AlreadyExists) => {
@@ -521,23 +615,53 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
                 client_request_token: ctx.token(name),
             };
             retry_new_role(&ctx.waiter, || cloud.kubernetes.create_node_group(&request)).await?;
-            wait_node_group(ctx, cluster, name, false).await?;
+            wait_node_group(ctx, cluster, name, NodeGroupState::Active).await?;
         }
         Operation::UpdateNodeGroup {
             cluster,
             name,
             change,
         } => {
-            wait_node_group(ctx, cluster, name, false).await?;
-            cloud
-                .kubernetes
-                .update_node_group_config(cluster, name, change)
-                .await?;
-            wait_node_group(ctx, cluster, name, false).await?;
+            // A DEGRADED group takes the update (a scaling change may heal it); EKS refuses
+            // one while another runs (ResourceInUseException), so that one is waited out.
+            wait_node_group(ctx, cluster, name, NodeGroupState::Updatable).await?;
+            let id = retry_in_use(ctx, || {
+                cloud
+                    .kubernetes
+                    .update_node_group_config(cluster, name, change)
+            })
+            .await?;
+            if let Some(id) = id {
+                wait_update(ctx, cluster, UpdateOf::NodeGroup(name), &id).await?;
+            }
+            wait_node_group(ctx, cluster, name, NodeGroupState::Active).await?;
         }
-        Operation::DeleteNodeGroup { cluster, name } => {
-            cloud.kubernetes.delete_node_group(cluster, name).await?;
-            wait_node_group(ctx, cluster, name, true).await?;
+        Operation::DeleteNodeGroup {
+            cluster,
+            name,
+            replaced_by,
+        } => {
+            // Never the last ACTIVE generation: its replacement must be ACTIVE first (a
+            // failed one stops here, and this one stays).
+            if let Some(replacement) = replaced_by {
+                wait_node_group(ctx, cluster, replacement, NodeGroupState::Active).await?;
+            }
+            // EKS refuses the delete while the group is being created or updated; one that
+            // is being deleted already is waited on.
+            retry_in_use(ctx, || async {
+                match cloud.kubernetes.delete_node_group(cluster, name).await {
+                    Err(error) if error.kind == ErrorKind::InUse => {
+                        match cloud.kubernetes.describe_node_group(cluster, name).await? {
+                            None => Ok(()),
+                            Some(g) if g.status == "DELETING" => Ok(()),
+                            Some(_) => Err(error),
+                        }
+                    }
+                    other => other,
+                }
+            })
+            .await?;
+            wait_node_group(ctx, cluster, name, NodeGroupState::Gone).await?;
         }
         Operation::CreateFargateProfile {
             cluster,
@@ -556,17 +680,23 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
                 tags: tags.clone(),
                 client_request_token: ctx.token(name),
             };
-            retry_new_role(&ctx.waiter, || {
-                cloud.kubernetes.create_fargate_profile(&request)
-            })
+            // EKS creates one profile at a time per cluster, and refuses a role it cannot
+            // assume yet: both are waited out.
+            create_when_accepted(
+                &ctx.waiter,
+                &format!("creation of Fargate profile {name}"),
+                || cloud.kubernetes.create_fargate_profile(&request),
+            )
             .await?;
             wait_fargate(ctx, cluster, name, false).await?;
         }
         Operation::DeleteFargateProfile { cluster, name } => {
-            cloud
-                .kubernetes
-                .delete_fargate_profile(cluster, name)
-                .await?;
+            // EKS deletes one profile at a time per cluster (ResourceInUseException "...
+            // currently has Fargate profile X in status DELETING"): wait for our turn.
+            retry_while_in_use(ctx, &format!("deletion of Fargate profile {name}"), || {
+                cloud.kubernetes.delete_fargate_profile(cluster, name)
+            })
+            .await?;
             wait_fargate(ctx, cluster, name, true).await?;
         }
         Operation::DeleteCluster { name } => {
@@ -661,35 +791,82 @@ where
         .await
 }
 
-/// A role created seconds ago may not be usable by EKS yet (IAM is eventually consistent):
-/// EKS answers InvalidParameterException; that one case is retried for a while.
+/// How long EKS may refuse an IAM role made moments ago before ekspec believes the refusal.
+/// IAM is eventually consistent; terraform-provider-aws retries EKS creates for 2 minutes
+/// (its IAM propagation timeout), and aws-cdk#16037 saw CreateCluster refuse a role made 3
+/// minutes earlier: 5 minutes covers both.
+pub const ROLE_PROPAGATION: Duration = Duration::from_secs(5 * 60);
+
+/// A role created seconds ago may not be usable by EKS yet: see [`create_when_accepted`].
 async fn retry_new_role<F, Fut>(waiter: &Waiter, call: F) -> Result<(), ExecError>
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<(), CloudError>>,
 {
-    let mut attempts = 0;
-    loop {
-        match call().await {
-            Ok(()) => return Ok(()),
-            Err(e)
-                if e.kind == ErrorKind::AlreadyExists
-                    || e.code.as_deref() == Some("ResourceInUseException") =>
-            {
-                // A create that already happened (a retry, or a rerun after a crash): wait on it.
-                return Ok(());
+    create_when_accepted(waiter, "EKS to accept the new IAM role", call).await
+}
+
+/// Whether EKS refused a create because it cannot use an IAM role yet: the wordings EKS
+/// uses while a new role propagates (InvalidParameterException).
+fn role_not_usable_yet(error: &CloudError) -> bool {
+    const WORDINGS: [&str; 5] = [
+        // CreateCluster: "Role with arn: ..., could not be assumed because it does not exist
+        // or the trusted entity is not correct".
+        "could not be assumed",
+        "error in role params",
+        "the provided role doesn't have the amazon eks managed policies",
+        // CreateFargateProfile: "Misconfigured PodExecutionRole Trust Policy; Please add the
+        // eks-fargate-pods.amazonaws.com Service Principal".
+        "misconfigured podexecutionrole trust policy",
+        "does not exist",
+    ];
+    let message = error.message.to_ascii_lowercase();
+    error.kind == ErrorKind::Invalid
+        && message.contains("role")
+        && WORDINGS.iter().any(|w| message.contains(w))
+}
+
+/// Starts an EKS create, waiting (with the waiter's progress reports) while EKS cannot take
+/// it yet: another operation of the cluster holds it (ResourceInUseException other than
+/// "already exists": one Fargate profile CREATING or DELETING at a time, an update in
+/// progress), or a new IAM role has not propagated (for up to [`ROLE_PROPAGATION`]). A create
+/// that already happened (a retry, or a rerun after a crash) counts as started.
+async fn create_when_accepted<F, Fut>(waiter: &Waiter, what: &str, call: F) -> Result<(), ExecError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<(), CloudError>>,
+{
+    let started = tokio::time::Instant::now();
+    waiter
+        .wait(what, || async {
+            match call().await {
+                Ok(()) => Ok(Poll::Done),
+                Err(e) if already_exists(&e) => Ok(Poll::Done),
+                Err(e) if e.kind == ErrorKind::InUse => {
+                    Ok(Poll::Pending(format!("EKS is busy: {}", e.message)))
+                }
+                Err(e) if role_not_usable_yet(&e) && started.elapsed() < ROLE_PROPAGATION => {
+                    Ok(Poll::Pending(format!(
+                        "the IAM role is not usable by EKS yet (IAM propagates for a while): {}",
+                        e.message
+                    )))
+                }
+                Err(e) => Err(e.into()),
             }
-            Err(e)
-                if e.kind == ErrorKind::Invalid
-                    && attempts < 10
-                    && e.message.to_ascii_lowercase().contains("role") =>
-            {
-                attempts += 1;
-                waiter.sleep(Duration::from_secs(3)).await;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
+        })
+        .await
+}
+
+/// Whether a create failed because the resource exists already (EKS says so with
+/// ResourceInUseException: "Cluster already exists with name: x", "A Fargate Profile already
+/// exists with this name in this cluster.", "Addon already exists.").
+fn already_exists(error: &CloudError) -> bool {
+    error.kind == ErrorKind::AlreadyExists
+        || (error.kind == ErrorKind::InUse
+            && error
+                .message
+                .to_ascii_lowercase()
+                .contains("already exists"))
 }
 
 async fn wait_cluster_active(ctx: &Context, name: &str) -> Result<String, ExecError> {
@@ -806,47 +983,56 @@ async fn wait_addon(ctx: &Context, cluster: &str, name: &str, gone: bool) -> Res
         .await
 }
 
+/// What a node group wait waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NodeGroupState {
+    /// ACTIVE; CREATE_FAILED and DEGRADED are failures with EKS's health issues.
+    Active,
+    /// ACTIVE or DEGRADED: a state EKS takes an update in.
+    Updatable,
+    /// Deleted.
+    Gone,
+}
+
 async fn wait_node_group(
     ctx: &Context,
     cluster: &str,
     name: &str,
-    gone: bool,
+    until: NodeGroupState,
 ) -> Result<(), ExecError> {
     let cloud = &ctx.cloud;
-    let what = if gone {
+    let what = if until == NodeGroupState::Gone {
         format!("deletion of node group {name}")
     } else {
         format!("node group {name}")
     };
     ctx.waiter
         .wait(&what, || async {
-            Ok(
-                match (
-                    cloud.kubernetes.describe_node_group(cluster, name).await?,
-                    gone,
-                ) {
-                    (None, true) => Poll::Done,
-                    (None, false) => Poll::Failed("the node group disappeared".to_owned()),
-                    (Some(g), false) if g.status == "ACTIVE" => Poll::Done,
-                    (Some(g), false)
-                        if matches!(g.status.as_str(), "CREATE_FAILED" | "DEGRADED") =>
-                    {
-                        Poll::Failed(format!(
-                            "the node group is {}: {}",
-                            g.status,
-                            if g.health_issues.is_empty() {
-                                "no health issues reported".to_owned()
-                            } else {
-                                g.health_issues.join("; ")
-                            }
-                        ))
-                    }
-                    (Some(g), true) if g.status == "DELETE_FAILED" => {
-                        Poll::Failed(format!("deletion failed: {}", g.health_issues.join("; ")))
-                    }
-                    (Some(g), _) => Poll::Pending(g.status),
-                },
-            )
+            let group = cloud.kubernetes.describe_node_group(cluster, name).await?;
+            Ok(match (group, until) {
+                (None, NodeGroupState::Gone) => Poll::Done,
+                (None, _) => Poll::Failed("the node group disappeared".to_owned()),
+                (Some(g), NodeGroupState::Gone) if g.status == "DELETE_FAILED" => {
+                    Poll::Failed(format!(
+                        "deletion failed: {}",
+                        crate::resources::nodegroup::health(&g)
+                    ))
+                }
+                (Some(g), NodeGroupState::Gone) => Poll::Pending(g.status),
+                (Some(g), _) if g.status == "ACTIVE" => Poll::Done,
+                (Some(g), NodeGroupState::Updatable) if g.status == "DEGRADED" => Poll::Done,
+                (Some(g), _) if matches!(g.status.as_str(), "CREATE_FAILED" | "DEGRADED") => {
+                    Poll::Failed(format!(
+                        "the node group is {}: {}",
+                        g.status,
+                        crate::resources::nodegroup::health(&g)
+                    ))
+                }
+                (Some(g), _) if g.status == "DELETING" => {
+                    Poll::Failed("the node group is being deleted".to_owned())
+                }
+                (Some(g), _) => Poll::Pending(g.status),
+            })
         })
         .await
 }
@@ -858,23 +1044,34 @@ async fn wait_fargate(
     gone: bool,
 ) -> Result<(), ExecError> {
     let cloud = &ctx.cloud;
+    let what = if gone {
+        format!("deletion of Fargate profile {name}")
+    } else {
+        format!("Fargate profile {name}")
+    };
     ctx.waiter
-        .wait(&format!("Fargate profile {name}"), || async {
+        .wait(&what, || async {
             Ok(
                 match (
                     cloud
                         .kubernetes
-                        .fargate_profile_status(cluster, name)
+                        .describe_fargate_profile(cluster, name)
                         .await?,
                     gone,
                 ) {
                     (None, true) => Poll::Done,
                     (None, false) => Poll::Failed("the Fargate profile disappeared".to_owned()),
-                    (Some(s), false) if s == "ACTIVE" => Poll::Done,
-                    (Some(s), _) if s.ends_with("FAILED") => {
-                        Poll::Failed(format!("the Fargate profile is {s}"))
-                    }
-                    (Some(s), _) => Poll::Pending(s),
+                    (Some(p), false) if p.status == "ACTIVE" => Poll::Done,
+                    (Some(p), _) if p.status.ends_with("FAILED") => Poll::Failed(format!(
+                        "EKS reports the Fargate profile {}: {}",
+                        p.status,
+                        if p.health_issues.is_empty() {
+                            "no health issues reported".to_owned()
+                        } else {
+                            p.health_issues.join("; ")
+                        }
+                    )),
+                    (Some(p), _) => Poll::Pending(p.status),
                 },
             )
         })

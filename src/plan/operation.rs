@@ -48,7 +48,6 @@ pub enum Operation {
         subnet: Ref,
         address: Ref,
         tags: Tags,
-        token: String,
     },
     /// Create a route table; output `id`.
     CreateRouteTable { vpc: Ref, tags: Tags },
@@ -75,6 +74,11 @@ pub enum Operation {
         name: String,
         data: LaunchTemplateData,
         tags: Tags,
+    },
+    /// Add a version with new settings to a launch template; output `version`.
+    CreateLaunchTemplateVersion {
+        id: String,
+        data: LaunchTemplateData,
     },
     /// Create an IAM role with managed and inline policies; output `arn`.
     CreateRole {
@@ -129,6 +133,13 @@ pub enum Operation {
         name: String,
         version: String,
     },
+    /// Roll a node group to a version of its launch template and wait for the update.
+    UpdateNodeGroupLaunchTemplate {
+        cluster: String,
+        name: String,
+        launch_template: String,
+        version: Ref,
+    },
     /// Create an add-on and wait until ACTIVE.
     CreateAddon {
         cluster: String,
@@ -148,12 +159,14 @@ pub enum Operation {
     },
     /// Delete an add-on and wait until it is gone.
     DeleteAddon { cluster: String, name: String },
-    /// Create an access entry.
+    /// Create an access entry: a declared one (`entry_type` `None`: STANDARD), or one of the
+    /// kind EKS makes for a node or Fargate role (`EC2_LINUX`, `FARGATE_LINUX`).
     CreateAccessEntry {
         cluster: String,
         principal: String,
         groups: Vec<String>,
         username: Option<String>,
+        entry_type: Option<String>,
         tags: Tags,
     },
     /// Set an access entry's Kubernetes groups and user name.
@@ -201,8 +214,15 @@ pub enum Operation {
         name: String,
         change: NodeGroupConfigChange,
     },
-    /// Delete a node group and wait until it is gone.
-    DeleteNodeGroup { cluster: String, name: String },
+    /// Delete a node group (once its replacement, if any, is ACTIVE) and wait until it is
+    /// gone.
+    DeleteNodeGroup {
+        cluster: String,
+        name: String,
+        /// The generation that takes over its nodes: the delete waits until that one is
+        /// ACTIVE, and does not happen when it fails, so the last ACTIVE generation stays.
+        replaced_by: Option<String>,
+    },
     /// Create a Fargate profile and wait until ACTIVE.
     CreateFargateProfile {
         cluster: String,

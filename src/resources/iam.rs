@@ -9,7 +9,7 @@ use crate::plan::operation::Trust;
 use crate::plan::{Change, ChangeKind, FieldChange, Operation};
 
 use super::planner::Planning;
-use super::{owned_tags, partition, tag_drift};
+use super::{owned_tags, tag_drift};
 
 /// Name of the inline policy ekspec manages on IRSA roles.
 pub const INLINE_POLICY_NAME: &str = "ekspec-inline";
@@ -58,8 +58,9 @@ struct DesiredRole {
     after: Vec<String>,
 }
 
-fn aws_policy(region: &str, name: &str) -> String {
-    format!("arn:{}:iam::aws:policy/{name}", partition(region))
+/// An AWS managed policy in the caller's partition.
+fn aws_policy(partition: &str, name: &str) -> String {
+    format!("arn:{partition}:iam::aws:policy/{name}")
 }
 
 /// Plans the cluster, node and Fargate roles.
@@ -68,13 +69,13 @@ pub fn plan(p: &mut Planning<'_>) {
         return;
     };
     let cluster = &file.metadata.name;
-    let region = &file.metadata.region;
+    let partition = p.observed.partition();
     let mut roles = vec![DesiredRole {
         resource: "role/cluster".to_owned(),
         name: naming::cluster_role(cluster),
         trust: Trust::Service(vec!["eks.amazonaws.com".to_owned()]),
         description: format!("EKS control plane of {cluster} (ekspec)"),
-        policies: vec![aws_policy(region, "AmazonEKSClusterPolicy")],
+        policies: vec![aws_policy(partition, "AmazonEKSClusterPolicy")],
         inline: None,
         after: Vec::new(),
     }];
@@ -91,7 +92,7 @@ pub fn plan(p: &mut Planning<'_>) {
                 "AmazonSSMManagedInstanceCore",
             ]
             .iter()
-            .map(|n| aws_policy(region, n))
+            .map(|n| aws_policy(partition, n))
             .collect(),
             inline: None,
             after: Vec::new(),
@@ -103,7 +104,10 @@ pub fn plan(p: &mut Planning<'_>) {
             name: naming::fargate_role(cluster),
             trust: Trust::Service(vec!["eks-fargate-pods.amazonaws.com".to_owned()]),
             description: format!("Fargate pods of {cluster} (ekspec)"),
-            policies: vec![aws_policy(region, "AmazonEKSFargatePodExecutionRolePolicy")],
+            policies: vec![aws_policy(
+                partition,
+                "AmazonEKSFargatePodExecutionRolePolicy",
+            )],
             inline: None,
             after: Vec::new(),
         });
@@ -396,4 +400,42 @@ fn plan_role(p: &mut Planning<'_>, role: DesiredRole, oidc: Option<(&str, &str)>
 
 fn compact(value: &Value) -> String {
     serde_json::to_string(value).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::Observed;
+    use crate::resources::planner::plan as plan_cluster;
+
+    #[test]
+    fn managed_policies_are_in_the_callers_partition() {
+        // A region no prefix list knew: the caller's ARN names the partition.
+        let text = "apiVersion: ekspec/v1alpha1\nkind: Cluster\nmetadata: {name: demo, region: us-isob-east-1}\nspec:\n  kubernetesVersion: \"1.31\"\n  vpc: {availabilityZones: [us-isob-east-1a, us-isob-east-1b], natGateway: none}\n  fargateProfiles: [{name: batch, selectors: [{namespace: batch}]}]\n";
+        let report = crate::spec::parse_str("t.yaml", text);
+        let file = report
+            .spec
+            .unwrap_or_else(|| panic!("{:#?}", report.diagnostics));
+        let observed = Observed {
+            caller_partition: "aws-iso-b".to_owned(),
+            ..Observed::default()
+        };
+        let policies: Vec<String> = plan_cluster(&file, &observed)
+            .changes
+            .iter()
+            .flat_map(|c| &c.operations)
+            .filter_map(|op| match op {
+                Operation::CreateRole { policies, .. } => Some(policies.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        assert_eq!(
+            policies,
+            [
+                "arn:aws-iso-b:iam::aws:policy/AmazonEKSClusterPolicy",
+                "arn:aws-iso-b:iam::aws:policy/AmazonEKSFargatePodExecutionRolePolicy",
+            ]
+        );
+    }
 }

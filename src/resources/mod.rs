@@ -9,6 +9,7 @@ pub mod access;
 pub mod addon;
 pub mod cluster;
 pub mod fargate;
+pub mod generations;
 pub mod iam;
 pub mod network;
 pub mod nodegroup;
@@ -91,13 +92,38 @@ pub fn short_hash(parts: &[&str]) -> String {
         .collect()
 }
 
-/// The AWS partition of a region.
-pub fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
+/// The partition and account of the caller's ARN (`arn:aws-cn:sts::111122223333:...` ->
+/// `("aws-cn", "111122223333")`): AWS names the partition there, for every partition there is
+/// or will be, where a list of region prefixes would go stale.
+pub fn partition_and_account(caller_arn: &str) -> Option<(&str, &str)> {
+    let mut parts = caller_arn.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some(_service), Some(_region), Some(account)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    (!partition.is_empty() && !account.is_empty()).then_some((partition, account))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_partition_and_account_come_from_the_callers_arn() {
+        assert_eq!(
+            partition_and_account("arn:aws-cn:sts::111122223333:assumed-role/ci/gha"),
+            Some(("aws-cn", "111122223333"))
+        );
+        assert_eq!(
+            partition_and_account("arn:aws-us-gov:iam::111122223333:user/ops"),
+            Some(("aws-us-gov", "111122223333"))
+        );
+        assert_eq!(partition_and_account("not an arn"), None);
+        assert_eq!(partition_and_account("arn::sts::1:x"), None);
     }
 }

@@ -183,13 +183,12 @@ pub fn plan(p: &mut Planning<'_>) {
             Some(live) => p.retag(&eip, &live.allocation_id, &live.tags, &eip_tags),
         }
         let nat_tags = owned_tags(file, &nat, &no_tags);
-        match p
-            .observed
-            .network
-            .nat_gateways
-            .iter()
-            .find(|g| p.owned(&g.tags) == Some(nat.as_str()) && g.state != "deleting")
-        {
+        // One that is deleting or failed is gone for planning: AWS removes it, and a new one
+        // takes its place.
+        match p.observed.network.nat_gateways.iter().find(|g| {
+            p.owned(&g.tags) == Some(nat.as_str())
+                && !matches!(g.state.as_str(), "deleting" | "failed")
+        }) {
             None => {
                 let public = subnet_id("public", zone);
                 p.push(
@@ -199,7 +198,6 @@ pub fn plan(p: &mut Planning<'_>) {
                         vec![Operation::CreateNatGateway {
                             subnet: Ref::output(&public, "id"),
                             address: Ref::output(&eip, "id"),
-                            token: format!("{cluster}-{nat}").replace('/', "-"),
                             tags: nat_tags,
                         }],
                     )
@@ -339,8 +337,16 @@ fn plan_existing(p: &mut Planning<'_>, vpc_id: &str) {
         return;
     }
     let subnets = file.spec.vpc.subnets.clone().unwrap_or_default();
+    // Nodes in public subnets need a public address from the subnet: without one EKS fails
+    // the node group after about 20 minutes (Ec2SubnetInvalidConfiguration).
+    let public_nodes = file
+        .spec
+        .node_groups
+        .iter()
+        .position(|g| !g.private_networking)
+        .map(|i| (i, &file.spec.node_groups[i].name));
     for (ids, public) in [(&subnets.public, true), (&subnets.private, false)] {
-        for id in ids {
+        for (index, id) in ids.iter().enumerate() {
             let resource = format!("existing-subnet/{id}");
             match p.observed.existing_subnets.iter().find(|s| &s.id == id) {
                 None => p.push(
@@ -356,6 +362,18 @@ fn plan_existing(p: &mut Planning<'_>, vpc_id: &str) {
                             live.vpc_id
                         )),
                 ),
+                Some(live) if public && !live.map_public_ip_on_launch && public_nodes.is_some() => {
+                    let Some((group, name)) = public_nodes else {
+                        continue;
+                    };
+                    p.push(
+                        Change::new(&resource, ChangeKind::Impossible, Vec::new())
+                            .id(id)
+                            .reason(format!(
+                                "subnet `{id}` (spec.vpc.subnets.public[{index}]) does not assign public IPv4 addresses on launch, so node group `{name}` (spec.nodeGroups[{group}].privateNetworking: false) would fail with Ec2SubnetInvalidConfiguration: turn on the subnet's MapPublicIpOnLaunch (aws ec2 modify-subnet-attribute --subnet-id {id} --map-public-ip-on-launch) or set privateNetworking: true"
+                            )),
+                    );
+                }
                 Some(live) => {
                     let wanted = kubernetes_subnet_tags(&file.metadata.name, public);
                     let (missing, fields) = tag_drift(&live.tags, &wanted);

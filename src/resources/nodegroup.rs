@@ -14,9 +14,10 @@ use crate::cloud::{
 use crate::plan::{Change, ChangeKind, FieldChange, Operation, Ref};
 use crate::spec::NodeGroupSpec;
 
+use super::generations::{self, Generation, Generational};
 use super::network::{route_table_id, subnet_id};
 use super::planner::Planning;
-use super::{eks_retag, owned_tags, short_hash};
+use super::{eks_retag, owned_tags, short_hash, tag_drift};
 
 /// The EKS name of a node group generation.
 pub fn physical_name(group: &NodeGroupSpec, subnets: &[String]) -> String {
@@ -85,10 +86,10 @@ pub fn plan(p: &mut Planning<'_>) {
             .filter(|g| p.owned(&g.tags) == Some(resource.as_str()))
             .cloned()
             .collect();
-        let current = generations.iter().find(|g| g.name == name).cloned();
-        let old: Vec<&ObservedNodeGroup> = generations.iter().filter(|g| g.name != name).collect();
 
-        // The launch template of the current generation.
+        // The launch template of the current generation; a change of its settings (tags for
+        // instances and volumes, the disk mapping) is a new version the node group rolls to.
+        let data = template_data(file, group);
         let live_template = p
             .observed
             .network
@@ -96,29 +97,44 @@ pub fn plan(p: &mut Planning<'_>) {
             .iter()
             .find(|t| p.owned(&t.tags) == Some(template.as_str()))
             .cloned();
+        let mut new_version = false;
         if let Some(live) = &live_template {
-            p.retag(
-                &template,
-                &live.id,
-                &live.tags,
-                &owned_tags(file, &template, &group.tags),
-            );
+            let tags = owned_tags(file, &template, &group.tags);
+            let (missing, mut fields) = tag_drift(&live.tags, &tags);
+            let mut ops = Vec::new();
+            if !missing.is_empty() {
+                ops.push(Operation::TagEc2 {
+                    ids: vec![Ref::Value(live.id.clone())],
+                    tags: missing,
+                });
+            }
+            if let Some(changed) = live
+                .data
+                .as_ref()
+                .and_then(|old| template_fields(old, &data))
+            {
+                new_version = true;
+                fields.extend(changed);
+                ops.push(Operation::CreateLaunchTemplateVersion {
+                    id: live.id.clone(),
+                    data: data.clone(),
+                });
+            }
+            if !ops.is_empty() {
+                p.push(
+                    Change::new(&template, ChangeKind::Update, ops)
+                        .id(&live.id)
+                        .fields(fields),
+                );
+            }
         } else {
-            let mut instance_tags: Tags = file.metadata.tags.clone();
-            instance_tags.extend(group.tags.clone());
-            instance_tags.insert("Name".to_owned(), format!("{cluster}-{}", group.name));
             p.push(
                 Change::new(
                     &template,
                     ChangeKind::Create,
                     vec![Operation::CreateLaunchTemplate {
                         name: format!("ekspec-{cluster}-{name}"),
-                        data: LaunchTemplateData {
-                            disk_size_gib: group.disk_size_gib,
-                            metadata_hop_limit: hop_limit(group),
-                            metadata_tokens_required: true,
-                            instance_tags,
-                        },
+                        data,
                         tags: owned_tags(file, &template, &group.tags),
                     }],
                 )
@@ -149,20 +165,23 @@ pub fn plan(p: &mut Planning<'_>) {
             "role/node".to_owned(),
             template.clone(),
         ]);
-        let delete_old: Vec<Operation> = old
-            .iter()
-            .map(|g| Operation::DeleteNodeGroup {
+        let plan = generations::sort(&name, &generations);
+        let delete =
+            |g: &ObservedNodeGroup, replaced_by: Option<&str>| Operation::DeleteNodeGroup {
                 cluster: cluster.clone(),
                 name: g.name.clone(),
-            })
-            .collect();
-        match (current, old.first()) {
-            (None, None) => p.push(
+                replaced_by: replaced_by.map(str::to_owned),
+            };
+        // Generations that are not the spec's: deleted once the spec's is ACTIVE.
+        let delete_old: Vec<Operation> = plan.old.iter().map(|g| delete(g, Some(&name))).collect();
+        match plan.current {
+            Generation::Missing if plan.old.is_empty() => p.push(
                 Change::new(&resource, ChangeKind::Create, vec![create])
                     .id(&name)
                     .after(after),
             ),
-            (None, Some(previous)) => {
+            Generation::Missing => {
+                let previous = plan.old[0];
                 let fields = replace_fields(p, group, previous, &subnet_keys);
                 let mut ops = vec![create];
                 ops.extend(delete_old);
@@ -177,8 +196,32 @@ pub fn plan(p: &mut Planning<'_>) {
                         .after(after),
                 );
             }
-            (Some(live), _) => {
-                let (change, mut fields) = in_place(group, &live);
+            // EKS keeps a failed generation until it is deleted, and a deleting one blocks its
+            // name: it goes first, then the spec's generation is made again under that name.
+            Generation::Unusable(live) => {
+                let mut ops = vec![delete(live, None), create];
+                ops.extend(delete_old);
+                let mut reason = match live.status.as_str() {
+                    "DELETING" => format!("node group `{name}` is still being deleted"),
+                    status => format!("EKS reports node group `{name}` {status}: {}", health(live)),
+                };
+                reason.push_str("; it is deleted and created again");
+                if !plan.old.is_empty() {
+                    reason.push_str(&format!(
+                        ", and {} only once it is ACTIVE",
+                        names(&plan.old, "is deleted", "are deleted")
+                    ));
+                }
+                p.push(
+                    Change::new(&resource, ChangeKind::Replace, ops)
+                        .id(&name)
+                        .fields(vec![FieldChange::new("status", &live.status, "ACTIVE")])
+                        .reason(reason)
+                        .after(after),
+                );
+            }
+            Generation::Usable(live) => {
+                let (change, mut fields) = in_place(group, live);
                 let mut ops = Vec::new();
                 if let Some(change) = change {
                     ops.push(Operation::UpdateNodeGroup {
@@ -186,6 +229,16 @@ pub fn plan(p: &mut Planning<'_>) {
                         name: name.clone(),
                         change,
                     });
+                }
+                if let Some((op, field)) = roll_to_template(
+                    &cluster,
+                    live,
+                    live_template.as_ref(),
+                    &template,
+                    new_version,
+                ) {
+                    ops.push(op);
+                    fields.push(field);
                 }
                 let tags = owned_tags(file, &resource, &group.tags);
                 if let Some((op, tag_fields)) = eks_retag(&live.arn, &live.tags, &tags) {
@@ -195,6 +248,16 @@ pub fn plan(p: &mut Planning<'_>) {
                 let finishing = !delete_old.is_empty();
                 ops.extend(delete_old);
                 if !ops.is_empty() {
+                    let mut reasons = Vec::new();
+                    if finishing {
+                        reasons.push(format!(
+                            "finishing an interrupted replacement: {} once `{name}` is ACTIVE",
+                            names(&plan.old, "is deleted", "are deleted")
+                        ));
+                    }
+                    if live.status == "DEGRADED" {
+                        reasons.push(format!("EKS reports `{name}` DEGRADED: {}", health(live)));
+                    }
                     let mut change = Change::new(
                         &resource,
                         if finishing {
@@ -206,17 +269,145 @@ pub fn plan(p: &mut Planning<'_>) {
                     )
                     .id(&name)
                     .fields(fields)
-                    .after(["cluster"]);
-                    if finishing {
-                        change = change.reason(
-                            "finishing an interrupted replacement: the old generation is deleted",
-                        );
+                    .after(["cluster".to_owned(), template.clone()]);
+                    if !reasons.is_empty() {
+                        change = change.reason(reasons.join("; "));
                     }
                     p.push(change);
                 }
             }
         }
     }
+}
+
+/// The device `diskSizeGiB` sizes on Bottlerocket: its data volume (`/dev/xvda` is the OS).
+const BOTTLEROCKET_DATA_DEVICE: &str = "/dev/xvdb";
+/// The root volume of Amazon Linux and the OS volume of Bottlerocket.
+const ROOT_DEVICE: &str = "/dev/xvda";
+
+/// The launch template settings of a node group.
+fn template_data(file: &crate::spec::ClusterFile, group: &NodeGroupSpec) -> LaunchTemplateData {
+    let mut instance_tags: Tags = file.metadata.tags.clone();
+    instance_tags.extend(group.tags.clone());
+    instance_tags.insert(
+        "Name".to_owned(),
+        format!("{}-{}", file.metadata.name, group.name),
+    );
+    let bottlerocket = group.ami_type.eks_name().starts_with("BOTTLEROCKET");
+    LaunchTemplateData {
+        disk_device: if bottlerocket {
+            BOTTLEROCKET_DATA_DEVICE
+        } else {
+            ROOT_DEVICE
+        }
+        .to_owned(),
+        disk_size_gib: group.disk_size_gib,
+        os_device: bottlerocket.then(|| ROOT_DEVICE.to_owned()),
+        metadata_hop_limit: hop_limit(group),
+        metadata_tokens_required: true,
+        instance_tags,
+    }
+}
+
+/// What differs between a template's newest version and the settings wanted (`None` when
+/// nothing does).
+fn template_fields(
+    live: &LaunchTemplateData,
+    want: &LaunchTemplateData,
+) -> Option<Vec<FieldChange>> {
+    let mut fields = Vec::new();
+    let keys: std::collections::BTreeSet<&String> = live
+        .instance_tags
+        .keys()
+        .chain(want.instance_tags.keys())
+        .collect();
+    for key in keys {
+        let (old, new) = (live.instance_tags.get(key), want.instance_tags.get(key));
+        if old != new {
+            fields.push(FieldChange {
+                field: format!("instanceTags.{key}"),
+                old: old.cloned(),
+                new: new.cloned(),
+            });
+        }
+    }
+    if (&live.disk_device, &live.os_device) != (&want.disk_device, &want.os_device) {
+        fields.push(FieldChange::new(
+            "diskSizeGiB device",
+            &live.disk_device,
+            &want.disk_device,
+        ));
+    }
+    if fields.is_empty() && live != want {
+        fields.push(FieldChange::new(
+            "launchTemplate",
+            "other settings",
+            "the spec's",
+        ));
+    }
+    (!fields.is_empty()).then_some(fields)
+}
+
+/// Rolls the node group to the template's newest version when it runs an older one (or a new
+/// version is planned).
+fn roll_to_template(
+    cluster: &str,
+    live: &ObservedNodeGroup,
+    template: Option<&crate::cloud::ObservedLaunchTemplate>,
+    resource: &str,
+    new_version: bool,
+) -> Option<(Operation, FieldChange)> {
+    let template = template?;
+    let (id, running) = live.launch_template.as_ref()?;
+    if id != &template.id || (!new_version && running == &template.latest_version.to_string()) {
+        return None;
+    }
+    Some((
+        Operation::UpdateNodeGroupLaunchTemplate {
+            cluster: cluster.to_owned(),
+            name: live.name.clone(),
+            launch_template: id.clone(),
+            version: Ref::output(resource, "version"),
+        },
+        FieldChange::new(
+            "launchTemplate version",
+            running,
+            if new_version {
+                "a new version".to_owned()
+            } else {
+                template.latest_version.to_string()
+            },
+        ),
+    ))
+}
+
+impl Generational for ObservedNodeGroup {
+    fn generation_name(&self) -> &str {
+        &self.name
+    }
+
+    fn generation_status(&self) -> &str {
+        &self.status
+    }
+}
+
+/// EKS's health issues of a node group, for a message.
+pub fn health(group: &ObservedNodeGroup) -> String {
+    if group.health_issues.is_empty() {
+        "no health issues reported".to_owned()
+    } else {
+        group.health_issues.join("; ")
+    }
+}
+
+/// "`a` is deleted" / "`a`, `b` are deleted".
+fn names(groups: &[&ObservedNodeGroup], one: &str, many: &str) -> String {
+    let list: Vec<String> = groups.iter().map(|g| format!("`{}`", g.name)).collect();
+    format!(
+        "{} {}",
+        list.join(", "),
+        if list.len() == 1 { one } else { many }
+    )
 }
 
 /// Subnet refs, their stable keys (for the name hash) and the changes nodes must wait for.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use futures::{StreamExt, TryStreamExt, stream};
 
 use crate::cloud::{
-    Cloud, CloudResult, ObservedAccessEntry, ObservedAddon, ObservedCluster,
+    Cloud, CloudError, CloudResult, ErrorKind, ObservedAccessEntry, ObservedAddon, ObservedCluster,
     ObservedFargateProfile, ObservedNetwork, ObservedNodeGroup, ObservedOidcProvider, ObservedRole,
     ObservedSubnet, ObservedVpc,
 };
@@ -20,6 +20,9 @@ use super::owned_id;
 pub struct Observed {
     /// The caller's account.
     pub account: String,
+    /// The caller's partition (`aws`, `aws-cn`, `aws-us-gov`, ...), from its ARN; empty when
+    /// not read (then `aws`, see [`Observed::partition`]).
+    pub caller_partition: String,
     /// Zones available in the region, sorted.
     pub zones: Vec<String>,
     /// Owned EC2 resources.
@@ -48,6 +51,15 @@ pub struct Observed {
 }
 
 impl Observed {
+    /// The caller's partition, `aws` when not read: managed policy ARNs are in it.
+    pub fn partition(&self) -> &str {
+        if self.caller_partition.is_empty() {
+            "aws"
+        } else {
+            &self.caller_partition
+        }
+    }
+
     /// Whether the cluster exists and carries this cluster's ownership tag.
     pub fn owned_cluster(&self, name: &str) -> Option<&ObservedCluster> {
         self.cluster
@@ -79,8 +91,8 @@ pub async fn observe(
         let providers = cloud.identity.list_oidc_providers(name, issuer).await?;
         Ok((cluster, providers))
     };
-    let (account, zones, network, roles, (cluster, oidc_providers), existing) = tokio::try_join!(
-        cloud.identity.account_id(),
+    let (caller, zones, network, roles, (cluster, oidc_providers), existing) = tokio::try_join!(
+        cloud.identity.caller_arn(),
         async {
             if wants_zones {
                 cloud.network.availability_zones().await
@@ -120,8 +132,16 @@ pub async fn observe(
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), defaults)
     };
     let (existing_vpc, existing_subnets) = existing.unwrap_or_default();
+    let (partition, account) = super::partition_and_account(&caller).ok_or_else(|| CloudError {
+        operation: "GetCallerIdentity",
+        resource: "the caller".to_owned(),
+        code: None,
+        message: format!("the caller's ARN `{caller}` is not an ARN"),
+        kind: ErrorKind::Other,
+    })?;
     Ok(Observed {
-        account,
+        account: account.to_owned(),
+        caller_partition: partition.to_owned(),
         zones,
         network,
         existing_vpc,

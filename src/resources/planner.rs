@@ -1,9 +1,9 @@
 //! Builds a [`Plan`]: every area's changes, then deletes of owned resources the spec no longer
 //! has, ordered so nothing is deleted while something still uses it.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::cloud::Tags;
+use crate::cloud::{ObservedNatGateway, Tags};
 use crate::plan::{Change, ChangeKind, Operation, Plan, Ref};
 use crate::spec::{ClusterFile, DEFAULT_ZONE_COUNT};
 
@@ -129,7 +129,7 @@ pub fn existing_outputs(observed: &Observed, cluster: &str) -> HashMap<String, S
         put(
             owned_id(&t.tags, cluster),
             "version",
-            &t.default_version.to_string(),
+            &t.latest_version.to_string(),
         );
     }
     for r in &observed.roles {
@@ -192,6 +192,7 @@ pub fn plan(file: &ClusterFile, observed: &Observed) -> Plan {
     iam::plan_service_accounts(&mut p);
     addon::plan(&mut p);
     access::plan(&mut p);
+    access::plan_role_entries(&mut p);
     upgrade::plan(&mut p);
     addon::order(&mut p.changes);
     finish(p, &file.metadata.region)
@@ -262,14 +263,27 @@ fn plan_deletes(p: &mut Planning<'_>) {
     for a in &net.addresses {
         ec2(p.owned(&a.tags), &a.allocation_id, p);
     }
-    for n in net.nat_gateways.iter().filter(|n| n.state != "deleting") {
-        ec2(p.owned(&n.tags), &n.id, p);
-    }
     for t in &net.route_tables {
         ec2(p.owned(&t.tags), &t.id, p);
     }
     for t in &net.launch_templates {
         ec2(p.owned(&t.tags), &t.id, p);
+    }
+    // NAT gateways: a failed one goes with the live one of its name (or alone), so a deleted
+    // cluster leaves none behind (AWS would remove it itself only within the hour).
+    let mut nats: BTreeMap<&str, Vec<&ObservedNatGateway>> = BTreeMap::new();
+    for n in net.nat_gateways.iter().filter(|n| n.state != "deleting") {
+        if let Some(resource) = p.owned(&n.tags).filter(|r| !p.desired.contains(*r)) {
+            nats.entry(resource).or_default().push(n);
+        }
+    }
+    for (resource, mut gateways) in nats {
+        gateways.sort_by_key(|n| n.state == "failed");
+        let operations = gateways
+            .iter()
+            .flat_map(|n| network::delete_operations(p, resource, &n.id))
+            .collect();
+        deletes.push(Change::new(resource, ChangeKind::Delete, operations).id(&gateways[0].id));
     }
     for role in &observed.roles {
         if let Some(resource) = p.owned(&role.tags).filter(|r| !p.desired.contains(*r)) {
@@ -308,6 +322,7 @@ fn plan_deletes(p: &mut Planning<'_>) {
                     vec![Operation::DeleteNodeGroup {
                         cluster: p.cluster.clone(),
                         name: group.name.clone(),
+                        replaced_by: None,
                     }],
                 )
                 .id(&group.name),

@@ -65,7 +65,7 @@ async fn network_is_created_tagged_and_discovered() {
         .await
         .unwrap();
     let eip = net.allocate_address(&tags("eip")).await.unwrap();
-    let nat = net
+    let (nat, _) = net
         .create_nat_gateway(&public, &eip, &tags("nat"), "token-nat-1")
         .await
         .unwrap();
@@ -201,7 +201,9 @@ async fn network_is_created_tagged_and_discovered() {
 
 fn template_data(hop_limit: u32, disk: u32) -> LaunchTemplateData {
     LaunchTemplateData {
+        disk_device: "/dev/xvda".to_owned(),
         disk_size_gib: disk,
+        os_device: None,
         metadata_hop_limit: hop_limit,
         metadata_tokens_required: true,
         instance_tags: Tags::from([("team".to_owned(), "platform".to_owned())]),
@@ -225,7 +227,7 @@ async fn launch_template_settings_round_trip() {
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].id, id);
     assert_eq!(seen[0].name, "demo-system");
-    assert_eq!(seen[0].default_version, 1);
+    assert_eq!(seen[0].latest_version, 1);
     assert_eq!(seen[0].tags, tags("lt/system"));
     assert_eq!(seen[0].data, Some(template_data(1, 20)));
 
@@ -284,6 +286,33 @@ async fn leftovers_of_kubernetes_are_found_and_deleted() {
         .unwrap()
         .group_id
         .unwrap();
+    // The AWS Load Balancer Controller's groups carry its own tag, not Kubernetes' one.
+    let controller_group = |name: &'static str, cluster: &'static str| {
+        ec2.create_security_group()
+            .group_name(name)
+            .description("[k8s] Managed SecurityGroup for LoadBalancer")
+            .vpc_id(&vpc)
+            .tag_specifications(
+                aws_sdk_ec2::types::TagSpecification::builder()
+                    .resource_type(aws_sdk_ec2::types::ResourceType::SecurityGroup)
+                    .tags(
+                        aws_sdk_ec2::types::Tag::builder()
+                            .key("elbv2.k8s.aws/cluster")
+                            .value(cluster)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .send()
+    };
+    let controller = controller_group("k8s-traffic-demo-1a2b", "demo")
+        .await
+        .unwrap()
+        .group_id
+        .unwrap();
+    controller_group("k8s-traffic-other-3c4d", "other")
+        .await
+        .unwrap();
     let interface = ec2
         .create_network_interface()
         .subnet_id(&subnet_id)
@@ -296,10 +325,14 @@ async fn leftovers_of_kubernetes_are_found_and_deleted() {
         .unwrap();
 
     let leftovers = net.discover_leftovers("demo", &vpc).await.unwrap();
-    assert_eq!(leftovers.security_groups, vec![group.clone()]);
+    let mut groups = vec![group.clone(), controller.clone()];
+    groups.sort();
+    let mut found = leftovers.security_groups.clone();
+    found.sort();
+    assert_eq!(found, groups);
     assert_eq!(leftovers.network_interfaces, vec![interface.clone()]);
     assert_eq!(
-        net.discover_leftovers("other", &vpc)
+        net.discover_leftovers("third", &vpc)
             .await
             .unwrap()
             .security_groups,
@@ -307,6 +340,9 @@ async fn leftovers_of_kubernetes_are_found_and_deleted() {
     );
 
     net.delete(Ec2Kind::SecurityGroup, &group).await.unwrap();
+    net.delete(Ec2Kind::SecurityGroup, &controller)
+        .await
+        .unwrap();
     net.delete(Ec2Kind::NetworkInterface, &interface)
         .await
         .unwrap();
@@ -683,7 +719,7 @@ async fn deleting_what_is_gone_succeeds() {
         None
     );
     assert_eq!(
-        eks.fargate_profile_status("missing", "batch")
+        eks.describe_fargate_profile("missing", "batch")
             .await
             .unwrap(),
         None
@@ -1204,14 +1240,18 @@ async fn node_groups_and_fargate_profiles_round_trip() {
     assert_eq!(profiles[0].selectors, fargate.selectors);
     assert_eq!(profiles[0].tags, tags("fargate/batch"));
     assert!(
-        eks.fargate_profile_status("demo", "batch")
+        eks.describe_fargate_profile("demo", "batch")
             .await
             .unwrap()
             .is_some()
     );
 
     eks.delete_fargate_profile("demo", "batch").await.unwrap();
-    let status = eks.fargate_profile_status("demo", "batch").await.unwrap();
+    let status = eks
+        .describe_fargate_profile("demo", "batch")
+        .await
+        .unwrap()
+        .map(|p| p.status);
     assert!(
         status.is_none() || status.as_deref() == Some("DELETING"),
         "{status:?}"

@@ -152,10 +152,7 @@ fn each_crash_point(points: &[usize], check: impl Fn(usize) + Sync) -> Vec<Strin
     std::thread::scope(|scope| {
         for _ in 0..PARALLEL {
             scope.spawn(|| {
-                loop {
-                    let Some(&k) = points.get(next.fetch_add(1, Ordering::SeqCst)) else {
-                        break;
-                    };
+                while let Some(&k) = points.get(next.fetch_add(1, Ordering::SeqCst)) {
                     let result =
                         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(k)));
                     if let Err(panic) = result {

@@ -3,7 +3,8 @@
 //! through the real AWS layer and executor, with EKS answering through SDK mocks in AWS's own
 //! response and error shapes: updates InProgress then Successful or Failed, add-ons DEGRADED
 //! before ACTIVE, ResourceInUseException while another update runs, throttling, an access entry
-//! that exists already, default add-on versions per Kubernetes version.
+//! that exists already, default add-on versions per Kubernetes version, Fargate profiles
+//! waiting their turn and failing, and new IAM roles EKS refuses for a while.
 
 use std::time::Duration;
 
@@ -14,10 +15,20 @@ use aws_sdk_eks::error::ErrorMetadata;
 use aws_sdk_eks::operation::associate_access_policy::AssociateAccessPolicyOutput;
 use aws_sdk_eks::operation::create_access_entry::CreateAccessEntryError;
 use aws_sdk_eks::operation::create_addon::CreateAddonOutput;
+use aws_sdk_eks::operation::create_cluster::{CreateClusterError, CreateClusterOutput};
+use aws_sdk_eks::operation::create_fargate_profile::{
+    CreateFargateProfileError, CreateFargateProfileOutput,
+};
+use aws_sdk_eks::operation::delete_fargate_profile::{
+    DeleteFargateProfileError, DeleteFargateProfileOutput,
+};
 use aws_sdk_eks::operation::describe_access_entry::DescribeAccessEntryOutput;
 use aws_sdk_eks::operation::describe_addon::{DescribeAddonError, DescribeAddonOutput};
 use aws_sdk_eks::operation::describe_addon_versions::DescribeAddonVersionsOutput;
 use aws_sdk_eks::operation::describe_cluster::DescribeClusterOutput;
+use aws_sdk_eks::operation::describe_fargate_profile::{
+    DescribeFargateProfileError, DescribeFargateProfileOutput,
+};
 use aws_sdk_eks::operation::describe_nodegroup::DescribeNodegroupOutput;
 use aws_sdk_eks::operation::describe_update::DescribeUpdateOutput;
 use aws_sdk_eks::operation::list_access_entries::ListAccessEntriesOutput;
@@ -28,20 +39,23 @@ use aws_sdk_eks::operation::update_cluster_version::UpdateClusterVersionOutput;
 use aws_sdk_eks::operation::update_nodegroup_version::{
     UpdateNodegroupVersionError, UpdateNodegroupVersionOutput,
 };
-use aws_sdk_eks::types::error::ResourceInUseException;
+use aws_sdk_eks::types::error::{
+    InvalidParameterException, ResourceInUseException, ResourceNotFoundException,
+};
 use aws_sdk_eks::types::{
     AccessEntry, AccessScope, AccessScopeType, Addon, AddonHealth, AddonInfo, AddonIssue,
     AddonIssueCode, AddonStatus, AddonVersionInfo, AssociatedAccessPolicy, Cluster, ClusterStatus,
-    Compatibility, ErrorCode, ErrorDetail, Nodegroup, NodegroupStatus, Update, UpdateStatus,
-    UpdateType,
+    Compatibility, ErrorCode, ErrorDetail, FargateProfile, FargateProfileHealth,
+    FargateProfileIssue, FargateProfileIssueCode, FargateProfileStatus, Nodegroup, NodegroupStatus,
+    Update, UpdateStatus, UpdateType,
 };
 use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, mock};
 use ekspec::cloud::AccessPolicy;
 use ekspec::cloud::aws::{AwsCloud, retry_config};
-use ekspec::exec::ExecError;
-use ekspec::exec::operation::{Context, run};
-use ekspec::exec::wait::Waiter;
-use ekspec::plan::Operation;
+use ekspec::exec::operation::{Context, ROLE_PROPAGATION, run};
+use ekspec::exec::wait::{Reporter, Waiter};
+use ekspec::exec::{Event, ExecError};
+use ekspec::plan::{Operation, Ref};
 use ekspec::resources::Observed;
 
 const CLUSTER: &str = "demo";
@@ -453,6 +467,7 @@ async fn an_access_entry_that_exists_already_is_updated_and_tagged() {
             principal: PRINCIPAL.to_owned(),
             groups: vec!["platform".to_owned()],
             username: None,
+            entry_type: None,
             tags,
         },
     )
@@ -643,4 +658,236 @@ async fn the_default_add_on_version_is_looked_up_per_kubernetes_version() {
         eks.default_addon_version("vpc-cni", "1.20").await.unwrap(),
         None
     );
+}
+
+// --- Fargate profiles and new IAM roles ---------------------------------------------------------
+
+const PROFILE: &str = "batch-1a2b3c4d";
+const FARGATE_ROLE: &str = "arn:aws:iam::111122223333:role/ekspec/demo/demo-fargate";
+
+fn fargate_profile(status: FargateProfileStatus, issues: Vec<FargateProfileIssue>) -> Rule {
+    mock!(Client::describe_fargate_profile).then_output(move || {
+        DescribeFargateProfileOutput::builder()
+            .fargate_profile(
+                FargateProfile::builder()
+                    .fargate_profile_name(PROFILE)
+                    .cluster_name(CLUSTER)
+                    .status(status.clone())
+                    .health(
+                        FargateProfileHealth::builder()
+                            .set_issues(Some(issues.clone()))
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build()
+    })
+}
+
+fn create_profile() -> Operation {
+    Operation::CreateFargateProfile {
+        cluster: CLUSTER.to_owned(),
+        name: PROFILE.to_owned(),
+        role: Ref::Value(FARGATE_ROLE.to_owned()),
+        subnets: vec![Ref::Value("subnet-1".to_owned())],
+        selectors: vec![("batch".to_owned(), Default::default())],
+        tags: Default::default(),
+    }
+}
+
+/// Runs `operation` as the change `resource` would, returning its result and the states its
+/// waits reported.
+async fn run_reported(
+    ctx: &Context,
+    resource: &str,
+    operation: Operation,
+) -> (Result<(), ExecError>, Vec<String>) {
+    let (events, mut received) = tokio::sync::mpsc::unbounded_channel();
+    let reporter = Reporter {
+        resource: resource.to_owned(),
+        events,
+    };
+    let result = reporter.scope(run(ctx, resource, &operation)).await;
+    let mut states = Vec::new();
+    while let Ok(event) = received.try_recv() {
+        if let Event::Waiting { what, state, .. } = event {
+            states.push(format!("{what}: {state}"));
+        }
+    }
+    (result, states)
+}
+
+#[tokio::test]
+async fn a_fargate_profile_waits_while_another_one_of_the_cluster_is_creating() {
+    let busy = format!(
+        "Cannot create Fargate Profile {PROFILE} because cluster {CLUSTER} currently has Fargate profile other-0 in status CREATING"
+    );
+    let refused = busy.clone();
+    let create = mock!(Client::create_fargate_profile)
+        .sequence()
+        .error(move || CreateFargateProfileError::generic(meta("ResourceInUseException", &refused)))
+        .times(2)
+        .output(|| CreateFargateProfileOutput::builder().build())
+        .build();
+    let active = fargate_profile(FargateProfileStatus::Active, Vec::new());
+    let ctx = context(&[&create, &active]);
+    let (result, states) = run_reported(&ctx, "fargate-profile/batch", create_profile()).await;
+    result.unwrap();
+    assert_eq!(
+        create.num_calls(),
+        3,
+        "EKS's turn-taking is waited out, not taken for `already exists`"
+    );
+    assert!(
+        states.iter().any(|s| s.contains(&busy)),
+        "the wait says why: {states:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_fargate_profile_that_exists_already_is_waited_for() {
+    let create = mock!(Client::create_fargate_profile).then_error(|| {
+        CreateFargateProfileError::generic(meta(
+            "ResourceInUseException",
+            "A Fargate Profile already exists with this name in this cluster.",
+        ))
+    });
+    let active = fargate_profile(FargateProfileStatus::Active, Vec::new());
+    let ctx = context(&[&create, &active]);
+    run_one(&ctx, "fargate-profile/batch", create_profile())
+        .await
+        .unwrap();
+    assert_eq!(create.num_calls(), 1);
+    assert_eq!(active.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn a_fargate_profile_delete_waits_for_the_one_being_deleted() {
+    let delete = mock!(Client::delete_fargate_profile)
+        .sequence()
+        .error(|| {
+            DeleteFargateProfileError::generic(meta(
+                "ResourceInUseException",
+                "Cannot Delete Fargate Profile batch-1a2b3c4d because cluster demo currently has Fargate profile batch-0 in status DELETING",
+            ))
+        })
+        .times(2)
+        .output(|| DeleteFargateProfileOutput::builder().build())
+        .build();
+    let gone = mock!(Client::describe_fargate_profile).then_error(|| {
+        DescribeFargateProfileError::ResourceNotFoundException(
+            ResourceNotFoundException::builder()
+                .message("No Fargate Profile found with name: batch-1a2b3c4d.")
+                .meta(meta(
+                    "ResourceNotFoundException",
+                    "No Fargate Profile found with name: batch-1a2b3c4d.",
+                ))
+                .build(),
+        )
+    });
+    let ctx = context(&[&delete, &gone]);
+    run_one(
+        &ctx,
+        "fargate-profile/batch",
+        Operation::DeleteFargateProfile {
+            cluster: CLUSTER.to_owned(),
+            name: PROFILE.to_owned(),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(delete.num_calls(), 3, "two refusals, then the delete");
+}
+
+#[tokio::test]
+async fn a_failed_fargate_profile_names_what_eks_reports() {
+    let create = mock!(Client::create_fargate_profile)
+        .then_output(|| CreateFargateProfileOutput::builder().build());
+    let failed = fargate_profile(
+        FargateProfileStatus::CreateFailed,
+        vec![
+            FargateProfileIssue::builder()
+                .code(FargateProfileIssueCode::AccessDenied)
+                .message("The pod execution role cannot be assumed")
+                .build(),
+        ],
+    );
+    let ctx = context(&[&create, &failed]);
+    let error = run_one(&ctx, "fargate-profile/batch", create_profile())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("CREATE_FAILED")
+            && error.contains("AccessDenied: The pod execution role cannot be assumed"),
+        "{error}"
+    );
+}
+
+const NEW_ROLE: &str = "Role with arn: arn:aws:iam::111122223333:role/ekspec/demo/demo-cluster, could not be assumed because it does not exist or the trusted entity is not correct";
+
+fn create_cluster() -> Operation {
+    Operation::CreateCluster {
+        name: CLUSTER.to_owned(),
+        version: "1.31".to_owned(),
+        role: Ref::Value("arn:aws:iam::111122223333:role/ekspec/demo/demo-cluster".to_owned()),
+        subnets: vec![Ref::Value("subnet-1".to_owned())],
+        endpoint_public_access: true,
+        endpoint_private_access: true,
+        public_access_cidrs: Vec::new(),
+        logging: Vec::new(),
+        encryption_key_arn: None,
+        tags: Default::default(),
+    }
+}
+
+fn refusing_new_role(times: usize) -> Rule {
+    mock!(Client::create_cluster)
+        .sequence()
+        .error(|| {
+            CreateClusterError::InvalidParameterException(
+                InvalidParameterException::builder()
+                    .message(NEW_ROLE)
+                    .meta(meta("InvalidParameterException", NEW_ROLE))
+                    .build(),
+            )
+        })
+        .times(times)
+        .output(|| CreateClusterOutput::builder().build())
+        .build()
+}
+
+#[tokio::test]
+async fn a_new_role_eks_refuses_for_a_while_is_waited_for_with_a_progress_report() {
+    // More refusals than the 10 a fixed retry count allowed (30 s of them on AWS, where IAM
+    // may take minutes): the wait lasts until EKS accepts the role.
+    let create = refusing_new_role(25);
+    let ctx = context(&[&create, &active_cluster()]);
+    let (result, states) = run_reported(&ctx, "cluster", create_cluster()).await;
+    result.unwrap();
+    assert_eq!(create.num_calls(), 26);
+    assert!(
+        states
+            .iter()
+            .any(|s| s.contains("not usable by EKS yet") && s.contains(NEW_ROLE)),
+        "{states:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_role_eks_never_accepts_fails_with_what_eks_said() {
+    let create = refusing_new_role(100_000);
+    let mut ctx = context(&[&create]);
+    ctx.waiter.timeout = Duration::from_millis(300);
+    let error = run_one(&ctx, "cluster", create_cluster())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains(NEW_ROLE), "{error}");
+}
+
+#[test]
+fn eks_gets_minutes_to_accept_a_new_role() {
+    // terraform-provider-aws waits 2 minutes, aws-cdk#16037 saw 3: not 30 seconds.
+    assert!(ROLE_PROPAGATION >= Duration::from_secs(180));
 }

@@ -107,10 +107,7 @@ impl Emulator {
         stream.write_all(request.as_bytes()).expect("send");
         let mut answer = String::new();
         let _ = stream.read_to_string(&mut answer);
-        assert!(
-            answer.starts_with("HTTP/1.1 200"),
-            "POST {path}: {answer}"
-        );
+        assert!(answer.starts_with("HTTP/1.1 200"), "POST {path}: {answer}");
         answer
             .split_once("\r\n\r\n")
             .map(|(_, body)| body.to_owned())

@@ -344,3 +344,47 @@ async fn a_service_account_that_moves_namespace_keeps_its_named_role_without_a_c
     );
     assert!(plan_for(&aws, &named("kube-system")).await.is_empty());
 }
+
+// EC2 remembers client tokens (the in-memory cloud too): a NAT gateway's token must stay the
+// same for one intended create and change for the next one.
+#[tokio::test(start_paused = true)]
+async fn failed_nat_gateways_are_replaced_and_a_cluster_made_again_gets_new_ones() {
+    let aws = MemoryCloud::new();
+    let base = spec(BASE);
+    apply(&aws, &base).await;
+    let failed = aws.fail_nat_gateways("shop");
+    assert_eq!(failed.len(), 3);
+    let plan = plan_for(&aws, &base).await;
+    let creates: Vec<&str> = plan
+        .changes
+        .iter()
+        .filter(|c| c.kind == ChangeKind::Create)
+        .map(|c| c.resource.as_str())
+        .collect();
+    assert_eq!(
+        creates,
+        [
+            "nat-gateway/us-east-1a",
+            "nat-gateway/us-east-1b",
+            "nat-gateway/us-east-1c"
+        ],
+        "{:?}",
+        kinds(&plan)
+    );
+    apply(&aws, &base).await;
+    let observed = observe(&aws.cloud(), "shop", None).await.unwrap();
+    let live: Vec<&str> = observed
+        .network
+        .nat_gateways
+        .iter()
+        .filter(|n| n.state == "available")
+        .map(|n| n.id.as_str())
+        .collect();
+    assert_eq!(live.len(), 3);
+    assert!(live.iter().all(|id| !failed.iter().any(|f| f == id)));
+    assert!(plan_for(&aws, &base).await.is_empty());
+
+    assert!(delete(&aws, "shop").await.success());
+    apply(&aws, &base).await;
+    assert!(plan_for(&aws, &base).await.is_empty());
+}

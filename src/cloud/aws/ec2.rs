@@ -18,7 +18,7 @@ use crate::cloud::{
     ObservedNatGateway, ObservedNetwork, ObservedRouteTable, ObservedSubnet, ObservedVpc,
     RouteTarget, SubnetRequest, Tags,
 };
-use crate::naming::{CLUSTER_TAG, kubernetes_cluster_tag};
+use crate::naming::{CLUSTER_TAG, LB_CONTROLLER_CLUSTER_TAG, kubernetes_cluster_tag};
 
 /// The largest page most EC2 describes accept.
 const PAGE: i32 = 1000;
@@ -26,8 +26,6 @@ const PAGE: i32 = 1000;
 const ROUTE_TABLE_PAGE: i32 = 100;
 /// DescribeLaunchTemplates pages are at most 200.
 const LAUNCH_TEMPLATE_PAGE: i32 = 200;
-/// The device of the root volume on Amazon Linux and Bottlerocket EKS AMIs.
-const ROOT_DEVICE: &str = "/dev/xvda";
 const DEFAULT_ROUTE: &str = "0.0.0.0/0";
 
 fn filter(name: impl Into<String>, values: impl IntoIterator<Item = impl Into<String>>) -> Filter {
@@ -66,8 +64,8 @@ fn launch_template_data(data: &LaunchTemplateData) -> RequestLaunchTemplateData 
         .http_put_response_hop_limit(i32::try_from(data.metadata_hop_limit).unwrap_or(i32::MAX))
         .http_endpoint(LaunchTemplateInstanceMetadataEndpointState::Enabled)
         .build();
-    let root_volume = LaunchTemplateBlockDeviceMappingRequest::builder()
-        .device_name(ROOT_DEVICE)
+    let disk = LaunchTemplateBlockDeviceMappingRequest::builder()
+        .device_name(&data.disk_device)
         .ebs(
             LaunchTemplateEbsBlockDeviceRequest::builder()
                 .volume_type(VolumeType::Gp3)
@@ -77,6 +75,20 @@ fn launch_template_data(data: &LaunchTemplateData) -> RequestLaunchTemplateData 
                 .build(),
         )
         .build();
+    // The AMI's own volume keeps its size; the mapping only has it encrypted (as eksctl's
+    // `additionalEncryptedVolume` does for Bottlerocket).
+    let os_volume = data.os_device.as_ref().map(|device| {
+        LaunchTemplateBlockDeviceMappingRequest::builder()
+            .device_name(device)
+            .ebs(
+                LaunchTemplateEbsBlockDeviceRequest::builder()
+                    .volume_type(VolumeType::Gp3)
+                    .encrypted(true)
+                    .delete_on_termination(true)
+                    .build(),
+            )
+            .build()
+    });
     let launched = |resource_type| {
         LaunchTemplateTagSpecificationRequest::builder()
             .resource_type(resource_type)
@@ -85,7 +97,7 @@ fn launch_template_data(data: &LaunchTemplateData) -> RequestLaunchTemplateData 
     };
     RequestLaunchTemplateData::builder()
         .metadata_options(metadata)
-        .block_device_mappings(root_volume)
+        .set_block_device_mappings(Some(std::iter::once(disk).chain(os_volume).collect()))
         .tag_specifications(launched(ResourceType::Instance))
         .tag_specifications(launched(ResourceType::Volume))
         .build()
@@ -93,11 +105,15 @@ fn launch_template_data(data: &LaunchTemplateData) -> RequestLaunchTemplateData 
 
 fn observed_launch_template_data(data: &ResponseLaunchTemplateData) -> LaunchTemplateData {
     let metadata = data.metadata_options();
-    let disk_size = data
-        .block_device_mappings()
+    // The sized volume is the disk; one mapped without a size is the AMI's, only encrypted.
+    let mappings = data.block_device_mappings();
+    let sized = mappings
         .iter()
-        .find(|mapping| mapping.device_name() == Some(ROOT_DEVICE))
-        .and_then(|mapping| mapping.ebs()?.volume_size());
+        .find_map(|mapping| Some((mapping.device_name()?, mapping.ebs()?.volume_size()?)));
+    let os_device = mappings
+        .iter()
+        .find(|mapping| mapping.ebs().is_some_and(|ebs| ebs.volume_size().is_none()))
+        .and_then(|mapping| mapping.device_name().map(str::to_owned));
     let instance_tags = data
         .tag_specifications()
         .iter()
@@ -105,7 +121,13 @@ fn observed_launch_template_data(data: &ResponseLaunchTemplateData) -> LaunchTem
         .map(|spec| tags_of(spec.tags()))
         .unwrap_or_default();
     LaunchTemplateData {
-        disk_size_gib: disk_size.and_then(|s| u32::try_from(s).ok()).unwrap_or(0),
+        disk_device: sized
+            .map(|(device, _)| device.to_owned())
+            .unwrap_or_default(),
+        disk_size_gib: sized
+            .and_then(|(_, size)| u32::try_from(size).ok())
+            .unwrap_or(0),
+        os_device,
         metadata_hop_limit: metadata
             .and_then(|m| m.http_put_response_hop_limit())
             .and_then(|l| u32::try_from(l).ok())
@@ -299,10 +321,10 @@ impl AwsCloud {
         stream::iter(templates)
             .map(|template| async move {
                 let id = string(template.launch_template_id());
-                let data = self.default_version_data(&id).await?;
+                let data = self.latest_version_data(&id).await?;
                 Ok(ObservedLaunchTemplate {
                     name: string(template.launch_template_name()),
-                    default_version: template.default_version_number().unwrap_or(0),
+                    latest_version: template.latest_version_number().unwrap_or(0),
                     data,
                     tags: tags_of(template.tags()),
                     id,
@@ -313,13 +335,13 @@ impl AwsCloud {
             .await
     }
 
-    /// The settings of a launch template's default version (`None` if it vanished).
-    async fn default_version_data(&self, id: &str) -> CloudResult<Option<LaunchTemplateData>> {
+    /// The settings of a launch template's newest version (`None` if it vanished).
+    async fn latest_version_data(&self, id: &str) -> CloudResult<Option<LaunchTemplateData>> {
         let output = self
             .ec2
             .describe_launch_template_versions()
             .launch_template_id(id)
-            .versions("$Default")
+            .versions("$Latest")
             .send()
             .await
             .context(
@@ -539,7 +561,7 @@ impl Network for AwsCloud {
         allocation_id: &str,
         tags: &Tags,
         client_token: &str,
-    ) -> CloudResult<String> {
+    ) -> CloudResult<(String, String)> {
         let about = format!("NAT gateway in {subnet_id}");
         let output = self
             .ec2
@@ -552,13 +574,18 @@ impl Network for AwsCloud {
             .send()
             .await
             .context("CreateNatGateway", &about)?;
-        Ok(required(
+        let id = required(
             output.nat_gateway().and_then(|n| n.nat_gateway_id()),
             "NAT gateway id",
             "CreateNatGateway",
             &about,
         )?
-        .to_owned())
+        .to_owned();
+        let state = output
+            .nat_gateway()
+            .and_then(|n| n.state())
+            .map_or_else(|| "pending".to_owned(), |s| s.as_str().to_owned());
+        Ok((id, state))
     }
 
     async fn nat_gateway_state(&self, id: &str) -> CloudResult<Option<String>> {
@@ -706,15 +733,51 @@ impl Network for AwsCloud {
         Ok((id.to_owned(), template.latest_version_number().unwrap_or(1)))
     }
 
+    async fn create_launch_template_version(
+        &self,
+        id: &str,
+        data: &LaunchTemplateData,
+        client_token: &str,
+    ) -> CloudResult<i64> {
+        let about = format!("launch template {id}");
+        let output = self
+            .ec2
+            .create_launch_template_version()
+            .launch_template_id(id)
+            .client_token(client_token)
+            .launch_template_data(launch_template_data(data))
+            .send()
+            .await
+            .context("CreateLaunchTemplateVersion", &about)?;
+        let version = required(
+            output
+                .launch_template_version()
+                .and_then(|v| v.version_number()),
+            "version number",
+            "CreateLaunchTemplateVersion",
+            &about,
+        )?;
+        Ok(version)
+    }
+
     async fn discover_leftovers(&self, cluster: &str, vpc_id: &str) -> CloudResult<Leftovers> {
         let about = format!("VPC {vpc_id}");
         let in_vpc = || filter("vpc-id", [vpc_id]);
+        // The in-tree cloud provider tags its groups `kubernetes.io/cluster/<cluster>`, the
+        // AWS Load Balancer Controller `elbv2.k8s.aws/cluster = <cluster>`; EC2 filters are
+        // ANDed, so the VPC's groups are read and told apart by their tags here.
         let groups = async {
             all_items!(
                 self.ec2
                     .describe_security_groups()
                     .filters(in_vpc())
-                    .filters(filter("tag-key", [kubernetes_cluster_tag(cluster)]))
+                    .filters(filter(
+                        "tag-key",
+                        [
+                            kubernetes_cluster_tag(cluster),
+                            LB_CONTROLLER_CLUSTER_TAG.to_owned()
+                        ],
+                    ))
                     .max_results(PAGE),
                 "DescribeSecurityGroups",
                 &about
@@ -740,6 +803,13 @@ impl Network for AwsCloud {
             security_groups: groups
                 .iter()
                 .filter(|g| g.group_name() != Some("default"))
+                .filter(|g| {
+                    let tags = tags_of(g.tags());
+                    tags.contains_key(&kubernetes_cluster_tag(cluster))
+                        || tags
+                            .get(LB_CONTROLLER_CLUSTER_TAG)
+                            .is_some_and(|name| name == cluster)
+                })
                 .filter_map(|g| g.group_id().map(str::to_owned))
                 .collect(),
             network_interfaces: interfaces

@@ -214,6 +214,19 @@ fn observed_fargate_profile(profile: &FargateProfile) -> ObservedFargateProfile 
             .status()
             .map(|s| s.as_str().to_owned())
             .unwrap_or_default(),
+        health_issues: profile
+            .health()
+            .map(|h| h.issues())
+            .unwrap_or_default()
+            .iter()
+            .map(|issue| {
+                format!(
+                    "{}: {}",
+                    issue.code().map_or("Unknown", |c| c.as_str()),
+                    issue.message().unwrap_or_default()
+                )
+            })
+            .collect(),
         pod_execution_role_arn: string(profile.pod_execution_role_arn()),
         subnet_ids: sorted(profile.subnets()),
         selectors: profile
@@ -346,7 +359,7 @@ fn default_version(infos: &[AddonInfo], addon: &str, kubernetes_version: &str) -
 }
 
 impl AwsCloud {
-    async fn describe_fargate_profile(
+    async fn fargate_profile(
         &self,
         cluster: &str,
         name: &str,
@@ -420,6 +433,7 @@ impl AwsCloud {
             entry_type: string(entry.r#type()),
             policies,
             tags: tags_of(entry.tags()),
+            created_at: entry.created_at().and_then(|t| t.to_millis().ok()),
         }))
     }
 }
@@ -669,7 +683,7 @@ impl Kubernetes for AwsCloud {
         describe_each(
             names,
             |name| async move {
-                let profile = self.describe_fargate_profile(cluster, &name).await?;
+                let profile = self.fargate_profile(cluster, &name).await?;
                 Ok(profile.as_ref().map(observed_fargate_profile))
             },
             |profile: &ObservedFargateProfile| profile.name.clone(),
@@ -711,13 +725,13 @@ impl Kubernetes for AwsCloud {
             .map(drop)
     }
 
-    async fn fargate_profile_status(
+    async fn describe_fargate_profile(
         &self,
         cluster: &str,
         name: &str,
-    ) -> CloudResult<Option<String>> {
-        let profile = self.describe_fargate_profile(cluster, name).await?;
-        Ok(profile.and_then(|p| p.status().map(|s| s.as_str().to_owned())))
+    ) -> CloudResult<Option<ObservedFargateProfile>> {
+        let profile = self.fargate_profile(cluster, name).await?;
+        Ok(profile.as_ref().map(observed_fargate_profile))
     }
 
     async fn update_cluster_version(&self, name: &str, version: &str) -> CloudResult<String> {
@@ -790,6 +804,30 @@ impl Kubernetes for AwsCloud {
             .cluster_name(cluster)
             .nodegroup_name(name)
             .version(version)
+            .send()
+            .await
+            .context("UpdateNodegroupVersion", &resource)?;
+        update_id(output.update(), "UpdateNodegroupVersion", &resource)
+    }
+
+    async fn update_node_group_launch_template(
+        &self,
+        cluster: &str,
+        name: &str,
+        (id, version): (&str, &str),
+    ) -> CloudResult<String> {
+        let resource = format!("node group {cluster}/{name}");
+        let output = self
+            .eks
+            .update_nodegroup_version()
+            .cluster_name(cluster)
+            .nodegroup_name(name)
+            .launch_template(
+                LaunchTemplateSpecification::builder()
+                    .id(id)
+                    .version(version)
+                    .build(),
+            )
             .send()
             .await
             .context("UpdateNodegroupVersion", &resource)?;
@@ -929,6 +967,7 @@ impl Kubernetes for AwsCloud {
                 (!request.kubernetes_groups.is_empty()).then(|| request.kubernetes_groups.clone()),
             )
             .set_username(request.username.clone())
+            .set_type(request.entry_type.clone())
             .set_tags(string_map(&request.tags))
             .client_request_token(&request.client_request_token)
             .send()

@@ -96,6 +96,7 @@ impl AwsCloud {
             tags: tags_of(role.tags()),
             attached_policies,
             inline_policies: inline,
+            created_at: role.create_date().to_millis().ok(),
         }))
     }
 
