@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Result, bail};
+use ekspec::cloud::aws::{ConnectOptions, connect};
 use ekspec::exec::{self, Context, Report, wait::Waiter};
 use ekspec::plan::Plan;
 use ekspec::printer::Printer;
@@ -16,7 +17,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::model::{PathFigures, TimeModel, critical_path};
-use crate::sim::Stats;
+use crate::sim::{Limit, Stats};
 use crate::{Aws, Options, edit, parse_spec};
 
 /// One apply (or delete) and what it cost.
@@ -58,7 +59,20 @@ pub fn waiter(model: Option<&TimeModel>) -> Waiter {
 
 /// Plans `file` (or the deletion of its cluster) against live state and runs the plan.
 pub async fn apply(aws: &Aws, file: &ClusterFile, delete: bool, waiter: Waiter) -> Result<Applied> {
-    let cloud = aws.cloud().await?;
+    apply_with(aws, &aws.options(), file, delete, waiter, HashMap::new()).await
+}
+
+/// [`apply`], connecting with `options` (e.g. another cap on requests in flight), with the
+/// simulator throttling the services in `limits` while the plan runs (not while it is made).
+pub async fn apply_with(
+    aws: &Aws,
+    options: &ConnectOptions,
+    file: &ClusterFile,
+    delete: bool,
+    waiter: Waiter,
+    limits: HashMap<String, Limit>,
+) -> Result<Applied> {
+    let cloud = connect(options).await?;
     let (name, region) = (&file.metadata.name, &file.metadata.region);
     let observed = observe(&cloud, name, (!delete).then_some(file)).await?;
     let plan = if delete {
@@ -76,6 +90,10 @@ pub async fn apply(aws: &Aws, file: &ClusterFile, delete: bool, waiter: Waiter) 
     let ctx = Arc::new(Context::new(cloud, &observed, name, region, waiter));
     // The sender stays alive for the run: a dropped one would read as Ctrl-C.
     let (_stop, stopped) = watch::channel(false);
+    let throttled = !limits.is_empty();
+    if throttled {
+        aws.sim.set_limits(limits);
+    }
     aws.sim.stats(true);
     let started = Instant::now();
     let ends = Mutex::new(HashMap::new());
@@ -87,6 +105,9 @@ pub async fn apply(aws: &Aws, file: &ClusterFile, delete: bool, waiter: Waiter) 
     })
     .await;
     let wall = started.elapsed();
+    if throttled {
+        aws.sim.set_limits(HashMap::new());
+    }
     Ok(Applied {
         plan,
         report,

@@ -4,17 +4,21 @@
 //! - AWS read calls and wall time of no-op plans as clusters grow;
 //! - validate and plan computation (no network) of a very large spec: time, peak memory;
 //! - start-up of the binary: time, peak memory;
-//! - a fleet of cluster specs planned at once, with AWS-like throttling.
+//! - a fleet of cluster specs planned at once, with AWS-like throttling;
+//! - 500 IRSA roles applied under IAM throttling, with and without the cap on requests in
+//!   flight.
 //!
 //! `-- --smoke` runs one small case of each in seconds (CI runs it so the code does not rot);
-//! `-- --only apply,plans,offline,startup,fleet` picks sections; `--minute-ms 100,1000` the
-//! apply section's time scales and `--repeats N` its runs per scale (the median is shown).
+//! `-- --only apply,plans,offline,startup,fleet,throttle` picks sections; `--minute-ms 100,1000` the
+//! apply section's time scales and `--repeats N` its runs per scale (the median is shown);
+//! `--iam-in-flight 4,20` the caps the throttle section compares with no cap.
 
 mod apply;
 mod local;
 mod model;
 mod plans;
 mod sim;
+mod throttle;
 
 /// The emulator the integration tests use, shared with them.
 #[allow(dead_code, clippy::print_stdout)]
@@ -56,6 +60,8 @@ pub struct Options {
     pub call_latency: Duration,
     /// Latency added to every AWS call in the second no-op plan run (real time).
     pub plan_latency: Duration,
+    /// Caps on IAM requests in flight the throttle section compares with no cap.
+    pub iam_in_flight: Vec<usize>,
 }
 
 impl Options {
@@ -78,6 +84,7 @@ impl Options {
             repeats: if smoke { 1 } else { 5 },
             call_latency: Duration::from_millis(200),
             plan_latency: Duration::from_millis(50),
+            iam_in_flight: vec![ekspec::cloud::aws::InFlight::default().iam],
         };
         let mut args = args.iter();
         while let Some(arg) = args.next() {
@@ -101,6 +108,12 @@ impl Options {
                 }
                 "--call-latency-ms" => {
                     options.call_latency = Duration::from_millis(value()?.parse()?);
+                }
+                "--iam-in-flight" => {
+                    options.iam_in_flight = value()?
+                        .split(',')
+                        .map(|n| Ok(n.parse()?))
+                        .collect::<Result<_>>()?;
                 }
                 "--plan-latency-ms" => {
                     options.plan_latency = Duration::from_millis(value()?.parse()?);
@@ -142,6 +155,7 @@ impl Aws {
             endpoint_url: Some(self.moto.endpoint()),
             credentials: Some(("testing".to_owned(), "testing".to_owned())),
             http_client: Some(self.sim.client()),
+            ..ConnectOptions::default()
         }
     }
 
@@ -254,7 +268,9 @@ fn run(printer: &Printer) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let needs_moto = ["apply", "plans", "fleet"].iter().any(|s| options.runs(s));
+    let needs_moto = ["apply", "plans", "fleet", "throttle"]
+        .iter()
+        .any(|s| options.runs(s));
     let aws = needs_moto.then(Aws::start);
     if let Some(aws) = &aws {
         if options.runs("apply") {
@@ -274,6 +290,11 @@ fn run(printer: &Printer) -> Result<()> {
         && options.runs("fleet")
     {
         runtime.block_on(plans::fleet_section(printer, aws, &options))?;
+    }
+    if let Some(aws) = &aws
+        && options.runs("throttle")
+    {
+        runtime.block_on(throttle::section(printer, aws, &options))?;
     }
     Ok(())
 }

@@ -22,6 +22,7 @@ mod ec2;
 mod eks;
 mod elb;
 mod iam;
+mod in_flight;
 mod ssm;
 
 use std::error::Error as StdError;
@@ -36,11 +37,14 @@ use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+use aws_smithy_runtime_api::client::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_smithy_types::error::operation::BuildError;
 
 use super::{Cloud, CloudError, CloudResult, ErrorKind};
+pub use in_flight::InFlight;
+use in_flight::{Capped, default_https_client};
 
 /// The SDK's error type (the same for every service crate).
 type SdkError<E> = aws_sdk_sts::error::SdkError<E>;
@@ -60,6 +64,8 @@ pub struct ConnectOptions {
     /// Send every request through this HTTP client instead of the SDK's default. `None` in the
     /// CLI; the benchmarks put a simulated AWS here (latency, transitional states, throttling).
     pub http_client: Option<aws_sdk_sts::config::SharedHttpClient>,
+    /// How many requests each service may have in flight at once (default: AWS's bursts).
+    pub in_flight: InFlight,
 }
 
 impl fmt::Debug for ConnectOptions {
@@ -76,6 +82,7 @@ impl fmt::Debug for ConnectOptions {
                 "http_client",
                 &self.http_client.as_ref().map(|_| "<custom>"),
             )
+            .field("in_flight", &self.in_flight)
             .finish()
     }
 }
@@ -93,16 +100,38 @@ pub struct AwsCloud {
 }
 
 impl AwsCloud {
-    /// Clients for every service from one loaded SDK configuration.
+    /// Clients for every service from one loaded SDK configuration, each with AWS's cap on
+    /// requests in flight ([`InFlight::default`]).
     pub fn new(config: &SdkConfig) -> Self {
+        Self::with_in_flight(config, InFlight::default())
+    }
+
+    /// Clients for every service, each sending at most `in_flight`'s number of requests at
+    /// once through the configuration's HTTP client (or the SDK's default one).
+    pub fn with_in_flight(config: &SdkConfig, in_flight: InFlight) -> Self {
+        let http = config.http_client().unwrap_or_else(default_https_client);
+        // The SDK's check for a stalled upload starts its clock before the request reaches the
+        // HTTP client, so a request that waits over 5 s for its place fails as a stalled upload
+        // ("minimum throughput ... 0 B/s"). ekspec's request bodies are small documents: the
+        // check stays on for downloads only.
+        let stalled = StalledStreamProtectionConfig::enabled()
+            .upload_enabled(false)
+            .build();
+        let capped = |cap: usize| {
+            config
+                .to_builder()
+                .http_client(Capped::new(http.clone(), cap))
+                .stalled_stream_protection(stalled.clone())
+                .build()
+        };
         Self {
-            ec2: aws_sdk_ec2::Client::new(config),
-            elb: aws_sdk_elasticloadbalancing::Client::new(config),
-            elbv2: aws_sdk_elasticloadbalancingv2::Client::new(config),
-            iam: aws_sdk_iam::Client::new(config),
-            sts: aws_sdk_sts::Client::new(config),
-            eks: aws_sdk_eks::Client::new(config),
-            ssm: aws_sdk_ssm::Client::new(config),
+            ec2: aws_sdk_ec2::Client::new(&capped(in_flight.ec2)),
+            elb: aws_sdk_elasticloadbalancing::Client::new(&capped(in_flight.elb)),
+            elbv2: aws_sdk_elasticloadbalancingv2::Client::new(&capped(in_flight.elb)),
+            iam: aws_sdk_iam::Client::new(&capped(in_flight.iam)),
+            sts: aws_sdk_sts::Client::new(&capped(in_flight.sts)),
+            eks: aws_sdk_eks::Client::new(&capped(in_flight.eks)),
+            ssm: aws_sdk_ssm::Client::new(&capped(in_flight.ssm)),
         }
     }
 
@@ -128,7 +157,7 @@ impl AwsCloud {
 pub async fn connect(options: &ConnectOptions) -> Result<Cloud, CloudError> {
     let config = load_config(options).await;
     resolve_credentials(&config, options.profile.as_deref()).await?;
-    Ok(AwsCloud::new(&config).into_cloud())
+    Ok(AwsCloud::with_in_flight(&config, options.in_flight).into_cloud())
 }
 
 /// Credentials to sign with: the standard chain's (or the static ones), or, with `role_arn`,

@@ -20,7 +20,7 @@ fn options(moto: &MotoServer) -> ConnectOptions {
         profile: None,
         endpoint_url: Some(moto.endpoint()),
         credentials: Some(("testing".to_owned(), "testing".to_owned())),
-        http_client: None,
+        ..ConnectOptions::default()
     }
 }
 

@@ -14,6 +14,7 @@ mod fuzz_smoke;
 mod hostile_input;
 mod iam_policy;
 mod import_eksctl;
+mod in_flight;
 mod invalid_fixtures;
 mod inventory;
 mod kubeconfig_cli;

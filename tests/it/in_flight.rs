@@ -1,0 +1,179 @@
+//! The cap on AWS requests in flight: 500 IRSA roles run by the executor at once reach IAM at
+//! most `InFlight::default().iam` at a time, and every role is still created.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::byte_stream::ByteStream;
+use ekspec::cloud::Tags;
+use ekspec::cloud::aws::{ConnectOptions, InFlight, connect};
+use ekspec::exec::{self, Context, wait::Waiter};
+use ekspec::plan::operation::Trust;
+use ekspec::plan::{Change, ChangeKind, Operation, Plan};
+use ekspec::resources::Observed;
+
+/// Requests seen, by service (the SigV4 signing name).
+#[derive(Debug, Default)]
+struct Seen {
+    now: BTreeMap<String, usize>,
+    most: BTreeMap<String, usize>,
+    actions: BTreeMap<String, usize>,
+}
+
+/// IAM as an HTTP client: answers CreateRole and AttachRolePolicy after `latency`, counting
+/// the requests in flight per service.
+#[derive(Debug, Clone)]
+struct CountingIam {
+    seen: Arc<Mutex<Seen>>,
+    latency: Duration,
+}
+
+impl HttpClient for CountingIam {
+    fn http_connector(
+        &self,
+        _: &HttpConnectorSettings,
+        _: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(self.clone())
+    }
+}
+
+impl HttpConnector for CountingIam {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let this = self.clone();
+        HttpConnectorFuture::new(async move {
+            let service = request
+                .headers()
+                .get("authorization")
+                .and_then(|a| a.split("Credential=").nth(1))
+                .and_then(|c| c.split('/').nth(3))
+                .unwrap_or("unknown")
+                .to_owned();
+            // Read as an HTTP client does, polling the body (the SDK's stall check watches it).
+            let mut request = request;
+            let body = std::mem::replace(request.body_mut(), SdkBody::taken());
+            let bytes = ByteStream::new(body).collect().await.unwrap().into_bytes();
+            let body = String::from_utf8_lossy(&bytes);
+            let field = |name: &str| {
+                body.split('&')
+                    .find_map(|pair| pair.strip_prefix(&format!("{name}=")))
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            let (action, role) = (field("Action"), field("RoleName"));
+            {
+                let mut seen = this.seen.lock().unwrap();
+                let now = seen.now.entry(service.clone()).or_default();
+                *now += 1;
+                let now = *now;
+                let most = seen.most.entry(service.clone()).or_default();
+                *most = (*most).max(now);
+                *seen.actions.entry(action.clone()).or_default() += 1;
+            }
+            tokio::time::sleep(this.latency).await;
+            *this.seen.lock().unwrap().now.entry(service).or_default() -= 1;
+            let xml = match action.as_str() {
+                "CreateRole" => format!(
+                    "<CreateRoleResponse><CreateRoleResult><Role><Path>/</Path>\
+                     <RoleName>{role}</RoleName><RoleId>AROA{role}</RoleId>\
+                     <Arn>arn:aws:iam::123456789012:role/{role}</Arn>\
+                     <CreateDate>2026-01-01T00:00:00Z</CreateDate></Role></CreateRoleResult>\
+                     <ResponseMetadata><RequestId>1</RequestId></ResponseMetadata>\
+                     </CreateRoleResponse>"
+                ),
+                _ => format!(
+                    "<{action}Response><ResponseMetadata><RequestId>1</RequestId>\
+                     </ResponseMetadata></{action}Response>"
+                ),
+            };
+            Ok(HttpResponse::new(
+                200.try_into().unwrap(),
+                SdkBody::from(xml),
+            ))
+        })
+    }
+}
+
+/// A plan of `roles` IRSA-like roles with one managed policy each: no role waits for another,
+/// so the executor starts them all at once.
+fn roles(roles: usize) -> Plan {
+    let changes = (0..roles)
+        .map(|i| {
+            let name = format!("pay-irsa-{i:04}");
+            Change::new(
+                format!("role/irsa/apps/sa-{i:04}"),
+                ChangeKind::Create,
+                vec![Operation::CreateRole {
+                    name,
+                    path: "/ekspec/pay/".to_owned(),
+                    trust: Trust::Service(vec!["pods.eks.amazonaws.com".to_owned()]),
+                    description: "test".to_owned(),
+                    tags: Tags::new(),
+                    policies: vec!["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess".to_owned()],
+                    inline: None,
+                }],
+            )
+        })
+        .collect();
+    Plan {
+        cluster: "pay".to_owned(),
+        region: "us-east-1".to_owned(),
+        changes,
+    }
+}
+
+/// Runs `plan` against [`CountingIam`] answering after `latency`, with `in_flight`'s caps.
+async fn run(
+    plan: &Plan,
+    latency: Duration,
+    in_flight: InFlight,
+) -> (exec::Report, Arc<Mutex<Seen>>) {
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let iam = CountingIam {
+        seen: Arc::clone(&seen),
+        latency,
+    };
+    let cloud = connect(&ConnectOptions {
+        region: "us-east-1".to_owned(),
+        endpoint_url: Some("http://iam.test".to_owned()),
+        credentials: Some(("testing".to_owned(), "testing".to_owned())),
+        http_client: Some(SharedHttpClient::new(iam)),
+        in_flight,
+        ..ConnectOptions::default()
+    })
+    .await
+    .unwrap();
+    let ctx = Context::new(
+        cloud,
+        &Observed::default(),
+        "pay",
+        "us-east-1",
+        Waiter::default(),
+    );
+    let (_stop, stopped) = tokio::sync::watch::channel(false);
+    let report = exec::execute(plan, Arc::new(ctx), stopped, |_| {}).await;
+    (report, seen)
+}
+
+#[tokio::test]
+async fn five_hundred_roles_reach_iam_at_most_the_cap_at_a_time() {
+    let (report, seen) = run(&roles(500), Duration::from_millis(5), InFlight::default()).await;
+    assert!(report.success(), "{:?}", report.failed.first());
+    assert_eq!(report.done.len(), 500);
+
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.actions.get("CreateRole"), Some(&500));
+    assert_eq!(seen.actions.get("AttachRolePolicy"), Some(&500));
+    // The cap is reached (the calls do run side by side) and never passed.
+    let cap = InFlight::default().iam;
+    assert_eq!(seen.most.get("iam"), Some(&cap), "{:?}", seen.most);
+    assert_eq!(seen.most.keys().collect::<Vec<_>>(), ["iam"]);
+}
