@@ -36,6 +36,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::provider::error::CredentialsError;
+use aws_sdk_sts::config::retry::{RetryPartition, TokenBucket};
 use aws_sdk_sts::operation::assume_role::AssumeRoleError;
 use aws_smithy_runtime_api::client::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_smithy_types::error::display::DisplayErrorContext;
@@ -124,14 +125,24 @@ impl AwsCloud {
                 .stalled_stream_protection(stalled.clone())
                 .build()
         };
+        // A service's client: capped, with its own retry partition.
+        macro_rules! client {
+            ($sdk:ident, $cap:expr, $name:literal) => {
+                $sdk::Client::from_conf(
+                    $sdk::config::Builder::from(&capped($cap))
+                        .retry_partition(retry_partition($name))
+                        .build(),
+                )
+            };
+        }
         Self {
-            ec2: aws_sdk_ec2::Client::new(&capped(in_flight.ec2)),
-            elb: aws_sdk_elasticloadbalancing::Client::new(&capped(in_flight.elb)),
-            elbv2: aws_sdk_elasticloadbalancingv2::Client::new(&capped(in_flight.elb)),
-            iam: aws_sdk_iam::Client::new(&capped(in_flight.iam)),
-            sts: aws_sdk_sts::Client::new(&capped(in_flight.sts)),
-            eks: aws_sdk_eks::Client::new(&capped(in_flight.eks)),
-            ssm: aws_sdk_ssm::Client::new(&capped(in_flight.ssm)),
+            ec2: client!(aws_sdk_ec2, in_flight.ec2, "ec2"),
+            elb: client!(aws_sdk_elasticloadbalancing, in_flight.elb, "elb"),
+            elbv2: client!(aws_sdk_elasticloadbalancingv2, in_flight.elb, "elbv2"),
+            iam: client!(aws_sdk_iam, in_flight.iam, "iam"),
+            sts: client!(aws_sdk_sts, in_flight.sts, "sts"),
+            eks: client!(aws_sdk_eks, in_flight.eks, "eks"),
+            ssm: client!(aws_sdk_ssm, in_flight.ssm, "ssm"),
         }
     }
 
@@ -243,7 +254,25 @@ fn assume_role_failure(error: &CredentialsError) -> Option<&SdkError<AssumeRoleE
 /// How every client retries: adaptive, so the SDK backs off on throttling and rate-limits
 /// itself; throttling, 5xx answers and connection failures are retried, other errors are not.
 pub fn retry_config() -> RetryConfig {
-    RetryConfig::adaptive().with_max_attempts(8)
+    RetryConfig::adaptive().with_max_attempts(25)
+}
+
+/// A service client's retry partition: its own adaptive rate limiter (throttling slows what
+/// the client sends) and a retry quota that throttling does not spend.
+///
+/// The SDK's default quota (500 per service and region, 5 per throttled retry) runs out after
+/// about 100 throttled retries, and every call after that fails at its first throttling answer:
+/// 500 IRSA roles created at once failed with "Throttling: Rate exceeded". The quota is there
+/// to stop retry storms against a failing service; a throttling answer is the service asking
+/// the client to slow down, which the adaptive rate limiter does. So throttled retries are
+/// free, and 5xx answers and timeouts still spend the default quota (5 and 10 of 500). Other
+/// tools on AWS's SDKs do the same: terraform-provider-aws and eksctl turned the SDK's retry
+/// quota off (`ratelimit.None`) after "failed to get rate limit token, retry quota exceeded"
+/// (hashicorp/terraform-provider-aws#36094, eksctl-io/eksctl#7877).
+fn retry_partition(service: &'static str) -> RetryPartition {
+    RetryPartition::custom(service)
+        .token_bucket(TokenBucket::builder().throttling_retry_cost(0).build())
+        .build()
 }
 
 /// Resolves credentials once, so a missing or broken setup fails before any plan is made.
