@@ -63,9 +63,8 @@ pub async fn section(printer: &Printer, aws: &Aws, options: &Options) -> Result<
         "{:<22} {:>4} {:>10} {:>6} {:>9} {:>13} {:>6}",
         "IAM requests in flight", "runs", "wall", "calls", "throttled", "failed changes", "done"
     ));
-    // The SDK keeps its retry quota and adaptive rate per service and region for the whole
-    // process, as a CLI run would for its own: the capped runs go first, on a fresh state,
-    // and the uncapped one after the clean-ups' successful calls have refilled the quota.
+    // Each variant connects anew: its clients have their own retry quota and adaptive rate
+    // (`retry_partition`), as each CLI run does.
     let mut variants: Vec<(String, InFlight)> = options
         .iam_in_flight
         .iter()

@@ -7,9 +7,9 @@
 //! rest fail with "Rate exceeded". The cap sits in the HTTP client each service's SDK client
 //! sends through: every request takes a place, whether a read, a write, a wait's poll or the
 //! SDK's own retry, and the SDK's backoff before a retry holds none. The cap bounds bursts,
-//! not the rate: past the burst the SDK's adaptive retry mode (`retry_config`) is left to
-//! pace the calls, which at IAM's estimated rate is not enough for 500 roles in one run
-//! (BENCHMARKS.md, "Throttling at scale").
+//! not the rate: past the burst the SDK's adaptive retry mode (`retry_config`) paces the
+//! calls, with a retry quota that throttling does not spend (`retry_partition`), so 500 roles
+//! converge in one run (BENCHMARKS.md, "Throttling at scale").
 
 use std::sync::Arc;
 
