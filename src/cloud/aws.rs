@@ -253,8 +253,8 @@ fn assume_role_failure(error: &CredentialsError) -> Option<&SdkError<AssumeRoleE
 
 /// How every client retries: adaptive, so the SDK backs off on throttling and rate-limits
 /// itself; throttling, 5xx answers and connection failures are retried, other errors are not.
-/// Up to 25 attempts, terraform-provider-aws's default (`max_retries`): under IAM's rate, 8
-/// left a tenth of 500 roles throttled out (`retry_partition` keeps 5xx answers and timeouts
+/// Up to 25 attempts, terraform-provider-aws's default (`max_retries`): with 500 roles and a
+/// throttling IAM, 8 left 95 throttled out (`retry_partition` keeps 5xx answers and timeouts
 /// from retrying that long against a failing service).
 pub fn retry_config() -> RetryConfig {
     RetryConfig::adaptive().with_max_attempts(25)
