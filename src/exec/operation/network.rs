@@ -1,0 +1,257 @@
+//! EC2 and ELB operations: the VPC and its parts, launch templates, tags, deletes and leftovers.
+
+use crate::cloud::{LaunchTemplateRequest, RouteTarget, SubnetRequest, Tags};
+use crate::plan::Operation;
+
+use super::Context;
+use super::retry::retry_while_in_use;
+use crate::exec::ExecError;
+use crate::exec::wait::Poll;
+
+/// A client token made of `parts`: 39 ASCII characters whatever their length (EC2 takes at
+/// most 64 and remembers each token, so two creates must never share one).
+pub(super) fn client_token(parts: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    let digest: String = hasher
+        .finalize()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("ekspec-{digest}")
+}
+
+/// How many earlier gateways a NAT create steps over before giving up.
+const NAT_ATTEMPTS: usize = 5;
+
+/// Creates a NAT gateway. Its client token comes from its subnet and address, so an attempt
+/// repeated after a crash or a lost answer gets the same gateway back; a gateway made by an
+/// earlier intended create (deleted or failed since: EC2 answers it again for the same token)
+/// does not count, and the next attempt derives a new token from it.
+async fn create_nat_gateway(
+    ctx: &Context,
+    resource: &str,
+    subnet: &str,
+    address: &str,
+    tags: &Tags,
+) -> Result<String, ExecError> {
+    let mut token = client_token(&[resource, subnet, address]);
+    for _ in 0..NAT_ATTEMPTS {
+        let (id, state) = ctx
+            .cloud
+            .network
+            .create_nat_gateway(subnet, address, tags, &token)
+            .await?;
+        if !matches!(state.as_str(), "deleting" | "deleted" | "failed") {
+            return Ok(id);
+        }
+        tracing::info!(%id, %state, "the client token belongs to an earlier NAT gateway; using a new one");
+        token = client_token(&[&token, &id]);
+    }
+    Err(ExecError::Internal(format!(
+        "EC2 kept answering earlier NAT gateways for {resource} in {subnet}"
+    )))
+}
+
+/// Runs a network `operation` for `resource`; another area's is an internal error.
+pub(super) async fn run(
+    ctx: &Context,
+    resource: &str,
+    operation: &Operation,
+) -> Result<(), ExecError> {
+    let cloud = &ctx.cloud;
+    match operation {
+        Operation::CreateVpc { cidr, tags } => {
+            let id = cloud.network.create_vpc(cidr, tags).await?;
+            ctx.set(resource, "id", id);
+        }
+        Operation::CreateSubnet {
+            vpc,
+            cidr,
+            zone,
+            public,
+            tags,
+        } => {
+            let request = SubnetRequest {
+                vpc_id: ctx.resolve(vpc)?,
+                cidr: cidr.clone(),
+                availability_zone: zone.clone(),
+                public: *public,
+                tags: tags.clone(),
+            };
+            let id = cloud.network.create_subnet(&request).await?;
+            ctx.set(resource, "id", id);
+        }
+        Operation::CreateInternetGateway { vpc, tags } => {
+            let id = cloud
+                .network
+                .create_internet_gateway(&ctx.resolve(vpc)?, tags)
+                .await?;
+            ctx.set(resource, "id", id);
+        }
+        Operation::AllocateAddress { tags } => {
+            let id = cloud.network.allocate_address(tags).await?;
+            ctx.set(resource, "id", id);
+        }
+        Operation::CreateNatGateway {
+            subnet,
+            address,
+            tags,
+        } => {
+            let id = create_nat_gateway(
+                ctx,
+                resource,
+                &ctx.resolve(subnet)?,
+                &ctx.resolve(address)?,
+                tags,
+            )
+            .await?;
+            ctx.set(resource, "id", id.clone());
+            ctx.waiter
+                .wait(&format!("NAT gateway {id}"), || async {
+                    Ok(
+                        match cloud.network.nat_gateway_state(&id).await?.as_deref() {
+                            Some("available") => Poll::Done,
+                            Some("failed") => Poll::Failed(
+                                "the NAT gateway failed; see its FailureMessage in the console"
+                                    .to_owned(),
+                            ),
+                            other => Poll::Pending(other.unwrap_or("unknown").to_owned()),
+                        },
+                    )
+                })
+                .await?;
+        }
+        Operation::CreateRouteTable { vpc, tags } => {
+            let id = cloud
+                .network
+                .create_route_table(&ctx.resolve(vpc)?, tags)
+                .await?;
+            ctx.set(resource, "id", id);
+        }
+        Operation::SetDefaultRoute {
+            table,
+            internet_gateway,
+            nat_gateway,
+        } => {
+            let target = match (internet_gateway, nat_gateway) {
+                (Some(igw), _) => RouteTarget::InternetGateway(ctx.resolve(igw)?),
+                (None, Some(nat)) => RouteTarget::NatGateway(ctx.resolve(nat)?),
+                (None, None) => return Err(ExecError::Internal("route without target".to_owned())),
+            };
+            cloud
+                .network
+                .set_default_route(&ctx.resolve(table)?, &target)
+                .await?;
+        }
+        Operation::AssociateRouteTable { table, subnet } => {
+            cloud
+                .network
+                .associate_route_table(&ctx.resolve(table)?, &ctx.resolve(subnet)?)
+                .await?;
+        }
+        Operation::DisassociateRouteTable { association_id } => {
+            cloud
+                .network
+                .disassociate_route_table(association_id)
+                .await?;
+        }
+        Operation::DeleteDefaultRoute { table } => {
+            cloud
+                .network
+                .delete_default_route(&ctx.resolve(table)?)
+                .await?;
+        }
+        Operation::TagEc2 { ids, tags } => {
+            cloud
+                .network
+                .create_tags(&ctx.resolve_all(ids)?, tags)
+                .await?;
+        }
+        Operation::CreateLaunchTemplate { name, data, tags } => {
+            let request = LaunchTemplateRequest {
+                name: name.clone(),
+                data: data.clone(),
+                tags: tags.clone(),
+                client_token: ctx.token(resource),
+            };
+            let (id, version) = cloud.network.create_launch_template(&request).await?;
+            ctx.set(resource, "id", id);
+            ctx.set(resource, "version", version.to_string());
+        }
+        Operation::CreateLaunchTemplateVersion { id, data } => {
+            let version = cloud
+                .network
+                .create_launch_template_version(id, data, &ctx.token(resource))
+                .await?;
+            ctx.set(resource, "version", version.to_string());
+        }
+        // AWS refuses the detach while anything in the VPC has a public address mapped
+        // through the gateway: a load balancer's interfaces linger minutes after its delete.
+        Operation::DetachInternetGateway { id, vpc_id } => {
+            retry_while_in_use(ctx, &format!("detach of {id} from {vpc_id}"), || {
+                cloud.network.detach_internet_gateway(id, vpc_id)
+            })
+            .await?;
+        }
+        Operation::DeleteEc2 { kind, id } => {
+            delete_with_retry(ctx, *kind, id).await?;
+            if *kind == crate::cloud::Ec2Kind::NatGateway {
+                ctx.waiter
+                    .wait(&format!("deletion of NAT gateway {id}"), || async {
+                        Ok(
+                            match cloud.network.nat_gateway_state(id).await?.as_deref() {
+                                None | Some("deleted") => Poll::Done,
+                                Some(state) => Poll::Pending(state.to_owned()),
+                            },
+                        )
+                    })
+                    .await?;
+            }
+        }
+        Operation::DeleteLeftovers { cluster, vpc_id } => {
+            let leftovers = cloud.network.discover_leftovers(cluster, vpc_id).await?;
+            // Load balancers first: they use the target groups, and their network interfaces
+            // hold the security groups until AWS removes them a while later.
+            for load_balancer in &leftovers.load_balancers {
+                cloud.network.delete_load_balancer(load_balancer).await?;
+            }
+            for arn in &leftovers.target_groups {
+                retry_while_in_use(ctx, &format!("deletion of target group {arn}"), || {
+                    cloud.network.delete_target_group(arn)
+                })
+                .await?;
+            }
+            for id in &leftovers.network_interfaces {
+                delete_with_retry(ctx, crate::cloud::Ec2Kind::NetworkInterface, id).await?;
+            }
+            for id in &leftovers.security_groups {
+                delete_with_retry(ctx, crate::cloud::Ec2Kind::SecurityGroup, id).await?;
+            }
+        }
+        _ => {
+            return Err(ExecError::Internal(format!(
+                "{resource}: not a network operation: {operation:?}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Deletes, retrying while AWS still sees a dependency (ENIs of a deleted NAT, cluster or
+/// load balancer linger for a while).
+async fn delete_with_retry(
+    ctx: &Context,
+    kind: crate::cloud::Ec2Kind,
+    id: &str,
+) -> Result<(), ExecError> {
+    retry_while_in_use(ctx, &format!("deletion of {id}"), || {
+        ctx.cloud.network.delete(kind, id)
+    })
+    .await
+}
