@@ -26,21 +26,13 @@ pub(super) async fn run(
             name,
             version,
         } => {
-            // A DEGRADED group takes the update (a new AMI may heal it).
-            let group =
-                wait_node_group(ctx, &ctx.waiter, cluster, name, NodeGroupState::Updatable).await?;
-            let id = on_active_cluster(ctx, cluster, move || {
-                retry_in_use(ctx, move || {
-                    cloud
-                        .kubernetes
-                        .update_node_group_version(cluster, name, version)
-                })
+            // New nodes (a new AMI may heal a DEGRADED group) replace every node.
+            update_node_group(ctx, cluster, name, || {
+                cloud
+                    .kubernetes
+                    .update_node_group_version(cluster, name, version)
             })
             .await?;
-            // New nodes replace every node, a batch of `maxUnavailable` at a time.
-            let rollout = rollout_waiter(&ctx.waiter, group.as_ref());
-            wait_update(ctx, &rollout, cluster, UpdateOf::NodeGroup(name), &id).await?;
-            wait_node_group(ctx, &rollout, cluster, name, NodeGroupState::Active).await?;
         }
         Operation::UpdateNodeGroupLaunchTemplate {
             cluster,
@@ -50,22 +42,15 @@ pub(super) async fn run(
         } => {
             let version = ctx.resolve(version)?;
             let version = &version;
-            let group =
-                wait_node_group(ctx, &ctx.waiter, cluster, name, NodeGroupState::Updatable).await?;
-            let id = on_active_cluster(ctx, cluster, move || {
-                retry_in_use(ctx, move || {
-                    cloud.kubernetes.update_node_group_launch_template(
-                        cluster,
-                        name,
-                        (launch_template, version),
-                    )
-                })
+            // A new launch template version rolls every node.
+            update_node_group(ctx, cluster, name, || {
+                cloud.kubernetes.update_node_group_launch_template(
+                    cluster,
+                    name,
+                    (launch_template, version),
+                )
             })
             .await?;
-            // A new launch template version rolls every node.
-            let rollout = rollout_waiter(&ctx.waiter, group.as_ref());
-            wait_update(ctx, &rollout, cluster, UpdateOf::NodeGroup(name), &id).await?;
-            wait_node_group(ctx, &rollout, cluster, name, NodeGroupState::Active).await?;
         }
         Operation::CreateNodeGroup {
             cluster,
@@ -120,24 +105,13 @@ pub(super) async fn run(
             name,
             change,
         } => {
-            // A DEGRADED group takes the update (a scaling change may heal it); EKS refuses
-            // one while another runs (ResourceInUseException), so that one is waited out.
-            let group =
-                wait_node_group(ctx, &ctx.waiter, cluster, name, NodeGroupState::Updatable).await?;
-            let id = on_active_cluster(ctx, cluster, move || {
-                retry_in_use(ctx, move || {
-                    cloud
-                        .kubernetes
-                        .update_node_group_config(cluster, name, change)
-                })
+            // A scaling change may heal a DEGRADED group; a new update budget may roll nodes.
+            update_node_group(ctx, cluster, name, || {
+                cloud
+                    .kubernetes
+                    .update_node_group_config(cluster, name, change)
             })
             .await?;
-            // A new update budget or scaling may roll nodes.
-            let rollout = rollout_waiter(&ctx.waiter, group.as_ref());
-            if let Some(id) = id {
-                wait_update(ctx, &rollout, cluster, UpdateOf::NodeGroup(name), &id).await?;
-            }
-            wait_node_group(ctx, &rollout, cluster, name, NodeGroupState::Active).await?;
         }
         Operation::DeleteNodeGroup {
             cluster,
@@ -234,6 +208,31 @@ fn rollout_waiter(waiter: &Waiter, group: Option<&crate::cloud::ObservedNodeGrou
         None => 1,
     };
     waiter.rollout(nodes, at_once)
+}
+
+/// Runs one node group update: once the group takes one (ACTIVE or DEGRADED: an update may
+/// heal it) and on an ACTIVE control plane, retrying while another update runs
+/// (ResourceInUseException); then follows the update EKS started, if it named one, and the
+/// rollout, a batch of `maxUnavailable` nodes at a time.
+async fn update_node_group<T, F, Fut>(
+    ctx: &Context,
+    cluster: &str,
+    name: &str,
+    call: F,
+) -> Result<(), ExecError>
+where
+    T: Into<Option<String>>,
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T, crate::cloud::CloudError>>,
+{
+    let group = wait_node_group(ctx, &ctx.waiter, cluster, name, NodeGroupState::Updatable).await?;
+    let id = on_active_cluster(ctx, cluster, || retry_in_use(ctx, &call)).await?;
+    let rollout = rollout_waiter(&ctx.waiter, group.as_ref());
+    if let Some(id) = id.into() {
+        wait_update(ctx, &rollout, cluster, UpdateOf::NodeGroup(name), &id).await?;
+    }
+    wait_node_group(ctx, &rollout, cluster, name, NodeGroupState::Active).await?;
+    Ok(())
 }
 
 /// What a node group wait waits for.
