@@ -195,16 +195,19 @@ fn observed_node_group(group: &Nodegroup) -> ObservedNodeGroup {
             .map(|h| h.issues())
             .unwrap_or_default()
             .iter()
-            .map(|issue| {
-                format!(
-                    "{}: {}",
-                    issue.code().map(|c| c.as_str()).unwrap_or("Unknown"),
-                    issue.message().unwrap_or_default()
-                )
-            })
+            .map(|issue| issue_text(issue.code().map(|c| c.as_str()), issue.message()))
             .collect(),
         tags: tags_of(group.tags()),
     }
+}
+
+/// One of EKS's health issues of a node group, Fargate profile or add-on: `CODE: message`.
+fn issue_text(code: Option<&str>, message: Option<&str>) -> String {
+    format!(
+        "{}: {}",
+        code.unwrap_or("Unknown"),
+        message.unwrap_or_default()
+    )
 }
 
 fn observed_fargate_profile(profile: &FargateProfile) -> ObservedFargateProfile {
@@ -220,13 +223,7 @@ fn observed_fargate_profile(profile: &FargateProfile) -> ObservedFargateProfile 
             .map(|h| h.issues())
             .unwrap_or_default()
             .iter()
-            .map(|issue| {
-                format!(
-                    "{}: {}",
-                    issue.code().map_or("Unknown", |c| c.as_str()),
-                    issue.message().unwrap_or_default()
-                )
-            })
+            .map(|issue| issue_text(issue.code().map(|c| c.as_str()), issue.message()))
             .collect(),
         pod_execution_role_arn: string(profile.pod_execution_role_arn()),
         subnet_ids: sorted(profile.subnets()),
@@ -325,13 +322,7 @@ fn observed_addon(addon: &Addon) -> ObservedAddon {
             .map(|h| h.issues())
             .unwrap_or_default()
             .iter()
-            .map(|issue| {
-                format!(
-                    "{}: {}",
-                    issue.code().map_or("Unknown", |c| c.as_str()),
-                    issue.message().unwrap_or_default()
-                )
-            })
+            .map(|issue| issue_text(issue.code().map(|c| c.as_str()), issue.message()))
             .collect(),
         tags: tags_of(addon.tags()),
     }
