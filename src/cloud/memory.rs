@@ -244,7 +244,6 @@ impl MemoryCloud {
         self.lock().failures.push((operation, error));
     }
 
-    /// Fails if a failure was injected for `operation`.
     /// Puts a node group in a state EKS reports (CREATING, CREATE_FAILED, DEGRADED, ...) with
     /// its health issues (`CODE: message`).
     pub fn set_node_group_status(&self, cluster: &str, name: &str, status: &str, issues: &[&str]) {
@@ -258,6 +257,7 @@ impl MemoryCloud {
         }
     }
 
+    /// Fails if a failure was injected for `operation`.
     fn gate(&self, operation: &'static str) -> CloudResult<()> {
         let mut s = self.lock();
         match s.failures.iter().position(|(op, _)| *op == operation) {
