@@ -88,6 +88,19 @@ pub trait Network: Send + Sync {
     /// `elbv2.k8s.aws/cluster = <cluster>` (the AWS Load Balancer Controller), and detached
     /// network interfaces.
     async fn discover_leftovers(&self, cluster: &str, vpc_id: &str) -> CloudResult<Leftovers>;
+    /// A security group with its tags, or `None` when it does not exist.
+    async fn security_group(&self, id: &str) -> CloudResult<Option<ObservedSecurityGroup>>;
+    /// Removes tags from resources, each only where it still has the value given.
+    async fn delete_tags(&self, resource_ids: &[String], tags: &Tags) -> CloudResult<()>;
+    /// What Karpenter launched for `cluster` (tagged `kubernetes.io/cluster/<cluster> = owned`
+    /// and `karpenter.sh/nodepool`, the tags its controller policy scopes deletes by):
+    /// instances not yet terminated, and launch templates.
+    async fn discover_karpenter_leftovers(&self, cluster: &str) -> CloudResult<KarpenterLeftovers>;
+    /// Starts terminating instances (already terminated or gone succeeds).
+    async fn terminate_instances(&self, ids: &[String]) -> CloudResult<()>;
+    /// Those of `ids` not yet terminated, with their state.
+    async fn instances_not_terminated(&self, ids: &[String])
+    -> CloudResult<Vec<(String, String)>>;
     /// Deletes a load balancer. Deleting one that is already gone succeeds.
     async fn delete_load_balancer(&self, load_balancer: &LoadBalancerRef) -> CloudResult<()>;
     /// Deletes an ELBv2 target group (InUse while a load balancer still forwards to it).
@@ -133,6 +146,17 @@ pub trait Identity: Send + Sync {
     async fn tag_role(&self, role: &str, tags: &Tags) -> CloudResult<()>;
     /// Deletes a role after detaching its policies (already gone succeeds).
     async fn delete_role(&self, role: &str) -> CloudResult<()>;
+    /// The instance profiles holding `role` that Karpenter made for `cluster` in `region`
+    /// (tagged `kubernetes.io/cluster/<cluster> = owned`, `topology.kubernetes.io/region =
+    /// <region>` and `karpenter.k8s.aws/ec2nodeclass`, as its controller policy scopes them).
+    async fn karpenter_instance_profiles(
+        &self,
+        role: &str,
+        cluster: &str,
+        region: &str,
+    ) -> CloudResult<Vec<String>>;
+    /// Removes `role` from an instance profile and deletes the profile (gone succeeds).
+    async fn delete_instance_profile(&self, profile: &str, role: &str) -> CloudResult<()>;
     /// OIDC providers tagged `ekspec.io/cluster = cluster`. With the cluster's `issuer`, a
     /// provider for that issuer tagged for the cluster is the only one read (one read, not
     /// one per provider in the account); without it, or when that one is not the cluster's,

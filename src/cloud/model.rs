@@ -206,6 +206,25 @@ pub struct Leftovers {
     pub network_interfaces: Vec<String>,
 }
 
+/// A security group.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedSecurityGroup {
+    /// `sg-...`.
+    pub id: String,
+    /// Tags.
+    pub tags: Tags,
+}
+
+/// What a running Karpenter launched for a cluster (tagged `kubernetes.io/cluster/<cluster>
+/// = owned` and `karpenter.sh/nodepool`), in the order it has to go.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct KarpenterLeftovers {
+    /// Instances not yet terminated (their interfaces block subnets and security groups).
+    pub instances: Vec<String>,
+    /// Launch template ids.
+    pub launch_templates: Vec<String>,
+}
+
 /// A request to create a subnet.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SubnetRequest {
@@ -301,6 +320,9 @@ pub struct ObservedCluster {
     pub subnet_ids: Vec<String>,
     /// The VPC of those subnets.
     pub vpc_id: Option<String>,
+    /// The security group EKS made for the cluster (control plane and managed nodes), once
+    /// it exists (`resourcesVpcConfig.clusterSecurityGroupId`).
+    pub cluster_security_group_id: Option<String>,
     /// Public endpoint access.
     pub endpoint_public_access: bool,
     /// Private endpoint access.

@@ -65,6 +65,8 @@ pub enum Operation {
     DeleteDefaultRoute { table: Ref },
     /// Add or overwrite tags of EC2 resources.
     TagEc2 { ids: Vec<Ref>, tags: Tags },
+    /// Remove tags from EC2 resources, each only where it still has the value given.
+    UntagEc2 { ids: Vec<Ref>, tags: Tags },
     /// Add or overwrite tags of an OIDC provider.
     TagOidcProvider { arn: String, tags: Tags },
     /// Add or overwrite tags of an EKS cluster, node group or Fargate profile.
@@ -247,6 +249,14 @@ pub enum Operation {
     /// Delete the load balancers, target groups, security groups and detached interfaces
     /// Kubernetes left in the VPC.
     DeleteLeftovers { cluster: String, vpc_id: String },
+    /// Terminate the instances Karpenter launched for the cluster (and wait until they are
+    /// terminated), delete its launch templates, and the instance profiles it made for the
+    /// node role `node_role` in `region`.
+    DeleteKarpenterLeftovers {
+        cluster: String,
+        region: String,
+        node_role: String,
+    },
 }
 
 /// A trust policy, resolved when the operation runs (IRSA needs the cluster's issuer).
@@ -256,4 +266,7 @@ pub enum Trust {
     Service(Vec<String>),
     /// Trusted only by one Kubernetes service account through the cluster's OIDC provider.
     ServiceAccount { namespace: String, name: String },
+    /// Trusted by EKS Pod Identity (`pods.eks.amazonaws.com`, `sts:AssumeRole` and
+    /// `sts:TagSession`); an association binds it to a service account.
+    PodIdentity,
 }

@@ -40,6 +40,16 @@ pub fn trust_document(trust: &Trust, oidc: Option<(&str, &str)>) -> Option<Value
                 }]
             })
         }
+        // EKS Pod Identity: the agent assumes the role for the pod and tags the session
+        // (EKS User Guide, "Create IAM role with trust policy required by EKS Pod Identity").
+        Trust::PodIdentity => json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Principal": {"Service": "pods.eks.amazonaws.com"},
+                "Action": ["sts:AssumeRole", "sts:TagSession"]
+            }]
+        }),
     })
 }
 
@@ -48,18 +58,26 @@ pub fn issuer_host(issuer: &str) -> &str {
     issuer.strip_prefix("https://").unwrap_or(issuer)
 }
 
-struct DesiredRole {
-    resource: String,
-    name: String,
-    trust: Trust,
-    description: String,
-    policies: Vec<String>,
-    inline: Option<Value>,
-    after: Vec<String>,
+/// A role the spec wants, as [`plan_role`] compares it with the live one.
+pub struct DesiredRole {
+    /// Logical id, e.g. `role/node`.
+    pub resource: String,
+    /// IAM role name.
+    pub name: String,
+    /// Who may assume it.
+    pub trust: Trust,
+    /// IAM description.
+    pub description: String,
+    /// Managed policy ARNs.
+    pub policies: Vec<String>,
+    /// The inline policy [`INLINE_POLICY_NAME`], if any.
+    pub inline: Option<Value>,
+    /// Changes its create or update waits for.
+    pub after: Vec<String>,
 }
 
 /// An AWS managed policy in the caller's partition.
-fn aws_policy(partition: &str, name: &str) -> String {
+pub fn aws_policy(partition: &str, name: &str) -> String {
     format!("arn:{partition}:iam::aws:policy/{name}")
 }
 
@@ -221,7 +239,8 @@ pub fn plan_service_accounts(p: &mut Planning<'_>) {
     }
 }
 
-fn plan_role(p: &mut Planning<'_>, role: DesiredRole, oidc: Option<(&str, &str)>) {
+/// Plans one role: create, replace (renamed), or update its trust, policies and tags.
+pub fn plan_role(p: &mut Planning<'_>, role: DesiredRole, oidc: Option<(&str, &str)>) {
     let Some(file) = p.file else {
         return;
     };

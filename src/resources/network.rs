@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 use ipnet::Ipv4Net;
 
 use crate::cloud::{AvailabilityZone, Ec2Kind, RouteTarget, Tags};
-use crate::naming::kubernetes_cluster_tag;
+use crate::naming::{KARPENTER_DISCOVERY_TAG, kubernetes_cluster_tag};
 use crate::plan::{Change, ChangeKind, FieldChange, Operation, Ref};
 use crate::spec::{DEFAULT_VPC_CIDR, NatGatewayMode, validate::subnet_prefix};
 
+use super::karpenter::{discovery_tag, untag_change};
 use super::planner::Planning;
 use super::{owned_tags, tag_drift};
 
@@ -48,6 +49,17 @@ pub fn kubernetes_subnet_tags(cluster: &str, public: bool) -> Tags {
     tags
 }
 
+/// The tags ekspec gives a subnet it makes or uses for nodes: the Kubernetes ones, and on
+/// private subnets of a cluster with Karpenter the discovery tag its `EC2NodeClass` selects
+/// them by.
+pub fn node_subnet_tags(cluster: &str, public: bool, karpenter: bool) -> Tags {
+    let mut tags = kubernetes_subnet_tags(cluster, public);
+    if karpenter && !public {
+        tags.extend(discovery_tag(cluster));
+    }
+    tags
+}
+
 /// Plans the network.
 pub fn plan(p: &mut Planning<'_>) {
     let Some(file) = p.file else {
@@ -58,6 +70,7 @@ pub fn plan(p: &mut Planning<'_>) {
         return;
     }
     let cluster = file.metadata.name.clone();
+    let karpenter = file.spec.karpenter.is_some();
     let zones = p.zones.clone();
     let cidr_text = file
         .spec
@@ -125,7 +138,7 @@ pub fn plan(p: &mut Planning<'_>) {
             let id = subnet_id(tier, zone);
             let table = route_table_id(public, zone);
             p.desire(&id);
-            let tags = owned_tags(file, &id, &kubernetes_subnet_tags(&cluster, public));
+            let tags = owned_tags(file, &id, &node_subnet_tags(&cluster, public, karpenter));
             let associate = Operation::AssociateRouteTable {
                 table: Ref::output(&table, "id"),
                 subnet: Ref::output(&id, "id"),
@@ -159,6 +172,12 @@ pub fn plan(p: &mut Planning<'_>) {
                     let mut operations = Vec::new();
                     if !missing.is_empty() {
                         operations.push(Operation::TagEc2 { ids: vec![Ref::Value(live.id.clone())], tags: missing });
+                    }
+                    if !public && !karpenter
+                        && let Some(untag) = untag_change(&id, &live.id, &live.tags, &cluster)
+                    {
+                        fields.extend(untag.fields);
+                        operations.extend(untag.operations);
                     }
                     if !associated {
                         fields.push(FieldChange { field: "routeTable".to_owned(), old: None, new: Some(table.clone()) });
@@ -354,6 +373,8 @@ fn plan_existing(p: &mut Planning<'_>, vpc_id: &str) {
         return;
     }
     let subnets = file.spec.vpc.subnets.clone().unwrap_or_default();
+    let cluster = file.metadata.name.as_str();
+    let karpenter = file.spec.karpenter.is_some();
     // Nodes in public subnets need a public address from the subnet: without one EKS fails
     // the node group after about 20 minutes (Ec2SubnetInvalidConfiguration).
     let public_nodes = file
@@ -391,21 +412,36 @@ fn plan_existing(p: &mut Planning<'_>, vpc_id: &str) {
                             )),
                     );
                 }
+                Some(live) if !public && karpenter && live.tags.get(KARPENTER_DISCOVERY_TAG).is_some_and(|v| v != cluster) => p.push(
+                    Change::new(&resource, ChangeKind::Impossible, Vec::new())
+                        .id(id)
+                        .reason(format!(
+                            "subnet `{id}` (spec.vpc.subnets.private[{index}]) is tagged {KARPENTER_DISCOVERY_TAG}={}: another cluster's Karpenter discovers it, and a tag has one value, so ekspec will not take it over for spec.karpenter: remove that tag if that cluster no longer uses the subnet, or give this cluster other subnets",
+                            live.tags.get(KARPENTER_DISCOVERY_TAG).map_or("", String::as_str)
+                        )),
+                ),
                 Some(live) => {
-                    let wanted = kubernetes_subnet_tags(&file.metadata.name, public);
-                    let (missing, fields) = tag_drift(&live.tags, &wanted);
+                    let wanted = node_subnet_tags(cluster, public, karpenter);
+                    let (missing, mut fields) = tag_drift(&live.tags, &wanted);
+                    let mut operations = Vec::new();
                     if !missing.is_empty() {
+                        operations.push(Operation::TagEc2 {
+                            ids: vec![Ref::Value(id.clone())],
+                            tags: missing,
+                        });
+                    }
+                    if !public
+                        && !karpenter
+                        && let Some(untag) = untag_change(&resource, id, &live.tags, cluster)
+                    {
+                        fields.extend(untag.fields);
+                        operations.extend(untag.operations);
+                    }
+                    if !operations.is_empty() {
                         p.push(
-                            Change::new(
-                                &resource,
-                                ChangeKind::Update,
-                                vec![Operation::TagEc2 {
-                                    ids: vec![Ref::Value(id.clone())],
-                                    tags: missing,
-                                }],
-                            )
-                            .id(id)
-                            .fields(fields),
+                            Change::new(&resource, ChangeKind::Update, operations)
+                                .id(id)
+                                .fields(fields),
                         );
                     }
                 }

@@ -46,6 +46,9 @@ pub struct Observed {
     pub addons: Vec<ObservedAddon>,
     /// Every access entry of the owned cluster (owned or not: declared ones are adopted).
     pub access_entries: Vec<ObservedAccessEntry>,
+    /// The security group EKS made for the owned cluster, read when Karpenter may have to be
+    /// discovered through it (or no longer).
+    pub cluster_security_group: Option<ObservedSecurityGroup>,
     /// Default add-on versions, keyed `(add-on, Kubernetes version)`: for the spec's version
     /// and every step of an upgrade, for add-ons without a pinned version.
     pub addon_defaults: BTreeMap<(String, String), Option<String>>,

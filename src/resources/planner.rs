@@ -8,6 +8,7 @@ use crate::plan::{Change, ChangeKind, Operation, Plan, Ref};
 use crate::spec::{ClusterFile, DEFAULT_ZONE_COUNT};
 
 use super::network::KUBERNETES_LEFTOVERS;
+use super::karpenter::{self, KARPENTER_LEFTOVERS};
 use super::{
     Observed, access, addon, cluster, fargate, iam, network, nodegroup, owned_id, tag_drift,
     upgrade,
@@ -143,6 +144,9 @@ pub fn existing_outputs(observed: &Observed, cluster: &str) -> HashMap<String, S
         if let Some(issuer) = &c.oidc_issuer {
             put(Some("cluster"), "issuer", issuer);
         }
+        if let Some(group) = &c.cluster_security_group_id {
+            put(Some("cluster"), "security-group", group);
+        }
     }
     outputs
 }
@@ -187,6 +191,7 @@ pub fn plan(file: &ClusterFile, observed: &Observed) -> Plan {
     network::plan(&mut p);
     iam::plan(&mut p);
     cluster::plan(&mut p);
+    karpenter::plan(&mut p);
     nodegroup::plan(&mut p);
     fargate::plan(&mut p);
     iam::plan_service_accounts(&mut p);
@@ -213,7 +218,7 @@ pub fn plan_delete(name: &str, region: &str, observed: &Observed) -> Plan {
 }
 
 fn finish(mut p: Planning<'_>, region: &str) -> Plan {
-    plan_deletes(&mut p);
+    plan_deletes(&mut p, region);
     order_deletes(&mut p.changes);
     let mut changes = p.changes;
     changes.sort_by_key(|c| (rank(&c.resource), c.resource.clone()));
@@ -235,7 +240,7 @@ fn finish(mut p: Planning<'_>, region: &str) -> Plan {
 }
 
 /// Deletes of owned resources that the spec no longer wants.
-fn plan_deletes(p: &mut Planning<'_>) {
+fn plan_deletes(p: &mut Planning<'_>, region: &str) {
     let mut deletes: Vec<Change> = Vec::new();
     let observed = p.observed;
     let mut ec2 = |resource: Option<&str>, id: &str, p: &Planning<'_>| {
@@ -398,8 +403,18 @@ fn plan_deletes(p: &mut Planning<'_>) {
         .filter(|d| d.resource == "vpc")
         .filter_map(|d| network::leftovers_change(p, d.physical_id.as_deref()?))
         .collect();
+    // Karpenter's instances go once its controller can no longer launch more (its role's
+    // policies are gone), before what they block.
+    let karpenter_leftovers = karpenter::leftovers_change(p, region).map(|change| {
+        let controller = deletes
+            .iter()
+            .filter(|d| d.resource == karpenter::CONTROLLER_ROLE)
+            .map(|d| d.resource.clone());
+        change.after(controller)
+    });
     p.changes.extend(deletes);
     p.changes.extend(leftovers);
+    p.changes.extend(karpenter_leftovers);
 }
 
 /// The kinds whose deletes (and replacements) must finish before a kind can be deleted.
@@ -407,8 +422,11 @@ fn delete_after(resource: &str) -> &'static [&'static str] {
     let kind = resource.split('/').next().unwrap_or_default();
     match kind {
         "launch-template" => &["nodegroup"],
-        "cluster" => &["nodegroup", "fargate-profile"],
+        // Karpenter's instances use the cluster security group EKS deletes with the cluster.
+        "cluster" => &["nodegroup", "fargate-profile", KARPENTER_LEFTOVERS],
         "role" if resource == "role/cluster" => &["cluster"],
+        // Karpenter's instance profiles hold the role until they are deleted.
+        "role" if resource == karpenter::NODE_ROLE => &[KARPENTER_LEFTOVERS],
         "role" if resource == "role/node" => &["nodegroup"],
         "role" if resource == "role/fargate" => &["fargate-profile"],
         // An add-on may still use the IRSA role (until it is deleted or updated).
@@ -428,6 +446,7 @@ fn delete_after(resource: &str) -> &'static [&'static str] {
             "nat-gateway",
             "route-table",
             KUBERNETES_LEFTOVERS,
+            KARPENTER_LEFTOVERS,
         ],
         // Not after the Kubernetes leftovers: their load balancers' addresses block the
         // detach until AWS removes their interfaces, minutes after the delete, so the detach
@@ -435,6 +454,7 @@ fn delete_after(resource: &str) -> &'static [&'static str] {
         "internet-gateway" => &["nat-gateway", "eip", "cluster", "nodegroup"],
         "vpc" => &[
             KUBERNETES_LEFTOVERS,
+            KARPENTER_LEFTOVERS,
             "subnet",
             "internet-gateway",
             "route-table",
@@ -480,7 +500,7 @@ fn order_deletes(changes: &mut [Change]) {
 /// Display order: network, IAM, control plane, compute, IRSA.
 fn rank(resource: &str) -> u8 {
     match resource.split('/').next().unwrap_or_default() {
-        "vpc" | "existing-subnet" | KUBERNETES_LEFTOVERS => 0,
+        "vpc" | "existing-subnet" | KUBERNETES_LEFTOVERS | KARPENTER_LEFTOVERS => 0,
         "internet-gateway" => 1,
         "subnet" => 2,
         "eip" => 3,

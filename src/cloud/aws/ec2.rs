@@ -6,19 +6,22 @@ use aws_sdk_ec2::types::{
     LaunchTemplateBlockDeviceMappingRequest, LaunchTemplateEbsBlockDeviceRequest,
     LaunchTemplateHttpTokensState, LaunchTemplateInstanceMetadataEndpointState,
     LaunchTemplateInstanceMetadataOptionsRequest, LaunchTemplateTagSpecificationRequest,
-    NatGatewayState, RequestLaunchTemplateData, ResourceType, ResponseLaunchTemplateData, Tag,
+    LaunchTemplate, NatGatewayState, RequestLaunchTemplateData, Reservation, ResourceType, ResponseLaunchTemplateData, Tag,
     TagSpecification, VolumeType,
 };
 use futures::{StreamExt, TryStreamExt, stream};
 
 use super::{AwsCloud, AwsContext, OrGone, READ_CONCURRENCY, after_create, required, string};
 use crate::cloud::{
-    AvailabilityZone, CloudResult, Ec2Kind, ErrorKind, LaunchTemplateData, LaunchTemplateRequest,
+    AvailabilityZone, CloudResult, Ec2Kind, ErrorKind, KarpenterLeftovers, LaunchTemplateData,
+    LaunchTemplateRequest, ObservedSecurityGroup,
     Leftovers, LoadBalancerRef, Network, ObservedAddress, ObservedInternetGateway,
     ObservedLaunchTemplate, ObservedNatGateway, ObservedNetwork, ObservedRouteTable,
     ObservedSubnet, ObservedVpc, RouteTarget, SubnetRequest, Tags,
 };
-use crate::naming::{CLUSTER_TAG, LB_CONTROLLER_CLUSTER_TAG, kubernetes_cluster_tag};
+use crate::naming::{
+    CLUSTER_TAG, KARPENTER_NODEPOOL_TAG, LB_CONTROLLER_CLUSTER_TAG, kubernetes_cluster_tag,
+};
 
 /// The largest page most EC2 describes accept.
 const PAGE: i32 = 1000;
@@ -823,6 +826,132 @@ impl Network for AwsCloud {
                 .filter_map(|i| i.network_interface_id().map(str::to_owned))
                 .collect(),
         })
+    }
+
+    async fn security_group(&self, id: &str) -> CloudResult<Option<ObservedSecurityGroup>> {
+        let about = format!("security group {id}");
+        let output = self
+            .ec2
+            .describe_security_groups()
+            .group_ids(id)
+            .send()
+            .await
+            .context("DescribeSecurityGroups", &about)
+            .or_gone()?;
+        Ok(output.and_then(|o| {
+            o.security_groups().first().map(|g| ObservedSecurityGroup {
+                id: string(g.group_id()),
+                tags: tags_of(g.tags()),
+            })
+        }))
+    }
+
+    async fn delete_tags(&self, resource_ids: &[String], tags: &Tags) -> CloudResult<()> {
+        // With a value, EC2 deletes a tag only where it has that value (DeleteTags).
+        self.ec2
+            .delete_tags()
+            .set_resources(Some(resource_ids.to_vec()))
+            .set_tags(Some(ec2_tags(tags)))
+            .send()
+            .await
+            .context("DeleteTags", resource_ids.join(", "))
+            .map(drop)
+    }
+
+    async fn discover_karpenter_leftovers(&self, cluster: &str) -> CloudResult<KarpenterLeftovers> {
+        let about = format!("Karpenter's instances of {cluster}");
+        let karpenter = || {
+            [
+                filter(format!("tag:{}", kubernetes_cluster_tag(cluster)), ["owned"]),
+                filter("tag-key", [KARPENTER_NODEPOOL_TAG]),
+            ]
+        };
+        let reservations = async {
+            all_items!(
+                self.ec2
+                    .describe_instances()
+                    .set_filters(Some(
+                        [
+                            karpenter().to_vec(),
+                            vec![filter(
+                                "instance-state-name",
+                                ["pending", "running", "shutting-down", "stopping", "stopped"],
+                            )],
+                        ]
+                        .concat()
+                    ))
+                    .max_results(PAGE),
+                "DescribeInstances",
+                &about
+            )
+        };
+        let templates = async {
+            all_items!(
+                self.ec2
+                    .describe_launch_templates()
+                    .set_filters(Some(karpenter().to_vec()))
+                    .max_results(LAUNCH_TEMPLATE_PAGE),
+                "DescribeLaunchTemplates",
+                &about
+            )
+        };
+        let (reservations, templates): (Vec<Reservation>, Vec<LaunchTemplate>) =
+            tokio::try_join!(reservations, templates)?;
+        Ok(KarpenterLeftovers {
+            instances: reservations
+                .iter()
+                .flat_map(|r| r.instances())
+                .filter_map(|i| i.instance_id().map(str::to_owned))
+                .collect(),
+            launch_templates: templates
+                .iter()
+                .filter_map(|t| t.launch_template_id().map(str::to_owned))
+                .collect(),
+        })
+    }
+
+    async fn terminate_instances(&self, ids: &[String]) -> CloudResult<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        self.ec2
+            .terminate_instances()
+            .set_instance_ids(Some(ids.to_vec()))
+            .send()
+            .await
+            .context("TerminateInstances", ids.join(", "))
+            .or_gone()
+            .map(drop)
+    }
+
+    async fn instances_not_terminated(
+        &self,
+        ids: &[String],
+    ) -> CloudResult<Vec<(String, String)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let reservations: Vec<Reservation> = match all_items!(
+            self.ec2
+                .describe_instances()
+                .set_instance_ids(Some(ids.to_vec())),
+            "DescribeInstances",
+            ids.join(", ")
+        )
+        .or_gone()?
+        {
+            Some(reservations) => reservations,
+            // EC2 forgets terminated instances after a while: gone.
+            None => return Ok(Vec::new()),
+        };
+        Ok(reservations
+            .iter()
+            .flat_map(|r| r.instances())
+            .filter_map(|i| {
+                let state = i.state()?.name()?.as_str().to_owned();
+                (state != "terminated").then(|| (i.instance_id()?.to_owned(), state))
+            })
+            .collect())
     }
 
     async fn delete_load_balancer(&self, load_balancer: &LoadBalancerRef) -> CloudResult<()> {

@@ -117,6 +117,10 @@ fn observed_cluster(cluster: &Cluster) -> ObservedCluster {
         role_arn: string(cluster.role_arn()),
         subnet_ids: sorted(vpc.map(|v| v.subnet_ids()).unwrap_or_default()),
         vpc_id: vpc.and_then(|v| v.vpc_id()).map(str::to_owned),
+        cluster_security_group_id: vpc
+            .and_then(|v| v.cluster_security_group_id())
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned),
         endpoint_public_access: vpc.is_some_and(|v| v.endpoint_public_access()),
         endpoint_private_access: vpc.is_some_and(|v| v.endpoint_private_access()),
         public_access_cidrs: sorted(vpc.map(|v| v.public_access_cidrs()).unwrap_or_default()),

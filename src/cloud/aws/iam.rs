@@ -13,7 +13,9 @@ use crate::cloud::{
     CloudError, CloudResult, ErrorKind, Identity, ObservedOidcProvider, ObservedRole, RoleRequest,
     Tags,
 };
-use crate::naming::CLUSTER_TAG;
+use crate::naming::{
+    CLUSTER_TAG, KARPENTER_NODE_CLASS_TAG, KARPENTER_REGION_TAG, kubernetes_cluster_tag,
+};
 
 /// The audience of IRSA tokens.
 const STS_AUDIENCE: &str = "sts.amazonaws.com";
@@ -313,6 +315,81 @@ impl Identity for AwsCloud {
             .send()
             .await
             .context("DeleteRole", &about)
+            .or_gone()
+            .map(drop)
+    }
+
+    async fn karpenter_instance_profiles(
+        &self,
+        role: &str,
+        cluster: &str,
+        region: &str,
+    ) -> CloudResult<Vec<String>> {
+        let about = format!("instance profiles of role {role}");
+        let Some(profiles) = all_items!(
+            self.iam.list_instance_profiles_for_role().role_name(role),
+            "ListInstanceProfilesForRole",
+            &about
+        )
+        .or_gone()?
+        else {
+            return Ok(Vec::new());
+        };
+        // Listing leaves tags out (IAM API reference, ListInstanceProfilesForRole): each
+        // profile's are read.
+        let tagged: Vec<Option<(String, Tags)>> = stream::iter(profiles)
+            .map(|profile| async move {
+                let name = profile.instance_profile_name().to_owned();
+                let read = self
+                    .iam
+                    .get_instance_profile()
+                    .instance_profile_name(&name)
+                    .send()
+                    .await
+                    .context("GetInstanceProfile", format!("instance profile {name}"))
+                    .or_gone()?;
+                Ok::<_, CloudError>(read.and_then(|o| {
+                    let tags = tags_of(o.instance_profile()?.tags());
+                    Some((name, tags))
+                }))
+            })
+            .buffer_unordered(READ_CONCURRENCY)
+            .try_collect()
+            .await?;
+        let karpenter = |tags: &Tags| {
+            tags.get(&kubernetes_cluster_tag(cluster))
+                .is_some_and(|v| v == "owned")
+                && tags
+                    .get(KARPENTER_REGION_TAG)
+                    .is_some_and(|v| v == region)
+                && tags.contains_key(KARPENTER_NODE_CLASS_TAG)
+        };
+        let mut names: Vec<String> = tagged
+            .into_iter()
+            .flatten()
+            .filter(|(_, tags)| karpenter(tags))
+            .map(|(name, _)| name)
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    async fn delete_instance_profile(&self, profile: &str, role: &str) -> CloudResult<()> {
+        let about = format!("instance profile {profile}");
+        self.iam
+            .remove_role_from_instance_profile()
+            .instance_profile_name(profile)
+            .role_name(role)
+            .send()
+            .await
+            .context("RemoveRoleFromInstanceProfile", &about)
+            .or_gone()?;
+        self.iam
+            .delete_instance_profile()
+            .instance_profile_name(profile)
+            .send()
+            .await
+            .context("DeleteInstanceProfile", &about)
             .or_gone()
             .map(drop)
     }

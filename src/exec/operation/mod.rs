@@ -3,6 +3,7 @@
 mod cluster;
 mod compute;
 mod iam;
+mod karpenter;
 mod network;
 mod retry;
 
@@ -112,7 +113,7 @@ impl Context {
     fn trust(&self, trust: &Trust) -> Result<serde_json::Value, ExecError> {
         let oidc = match trust {
             Trust::ServiceAccount { .. } => Some(self.oidc()?),
-            Trust::Service(_) => None,
+            Trust::Service(_) | Trust::PodIdentity => None,
         };
         trust_document(trust, oidc.as_ref().map(|(a, h)| (a.as_str(), h.as_str())))
             .ok_or_else(|| ExecError::Internal("trust policy needs the OIDC provider".to_owned()))
@@ -139,6 +140,7 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
         | Operation::DisassociateRouteTable { .. }
         | Operation::DeleteDefaultRoute { .. }
         | Operation::TagEc2 { .. }
+        | Operation::UntagEc2 { .. }
         | Operation::CreateLaunchTemplate { .. }
         | Operation::CreateLaunchTemplateVersion { .. }
         | Operation::DetachInternetGateway { .. }
@@ -176,5 +178,8 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
         | Operation::DeleteNodeGroup { .. }
         | Operation::CreateFargateProfile { .. }
         | Operation::DeleteFargateProfile { .. } => compute::run(ctx, resource, operation).await,
+        Operation::DeleteKarpenterLeftovers { .. } => {
+            karpenter::run(ctx, resource, operation).await
+        }
     }
 }

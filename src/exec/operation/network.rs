@@ -173,6 +173,12 @@ pub(super) async fn run(
                 .create_tags(&ctx.resolve_all(ids)?, tags)
                 .await?;
         }
+        Operation::UntagEc2 { ids, tags } => {
+            cloud
+                .network
+                .delete_tags(&ctx.resolve_all(ids)?, tags)
+                .await?;
+        }
         Operation::CreateLaunchTemplate { name, data, tags } => {
             let request = LaunchTemplateRequest {
                 name: name.clone(),

@@ -124,6 +124,9 @@ pub(super) async fn wait_cluster_active(ctx: &Context, name: &str) -> Result<Str
                         ctx.set("cluster", "issuer", issuer.clone());
                     }
                     ctx.set("cluster", "arn", c.arn.clone());
+                    if let Some(group) = &c.cluster_security_group_id {
+                        ctx.set("cluster", "security-group", group.clone());
+                    }
                     Poll::Done
                 }
                 Some(c) if c.status == "FAILED" => Poll::Failed("the cluster is FAILED".to_owned()),

@@ -1,0 +1,541 @@
+//! Karpenter's AWS side, as its getting-started guide documents it for the version named
+//! (website/content/en/<version>/getting-started/getting-started-with-karpenter/
+//! cloudformation.yaml in aws/karpenter-provider-aws): the node role, the controller role
+//! (EKS Pod Identity) with the controller policy scoped to this cluster, the
+//! `karpenter.sh/discovery` tag on the cluster security group, and the cleanup of what a
+//! running Karpenter leaves (instances, launch templates, instance profiles). The interruption
+//! queue and its rules are `karpenter_interruption`'s; the node role's access entry is
+//! `access`'s; the subnets' discovery tags are `network`'s.
+
+use serde_json::{Value, json};
+
+use crate::cloud::Tags;
+use crate::naming::{self, KARPENTER_DISCOVERY_TAG};
+use crate::plan::operation::Trust;
+use crate::plan::{Change, ChangeKind, Operation, Ref};
+use crate::spec::validate::karpenter_version;
+
+use super::iam::{DesiredRole, aws_policy, plan_role};
+use super::planner::Planning;
+use super::tag_drift;
+
+/// Logical id of the role the nodes Karpenter launches use.
+pub const NODE_ROLE: &str = "role/karpenter-node";
+/// Logical id of the controller's role.
+pub const CONTROLLER_ROLE: &str = "role/karpenter";
+/// Logical id of the discovery tag on the security group EKS made for the cluster.
+pub const CLUSTER_SECURITY_GROUP: &str = "cluster-security-group";
+/// Logical id of the cleanup of what Karpenter launched (see [`leftovers_change`]).
+pub const KARPENTER_LEFTOVERS: &str = "karpenter-leftovers";
+
+/// The SQS name of the interruption queue (`<cluster>-karpenter`).
+// The `queue` slice names it in resources/karpenter_interruption.rs; one of the two goes at
+// the merge.
+pub fn queue_name(cluster: &str) -> String {
+    format!("{cluster}-karpenter")
+}
+
+/// The discovery tag of `cluster`: what the guide's `EC2NodeClass` selects by.
+pub fn discovery_tag(cluster: &str) -> Tags {
+    Tags::from([(KARPENTER_DISCOVERY_TAG.to_owned(), cluster.to_owned())])
+}
+
+/// The managed policies of the node role for Karpenter 1.`minor`: worker, CNI, ECR pull and
+/// SSM. The guide moved from `AmazonEC2ContainerRegistryReadOnly` to
+/// `AmazonEC2ContainerRegistryPullOnly` (which adds the pull-through cache's
+/// `ecr:BatchImportUpstreamImage`) in the 1.2 docs and from 1.4 on; the 1.3 docs have
+/// ReadOnly again. Each version gets what its docs say.
+pub fn node_policies(partition: &str, minor: u32) -> Vec<String> {
+    let registry = if minor == 2 || minor >= 4 {
+        "AmazonEC2ContainerRegistryPullOnly"
+    } else {
+        "AmazonEC2ContainerRegistryReadOnly"
+    };
+    [
+        "AmazonEKS_CNI_Policy",
+        "AmazonEKSWorkerNodePolicy",
+        registry,
+        "AmazonSSMManagedInstanceCore",
+    ]
+    .iter()
+    .map(|name| aws_policy(partition, name))
+    .collect()
+}
+
+/// What the controller policy is scoped to.
+#[derive(Debug, Clone, Copy)]
+pub struct PolicyScope<'a> {
+    /// The cluster name.
+    pub cluster: &'a str,
+    /// The caller's partition.
+    pub partition: &'a str,
+    /// The cluster's region.
+    pub region: &'a str,
+    /// The caller's account.
+    pub account: &'a str,
+    /// The node role's ARN (the only role the controller may pass).
+    pub node_role_arn: &'a str,
+    /// The interruption queue's ARN, when there is one.
+    pub queue_arn: Option<&'a str>,
+}
+
+/// The controller policy of Karpenter 1.`minor`: the statements of the guide's managed
+/// policies for that version (one `KarpenterControllerPolicy` up to 1.8, split into
+/// NodeLifecycle, IAMIntegration, EKSIntegration, Interruption, ZonalShift (1.12 on) and
+/// ResourceDiscovery from 1.9) in one inline policy: well under IAM's 10,240 characters per
+/// role even for a 100-character cluster name. Versions newer than the newest known get the
+/// newest known policy.
+pub fn controller_policy(scope: &PolicyScope<'_>, minor: u32) -> Value {
+    let PolicyScope {
+        cluster,
+        partition,
+        region,
+        account,
+        node_role_arn,
+        queue_arn,
+    } = *scope;
+    let ec2 = |resource: &str| format!("arn:{partition}:ec2:{region}:*:{resource}");
+    let resource_owned = format!("aws:ResourceTag/kubernetes.io/cluster/{cluster}");
+    let request_owned = format!("aws:RequestTag/kubernetes.io/cluster/{cluster}");
+    let cluster_arn = format!("arn:{partition}:eks:{region}:{account}:cluster/{cluster}");
+    let instance_profiles = format!("arn:{partition}:iam::{account}:instance-profile/*");
+
+    let mut launch_resources = vec![
+        format!("arn:{partition}:ec2:{region}::image/*"),
+        format!("arn:{partition}:ec2:{region}::snapshot/*"),
+        ec2("security-group/*"),
+        ec2("subnet/*"),
+    ];
+    if minor >= 3 {
+        launch_resources.push(ec2("capacity-reservation/*"));
+    }
+    if minor >= 11 {
+        launch_resources.push(ec2("placement-group/*"));
+    }
+    let tagged_kinds = [
+        "fleet/*",
+        "instance/*",
+        "volume/*",
+        "network-interface/*",
+        "launch-template/*",
+        "spot-instances-request/*",
+    ];
+    let tagged: Vec<String> = tagged_kinds.iter().map(|k| ec2(k)).collect();
+    let mut tagged_launch = tagged.clone();
+    if (3..9).contains(&minor) {
+        tagged_launch.push(ec2("capacity-reservation/*"));
+    }
+    let passed_to = if minor == 0 {
+        json!("ec2.amazonaws.com")
+    } else {
+        json!(["ec2.amazonaws.com", "ec2.amazonaws.com.cn"])
+    };
+
+    let mut statements = vec![
+        json!({
+            "Sid": "AllowScopedEC2InstanceAccessActions",
+            "Effect": "Allow",
+            "Resource": launch_resources,
+            "Action": ["ec2:RunInstances", "ec2:CreateFleet"]
+        }),
+        json!({
+            "Sid": "AllowScopedEC2LaunchTemplateAccessActions",
+            "Effect": "Allow",
+            "Resource": ec2("launch-template/*"),
+            "Action": ["ec2:RunInstances", "ec2:CreateFleet"],
+            "Condition": {
+                "StringEquals": {(resource_owned.clone()): "owned"},
+                "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"}
+            }
+        }),
+        json!({
+            "Sid": "AllowScopedEC2InstanceActionsWithTags",
+            "Effect": "Allow",
+            "Resource": tagged_launch,
+            "Action": ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"],
+            "Condition": {
+                "StringEquals": {
+                    (request_owned.clone()): "owned",
+                    "aws:RequestTag/eks:eks-cluster-name": cluster
+                },
+                "StringLike": {"aws:RequestTag/karpenter.sh/nodepool": "*"}
+            }
+        }),
+        json!({
+            "Sid": "AllowScopedResourceCreationTagging",
+            "Effect": "Allow",
+            "Resource": tagged,
+            "Action": "ec2:CreateTags",
+            "Condition": {
+                "StringEquals": {
+                    (request_owned.clone()): "owned",
+                    "aws:RequestTag/eks:eks-cluster-name": cluster,
+                    "ec2:CreateAction": ["RunInstances", "CreateFleet", "CreateLaunchTemplate"]
+                },
+                "StringLike": {"aws:RequestTag/karpenter.sh/nodepool": "*"}
+            }
+        }),
+        json!({
+            "Sid": "AllowScopedResourceTagging",
+            "Effect": "Allow",
+            "Resource": ec2("instance/*"),
+            "Action": "ec2:CreateTags",
+            "Condition": {
+                "StringEquals": {(resource_owned.clone()): "owned"},
+                "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"},
+                "StringEqualsIfExists": {"aws:RequestTag/eks:eks-cluster-name": cluster},
+                "ForAllValues:StringEquals": {
+                    "aws:TagKeys": ["eks:eks-cluster-name", "karpenter.sh/nodeclaim", "Name"]
+                }
+            }
+        }),
+        json!({
+            "Sid": "AllowScopedDeletion",
+            "Effect": "Allow",
+            "Resource": [ec2("instance/*"), ec2("launch-template/*")],
+            "Action": ["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"],
+            "Condition": {
+                "StringEquals": {(resource_owned.clone()): "owned"},
+                "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"}
+            }
+        }),
+        json!({
+            "Sid": "AllowPassingInstanceRole",
+            "Effect": "Allow",
+            "Resource": node_role_arn,
+            "Action": "iam:PassRole",
+            "Condition": {"StringEquals": {"iam:PassedToService": passed_to}}
+        }),
+        json!({
+            "Sid": "AllowScopedInstanceProfileCreationActions",
+            "Effect": "Allow",
+            "Resource": instance_profiles,
+            "Action": ["iam:CreateInstanceProfile"],
+            "Condition": {
+                "StringEquals": {
+                    (request_owned.clone()): "owned",
+                    "aws:RequestTag/eks:eks-cluster-name": cluster,
+                    "aws:RequestTag/topology.kubernetes.io/region": region
+                },
+                "StringLike": {"aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*"}
+            }
+        }),
+        json!({
+            "Sid": "AllowScopedInstanceProfileTagActions",
+            "Effect": "Allow",
+            "Resource": instance_profiles,
+            "Action": ["iam:TagInstanceProfile"],
+            "Condition": {
+                "StringEquals": {
+                    (resource_owned.clone()): "owned",
+                    "aws:ResourceTag/topology.kubernetes.io/region": region,
+                    (request_owned): "owned",
+                    "aws:RequestTag/eks:eks-cluster-name": cluster,
+                    "aws:RequestTag/topology.kubernetes.io/region": region
+                },
+                "StringLike": {
+                    "aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*",
+                    "aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*"
+                }
+            }
+        }),
+        json!({
+            "Sid": "AllowScopedInstanceProfileActions",
+            "Effect": "Allow",
+            "Resource": instance_profiles,
+            "Action": [
+                "iam:AddRoleToInstanceProfile",
+                "iam:RemoveRoleFromInstanceProfile",
+                "iam:DeleteInstanceProfile"
+            ],
+            "Condition": {
+                "StringEquals": {
+                    (resource_owned): "owned",
+                    "aws:ResourceTag/topology.kubernetes.io/region": region
+                },
+                "StringLike": {"aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*"}
+            }
+        }),
+        json!({
+            "Sid": "AllowAPIServerEndpointDiscovery",
+            "Effect": "Allow",
+            "Resource": cluster_arn,
+            "Action": "eks:DescribeCluster"
+        }),
+    ];
+    if let Some(queue_arn) = queue_arn {
+        statements.push(json!({
+            "Sid": "AllowInterruptionQueueActions",
+            "Effect": "Allow",
+            "Resource": queue_arn,
+            "Action": ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"]
+        }));
+    }
+    match minor {
+        0..12 => {}
+        12 => statements.push(json!({
+            "Sid": "AllowZonalShiftStatusReadOnly",
+            "Effect": "Allow",
+            "Resource": cluster_arn,
+            "Action": ["arc-zonal-shift:GetManagedResource"]
+        })),
+        _ => statements.push(json!({
+            "Sid": "AllowZonalShiftStatusReadOnly",
+            "Effect": "Allow",
+            "Resource": "*",
+            "Action": ["arc-zonal-shift:GetManagedResource"],
+            "Condition": {"StringEquals": {"arc-zonal-shift:ResourceIdentifier": cluster_arn}}
+        })),
+    }
+    let reads: Vec<&str> = [
+        ("ec2:DescribeAvailabilityZones", minor == 0),
+        ("ec2:DescribeCapacityReservations", minor >= 3),
+        ("ec2:DescribeImages", true),
+        ("ec2:DescribeInstances", true),
+        ("ec2:DescribeInstanceStatus", minor >= 13),
+        ("ec2:DescribeInstanceTypeOfferings", true),
+        ("ec2:DescribeInstanceTypes", true),
+        ("ec2:DescribeLaunchTemplates", true),
+        ("ec2:DescribePlacementGroups", minor >= 11),
+        ("ec2:DescribeSecurityGroups", true),
+        ("ec2:DescribeSpotPriceHistory", true),
+        ("ec2:DescribeSubnets", true),
+    ]
+    .into_iter()
+    .filter_map(|(action, documented)| documented.then_some(action))
+    .collect();
+    statements.extend([
+        json!({
+            "Sid": "AllowRegionalReadActions",
+            "Effect": "Allow",
+            "Resource": "*",
+            "Action": reads,
+            "Condition": {"StringEquals": {"aws:RequestedRegion": region}}
+        }),
+        json!({
+            "Sid": "AllowSSMReadActions",
+            "Effect": "Allow",
+            "Resource": format!("arn:{partition}:ssm:{region}::parameter/aws/service/*"),
+            "Action": "ssm:GetParameter"
+        }),
+        json!({
+            "Sid": "AllowPricingReadActions",
+            "Effect": "Allow",
+            "Resource": "*",
+            "Action": "pricing:GetProducts"
+        }),
+    ]);
+    if minor >= 7 {
+        statements.push(json!({
+            "Sid": "AllowUnscopedInstanceProfileListAction",
+            "Effect": "Allow",
+            "Resource": "*",
+            "Action": "iam:ListInstanceProfiles"
+        }));
+    }
+    statements.push(json!({
+        "Sid": "AllowInstanceProfileReadActions",
+        "Effect": "Allow",
+        "Resource": instance_profiles,
+        "Action": "iam:GetInstanceProfile"
+    }));
+    if minor == 12 {
+        statements.push(json!({
+            "Sid": "AllowUnscopedEC2DescribeInstanceStatus",
+            "Effect": "Allow",
+            "Resource": "*",
+            "Action": "ec2:DescribeInstanceStatus"
+        }));
+    }
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+/// The ARN a role of this cluster has (or will have): the live one's, else the one IAM gives
+/// a role of that name under the cluster's path.
+pub fn role_arn(p: &Planning<'_>, resource: &str, name: &str, cluster: &str) -> String {
+    p.observed
+        .roles
+        .iter()
+        .find(|r| p.owned(&r.tags) == Some(resource))
+        .map_or_else(
+            || {
+                format!(
+                    "arn:{}:iam::{}:role{}{name}",
+                    p.observed.partition(),
+                    p.observed.account,
+                    naming::iam_path(cluster)
+                )
+            },
+            |role| role.arn.clone(),
+        )
+}
+
+/// Plans the node and controller roles and the cluster security group's discovery tag.
+pub fn plan(p: &mut Planning<'_>) {
+    let Some(file) = p.file else {
+        return;
+    };
+    let cluster = file.metadata.name.as_str();
+    let Some(karpenter) = &file.spec.karpenter else {
+        plan_security_group_tag(p, cluster, false);
+        return;
+    };
+    // Validation refuses any other version.
+    let Some((_, minor, _)) = karpenter_version(&karpenter.version) else {
+        return;
+    };
+    let partition = p.observed.partition().to_owned();
+    let region = file.metadata.region.as_str();
+    let node_role = naming::karpenter_node_role(cluster);
+    let node_role_arn = role_arn(p, NODE_ROLE, &node_role, cluster);
+    let queue_arn = karpenter.interruption_queue.then(|| {
+        format!(
+            "arn:{partition}:sqs:{region}:{}:{}",
+            p.observed.account,
+            queue_name(cluster)
+        )
+    });
+    let scope = PolicyScope {
+        cluster,
+        partition: &partition,
+        region,
+        account: &p.observed.account,
+        node_role_arn: &node_role_arn,
+        queue_arn: queue_arn.as_deref(),
+    };
+    let controller = DesiredRole {
+        resource: CONTROLLER_ROLE.to_owned(),
+        name: naming::karpenter_controller_role(cluster),
+        trust: Trust::PodIdentity,
+        description: format!(
+            "Karpenter {} controller {}/{} of {cluster} (ekspec)",
+            karpenter.version,
+            karpenter.namespace(),
+            karpenter.service_account()
+        ),
+        policies: Vec::new(),
+        inline: Some(controller_policy(&scope, minor)),
+        after: Vec::new(),
+    };
+    let node = DesiredRole {
+        resource: NODE_ROLE.to_owned(),
+        name: node_role,
+        trust: Trust::Service(vec!["ec2.amazonaws.com".to_owned()]),
+        description: format!("Nodes Karpenter launches for {cluster} (ekspec)"),
+        policies: node_policies(&partition, minor),
+        inline: None,
+        after: Vec::new(),
+    };
+    plan_role(p, node, None);
+    plan_role(p, controller, None);
+    plan_security_group_tag(p, cluster, true);
+}
+
+/// Adds the discovery tag to the security group EKS made for the cluster, or removes the one
+/// ekspec added once `karpenter` is gone from the spec (a live Karpenter would otherwise keep
+/// discovering it for nodes whose role no longer exists).
+fn plan_security_group_tag(p: &mut Planning<'_>, cluster: &str, wanted: bool) {
+    let desired = discovery_tag(cluster);
+    match (&p.observed.cluster_security_group, wanted) {
+        (Some(live), true) => {
+            let (missing, fields) = tag_drift(&live.tags, &desired);
+            if !missing.is_empty() {
+                p.push(
+                    Change::new(
+                        CLUSTER_SECURITY_GROUP,
+                        ChangeKind::Update,
+                        vec![Operation::TagEc2 {
+                            ids: vec![Ref::Value(live.id.clone())],
+                            tags: missing,
+                        }],
+                    )
+                    .id(&live.id)
+                    .fields(fields)
+                    .after(["cluster"]),
+                );
+            }
+        }
+        // The cluster (and so its group) is made by this plan: tagged once it exists.
+        (None, true) if p.changes().iter().any(|c| c.resource == "cluster") => p.push(
+            Change::new(
+                CLUSTER_SECURITY_GROUP,
+                ChangeKind::Update,
+                vec![Operation::TagEc2 {
+                    ids: vec![Ref::output("cluster", "security-group")],
+                    tags: desired.clone(),
+                }],
+            )
+            .fields(
+                desired
+                    .iter()
+                    .map(|(k, v)| crate::plan::FieldChange {
+                        field: format!("tags.{k}"),
+                        old: None,
+                        new: Some(v.clone()),
+                    })
+                    .collect(),
+            )
+            .after(["cluster"]),
+        ),
+        (Some(live), false) => {
+            if let Some(change) = untag_change(CLUSTER_SECURITY_GROUP, &live.id, &live.tags, cluster)
+            {
+                p.push(change);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A change removing `cluster`'s discovery tag from an EC2 resource that has it.
+pub fn untag_change(resource: &str, id: &str, live: &Tags, cluster: &str) -> Option<Change> {
+    let value = live.get(KARPENTER_DISCOVERY_TAG)?;
+    (value == cluster).then(|| {
+        Change::new(
+            resource,
+            ChangeKind::Update,
+            vec![Operation::UntagEc2 {
+                ids: vec![Ref::Value(id.to_owned())],
+                tags: discovery_tag(cluster),
+            }],
+        )
+        .id(id)
+        .fields(vec![crate::plan::FieldChange {
+            field: format!("tags.{KARPENTER_DISCOVERY_TAG}"),
+            old: Some(value.clone()),
+            new: None,
+        }])
+        .reason("spec.karpenter is gone: Karpenter no longer discovers it")
+    })
+}
+
+/// Cleans up what a running Karpenter launched, when its node role is deleted (the section
+/// left the spec, or the cluster is deleted): the instances (their interfaces block the
+/// subnets and the cluster security group), their launch templates, and the instance profiles
+/// Karpenter made for the node role (IAM refuses to delete a role still in one:
+/// DeleteConflict, "Cannot delete entity, must remove roles from instance profile first",
+/// awslabs/eksdemo#148). Karpenter does not clean these up itself when the cluster goes
+/// (aws/karpenter-provider-aws#1955).
+pub fn leftovers_change(p: &Planning<'_>, region: &str) -> Option<Change> {
+    let cluster = p.cluster_name()?;
+    let role = p
+        .observed
+        .roles
+        .iter()
+        .find(|r| p.owned(&r.tags) == Some(NODE_ROLE) && !p.is_desired(NODE_ROLE))?;
+    Some(
+        Change::new(
+            KARPENTER_LEFTOVERS,
+            ChangeKind::Delete,
+            vec![Operation::DeleteKarpenterLeftovers {
+                cluster: cluster.to_owned(),
+                region: region.to_owned(),
+                node_role: role.name.clone(),
+            }],
+        )
+        .id(&role.name)
+        .reason(
+            "Karpenter's node role goes: the instances Karpenter launched with it are terminated, and its launch templates and instance profiles deleted",
+        ),
+    )
+}
