@@ -77,9 +77,16 @@ pub const KARPENTER_REGION_TAG: &str = "topology.kubernetes.io/region";
 
 /// Every role name ekspec derives from the cluster name alone.
 pub fn cluster_roles(cluster: &str, karpenter: bool) -> Vec<String> {
-    let mut roles = vec![cluster_role(cluster), node_role(cluster), fargate_role(cluster)];
+    let mut roles = vec![
+        cluster_role(cluster),
+        node_role(cluster),
+        fargate_role(cluster),
+    ];
     if karpenter {
-        roles.extend([karpenter_node_role(cluster), karpenter_controller_role(cluster)]);
+        roles.extend([
+            karpenter_node_role(cluster),
+            karpenter_controller_role(cluster),
+        ]);
     }
     roles
 }
