@@ -163,6 +163,7 @@ mod tests {
             role_arn: String::new(),
             subnet_ids: Vec::new(),
             vpc_id: None,
+            cluster_security_group_id: None,
             endpoint_public_access: true,
             endpoint_private_access: true,
             public_access_cidrs: Vec::new(),

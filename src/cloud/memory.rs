@@ -23,6 +23,12 @@ struct State {
     /// What Kubernetes made, seeded by tests: the VPC and tags of each.
     load_balancers: BTreeMap<LoadBalancerRef, (String, Tags)>,
     target_groups: BTreeMap<String, (String, Tags)>,
+    /// Security groups EKS made for clusters.
+    security_groups: BTreeMap<String, ObservedSecurityGroup>,
+    /// Instances, seeded by tests as Karpenter would launch them: subnet, state and tags.
+    instances: BTreeMap<String, (String, String, Tags)>,
+    /// Instance profiles, seeded by tests as Karpenter would make them: roles and tags.
+    instance_profiles: BTreeMap<String, (Vec<String>, Tags)>,
     roles: BTreeMap<String, ObservedRole>,
     oidc: BTreeMap<String, ObservedOidcProvider>,
     clusters: BTreeMap<String, ObservedCluster>,
@@ -173,6 +179,12 @@ impl MemoryCloud {
             + s.launch_templates.len()
             + s.load_balancers.len()
             + s.target_groups.len()
+            + s.security_groups.len()
+            + s.instances
+                .values()
+                .filter(|(_, state, _)| state != "terminated")
+                .count()
+            + s.instance_profiles.len()
             + s.roles.len()
             + s.oidc.len()
             + s.clusters.len()
@@ -203,6 +215,50 @@ impl MemoryCloud {
         self.lock()
             .load_balancers
             .insert(load_balancer, (vpc_id.to_owned(), tags));
+    }
+
+    /// Launches an instance in `subnet_id` as Karpenter would (the reconciler never does);
+    /// returns its id. Until terminated it blocks deleting the subnet.
+    pub fn add_instance(&self, subnet_id: &str, tags: Tags) -> String {
+        let mut s = self.lock();
+        let id = s.id("i");
+        s.instances.insert(
+            id.clone(),
+            (subnet_id.to_owned(), "running".to_owned(), tags),
+        );
+        id
+    }
+
+    /// Adds a launch template that ekspec did not make (Karpenter's); returns its id.
+    pub fn add_foreign_launch_template(&self, name: &str, tags: Tags) -> String {
+        let mut s = self.lock();
+        let id = s.id("lt");
+        s.launch_templates.insert(
+            id.clone(),
+            ObservedLaunchTemplate {
+                id: id.clone(),
+                name: name.to_owned(),
+                latest_version: 1,
+                data: None,
+                tags,
+            },
+        );
+        id
+    }
+
+    /// Adds an instance profile holding `role`, as Karpenter makes them; IAM then refuses to
+    /// delete the role until it is removed from the profile.
+    pub fn add_instance_profile(&self, name: &str, role: &str, tags: Tags) {
+        self.lock()
+            .instance_profiles
+            .insert(name.to_owned(), (vec![role.to_owned()], tags));
+    }
+
+    /// The tags of a cluster's security group, if it exists.
+    pub fn cluster_security_group_tags(&self, cluster: &str) -> Option<Tags> {
+        let s = self.lock();
+        let id = s.clusters.get(cluster)?.cluster_security_group_id.clone()?;
+        s.security_groups.get(&id).map(|g| g.tags.clone())
     }
 
     /// Adds an ELBv2 target group in `vpc_id` as Kubernetes would.
@@ -524,6 +580,8 @@ impl Network for MemoryCloud {
                 v.tags.extend(tags.clone());
             } else if let Some(v) = s.launch_templates.get_mut(id) {
                 v.tags.extend(tags.clone());
+            } else if let Some(v) = s.security_groups.get_mut(id) {
+                v.tags.extend(tags.clone());
             } else {
                 return Err(not_found("CreateTags", id));
             }
@@ -611,6 +669,75 @@ impl Network for MemoryCloud {
         })
     }
 
+    async fn security_group(&self, id: &str) -> CloudResult<Option<ObservedSecurityGroup>> {
+        Ok(self.lock().security_groups.get(id).cloned())
+    }
+
+    async fn delete_tags(&self, resource_ids: &[String], tags: &Tags) -> CloudResult<()> {
+        let mut s = self.lock();
+        for id in resource_ids {
+            let live = if let Some(v) = s.subnets.get_mut(id) {
+                &mut v.tags
+            } else if let Some(v) = s.security_groups.get_mut(id) {
+                &mut v.tags
+            } else {
+                return Err(not_found("DeleteTags", id));
+            };
+            live.retain(|key, value| tags.get(key) != Some(value));
+        }
+        s.log(format!("DeleteTags {}", resource_ids.join(",")));
+        Ok(())
+    }
+
+    async fn discover_karpenter_leftovers(&self, cluster: &str) -> CloudResult<KarpenterLeftovers> {
+        let s = self.lock();
+        let karpenter = |tags: &Tags| {
+            tags.get(&crate::naming::kubernetes_cluster_tag(cluster))
+                .is_some_and(|v| v == "owned")
+                && tags.contains_key(crate::naming::KARPENTER_NODEPOOL_TAG)
+        };
+        Ok(KarpenterLeftovers {
+            instances: s
+                .instances
+                .iter()
+                .filter(|(_, (_, state, tags))| state != "terminated" && karpenter(tags))
+                .map(|(id, _)| id.clone())
+                .collect(),
+            launch_templates: s
+                .launch_templates
+                .values()
+                .filter(|t| karpenter(&t.tags))
+                .map(|t| t.id.clone())
+                .collect(),
+        })
+    }
+
+    async fn terminate_instances(&self, ids: &[String]) -> CloudResult<()> {
+        self.gate("TerminateInstances")?;
+        let mut s = self.lock();
+        for id in ids {
+            if let Some((_, state, _)) = s.instances.get_mut(id) {
+                "terminated".clone_into(state);
+            }
+        }
+        s.log(format!("TerminateInstances {}", ids.join(",")));
+        Ok(())
+    }
+
+    async fn instances_not_terminated(
+        &self,
+        ids: &[String],
+    ) -> CloudResult<Vec<(String, String)>> {
+        let s = self.lock();
+        Ok(ids
+            .iter()
+            .filter_map(|id| {
+                let (_, state, _) = s.instances.get(id)?;
+                (state != "terminated").then(|| (id.clone(), state.clone()))
+            })
+            .collect())
+    }
+
     async fn delete_load_balancer(&self, load_balancer: &LoadBalancerRef) -> CloudResult<()> {
         self.gate("DeleteLoadBalancer")?;
         let mut s = self.lock();
@@ -650,9 +777,14 @@ impl Network for MemoryCloud {
                 s.vpcs.remove(id);
             }
             Ec2Kind::Subnet => {
-                if s.subnets
-                    .get(id)
-                    .is_some_and(|subnet| has_load_balancers(&s, &subnet.vpc_id))
+                let has_instances = s
+                    .instances
+                    .values()
+                    .any(|(subnet, state, _)| subnet == id && state != "terminated");
+                if has_instances
+                    || s.subnets
+                        .get(id)
+                        .is_some_and(|subnet| has_load_balancers(&s, &subnet.vpc_id))
                 {
                     return Err(dependency_violation("DeleteSubnet"));
                 }
@@ -831,8 +963,55 @@ impl Identity for MemoryCloud {
 
     async fn delete_role(&self, role: &str) -> CloudResult<()> {
         let mut s = self.lock();
+        // IAM: "Cannot delete entity, must remove roles from instance profile first."
+        if s.instance_profiles
+            .values()
+            .any(|(roles, _)| roles.iter().any(|r| r == role))
+        {
+            return Err(CloudError {
+                operation: "DeleteRole",
+                resource: role.to_owned(),
+                code: Some("DeleteConflict".to_owned()),
+                message: "Cannot delete entity, must remove roles from instance profile first."
+                    .to_owned(),
+                kind: ErrorKind::InUse,
+            });
+        }
         s.roles.remove(role);
         s.log(format!("DeleteRole {role}"));
+        Ok(())
+    }
+
+    async fn karpenter_instance_profiles(
+        &self,
+        role: &str,
+        cluster: &str,
+        region: &str,
+    ) -> CloudResult<Vec<String>> {
+        let s = self.lock();
+        Ok(s.instance_profiles
+            .iter()
+            .filter(|(_, (roles, tags))| {
+                roles.iter().any(|r| r == role)
+                    && tags
+                        .get(&crate::naming::kubernetes_cluster_tag(cluster))
+                        .is_some_and(|v| v == "owned")
+                    && tags
+                        .get(crate::naming::KARPENTER_REGION_TAG)
+                        .is_some_and(|v| v == region)
+                    && tags.contains_key(crate::naming::KARPENTER_NODE_CLASS_TAG)
+            })
+            .map(|(name, _)| name.clone())
+            .collect())
+    }
+
+    async fn delete_instance_profile(&self, profile: &str, role: &str) -> CloudResult<()> {
+        let mut s = self.lock();
+        if let Some((roles, _)) = s.instance_profiles.get_mut(profile) {
+            roles.retain(|r| r != role);
+        }
+        s.instance_profiles.remove(profile);
+        s.log(format!("DeleteInstanceProfile {profile}"));
         Ok(())
     }
 
@@ -961,6 +1140,18 @@ impl Kubernetes for MemoryCloud {
         cidrs.sort();
         let mut logs = r.enabled_log_types.clone();
         logs.sort();
+        // EKS makes a security group for the cluster, tagged for it.
+        let group = s.id("sg");
+        s.security_groups.insert(
+            group.clone(),
+            ObservedSecurityGroup {
+                id: group.clone(),
+                tags: Tags::from([(
+                    crate::naming::kubernetes_cluster_tag(&r.name),
+                    "owned".to_owned(),
+                )]),
+            },
+        );
         s.clusters.insert(
             r.name.clone(),
             ObservedCluster {
@@ -970,6 +1161,7 @@ impl Kubernetes for MemoryCloud {
                 version: r.version.clone(),
                 role_arn: r.role_arn.clone(),
                 vpc_id,
+                cluster_security_group_id: Some(group),
                 subnet_ids: subnets,
                 endpoint_public_access: r.endpoint_public_access,
                 endpoint_private_access: r.endpoint_private_access,
@@ -1111,7 +1303,14 @@ impl Kubernetes for MemoryCloud {
 
     async fn delete_cluster(&self, name: &str) -> CloudResult<()> {
         let mut s = self.lock();
-        s.clusters.remove(name);
+        // EKS deletes the security group it made for the cluster.
+        if let Some(group) = s
+            .clusters
+            .remove(name)
+            .and_then(|c| c.cluster_security_group_id)
+        {
+            s.security_groups.remove(&group);
+        }
         s.log(format!("DeleteCluster {name}"));
         Ok(())
     }

@@ -5,8 +5,9 @@
 use crate::cloud::{AccessPolicy, ObservedAccessEntry, ObservedRole, Tags};
 use crate::naming;
 use crate::plan::{Change, ChangeKind, FieldChange, Operation};
-use crate::spec::{AccessEntrySpec, AccessScope};
+use crate::spec::{AccessEntrySpec, AccessScope, ClusterFile};
 
+use super::karpenter;
 use super::planner::Planning;
 use super::{eks_retag, owned_tags};
 
@@ -202,6 +203,7 @@ pub fn plan_role_entries(p: &mut Planning<'_>) {
         // A deleted cluster takes its entries with it.
         return;
     };
+    plan_karpenter_node_entry(p, file);
     let cluster = file.metadata.name.clone();
     for (role_resource, role_name, entry_type) in [
         ("role/node", naming::node_role(&cluster), "EC2_LINUX"),
@@ -293,6 +295,90 @@ pub fn plan_role_entries(p: &mut Planning<'_>) {
                     "the {entry_type} entry is older than the role {role_name} (deleted and made again under the same name); EKS binds an entry to the role's unique id, so nodes using the role could not join: the entry is made again"
                 ))
                 .after([role_resource, "cluster"]),
+        );
+    }
+}
+
+/// The `EC2_LINUX` entry of Karpenter's node role, so the nodes it launches join: EKS makes
+/// entries itself only for the roles of managed node groups and Fargate profiles, so ekspec
+/// makes this one (tagged, owned; deleted like any owned entry once `karpenter` leaves the
+/// spec) after the role, and makes it again when it is older than the role.
+fn plan_karpenter_node_entry(p: &mut Planning<'_>, file: &ClusterFile) {
+    if file.spec.karpenter.is_none() {
+        return;
+    }
+    let cluster = &file.metadata.name;
+    let role_name = naming::karpenter_node_role(cluster);
+    let arn = karpenter::role_arn(p, karpenter::NODE_ROLE, &role_name, cluster);
+    if file
+        .spec
+        .access_entries
+        .iter()
+        .any(|e| e.principal_arn == arn)
+    {
+        return;
+    }
+    let resource = resource_id(&arn);
+    p.desire(&resource);
+    let tags = owned_tags(file, &resource, &Tags::new());
+    let create = Operation::CreateAccessEntry {
+        cluster: cluster.clone(),
+        principal: arn.clone(),
+        groups: Vec::new(),
+        username: None,
+        entry_type: Some("EC2_LINUX".to_owned()),
+        tags: tags.clone(),
+    };
+    let role = p
+        .observed
+        .roles
+        .iter()
+        .find(|r| p.owned(&r.tags) == Some(karpenter::NODE_ROLE));
+    let Some(live) = p
+        .observed
+        .access_entries
+        .iter()
+        .find(|e| e.principal_arn == arn)
+    else {
+        p.push(
+            Change::new(&resource, ChangeKind::Create, vec![create])
+                .id(&arn)
+                .after([karpenter::NODE_ROLE, "cluster"]),
+        );
+        return;
+    };
+    let stale = match role {
+        None => true,
+        Some(role) => {
+            matches!((live.created_at, role.created_at), (Some(made), Some(role)) if made < role)
+        }
+    };
+    if stale || live.entry_type != "EC2_LINUX" {
+        let delete = Operation::DeleteAccessEntry {
+            cluster: cluster.clone(),
+            principal: arn.clone(),
+        };
+        p.push(
+            Change::new(&resource, ChangeKind::Replace, vec![delete, create])
+                .id(&arn)
+                .fields(vec![FieldChange::new(
+                    "principal",
+                    format!("{role_name} as it was when the {} entry was made", live.entry_type),
+                    format!("{role_name} as it is now (EC2_LINUX)"),
+                )])
+                .reason(format!(
+                    "the entry of {role_name} is older than the role (deleted and made again under the same name) or not of type EC2_LINUX: EKS binds an entry to the role's unique id and its type cannot change, so Karpenter's nodes could not join: the entry is made again"
+                ))
+                .after([karpenter::NODE_ROLE, "cluster"]),
+        );
+        return;
+    }
+    if let Some((tag, fields)) = eks_retag(&live.arn, &live.tags, &tags) {
+        p.push(
+            Change::new(&resource, ChangeKind::Update, vec![tag])
+                .id(&arn)
+                .fields(fields)
+                .after(["cluster"]),
         );
     }
 }

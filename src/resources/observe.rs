@@ -7,7 +7,7 @@ use futures::{StreamExt, TryStreamExt, stream};
 use crate::cloud::{
     Cloud, CloudError, CloudResult, ErrorKind, ObservedAccessEntry, ObservedAddon, ObservedCluster,
     ObservedFargateProfile, ObservedNetwork, ObservedNodeGroup, ObservedOidcProvider, ObservedRole,
-    ObservedSubnet, ObservedVpc,
+    ObservedSecurityGroup, ObservedSubnet, ObservedVpc,
 };
 use crate::naming;
 use crate::spec::ClusterFile;
@@ -149,6 +149,19 @@ pub async fn observe(
             existing_subnets.extend(subnets);
         }
     }
+    // The cluster security group's tags matter only while Karpenter is (or was) there.
+    let karpenter = file.is_some_and(|f| f.spec.karpenter.is_some())
+        || roles
+            .iter()
+            .any(|r| owned_id(&r.tags, name) == Some(super::karpenter::NODE_ROLE));
+    let cluster_security_group = match cluster
+        .as_ref()
+        .filter(|_| owned && karpenter)
+        .and_then(|c| c.cluster_security_group_id.as_deref())
+    {
+        Some(id) => cloud.network.security_group(id).await?,
+        None => None,
+    };
     let (partition, account) = super::partition_and_account(&caller).ok_or_else(|| CloudError {
         operation: "GetCallerIdentity",
         resource: "the caller".to_owned(),
@@ -180,6 +193,7 @@ pub async fn observe(
         addons,
         access_entries,
         addon_defaults,
+        cluster_security_group,
     })
 }
 

@@ -723,6 +723,7 @@ mod tests {
                 role_arn: String::new(),
                 subnet_ids: vec!["subnet-0123abcd".into(), "subnet-4567abcd".into()],
                 vpc_id: None,
+                cluster_security_group_id: None,
                 endpoint_public_access: true,
                 endpoint_private_access: true,
                 public_access_cidrs: Vec::new(),

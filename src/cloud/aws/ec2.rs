@@ -949,7 +949,8 @@ impl Network for AwsCloud {
             .flat_map(|r| r.instances())
             .filter_map(|i| {
                 let state = i.state()?.name()?.as_str().to_owned();
-                (state != "terminated").then(|| (i.instance_id()?.to_owned(), state))
+                let id = i.instance_id()?.to_owned();
+                (state != "terminated").then_some((id, state))
             })
             .collect())
     }
