@@ -6,6 +6,7 @@ mod fleet;
 mod get;
 mod import;
 mod init;
+mod karpenter;
 mod kubeconfig;
 mod man;
 mod plan;
@@ -144,6 +145,9 @@ pub enum Command {
         after_help = "Examples:\n  ekspec kubeconfig -f clusters/prod.yaml && kubectl get nodes\n  ekspec kubeconfig --name prod --region eu-west-1 --context prod\n  ekspec kubeconfig -f clusters/prod.yaml --kubeconfig ./prod.kubeconfig"
     )]
     Kubeconfig(KubeconfigArgs),
+    /// Karpenter: what its Helm chart needs from the live cluster.
+    #[command(subcommand)]
+    Karpenter(KarpenterCommand),
     /// Print an ExecCredential with an EKS token (kubectl's credential plugin).
     #[command(
         long_about = "Print an ExecCredential with an EKS token, the same format `aws eks get-token` prints, \
@@ -277,6 +281,29 @@ pub struct KubeconfigArgs {
     pub role_arn: Option<String>,
 }
 
+/// The `karpenter` commands.
+#[derive(Debug, Subcommand)]
+pub enum KarpenterCommand {
+    /// Print the Helm values of the Karpenter chart for a live cluster with `spec.karpenter`:
+    /// cluster name and endpoint, interruption queue, service account.
+    #[command(
+        after_help = "Examples:
+  ekspec karpenter values -f clusters/prod.yaml > karpenter-values.yaml
+  helm upgrade --install karpenter oci://public.ecr.aws/karpenter/karpenter --version 1.8.1 \
+    --namespace karpenter --create-namespace --values karpenter-values.yaml
+  ekspec karpenter values -f clusters/prod.yaml --output json"
+    )]
+    Values(KarpenterValuesArgs),
+}
+
+/// Arguments of `karpenter values`.
+#[derive(Debug, Args)]
+pub struct KarpenterValuesArgs {
+    /// The spec of the cluster (one).
+    #[command(flatten)]
+    pub specs: SpecPaths,
+}
+
 /// Arguments of `token`.
 #[derive(Debug, Args)]
 pub struct TokenArgs {
@@ -362,6 +389,9 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Get(args) => get::run(args, &cli.global, &printer),
         Command::Kubeconfig(args) => kubeconfig::run(args, &cli.global, &printer),
         Command::Token(args) => token::run(args, &cli.global, &printer),
+        Command::Karpenter(KarpenterCommand::Values(args)) => {
+            karpenter::run_values(args, &cli.global, &printer)
+        }
     };
     match result {
         Ok(status) => status,

@@ -539,3 +539,232 @@ pub fn leftovers_change(p: &Planning<'_>, region: &str) -> Option<Change> {
         ),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::resources::Observed;
+    use crate::resources::planner::plan as plan_cluster;
+    use crate::spec::ClusterFile;
+
+    /// The IAM side of the guide's CloudFormation template per docs version, rendered by
+    /// tests/fixtures/karpenter-cloudformation.py from aws/karpenter-provider-aws (commit
+    /// 1d927085, the v1.x docs folders and their release tags) for cluster `demo` in
+    /// us-east-1, account 111122223333.
+    const DOCUMENTED: &str = include_str!("../../tests/fixtures/karpenter-cloudformation.json");
+
+    const NODE_ROLE_ARN: &str = "arn:aws:iam::111122223333:role/ekspec/demo/demo-karpenter-node";
+    const QUEUE_ARN: &str = "arn:aws:sqs:us-east-1:111122223333:demo-karpenter";
+
+    fn scope(queue: bool) -> PolicyScope<'static> {
+        PolicyScope {
+            cluster: "demo",
+            partition: "aws",
+            region: "us-east-1",
+            account: "111122223333",
+            node_role_arn: NODE_ROLE_ARN,
+            queue_arn: queue.then_some(QUEUE_ARN),
+        }
+    }
+
+    fn by_sid(policy: &Value) -> BTreeMap<String, Value> {
+        policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| (s["Sid"].as_str().unwrap().to_owned(), s.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn the_policies_are_the_documented_ones_for_every_version() {
+        let documented: BTreeMap<String, Value> = serde_json::from_str(DOCUMENTED).unwrap();
+        assert_eq!(documented.len(), 15);
+        for (version, docs) in &documented {
+            let minor: u32 = version.trim_start_matches("1.").parse().unwrap();
+            let want: BTreeMap<String, Value> = docs["controllerStatements"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| (s["Sid"].as_str().unwrap().to_owned(), s.clone()))
+                .collect();
+            let have = by_sid(&controller_policy(&scope(true), minor));
+            assert_eq!(
+                have.keys().collect::<Vec<_>>(),
+                want.keys().collect::<Vec<_>>(),
+                "statements of {version}"
+            );
+            for (sid, statement) in &want {
+                assert_eq!(&have[sid], statement, "{sid} of {version}");
+            }
+            assert_eq!(
+                serde_json::to_value(node_policies("aws", minor)).unwrap(),
+                docs["nodePolicies"],
+                "node role of {version}"
+            );
+        }
+        // A version newer than the docs this was written from gets the newest policy.
+        assert_eq!(
+            controller_policy(&scope(true), 40),
+            controller_policy(&scope(true), 14)
+        );
+    }
+
+    #[test]
+    fn without_the_queue_there_is_no_queue_statement() {
+        let statements = by_sid(&controller_policy(&scope(false), 8));
+        assert!(!statements.contains_key("AllowInterruptionQueueActions"));
+        assert!(statements.contains_key("AllowAPIServerEndpointDiscovery"));
+    }
+
+    fn file(extra: &str) -> ClusterFile {
+        let text = format!(
+            "apiVersion: ekspec/v1alpha1\nkind: Cluster\nmetadata: {{name: demo, region: eu-west-1}}\nspec:\n  kubernetesVersion: \"1.31\"\n  vpc: {{availabilityZones: [eu-west-1a, eu-west-1b], natGateway: none}}\n  nodeGroups: [{{name: system, instanceTypes: [m6i.large], minSize: 1, maxSize: 3}}]\n  addons: [{{name: eks-pod-identity-agent}}]\n{extra}"
+        );
+        let report = crate::spec::parse_str("t.yaml", &text);
+        report
+            .spec
+            .unwrap_or_else(|| panic!("{:#?}", report.diagnostics))
+    }
+
+    fn observed(partition: &str) -> Observed {
+        Observed {
+            account: "444455556666".to_owned(),
+            caller_partition: partition.to_owned(),
+            ..Observed::default()
+        }
+    }
+
+    /// Every ARN in a policy document (Resource values and condition values that are ARNs).
+    fn arns(value: &Value, found: &mut Vec<String>) {
+        match value {
+            Value::String(s) if s.starts_with("arn:") => found.push(s.clone()),
+            Value::Array(items) => items.iter().for_each(|v| arns(v, found)),
+            Value::Object(map) => map.values().for_each(|v| arns(v, found)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn the_roles_are_scoped_to_the_cluster_partition_and_account() {
+        let file = file("  karpenter: {version: \"1.8.1\"}\n");
+        let plan = plan_cluster(&file, &observed("aws-cn"));
+        let create = |resource: &str| {
+            plan.changes
+                .iter()
+                .find(|c| c.resource == resource)
+                .and_then(|c| match c.operations.first() {
+                    Some(Operation::CreateRole {
+                        name,
+                        trust,
+                        policies,
+                        inline,
+                        ..
+                    }) => Some((name.clone(), trust.clone(), policies.clone(), inline.clone())),
+                    _ => None,
+                })
+                .unwrap_or_else(|| panic!("no create of {resource}"))
+        };
+        let (name, trust, policies, inline) = create(NODE_ROLE);
+        assert_eq!(name, "demo-karpenter-node");
+        assert_eq!(trust, Trust::Service(vec!["ec2.amazonaws.com".to_owned()]));
+        assert!(inline.is_none());
+        assert_eq!(policies.len(), 4);
+        assert!(
+            policies
+                .iter()
+                .all(|p| p.starts_with("arn:aws-cn:iam::aws:policy/")),
+            "{policies:?}"
+        );
+        let (name, trust, policies, inline) = create(CONTROLLER_ROLE);
+        assert_eq!(name, "demo-karpenter");
+        assert_eq!(trust, Trust::PodIdentity);
+        assert!(policies.is_empty());
+        let policy = inline.unwrap();
+        let mut found = Vec::new();
+        arns(&policy, &mut found);
+        assert!(found.len() > 20, "{found:?}");
+        for arn in &found {
+            let parts: Vec<&str> = arn.splitn(6, ':').collect();
+            assert_eq!(parts.len(), 6, "{arn}");
+            assert_eq!(parts[1], "aws-cn", "{arn}");
+            assert!(!parts[2].is_empty() && !parts[5].is_empty(), "{arn}");
+            // Regional services are in the cluster's region, and what is the account's in
+            // its account (EC2 resources of any account, as the guide writes them).
+            if ["eks", "sqs", "ssm", "ec2"].contains(&parts[2]) {
+                assert_eq!(parts[3], "eu-west-1", "{arn}");
+            }
+            if ["eks", "sqs", "iam"].contains(&parts[2]) && !arn.contains(":iam::aws:") {
+                assert_eq!(parts[4], "444455556666", "{arn}");
+            }
+        }
+        let statements = by_sid(&policy);
+        assert_eq!(
+            statements["AllowPassingInstanceRole"]["Resource"],
+            "arn:aws-cn:iam::444455556666:role/ekspec/demo/demo-karpenter-node"
+        );
+        assert_eq!(
+            statements["AllowInterruptionQueueActions"]["Resource"],
+            "arn:aws-cn:sqs:eu-west-1:444455556666:demo-karpenter"
+        );
+        assert_eq!(
+            statements["AllowScopedDeletion"]["Condition"]["StringEquals"]
+                ["aws:ResourceTag/kubernetes.io/cluster/demo"],
+            "owned"
+        );
+        // The node role's access entry comes with it, after it and the cluster.
+        let entry = plan
+            .changes
+            .iter()
+            .find(|c| {
+                c.resource
+                    == "access-entry/arn:aws-cn:iam::444455556666:role/ekspec/demo/demo-karpenter-node"
+            })
+            .unwrap();
+        assert!(matches!(
+            entry.operations.as_slice(),
+            [Operation::CreateAccessEntry { entry_type: Some(kind), tags, .. }]
+                if kind == "EC2_LINUX" && tags.contains_key(naming::CLUSTER_TAG)
+        ));
+        assert!(entry.after.contains(&NODE_ROLE.to_owned()));
+        // The private subnets carry the discovery tag from their create; the public ones not.
+        for change in &plan.changes {
+            if let Some(Operation::CreateSubnet { public, tags, .. }) = change.operations.first() {
+                assert_eq!(
+                    tags.get(KARPENTER_DISCOVERY_TAG).map(String::as_str),
+                    (!public).then_some("demo"),
+                    "{}",
+                    change.resource
+                );
+            }
+        }
+        // The cluster security group is tagged once the cluster exists.
+        let group = plan
+            .changes
+            .iter()
+            .find(|c| c.resource == CLUSTER_SECURITY_GROUP)
+            .unwrap();
+        assert!(matches!(
+            group.operations.as_slice(),
+            [Operation::TagEc2 { ids, tags }]
+                if ids == &[Ref::output("cluster", "security-group")] && tags == &discovery_tag("demo")
+        ));
+    }
+
+    #[test]
+    fn no_karpenter_no_karpenter_resources() {
+        let plan = plan_cluster(&file(""), &observed("aws"));
+        for change in &plan.changes {
+            assert!(
+                !change.resource.contains("karpenter") && change.resource != CLUSTER_SECURITY_GROUP,
+                "{}",
+                change.resource
+            );
+            if let Some(Operation::CreateSubnet { tags, .. }) = change.operations.first() {
+                assert!(!tags.contains_key(KARPENTER_DISCOVERY_TAG));
+            }
+        }
+    }
+}

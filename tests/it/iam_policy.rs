@@ -33,6 +33,8 @@ fn operations(file: &str) -> BTreeSet<String> {
                     "Release",
                     "Modify",
                     "Replace",
+                    "Remove",
+                    "Terminate",
                 ]
                 .iter()
                 .any(|verb| s.starts_with(verb))

@@ -68,6 +68,34 @@ const NOT_EXERCISED: &[(&str, &str)] = &[
         "only for security groups Kubernetes left in the cluster's VPC",
     ),
     (
+        "ec2:DescribeInstances",
+        "only when Karpenter's node role is deleted, to find the instances Karpenter launched",
+    ),
+    (
+        "ec2:TerminateInstances",
+        "only for instances Karpenter launched (tagged karpenter.sh/nodepool) when its node role goes",
+    ),
+    (
+        "ec2:DeleteTags",
+        "only when spec.karpenter leaves a live cluster: its karpenter.sh/discovery tags go",
+    ),
+    (
+        "iam:ListInstanceProfilesForRole",
+        "only when Karpenter's node role is deleted, to find the instance profiles holding it",
+    ),
+    (
+        "iam:GetInstanceProfile",
+        "only for instance profiles holding Karpenter's node role, to read their tags",
+    ),
+    (
+        "iam:RemoveRoleFromInstanceProfile",
+        "only for instance profiles Karpenter made for its node role",
+    ),
+    (
+        "iam:DeleteInstanceProfile",
+        "only for instance profiles Karpenter made for its node role",
+    ),
+    (
         "elasticloadbalancing:DescribeTags",
         "only when the cluster's VPC has load balancers, to find the ones Kubernetes made",
     ),

@@ -223,6 +223,87 @@ def create_cluster(self):
 
 responses.EKSResponse.create_cluster = create_cluster
 
+# The cluster security group. EKS User Guide, "View Amazon EKS security group requirements for
+# clusters": "When you create a cluster, Amazon EKS creates a security group that's named
+# eks-cluster-sg-my-cluster-uniqueID" with the tags `kubernetes.io/cluster/my-cluster: owned`,
+# `aws:eks:cluster-name: my-cluster` and `Name: eks-cluster-sg-my-cluster-uniqueid`;
+# DescribeCluster reports it as resourcesVpcConfig.clusterSecurityGroupId (EKS API reference,
+# VpcConfigResponse: "The cluster security group that was created by Amazon EKS for the
+# cluster"), and EKS deletes it with the cluster. moto 5.2.1 makes none.
+
+_create_cluster_backend = models.EKSBackend.create_cluster
+
+
+def _ec2(backend):
+    from moto.ec2.models import ec2_backends
+
+    return ec2_backends[backend.account_id][backend.region_name]
+
+
+def create_cluster_with_security_group(self, name, role_arn, resources_vpc_config, **kwargs):
+    cluster = _create_cluster_backend(self, name, role_arn, resources_vpc_config, **kwargs)
+    ec2 = _ec2(self)
+    subnets = (resources_vpc_config or {}).get("subnetIds") or []
+    vpc_id = None
+    for subnet_id in subnets:
+        try:
+            vpc_id = ec2.get_subnet(subnet_id).vpc_id
+            break
+        except Exception:  # moto's InvalidSubnetIdError: no group then
+            continue
+    if vpc_id is not None:
+        group_name = f"eks-cluster-sg-{name}-{random.get_random_hex(10)}"
+        group = ec2.create_security_group(
+            group_name,
+            "EKS created security group applied to ENI that is attached to EKS Control Plane "
+            "master nodes, as well as any managed workloads.",
+            vpc_id=vpc_id,
+            tags={
+                f"kubernetes.io/cluster/{name}": "owned",
+                "aws:eks:cluster-name": name,
+                "Name": group_name,
+            },
+        )
+        cluster.__dict__["_cluster_security_group"] = (group.id, vpc_id)
+    return cluster
+
+
+models.EKSBackend.create_cluster = create_cluster_with_security_group
+
+_describe_cluster_backend = models.EKSBackend.describe_cluster
+
+
+def describe_cluster_with_security_group(self, name):
+    cluster = _describe_cluster_backend(self, name)
+    group = cluster.__dict__.get("_cluster_security_group")
+    if group is not None:
+        # UpdateClusterConfig replaces moto's resourcesVpcConfig: the group is added back.
+        cluster.resources_vpc_config = {
+            **(cluster.resources_vpc_config or {}),
+            "clusterSecurityGroupId": group[0],
+            "vpcId": group[1],
+        }
+    return cluster
+
+
+models.EKSBackend.describe_cluster = describe_cluster_with_security_group
+
+_delete_cluster_backend = models.EKSBackend.delete_cluster
+
+
+def delete_cluster_with_security_group(self, name):
+    cluster = _delete_cluster_backend(self, name)
+    group = cluster.__dict__.get("_cluster_security_group") if cluster is not None else None
+    if group is not None:
+        try:
+            _ec2(self).delete_security_group(group_id=group[0])
+        except Exception:  # already gone
+            pass
+    return cluster
+
+
+models.EKSBackend.delete_cluster = delete_cluster_with_security_group
+
 
 def update_cluster_config(self):
     """moto 5.2.1 answers UpdateClusterConfig with the cluster, ignores accessConfig and keeps
