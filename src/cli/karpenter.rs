@@ -118,7 +118,11 @@ mod tests {
             .spec
             .unwrap_or_else(|| panic!("{:#?}", report.diagnostics));
         let karpenter = file.spec.karpenter.clone().unwrap();
-        let values = values(&file, &karpenter, "https://ABC.gr7.us-east-1.eks.amazonaws.com");
+        let values = values(
+            &file,
+            &karpenter,
+            "https://ABC.gr7.us-east-1.eks.amazonaws.com",
+        );
         assert_eq!(
             yaml(&values, 0),
             "serviceAccount:\n  name: \"kp\"\nsettings:\n  clusterName: \"demo\"\n  clusterEndpoint: \"https://ABC.gr7.us-east-1.eks.amazonaws.com\"\n  interruptionQueue: \"demo-karpenter\"\n"

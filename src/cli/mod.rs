@@ -286,13 +286,11 @@ pub struct KubeconfigArgs {
 pub enum KarpenterCommand {
     /// Print the Helm values of the Karpenter chart for a live cluster with `spec.karpenter`:
     /// cluster name and endpoint, interruption queue, service account.
-    #[command(
-        after_help = "Examples:
+    #[command(after_help = "Examples:
   ekspec karpenter values -f clusters/prod.yaml > karpenter-values.yaml
   helm upgrade --install karpenter oci://public.ecr.aws/karpenter/karpenter --version 1.8.1 \
     --namespace karpenter --create-namespace --values karpenter-values.yaml
-  ekspec karpenter values -f clusters/prod.yaml --output json"
-    )]
+  ekspec karpenter values -f clusters/prod.yaml --output json")]
     Values(KarpenterValuesArgs),
 }
 

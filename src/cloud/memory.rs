@@ -724,10 +724,7 @@ impl Network for MemoryCloud {
         Ok(())
     }
 
-    async fn instances_not_terminated(
-        &self,
-        ids: &[String],
-    ) -> CloudResult<Vec<(String, String)>> {
+    async fn instances_not_terminated(&self, ids: &[String]) -> CloudResult<Vec<(String, String)>> {
         let s = self.lock();
         Ok(ids
             .iter()

@@ -99,8 +99,7 @@ pub trait Network: Send + Sync {
     /// Starts terminating instances (already terminated or gone succeeds).
     async fn terminate_instances(&self, ids: &[String]) -> CloudResult<()>;
     /// Those of `ids` not yet terminated, with their state.
-    async fn instances_not_terminated(&self, ids: &[String])
-    -> CloudResult<Vec<(String, String)>>;
+    async fn instances_not_terminated(&self, ids: &[String]) -> CloudResult<Vec<(String, String)>>;
     /// Deletes a load balancer. Deleting one that is already gone succeeds.
     async fn delete_load_balancer(&self, load_balancer: &LoadBalancerRef) -> CloudResult<()>;
     /// Deletes an ELBv2 target group (InUse while a load balancer still forwards to it).

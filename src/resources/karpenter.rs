@@ -478,7 +478,8 @@ fn plan_security_group_tag(p: &mut Planning<'_>, cluster: &str, wanted: bool) {
             .after(["cluster"]),
         ),
         (Some(live), false) => {
-            if let Some(change) = untag_change(CLUSTER_SECURITY_GROUP, &live.id, &live.tags, cluster)
+            if let Some(change) =
+                untag_change(CLUSTER_SECURITY_GROUP, &live.id, &live.tags, cluster)
             {
                 p.push(change);
             }
@@ -662,7 +663,12 @@ mod tests {
                         policies,
                         inline,
                         ..
-                    }) => Some((name.clone(), trust.clone(), policies.clone(), inline.clone())),
+                    }) => Some((
+                        name.clone(),
+                        trust.clone(),
+                        policies.clone(),
+                        inline.clone(),
+                    )),
                     _ => None,
                 })
                 .unwrap_or_else(|| panic!("no create of {resource}"))
@@ -710,8 +716,7 @@ mod tests {
             "arn:aws-cn:sqs:eu-west-1:444455556666:demo-karpenter"
         );
         assert_eq!(
-            statements["AllowScopedDeletion"]["Condition"]["StringEquals"]
-                ["aws:ResourceTag/kubernetes.io/cluster/demo"],
+            statements["AllowScopedDeletion"]["Condition"]["StringEquals"]["aws:ResourceTag/kubernetes.io/cluster/demo"],
             "owned"
         );
         // The node role's access entry comes with it, after it and the cluster.

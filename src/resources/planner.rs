@@ -7,8 +7,8 @@ use crate::cloud::{ObservedNatGateway, Tags};
 use crate::plan::{Change, ChangeKind, Operation, Plan, Ref};
 use crate::spec::{ClusterFile, DEFAULT_ZONE_COUNT};
 
-use super::network::KUBERNETES_LEFTOVERS;
 use super::karpenter::{self, KARPENTER_LEFTOVERS};
+use super::network::KUBERNETES_LEFTOVERS;
 use super::{
     Observed, access, addon, cluster, fargate, iam, network, nodegroup, owned_id, tag_drift,
     upgrade,

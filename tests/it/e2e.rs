@@ -180,6 +180,8 @@ async fn production_cluster_lifecycle() {
             ("oidc-provider", 1),
             ("role", 5),
             ("route-table", 4),
+            // The one EKS makes for the cluster, tagged kubernetes.io/cluster/prod=owned.
+            ("security-group", 1),
             ("subnet", 6),
             ("vpc", 1),
         ]),
@@ -484,7 +486,9 @@ async fn existing_vpc_cluster_leaves_the_network_alone() {
             ("cluster", 1),
             ("launch-template", 1),
             ("nodegroup", 1),
-            ("role", 2)
+            ("role", 2),
+            // The one EKS makes for the cluster, tagged kubernetes.io/cluster/shared-net=owned.
+            ("security-group", 1),
         ]),
         "{owned:#?}"
     );

@@ -202,6 +202,7 @@ fn calls_of(operation: &Operation) -> &'static [&'static str] {
         O::DisassociateRouteTable { .. } => &["DisassociateRouteTable"],
         O::DeleteDefaultRoute { .. } => &["DeleteRoute"],
         O::TagEc2 { .. } => &["CreateTags"],
+        O::UntagEc2 { .. } => &["DeleteTags"],
         O::TagOidcProvider { .. } => &["TagOpenIDConnectProvider"],
         O::TagEks { .. } => &["TagResource"],
         O::CreateLaunchTemplate { .. } => &["CreateLaunchTemplate"],
@@ -239,6 +240,9 @@ fn calls_of(operation: &Operation) -> &'static [&'static str] {
         O::DetachInternetGateway { .. } => &["DetachInternetGateway"],
         O::DeleteEc2 { .. } => &["Delete"],
         O::DeleteLeftovers { .. } => &["DeleteLoadBalancer", "DeleteTargetGroup", "Delete"],
+        O::DeleteKarpenterLeftovers { .. } => {
+            &["TerminateInstances", "Delete", "DeleteInstanceProfile"]
+        }
     }
 }
 

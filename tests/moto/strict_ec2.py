@@ -13,6 +13,8 @@ Rules (each does nothing unless `strict.ENABLED`):
 - DeleteNetworkInterface of an interface in use: InvalidNetworkInterface.InUse.
 - DeleteSubnet with network interfaces in it, DeleteVpc with security groups other than the
   default one or an attached internet gateway: DependencyViolation.
+- TerminateInstances: `shutting-down` for `strict.SECONDS`, then `terminated`; the network
+  interfaces made at launch keep their subnet until then, and go with the instance.
 
 Test hooks:
 - `nat-gateway-failed` {"id": "nat-..."}: the NAT gateway goes to `failed` (AWS's FailureCode
@@ -22,11 +24,18 @@ Test hooks:
   gateway reports `deleted`).
 """
 
+import copy
 import hashlib
 
 from moto.core.responses import ActionResult
 from moto.ec2.exceptions import DependencyViolationError, EC2ClientError, InvalidParameterValue
-from moto.ec2.models import elastic_ip_addresses, elastic_network_interfaces, subnets, vpcs
+from moto.ec2.models import (
+    elastic_ip_addresses,
+    elastic_network_interfaces,
+    instances,
+    subnets,
+    vpcs,
+)
 from moto.ec2.models.nat_gateways import NatGateway, NatGatewayBackend
 from moto.ec2.responses.launch_templates import LaunchTemplates
 from moto.ec2.responses.nat_gateways import NatGateways
@@ -342,3 +351,54 @@ def delete_vpc(self, vpc_id):
 
 
 vpcs.VPCBackend.delete_vpc = delete_vpc
+
+
+# --- Instances ------------------------------------------------------------------------------
+
+_prep_nics = instances.Instance.prep_nics
+
+
+def prep_nics(self, nic_spec, *args, **kwargs):
+    """Source: RunInstances, InstanceNetworkInterfaceSpecification.DeleteOnTermination: "If you
+    are creating a network interface when launching an instance, the default is true" (moto
+    5.2.1 keeps the interfaces it makes at launch after the instance terminates, so they block
+    their subnet for ever)."""
+    explicit = {
+        int(n.get("DeviceIndex", 0))
+        for n in (nic_spec or [])
+        if n.get("NetworkInterfaceId") or "DeleteOnTermination" in n
+    }
+    result = _prep_nics(self, nic_spec, *args, **kwargs)
+    if strict.ENABLED:
+        for index, eni in self.nics.items():
+            if index not in explicit:
+                eni.delete_on_termination = True
+    return result
+
+
+instances.Instance.prep_nics = prep_nics
+
+_terminate = instances.Instance.terminate
+
+
+def terminate(self):
+    """Source: EC2 User Guide, "Instance state changes": a terminated instance is first
+    `shutting-down` (code 32), then `terminated` (code 48); its network interfaces are removed
+    with it (those deleted on termination), so its subnet stays in use until then."""
+    if not strict.ENABLED or self._state.name in ("shutting-down", "terminated"):
+        return _terminate(self) if not strict.ENABLED else copy.copy(self._state)
+    previous = copy.copy(self._state)
+    self._state.name = "shutting-down"
+    self._state.code = 32
+    strict.later(strict.SECONDS, _terminated, self)
+    return previous
+
+
+def _terminated(instance):
+    # AWS detaches the interfaces itself; the in-use rule above is for callers.
+    for eni in instance.nics.values():
+        eni.status = "available"
+    _terminate(instance)
+
+
+instances.Instance.terminate = terminate

@@ -2,22 +2,22 @@
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
-    AttachmentStatus, AttributeBooleanValue, ConnectivityType, DomainType, Filter,
+    AttachmentStatus, AttributeBooleanValue, ConnectivityType, DomainType, Filter, LaunchTemplate,
     LaunchTemplateBlockDeviceMappingRequest, LaunchTemplateEbsBlockDeviceRequest,
     LaunchTemplateHttpTokensState, LaunchTemplateInstanceMetadataEndpointState,
     LaunchTemplateInstanceMetadataOptionsRequest, LaunchTemplateTagSpecificationRequest,
-    LaunchTemplate, NatGatewayState, RequestLaunchTemplateData, Reservation, ResourceType, ResponseLaunchTemplateData, Tag,
-    TagSpecification, VolumeType,
+    NatGatewayState, RequestLaunchTemplateData, Reservation, ResourceType,
+    ResponseLaunchTemplateData, Tag, TagSpecification, VolumeType,
 };
 use futures::{StreamExt, TryStreamExt, stream};
 
 use super::{AwsCloud, AwsContext, OrGone, READ_CONCURRENCY, after_create, required, string};
 use crate::cloud::{
     AvailabilityZone, CloudResult, Ec2Kind, ErrorKind, KarpenterLeftovers, LaunchTemplateData,
-    LaunchTemplateRequest, ObservedSecurityGroup,
-    Leftovers, LoadBalancerRef, Network, ObservedAddress, ObservedInternetGateway,
-    ObservedLaunchTemplate, ObservedNatGateway, ObservedNetwork, ObservedRouteTable,
-    ObservedSubnet, ObservedVpc, RouteTarget, SubnetRequest, Tags,
+    LaunchTemplateRequest, Leftovers, LoadBalancerRef, Network, ObservedAddress,
+    ObservedInternetGateway, ObservedLaunchTemplate, ObservedNatGateway, ObservedNetwork,
+    ObservedRouteTable, ObservedSecurityGroup, ObservedSubnet, ObservedVpc, RouteTarget,
+    SubnetRequest, Tags,
 };
 use crate::naming::{
     CLUSTER_TAG, KARPENTER_NODEPOOL_TAG, LB_CONTROLLER_CLUSTER_TAG, kubernetes_cluster_tag,
@@ -862,7 +862,10 @@ impl Network for AwsCloud {
         let about = format!("Karpenter's instances of {cluster}");
         let karpenter = || {
             [
-                filter(format!("tag:{}", kubernetes_cluster_tag(cluster)), ["owned"]),
+                filter(
+                    format!("tag:{}", kubernetes_cluster_tag(cluster)),
+                    ["owned"],
+                ),
                 filter("tag-key", [KARPENTER_NODEPOOL_TAG]),
             ]
         };
@@ -924,10 +927,7 @@ impl Network for AwsCloud {
             .map(drop)
     }
 
-    async fn instances_not_terminated(
-        &self,
-        ids: &[String],
-    ) -> CloudResult<Vec<(String, String)>> {
+    async fn instances_not_terminated(&self, ids: &[String]) -> CloudResult<Vec<(String, String)>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }

@@ -359,9 +359,7 @@ impl Identity for AwsCloud {
         let karpenter = |tags: &Tags| {
             tags.get(&kubernetes_cluster_tag(cluster))
                 .is_some_and(|v| v == "owned")
-                && tags
-                    .get(KARPENTER_REGION_TAG)
-                    .is_some_and(|v| v == region)
+                && tags.get(KARPENTER_REGION_TAG).is_some_and(|v| v == region)
                 && tags.contains_key(KARPENTER_NODE_CLASS_TAG)
         };
         let mut names: Vec<String> = tagged

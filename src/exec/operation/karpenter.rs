@@ -41,10 +41,9 @@ pub(super) async fn run(
                     .await?;
                 Ok(match left.first() {
                     None => Poll::Done,
-                    Some((id, state)) => Poll::Pending(format!(
-                        "{} left, {id} {state}",
-                        left.len()
-                    )),
+                    Some((id, state)) => {
+                        Poll::Pending(format!("{} left, {id} {state}", left.len()))
+                    }
                 })
             },
         )
@@ -57,9 +56,11 @@ pub(super) async fn run(
         .karpenter_instance_profiles(node_role, cluster, region)
         .await?;
     for profile in &profiles {
-        retry_while_in_use(ctx, &format!("deletion of instance profile {profile}"), || {
-            cloud.identity.delete_instance_profile(profile, node_role)
-        })
+        retry_while_in_use(
+            ctx,
+            &format!("deletion of instance profile {profile}"),
+            || cloud.identity.delete_instance_profile(profile, node_role),
+        )
         .await?;
     }
     Ok(())

@@ -1,0 +1,428 @@
+//! `spec.karpenter` end to end through the real binary against strict moto: the roles, the
+//! node role's access entry and the discovery tags are made, `karpenter values` prints what
+//! the live cluster says, a second plan changes nothing, and what a running Karpenter leaves
+//! (an instance, its launch template, an instance profile holding the node role) is cleaned
+//! up when the section goes and by `delete`, which then leaves nothing.
+
+use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
+
+use crate::e2e::{Emulated, edit};
+use crate::inventory::Inventory;
+
+const CLUSTER: &str = "kp";
+
+const SPEC: &str = "apiVersion: ekspec/v1alpha1\nkind: Cluster\nmetadata: {name: kp, region: us-east-1}\nspec:\n  kubernetesVersion: \"1.31\"\n  vpc: {cidr: 10.40.0.0/16, availabilityZones: [us-east-1a, us-east-1b], natGateway: none}\n  nodeGroups:\n    - {name: system, instanceTypes: [t3.large], minSize: 1, maxSize: 2}\n  addons:\n    - {name: eks-pod-identity-agent}\n  karpenter: {version: \"1.8.1\", serviceAccount: kp-controller}\n";
+
+const DISCOVERY: &str = "karpenter.sh/discovery";
+
+fn tags_of(tags: &[Tag]) -> Vec<(String, String)> {
+    tags.iter()
+        .map(|t| {
+            (
+                t.key().unwrap_or_default().to_owned(),
+                t.value().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn has_discovery(tags: &[Tag]) -> bool {
+    tags_of(tags)
+        .iter()
+        .any(|(k, v)| k == DISCOVERY && v == CLUSTER)
+}
+
+/// The cluster's subnets as (private?, tagged for discovery?).
+async fn subnets(inventory: &Inventory) -> Vec<(bool, bool)> {
+    let out = inventory
+        .ec2
+        .describe_subnets()
+        .filters(
+            Filter::builder()
+                .name("tag:ekspec.io/cluster")
+                .values(CLUSTER)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let mut found: Vec<(bool, bool)> = out
+        .subnets()
+        .iter()
+        .map(|s| {
+            let private = tags_of(s.tags())
+                .iter()
+                .any(|(k, _)| k == "kubernetes.io/role/internal-elb");
+            (private, has_discovery(s.tags()))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// The cluster security group's id and whether it carries the discovery tag.
+async fn cluster_security_group(inventory: &Inventory) -> (String, bool) {
+    let cluster = inventory
+        .eks
+        .describe_cluster()
+        .name(CLUSTER)
+        .send()
+        .await
+        .unwrap();
+    let id = cluster
+        .cluster()
+        .and_then(|c| c.resources_vpc_config())
+        .and_then(|v| v.cluster_security_group_id())
+        .expect("EKS reports the cluster security group")
+        .to_owned();
+    let groups = inventory
+        .ec2
+        .describe_security_groups()
+        .group_ids(&id)
+        .send()
+        .await
+        .unwrap();
+    let tagged = has_discovery(groups.security_groups()[0].tags());
+    (id, tagged)
+}
+
+async fn role_exists(inventory: &Inventory, name: &str) -> bool {
+    inventory
+        .iam
+        .get_role()
+        .role_name(name)
+        .send()
+        .await
+        .is_ok()
+}
+
+/// What a running Karpenter 1.x leaves, made directly through the emulator with the tags
+/// Karpenter gives them (pkg/utils GetTags, EC2NodeClass.InstanceProfileTags): an instance
+/// in a private subnet, its launch template, an instance profile holding the node role.
+/// Returns (instance id, launch template id, instance profile name).
+async fn seed_leftovers(inventory: &Inventory, round: u32) -> (String, String, String) {
+    let ec2 = &inventory.ec2;
+    let karpenter_tags = [
+        (
+            format!("kubernetes.io/cluster/{CLUSTER}"),
+            "owned".to_owned(),
+        ),
+        ("karpenter.sh/nodepool".to_owned(), "default".to_owned()),
+        ("eks:eks-cluster-name".to_owned(), CLUSTER.to_owned()),
+        (
+            "karpenter.k8s.aws/ec2nodeclass".to_owned(),
+            "default".to_owned(),
+        ),
+    ];
+    let tags = |kind: ResourceType| {
+        TagSpecification::builder()
+            .resource_type(kind)
+            .set_tags(Some(
+                karpenter_tags
+                    .iter()
+                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                    .collect(),
+            ))
+            .build()
+    };
+    let private = ec2
+        .describe_subnets()
+        .filters(
+            Filter::builder()
+                .name(format!("tag:{DISCOVERY}"))
+                .values(CLUSTER)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let subnet = private.subnets()[0].subnet_id().unwrap().to_owned();
+    let image = ec2.describe_images().send().await.unwrap().images()[0]
+        .image_id()
+        .unwrap()
+        .to_owned();
+    let template = ec2
+        .create_launch_template()
+        .launch_template_name(format!("karpenter.k8s.aws/{round}"))
+        .launch_template_data(
+            aws_sdk_ec2::types::RequestLaunchTemplateData::builder()
+                .image_id(&image)
+                .build(),
+        )
+        .tag_specifications(tags(ResourceType::LaunchTemplate))
+        .send()
+        .await
+        .unwrap()
+        .launch_template()
+        .unwrap()
+        .launch_template_id()
+        .unwrap()
+        .to_owned();
+    let instance = ec2
+        .run_instances()
+        .image_id(&image)
+        .instance_type(aws_sdk_ec2::types::InstanceType::M5Large)
+        .min_count(1)
+        .max_count(1)
+        .subnet_id(&subnet)
+        .tag_specifications(tags(ResourceType::Instance))
+        .send()
+        .await
+        .unwrap()
+        .instances()[0]
+        .instance_id()
+        .unwrap()
+        .to_owned();
+    let profile = format!("{CLUSTER}_{round}1234567890");
+    inventory
+        .iam
+        .create_instance_profile()
+        .instance_profile_name(&profile)
+        .set_tags(Some(
+            karpenter_tags
+                .iter()
+                .chain(
+                    [(
+                        "topology.kubernetes.io/region".to_owned(),
+                        "us-east-1".to_owned(),
+                    )]
+                    .iter(),
+                )
+                .map(|(k, v)| {
+                    aws_sdk_iam::types::Tag::builder()
+                        .key(k)
+                        .value(v)
+                        .build()
+                        .unwrap()
+                })
+                .collect(),
+        ))
+        .send()
+        .await
+        .unwrap();
+    inventory
+        .iam
+        .add_role_to_instance_profile()
+        .instance_profile_name(&profile)
+        .role_name("kp-karpenter-node")
+        .send()
+        .await
+        .unwrap();
+    (instance, template, profile)
+}
+
+/// Whether the seeded leftovers are gone: the instance terminated, the launch template and
+/// the instance profile deleted.
+async fn leftovers_gone(inventory: &Inventory, seeded: &(String, String, String)) {
+    let (instance, template, profile) = seeded;
+    let described = inventory
+        .ec2
+        .describe_instances()
+        .instance_ids(instance)
+        .send()
+        .await
+        .unwrap();
+    let state = described.reservations()[0].instances()[0]
+        .state()
+        .and_then(|s| s.name())
+        .map(|n| n.as_str().to_owned());
+    assert_eq!(state.as_deref(), Some("terminated"), "{instance}");
+    let templates = inventory
+        .ec2
+        .describe_launch_templates()
+        .launch_template_ids(template)
+        .send()
+        .await;
+    assert!(
+        templates.is_err() || templates.unwrap().launch_templates().is_empty(),
+        "launch template {template} is left"
+    );
+    let profile_left = inventory
+        .iam
+        .get_instance_profile()
+        .instance_profile_name(profile)
+        .send()
+        .await;
+    assert!(profile_left.is_err(), "instance profile {profile} is left");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_karpenter_cluster_is_made_printed_and_cleaned_up() {
+    let aws = Emulated::start();
+    let inventory = aws.inventory("us-east-1").await;
+    let spec = aws.spec("kp.yaml", SPEC);
+
+    // Before the cluster exists there is no endpoint to print.
+    let early = aws.expect(1, &["karpenter", "values", "-f", &spec]);
+    assert!(
+        early
+            .stderr
+            .contains("cluster `kp` does not exist in us-east-1"),
+        "{}",
+        early.stderr
+    );
+
+    aws.expect(0, &["apply", "-f", &spec, "--auto-approve"]);
+    for role in ["kp-karpenter-node", "kp-karpenter"] {
+        assert!(role_exists(&inventory, role).await, "no role {role}");
+    }
+    let trust = inventory
+        .iam
+        .get_role()
+        .role_name("kp-karpenter")
+        .send()
+        .await
+        .unwrap();
+    let trust = percent_encoding::percent_decode_str(
+        trust.role().unwrap().assume_role_policy_document().unwrap(),
+    )
+    .decode_utf8()
+    .unwrap()
+    .into_owned();
+    assert!(
+        trust.contains("pods.eks.amazonaws.com") && trust.contains("sts:TagSession"),
+        "{trust}"
+    );
+    let policy = inventory
+        .iam
+        .get_role_policy()
+        .role_name("kp-karpenter")
+        .policy_name("ekspec-inline")
+        .send()
+        .await
+        .unwrap();
+    let policy = percent_encoding::percent_decode_str(policy.policy_document())
+        .decode_utf8()
+        .unwrap()
+        .into_owned();
+    assert!(
+        policy.contains("arn:aws:iam::123456789012:role/ekspec/kp/kp-karpenter-node")
+            && policy.contains("aws:ResourceTag/kubernetes.io/cluster/kp"),
+        "{policy}"
+    );
+    let attached = inventory
+        .iam
+        .list_attached_role_policies()
+        .role_name("kp-karpenter-node")
+        .send()
+        .await
+        .unwrap();
+    let mut names: Vec<&str> = attached
+        .attached_policies()
+        .iter()
+        .filter_map(|p| p.policy_name())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "AmazonEC2ContainerRegistryPullOnly",
+            "AmazonEKSWorkerNodePolicy",
+            "AmazonEKS_CNI_Policy",
+            "AmazonSSMManagedInstanceCore"
+        ]
+    );
+    let entry = inventory
+        .eks
+        .describe_access_entry()
+        .cluster_name(CLUSTER)
+        .principal_arn("arn:aws:iam::123456789012:role/ekspec/kp/kp-karpenter-node")
+        .send()
+        .await
+        .unwrap();
+    let entry = entry.access_entry().unwrap();
+    assert_eq!(entry.r#type(), Some("EC2_LINUX"));
+    assert_eq!(
+        entry
+            .tags()
+            .unwrap()
+            .get("ekspec.io/cluster")
+            .map(String::as_str),
+        Some(CLUSTER)
+    );
+    assert_eq!(
+        subnets(&inventory).await,
+        [(false, false), (false, false), (true, true), (true, true)]
+    );
+    assert!(cluster_security_group(&inventory).await.1);
+
+    let values = aws.expect(0, &["karpenter", "values", "-f", &spec]);
+    let cluster = inventory
+        .eks
+        .describe_cluster()
+        .name(CLUSTER)
+        .send()
+        .await
+        .unwrap();
+    let endpoint = cluster.cluster().unwrap().endpoint().unwrap();
+    for line in [
+        "  name: \"kp-controller\"".to_owned(),
+        "  clusterName: \"kp\"".to_owned(),
+        format!("  clusterEndpoint: \"{endpoint}\""),
+        "  interruptionQueue: \"kp-karpenter\"".to_owned(),
+    ] {
+        assert!(
+            values.stdout.lines().any(|l| l == line),
+            "no `{line}` in\n{}",
+            values.stdout
+        );
+    }
+    let json = aws.expect(0, &["karpenter", "values", "-f", &spec, "--output", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(json["settings"]["clusterEndpoint"], endpoint);
+
+    let again = aws.expect(0, &["plan", "-f", &spec, "--detailed-exitcode"]);
+    assert_eq!(again.stdout.trim(), "No changes.");
+
+    // The section goes while Karpenter's nodes run: they and what it made go first, then the
+    // roles, the entry and the discovery tags.
+    let seeded = seed_leftovers(&inventory, 1).await;
+    let without = aws.spec(
+        "kp-without.yaml",
+        &edit(
+            SPEC,
+            "  karpenter: {version: \"1.8.1\", serviceAccount: kp-controller}\n",
+            "",
+        ),
+    );
+    aws.expect(
+        0,
+        &["apply", "-f", &without, "--auto-approve", "--timeout", "2m"],
+    );
+    leftovers_gone(&inventory, &seeded).await;
+    for role in ["kp-karpenter-node", "kp-karpenter"] {
+        assert!(!role_exists(&inventory, role).await, "role {role} is left");
+    }
+    assert_eq!(
+        subnets(&inventory).await,
+        [(false, false), (false, false), (true, false), (true, false)]
+    );
+    assert!(!cluster_security_group(&inventory).await.1);
+    let entries = inventory
+        .eks
+        .list_access_entries()
+        .cluster_name(CLUSTER)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !entries
+            .access_entries()
+            .iter()
+            .any(|e| e.contains("karpenter")),
+        "{entries:?}"
+    );
+    let again = aws.expect(0, &["plan", "-f", &without, "--detailed-exitcode"]);
+    assert_eq!(again.stdout.trim(), "No changes.");
+
+    // Back, with Karpenter's nodes running at delete.
+    aws.expect(0, &["apply", "-f", &spec, "--auto-approve"]);
+    let seeded = seed_leftovers(&inventory, 2).await;
+    aws.expect(
+        0,
+        &["delete", "-f", &spec, "--auto-approve", "--timeout", "2m"],
+    );
+    leftovers_gone(&inventory, &seeded).await;
+    assert_eq!(inventory.owned(CLUSTER).await, Vec::<String>::new());
+    assert!(!role_exists(&inventory, "kp-karpenter-node").await);
+}
