@@ -122,6 +122,7 @@ pub fn api_calls(op: &Operation) -> Vec<&'static str> {
         Operation::DisassociateRouteTable { .. } => vec!["DisassociateRouteTable"],
         Operation::DeleteDefaultRoute { .. } => vec!["DeleteRoute"],
         Operation::TagEc2 { .. } => vec!["CreateTags"],
+        Operation::UntagEc2 { .. } => vec!["DeleteTags"],
         Operation::TagOidcProvider { .. } => vec!["TagOpenIDConnectProvider"],
         Operation::TagEks { .. } => vec!["TagResource"],
         Operation::CreateLaunchTemplate { .. } => vec!["CreateLaunchTemplate"],
@@ -226,6 +227,10 @@ pub fn api_calls(op: &Operation) -> Vec<&'static str> {
         },
         // Security groups, interfaces and load balancers are read concurrently.
         Operation::DeleteLeftovers { .. } => vec!["DescribeSecurityGroups"],
+        // Nothing left: the reads that find nothing, made concurrently.
+        Operation::DeleteKarpenterLeftovers { .. } => {
+            vec!["DescribeInstances", "ListInstanceProfilesForRole"]
+        }
     }
 }
 
