@@ -1308,6 +1308,9 @@ impl Kubernetes for MemoryCloud {
         {
             s.security_groups.remove(&group);
         }
+        // Its add-ons and access entries go with it, as on AWS.
+        s.addons.retain(|(cluster, _), _| cluster != name);
+        s.access_entries.retain(|(cluster, _), _| cluster != name);
         s.log(format!("DeleteCluster {name}"));
         Ok(())
     }

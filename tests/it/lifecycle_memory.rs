@@ -366,3 +366,100 @@ async fn a_declared_add_on_made_outside_ekspec_is_adopted() {
     let again = plan_for(&aws, &file).await;
     assert!(again.is_empty(), "{:?}", kinds(&again));
 }
+
+const KARPENTER: &str = r#"apiVersion: ekspec/v1alpha1
+kind: Cluster
+metadata: {name: kp, region: us-east-1}
+spec:
+  kubernetesVersion: "1.31"
+  vpc: {cidr: 10.5.0.0/16, availabilityZones: [us-east-1a, us-east-1b], natGateway: single}
+  nodeGroups:
+    - {name: system, instanceTypes: [m6i.large], minSize: 2, maxSize: 4}
+  addons:
+    - name: eks-pod-identity-agent
+  karpenter: {version: "1.8.1"}
+"#;
+
+/// The tags Karpenter 1.x gives what it launches (pkg/utils GetTags) and the instance
+/// profiles it makes (EC2NodeClass.InstanceProfileTags), for cluster `cluster`.
+fn karpenter_tags(cluster: &str, profile: bool) -> Tags {
+    let mut tags = Tags::from([
+        (format!("kubernetes.io/cluster/{cluster}"), "owned".to_owned()),
+        ("karpenter.sh/nodepool".to_owned(), "default".to_owned()),
+        ("eks:eks-cluster-name".to_owned(), cluster.to_owned()),
+        ("karpenter.k8s.aws/ec2nodeclass".to_owned(), "default".to_owned()),
+    ]);
+    if profile {
+        tags.remove("karpenter.sh/nodepool");
+        tags.insert(
+            "topology.kubernetes.io/region".to_owned(),
+            "us-east-1".to_owned(),
+        );
+    }
+    tags
+}
+
+// Paused clock: the retries of what the instances block take no real time.
+#[tokio::test(start_paused = true)]
+async fn karpenters_leftovers_go_after_its_controller_role_and_before_what_they_block() {
+    let aws = MemoryCloud::new();
+    let file = spec(KARPENTER);
+    apply(&aws, &file).await;
+    let again = plan_for(&aws, &file).await;
+    assert!(again.is_empty(), "{:?}", kinds(&again));
+    assert_eq!(
+        aws.cluster_security_group_tags("kp")
+            .unwrap()
+            .get("karpenter.sh/discovery")
+            .map(String::as_str),
+        Some("kp")
+    );
+    let observed = ekspec::resources::observe(&aws.cloud(), "kp", Some(&file))
+        .await
+        .unwrap();
+    let private = observed
+        .network
+        .subnets
+        .iter()
+        .find(|s| s.tags.get("karpenter.sh/discovery").map(String::as_str) == Some("kp"))
+        .unwrap()
+        .id
+        .clone();
+    aws.add_instance(&private, karpenter_tags("kp", false));
+    aws.add_foreign_launch_template("karpenter.k8s.aws/1", karpenter_tags("kp", false));
+    aws.add_instance_profile("kp_1", "kp-karpenter-node", karpenter_tags("kp", true));
+    // Another cluster's Karpenter node is not this cluster's to terminate.
+    aws.add_instance("subnet-elsewhere", karpenter_tags("other", false));
+
+    let observed = ekspec::resources::observe(&aws.cloud(), "kp", None)
+        .await
+        .unwrap();
+    let plan = ekspec::resources::planner::plan_delete("kp", "us-east-1", &observed);
+    let ctx = ekspec::exec::Context::new(
+        aws.cloud(),
+        &observed,
+        "kp",
+        "us-east-1",
+        ekspec::exec::wait::Waiter::default(),
+    );
+    let (_stop, stop) = tokio::sync::watch::channel(false);
+    let report = ekspec::exec::execute(&plan, std::sync::Arc::new(ctx), stop, |_| {}).await;
+    assert!(report.success(), "{:?} {:?}", report.failed, report.skipped);
+    assert_eq!(aws.resource_count(), 1, "only the other cluster's instance is left");
+    let calls = aws.mutating_calls();
+    assert!(position(&calls, "DeleteRole kp-karpenter") < position(&calls, "TerminateInstances"));
+    for after in [
+        "DeleteCluster",
+        "DeleteSubnet",
+        "DeleteInstanceProfile kp_1",
+    ] {
+        assert!(
+            position(&calls, "TerminateInstances") < position(&calls, after),
+            "{after}: {calls:#?}"
+        );
+    }
+    assert!(
+        position(&calls, "DeleteInstanceProfile kp_1")
+            < position(&calls, "DeleteRole kp-karpenter-node")
+    );
+}
