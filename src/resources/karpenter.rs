@@ -772,4 +772,96 @@ mod tests {
             }
         }
     }
+
+    /// A BYO network whose private subnets carry `private_tag` (discovery tag value).
+    fn byo(karpenter: bool, private_tag: Option<&str>) -> (ClusterFile, Observed) {
+        let section = if karpenter {
+            "  karpenter: {version: \"1.0.0\"}\n"
+        } else {
+            ""
+        };
+        let text = format!(
+            "apiVersion: ekspec/v1alpha1\nkind: Cluster\nmetadata: {{name: demo, region: eu-west-1}}\nspec:\n  kubernetesVersion: \"1.31\"\n  vpc: {{id: vpc-0123abcd, subnets: {{private: [subnet-0123abcd, subnet-4567abcd], public: [subnet-89abcdef]}}}}\n  nodeGroups: [{{name: system, instanceTypes: [m6i.large], minSize: 1, maxSize: 3}}]\n  addons: [{{name: eks-pod-identity-agent}}]\n{section}"
+        );
+        let report = crate::spec::parse_str("t.yaml", &text);
+        let file = report
+            .spec
+            .unwrap_or_else(|| panic!("{:#?}", report.diagnostics));
+        let subnet = |id: &str, zone: &str, public: bool| {
+            let mut tags = crate::resources::network::kubernetes_subnet_tags("demo", public);
+            if let (false, Some(value)) = (public, private_tag) {
+                tags.insert(KARPENTER_DISCOVERY_TAG.to_owned(), value.to_owned());
+            }
+            crate::cloud::ObservedSubnet {
+                id: id.to_owned(),
+                vpc_id: "vpc-0123abcd".to_owned(),
+                cidr: "10.0.0.0/20".to_owned(),
+                availability_zone: zone.to_owned(),
+                map_public_ip_on_launch: public,
+                tags,
+            }
+        };
+        let observed = Observed {
+            existing_vpc: Some(crate::cloud::ObservedVpc {
+                id: "vpc-0123abcd".to_owned(),
+                cidr: "10.0.0.0/16".to_owned(),
+                tags: Tags::new(),
+            }),
+            existing_subnets: vec![
+                subnet("subnet-0123abcd", "eu-west-1a", false),
+                subnet("subnet-4567abcd", "eu-west-1b", false),
+                subnet("subnet-89abcdef", "eu-west-1a", true),
+            ],
+            ..observed("aws")
+        };
+        (file, observed)
+    }
+
+    fn subnet_changes(file: &ClusterFile, observed: &Observed) -> Vec<Change> {
+        plan_cluster(file, observed)
+            .changes
+            .into_iter()
+            .filter(|c| c.resource.starts_with("existing-subnet/"))
+            .collect()
+    }
+
+    #[test]
+    fn byo_private_subnets_get_the_discovery_tag_and_lose_it_with_karpenter() {
+        let (file, observed) = byo(true, None);
+        let changes = subnet_changes(&file, &observed);
+        assert_eq!(changes.len(), 2, "{changes:#?}");
+        for change in &changes {
+            assert!(
+                change.resource.contains("subnet-0123abcd")
+                    || change.resource.contains("subnet-4567abcd")
+            );
+            assert!(matches!(
+                change.operations.as_slice(),
+                [Operation::TagEc2 { tags, .. }] if tags == &discovery_tag("demo")
+            ));
+        }
+        // Tagged: nothing to do.
+        let (file, observed) = byo(true, Some("demo"));
+        assert!(subnet_changes(&file, &observed).is_empty());
+        // The section gone: the tag this cluster's value goes, only where it is.
+        let (file, observed) = byo(false, Some("demo"));
+        let changes = subnet_changes(&file, &observed);
+        assert_eq!(changes.len(), 2, "{changes:#?}");
+        assert!(changes.iter().all(|c| matches!(
+            c.operations.as_slice(),
+            [Operation::UntagEc2 { tags, .. }] if tags == &discovery_tag("demo")
+        )));
+        // Another cluster's tag is neither taken over nor removed.
+        let (file, observed) = byo(false, Some("other"));
+        assert!(subnet_changes(&file, &observed).is_empty());
+        let (file, observed) = byo(true, Some("other"));
+        let changes = subnet_changes(&file, &observed);
+        assert_eq!(changes.len(), 2);
+        assert!(changes.iter().all(|c| {
+            c.kind == ChangeKind::Impossible
+                && c.reason
+                    .as_deref()
+                    .is_some_and(|r| r.contains("karpenter.sh/discovery=other"))
+        }));
+    }
 }

@@ -384,10 +384,16 @@ spec:
 /// profiles it makes (EC2NodeClass.InstanceProfileTags), for cluster `cluster`.
 fn karpenter_tags(cluster: &str, profile: bool) -> Tags {
     let mut tags = Tags::from([
-        (format!("kubernetes.io/cluster/{cluster}"), "owned".to_owned()),
+        (
+            format!("kubernetes.io/cluster/{cluster}"),
+            "owned".to_owned(),
+        ),
         ("karpenter.sh/nodepool".to_owned(), "default".to_owned()),
         ("eks:eks-cluster-name".to_owned(), cluster.to_owned()),
-        ("karpenter.k8s.aws/ec2nodeclass".to_owned(), "default".to_owned()),
+        (
+            "karpenter.k8s.aws/ec2nodeclass".to_owned(),
+            "default".to_owned(),
+        ),
     ]);
     if profile {
         tags.remove("karpenter.sh/nodepool");
@@ -445,7 +451,11 @@ async fn karpenters_leftovers_go_after_its_controller_role_and_before_what_they_
     let (_stop, stop) = tokio::sync::watch::channel(false);
     let report = ekspec::exec::execute(&plan, std::sync::Arc::new(ctx), stop, |_| {}).await;
     assert!(report.success(), "{:?} {:?}", report.failed, report.skipped);
-    assert_eq!(aws.resource_count(), 1, "only the other cluster's instance is left");
+    assert_eq!(
+        aws.resource_count(),
+        1,
+        "only the other cluster's instance is left"
+    );
     let calls = aws.mutating_calls();
     assert!(position(&calls, "DeleteRole kp-karpenter") < position(&calls, "TerminateInstances"));
     for after in [
