@@ -66,6 +66,9 @@ pub fn karpenter_controller_role(cluster: &str) -> String {
 /// cluster name), as its getting-started guide sets it.
 pub const KARPENTER_DISCOVERY_TAG: &str = "karpenter.sh/discovery";
 
+/// The service-linked role EC2 needs before the first spot launch of an account.
+pub const SPOT_SERVICE_LINKED_ROLE: &str = "AWSServiceRoleForEC2Spot";
+
 /// The tag Karpenter puts on the instances and launch templates it makes (value: the
 /// NodePool); its controller policy lets it delete only what carries it.
 pub const KARPENTER_NODEPOOL_TAG: &str = "karpenter.sh/nodepool";

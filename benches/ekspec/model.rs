@@ -141,6 +141,7 @@ pub fn api_calls(op: &Operation) -> Vec<&'static str> {
         Operation::PutInlinePolicy { .. } => vec!["PutRolePolicy"],
         Operation::DeleteInlinePolicy { .. } => vec!["DeleteRolePolicy"],
         Operation::TagRole { .. } => vec!["TagRole"],
+        Operation::CreateServiceLinkedRole { .. } => vec!["CreateServiceLinkedRole"],
         Operation::CreateCluster { .. } => vec!["CreateCluster", "DescribeCluster"],
         // Wait for ACTIVE, update, the update's status, ACTIVE again.
         Operation::UpdateClusterConfig { .. } => vec![

@@ -27,6 +27,8 @@ struct State {
     security_groups: BTreeMap<String, ObservedSecurityGroup>,
     /// Instances, seeded by tests as Karpenter would launch them: subnet, state and tags.
     instances: BTreeMap<String, (String, String, Tags)>,
+    /// Service-linked roles by service: account-wide, never deleted by ekspec.
+    service_linked_roles: BTreeMap<String, String>,
     /// Instance profiles, seeded by tests as Karpenter would make them: roles and tags.
     instance_profiles: BTreeMap<String, (Vec<String>, Tags)>,
     roles: BTreeMap<String, ObservedRole>,
@@ -252,6 +254,11 @@ impl MemoryCloud {
         self.lock()
             .instance_profiles
             .insert(name.to_owned(), (vec![role.to_owned()], tags));
+    }
+
+    /// The service-linked role of `service`, if it exists.
+    pub fn service_linked_role(&self, service: &str) -> Option<String> {
+        self.lock().service_linked_roles.get(service).cloned()
     }
 
     /// The tags of a cluster's security group, if it exists.
@@ -955,6 +962,22 @@ impl Identity for MemoryCloud {
             .tags
             .extend(tags.clone());
         s.log(format!("TagRole {role}"));
+        Ok(())
+    }
+
+    async fn role_exists(&self, name: &str) -> CloudResult<bool> {
+        let s = self.lock();
+        Ok(s.roles.contains_key(name) || s.service_linked_roles.values().any(|r| r == name))
+    }
+
+    async fn create_service_linked_role(&self, service: &str) -> CloudResult<()> {
+        let mut s = self.lock();
+        let name = match service {
+            "spot.amazonaws.com" => "AWSServiceRoleForEC2Spot".to_owned(),
+            other => format!("AWSServiceRoleFor{other}"),
+        };
+        s.service_linked_roles.insert(service.to_owned(), name);
+        s.log(format!("CreateServiceLinkedRole {service}"));
         Ok(())
     }
 

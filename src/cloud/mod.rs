@@ -143,6 +143,11 @@ pub trait Identity: Send + Sync {
     async fn delete_inline_policy(&self, role: &str, name: &str) -> CloudResult<()>;
     /// Sets tags on a role.
     async fn tag_role(&self, role: &str, tags: &Tags) -> CloudResult<()>;
+    /// Whether a role of this name exists (any path).
+    async fn role_exists(&self, name: &str) -> CloudResult<bool>;
+    /// Creates the service-linked role of an AWS service (`spot.amazonaws.com`); one that
+    /// exists already succeeds.
+    async fn create_service_linked_role(&self, service: &str) -> CloudResult<()>;
     /// Deletes a role after detaching its policies (already gone succeeds).
     async fn delete_role(&self, role: &str) -> CloudResult<()>;
     /// The instance profiles holding `role` that Karpenter made for `cluster` in `region`

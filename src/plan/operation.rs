@@ -238,6 +238,8 @@ pub enum Operation {
     DeleteFargateProfile { cluster: String, name: String },
     /// Delete the cluster and wait until it is gone.
     DeleteCluster { name: String },
+    /// Create the service-linked role of an AWS service (account-wide; never deleted).
+    CreateServiceLinkedRole { service: String },
     /// Delete an IAM role (policies first).
     DeleteRole { name: String },
     /// Delete the OIDC provider.

@@ -25,6 +25,8 @@ pub const NODE_ROLE: &str = "role/karpenter-node";
 pub const CONTROLLER_ROLE: &str = "role/karpenter";
 /// Logical id of the discovery tag on the security group EKS made for the cluster.
 pub const CLUSTER_SECURITY_GROUP: &str = "cluster-security-group";
+/// Logical id of EC2 Spot's service-linked role (made when missing, never deleted).
+pub const SPOT_SERVICE_LINKED_ROLE: &str = "spot-service-linked-role";
 /// Logical id of the cleanup of what Karpenter launched (see [`leftovers_change`]).
 pub const KARPENTER_LEFTOVERS: &str = "karpenter-leftovers";
 
@@ -429,6 +431,28 @@ pub fn plan(p: &mut Planning<'_>) {
     plan_role(p, node, None);
     plan_role(p, controller, None);
     plan_security_group_tag(p, cluster, true);
+    plan_spot_service_linked_role(p);
+}
+
+/// EC2 Spot's service-linked role, which an account has once it launched a spot instance:
+/// without it Karpenter's first spot launch fails (AuthFailure.
+/// ServiceLinkedRoleCreationNotPermitted: its controller policy may not create it;
+/// terraform-aws-eks#2565, eksctl#6064), so the guide creates it (step06-add-spot-role.sh).
+/// Made when missing; never deleted: it is the account's, and other tools use it.
+fn plan_spot_service_linked_role(p: &mut Planning<'_>) {
+    if p.observed.spot_service_linked_role == Some(false) {
+        p.push(
+            Change::new(
+                SPOT_SERVICE_LINKED_ROLE,
+                ChangeKind::Create,
+                vec![Operation::CreateServiceLinkedRole {
+                    service: "spot.amazonaws.com".to_owned(),
+                }],
+            )
+            .id(naming::SPOT_SERVICE_LINKED_ROLE)
+            .reason("the account has never launched a spot instance: Karpenter's first spot launch needs EC2 Spot's service-linked role, which its own policy may not create; it stays the account's (never deleted)"),
+        );
+    }
 }
 
 /// Adds the discovery tag to the security group EKS made for the cluster, or removes the one

@@ -49,6 +49,9 @@ pub struct Observed {
     /// The security group EKS made for the owned cluster, read when Karpenter may have to be
     /// discovered through it (or no longer).
     pub cluster_security_group: Option<ObservedSecurityGroup>,
+    /// Whether the account has EC2 Spot's service-linked role; read (`Some`) only for a spec
+    /// with Karpenter, whose first spot launch needs it.
+    pub spot_service_linked_role: Option<bool>,
     /// Default add-on versions, keyed `(add-on, Kubernetes version)`: for the spec's version
     /// and every step of an upgrade, for add-ons without a pinned version.
     pub addon_defaults: BTreeMap<(String, String), Option<String>>,
@@ -162,6 +165,16 @@ pub async fn observe(
         Some(id) => cloud.network.security_group(id).await?,
         None => None,
     };
+    let spot_service_linked_role = if file.is_some_and(|f| f.spec.karpenter.is_some()) {
+        Some(
+            cloud
+                .identity
+                .role_exists(naming::SPOT_SERVICE_LINKED_ROLE)
+                .await?,
+        )
+    } else {
+        None
+    };
     let (partition, account) = super::partition_and_account(&caller).ok_or_else(|| CloudError {
         operation: "GetCallerIdentity",
         resource: "the caller".to_owned(),
@@ -194,6 +207,7 @@ pub async fn observe(
         access_entries,
         addon_defaults,
         cluster_security_group,
+        spot_service_linked_role,
     })
 }
 

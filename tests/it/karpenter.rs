@@ -262,10 +262,17 @@ async fn a_karpenter_cluster_is_made_printed_and_cleaned_up() {
         early.stderr
     );
 
-    aws.expect(0, &["apply", "-f", &spec, "--auto-approve"]);
+    let first = aws.expect(0, &["apply", "-f", &spec, "--auto-approve"]);
     for role in ["kp-karpenter-node", "kp-karpenter"] {
         assert!(role_exists(&inventory, role).await, "no role {role}");
     }
+    // A new account has never launched spot: EC2 Spot's service-linked role is made.
+    assert!(
+        first.stdout.contains("+ create spot-service-linked-role"),
+        "{}",
+        first.stdout
+    );
+    assert!(role_exists(&inventory, "AWSServiceRoleForEC2Spot").await);
     let trust = inventory
         .iam
         .get_role()
@@ -425,4 +432,6 @@ async fn a_karpenter_cluster_is_made_printed_and_cleaned_up() {
     leftovers_gone(&inventory, &seeded).await;
     assert_eq!(inventory.owned(CLUSTER).await, Vec::<String>::new());
     assert!(!role_exists(&inventory, "kp-karpenter-node").await);
+    // The account's, not the cluster's: it stays.
+    assert!(role_exists(&inventory, "AWSServiceRoleForEC2Spot").await);
 }

@@ -235,6 +235,7 @@ fn calls_of(operation: &Operation) -> &'static [&'static str] {
         O::CreateFargateProfile { .. } => &["CreateFargateProfile"],
         O::DeleteFargateProfile { .. } => &["DeleteFargateProfile"],
         O::DeleteCluster { .. } => &["DeleteCluster"],
+        O::CreateServiceLinkedRole { .. } => &["CreateServiceLinkedRole"],
         O::DeleteRole { .. } => &["DeleteRole"],
         O::DeleteOidcProvider { .. } => &["DeleteOpenIDConnectProvider"],
         O::DetachInternetGateway { .. } => &["DetachInternetGateway"],

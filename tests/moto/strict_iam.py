@@ -21,10 +21,13 @@ are bound to the role's unique id, not its name.
   an access entry in error, you can recreate it."). The `access-entry` hook tells a test which
   role id an entry holds and whether that is the role of that ARN today, which decides whether
   nodes can join.
+- CreateServiceLinkedRole for `spot.amazonaws.com` makes `AWSServiceRoleForEC2Spot`, and a
+  second one is InvalidInput ("... has been taken in this account ...").
 """
 
 from moto.eks import models
 from moto.eks.exceptions import InvalidParameterException
+from moto.iam.exceptions import InvalidInput
 from moto.iam import models as iam_models
 
 import eks_lifecycle
@@ -140,3 +143,30 @@ def _access_entry(body):
                 "stale": bound != current,
             }
     raise KeyError(f"cluster {body['cluster']}")
+
+
+# --- Service-linked roles ---------------------------------------------------------------------
+
+_create_service_linked_role = iam_models.IAMBackend.create_service_linked_role
+
+
+def create_service_linked_role(self, service_name, description, suffix):
+    """EC2 Spot's service-linked role is `AWSServiceRoleForEC2Spot` (IAM User Guide, "AWS
+    services that work with IAM"; moto 5.2.1 names it `AWSServiceRoleForspot`), and a second
+    CreateServiceLinkedRole for it is InvalidInput (HTTP 400): "Service role name
+    AWSServiceRoleForEC2Spot has been taken in this account, please try a different suffix."
+    (Karpenter's getting-started guide, step06-add-spot-role.sh)."""
+    if not strict.ENABLED or service_name != "spot.amazonaws.com":
+        return _create_service_linked_role(self, service_name, description, suffix)
+    name = "AWSServiceRoleForEC2Spot" + (f"_{suffix}" if suffix else "")
+    if any(role.name == name for role in self.roles.values()):
+        raise InvalidInput(
+            f"Service role name {name} has been taken in this account, please try a "
+            "different suffix."
+        )
+    role = _create_service_linked_role(self, service_name, description, suffix)
+    role.name = name
+    return role
+
+
+iam_models.IAMBackend.create_service_linked_role = create_service_linked_role

@@ -286,6 +286,43 @@ impl Identity for AwsCloud {
             .map(drop)
     }
 
+    async fn role_exists(&self, name: &str) -> CloudResult<bool> {
+        let found = self
+            .iam
+            .get_role()
+            .role_name(name)
+            .send()
+            .await
+            .context("GetRole", format!("role {name}"))
+            .or_gone()?;
+        Ok(found.is_some())
+    }
+
+    async fn create_service_linked_role(&self, service: &str) -> CloudResult<()> {
+        let created = self
+            .iam
+            .create_service_linked_role()
+            .aws_service_name(service)
+            .send()
+            .await
+            .context(
+                "CreateServiceLinkedRole",
+                format!("the service-linked role of {service}"),
+            );
+        match created {
+            // IAM's answer when it exists: InvalidInput, "Service role name
+            // AWSServiceRoleForEC2Spot has been taken in this account, please try a different
+            // suffix." (Karpenter's getting-started step06-add-spot-role.sh).
+            Err(error)
+                if error.code.as_deref() == Some("InvalidInput")
+                    && error.message.contains("has been taken") =>
+            {
+                Ok(())
+            }
+            other => other.map(drop),
+        }
+    }
+
     async fn delete_role(&self, role: &str) -> CloudResult<()> {
         let about = format!("role {role}");
         // IAM refuses to delete a role that still has policies.

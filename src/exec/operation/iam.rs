@@ -77,6 +77,9 @@ pub(super) async fn run(
             let arn = cloud.identity.create_oidc_provider(&issuer, tags).await?;
             ctx.set(resource, "arn", arn);
         }
+        Operation::CreateServiceLinkedRole { service } => {
+            cloud.identity.create_service_linked_role(service).await?
+        }
         Operation::DeleteRole { name } => cloud.identity.delete_role(name).await?,
         Operation::DeleteOidcProvider { arn } => cloud.identity.delete_oidc_provider(arn).await?,
         _ => {

@@ -155,6 +155,7 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
         | Operation::DeleteInlinePolicy { .. }
         | Operation::TagRole { .. }
         | Operation::CreateOidcProvider { .. }
+        | Operation::CreateServiceLinkedRole { .. }
         | Operation::DeleteRole { .. }
         | Operation::DeleteOidcProvider { .. } => iam::run(ctx, resource, operation).await,
         Operation::TagEks { .. }
