@@ -1369,3 +1369,21 @@ async fn the_cluster_lock_works_against_ssm() {
         .collect();
     assert_eq!(names, ["/ekspec/demo/lock"], "the takeover claim is gone");
 }
+
+/// EC2 Spot's service-linked role: made once, and made again (IAM's "has been taken" answer)
+/// is success, as the guide's `create-service-linked-role ... || true` treats it.
+#[tokio::test]
+async fn the_spot_service_linked_role_is_made_once() {
+    let moto = MotoServer::strict();
+    let identity = cloud(&moto).await.identity;
+    assert!(!identity.role_exists("AWSServiceRoleForEC2Spot").await.unwrap());
+    identity
+        .create_service_linked_role("spot.amazonaws.com")
+        .await
+        .unwrap();
+    assert!(identity.role_exists("AWSServiceRoleForEC2Spot").await.unwrap());
+    identity
+        .create_service_linked_role("spot.amazonaws.com")
+        .await
+        .unwrap();
+}
