@@ -1376,14 +1376,212 @@ async fn the_cluster_lock_works_against_ssm() {
 async fn the_spot_service_linked_role_is_made_once() {
     let moto = MotoServer::strict();
     let identity = cloud(&moto).await.identity;
-    assert!(!identity.role_exists("AWSServiceRoleForEC2Spot").await.unwrap());
+    assert!(
+        !identity
+            .role_exists("AWSServiceRoleForEC2Spot")
+            .await
+            .unwrap()
+    );
     identity
         .create_service_linked_role("spot.amazonaws.com")
         .await
         .unwrap();
-    assert!(identity.role_exists("AWSServiceRoleForEC2Spot").await.unwrap());
+    assert!(
+        identity
+            .role_exists("AWSServiceRoleForEC2Spot")
+            .await
+            .unwrap()
+    );
     identity
         .create_service_linked_role("spot.amazonaws.com")
         .await
         .unwrap();
+}
+
+/// Karpenter's leftovers are told apart by the tags its controller policy scopes deletes by:
+/// another cluster's instance and launch template, an instance profile of another region or
+/// one Karpenter did not make, are not this cluster's.
+#[tokio::test]
+async fn karpenters_leftovers_are_only_this_clusters() {
+    use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
+    let moto = MotoServer::start();
+    let config = sdk_config(&moto).await;
+    let ec2 = aws_sdk_ec2::Client::new(&config);
+    let iam = aws_sdk_iam::Client::new(&config);
+    let cloud = cloud(&moto).await;
+    let karpenter = |cluster: &str| {
+        vec![
+            (
+                format!("kubernetes.io/cluster/{cluster}"),
+                "owned".to_owned(),
+            ),
+            ("karpenter.sh/nodepool".to_owned(), "default".to_owned()),
+            (
+                "karpenter.k8s.aws/ec2nodeclass".to_owned(),
+                "default".to_owned(),
+            ),
+        ]
+    };
+    let spec = |kind: ResourceType, tags: &[(String, String)]| {
+        TagSpecification::builder()
+            .resource_type(kind)
+            .set_tags(Some(
+                tags.iter()
+                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                    .collect(),
+            ))
+            .build()
+    };
+    let image = ec2.describe_images().send().await.unwrap().images()[0]
+        .image_id()
+        .unwrap()
+        .to_owned();
+    let mut instances = Vec::new();
+    let mut templates = Vec::new();
+    for (name, tags) in [
+        ("kp", karpenter("kp")),
+        ("other", karpenter("other")),
+        // Tagged for the cluster, but not by Karpenter (no NodePool).
+        ("plain", karpenter("kp")[..1].to_vec()),
+    ] {
+        let run = ec2
+            .run_instances()
+            .image_id(&image)
+            .min_count(1)
+            .max_count(1)
+            .tag_specifications(spec(ResourceType::Instance, &tags))
+            .send()
+            .await
+            .unwrap();
+        instances.push(run.instances()[0].instance_id().unwrap().to_owned());
+        let template = ec2
+            .create_launch_template()
+            .launch_template_name(format!("karpenter.k8s.aws/{name}"))
+            .launch_template_data(
+                aws_sdk_ec2::types::RequestLaunchTemplateData::builder()
+                    .image_id(&image)
+                    .build(),
+            )
+            .tag_specifications(spec(ResourceType::LaunchTemplate, &tags))
+            .send()
+            .await
+            .unwrap();
+        templates.push(
+            template
+                .launch_template()
+                .unwrap()
+                .launch_template_id()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let found = cloud
+        .network
+        .discover_karpenter_leftovers("kp")
+        .await
+        .unwrap();
+    assert_eq!(found.instances, [instances[0].clone()]);
+    assert_eq!(found.launch_templates, [templates[0].clone()]);
+    cloud
+        .network
+        .terminate_instances(&found.instances)
+        .await
+        .unwrap();
+    assert!(
+        cloud
+            .network
+            .instances_not_terminated(&found.instances)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Terminated ones are not found again.
+    let again = cloud
+        .network
+        .discover_karpenter_leftovers("kp")
+        .await
+        .unwrap();
+    assert!(again.instances.is_empty(), "{again:?}");
+
+    iam.create_role()
+        .role_name("kp-karpenter-node")
+        .assume_role_policy_document("{}")
+        .send()
+        .await
+        .unwrap();
+    let profile_tags = |region: &str, node_class: bool| {
+        let mut tags = vec![
+            ("kubernetes.io/cluster/kp".to_owned(), "owned".to_owned()),
+            (
+                "topology.kubernetes.io/region".to_owned(),
+                region.to_owned(),
+            ),
+        ];
+        if node_class {
+            tags.push((
+                "karpenter.k8s.aws/ec2nodeclass".to_owned(),
+                "default".to_owned(),
+            ));
+        }
+        tags.into_iter()
+            .map(|(k, v)| {
+                aws_sdk_iam::types::Tag::builder()
+                    .key(k)
+                    .value(v)
+                    .build()
+                    .unwrap()
+            })
+            .collect::<Vec<_>>()
+    };
+    for (name, tags) in [
+        ("kp_1", profile_tags("us-east-1", true)),
+        ("kp_west", profile_tags("us-west-2", true)),
+        ("kp_by_hand", profile_tags("us-east-1", false)),
+    ] {
+        iam.create_instance_profile()
+            .instance_profile_name(name)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .unwrap();
+        iam.add_role_to_instance_profile()
+            .instance_profile_name(name)
+            .role_name("kp-karpenter-node")
+            .send()
+            .await
+            .unwrap();
+    }
+    let profiles = cloud
+        .identity
+        .karpenter_instance_profiles("kp-karpenter-node", "kp", "us-east-1")
+        .await
+        .unwrap();
+    assert_eq!(profiles, ["kp_1"]);
+    cloud
+        .identity
+        .delete_instance_profile("kp_1", "kp-karpenter-node")
+        .await
+        .unwrap();
+    // Gone: deleting again succeeds.
+    cloud
+        .identity
+        .delete_instance_profile("kp_1", "kp-karpenter-node")
+        .await
+        .unwrap();
+    assert!(
+        iam.get_instance_profile()
+            .instance_profile_name("kp_1")
+            .send()
+            .await
+            .is_err()
+    );
+    // The role of a missing cluster has no profiles.
+    assert!(
+        cloud
+            .identity
+            .karpenter_instance_profiles("gone-karpenter-node", "gone", "us-east-1")
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
