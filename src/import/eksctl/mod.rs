@@ -13,15 +13,15 @@ use serde_json::Value;
 
 use self::model::{ClusterConfig, ManagedNodeGroup, Other, Taints};
 use super::{Conversion, Finding, FindingKind};
+use crate::naming;
 use crate::spec::source::{self, Node, NodeKind};
 use crate::spec::{
     self, AccessEntrySpec, AccessPolicySpec, AccessScope, AddonSpec, AmiType, CapacityType,
     ClusterFile, ClusterSpec, Diagnostic, EndpointSpec, ExistingSubnets, FargateProfileSpec,
-    FargateSelector, FieldPath, IdentityMechanism, KarpenterSpec, LogType, Metadata, NamespaceScope,
-    NatGatewayMode, NodeGroupSpec, POD_IDENTITY_AGENT, Position, SecretsEncryption,
+    FargateSelector, FieldPath, IdentityMechanism, KarpenterSpec, LogType, Metadata,
+    NamespaceScope, NatGatewayMode, NodeGroupSpec, POD_IDENTITY_AGENT, Position, SecretsEncryption,
     ServiceAccountSpec, Taint, TaintEffect, VpcSpec,
 };
-use crate::naming;
 use unsupported::Section;
 
 /// The only eksctl API version there is.
@@ -912,7 +912,11 @@ impl Converter<'_> {
                 format!("eksctl also creates the Kubernetes service account; ekspec makes only its role and association: create `{namespace}/{name}` where you deploy its pods (Pod Identity needs no annotation)"),
             );
         }
-        if association.role_arn.as_deref().is_some_and(|arn| !arn.is_empty()) {
+        if association
+            .role_arn
+            .as_deref()
+            .is_some_and(|arn| !arn.is_empty())
+        {
             self.lost(
                 &path.key("roleARN"),
                 format!("ekspec makes and owns the roles of Pod Identity associations and cannot bind an existing one, so `{namespace}/{name}` is not carried over: list that role's policies in permissionPolicyARNs (or permissionPolicy) instead"),
@@ -936,9 +940,15 @@ impl Converter<'_> {
             name,
             namespace,
             mechanism,
-            policy_arns: association.permission_policy_arns.clone().unwrap_or_default(),
+            policy_arns: association
+                .permission_policy_arns
+                .clone()
+                .unwrap_or_default(),
             inline_policy: association.permission_policy.clone(),
-            role_name: association.role_name.clone().filter(|name| !name.is_empty()),
+            role_name: association
+                .role_name
+                .clone()
+                .filter(|name| !name.is_empty()),
         }))
     }
 
@@ -956,7 +966,9 @@ impl Converter<'_> {
             .find(|a| a.name == account.name && a.namespace == account.namespace);
         if let Some(existing) = taken {
             let by = match existing.mechanism {
-                IdentityMechanism::Irsa => "an IRSA role (iam.serviceAccounts or an add-on's attachPolicyARNs)",
+                IdentityMechanism::Irsa => {
+                    "an IRSA role (iam.serviceAccounts or an add-on's attachPolicyARNs)"
+                }
                 IdentityMechanism::PodIdentity => "an earlier Pod Identity association",
             };
             self.lost(
@@ -1194,7 +1206,9 @@ impl Converter<'_> {
                 let name = profile.name.clone();
                 let consequence = if emptied {
                     spec.fargate_profiles.remove(i);
-                    format!("Fargate profile `{name}` is not carried over, as it selected nothing else")
+                    format!(
+                        "Fargate profile `{name}` is not carried over, as it selected nothing else"
+                    )
                 } else {
                     i += 1;
                     format!("its selector of namespace `{namespace}` is not carried over")
