@@ -1,4 +1,5 @@
 use super::*;
+use crate::spec::POD_IDENTITY_AGENT;
 
 fn config(body: &str) -> String {
     format!(
