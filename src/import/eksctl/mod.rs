@@ -283,7 +283,7 @@ fn is_off(value: &Value) -> bool {
 struct Converter<'t> {
     tree: &'t Node,
     findings: Vec<Finding>,
-    /// The first field that made a `podIdentity` service account.
+    /// The field the first `podIdentity` service account came from.
     pod_identity_origin: Option<FieldPath>,
 }
 
@@ -933,9 +933,6 @@ impl Converter<'_> {
             }
             None => IdentityMechanism::PodIdentity,
         };
-        if mechanism == IdentityMechanism::PodIdentity && self.pod_identity_origin.is_none() {
-            self.pod_identity_origin = Some(path.clone());
-        }
         Ok(Some(ServiceAccountSpec {
             name,
             namespace,
@@ -976,6 +973,10 @@ impl Converter<'_> {
                 format!("service account `{}/{}` already gets {by}, and a service account has one role: this association is not carried over (eksctl fails on it too)", account.namespace, account.name),
             );
             return false;
+        }
+        if account.mechanism == IdentityMechanism::PodIdentity && self.pod_identity_origin.is_none()
+        {
+            self.pod_identity_origin = Some(path.clone());
         }
         spec.service_accounts.push(account);
         true
@@ -1175,64 +1176,70 @@ impl Converter<'_> {
             service_account: None,
             interruption_queue,
         };
-        let tag_path = FieldPath::root()
-            .key("metadata")
-            .key("tags")
-            .key(naming::KARPENTER_DISCOVERY_TAG);
-        if let Some(value) = tags.remove(naming::KARPENTER_DISCOVERY_TAG) {
-            let why = "ekspec tags the node subnets and the cluster security group with it for Karpenter's EC2NodeClass selectors; in metadata.tags it would go on every resource, public subnets and every security group included";
-            if value == cluster {
-                self.assumed(&tag_path, format!("left out: {why}"));
-            } else {
-                self.lost(
-                    &tag_path,
-                    format!("{why}, and its value is the cluster name: select `{}: {cluster}` in your EC2NodeClass instead of `{value}`", naming::KARPENTER_DISCOVERY_TAG),
-                );
-            }
-        }
-        // Fargate does not run the Pod Identity agent the controller's credentials come from.
-        let namespace = karpenter.namespace().to_owned();
-        let profiles_path = FieldPath::root().key("fargateProfiles");
-        let mut i = 0;
-        let mut source = 0;
-        while i < spec.fargate_profiles.len() {
-            let profile = &mut spec.fargate_profiles[i];
-            let before = profile.selectors.len();
-            profile
-                .selectors
-                .retain(|s| !(s.namespace == namespace && s.labels.is_empty()));
-            if profile.selectors.len() != before {
-                let emptied = profile.selectors.is_empty();
-                let name = profile.name.clone();
-                let consequence = if emptied {
-                    spec.fargate_profiles.remove(i);
-                    format!(
-                        "Fargate profile `{name}` is not carried over, as it selected nothing else"
-                    )
-                } else {
-                    i += 1;
-                    format!("its selector of namespace `{namespace}` is not carried over")
-                };
-                self.lost(
-                    &profiles_path.index(source),
-                    format!("ekspec binds Karpenter's controller by EKS Pod Identity, which Fargate does not support, so the controller runs on the node groups: {consequence}"),
-                );
-            } else {
-                i += 1;
-            }
-            source += 1;
-        }
-        if let Some(j) = spec.service_accounts.iter().position(|a| {
+        self.karpenter_discovery_tag(cluster, tags);
+        self.karpenter_off_fargate(karpenter.namespace(), spec);
+        if let Some(i) = spec.service_accounts.iter().position(|a| {
             a.namespace == karpenter.namespace() && a.name == karpenter.service_account()
         }) {
-            let account = spec.service_accounts.remove(j);
+            let account = spec.service_accounts.remove(i);
             self.lost(
-                &FieldPath::root().key("karpenter"),
+                &path,
                 format!("service account `{}/{}` is Karpenter's controller, which ekspec gives its own role (spec.karpenter): its entry from iam is not carried over", account.namespace, account.name),
             );
         }
         spec.karpenter = Some(karpenter);
         Ok(())
+    }
+
+    /// ekspec puts Karpenter's discovery tag on the node subnets and the cluster security group
+    /// itself; in `metadata.tags` it would be on every resource.
+    fn karpenter_discovery_tag(&mut self, cluster: &str, tags: &mut model::StringMap) {
+        let Some(value) = tags.remove(naming::KARPENTER_DISCOVERY_TAG) else {
+            return;
+        };
+        let path = FieldPath::root()
+            .key("metadata")
+            .key("tags")
+            .key(naming::KARPENTER_DISCOVERY_TAG);
+        let why = "ekspec tags the node subnets and the cluster security group with it for Karpenter's EC2NodeClass selectors; in metadata.tags it would go on every resource, public subnets and every security group included";
+        if value == cluster {
+            self.assumed(&path, format!("left out: {why}"));
+        } else {
+            self.lost(
+                &path,
+                format!("{why}, and its value is the cluster name: select `{}: {cluster}` in your EC2NodeClass instead of `{value}`", naming::KARPENTER_DISCOVERY_TAG),
+            );
+        }
+    }
+
+    /// Takes Karpenter's namespace off Fargate, which does not run the Pod Identity agent its
+    /// controller's credentials come from (eksctl's IRSA role worked there).
+    fn karpenter_off_fargate(&mut self, namespace: &str, spec: &mut ClusterSpec) {
+        let path = FieldPath::root().key("fargateProfiles");
+        let profiles = std::mem::take(&mut spec.fargate_profiles);
+        for (i, mut profile) in profiles.into_iter().enumerate() {
+            let before = profile.selectors.len();
+            profile
+                .selectors
+                .retain(|s| !(s.namespace == namespace && s.labels.is_empty()));
+            if profile.selectors.len() != before {
+                let consequence = if profile.selectors.is_empty() {
+                    format!(
+                        "Fargate profile `{}` is not carried over, as it selected nothing else",
+                        profile.name
+                    )
+                } else {
+                    format!("its selector of namespace `{namespace}` is not carried over")
+                };
+                self.lost(
+                    &path.index(i),
+                    format!("ekspec binds Karpenter's controller by EKS Pod Identity, which Fargate does not support, so the controller runs on the node groups: {consequence}"),
+                );
+            }
+            if !profile.selectors.is_empty() {
+                spec.fargate_profiles.push(profile);
+            }
+        }
     }
 
     /// EKS Pod Identity needs the `eks-pod-identity-agent` add-on on the nodes.

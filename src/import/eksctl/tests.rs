@@ -664,3 +664,31 @@ fn karpenter_discovery_tags_and_fargate_are_ekspec_s_way() {
         );
     }
 }
+
+#[test]
+fn karpenter_s_own_service_account_is_not_declared_twice() {
+    let conversion = convert_ok(
+        "karpenter: {version: \"1.8.1\"}\nmanagedNodeGroups: [{name: system}]\niam:\n  serviceAccounts:\n    - metadata: {name: karpenter, namespace: karpenter}\n      attachPolicyARNs: [arn:aws:iam::aws:policy/ReadOnlyAccess]\n",
+    );
+    let spec = valid_spec_of(&conversion);
+    assert!(spec.spec.service_accounts.is_empty());
+    assert!(
+        conversion
+            .findings
+            .iter()
+            .any(|f| f.kind == FindingKind::NotCarriedOver
+                && f.message
+                    .contains("`karpenter/karpenter` is Karpenter's controller")),
+        "{:#?}",
+        conversion.findings
+    );
+}
+
+#[test]
+fn an_association_that_is_not_carried_over_needs_no_agent() {
+    let conversion = convert_ok(
+        "iam:\n  serviceAccounts:\n    - metadata: {name: app, namespace: dev}\n      attachPolicyARNs: [arn:aws:iam::aws:policy/ReadOnlyAccess]\n  podIdentityAssociations:\n    - {namespace: dev, serviceAccountName: app, permissionPolicyARNs: [arn:aws:iam::aws:policy/ReadOnlyAccess]}\n    - {namespace: web, serviceAccountName: app, roleARN: arn:aws:iam::111122223333:role/web}\n",
+    );
+    let spec = valid_spec_of(&conversion);
+    assert!(spec.spec.addons.is_empty(), "{:#?}", spec.spec.addons);
+}
