@@ -1168,7 +1168,7 @@ impl Converter<'_> {
         };
         self.assumed(
             &path,
-            format!("eksctl installs Karpenter's Helm chart and gives its controller an IRSA role; ekspec makes the AWS side only (the controller and node roles, the node role's access entry{queue}, discovery tags) and binds the controller `karpenter/karpenter` by EKS Pod Identity: install the chart yourself. Karpenter's nodes get the role `{}` (eksctl's was eksctl-KarpenterNodeRole-{cluster}): name it in your EC2NodeClass `role`", naming::karpenter_node_role(cluster)),
+            format!("eksctl installs Karpenter's Helm chart and gives its controller an IRSA role; ekspec makes the AWS side only (the controller and node roles, the node role's access entry{queue}, discovery tags) and binds the controller `karpenter/karpenter` by EKS Pod Identity: install the chart with the values `ekspec karpenter values -f SPEC` prints. Karpenter's nodes get the role `{}` (eksctl's was eksctl-KarpenterNodeRole-{cluster}): name it in your EC2NodeClass `role`", naming::karpenter_node_role(cluster)),
         );
         let karpenter = KarpenterSpec {
             version,

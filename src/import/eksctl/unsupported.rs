@@ -207,7 +207,7 @@ pub fn reason(scope: Section, key: &str) -> Option<&'static str> {
             "ekspec installs exactly the add-ons listed in spec.addons"
         }
         (S::Karpenter, "createServiceAccount") => {
-            "ekspec makes no Kubernetes objects: Karpenter's Helm chart creates its service account (Pod Identity needs no annotation on it)"
+            "ekspec makes no Kubernetes objects: Karpenter's Helm chart creates its service account (its default, and Pod Identity needs no annotation on it)"
         }
         (S::Karpenter, "defaultInstanceProfile") => {
             "ekspec makes no instance profile for Karpenter's nodes: Karpenter 1.x makes them itself from the EC2NodeClass `role` (ekspec's Karpenter node role)"
