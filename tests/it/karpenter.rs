@@ -381,6 +381,47 @@ async fn a_karpenter_cluster_is_made_printed_and_cleaned_up() {
     let again = aws.expect(0, &["plan", "-f", &spec, "--detailed-exitcode"]);
     assert_eq!(again.stdout.trim(), "No changes.");
 
+    // Another version: its documented policies, in place (1.3's docs name ECR ReadOnly and
+    // have no iam:ListInstanceProfiles).
+    let older = aws.spec("kp-1.3.yaml", &edit(SPEC, "\"1.8.1\"", "\"1.3.0\""));
+    let plan = aws.expect(2, &["plan", "-f", &older, "--detailed-exitcode"]);
+    assert!(
+        plan.stdout.contains("~ update role/karpenter-node")
+            && plan.stdout.contains("~ update role/karpenter "),
+        "{}",
+        plan.stdout
+    );
+    aws.expect(0, &["apply", "-f", &older, "--auto-approve"]);
+    let attached = inventory
+        .iam
+        .list_attached_role_policies()
+        .role_name("kp-karpenter-node")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        attached
+            .attached_policies()
+            .iter()
+            .any(|p| p.policy_name() == Some("AmazonEC2ContainerRegistryReadOnly"))
+            && !attached
+                .attached_policies()
+                .iter()
+                .any(|p| p.policy_name() == Some("AmazonEC2ContainerRegistryPullOnly")),
+        "{attached:?}"
+    );
+    let policy = inventory
+        .iam
+        .get_role_policy()
+        .role_name("kp-karpenter")
+        .policy_name("ekspec-inline")
+        .send()
+        .await
+        .unwrap();
+    assert!(!policy.policy_document().contains("ListInstanceProfiles"));
+    let again = aws.expect(0, &["plan", "-f", &older, "--detailed-exitcode"]);
+    assert_eq!(again.stdout.trim(), "No changes.");
+
     // The section goes while Karpenter's nodes run: they and what it made go first, then the
     // roles, the entry and the discovery tags.
     let seeded = seed_leftovers(&inventory, 1).await;
