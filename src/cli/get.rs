@@ -127,6 +127,17 @@ fn rows(observed: &Observed, cluster: &str, lock: Option<Row>) -> Vec<Row> {
         .addons
         .iter()
         .for_each(|a| add(&a.tags, &a.name, &format!("{} {}", a.status, a.version)));
+    observed
+        .pod_identity_associations
+        .iter()
+        .filter(|a| a.owner_arn.is_none())
+        .for_each(|a| {
+            add(
+                &a.tags,
+                &a.association_id,
+                &format!("{}/{} -> {}", a.namespace, a.service_account, a.role_arn),
+            );
+        });
     observed.access_entries.iter().for_each(|e| {
         add(
             &e.tags,

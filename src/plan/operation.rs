@@ -140,22 +140,26 @@ pub enum Operation {
         launch_template: String,
         version: Ref,
     },
-    /// Create an add-on and wait until ACTIVE.
+    /// Create an add-on (with the Pod Identity associations EKS makes for it) and wait until
+    /// ACTIVE.
     CreateAddon {
         cluster: String,
         name: String,
         version: String,
         role: Option<Ref>,
         configuration: Option<String>,
+        pod_identity: Vec<AddonAssociation>,
         tags: Tags,
     },
-    /// Change an add-on's version, role or configuration and wait for the update.
+    /// Change an add-on's version, role, configuration or Pod Identity associations (`None`:
+    /// left as they are; empty: removed) and wait for the update.
     UpdateAddon {
         cluster: String,
         name: String,
         version: String,
         role: Option<Ref>,
         configuration: Option<String>,
+        pod_identity: Option<Vec<AddonAssociation>>,
     },
     /// Delete an add-on and wait until it is gone.
     DeleteAddon { cluster: String, name: String },
@@ -190,6 +194,25 @@ pub enum Operation {
     },
     /// Delete an access entry.
     DeleteAccessEntry { cluster: String, principal: String },
+    /// Create a Pod Identity association (tags in the call) on an ACTIVE cluster; output `id`.
+    CreatePodIdentityAssociation {
+        cluster: String,
+        namespace: String,
+        service_account: String,
+        role: Ref,
+        tags: Tags,
+    },
+    /// Point a Pod Identity association at another role.
+    UpdatePodIdentityAssociation {
+        cluster: String,
+        association_id: String,
+        role: Ref,
+    },
+    /// Delete a Pod Identity association.
+    DeletePodIdentityAssociation {
+        cluster: String,
+        association_id: String,
+    },
     /// Create the OIDC provider for the cluster's issuer; output `arn`.
     CreateOidcProvider { cluster: String, tags: Tags },
     /// Create a node group and wait until ACTIVE.
@@ -256,4 +279,19 @@ pub enum Trust {
     Service(Vec<String>),
     /// Trusted only by one Kubernetes service account through the cluster's OIDC provider.
     ServiceAccount { namespace: String, name: String },
+    /// Trusted by EKS Pod Identity (`pods.eks.amazonaws.com`); the association says which
+    /// service account gets it.
+    PodIdentity,
+    /// Both of the above, while a service account moves from one mechanism to the other: the
+    /// new binding is made while the old one still works.
+    ServiceAccountAndPodIdentity { namespace: String, name: String },
+}
+
+/// A Pod Identity association an add-on asks EKS to make for one of its service accounts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AddonAssociation {
+    /// The add-on's Kubernetes service account.
+    pub service_account: String,
+    /// The IAM role it gets.
+    pub role: Ref,
 }

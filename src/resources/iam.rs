@@ -1,46 +1,89 @@
-//! IAM: the cluster, node and Fargate roles, the cluster's OIDC provider, and one IRSA role per
-//! service account.
+//! IAM: the cluster, node and Fargate roles, the cluster's OIDC provider, and one role per
+//! service account (trusted through IRSA or EKS Pod Identity).
 
 use serde_json::{Value, json};
 
-use crate::cloud::{ObservedRole, Tags};
+use crate::cloud::{ObservedOidcProvider, ObservedRole, Tags};
 use crate::naming;
 use crate::plan::operation::Trust;
 use crate::plan::{Change, ChangeKind, FieldChange, Operation};
+use crate::spec::{ClusterFile, IdentityMechanism, ServiceAccountSpec};
 
 use super::planner::Planning;
-use super::{owned_tags, tag_drift};
+use super::{owned_tags, pod_identity, tag_drift};
 
 /// Name of the inline policy ekspec manages on IRSA roles.
 pub const INLINE_POLICY_NAME: &str = "ekspec-inline";
 
+/// The service principal EKS Pod Identity assumes roles as.
+pub const POD_IDENTITY_PRINCIPAL: &str = "pods.eks.amazonaws.com";
+
 /// The trust policy document for `trust`; IRSA needs the issuer host and provider ARN.
 pub fn trust_document(trust: &Trust, oidc: Option<(&str, &str)>) -> Option<Value> {
-    Some(match trust {
-        Trust::Service(services) => json!({
-            "Version": "2012-10-17",
-            "Statement": [{
-                "Effect": "Allow",
-                "Principal": {"Service": if services.len() == 1 { json!(services[0]) } else { json!(services) }},
-                "Action": "sts:AssumeRole"
-            }]
-        }),
-        Trust::ServiceAccount { namespace, name } => {
-            let (provider_arn, issuer_host) = oidc?;
-            json!({
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Effect": "Allow",
-                    "Principal": {"Federated": provider_arn},
-                    "Action": "sts:AssumeRoleWithWebIdentity",
-                    "Condition": {"StringEquals": {
-                        format!("{issuer_host}:sub"): format!("system:serviceaccount:{namespace}:{name}"),
-                        format!("{issuer_host}:aud"): "sts.amazonaws.com"
-                    }}
-                }]
-            })
+    let statements = match trust {
+        Trust::Service(services) => vec![json!({
+            "Effect": "Allow",
+            "Principal": {"Service": if services.len() == 1 { json!(services[0]) } else { json!(services) }},
+            "Action": "sts:AssumeRole"
+        })],
+        Trust::ServiceAccount { namespace, name } => vec![irsa_statement(namespace, name, oidc?)],
+        Trust::PodIdentity => vec![pod_identity_statement()],
+        Trust::ServiceAccountAndPodIdentity { namespace, name } => vec![
+            irsa_statement(namespace, name, oidc?),
+            pod_identity_statement(),
+        ],
+    };
+    Some(json!({"Version": "2012-10-17", "Statement": statements}))
+}
+
+/// IRSA: the one service account, through the cluster's OIDC provider.
+fn irsa_statement(namespace: &str, name: &str, (provider_arn, issuer_host): (&str, &str)) -> Value {
+    json!({
+        "Effect": "Allow",
+        "Principal": {"Federated": provider_arn},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {
+            format!("{issuer_host}:sub"): format!("system:serviceaccount:{namespace}:{name}"),
+            format!("{issuer_host}:aud"): "sts.amazonaws.com"
+        }}
+    })
+}
+
+/// EKS Pod Identity, as the EKS User Guide writes it ("Create IAM role with trust policy
+/// required by EKS Pod Identity"): AssumeRole, and TagSession for the session tags it adds.
+fn pod_identity_statement() -> Value {
+    json!({
+        "Sid": "AllowEksAuthToAssumeRoleForPodIdentity",
+        "Effect": "Allow",
+        "Principal": {"Service": POD_IDENTITY_PRINCIPAL},
+        "Action": ["sts:AssumeRole", "sts:TagSession"]
+    })
+}
+
+/// Whether a live trust policy lets something in through a federated (OIDC) principal: IRSA
+/// may be in use.
+pub fn trusts_oidc(document: &Value) -> bool {
+    statements(document).any(|s| s.pointer("/Principal/Federated").is_some())
+}
+
+/// Whether a live trust policy lets EKS Pod Identity in: an association may be in use.
+pub fn trusts_pod_identity(document: &Value) -> bool {
+    statements(document).any(|s| {
+        match s.pointer("/Principal/Service") {
+            Some(Value::String(service)) => service == POD_IDENTITY_PRINCIPAL,
+            Some(Value::Array(services)) => services.iter().any(|v| v == POD_IDENTITY_PRINCIPAL),
+            _ => false,
         }
     })
+}
+
+fn statements(document: &Value) -> impl Iterator<Item = &Value> {
+    match document.get("Statement") {
+        Some(Value::Array(list)) => list.iter().collect::<Vec<_>>(),
+        Some(one) => vec![one],
+        None => Vec::new(),
+    }
+    .into_iter()
 }
 
 /// The issuer URL without its scheme, as IAM conditions use it.
@@ -56,6 +99,9 @@ struct DesiredRole {
     policies: Vec<String>,
     inline: Option<Value>,
     after: Vec<String>,
+    /// The service account whose binding the role's change may move (a switch of mechanism,
+    /// a replaced role).
+    account: Option<ServiceAccountSpec>,
 }
 
 /// An AWS managed policy in the caller's partition.
@@ -78,6 +124,7 @@ pub fn plan(p: &mut Planning<'_>) {
         policies: vec![aws_policy(partition, "AmazonEKSClusterPolicy")],
         inline: None,
         after: Vec::new(),
+        account: None,
     }];
     if !file.spec.node_groups.is_empty() {
         roles.push(DesiredRole {
@@ -96,6 +143,7 @@ pub fn plan(p: &mut Planning<'_>) {
             .collect(),
             inline: None,
             after: Vec::new(),
+            account: None,
         });
     }
     if !file.spec.fargate_profiles.is_empty() {
@@ -110,6 +158,7 @@ pub fn plan(p: &mut Planning<'_>) {
             )],
             inline: None,
             after: Vec::new(),
+            account: None,
         });
     }
     for role in roles {
@@ -117,7 +166,9 @@ pub fn plan(p: &mut Planning<'_>) {
     }
 }
 
-/// Plans the OIDC provider and the IRSA roles (after the cluster, whose issuer they need).
+/// Plans the OIDC provider and the service account roles (after the cluster, whose issuer
+/// IRSA needs). The provider is wanted while some account uses IRSA; once none does, it is
+/// deleted after the trust updates that stop using it (see `planner::delete_after`).
 pub fn plan_service_accounts(p: &mut Planning<'_>) {
     let Some(file) = p.file else {
         return;
@@ -127,15 +178,74 @@ pub fn plan_service_accounts(p: &mut Planning<'_>) {
     }
     let cluster = &file.metadata.name;
     let issuer = p.output_of("cluster", "issuer");
-    p.desire("oidc-provider");
-    let tags = owned_tags(file, "oidc-provider", &Tags::new());
+    let wants_provider = file
+        .spec
+        .service_accounts
+        .iter()
+        .any(|a| a.mechanism == IdentityMechanism::Irsa);
     let live = p
         .observed
         .oidc_providers
         .iter()
         .find(|o| p.owned(&o.tags) == Some("oidc-provider"))
         .cloned();
-    match (&live, &issuer) {
+    if wants_provider {
+        plan_provider(p, file, live.as_ref(), issuer.as_deref());
+    }
+    let oidc = match (&live, &issuer) {
+        (Some(live), Some(issuer)) if live.url == issuer_host(issuer) => {
+            Some((live.arn.clone(), issuer_host(issuer).to_owned()))
+        }
+        _ => None,
+    };
+    for account in &file.spec.service_accounts {
+        let (trust, after, kind) = match account.mechanism {
+            IdentityMechanism::Irsa => (
+                Trust::ServiceAccount {
+                    namespace: account.namespace.clone(),
+                    name: account.name.clone(),
+                },
+                vec!["oidc-provider".to_owned()],
+                "IRSA",
+            ),
+            IdentityMechanism::PodIdentity => (Trust::PodIdentity, Vec::new(), "Pod Identity"),
+        };
+        let role = DesiredRole {
+            resource: pod_identity::role_resource(account),
+            name: account
+                .role_name
+                .clone()
+                .unwrap_or_else(|| naming::irsa_role(cluster, &account.namespace, &account.name)),
+            trust,
+            description: format!(
+                "{kind} role of {}/{} in {cluster} (ekspec)",
+                account.namespace, account.name
+            ),
+            policies: account.policy_arns.clone(),
+            inline: account.inline_policy.clone(),
+            after,
+            account: Some(account.clone()),
+        };
+        plan_role(
+            p,
+            role,
+            oidc.as_ref().map(|(a, h)| (a.as_str(), h.as_str())),
+        );
+    }
+}
+
+/// Plans the cluster's OIDC provider: made after the cluster, made again when the cluster's
+/// issuer changed.
+fn plan_provider(
+    p: &mut Planning<'_>,
+    file: &ClusterFile,
+    live: Option<&ObservedOidcProvider>,
+    issuer: Option<&str>,
+) {
+    let cluster = &file.metadata.name;
+    p.desire("oidc-provider");
+    let tags = owned_tags(file, "oidc-provider", &Tags::new());
+    match (live, issuer) {
         (None, _) => p.push(
             Change::new(
                 "oidc-provider",
@@ -188,37 +298,6 @@ pub fn plan_service_accounts(p: &mut Planning<'_>) {
             }
         }
     }
-    let oidc = match (&live, &issuer) {
-        (Some(live), Some(issuer)) if live.url == issuer_host(issuer) => {
-            Some((live.arn.clone(), issuer_host(issuer).to_owned()))
-        }
-        _ => None,
-    };
-    for account in &file.spec.service_accounts {
-        let role = DesiredRole {
-            resource: format!("role/irsa/{}/{}", account.namespace, account.name),
-            name: account
-                .role_name
-                .clone()
-                .unwrap_or_else(|| naming::irsa_role(cluster, &account.namespace, &account.name)),
-            trust: Trust::ServiceAccount {
-                namespace: account.namespace.clone(),
-                name: account.name.clone(),
-            },
-            description: format!(
-                "IRSA role of {}/{} in {cluster} (ekspec)",
-                account.namespace, account.name
-            ),
-            policies: account.policy_arns.clone(),
-            inline: account.inline_policy.clone(),
-            after: vec!["oidc-provider".to_owned()],
-        };
-        plan_role(
-            p,
-            role,
-            oidc.as_ref().map(|(a, h)| (a.as_str(), h.as_str())),
-        );
-    }
 }
 
 fn plan_role(p: &mut Planning<'_>, role: DesiredRole, oidc: Option<(&str, &str)>) {
@@ -267,47 +346,79 @@ fn plan_role(p: &mut Planning<'_>, role: DesiredRole, oidc: Option<(&str, &str)>
         return;
     };
     if live.name != role.name {
-        // A renamed IRSA role (roleName changed): make the new one, then drop the old one.
+        // A renamed service account role (roleName changed): make the new one, point the
+        // account's binding at it, then drop the old one.
+        let mut ops = vec![Operation::CreateRole {
+            name: role.name.clone(),
+            path: naming::iam_path(&file.metadata.name),
+            trust: role.trust,
+            description: role.description,
+            tags,
+            policies: role.policies,
+            inline: role.inline,
+        }];
+        let mut fields = vec![FieldChange::new("roleName", &live.name, &role.name)];
+        let mut after = role.after;
+        if let Some(account) = &role.account
+            && let Some((bind, field)) = pod_identity::binding(p, file, account, true)
+        {
+            ops.push(bind);
+            fields.push(field);
+            after.extend(pod_identity::needs(file));
+            p.rebind_in_role_change(&role.resource);
+        }
+        ops.push(Operation::DeleteRole {
+            name: live.name.clone(),
+        });
         p.push(
-            Change::new(
-                &role.resource,
-                ChangeKind::Replace,
-                vec![
-                    Operation::CreateRole {
-                        name: role.name.clone(),
-                        path: naming::iam_path(&file.metadata.name),
-                        trust: role.trust,
-                        description: role.description,
-                        tags,
-                        policies: role.policies,
-                        inline: role.inline,
-                    },
-                    Operation::DeleteRole {
-                        name: live.name.clone(),
-                    },
-                ],
-            )
-            .id(&live.name)
-            .fields(vec![FieldChange::new("roleName", &live.name, &role.name)])
-            .reason("IAM roles cannot be renamed")
-            .after(role.after),
+            Change::new(&role.resource, ChangeKind::Replace, ops)
+                .id(&live.name)
+                .fields(fields)
+                .reason("IAM roles cannot be renamed")
+                .after(after),
         );
         return;
     }
     let mut ops = Vec::new();
     let mut fields = Vec::new();
-    if let Some(document) = trust_document(&role.trust, oidc)
-        && document != live.trust_policy
-    {
-        fields.push(FieldChange::new(
-            "trustPolicy",
-            compact(&live.trust_policy),
-            compact(&document),
-        ));
-        ops.push(Operation::UpdateTrust {
-            role: live.name.clone(),
-            trust: role.trust.clone(),
-        });
+    let mut after = role.after;
+    let switch = role
+        .account
+        .as_ref()
+        .and_then(|account| switch(p, file, account, &live, oidc));
+    if let Some(switch) = switch {
+        ops.extend(switch.operations);
+        fields.extend(switch.fields);
+        after.extend(switch.after);
+        p.rebind_in_role_change(&role.resource);
+    } else {
+        match trust_document(&role.trust, oidc) {
+            Some(document) if document != live.trust_policy => {
+                fields.push(FieldChange::new(
+                    "trustPolicy",
+                    compact(&live.trust_policy),
+                    compact(&document),
+                ));
+                ops.push(Operation::UpdateTrust {
+                    role: live.name.clone(),
+                    trust: role.trust.clone(),
+                });
+            }
+            // IRSA through a provider not made yet (an account back from Pod Identity): the
+            // document is known once the provider is, when the update runs.
+            None if !trusts_oidc(&live.trust_policy) => {
+                fields.push(FieldChange {
+                    field: "trustPolicy".to_owned(),
+                    old: Some(compact(&live.trust_policy)),
+                    new: Some("(IRSA, through the OIDC provider being made)".to_owned()),
+                });
+                ops.push(Operation::UpdateTrust {
+                    role: live.name.clone(),
+                    trust: role.trust.clone(),
+                });
+            }
+            _ => {}
+        }
     }
     for arn in role
         .policies
@@ -393,49 +504,80 @@ fn plan_role(p: &mut Planning<'_>, role: DesiredRole, oidc: Option<(&str, &str)>
             Change::new(&role.resource, ChangeKind::Update, ops)
                 .id(&live.name)
                 .fields(fields)
-                .after(role.after),
+                .after(after),
         );
     }
 }
 
-fn compact(value: &Value) -> String {
-    serde_json::to_string(value).unwrap_or_default()
+/// The steps of a live service account role moving to its account's mechanism.
+struct Switch {
+    operations: Vec<Operation>,
+    fields: Vec<FieldChange>,
+    after: Vec<String>,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::resources::Observed;
-    use crate::resources::planner::plan as plan_cluster;
-
-    #[test]
-    fn managed_policies_are_in_the_callers_partition() {
-        // A region no prefix list knew: the caller's ARN names the partition.
-        let text = "apiVersion: ekspec/v1alpha1\nkind: Cluster\nmetadata: {name: demo, region: us-isob-east-1}\nspec:\n  kubernetesVersion: \"1.31\"\n  vpc: {availabilityZones: [us-isob-east-1a, us-isob-east-1b], natGateway: none}\n  fargateProfiles: [{name: batch, selectors: [{namespace: batch}]}]\n";
-        let report = crate::spec::parse_str("t.yaml", text);
-        let file = report
-            .spec
-            .unwrap_or_else(|| panic!("{:#?}", report.diagnostics));
-        let observed = Observed {
-            caller_partition: "aws-iso-b".to_owned(),
-            ..Observed::default()
-        };
-        let policies: Vec<String> = plan_cluster(&file, &observed)
-            .changes
-            .iter()
-            .flat_map(|c| &c.operations)
-            .filter_map(|op| match op {
-                Operation::CreateRole { policies, .. } => Some(policies.clone()),
-                _ => None,
-            })
-            .flatten()
-            .collect();
-        assert_eq!(
-            policies,
-            [
-                "arn:aws-iso-b:iam::aws:policy/AmazonEKSClusterPolicy",
-                "arn:aws-iso-b:iam::aws:policy/AmazonEKSFargatePodExecutionRolePolicy",
-            ]
-        );
+/// A service account moving between IRSA and Pod Identity, with its old binding possibly in
+/// use (the live trust still lets the old mechanism in) and the new one not made yet: the role
+/// trusts both, the new binding is made (and the old association or add-on role removed),
+/// then the role trusts the new mechanism only. Pods never lose access, and a run stopped
+/// after any step leaves a state the next plan finishes from: trusting both, the binding is
+/// made; bound, the trust is narrowed.
+fn switch(
+    p: &Planning<'_>,
+    file: &ClusterFile,
+    account: &ServiceAccountSpec,
+    live: &ObservedRole,
+    oidc: Option<(&str, &str)>,
+) -> Option<Switch> {
+    let (old_in_use, target, from, to) = match account.mechanism {
+        // Without the provider the IRSA trust cannot work anyway.
+        IdentityMechanism::PodIdentity => (
+            trusts_oidc(&live.trust_policy) && oidc.is_some(),
+            Trust::PodIdentity,
+            "irsa",
+            "podIdentity",
+        ),
+        IdentityMechanism::Irsa => (
+            trusts_pod_identity(&live.trust_policy),
+            Trust::ServiceAccount {
+                namespace: account.namespace.clone(),
+                name: account.name.clone(),
+            },
+            "podIdentity",
+            "irsa",
+        ),
+    };
+    if !old_in_use {
+        return None;
     }
+    let (bind, bind_field) = pod_identity::binding(p, file, account, false)?;
+    let both = Trust::ServiceAccountAndPodIdentity {
+        namespace: account.namespace.clone(),
+        name: account.name.clone(),
+    };
+    let mut operations = Vec::new();
+    if trust_document(&both, oidc).as_ref() != Some(&live.trust_policy) {
+        operations.push(Operation::UpdateTrust {
+            role: live.name.clone(),
+            trust: both,
+        });
+    }
+    operations.push(bind);
+    let new_trust = trust_document(&target, oidc).map_or_else(
+        || "(IRSA, through the OIDC provider being made)".to_owned(),
+        |d| compact(&d),
+    );
+    operations.push(Operation::UpdateTrust {
+        role: live.name.clone(),
+        trust: target,
+    });
+    Some(Switch {
+        operations,
+        fields: vec![
+            FieldChange::new("mechanism", from, to),
+            bind_field,
+            FieldChange::new("trustPolicy", compact(&live.trust_policy), new_trust),
+        ],
+        after: pod_identity::needs(file),
+    })
 }

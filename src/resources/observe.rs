@@ -6,8 +6,8 @@ use futures::{StreamExt, TryStreamExt, stream};
 
 use crate::cloud::{
     Cloud, CloudError, CloudResult, ErrorKind, ObservedAccessEntry, ObservedAddon, ObservedCluster,
-    ObservedFargateProfile, ObservedNetwork, ObservedNodeGroup, ObservedOidcProvider, ObservedRole,
-    ObservedSubnet, ObservedVpc,
+    ObservedFargateProfile, ObservedNetwork, ObservedNodeGroup, ObservedOidcProvider,
+    ObservedPodIdentityAssociation, ObservedRole, ObservedSubnet, ObservedVpc,
 };
 use crate::naming;
 use crate::spec::ClusterFile;
@@ -46,6 +46,9 @@ pub struct Observed {
     pub addons: Vec<ObservedAddon>,
     /// Every access entry of the owned cluster (owned or not: declared ones are adopted).
     pub access_entries: Vec<ObservedAccessEntry>,
+    /// Every Pod Identity association of the owned cluster: standalone ones (owned or not:
+    /// EKS allows one per service account) and add-ons' (their service accounts and roles).
+    pub pod_identity_associations: Vec<ObservedPodIdentityAssociation>,
     /// Default add-on versions, keyed `(add-on, Kubernetes version)`: for the spec's version
     /// and every step of an upgrade, for add-ons without a pinned version.
     pub addon_defaults: BTreeMap<(String, String), Option<String>>,
@@ -119,7 +122,14 @@ pub async fn observe(
     let owned = cluster
         .as_ref()
         .is_some_and(|c| c.tags.get(naming::CLUSTER_TAG).map(String::as_str) == Some(name));
-    let (node_groups, fargate_profiles, addons, access_entries, addon_defaults) = if owned {
+    let (
+        node_groups,
+        fargate_profiles,
+        addons,
+        access_entries,
+        pod_identity_associations,
+        addon_defaults,
+    ) = if owned {
         tokio::try_join!(
             cloud.kubernetes.list_node_groups(name),
             cloud.kubernetes.list_fargate_profiles(name),
@@ -127,11 +137,20 @@ pub async fn observe(
             none_when_unsupported(cloud.kubernetes.list_addons(name)),
             // Always: owned entries no longer declared are deleted.
             none_when_unsupported(cloud.kubernetes.list_access_entries(name)),
+            // Always: owned associations no longer wanted are deleted.
+            none_when_unsupported(cloud.pod_identity.list_pod_identity_associations(name)),
             addon_defaults(cloud, file, cluster.as_ref().map(|c| c.version.as_str())),
         )?
     } else {
         let defaults = addon_defaults(cloud, file, None).await?;
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), defaults)
+        (
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            defaults,
+        )
     };
     let (existing_vpc, mut existing_subnets) = existing.unwrap_or_default();
     if let (Some((vpc, _)), Some(cluster)) = (&byo, &cluster) {
@@ -176,6 +195,7 @@ pub async fn observe(
             .collect(),
         addons,
         access_entries,
+        pod_identity_associations,
         addon_defaults,
     })
 }

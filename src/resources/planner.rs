@@ -9,8 +9,8 @@ use crate::spec::{ClusterFile, DEFAULT_ZONE_COUNT};
 
 use super::network::KUBERNETES_LEFTOVERS;
 use super::{
-    Observed, access, addon, cluster, fargate, iam, network, nodegroup, owned_id, tag_drift,
-    upgrade,
+    Observed, access, addon, cluster, fargate, iam, network, nodegroup, owned_id, pod_identity,
+    tag_drift, upgrade,
 };
 
 /// Working state while planning one cluster.
@@ -25,6 +25,9 @@ pub struct Planning<'a> {
     changes: Vec<Change>,
     desired: BTreeSet<String>,
     outputs: HashMap<String, String>,
+    /// Service account roles whose change moves the account's binding (a switch of mechanism,
+    /// a renamed role): the association and add-on planners leave that binding to it.
+    rebinding: BTreeSet<String>,
 }
 
 impl<'a> Planning<'a> {
@@ -51,6 +54,16 @@ impl<'a> Planning<'a> {
     /// Keeps only the changes `keep` accepts.
     pub fn retain(&mut self, keep: impl FnMut(&Change) -> bool) {
         self.changes.retain(keep);
+    }
+
+    /// Records that the change of the service account role `role` moves the account's binding.
+    pub fn rebind_in_role_change(&mut self, role: &str) {
+        self.rebinding.insert(role.to_owned());
+    }
+
+    /// Whether the change of the service account role `role` moves the account's binding.
+    pub fn is_rebinding(&self, role: &str) -> bool {
+        self.rebinding.contains(role)
     }
 
     /// Whether the spec wants `resource`.
@@ -138,6 +151,13 @@ pub fn existing_outputs(observed: &Observed, cluster: &str) -> HashMap<String, S
     for o in &observed.oidc_providers {
         put(owned_id(&o.tags, cluster), "arn", &o.arn);
     }
+    for a in observed
+        .pod_identity_associations
+        .iter()
+        .filter(|a| a.owner_arn.is_none())
+    {
+        put(owned_id(&a.tags, cluster), "id", &a.association_id);
+    }
     if let Some(c) = observed.owned_cluster(cluster) {
         put(Some("cluster"), "arn", &c.arn);
         if let Some(issuer) = &c.oidc_issuer {
@@ -183,6 +203,7 @@ pub fn plan(file: &ClusterFile, observed: &Observed) -> Plan {
         changes: Vec::new(),
         desired: BTreeSet::new(),
         outputs: existing_outputs(observed, &file.metadata.name),
+        rebinding: BTreeSet::new(),
     };
     network::plan(&mut p);
     iam::plan(&mut p);
@@ -191,6 +212,7 @@ pub fn plan(file: &ClusterFile, observed: &Observed) -> Plan {
     fargate::plan(&mut p);
     iam::plan_service_accounts(&mut p);
     addon::plan(&mut p);
+    pod_identity::plan(&mut p);
     access::plan(&mut p);
     access::plan_role_entries(&mut p);
     upgrade::plan(&mut p);
@@ -208,6 +230,7 @@ pub fn plan_delete(name: &str, region: &str, observed: &Observed) -> Plan {
         changes: Vec::new(),
         desired: BTreeSet::new(),
         outputs: existing_outputs(observed, name),
+        rebinding: BTreeSet::new(),
     };
     finish(p, region)
 }
@@ -344,7 +367,8 @@ fn plan_deletes(p: &mut Planning<'_>) {
             );
         }
     }
-    // Add-ons and access entries go with the cluster when it is deleted.
+    // Add-ons, Pod Identity associations and access entries go with the cluster when it is
+    // deleted.
     if p.file.is_some() {
         for addon in &observed.addons {
             if let Some(resource) = p.owned(&addon.tags).filter(|r| !p.desired.contains(*r)) {
@@ -360,6 +384,33 @@ fn plan_deletes(p: &mut Planning<'_>) {
                     .id(&addon.name),
                 );
             }
+        }
+        for association in observed
+            .pod_identity_associations
+            .iter()
+            .filter(|a| a.owner_arn.is_none())
+        {
+            let Some(resource) = p.owned(&association.tags).filter(|r| !p.desired.contains(*r))
+            else {
+                continue;
+            };
+            // An account moving back to IRSA: its role's change deletes the association
+            // between its trust updates.
+            let role = resource.replacen("pod-identity/", "role/irsa/", 1);
+            if p.is_rebinding(&role) {
+                continue;
+            }
+            deletes.push(
+                Change::new(
+                    resource,
+                    ChangeKind::Delete,
+                    vec![Operation::DeletePodIdentityAssociation {
+                        cluster: p.cluster.clone(),
+                        association_id: association.association_id.clone(),
+                    }],
+                )
+                .id(&association.association_id),
+            );
         }
         for entry in &observed.access_entries {
             if let Some(resource) = p.owned(&entry.tags).filter(|r| !p.desired.contains(*r)) {
@@ -411,8 +462,12 @@ fn delete_after(resource: &str) -> &'static [&'static str] {
         "role" if resource == "role/cluster" => &["cluster"],
         "role" if resource == "role/node" => &["nodegroup"],
         "role" if resource == "role/fargate" => &["fargate-profile"],
-        // An add-on may still use the IRSA role (until it is deleted or updated).
-        "role" if resource.starts_with("role/irsa/") => &["addon"],
+        // An add-on or an association may still use the role (until deleted or updated).
+        "role" if resource.starts_with("role/irsa/") => &["addon", "pod-identity"],
+        "role" => &["pod-identity"],
+        // Trusts that stop using the provider are updated first: IAM refuses a trust policy
+        // naming a provider that does not exist, which a switch's first step may still write.
+        "oidc-provider" => &["role"],
         // Nodes and Fargate pods need the NAT gateway until they are gone; the control plane's
         // deletion does not, so both take their minutes at once.
         "nat-gateway" => &["nodegroup", "fargate-profile", "route"],
@@ -463,9 +518,10 @@ fn order_deletes(changes: &mut [Change]) {
         let before = delete_after(&change.resource);
         for (resource, kind) in &deleting {
             let resource_kind = resource.split('/').next().unwrap_or_default();
-            // Route updates (re-pointing away from a NAT) count; other updates do not.
-            let relevant =
-                *kind != ChangeKind::Update || resource_kind == "route" || resource_kind == "addon";
+            // Route updates (re-pointing away from a NAT), add-on updates (releasing a role)
+            // and role updates (trusts dropping the OIDC provider) count; others do not.
+            let relevant = *kind != ChangeKind::Update
+                || matches!(resource_kind, "route" | "addon" | "role");
             if relevant
                 && resource != &change.resource
                 && before.contains(&resource_kind)
@@ -495,8 +551,9 @@ fn rank(resource: &str) -> u8 {
         "nodegroup" => 11,
         "fargate-profile" => 12,
         "addon" => 14,
-        "access-entry" => 15,
-        _ => 16,
+        "pod-identity" => 15,
+        "access-entry" => 16,
+        _ => 17,
     }
 }
 

@@ -227,6 +227,12 @@ fn calls_of(operation: &Operation) -> &'static [&'static str] {
         O::AssociateAccessPolicy { .. } => &["AssociateAccessPolicy"],
         O::DisassociateAccessPolicy { .. } => &["DisassociateAccessPolicy"],
         O::DeleteAccessEntry { .. } => &["DeleteAccessEntry"],
+        O::CreatePodIdentityAssociation { .. } => &[
+            "CreatePodIdentityAssociation",
+            "UpdatePodIdentityAssociation",
+        ],
+        O::UpdatePodIdentityAssociation { .. } => &["UpdatePodIdentityAssociation"],
+        O::DeletePodIdentityAssociation { .. } => &["DeletePodIdentityAssociation"],
         O::CreateOidcProvider { .. } => &["CreateOpenIDConnectProvider"],
         O::CreateNodeGroup { .. } => &["CreateNodegroup"],
         O::UpdateNodeGroup { .. } => &["UpdateNodegroupConfig"],
@@ -288,6 +294,7 @@ fn api_name(call: &str) -> String {
         "DeleteFargateProfile",
         "DeleteAddon",
         "DeleteAccessEntry",
+        "DeletePodIdentityAssociation",
         "DeleteOpenIDConnectProvider",
     ];
     if name.starts_with("Delete") && !known_delete.contains(&name) {

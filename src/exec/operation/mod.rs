@@ -4,6 +4,7 @@ mod cluster;
 mod compute;
 mod iam;
 mod network;
+mod pod_identity;
 mod retry;
 
 use std::collections::HashMap;
@@ -111,8 +112,10 @@ impl Context {
 
     fn trust(&self, trust: &Trust) -> Result<serde_json::Value, ExecError> {
         let oidc = match trust {
-            Trust::ServiceAccount { .. } => Some(self.oidc()?),
-            Trust::Service(_) => None,
+            Trust::ServiceAccount { .. } | Trust::ServiceAccountAndPodIdentity { .. } => {
+                Some(self.oidc()?)
+            }
+            Trust::Service(_) | Trust::PodIdentity => None,
         };
         trust_document(trust, oidc.as_ref().map(|(a, h)| (a.as_str(), h.as_str())))
             .ok_or_else(|| ExecError::Internal("trust policy needs the OIDC provider".to_owned()))
@@ -176,5 +179,10 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
         | Operation::DeleteNodeGroup { .. }
         | Operation::CreateFargateProfile { .. }
         | Operation::DeleteFargateProfile { .. } => compute::run(ctx, resource, operation).await,
+        Operation::CreatePodIdentityAssociation { .. }
+        | Operation::UpdatePodIdentityAssociation { .. }
+        | Operation::DeletePodIdentityAssociation { .. } => {
+            pod_identity::run(ctx, resource, operation).await
+        }
     }
 }
