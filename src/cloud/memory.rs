@@ -30,6 +30,8 @@ struct State {
     fargate: BTreeMap<(String, String), ObservedFargateProfile>,
     addons: BTreeMap<(String, String), ObservedAddon>,
     access_entries: BTreeMap<(String, String), ObservedAccessEntry>,
+    /// Pod Identity associations by id, with their cluster.
+    pod_identity: BTreeMap<String, (String, ObservedPodIdentityAssociation)>,
     updates: BTreeMap<String, UpdateStatus>,
     /// SSM parameters: value and tags.
     parameters: BTreeMap<String, (String, Tags)>,
@@ -92,6 +94,115 @@ impl State {
         }
     }
 
+    /// The association of `namespace`/`service_account` in `cluster`, if any.
+    fn pod_identity_of(
+        &self,
+        cluster: &str,
+        namespace: &str,
+        service_account: &str,
+    ) -> Option<&ObservedPodIdentityAssociation> {
+        self.pod_identity
+            .values()
+            .find(|(c, a)| {
+                c == cluster && a.namespace == namespace && a.service_account == service_account
+            })
+            .map(|(_, a)| a)
+    }
+
+    /// Makes a Pod Identity association, refusing a second one for the same namespace and
+    /// service account as EKS does (ResourceInUseException); returns its id.
+    fn add_pod_identity(
+        &mut self,
+        operation: &'static str,
+        cluster: &str,
+        namespace: &str,
+        service_account: &str,
+        role_arn: &str,
+        owner_arn: Option<&str>,
+        tags: &Tags,
+    ) -> CloudResult<String> {
+        if self
+            .pod_identity_of(cluster, namespace, service_account)
+            .is_some()
+        {
+            return Err(CloudError {
+                operation,
+                resource: format!(
+                    "pod identity association {namespace}/{service_account} of cluster {cluster}"
+                ),
+                code: Some("ResourceInUseException".to_owned()),
+                message: "Association already exists".to_owned(),
+                kind: ErrorKind::InUse,
+            });
+        }
+        self.next += 1;
+        let id = format!("a-{:017x}", self.next);
+        let association = ObservedPodIdentityAssociation {
+            association_id: id.clone(),
+            association_arn: format!(
+                "arn:aws:eks:us-east-1:{ACCOUNT}:podidentityassociation/{cluster}/{id}"
+            ),
+            namespace: namespace.to_owned(),
+            service_account: service_account.to_owned(),
+            role_arn: role_arn.to_owned(),
+            owner_arn: owner_arn.map(str::to_owned),
+            tags: tags.clone(),
+        };
+        self.pod_identity
+            .insert(id.clone(), (cluster.to_owned(), association));
+        Ok(id)
+    }
+
+    /// Replaces the associations an add-on owns with `wanted` (EKS makes them in the add-on's
+    /// namespace, `kube-system` for the add-ons known here); returns their ARNs, sorted.
+    fn set_addon_pod_identities(
+        &mut self,
+        operation: &'static str,
+        cluster: &str,
+        addon_arn: &str,
+        wanted: &[AddonPodIdentity],
+    ) -> CloudResult<Vec<String>> {
+        let owned = |a: &ObservedPodIdentityAssociation| a.owner_arn.as_deref() == Some(addon_arn);
+        // A service account another association (standalone or another add-on's) holds is
+        // refused before anything changes.
+        for want in wanted {
+            if let Some(other) =
+                self.pod_identity_of(cluster, ADDON_NAMESPACE, &want.service_account)
+                && !owned(other)
+            {
+                return Err(CloudError {
+                    operation,
+                    resource: format!(
+                        "pod identity association {ADDON_NAMESPACE}/{} of cluster {cluster}",
+                        want.service_account
+                    ),
+                    code: Some("ResourceInUseException".to_owned()),
+                    message: "Association already exists".to_owned(),
+                    kind: ErrorKind::InUse,
+                });
+            }
+        }
+        self.pod_identity
+            .retain(|_, (c, a)| !(c == cluster && owned(a)));
+        let mut arns = Vec::new();
+        for want in wanted {
+            let id = self.add_pod_identity(
+                operation,
+                cluster,
+                ADDON_NAMESPACE,
+                &want.service_account,
+                &want.role_arn,
+                Some(addon_arn),
+                &Tags::new(),
+            )?;
+            if let Some((_, a)) = self.pod_identity.get(&id) {
+                arns.push(a.association_arn.clone());
+            }
+        }
+        arns.sort();
+        Ok(arns)
+    }
+
     /// Records an update that finished at once, as everything here does.
     fn finished_update(&mut self) -> String {
         let id = self.id("update");
@@ -113,6 +224,10 @@ pub struct MemoryCloud {
 }
 
 const ACCOUNT: &str = "111122223333";
+
+/// The namespace EKS installs the add-ons known here in, and so makes their Pod Identity
+/// associations in.
+const ADDON_NAMESPACE: &str = "kube-system";
 
 fn owned_by(tags: &Tags, cluster: &str) -> bool {
     tags.get(CLUSTER_TAG).map(String::as_str) == Some(cluster)
@@ -153,6 +268,7 @@ impl MemoryCloud {
             identity: Box::new(self.clone()),
             kubernetes: Box::new(self.clone()),
             parameters: Box::new(self.clone()),
+            pod_identity: Box::new(self.clone()),
         }
     }
 
@@ -180,6 +296,7 @@ impl MemoryCloud {
             + s.fargate.len()
             + s.addons.len()
             + s.access_entries.len()
+            + s.pod_identity.len()
             + s.parameters.len()
     }
 
@@ -1112,6 +1229,8 @@ impl Kubernetes for MemoryCloud {
     async fn delete_cluster(&self, name: &str) -> CloudResult<()> {
         let mut s = self.lock();
         s.clusters.remove(name);
+        // A cluster's Pod Identity associations go with it.
+        s.pod_identity.retain(|_, (cluster, _)| cluster != name);
         s.log(format!("DeleteCluster {name}"));
         Ok(())
     }
@@ -1365,19 +1484,25 @@ impl Kubernetes for MemoryCloud {
                 kind: ErrorKind::AlreadyExists,
             });
         }
+        let arn = format!(
+            "arn:aws:eks:us-east-1:{ACCOUNT}:addon/{}/{}/0",
+            r.cluster, r.name
+        );
+        let pod_identity_associations = match &r.pod_identity_associations {
+            Some(wanted) => s.set_addon_pod_identities("CreateAddon", &r.cluster, &arn, wanted)?,
+            None => Vec::new(),
+        };
         s.addons.insert(
             key,
             ObservedAddon {
                 name: r.name.clone(),
-                arn: format!(
-                    "arn:aws:eks:us-east-1:{ACCOUNT}:addon/{}/{}/0",
-                    r.cluster, r.name
-                ),
+                arn,
                 version: r.version.clone(),
                 status: "ACTIVE".to_owned(),
                 service_account_role_arn: r.service_account_role_arn.clone(),
                 configuration_values: r.configuration_values.clone(),
                 health_issues: Vec::new(),
+                pod_identity_associations,
                 tags: r.tags.clone(),
             },
         );
@@ -1388,10 +1513,25 @@ impl Kubernetes for MemoryCloud {
     async fn update_addon(&self, r: &AddonRequest) -> CloudResult<Option<String>> {
         self.gate("UpdateAddon")?;
         let mut s = self.lock();
-        let addon = s
+        let key = (r.cluster.clone(), r.name.clone());
+        let arn = s
             .addons
-            .get_mut(&(r.cluster.clone(), r.name.clone()))
+            .get(&key)
+            .map(|addon| addon.arn.clone())
             .ok_or_else(|| not_found("UpdateAddon", &r.name))?;
+        // Not sent: the associations stay; an empty list deletes them all.
+        let associations = match &r.pod_identity_associations {
+            Some(wanted) => {
+                Some(s.set_addon_pod_identities("UpdateAddon", &r.cluster, &arn, wanted)?)
+            }
+            None => None,
+        };
+        let Some(addon) = s.addons.get_mut(&key) else {
+            return Err(not_found("UpdateAddon", &r.name));
+        };
+        if let Some(associations) = associations {
+            addon.pod_identity_associations = associations;
+        }
         addon.version = r.version.clone();
         // An empty ARN removes the role, as in EKS.
         addon.service_account_role_arn = r
@@ -1405,7 +1545,11 @@ impl Kubernetes for MemoryCloud {
 
     async fn delete_addon(&self, cluster: &str, name: &str) -> CloudResult<()> {
         let mut s = self.lock();
-        s.addons.remove(&(cluster.to_owned(), name.to_owned()));
+        if let Some(addon) = s.addons.remove(&(cluster.to_owned(), name.to_owned())) {
+            // EKS deletes the associations it made for the add-on with it.
+            s.pod_identity
+                .retain(|_, (_, a)| a.owner_arn.as_deref() != Some(addon.arn.as_str()));
+        }
         s.log(format!("DeleteAddon {name}"));
         Ok(())
     }
@@ -1543,6 +1687,99 @@ impl Kubernetes for MemoryCloud {
         s.log(format!(
             "DisassociateAccessPolicy {principal_arn} {policy_arn}"
         ));
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl PodIdentity for MemoryCloud {
+    async fn list_pod_identity_associations(
+        &self,
+        cluster: &str,
+    ) -> CloudResult<Vec<ObservedPodIdentityAssociation>> {
+        let s = self.lock();
+        let mut found: Vec<ObservedPodIdentityAssociation> = s
+            .pod_identity
+            .values()
+            .filter(|(c, _)| c == cluster)
+            .map(|(_, a)| a.clone())
+            .collect();
+        found.sort_by(|a, b| {
+            (&a.namespace, &a.service_account).cmp(&(&b.namespace, &b.service_account))
+        });
+        Ok(found)
+    }
+
+    async fn create_pod_identity_association(
+        &self,
+        r: &PodIdentityAssociationRequest,
+    ) -> CloudResult<String> {
+        const OPERATION: &str = "CreatePodIdentityAssociation";
+        self.gate(OPERATION)?;
+        let mut s = self.lock();
+        let request = format!(
+            "{} {} {} {} {:?}",
+            r.cluster, r.namespace, r.service_account, r.role_arn, r.tags
+        );
+        if let Some(id) = s.token_used(OPERATION, &r.client_request_token, &request)? {
+            return Ok(id);
+        }
+        if !s.clusters.contains_key(&r.cluster) {
+            return Err(CloudError {
+                code: Some("ResourceNotFoundException".to_owned()),
+                ..not_found(OPERATION, &format!("cluster {}", r.cluster))
+            });
+        }
+        let id = s.add_pod_identity(
+            OPERATION,
+            &r.cluster,
+            &r.namespace,
+            &r.service_account,
+            &r.role_arn,
+            None,
+            &r.tags,
+        )?;
+        s.tokens.insert(
+            (OPERATION, r.client_request_token.clone()),
+            (request, id.clone()),
+        );
+        s.log(format!("{OPERATION} {}/{}", r.namespace, r.service_account));
+        Ok(id)
+    }
+
+    async fn update_pod_identity_association(
+        &self,
+        cluster: &str,
+        association_id: &str,
+        role_arn: &str,
+    ) -> CloudResult<()> {
+        const OPERATION: &str = "UpdatePodIdentityAssociation";
+        self.gate(OPERATION)?;
+        let mut s = self.lock();
+        let association = match s.pod_identity.get_mut(association_id) {
+            Some((c, association)) if c == cluster => association,
+            _ => return Err(not_found(OPERATION, association_id)),
+        };
+        association.role_arn = role_arn.to_owned();
+        s.log(format!("{OPERATION} {association_id}"));
+        Ok(())
+    }
+
+    async fn delete_pod_identity_association(
+        &self,
+        cluster: &str,
+        association_id: &str,
+    ) -> CloudResult<()> {
+        const OPERATION: &str = "DeletePodIdentityAssociation";
+        self.gate(OPERATION)?;
+        let mut s = self.lock();
+        if s.pod_identity
+            .get(association_id)
+            .is_some_and(|(c, _)| c == cluster)
+        {
+            s.pod_identity.remove(association_id);
+        }
+        s.log(format!("{OPERATION} {association_id}"));
         Ok(())
     }
 }
