@@ -581,3 +581,45 @@ fn switch(
         after: pod_identity::needs(file),
     })
 }
+
+fn compact(value: &Value) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::Observed;
+    use crate::resources::planner::plan as plan_cluster;
+
+    #[test]
+    fn managed_policies_are_in_the_callers_partition() {
+        // A region no prefix list knew: the caller's ARN names the partition.
+        let text = "apiVersion: ekspec/v1alpha1\nkind: Cluster\nmetadata: {name: demo, region: us-isob-east-1}\nspec:\n  kubernetesVersion: \"1.31\"\n  vpc: {availabilityZones: [us-isob-east-1a, us-isob-east-1b], natGateway: none}\n  fargateProfiles: [{name: batch, selectors: [{namespace: batch}]}]\n";
+        let report = crate::spec::parse_str("t.yaml", text);
+        let file = report
+            .spec
+            .unwrap_or_else(|| panic!("{:#?}", report.diagnostics));
+        let observed = Observed {
+            caller_partition: "aws-iso-b".to_owned(),
+            ..Observed::default()
+        };
+        let policies: Vec<String> = plan_cluster(&file, &observed)
+            .changes
+            .iter()
+            .flat_map(|c| &c.operations)
+            .filter_map(|op| match op {
+                Operation::CreateRole { policies, .. } => Some(policies.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        assert_eq!(
+            policies,
+            [
+                "arn:aws-iso-b:iam::aws:policy/AmazonEKSClusterPolicy",
+                "arn:aws-iso-b:iam::aws:policy/AmazonEKSFargatePodExecutionRolePolicy",
+            ]
+        );
+    }
+}

@@ -13,6 +13,7 @@ pub mod generations;
 pub mod iam;
 pub mod network;
 pub mod nodegroup;
+pub mod pod_identity;
 mod observe;
 pub mod planner;
 pub mod upgrade;

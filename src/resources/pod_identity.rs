@@ -9,13 +9,12 @@
 use crate::cloud::{ObservedAddon, ObservedPodIdentityAssociation, Tags};
 use crate::plan::operation::AddonAssociation;
 use crate::plan::{Change, ChangeKind, FieldChange, Operation, Ref};
-use crate::spec::{AddonSpec, ClusterFile, IdentityMechanism, ServiceAccountSpec};
+use crate::spec::{
+    AddonSpec, ClusterFile, IdentityMechanism, POD_IDENTITY_AGENT, ServiceAccountSpec,
+};
 
 use super::planner::Planning;
 use super::{addon, eks_retag, owned_tags};
-
-/// The add-on EKS Pod Identity needs on the nodes: associations are made after it.
-pub const AGENT_ADDON: &str = "eks-pod-identity-agent";
 
 /// The logical id of the association of a service account.
 pub fn resource_id(namespace: &str, service_account: &str) -> String {
@@ -239,8 +238,8 @@ pub fn binding(
 /// Pod Identity agent when the spec has it.
 pub fn needs(file: &ClusterFile) -> Vec<String> {
     let mut after = vec!["cluster".to_owned()];
-    if file.spec.addons.iter().any(|a| a.name == AGENT_ADDON) {
-        after.push(addon::resource_id(AGENT_ADDON));
+    if file.spec.addons.iter().any(|a| a.name == POD_IDENTITY_AGENT) {
+        after.push(addon::resource_id(POD_IDENTITY_AGENT));
     }
     after
 }
