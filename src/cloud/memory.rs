@@ -37,7 +37,8 @@ struct State {
     parameters: BTreeMap<String, (String, Tags)>,
     calls: Vec<String>,
     failures: Vec<(&'static str, CloudError)>,
-    /// EC2 client tokens, kept as EC2 keeps them: (action, token) -> (request, resource id).
+    /// Client tokens, kept as EC2 keeps them (and EKS for Pod Identity associations):
+    /// (action, token) -> (request, resource id).
     tokens: BTreeMap<(&'static str, String), (String, String)>,
 }
 
@@ -1717,18 +1718,25 @@ impl PodIdentity for MemoryCloud {
         const OPERATION: &str = "CreatePodIdentityAssociation";
         self.gate(OPERATION)?;
         let mut s = self.lock();
-        let request = format!(
-            "{} {} {} {} {:?}",
-            r.cluster, r.namespace, r.service_account, r.role_arn, r.tags
-        );
-        if let Some(id) = s.token_used(OPERATION, &r.client_request_token, &request)? {
-            return Ok(id);
-        }
         if !s.clusters.contains_key(&r.cluster) {
             return Err(CloudError {
                 code: Some("ResourceNotFoundException".to_owned()),
                 ..not_found(OPERATION, &format!("cluster {}", r.cluster))
             });
+        }
+        // The same request with the same token answers the association it made (EKS:
+        // "A unique, case-sensitive identifier that you provide to ensure the idempotency of
+        // the request").
+        let request = format!(
+            "{} {} {} {} {:?}",
+            r.cluster, r.namespace, r.service_account, r.role_arn, r.tags
+        );
+        let token = (OPERATION, r.client_request_token.clone());
+        if let Some((earlier, id)) = s.tokens.get(&token)
+            && *earlier == request
+            && s.pod_identity.contains_key(id)
+        {
+            return Ok(id.clone());
         }
         let id = s.add_pod_identity(
             OPERATION,
@@ -1739,10 +1747,7 @@ impl PodIdentity for MemoryCloud {
             None,
             &r.tags,
         )?;
-        s.tokens.insert(
-            (OPERATION, r.client_request_token.clone()),
-            (request, id.clone()),
-        );
+        s.tokens.insert(token, (request, id.clone()));
         s.log(format!("{OPERATION} {}/{}", r.namespace, r.service_account));
         Ok(id)
     }

@@ -24,6 +24,7 @@ mod lifecycle_memory;
 mod lock;
 mod pod_identity_memory;
 mod moto;
+mod pod_identity_cloud;
 mod proxy;
 mod reconcile_memory;
 mod strict_cluster;
