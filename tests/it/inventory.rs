@@ -349,6 +349,42 @@ impl Inventory {
             }
             found.extend(self.owned_addons(name, cluster).await);
             found.extend(self.owned_access_entries(name, cluster).await);
+            found.extend(self.owned_pod_identity_associations(name, cluster).await);
+        }
+        found
+    }
+
+    /// The Pod Identity associations of EKS cluster `name` tagged for `cluster`; none when the
+    /// emulator has no Pod Identity API.
+    async fn owned_pod_identity_associations(&self, name: &str, cluster: &str) -> Vec<String> {
+        let Ok(listed) = self
+            .eks
+            .list_pod_identity_associations()
+            .cluster_name(name)
+            .send()
+            .await
+        else {
+            return Vec::new();
+        };
+        let mut found = Vec::new();
+        for summary in listed.associations() {
+            let id = summary.association_id().unwrap_or_default();
+            let described = self
+                .eks
+                .describe_pod_identity_association()
+                .cluster_name(name)
+                .association_id(id)
+                .send()
+                .await
+                .unwrap();
+            let association = described.association().unwrap();
+            if owned_by(association.tags(), cluster) {
+                found.push(format!(
+                    "pod-identity-association {name}/{}/{}",
+                    association.namespace().unwrap_or_default(),
+                    association.service_account().unwrap_or_default()
+                ));
+            }
         }
         found
     }

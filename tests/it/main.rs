@@ -22,6 +22,7 @@ mod kubeconfig_corpus;
 mod least_privilege;
 mod lifecycle_memory;
 mod lock;
+mod pod_identity;
 mod pod_identity_memory;
 mod moto;
 mod pod_identity_cloud;
