@@ -182,6 +182,9 @@ pub fn api_calls(op: &Operation) -> Vec<&'static str> {
         Operation::AssociateAccessPolicy { .. } => vec!["AssociateAccessPolicy"],
         Operation::DisassociateAccessPolicy { .. } => vec!["DisassociateAccessPolicy"],
         Operation::DeleteAccessEntry { .. } => vec!["DeleteAccessEntry"],
+        Operation::CreatePodIdentityAssociation { .. } => vec!["CreatePodIdentityAssociation"],
+        Operation::UpdatePodIdentityAssociation { .. } => vec!["UpdatePodIdentityAssociation"],
+        Operation::DeletePodIdentityAssociation { .. } => vec!["DeletePodIdentityAssociation"],
         // The issuer is known from the cluster's own wait.
         Operation::CreateOidcProvider { .. } => vec!["CreateOpenIDConnectProvider"],
         Operation::CreateNodeGroup { .. } => vec!["CreateNodegroup", "DescribeNodegroup"],

@@ -68,12 +68,10 @@ pub fn trusts_oidc(document: &Value) -> bool {
 
 /// Whether a live trust policy lets EKS Pod Identity in: an association may be in use.
 pub fn trusts_pod_identity(document: &Value) -> bool {
-    statements(document).any(|s| {
-        match s.pointer("/Principal/Service") {
-            Some(Value::String(service)) => service == POD_IDENTITY_PRINCIPAL,
-            Some(Value::Array(services)) => services.iter().any(|v| v == POD_IDENTITY_PRINCIPAL),
-            _ => false,
-        }
+    statements(document).any(|s| match s.pointer("/Principal/Service") {
+        Some(Value::String(service)) => service == POD_IDENTITY_PRINCIPAL,
+        Some(Value::Array(services)) => services.iter().any(|v| v == POD_IDENTITY_PRINCIPAL),
+        _ => false,
     })
 }
 
@@ -620,6 +618,61 @@ mod tests {
                 "arn:aws-iso-b:iam::aws:policy/AmazonEKSClusterPolicy",
                 "arn:aws-iso-b:iam::aws:policy/AmazonEKSFargatePodExecutionRolePolicy",
             ]
+        );
+    }
+
+    const OIDC: (&str, &str) = (
+        "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC",
+        "oidc.eks.us-east-1.amazonaws.com/id/ABC",
+    );
+
+    #[test]
+    fn pod_identity_trust_is_the_document_the_eks_user_guide_shows() {
+        // "Create IAM role with trust policy required by EKS Pod Identity".
+        let documented = json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Sid": "AllowEksAuthToAssumeRoleForPodIdentity",
+                "Effect": "Allow",
+                "Principal": {"Service": "pods.eks.amazonaws.com"},
+                "Action": ["sts:AssumeRole", "sts:TagSession"]
+            }]
+        });
+        assert_eq!(trust_document(&Trust::PodIdentity, None), Some(documented));
+    }
+
+    #[test]
+    fn a_switching_role_trusts_both_mechanisms_and_each_is_recognised() {
+        let account = |t: fn(String, String) -> Trust| t("web".to_owned(), "app".to_owned());
+        let irsa = trust_document(
+            &account(|namespace, name| Trust::ServiceAccount { namespace, name }),
+            Some(OIDC),
+        )
+        .unwrap();
+        let both = trust_document(
+            &account(|namespace, name| Trust::ServiceAccountAndPodIdentity { namespace, name }),
+            Some(OIDC),
+        )
+        .unwrap();
+        let pods = trust_document(&Trust::PodIdentity, None).unwrap();
+        assert_eq!(
+            both["Statement"],
+            json!([irsa["Statement"][0], pods["Statement"][0]])
+        );
+        let seen = |d: &Value| (trusts_oidc(d), trusts_pod_identity(d));
+        assert_eq!(seen(&irsa), (true, false));
+        assert_eq!(seen(&both), (true, true));
+        assert_eq!(seen(&pods), (false, true));
+        // Written by hand: one statement, not a list; the principal in a list.
+        let by_hand = json!({"Statement": {"Effect": "Allow", "Principal": {"Service": ["ec2.amazonaws.com", "pods.eks.amazonaws.com"]}, "Action": "sts:AssumeRole"}});
+        assert_eq!(seen(&by_hand), (false, true));
+        // Without the provider, neither IRSA document can be written yet.
+        assert_eq!(
+            trust_document(
+                &account(|namespace, name| Trust::ServiceAccountAndPodIdentity { namespace, name }),
+                None
+            ),
+            None
         );
     }
 }

@@ -13,9 +13,9 @@ pub mod generations;
 pub mod iam;
 pub mod network;
 pub mod nodegroup;
-pub mod pod_identity;
 mod observe;
 pub mod planner;
+pub mod pod_identity;
 pub mod upgrade;
 
 use std::collections::BTreeMap;

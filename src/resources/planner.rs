@@ -390,7 +390,9 @@ fn plan_deletes(p: &mut Planning<'_>) {
             .iter()
             .filter(|a| a.owner_arn.is_none())
         {
-            let Some(resource) = p.owned(&association.tags).filter(|r| !p.desired.contains(*r))
+            let Some(resource) = p
+                .owned(&association.tags)
+                .filter(|r| !p.desired.contains(*r))
             else {
                 continue;
             };
@@ -520,8 +522,8 @@ fn order_deletes(changes: &mut [Change]) {
             let resource_kind = resource.split('/').next().unwrap_or_default();
             // Route updates (re-pointing away from a NAT), add-on updates (releasing a role)
             // and role updates (trusts dropping the OIDC provider) count; others do not.
-            let relevant = *kind != ChangeKind::Update
-                || matches!(resource_kind, "route" | "addon" | "role");
+            let relevant =
+                *kind != ChangeKind::Update || matches!(resource_kind, "route" | "addon" | "role");
             if relevant
                 && resource != &change.resource
                 && before.contains(&resource_kind)

@@ -132,7 +132,8 @@ fn owner_addon(owner_arn: &str) -> Option<&str> {
 
 /// The role ARN of `role` when it exists, else how the plan names it.
 fn role_text(p: &Planning<'_>, role: &str) -> String {
-    p.output_of(role, "arn").unwrap_or_else(|| format!("({role})"))
+    p.output_of(role, "arn")
+        .unwrap_or_else(|| format!("({role})"))
 }
 
 /// The operation that binds `account` to its role by the account's mechanism when the live
@@ -238,7 +239,12 @@ pub fn binding(
 /// Pod Identity agent when the spec has it.
 pub fn needs(file: &ClusterFile) -> Vec<String> {
     let mut after = vec!["cluster".to_owned()];
-    if file.spec.addons.iter().any(|a| a.name == POD_IDENTITY_AGENT) {
+    if file
+        .spec
+        .addons
+        .iter()
+        .any(|a| a.name == POD_IDENTITY_AGENT)
+    {
         after.push(addon::resource_id(POD_IDENTITY_AGENT));
     }
     after
@@ -377,4 +383,85 @@ fn blocked(
                 live.association_id
             )),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::Observed;
+    use crate::resources::planner::plan as plan_cluster;
+
+    fn file(extra: &str) -> ClusterFile {
+        let text = format!(
+            "apiVersion: ekspec/v1alpha1\nkind: Cluster\nmetadata: {{name: demo, region: us-east-1}}\nspec:\n  kubernetesVersion: \"1.31\"\n  vpc: {{availabilityZones: [us-east-1a, us-east-1b], natGateway: none}}\n  serviceAccounts:\n    - {{name: app, namespace: web, mechanism: podIdentity}}\n    - {{name: dns, namespace: kube-system}}\n    - {{name: ebs-csi-controller-sa, namespace: kube-system, mechanism: podIdentity}}\n  addons:\n    - {{name: eks-pod-identity-agent}}\n    - {{name: aws-ebs-csi-driver, serviceAccount: ebs-csi-controller-sa}}\n{extra}"
+        );
+        let report = crate::spec::parse_str("t.yaml", &text);
+        report
+            .spec
+            .unwrap_or_else(|| panic!("{:#?}", report.diagnostics))
+    }
+
+    #[test]
+    fn standalone_associations_are_pod_identity_accounts_no_add_on_uses_and_karpenters() {
+        let wanted = |file: &ClusterFile| -> Vec<(String, String, String)> {
+            desired(file)
+                .into_iter()
+                .map(|d| (d.namespace, d.service_account, d.role))
+                .collect()
+        };
+        assert_eq!(
+            wanted(&file("")),
+            [("web".into(), "app".into(), "role/irsa/web/app".into())]
+        );
+        assert_eq!(
+            wanted(&file("  karpenter: {version: \"1.8.1\"}\n"))[1],
+            (
+                "karpenter".into(),
+                "karpenter".into(),
+                "role/karpenter".into()
+            )
+        );
+        assert_eq!(
+            wanted(&file(
+                "  karpenter: {version: \"1.8.1\", namespace: kube-system, serviceAccount: kpt}\n"
+            ))[1],
+            ("kube-system".into(), "kpt".into(), "role/karpenter".into())
+        );
+    }
+
+    #[test]
+    fn karpenters_association_is_made_after_its_role_the_cluster_and_the_agent() {
+        let plan = plan_cluster(
+            &file("  karpenter: {version: \"1.8.1\"}\n"),
+            &Observed::default(),
+        );
+        let change = plan
+            .changes
+            .iter()
+            .find(|c| c.resource == "pod-identity/karpenter/karpenter")
+            .unwrap_or_else(|| panic!("{:#?}", plan.changes));
+        assert_eq!(change.kind, ChangeKind::Create);
+        assert_eq!(
+            change.after,
+            ["role/karpenter", "cluster", "addon/eks-pod-identity-agent"]
+        );
+        assert!(matches!(
+            &change.operations[..],
+            [Operation::CreatePodIdentityAssociation { namespace, service_account, role, tags, .. }]
+                if namespace == "karpenter"
+                    && service_account == "karpenter"
+                    && role == &Ref::output("role/karpenter", "arn")
+                    && tags.get(crate::naming::RESOURCE_TAG).map(String::as_str)
+                        == Some("pod-identity/karpenter/karpenter")
+        ));
+    }
+
+    #[test]
+    fn the_owning_add_on_is_read_from_its_arn() {
+        assert_eq!(
+            owner_addon("arn:aws:eks:us-east-1:111122223333:addon/demo/aws-ebs-csi-driver/a1b2"),
+            Some("aws-ebs-csi-driver")
+        );
+        assert_eq!(owner_addon("arn:aws:eks:us-east-1:1:cluster/demo"), None);
+    }
 }

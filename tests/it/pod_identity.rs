@@ -66,9 +66,7 @@ async fn associations(
             ),
             a.role_arn().unwrap_or_default().to_owned(),
             a.owner_arn().map(str::to_owned),
-            a.tags()
-                .and_then(|t| t.get("ekspec.io/resource"))
-                .cloned(),
+            a.tags().and_then(|t| t.get("ekspec.io/resource")).cloned(),
         ));
     }
     found.sort();
@@ -77,7 +75,13 @@ async fn associations(
 
 /// A role's ARN and the principals its trust policy names (`Federated`, `Service`).
 async fn role(inventory: &Inventory, name: &str) -> (String, Vec<String>) {
-    let got = inventory.iam.get_role().role_name(name).send().await.unwrap();
+    let got = inventory
+        .iam
+        .get_role()
+        .role_name(name)
+        .send()
+        .await
+        .unwrap();
     let role = got.role().unwrap();
     let document = percent_encoding::percent_decode_str(
         role.assume_role_policy_document().unwrap_or_default(),
@@ -118,7 +122,14 @@ async fn driver(inventory: &Inventory) -> (Option<String>, Vec<String>) {
 fn plan(aws: &Emulated, spec: &str, code: i32) -> Value {
     let out = aws.expect(
         code,
-        &["plan", "-f", spec, "--output", "json", "--detailed-exitcode"],
+        &[
+            "plan",
+            "-f",
+            spec,
+            "--output",
+            "json",
+            "--detailed-exitcode",
+        ],
     );
     serde_json::from_str(&out.stdout).unwrap()
 }
@@ -155,7 +166,11 @@ async fn assert_bound(inventory: &Inventory, app_pods: bool, roles: &(String, St
     } else {
         assert_eq!(account, "kube-system/ebs-csi-controller-sa");
         assert_eq!(role_arn, &ebs_arn);
-        assert!(owner.as_deref().is_some_and(|o| o.contains(":addon/pid/aws-ebs-csi-driver/")));
+        assert!(
+            owner
+                .as_deref()
+                .is_some_and(|o| o.contains(":addon/pid/aws-ebs-csi-driver/"))
+        );
         assert_eq!(driver_role, None);
         assert_eq!(driver_associations.len(), 1);
     }
@@ -169,13 +184,21 @@ async fn pod_identity_is_planned_switched_in_place_listed_and_deleted_on_moto() 
 
     // Create: the add-on's association is EKS's, through CreateAddon.
     let created = plan(&aws, &v1, 2);
-    assert_eq!(kind_of(&created, "addon/aws-ebs-csi-driver").as_deref(), Some("create"));
-    assert_eq!(kind_of(&created, "pod-identity/kube-system/ebs-csi-controller-sa"), None);
+    assert_eq!(
+        kind_of(&created, "addon/aws-ebs-csi-driver").as_deref(),
+        Some("create")
+    );
+    assert_eq!(
+        kind_of(&created, "pod-identity/kube-system/ebs-csi-controller-sa"),
+        None
+    );
     aws.expect(0, &["apply", "-f", &v1, "--auto-approve"]);
     plan(&aws, &v1, 0);
     let roles = (
         role(&inventory, "pid-web-app").await.0,
-        role(&inventory, "pid-kube-system-ebs-csi-controller-sa").await.0,
+        role(&inventory, "pid-kube-system-ebs-csi-controller-sa")
+            .await
+            .0,
     );
     assert_bound(&inventory, false, &roles).await;
 
@@ -187,11 +210,22 @@ async fn pod_identity_is_planned_switched_in_place_listed_and_deleted_on_moto() 
         .replacen("mechanism: X", "mechanism: podIdentity", 1);
     let v2 = aws.spec("switched.yaml", &switched);
     let switch = plan(&aws, &v2, 2);
-    for resource in ["role/irsa/web/app", "role/irsa/kube-system/ebs-csi-controller-sa"] {
-        assert_eq!(kind_of(&switch, resource).as_deref(), Some("update"), "{switch:#}");
+    for resource in [
+        "role/irsa/web/app",
+        "role/irsa/kube-system/ebs-csi-controller-sa",
+    ] {
+        assert_eq!(
+            kind_of(&switch, resource).as_deref(),
+            Some("update"),
+            "{switch:#}"
+        );
     }
     assert_eq!(kind_of(&switch, "pod-identity/web/app"), None, "{switch:#}");
-    assert_eq!(kind_of(&switch, "addon/aws-ebs-csi-driver"), None, "{switch:#}");
+    assert_eq!(
+        kind_of(&switch, "addon/aws-ebs-csi-driver"),
+        None,
+        "{switch:#}"
+    );
     assert_eq!(switch["summary"]["replace"], 0);
     aws.expect(0, &["apply", "-f", &v2, "--auto-approve"]);
     plan(&aws, &v2, 0);
@@ -223,7 +257,10 @@ async fn pod_identity_is_planned_switched_in_place_listed_and_deleted_on_moto() 
     );
     let v3 = aws.spec("removed.yaml", &removed);
     let plan3 = plan(&aws, &v3, 2);
-    assert_eq!(kind_of(&plan3, "pod-identity/web/app").as_deref(), Some("delete"));
+    assert_eq!(
+        kind_of(&plan3, "pod-identity/web/app").as_deref(),
+        Some("delete")
+    );
     aws.expect(0, &["apply", "-f", &v3, "--auto-approve"]);
     plan(&aws, &v3, 0);
     assert_eq!(associations(&inventory).await, Vec::new());

@@ -126,12 +126,18 @@ async fn assert_converged(aws: &MemoryCloud, file: &ClusterFile, app_pods: bool,
     if app_pods {
         assert_eq!(standalone.len(), 1, "{live:#?}");
         assert_eq!(
-            (standalone[0].namespace.as_str(), standalone[0].service_account.as_str()),
+            (
+                standalone[0].namespace.as_str(),
+                standalone[0].service_account.as_str()
+            ),
             ("web", "app")
         );
         assert_eq!(standalone[0].role_arn, app.arn);
         assert_eq!(
-            standalone[0].tags.get("ekspec.io/resource").map(String::as_str),
+            standalone[0]
+                .tags
+                .get("ekspec.io/resource")
+                .map(String::as_str),
             Some("pod-identity/web/app")
         );
     } else {
@@ -148,9 +154,15 @@ async fn assert_converged(aws: &MemoryCloud, file: &ClusterFile, app_pods: bool,
         assert_eq!(owned.len(), 1, "{live:#?}");
         assert_eq!(owned[0].service_account, "ebs-csi-controller-sa");
         assert_eq!(owned[0].role_arn, ebs.arn);
-        assert_eq!(driver.pod_identity_associations, [owned[0].association_arn.clone()]);
+        assert_eq!(
+            driver.pod_identity_associations,
+            [owned[0].association_arn.clone()]
+        );
     } else {
-        assert_eq!(driver.service_account_role_arn.as_deref(), Some(ebs.arn.as_str()));
+        assert_eq!(
+            driver.service_account_role_arn.as_deref(),
+            Some(ebs.arn.as_str())
+        );
         assert!(owned.is_empty(), "{live:#?}");
         assert!(driver.pod_identity_associations.is_empty());
     }
@@ -178,9 +190,11 @@ async fn pod_identity_accounts_get_their_associations_after_the_agent_and_conver
             .any(|c| c.resource == "pod-identity/kube-system/ebs-csi-controller-sa")
     );
     match &change(&plan, "addon/aws-ebs-csi-driver").operations[..] {
-        [Operation::CreateAddon {
-            role, pod_identity, ..
-        }] => {
+        [
+            Operation::CreateAddon {
+                role, pod_identity, ..
+            },
+        ] => {
             assert_eq!(role, &None);
             assert_eq!(pod_identity.len(), 1);
             assert_eq!(pod_identity[0].service_account, "ebs-csi-controller-sa");
@@ -215,13 +229,15 @@ async fn no_irsa_account_means_no_oidc_provider() {
 }
 
 #[tokio::test]
-async fn switching_to_pod_identity_and_back_is_in_place_and_never_leaves_pods_without_a_binding()
-{
+async fn switching_to_pod_identity_and_back_is_in_place_and_never_leaves_pods_without_a_binding() {
     let aws = MemoryCloud::new();
     let irsa = cluster("irsa", "irsa", false);
     apply(&aws, &irsa).await;
     assert_converged(&aws, &irsa, false, false).await;
-    let (app_arn, ebs_arn) = (role(&aws, APP_ROLE).await.arn, role(&aws, EBS_ROLE).await.arn);
+    let (app_arn, ebs_arn) = (
+        role(&aws, APP_ROLE).await.arn,
+        role(&aws, EBS_ROLE).await.arn,
+    );
 
     // IRSA -> Pod Identity: one update per role, trust both, bind, trust Pod Identity only.
     let pods = cluster("podIdentity", "podIdentity", false);
@@ -237,11 +253,7 @@ async fn switching_to_pod_identity_and_back_is_in_place_and_never_leaves_pods_wi
     );
     assert_eq!(
         steps(&plan, EBS_ROLE),
-        [
-            "UpdateTrust both",
-            "UpdateAddon",
-            "UpdateTrust podIdentity"
-        ]
+        ["UpdateTrust both", "UpdateAddon", "UpdateTrust podIdentity"]
     );
     let fields: Vec<&str> = change(&plan, APP_ROLE)
         .fields
@@ -326,11 +338,18 @@ async fn switching_to_pod_identity_and_back_is_in_place_and_never_leaves_pods_wi
 async fn stop_after(aws: &MemoryCloud, to: &ClusterFile, steps: usize) {
     let observed = observe(&aws.cloud(), CLUSTER, Some(to)).await.unwrap();
     let mut plan = planner::plan(to, &observed);
-    plan.changes.retain(|c| c.resource.starts_with("role/irsa/"));
+    plan.changes
+        .retain(|c| c.resource.starts_with("role/irsa/"));
     for change in &mut plan.changes {
         change.operations.truncate(steps);
     }
-    let ctx = Context::new(aws.cloud(), &observed, CLUSTER, "us-east-1", Waiter::default());
+    let ctx = Context::new(
+        aws.cloud(),
+        &observed,
+        CLUSTER,
+        "us-east-1",
+        Waiter::default(),
+    );
     let (_stop, stop) = tokio::sync::watch::channel(false);
     let report = exec::execute(&plan, Arc::new(ctx), stop, |_| {}).await;
     assert!(report.success(), "{:?}", report.failed);
@@ -338,13 +357,19 @@ async fn stop_after(aws: &MemoryCloud, to: &ClusterFile, steps: usize) {
 
 #[tokio::test]
 async fn a_switch_stopped_after_any_step_is_finished_by_the_next_apply() {
-    for (from, to, to_pods) in [("irsa", "podIdentity", true), ("podIdentity", "irsa", false)] {
+    for (from, to, to_pods) in [
+        ("irsa", "podIdentity", true),
+        ("podIdentity", "irsa", false),
+    ] {
         for done in 1..=2 {
             let aws = MemoryCloud::new();
             // Another IRSA account keeps the provider: the switch alone is under test.
             let start = cluster(from, from, true);
             apply(&aws, &start).await;
-            let arns = (role(&aws, APP_ROLE).await.arn, role(&aws, EBS_ROLE).await.arn);
+            let arns = (
+                role(&aws, APP_ROLE).await.arn,
+                role(&aws, EBS_ROLE).await.arn,
+            );
             let target = cluster(to, to, true);
             stop_after(&aws, &target, done).await;
 
@@ -361,7 +386,10 @@ async fn a_switch_stopped_after_any_step_is_finished_by_the_next_apply() {
             apply(&aws, &target).await;
             assert_converged(&aws, &target, to_pods, to_pods).await;
             assert_eq!(
-                (role(&aws, APP_ROLE).await.arn, role(&aws, EBS_ROLE).await.arn),
+                (
+                    role(&aws, APP_ROLE).await.arn,
+                    role(&aws, EBS_ROLE).await.arn
+                ),
                 arns
             );
         }

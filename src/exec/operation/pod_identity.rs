@@ -82,10 +82,11 @@ pub(super) async fn run(
                         .list_pod_identity_associations(cluster)
                         .await?
                         .into_iter()
-                        .find(|a| &a.namespace == namespace && &a.service_account == service_account)
+                        .find(|a| {
+                            &a.namespace == namespace && &a.service_account == service_account
+                        })
                         .filter(|a| {
-                            a.owner_arn.is_none()
-                                && owned_id(&a.tags, cluster) == Some(association)
+                            a.owner_arn.is_none() && owned_id(&a.tags, cluster) == Some(association)
                         })
                         .ok_or(error)?;
                     tracing::info!(id = %live.association_id, "the association exists already");
