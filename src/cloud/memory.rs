@@ -110,98 +110,117 @@ impl State {
             .map(|(_, a)| a)
     }
 
-    /// Makes a Pod Identity association, refusing a second one for the same namespace and
-    /// service account as EKS does (ResourceInUseException); returns its id.
+    /// EKS's answer to a second association for a service account.
+    fn association_exists(
+        operation: &'static str,
+        cluster: &str,
+        holder: &ObservedPodIdentityAssociation,
+    ) -> CloudError {
+        CloudError {
+            operation,
+            resource: format!(
+                "pod identity association {}/{} of cluster {cluster}",
+                holder.namespace, holder.service_account
+            ),
+            code: Some("ResourceInUseException".to_owned()),
+            message: format!("Association already exists: {}", holder.association_id),
+            kind: ErrorKind::InUse,
+        }
+    }
+
+    /// Makes `association` (its id and ARN are given here), refusing a second one for the same
+    /// namespace and service account as EKS does (ResourceInUseException); returns its id.
     fn add_pod_identity(
         &mut self,
         operation: &'static str,
         cluster: &str,
-        namespace: &str,
-        service_account: &str,
-        role_arn: &str,
-        owner_arn: Option<&str>,
-        tags: &Tags,
+        mut association: ObservedPodIdentityAssociation,
     ) -> CloudResult<String> {
-        if self
-            .pod_identity_of(cluster, namespace, service_account)
-            .is_some()
-        {
-            return Err(CloudError {
-                operation,
-                resource: format!(
-                    "pod identity association {namespace}/{service_account} of cluster {cluster}"
-                ),
-                code: Some("ResourceInUseException".to_owned()),
-                message: "Association already exists".to_owned(),
-                kind: ErrorKind::InUse,
-            });
+        if let Some(holder) = self.pod_identity_of(
+            cluster,
+            &association.namespace,
+            &association.service_account,
+        ) {
+            return Err(Self::association_exists(operation, cluster, holder));
         }
         self.next += 1;
         let id = format!("a-{:017x}", self.next);
-        let association = ObservedPodIdentityAssociation {
-            association_id: id.clone(),
-            association_arn: format!(
-                "arn:aws:eks:us-east-1:{ACCOUNT}:podidentityassociation/{cluster}/{id}"
-            ),
-            namespace: namespace.to_owned(),
-            service_account: service_account.to_owned(),
-            role_arn: role_arn.to_owned(),
-            owner_arn: owner_arn.map(str::to_owned),
-            tags: tags.clone(),
-        };
+        association.association_arn =
+            format!("arn:aws:eks:us-east-1:{ACCOUNT}:podidentityassociation/{cluster}/{id}");
+        association.association_id = id.clone();
         self.pod_identity
             .insert(id.clone(), (cluster.to_owned(), association));
         Ok(id)
     }
 
-    /// Replaces the associations an add-on owns with `wanted` (EKS makes them in the add-on's
-    /// namespace, `kube-system` for the add-ons known here); returns their ARNs, sorted.
+    /// Makes the associations an add-on owns those `wanted`, in the add-on's namespace
+    /// (`kube-system` for the add-ons known here): one it owns for a wanted service account
+    /// takes the role, the others go, the missing ones are made. A service account another
+    /// association holds (standalone or another add-on's) is refused before anything changes:
+    /// "Add-ons can't assume ownership of existing pod identity associations".
     fn set_addon_pod_identities(
         &mut self,
         operation: &'static str,
         cluster: &str,
         addon_arn: &str,
         wanted: &[AddonPodIdentity],
-    ) -> CloudResult<Vec<String>> {
+    ) -> CloudResult<()> {
         let owned = |a: &ObservedPodIdentityAssociation| a.owner_arn.as_deref() == Some(addon_arn);
-        // A service account another association (standalone or another add-on's) holds is
-        // refused before anything changes.
         for want in wanted {
-            if let Some(other) =
+            if let Some(holder) =
                 self.pod_identity_of(cluster, ADDON_NAMESPACE, &want.service_account)
-                && !owned(other)
+                && !owned(holder)
             {
-                return Err(CloudError {
-                    operation,
-                    resource: format!(
-                        "pod identity association {ADDON_NAMESPACE}/{} of cluster {cluster}",
-                        want.service_account
-                    ),
-                    code: Some("ResourceInUseException".to_owned()),
-                    message: "Association already exists".to_owned(),
-                    kind: ErrorKind::InUse,
-                });
+                return Err(Self::association_exists(operation, cluster, holder));
             }
         }
-        self.pod_identity
-            .retain(|_, (c, a)| !(c == cluster && owned(a)));
-        let mut arns = Vec::new();
-        for want in wanted {
-            let id = self.add_pod_identity(
+        let mut missing: Vec<&AddonPodIdentity> = wanted.iter().collect();
+        self.pod_identity.retain(|_, (c, a)| {
+            if c != cluster || !owned(a) {
+                return true;
+            }
+            match missing
+                .iter()
+                .position(|w| w.service_account == a.service_account)
+            {
+                Some(i) => {
+                    a.role_arn = missing.remove(i).role_arn.clone();
+                    true
+                }
+                None => false,
+            }
+        });
+        for want in missing {
+            self.add_pod_identity(
                 operation,
                 cluster,
-                ADDON_NAMESPACE,
-                &want.service_account,
-                &want.role_arn,
-                Some(addon_arn),
-                &Tags::new(),
+                ObservedPodIdentityAssociation {
+                    association_id: String::new(),
+                    association_arn: String::new(),
+                    namespace: ADDON_NAMESPACE.to_owned(),
+                    service_account: want.service_account.clone(),
+                    role_arn: want.role_arn.clone(),
+                    owner_arn: Some(addon_arn.to_owned()),
+                    tags: Tags::new(),
+                },
             )?;
-            if let Some((_, a)) = self.pod_identity.get(&id) {
-                arns.push(a.association_arn.clone());
-            }
         }
+        Ok(())
+    }
+
+    /// An add-on as DescribeAddon shows it: with the ARNs of the associations it owns.
+    fn addon_view(&self, addon: &ObservedAddon) -> ObservedAddon {
+        let mut arns: Vec<String> = self
+            .pod_identity
+            .values()
+            .filter(|(_, a)| a.owner_arn.as_deref() == Some(addon.arn.as_str()))
+            .map(|(_, a)| a.association_arn.clone())
+            .collect();
         arns.sort();
-        Ok(arns)
+        ObservedAddon {
+            pod_identity_associations: arns,
+            ..addon.clone()
+        }
     }
 
     /// Records an update that finished at once, as everything here does.
@@ -1441,12 +1460,11 @@ impl Kubernetes for MemoryCloud {
     }
 
     async fn list_addons(&self, cluster: &str) -> CloudResult<Vec<ObservedAddon>> {
-        Ok(self
-            .lock()
-            .addons
+        let s = self.lock();
+        Ok(s.addons
             .iter()
             .filter(|((c, _), _)| c == cluster)
-            .map(|(_, a)| a.clone())
+            .map(|(_, a)| s.addon_view(a))
             .collect())
     }
 
@@ -1455,11 +1473,10 @@ impl Kubernetes for MemoryCloud {
         cluster: &str,
         name: &str,
     ) -> CloudResult<Option<ObservedAddon>> {
-        Ok(self
-            .lock()
-            .addons
+        let s = self.lock();
+        Ok(s.addons
             .get(&(cluster.to_owned(), name.to_owned()))
-            .cloned())
+            .map(|addon| s.addon_view(addon)))
     }
 
     async fn default_addon_version(
@@ -1489,10 +1506,9 @@ impl Kubernetes for MemoryCloud {
             "arn:aws:eks:us-east-1:{ACCOUNT}:addon/{}/{}/0",
             r.cluster, r.name
         );
-        let pod_identity_associations = match &r.pod_identity_associations {
-            Some(wanted) => s.set_addon_pod_identities("CreateAddon", &r.cluster, &arn, wanted)?,
-            None => Vec::new(),
-        };
+        if let Some(wanted) = &r.pod_identity_associations {
+            s.set_addon_pod_identities("CreateAddon", &r.cluster, &arn, wanted)?;
+        }
         s.addons.insert(
             key,
             ObservedAddon {
@@ -1503,7 +1519,8 @@ impl Kubernetes for MemoryCloud {
                 service_account_role_arn: r.service_account_role_arn.clone(),
                 configuration_values: r.configuration_values.clone(),
                 health_issues: Vec::new(),
-                pod_identity_associations,
+                // Read from the associations (`addon_view`).
+                pod_identity_associations: Vec::new(),
                 tags: r.tags.clone(),
             },
         );
@@ -1521,18 +1538,12 @@ impl Kubernetes for MemoryCloud {
             .map(|addon| addon.arn.clone())
             .ok_or_else(|| not_found("UpdateAddon", &r.name))?;
         // Not sent: the associations stay; an empty list deletes them all.
-        let associations = match &r.pod_identity_associations {
-            Some(wanted) => {
-                Some(s.set_addon_pod_identities("UpdateAddon", &r.cluster, &arn, wanted)?)
-            }
-            None => None,
-        };
+        if let Some(wanted) = &r.pod_identity_associations {
+            s.set_addon_pod_identities("UpdateAddon", &r.cluster, &arn, wanted)?;
+        }
         let Some(addon) = s.addons.get_mut(&key) else {
             return Err(not_found("UpdateAddon", &r.name));
         };
-        if let Some(associations) = associations {
-            addon.pod_identity_associations = associations;
-        }
         addon.version = r.version.clone();
         // An empty ARN removes the role, as in EKS.
         addon.service_account_role_arn = r
@@ -1741,11 +1752,15 @@ impl PodIdentity for MemoryCloud {
         let id = s.add_pod_identity(
             OPERATION,
             &r.cluster,
-            &r.namespace,
-            &r.service_account,
-            &r.role_arn,
-            None,
-            &r.tags,
+            ObservedPodIdentityAssociation {
+                association_id: String::new(),
+                association_arn: String::new(),
+                namespace: r.namespace.clone(),
+                service_account: r.service_account.clone(),
+                role_arn: r.role_arn.clone(),
+                owner_arn: None,
+                tags: r.tags.clone(),
+            },
         )?;
         s.tokens.insert(token, (request, id.clone()));
         s.log(format!("{OPERATION} {}/{}", r.namespace, r.service_account));
