@@ -296,9 +296,9 @@ fn update(
         cluster: file.metadata.name.clone(),
         name: live.name.clone(),
         version: want_version.to_owned(),
-        // An empty ARN removes the role; `{}` resets the configuration to the defaults.
-        role: (!rebinding)
-            .then(|| role.map_or(Ref::Value(String::new()), |r| Ref::output(r, "arn"))),
+        // An empty ARN removes the role; `{}` resets the configuration to the defaults. While
+        // the role's change moves the binding, this runs after it and sends the same role.
+        role: Some(role.map_or(Ref::Value(String::new()), |r| Ref::output(r, "arn"))),
         configuration: Some(configuration.unwrap_or_else(|| "{}".to_owned())),
         // An empty list deletes the add-on's associations.
         pod_identity: associations_changed

@@ -217,6 +217,7 @@ pub fn plan(file: &ClusterFile, observed: &Observed) -> Plan {
     access::plan_role_entries(&mut p);
     upgrade::plan(&mut p);
     addon::order(&mut p.changes);
+    pod_identity::order(&mut p);
     finish(p, &file.metadata.region)
 }
 

@@ -187,7 +187,8 @@ pub fn binding(
                 name: live.name.clone(),
                 version: live.version.clone(),
                 role: Some(role_arn),
-                configuration: None,
+                // As it is: the add-on's own change (after this one) applies the spec's.
+                configuration: live.configuration_values.clone(),
                 pod_identity: Some(associations),
             },
             FieldChange {
@@ -314,6 +315,38 @@ pub fn plan(p: &mut Planning<'_>) {
                     .fields(fields)
                     .after(after),
             );
+        }
+    }
+}
+
+/// A role's change that moves an add-on's binding runs after that add-on's upgrade steps:
+/// each step sends the add-on's role as it was when planned, which would undo the move.
+pub fn order(p: &mut Planning<'_>) {
+    let Some(file) = p.file else {
+        return;
+    };
+    let moved: Vec<(String, String)> = file
+        .spec
+        .service_accounts
+        .iter()
+        .filter(|account| p.is_rebinding(&role_resource(account)))
+        .filter_map(|account| {
+            let addon = addon_of(file, account)?;
+            Some((
+                role_resource(account),
+                format!("{}/version-", addon::resource_id(&addon.name)),
+            ))
+        })
+        .collect();
+    for (role, steps) in moved {
+        let before: Vec<String> = p
+            .changes()
+            .iter()
+            .filter(|c| c.resource.starts_with(&steps))
+            .map(|c| c.resource.clone())
+            .collect();
+        if let Some(change) = p.changes_mut().iter_mut().find(|c| c.resource == role) {
+            change.after.extend(before);
         }
     }
 }

@@ -43,6 +43,7 @@ spec:
     - name: eks-pod-identity-agent
     - name: aws-ebs-csi-driver
       serviceAccount: ebs-csi-controller-sa
+      configurationValues: {{controller: {{replicaCount: 1}}}}
 "#
     ))
 }
@@ -486,4 +487,28 @@ async fn a_renamed_role_takes_over_the_association_before_the_old_one_goes() {
     apply(&aws, &renamed).await;
     assert_converged(&aws, &renamed, true, true).await;
     assert!(role(&aws, APP_ROLE).await.name == "renamed-app");
+}
+
+#[tokio::test]
+async fn a_switch_during_an_upgrade_moves_the_add_on_after_its_upgrade_steps() {
+    let aws = MemoryCloud::new();
+    // The agent pinned: nothing holds the switch back until the upgrade is done.
+    let pinned = |file: ClusterFile, version: &str| {
+        let mut file = file;
+        file.spec.kubernetes_version = version.to_owned();
+        file.spec.addons[0].version = Some("v1.3.4-eksbuild.1".to_owned());
+        file
+    };
+    apply(&aws, &pinned(cluster("irsa", "irsa", true), "1.29")).await;
+    let target = pinned(cluster("podIdentity", "podIdentity", true), "1.31");
+    let plan = plan_for(&aws, &target).await;
+    assert!(
+        change(&plan, EBS_ROLE)
+            .after
+            .contains(&"addon/aws-ebs-csi-driver/version-1.30".to_owned()),
+        "{:?}",
+        change(&plan, EBS_ROLE).after
+    );
+    apply(&aws, &target).await;
+    assert_converged(&aws, &target, true, true).await;
 }
