@@ -380,6 +380,7 @@ fn plan_role(p: &mut Planning<'_>, role: DesiredRole, oidc: Option<(&str, &str)>
     let mut ops = Vec::new();
     let mut fields = Vec::new();
     let mut after = role.after;
+    let mut reason = None;
     let switch = role
         .account
         .as_ref()
@@ -388,6 +389,7 @@ fn plan_role(p: &mut Planning<'_>, role: DesiredRole, oidc: Option<(&str, &str)>
         ops.extend(switch.operations);
         fields.extend(switch.fields);
         after.extend(switch.after);
+        reason = Some(switch.reason);
         p.rebind_in_role_change(&role.resource);
     } else {
         match trust_document(&role.trust, oidc) {
@@ -498,12 +500,14 @@ fn plan_role(p: &mut Planning<'_>, role: DesiredRole, oidc: Option<(&str, &str)>
         });
     }
     if !ops.is_empty() {
-        p.push(
-            Change::new(&role.resource, ChangeKind::Update, ops)
-                .id(&live.name)
-                .fields(fields)
-                .after(after),
-        );
+        let mut change = Change::new(&role.resource, ChangeKind::Update, ops)
+            .id(&live.name)
+            .fields(fields)
+            .after(after);
+        if let Some(reason) = reason {
+            change = change.reason(reason);
+        }
+        p.push(change);
     }
 }
 
@@ -512,6 +516,7 @@ struct Switch {
     operations: Vec<Operation>,
     fields: Vec<FieldChange>,
     after: Vec<String>,
+    reason: String,
 }
 
 /// A service account moving between IRSA and Pod Identity, with its old binding possibly in
@@ -527,13 +532,14 @@ fn switch(
     live: &ObservedRole,
     oidc: Option<(&str, &str)>,
 ) -> Option<Switch> {
-    let (old_in_use, target, from, to) = match account.mechanism {
+    let (old_in_use, target, from, to, names) = match account.mechanism {
         // Without the provider the IRSA trust cannot work anyway.
         IdentityMechanism::PodIdentity => (
             trusts_oidc(&live.trust_policy) && oidc.is_some(),
             Trust::PodIdentity,
             "irsa",
             "podIdentity",
+            ("IRSA", "Pod Identity"),
         ),
         IdentityMechanism::Irsa => (
             trusts_pod_identity(&live.trust_policy),
@@ -543,6 +549,7 @@ fn switch(
             },
             "podIdentity",
             "irsa",
+            ("Pod Identity", "IRSA"),
         ),
     };
     if !old_in_use {
@@ -577,6 +584,10 @@ fn switch(
             FieldChange::new("trustPolicy", compact(&live.trust_policy), new_trust),
         ],
         after: pod_identity::needs(file),
+        reason: format!(
+            "{}/{} moves from {} to {} in place: the role trusts both, the {} binding is made, then the role trusts {} only, so pods never lose access (restart them to pick up the new mechanism)",
+            account.namespace, account.name, names.0, names.1, names.1, names.1
+        ),
     })
 }
 

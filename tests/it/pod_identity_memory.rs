@@ -262,6 +262,11 @@ async fn switching_to_pod_identity_and_back_is_in_place_and_never_leaves_pods_wi
         .map(|f| f.field.as_str())
         .collect();
     assert_eq!(fields, ["mechanism", "pod-identity/web/app", "trustPolicy"]);
+    let reason = change(&plan, APP_ROLE).reason.clone().unwrap_or_default();
+    assert!(
+        reason.starts_with("web/app moves from IRSA to Pod Identity in place"),
+        "{reason}"
+    );
     // The binding moves only inside the role's change.
     for resource in ["pod-identity/web/app", "addon/aws-ebs-csi-driver"] {
         assert!(
