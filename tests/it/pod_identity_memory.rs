@@ -517,3 +517,108 @@ async fn a_switch_during_an_upgrade_moves_the_add_on_after_its_upgrade_steps() {
     apply(&aws, &target).await;
     assert_converged(&aws, &target, true, true).await;
 }
+
+fn eks_error(code: &str, message: &str) -> ekspec::cloud::CloudError {
+    ekspec::cloud::CloudError {
+        operation: "CreatePodIdentityAssociation",
+        resource: "web/app".to_owned(),
+        code: Some(code.to_owned()),
+        message: message.to_owned(),
+        kind: ekspec::cloud::CloudError::kind_of(code),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_association_waits_while_eks_cannot_see_a_new_role_yet() {
+    let aws = MemoryCloud::new();
+    // What EKS answers while IAM propagates a role made moments ago
+    // (hashicorp/terraform-provider-aws#34711).
+    aws.fail_next(
+        "CreatePodIdentityAssociation",
+        eks_error(
+            "InvalidParameterException",
+            "Role provided in the request does not exist",
+        ),
+    );
+    let file = cluster("podIdentity", "podIdentity", true);
+    apply(&aws, &file).await;
+    assert_converged(&aws, &file, true, true).await;
+}
+
+#[tokio::test]
+async fn an_association_made_by_a_create_whose_answer_was_lost_is_taken_as_made() {
+    let aws = MemoryCloud::new();
+    let irsa = cluster("podIdentity", "irsa", true);
+    let mut without_app = irsa.clone();
+    without_app.spec.service_accounts.retain(|a| a.name != "app");
+    apply(&aws, &without_app).await;
+    // The plan is made while the association does not exist; then a create whose answer was
+    // lost (an earlier run) makes it, with ekspec's tags.
+    let observed = observe(&aws.cloud(), CLUSTER, Some(&irsa)).await.unwrap();
+    let plan = planner::plan(&irsa, &observed);
+    let tags = match &change(&plan, "pod-identity/web/app").operations[..] {
+        [Operation::CreatePodIdentityAssociation { tags, .. }] => tags.clone(),
+        other => panic!("{other:?}"),
+    };
+    let ctx = Context::new(aws.cloud(), &observed, CLUSTER, "us-east-1", Waiter::default());
+    let (_stop, stop) = tokio::sync::watch::channel(false);
+    // The role first (it is in the plan), then the lost create, then the rest.
+    let mut roles = plan.clone();
+    roles.changes.retain(|c| c.resource == APP_ROLE);
+    assert!(exec::execute(&roles, Arc::new(ctx), stop.clone(), |_| {}).await.success());
+    let app = role(&aws, APP_ROLE).await;
+    aws.cloud()
+        .pod_identity
+        .create_pod_identity_association(&PodIdentityAssociationRequest {
+            cluster: CLUSTER.to_owned(),
+            namespace: "web".to_owned(),
+            service_account: "app".to_owned(),
+            role_arn: app.arn.clone(),
+            tags,
+            client_request_token: "an-earlier-run".to_owned(),
+        })
+        .await
+        .unwrap();
+    let observed = observe(&aws.cloud(), CLUSTER, Some(&without_app)).await.unwrap();
+    let ctx = Context::new(aws.cloud(), &observed, CLUSTER, "us-east-1", Waiter::default());
+    let mut rest = plan.clone();
+    rest.changes.retain(|c| c.resource == "pod-identity/web/app");
+    let report = exec::execute(&rest, Arc::new(ctx), stop, |_| {}).await;
+    assert!(report.success(), "{:?}", report.failed);
+    assert_converged(&aws, &irsa, true, false).await;
+}
+
+#[tokio::test]
+async fn a_create_refused_for_an_association_someone_else_made_meanwhile_fails_and_leaves_it() {
+    let aws = MemoryCloud::new();
+    let file = cluster("podIdentity", "irsa", true);
+    let mut without_app = file.clone();
+    without_app.spec.service_accounts.retain(|a| a.name != "app");
+    apply(&aws, &without_app).await;
+    let observed = observe(&aws.cloud(), CLUSTER, Some(&file)).await.unwrap();
+    let plan = planner::plan(&file, &observed);
+    aws.cloud()
+        .pod_identity
+        .create_pod_identity_association(&PodIdentityAssociationRequest {
+            cluster: CLUSTER.to_owned(),
+            namespace: "web".to_owned(),
+            service_account: "app".to_owned(),
+            role_arn: "arn:aws:iam::111122223333:role/someone-elses".to_owned(),
+            tags: Default::default(),
+            client_request_token: "by-hand".to_owned(),
+        })
+        .await
+        .unwrap();
+    let ctx = Context::new(aws.cloud(), &observed, CLUSTER, "us-east-1", Waiter::default());
+    let (_stop, stop) = tokio::sync::watch::channel(false);
+    let report = exec::execute(&plan, Arc::new(ctx), stop, |_| {}).await;
+    let failed = format!("{:?}", report.failed);
+    assert!(
+        failed.contains("pod-identity/web/app") && failed.contains("Association already exists"),
+        "{failed}"
+    );
+    let live = associations(&aws).await;
+    let app: Vec<_> = live.iter().filter(|a| a.namespace == "web").collect();
+    assert_eq!(app.len(), 1);
+    assert!(app[0].role_arn.ends_with("someone-elses"));
+}
