@@ -550,7 +550,10 @@ async fn an_association_made_by_a_create_whose_answer_was_lost_is_taken_as_made(
     let aws = MemoryCloud::new();
     let irsa = cluster("podIdentity", "irsa", true);
     let mut without_app = irsa.clone();
-    without_app.spec.service_accounts.retain(|a| a.name != "app");
+    without_app
+        .spec
+        .service_accounts
+        .retain(|a| a.name != "app");
     apply(&aws, &without_app).await;
     // The plan is made while the association does not exist; then a create whose answer was
     // lost (an earlier run) makes it, with ekspec's tags.
@@ -560,12 +563,22 @@ async fn an_association_made_by_a_create_whose_answer_was_lost_is_taken_as_made(
         [Operation::CreatePodIdentityAssociation { tags, .. }] => tags.clone(),
         other => panic!("{other:?}"),
     };
-    let ctx = Context::new(aws.cloud(), &observed, CLUSTER, "us-east-1", Waiter::default());
+    let ctx = Context::new(
+        aws.cloud(),
+        &observed,
+        CLUSTER,
+        "us-east-1",
+        Waiter::default(),
+    );
     let (_stop, stop) = tokio::sync::watch::channel(false);
     // The role first (it is in the plan), then the lost create, then the rest.
     let mut roles = plan.clone();
     roles.changes.retain(|c| c.resource == APP_ROLE);
-    assert!(exec::execute(&roles, Arc::new(ctx), stop.clone(), |_| {}).await.success());
+    assert!(
+        exec::execute(&roles, Arc::new(ctx), stop.clone(), |_| {})
+            .await
+            .success()
+    );
     let app = role(&aws, APP_ROLE).await;
     aws.cloud()
         .pod_identity
@@ -579,10 +592,19 @@ async fn an_association_made_by_a_create_whose_answer_was_lost_is_taken_as_made(
         })
         .await
         .unwrap();
-    let observed = observe(&aws.cloud(), CLUSTER, Some(&without_app)).await.unwrap();
-    let ctx = Context::new(aws.cloud(), &observed, CLUSTER, "us-east-1", Waiter::default());
+    let observed = observe(&aws.cloud(), CLUSTER, Some(&without_app))
+        .await
+        .unwrap();
+    let ctx = Context::new(
+        aws.cloud(),
+        &observed,
+        CLUSTER,
+        "us-east-1",
+        Waiter::default(),
+    );
     let mut rest = plan.clone();
-    rest.changes.retain(|c| c.resource == "pod-identity/web/app");
+    rest.changes
+        .retain(|c| c.resource == "pod-identity/web/app");
     let report = exec::execute(&rest, Arc::new(ctx), stop, |_| {}).await;
     assert!(report.success(), "{:?}", report.failed);
     assert_converged(&aws, &irsa, true, false).await;
@@ -593,7 +615,10 @@ async fn a_create_refused_for_an_association_someone_else_made_meanwhile_fails_a
     let aws = MemoryCloud::new();
     let file = cluster("podIdentity", "irsa", true);
     let mut without_app = file.clone();
-    without_app.spec.service_accounts.retain(|a| a.name != "app");
+    without_app
+        .spec
+        .service_accounts
+        .retain(|a| a.name != "app");
     apply(&aws, &without_app).await;
     let observed = observe(&aws.cloud(), CLUSTER, Some(&file)).await.unwrap();
     let plan = planner::plan(&file, &observed);
@@ -609,7 +634,13 @@ async fn a_create_refused_for_an_association_someone_else_made_meanwhile_fails_a
         })
         .await
         .unwrap();
-    let ctx = Context::new(aws.cloud(), &observed, CLUSTER, "us-east-1", Waiter::default());
+    let ctx = Context::new(
+        aws.cloud(),
+        &observed,
+        CLUSTER,
+        "us-east-1",
+        Waiter::default(),
+    );
     let (_stop, stop) = tokio::sync::watch::channel(false);
     let report = exec::execute(&plan, Arc::new(ctx), stop, |_| {}).await;
     let failed = format!("{:?}", report.failed);
@@ -621,4 +652,40 @@ async fn a_create_refused_for_an_association_someone_else_made_meanwhile_fails_a
     let app: Vec<_> = live.iter().filter(|a| a.namespace == "web").collect();
     assert_eq!(app.len(), 1);
     assert!(app[0].role_arn.ends_with("someone-elses"));
+}
+
+#[tokio::test]
+async fn an_account_an_add_on_stops_using_gets_its_own_association_once_the_add_on_lets_go() {
+    let aws = MemoryCloud::new();
+    let file = cluster("podIdentity", "podIdentity", true);
+    apply(&aws, &file).await;
+    let mut alone = file.clone();
+    alone.spec.addons[1].service_account = None;
+    let plan = plan_for(&aws, &alone).await;
+    let addon = change(&plan, "addon/aws-ebs-csi-driver");
+    assert!(
+        addon
+            .fields
+            .iter()
+            .any(|f| f.field == "podIdentityAssociations" && f.new.is_none()),
+        "{:?}",
+        addon.fields
+    );
+    let own = change(&plan, "pod-identity/kube-system/ebs-csi-controller-sa");
+    assert_eq!(own.kind, ChangeKind::Create);
+    assert!(own.after.contains(&"addon/aws-ebs-csi-driver".to_owned()));
+    apply(&aws, &alone).await;
+    let again = plan_for(&aws, &alone).await;
+    assert!(again.is_empty(), "{:?}", kinds(&again));
+    let ebs = role(&aws, EBS_ROLE).await;
+    let live = associations(&aws).await;
+    let own: Vec<_> = live
+        .iter()
+        .filter(|a| a.service_account == "ebs-csi-controller-sa")
+        .collect();
+    assert_eq!(own.len(), 1, "{live:#?}");
+    assert_eq!(
+        (own[0].owner_arn.as_deref(), own[0].role_arn.as_str()),
+        (None, ebs.arn.as_str())
+    );
 }
