@@ -684,15 +684,9 @@ impl Call {
             ("GET", "/clusters/*/access-entries") => "ListAccessEntries",
             ("GET", "/clusters/*/pod-identity-associations") => "ListPodIdentityAssociations",
             ("POST", "/clusters/*/pod-identity-associations") => "CreatePodIdentityAssociation",
-            ("GET", "/clusters/*/pod-identity-associations/*") => {
-                "DescribePodIdentityAssociation"
-            }
-            ("POST", "/clusters/*/pod-identity-associations/*") => {
-                "UpdatePodIdentityAssociation"
-            }
-            ("DELETE", "/clusters/*/pod-identity-associations/*") => {
-                "DeletePodIdentityAssociation"
-            }
+            ("GET", "/clusters/*/pod-identity-associations/*") => "DescribePodIdentityAssociation",
+            ("POST", "/clusters/*/pod-identity-associations/*") => "UpdatePodIdentityAssociation",
+            ("DELETE", "/clusters/*/pod-identity-associations/*") => "DeletePodIdentityAssociation",
             ("POST", "/tags") => "TagResource",
             _ => "",
         };
