@@ -321,7 +321,11 @@ pub trait PodIdentity: Send + Sync {
         cluster: &str,
     ) -> CloudResult<Vec<ObservedPodIdentityAssociation>>;
     /// Creates an association with its tags in the create call; returns its id. EKS refuses a
-    /// second association for the same namespace and service account (`ErrorKind::InUse`).
+    /// second association for the same namespace and service account (`ErrorKind::InUse`,
+    /// "Association already exists: <id>"), a role it cannot see yet (`ErrorKind::Invalid`,
+    /// "Role provided in the request does not exist": a new role still propagating) and a role
+    /// whose trust policy does not let `pods.eks.amazonaws.com` `sts:AssumeRole` and
+    /// `sts:TagSession` ("Trust policy of the role provided is invalid.").
     async fn create_pod_identity_association(
         &self,
         request: &PodIdentityAssociationRequest,

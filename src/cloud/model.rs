@@ -556,7 +556,7 @@ pub struct ObservedAddon {
     pub health_issues: Vec<String>,
     /// ARNs of the Pod Identity associations EKS made for the add-on (DescribeAddon's
     /// `podIdentityAssociations`), sorted; the association list gives their service account
-    /// and role (their `owner_arn` is this add-on's ARN).
+    /// and role (their `owner_arn` is this add-on's ARN). Deleting the add-on deletes them.
     pub pod_identity_associations: Vec<String>,
     /// Tags.
     pub tags: Tags,
@@ -576,8 +576,13 @@ pub struct AddonRequest {
     /// Configuration values as JSON text.
     pub configuration_values: Option<String>,
     /// The add-on's Pod Identity associations (`podIdentityAssociations`), made and owned by
-    /// EKS. `None`: not sent (on update, the add-on's associations stay as they are);
-    /// `Some(vec![])` on update deletes every association of the add-on.
+    /// EKS in the add-on's namespace. `None`: not sent, and on update the add-on's associations
+    /// stay as they are ("If this value is left blank, no change"); on update a list replaces
+    /// them all, and `Some(vec![])` deletes them ("If an empty array is provided, existing
+    /// associations owned by the add-on are deleted"). May go with `service_account_role_arn`:
+    /// with the Pod Identity agent installed EKS uses the associations and ignores the role.
+    /// An add-on cannot take over an existing association of its service account (EKS user
+    /// guide): that one must be deleted first.
     pub pod_identity_associations: Option<Vec<AddonPodIdentity>>,
     /// Tags (create only).
     pub tags: Tags,
@@ -626,8 +631,9 @@ pub struct PodIdentityAssociationRequest {
     pub role_arn: String,
     /// Tags (sent in the create call).
     pub tags: Tags,
-    /// Idempotency token: a create repeated with the same token and request (a lost answer)
-    /// gets the same association back.
+    /// Idempotency token (`clientRequestToken`): a create repeated with the same token and
+    /// request (a lost answer, a retried step) gets the same association back instead of
+    /// ResourceInUseException.
     pub client_request_token: String,
 }
 

@@ -685,6 +685,29 @@ async fn add_on_associations_appear_with_their_owner_and_go_with_the_add_on_on_m
         service_account: "ebs-csi-controller-sa".to_owned(),
         role_arn: ebs.clone(),
     }];
+    // An add-on cannot take over a standalone association of its service account.
+    let standalone = pods
+        .create_pod_identity_association(&moto_request(
+            "kube-system",
+            "ebs-csi-controller-sa",
+            &ebs,
+        ))
+        .await
+        .unwrap();
+    let error = eks
+        .create_addon(&addon_request(Some(wanted.clone())))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::InUse, "{error}");
+    assert!(
+        eks.describe_addon(CLUSTER, "aws-ebs-csi-driver")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    pods.delete_pod_identity_association(CLUSTER, &standalone)
+        .await
+        .unwrap();
     eks.create_addon(&addon_request(Some(wanted.clone())))
         .await
         .unwrap();
