@@ -242,6 +242,39 @@ async fn pod_identity_is_planned_switched_in_place_listed_and_deleted_on_moto() 
         .unwrap_or_else(|| panic!("no association in\n{get:#}"));
     assert_eq!(row["status"], format!("web/app -> {}", roles.0));
 
+    // New spec tags reach the association (TagResource on its ARN).
+    let tagged = edit(
+        &switched,
+        "metadata: {name: pid, region: us-east-1}",
+        "metadata: {name: pid, region: us-east-1, tags: {team: storage}}",
+    );
+    let v2t = aws.spec("tagged.yaml", &tagged);
+    let retag = plan(&aws, &v2t, 2);
+    assert_eq!(
+        kind_of(&retag, "pod-identity/web/app").as_deref(),
+        Some("update")
+    );
+    aws.expect(0, &["apply", "-f", &v2t, "--auto-approve"]);
+    plan(&aws, &v2t, 0);
+    let listed = inventory
+        .eks
+        .list_pod_identity_associations()
+        .cluster_name(CLUSTER)
+        .namespace("web")
+        .send()
+        .await
+        .unwrap();
+    let described = inventory
+        .eks
+        .describe_pod_identity_association()
+        .cluster_name(CLUSTER)
+        .association_id(listed.associations()[0].association_id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let tags = described.association().unwrap().tags().unwrap();
+    assert_eq!(tags.get("team").map(String::as_str), Some("storage"));
+
     // And back.
     plan(&aws, &v1, 2);
     aws.expect(0, &["apply", "-f", &v1, "--auto-approve"]);
