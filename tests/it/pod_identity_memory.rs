@@ -689,3 +689,31 @@ async fn an_account_an_add_on_stops_using_gets_its_own_association_once_the_add_
         (None, ebs.arn.as_str())
     );
 }
+
+#[tokio::test]
+async fn an_account_back_to_irsa_without_a_live_binding_trusts_the_provider_made_in_the_same_run() {
+    let aws = MemoryCloud::new();
+    apply(&aws, &cluster("podIdentity", "podIdentity", false)).await;
+    // The association is gone (deleted by hand): nothing to move, but the trust still is.
+    let live = associations(&aws).await;
+    let app = live.iter().find(|a| a.namespace == "web").unwrap();
+    aws.cloud()
+        .pod_identity
+        .delete_pod_identity_association(CLUSTER, &app.association_id)
+        .await
+        .unwrap();
+    let irsa = cluster("irsa", "podIdentity", false);
+    let plan = plan_for(&aws, &irsa).await;
+    assert_eq!(change(&plan, "oidc-provider").kind, ChangeKind::Create);
+    let role_change = change(&plan, APP_ROLE);
+    assert_eq!(steps(&plan, APP_ROLE), ["UpdateTrust irsa"]);
+    assert!(role_change.after.contains(&"oidc-provider".to_owned()));
+    apply(&aws, &irsa).await;
+    let again = plan_for(&aws, &irsa).await;
+    assert!(again.is_empty(), "{:?}", kinds(&again));
+    let trust = role(&aws, APP_ROLE).await.trust_policy;
+    assert!(
+        trusts_oidc(&trust) && !trusts_pod_identity(&trust),
+        "{trust}"
+    );
+}
