@@ -57,7 +57,7 @@ const NOT_EXERCISED: &[(&str, &str)] = &[
     ),
     (
         "iam:UpdateAssumeRolePolicy",
-        "only when a role's trust policy changed outside ekspec or the cluster's OIDC issuer changed",
+        "only when a role's trust policy changed outside ekspec, the cluster's OIDC issuer changed or a service account switches between IRSA and Pod Identity",
     ),
     (
         "ec2:DescribeAvailabilityZones",
