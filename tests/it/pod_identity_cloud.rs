@@ -674,6 +674,29 @@ async fn strict_moto_refuses_a_role_that_does_not_trust_pod_identity() {
 }
 
 #[tokio::test]
+async fn strict_moto_does_not_see_a_new_role_until_it_propagates() {
+    let moto = MotoServer::strict();
+    let cloud = moto_cloud(&moto).await;
+    let _ = active_cluster(&cloud).await;
+    moto.control("iam-propagation", json!({"seconds": 2}));
+    let app = pod_role(&cloud, "app").await;
+    let request = moto_request("web", "app", &app);
+    let error = cloud
+        .pod_identity
+        .create_pod_identity_association(&request)
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Invalid, "{error}");
+    assert_eq!(error.message, "Role provided in the request does not exist");
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    cloud
+        .pod_identity
+        .create_pod_identity_association(&request)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
 async fn add_on_associations_appear_with_their_owner_and_go_with_the_add_on_on_moto() {
     let moto = MotoServer::start();
     let cloud = moto_cloud(&moto).await;
