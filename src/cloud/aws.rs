@@ -1,5 +1,5 @@
 //! AWS SDK implementation of the cloud traits: EC2 (`ec2`), Elastic Load Balancing (`elb`),
-//! IAM and STS (`iam`), EKS (`eks`), SSM Parameter Store (`ssm`).
+//! IAM and STS (`iam`), EKS (`eks`, `pod_identity`), SSM Parameter Store (`ssm`).
 //!
 //! Every SDK failure goes through `AwsContext::context`, which names the API operation and
 //! the resource and classifies AWS's error code, so call sites never convert errors by hand.
@@ -23,6 +23,7 @@ mod eks;
 mod elb;
 mod iam;
 mod in_flight;
+mod pod_identity;
 mod ssm;
 
 use std::error::Error as StdError;
@@ -158,7 +159,8 @@ impl AwsCloud {
             network: Box::new(self.clone()),
             identity: Box::new(self.clone()),
             kubernetes: Box::new(self.clone()),
-            parameters: Box::new(self),
+            parameters: Box::new(self.clone()),
+            pod_identity: Box::new(self),
         }
     }
 }
