@@ -97,9 +97,6 @@ struct DesiredRole {
     policies: Vec<String>,
     inline: Option<Value>,
     after: Vec<String>,
-    /// The service account whose binding the role's change may move (a switch of mechanism,
-    /// a replaced role).
-    account: Option<ServiceAccountSpec>,
 }
 
 /// An AWS managed policy in the caller's partition.
@@ -122,7 +119,6 @@ pub fn plan(p: &mut Planning<'_>) {
         policies: vec![aws_policy(partition, "AmazonEKSClusterPolicy")],
         inline: None,
         after: Vec::new(),
-        account: None,
     }];
     if !file.spec.node_groups.is_empty() {
         roles.push(DesiredRole {
@@ -141,7 +137,6 @@ pub fn plan(p: &mut Planning<'_>) {
             .collect(),
             inline: None,
             after: Vec::new(),
-            account: None,
         });
     }
     if !file.spec.fargate_profiles.is_empty() {
@@ -156,7 +151,6 @@ pub fn plan(p: &mut Planning<'_>) {
             )],
             inline: None,
             after: Vec::new(),
-            account: None,
         });
     }
     for role in roles {
@@ -222,11 +216,11 @@ pub fn plan_service_accounts(p: &mut Planning<'_>) {
             policies: account.policy_arns.clone(),
             inline: account.inline_policy.clone(),
             after,
-            account: Some(account.clone()),
         };
-        plan_role(
+        plan_account_role(
             p,
             role,
+            Some(account),
             oidc.as_ref().map(|(a, h)| (a.as_str(), h.as_str())),
         );
     }
@@ -299,6 +293,17 @@ fn plan_provider(
 }
 
 fn plan_role(p: &mut Planning<'_>, role: DesiredRole, oidc: Option<(&str, &str)>) {
+    plan_account_role(p, role, None, oidc);
+}
+
+/// Plans a role; a service account's (`account`) may also move the account's binding: a
+/// switch of mechanism, or a replaced role.
+fn plan_account_role(
+    p: &mut Planning<'_>,
+    role: DesiredRole,
+    account: Option<&ServiceAccountSpec>,
+    oidc: Option<(&str, &str)>,
+) {
     let Some(file) = p.file else {
         return;
     };
@@ -357,7 +362,7 @@ fn plan_role(p: &mut Planning<'_>, role: DesiredRole, oidc: Option<(&str, &str)>
         }];
         let mut fields = vec![FieldChange::new("roleName", &live.name, &role.name)];
         let mut after = role.after;
-        if let Some(account) = &role.account
+        if let Some(account) = account
             && let Some((bind, field)) = pod_identity::binding(p, file, account, true)
         {
             ops.push(bind);
@@ -381,10 +386,7 @@ fn plan_role(p: &mut Planning<'_>, role: DesiredRole, oidc: Option<(&str, &str)>
     let mut fields = Vec::new();
     let mut after = role.after;
     let mut reason = None;
-    let switch = role
-        .account
-        .as_ref()
-        .and_then(|account| switch(p, file, account, &live, oidc));
+    let switch = account.and_then(|account| switch(p, file, account, &live, oidc));
     if let Some(switch) = switch {
         ops.extend(switch.operations);
         fields.extend(switch.fields);
