@@ -468,8 +468,9 @@ fn delete_after(resource: &str) -> &'static [&'static str] {
         // An add-on or an association may still use the role (until deleted or updated).
         "role" if resource.starts_with("role/irsa/") => &["addon", "pod-identity"],
         "role" => &["pod-identity"],
-        // Trusts that stop using the provider are updated first: IAM refuses a trust policy
-        // naming a provider that does not exist, which a switch's first step may still write.
+        // The roles' trust updates that stop using the provider come first: a switch to Pod
+        // Identity still names it in its first step (trust both), and IRSA pods keep using it
+        // until the association is made.
         "oidc-provider" => &["role"],
         // Nodes and Fargate pods need the NAT gateway until they are gone; the control plane's
         // deletion does not, so both take their minutes at once.
