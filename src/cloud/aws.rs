@@ -1,5 +1,6 @@
 //! AWS SDK implementation of the cloud traits: EC2 (`ec2`), Elastic Load Balancing (`elb`),
-//! IAM and STS (`iam`), EKS (`eks`), SSM Parameter Store (`ssm`).
+//! IAM and STS (`iam`), EKS (`eks`), SSM Parameter Store (`ssm`), SQS (`sqs`), EventBridge
+//! (`eventbridge`).
 //!
 //! Every SDK failure goes through `AwsContext::context`, which names the API operation and
 //! the resource and classifies AWS's error code, so call sites never convert errors by hand.
@@ -21,8 +22,10 @@ macro_rules! all_items {
 mod ec2;
 mod eks;
 mod elb;
+mod eventbridge;
 mod iam;
 mod in_flight;
+mod sqs;
 mod ssm;
 
 use std::error::Error as StdError;
@@ -98,6 +101,8 @@ pub struct AwsCloud {
     sts: aws_sdk_sts::Client,
     eks: aws_sdk_eks::Client,
     ssm: aws_sdk_ssm::Client,
+    sqs: aws_sdk_sqs::Client,
+    events: aws_sdk_eventbridge::Client,
 }
 
 impl AwsCloud {
@@ -143,6 +148,8 @@ impl AwsCloud {
             sts: client!(aws_sdk_sts, in_flight.sts, "sts"),
             eks: client!(aws_sdk_eks, in_flight.eks, "eks"),
             ssm: client!(aws_sdk_ssm, in_flight.ssm, "ssm"),
+            sqs: client!(aws_sdk_sqs, in_flight.sqs, "sqs"),
+            events: client!(aws_sdk_eventbridge, in_flight.events, "events"),
         }
     }
 
@@ -158,7 +165,9 @@ impl AwsCloud {
             network: Box::new(self.clone()),
             identity: Box::new(self.clone()),
             kubernetes: Box::new(self.clone()),
-            parameters: Box::new(self),
+            parameters: Box::new(self.clone()),
+            queues: Box::new(self.clone()),
+            events: Box::new(self),
         }
     }
 }
