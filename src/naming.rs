@@ -52,6 +52,36 @@ pub fn fargate_role(cluster: &str) -> String {
     format!("{cluster}-fargate")
 }
 
+/// Name of the role the nodes Karpenter launches use.
+pub fn karpenter_node_role(cluster: &str) -> String {
+    format!("{cluster}-karpenter-node")
+}
+
+/// Name of the Karpenter controller's role.
+pub fn karpenter_controller_role(cluster: &str) -> String {
+    format!("{cluster}-karpenter")
+}
+
+/// The tag Karpenter's `EC2NodeClass` selects subnets and security groups by (value: the
+/// cluster name), as its getting-started guide sets it.
+pub const KARPENTER_DISCOVERY_TAG: &str = "karpenter.sh/discovery";
+
+/// Every role name ekspec derives from the cluster name alone.
+pub fn cluster_roles(cluster: &str, karpenter: bool) -> Vec<String> {
+    let mut roles = vec![
+        cluster_role(cluster),
+        node_role(cluster),
+        fargate_role(cluster),
+    ];
+    if karpenter {
+        roles.extend([
+            karpenter_node_role(cluster),
+            karpenter_controller_role(cluster),
+        ]);
+    }
+    roles
+}
+
 /// Default name of the IRSA role of a service account.
 pub fn irsa_role(cluster: &str, namespace: &str, name: &str) -> String {
     format!("{cluster}-{namespace}-{name}")

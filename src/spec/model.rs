@@ -76,6 +76,10 @@ pub struct ClusterSpec {
     /// Cluster access entries.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub access_entries: Vec<AccessEntrySpec>,
+    /// The AWS side of Karpenter: its roles, node access entry, interruption queue and the
+    /// discovery tags its `EC2NodeClass` selects subnets and security groups by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub karpenter: Option<KarpenterSpec>,
 }
 
 /// The VPC: either created by ekspec (`cidr`, zones, NAT) or brought by the user (`id`, `subnets`).
@@ -443,7 +447,7 @@ pub struct FargateSelector {
     pub labels: BTreeMap<String, String>,
 }
 
-/// An IAM role for a Kubernetes service account (IRSA).
+/// An IAM role for a Kubernetes service account, through IRSA or EKS Pod Identity.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServiceAccountSpec {
@@ -451,6 +455,10 @@ pub struct ServiceAccountSpec {
     pub name: String,
     /// Service account namespace.
     pub namespace: String,
+    /// How pods of the account get the role: `irsa` (default) or `podIdentity`. A change is
+    /// in place: the new binding exists before the old trust is removed.
+    #[serde(default, skip_serializing_if = "IdentityMechanism::is_irsa")]
+    pub mechanism: IdentityMechanism,
     /// Managed IAM policies attached to the role.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub policy_arns: Vec<String>,
@@ -462,6 +470,76 @@ pub struct ServiceAccountSpec {
     pub role_name: Option<String>,
 }
 
+/// How a service account's pods assume its IAM role.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum IdentityMechanism {
+    /// IAM roles for service accounts: the role trusts the cluster's OIDC provider for this
+    /// one service account.
+    #[default]
+    Irsa,
+    /// EKS Pod Identity: the role trusts `pods.eks.amazonaws.com`, and an EKS association
+    /// binds it to the service account (needs the `eks-pod-identity-agent` add-on).
+    PodIdentity,
+}
+
+impl IdentityMechanism {
+    /// Whether this is IRSA (the default, left out when the spec is written).
+    pub fn is_irsa(&self) -> bool {
+        *self == Self::Irsa
+    }
+
+    /// The spelling in the spec.
+    pub fn spec_name(self) -> &'static str {
+        match self {
+            Self::Irsa => "irsa",
+            Self::PodIdentity => "podIdentity",
+        }
+    }
+}
+
+/// The add-on EKS Pod Identity needs on every node.
+pub const POD_IDENTITY_AGENT: &str = "eks-pod-identity-agent";
+
+/// The AWS side of Karpenter, as the Karpenter project documents it for `version`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KarpenterSpec {
+    /// Karpenter version, `1.0.0` or newer (e.g. `"1.8.1"`): the controller policy follows it.
+    pub version: String,
+    /// Namespace the controller runs in. Default `karpenter`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// The controller's service account, bound to its role by EKS Pod Identity. Default
+    /// `karpenter`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_account: Option<String>,
+    /// Make the SQS interruption queue and the EventBridge rules that feed it (spot
+    /// interruptions, rebalance recommendations, instance state changes, AWS Health scheduled
+    /// changes). Default true.
+    #[serde(default = "default_true")]
+    pub interruption_queue: bool,
+}
+
+/// Default namespace and service account of the Karpenter controller.
+pub const DEFAULT_KARPENTER_NAMESPACE: &str = "karpenter";
+
+impl KarpenterSpec {
+    /// The controller's namespace, default applied.
+    pub fn namespace(&self) -> &str {
+        self.namespace
+            .as_deref()
+            .unwrap_or(DEFAULT_KARPENTER_NAMESPACE)
+    }
+
+    /// The controller's service account, default applied.
+    pub fn service_account(&self) -> &str {
+        self.service_account
+            .as_deref()
+            .unwrap_or(DEFAULT_KARPENTER_NAMESPACE)
+    }
+}
+
 /// An EKS add-on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -471,7 +549,8 @@ pub struct AddonSpec {
     /// Add-on version; omitted = the default version for the cluster's Kubernetes version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
-    /// Use the IRSA role of `serviceAccounts[name]`.
+    /// Use the role of `serviceAccounts[name]`: as the add-on's service account role (IRSA),
+    /// or through a Pod Identity association of the add-on (`mechanism: podIdentity`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_account: Option<String>,
     /// Add-on configuration values, written as YAML and sent as JSON.

@@ -9,8 +9,8 @@ use serde_json::Value;
 use super::FieldPath;
 use super::diagnostic::{Diagnostic, Severity};
 use super::model::{
-    API_VERSION, AccessScope, CapacityType, ClusterFile, DEFAULT_VPC_CIDR, KIND, NatGatewayMode,
-    NodeGroupSpec, Tags,
+    API_VERSION, AccessScope, CapacityType, ClusterFile, DEFAULT_VPC_CIDR, IdentityMechanism, KIND,
+    NatGatewayMode, NodeGroupSpec, POD_IDENTITY_AGENT, Tags,
 };
 use super::source::Node;
 use crate::naming;
@@ -42,6 +42,8 @@ pub fn validate(file: &ClusterFile, tree: &Node) -> Vec<Diagnostic> {
     check.service_accounts(file);
     check.addons(file);
     check.access_entries(file);
+    check.pod_identity(file);
+    check.karpenter(file);
     check.diagnostics
 }
 
@@ -104,11 +106,7 @@ impl Checker<'_> {
                 format!("invalid cluster name `{name}`: use letters, digits and `-`, starting with a letter"),
             );
         } else {
-            for role in [
-                naming::cluster_role(name),
-                naming::node_role(name),
-                naming::fargate_role(name),
-            ] {
+            for role in naming::cluster_roles(name, file.spec.karpenter.is_some()) {
                 if role.len() > naming::MAX_ROLE_NAME {
                     let room = name.len() - (role.len() - naming::MAX_ROLE_NAME);
                     self.error(
@@ -750,12 +748,8 @@ impl Checker<'_> {
                     &account_path.key(role_field),
                     format!("IAM role name `{role}` is also used by serviceAccounts[{other}]"),
                 );
-            } else if [
-                naming::cluster_role(&file.metadata.name),
-                naming::node_role(&file.metadata.name),
-                naming::fargate_role(&file.metadata.name),
-            ]
-            .contains(&role)
+            } else if naming::cluster_roles(&file.metadata.name, file.spec.karpenter.is_some())
+                .contains(&role)
             {
                 self.error(
                     &account_path.key(role_field),
@@ -919,6 +913,137 @@ impl Checker<'_> {
         }
     }
 
+    /// EKS Pod Identity needs its agent add-on, and Fargate does not run that agent.
+    fn pod_identity(&mut self, file: &ClusterFile) {
+        let users: Vec<(FieldPath, &str, String)> = file
+            .spec
+            .service_accounts
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.mechanism == IdentityMechanism::PodIdentity)
+            .map(|(i, a)| {
+                (
+                    spec().key("serviceAccounts").index(i).key("mechanism"),
+                    a.namespace.as_str(),
+                    format!("service account `{}/{}`", a.namespace, a.name),
+                )
+            })
+            .chain(file.spec.karpenter.iter().map(|k| {
+                let path = spec().key("karpenter");
+                let path = if k.namespace.is_some() {
+                    path.key("namespace")
+                } else {
+                    path
+                };
+                (path, k.namespace(), "Karpenter's controller".to_owned())
+            }))
+            .collect();
+        let has_agent = file
+            .spec
+            .addons
+            .iter()
+            .any(|a| a.name == POD_IDENTITY_AGENT);
+        if let Some((path, _, who)) = users.first()
+            && !has_agent
+        {
+            let path = path.clone();
+            let message = format!(
+                "{who} uses EKS Pod Identity, which needs the `{POD_IDENTITY_AGENT}` add-on on the nodes"
+            );
+            self.error(&path, message).hint =
+                Some(format!("add `- name: {POD_IDENTITY_AGENT}` to spec.addons"));
+        }
+        for (path, namespace, who) in &users {
+            for (i, profile) in file.spec.fargate_profiles.iter().enumerate() {
+                let Some((j, selector)) = profile
+                    .selectors
+                    .iter()
+                    .enumerate()
+                    .find(|(_, s)| s.namespace == *namespace)
+                else {
+                    continue;
+                };
+                let at = format!("spec.fargateProfiles[{i}].selectors[{j}]");
+                if selector.labels.is_empty() {
+                    self.error(
+                        path,
+                        format!(
+                            "{who} uses EKS Pod Identity, but Fargate profile `{}` runs every pod of namespace `{namespace}` ({at}) and Fargate does not support Pod Identity",
+                            profile.name
+                        ),
+                    )
+                    .hint = Some(if who.starts_with("Karpenter") {
+                        "run Karpenter in a namespace no Fargate profile selects (spec.karpenter.namespace), on a node group".to_owned()
+                    } else {
+                        "use `mechanism: irsa` for this service account, or run its pods on nodes".to_owned()
+                    });
+                } else {
+                    self.warn(
+                        path,
+                        format!(
+                            "{who} uses EKS Pod Identity; pods of namespace `{namespace}` with the labels of Fargate profile `{}` ({at}) run on Fargate, which does not support Pod Identity",
+                            profile.name
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    fn karpenter(&mut self, file: &ClusterFile) {
+        let Some(karpenter) = &file.spec.karpenter else {
+            return;
+        };
+        let path = spec().key("karpenter");
+        if karpenter_version(&karpenter.version).is_none() {
+            let mut message = format!(
+                "invalid Karpenter version `{}`: ekspec makes the AWS side of Karpenter 1.0.0 and newer, written MAJOR.MINOR.PATCH such as `1.8.1`",
+                karpenter.version
+            );
+            if karpenter.version.starts_with('v') {
+                message.push_str(" (without the leading `v`)");
+            }
+            self.error(&path.key("version"), message);
+        }
+        if !is_dns_label(karpenter.namespace()) {
+            self.error(
+                &path.key("namespace"),
+                format!(
+                    "invalid namespace `{}`: up to 63 lowercase letters, digits and `-`",
+                    karpenter.namespace()
+                ),
+            );
+        }
+        if !is_dns_subdomain(karpenter.service_account()) {
+            self.error(
+                &path.key("serviceAccount"),
+                format!(
+                    "invalid service account name `{}`: lowercase letters, digits, `-` and `.`",
+                    karpenter.service_account()
+                ),
+            );
+        }
+        if let Some(i) = file.spec.service_accounts.iter().position(|a| {
+            a.namespace == karpenter.namespace() && a.name == karpenter.service_account()
+        }) {
+            self.error(
+                &spec().key("serviceAccounts").index(i),
+                format!(
+                    "service account `{}/{}` is Karpenter's controller, which ekspec gives its own role (spec.karpenter)",
+                    karpenter.namespace(),
+                    karpenter.service_account()
+                ),
+            )
+            .hint = Some("remove this entry, or set spec.karpenter.serviceAccount to another name".to_owned());
+        }
+        if file.spec.node_groups.is_empty() {
+            self.warn(
+                &path,
+                "Karpenter's controller needs nodes to run on before it can launch any: add a node group for it (Fargate does not support the Pod Identity it uses)",
+            );
+        }
+    }
+
     fn unique(
         &mut self,
         seen: &mut HashMap<String, FieldPath>,
@@ -936,6 +1061,21 @@ impl Checker<'_> {
             seen.insert(name.to_owned(), path.clone());
         }
     }
+}
+
+/// Parses a Karpenter version `MAJOR.MINOR.PATCH` of 1.0.0 or newer.
+pub fn karpenter_version(version: &str) -> Option<(u32, u32, u32)> {
+    let mut parts = version.split('.').map(|part| {
+        (!part.is_empty() && part.len() <= 4 && part.chars().all(|c| c.is_ascii_digit()))
+            .then(|| part.parse::<u32>().ok())
+            .flatten()
+    });
+    let (Some(Some(major)), Some(Some(minor)), Some(Some(patch)), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    (major >= 1).then_some((major, minor, patch))
 }
 
 /// Parses `1.N` into N.
@@ -1223,6 +1363,16 @@ mod tests {
         assert_eq!(subnet_prefix(16, 2), 18);
         assert_eq!(subnet_prefix(24, 3), 27);
         assert_eq!(subnet_prefix(24, 6), 28);
+    }
+
+    #[test]
+    fn karpenter_versions_are_one_zero_or_newer() {
+        assert_eq!(karpenter_version("1.8.1"), Some((1, 8, 1)));
+        assert_eq!(karpenter_version("1.0.0"), Some((1, 0, 0)));
+        assert_eq!(karpenter_version("2.10.3"), Some((2, 10, 3)));
+        for refused in ["0.37.0", "v1.8.1", "1.8", "1.8.1.2", "1..1", "1.8.x", ""] {
+            assert_eq!(karpenter_version(refused), None, "{refused}");
+        }
     }
 
     #[test]

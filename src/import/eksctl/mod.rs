@@ -17,8 +17,9 @@ use crate::spec::source::{self, Node, NodeKind};
 use crate::spec::{
     self, AccessEntrySpec, AccessPolicySpec, AccessScope, AddonSpec, AmiType, CapacityType,
     ClusterFile, ClusterSpec, Diagnostic, EndpointSpec, ExistingSubnets, FargateProfileSpec,
-    FargateSelector, FieldPath, LogType, Metadata, NamespaceScope, NatGatewayMode, NodeGroupSpec,
-    Position, SecretsEncryption, ServiceAccountSpec, Taint, TaintEffect, VpcSpec,
+    FargateSelector, FieldPath, IdentityMechanism, LogType, Metadata, NamespaceScope,
+    NatGatewayMode, NodeGroupSpec, Position, SecretsEncryption, ServiceAccountSpec, Taint,
+    TaintEffect, VpcSpec,
 };
 use unsupported::Section;
 
@@ -365,6 +366,7 @@ impl Converter<'_> {
             service_accounts: Vec::new(),
             addons: Vec::new(),
             access_entries: Vec::new(),
+            karpenter: None,
         };
         self.network(config, &region, &mut spec);
         self.node_groups(config, &mut spec)?;
@@ -824,6 +826,7 @@ impl Converter<'_> {
             spec.service_accounts.push(ServiceAccountSpec {
                 name,
                 namespace,
+                mechanism: IdentityMechanism::Irsa,
                 policy_arns: account.attach_policy_arns.clone().unwrap_or_default(),
                 inline_policy: account.attach_policy.clone(),
                 role_name: account.role_name.clone(),
@@ -917,6 +920,7 @@ impl Converter<'_> {
                 spec.service_accounts.push(ServiceAccountSpec {
                     name: account.to_owned(),
                     namespace: namespace.to_owned(),
+                    mechanism: IdentityMechanism::Irsa,
                     policy_arns: arns,
                     inline_policy: addon.attach_policy.clone(),
                     role_name: None,
