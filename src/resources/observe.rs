@@ -6,7 +6,7 @@ use futures::{StreamExt, TryStreamExt, stream};
 
 use crate::cloud::{
     Cloud, CloudError, CloudResult, ErrorKind, ObservedAccessEntry, ObservedAddon, ObservedCluster,
-    ObservedFargateProfile, ObservedNetwork, ObservedNodeGroup, ObservedOidcProvider, ObservedRole,
+    ObservedEventRule, ObservedFargateProfile, ObservedNetwork, ObservedQueue, ObservedNodeGroup, ObservedOidcProvider, ObservedRole,
     ObservedSubnet, ObservedVpc,
 };
 use crate::naming;
@@ -46,6 +46,11 @@ pub struct Observed {
     pub addons: Vec<ObservedAddon>,
     /// Every access entry of the owned cluster (owned or not: declared ones are adopted).
     pub access_entries: Vec<ObservedAccessEntry>,
+    /// SQS queues named like Karpenter's interruption queue of the cluster (owned or not: a
+    /// name taken by someone else's is shown in the plan).
+    pub queues: Vec<ObservedQueue>,
+    /// EventBridge rules named like the cluster's Karpenter rules (owned or not).
+    pub event_rules: Vec<ObservedEventRule>,
     /// Default add-on versions, keyed `(add-on, Kubernetes version)`: for the spec's version
     /// and every step of an upgrade, for add-ons without a pinned version.
     pub addon_defaults: BTreeMap<(String, String), Option<String>>,
@@ -92,7 +97,11 @@ pub async fn observe(
         let providers = cloud.identity.list_oidc_providers(name, issuer).await?;
         Ok((cluster, providers))
     };
-    let (caller, zones, network, roles, (cluster, oidc_providers), existing) = tokio::try_join!(
+    // Read whether or not the spec has Karpenter: owned ones no longer wanted are deleted.
+    // The queue is also looked up by name: SQS may not list a queue made moments ago.
+    let queue = naming::karpenter_queue(name);
+    let rule_prefix = naming::karpenter_event_rule(name, "");
+    let (caller, zones, network, roles, (cluster, oidc_providers), existing, queues, event_rules) = tokio::try_join!(
         cloud.identity.caller_arn(),
         async {
             if wants_zones {
@@ -115,6 +124,8 @@ pub async fn observe(
                 None => Ok(None),
             }
         },
+        cloud.queues.list_queues(&queue, std::slice::from_ref(&queue)),
+        cloud.events.list_rules(&rule_prefix),
     )?;
     let owned = cluster
         .as_ref()
@@ -176,6 +187,8 @@ pub async fn observe(
             .collect(),
         addons,
         access_entries,
+        queues,
+        event_rules,
         addon_defaults,
     })
 }
