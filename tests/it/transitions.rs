@@ -239,6 +239,16 @@ fn calls_of(operation: &Operation) -> &'static [&'static str] {
         O::DetachInternetGateway { .. } => &["DetachInternetGateway"],
         O::DeleteEc2 { .. } => &["Delete"],
         O::DeleteLeftovers { .. } => &["DeleteLoadBalancer", "DeleteTargetGroup", "Delete"],
+        // A queue of the name that is already this one's is brought up to date instead.
+        O::CreateQueue { .. } => &["CreateQueue", "SetQueueAttributes", "TagQueue"],
+        O::SetQueueAttributes { .. } => &["SetQueueAttributes"],
+        O::TagQueue { .. } => &["TagQueue"],
+        O::DeleteQueue { .. } => &["DeleteQueue"],
+        O::PutRule { .. } => &["PutRule"],
+        O::PutTargets { .. } => &["PutTargets"],
+        O::RemoveTargets { .. } => &["RemoveTargets"],
+        O::TagRule { .. } => &["TagResource"],
+        O::DeleteRule { .. } => &["DeleteRule"],
     }
 }
 
