@@ -159,6 +159,16 @@ impl AwsCloud {
         Self { eks, ..self }
     }
 
+    /// The same handle with another SQS client (tests answer with SDK mocks).
+    pub fn with_sqs(self, sqs: aws_sdk_sqs::Client) -> Self {
+        Self { sqs, ..self }
+    }
+
+    /// The same handle with another EventBridge client (tests answer with SDK mocks).
+    pub fn with_events(self, events: aws_sdk_eventbridge::Client) -> Self {
+        Self { events, ..self }
+    }
+
     /// The cloud handle the reconciler uses.
     pub fn into_cloud(self) -> Cloud {
         Cloud {

@@ -519,3 +519,204 @@ async fn interruption_queue_lifecycle_on_strict_moto() {
     let left = aws.inventory("us-east-1").await.owned("kqe").await;
     assert!(left.is_empty(), "{left:#?}");
 }
+
+/// SQS and EventBridge through the real AWS layer and executor, answered by SDK mocks in
+/// AWS's error shapes (the codes SQS sends in `x-amzn-query-error`).
+mod mocks {
+    use std::time::Duration;
+
+    use aws_config::{BehaviorVersion, Region, SdkConfig};
+    use aws_credential_types::Credentials;
+    use aws_sdk_eventbridge::operation::put_targets::PutTargetsOutput;
+    use aws_sdk_eventbridge::types::PutTargetsResultEntry;
+    use aws_sdk_sqs::error::ErrorMetadata;
+    use aws_sdk_sqs::operation::create_queue::{CreateQueueError, CreateQueueOutput};
+    use aws_sdk_sqs::operation::delete_queue::DeleteQueueError;
+    use aws_sdk_sqs::operation::get_queue_url::GetQueueUrlOutput;
+    use aws_sdk_sqs::operation::list_queue_tags::ListQueueTagsOutput;
+    use aws_sdk_sqs::operation::set_queue_attributes::SetQueueAttributesOutput;
+    use aws_sdk_sqs::operation::tag_queue::TagQueueOutput;
+    use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, mock};
+    use ekspec::cloud::aws::{AwsCloud, retry_config};
+    use ekspec::cloud::{RuleTarget, Tags};
+    use ekspec::exec::ExecError;
+    use ekspec::exec::operation::{Context, run};
+    use ekspec::exec::wait::Waiter;
+    use ekspec::plan::Operation;
+    use ekspec::resources::Observed;
+    use ekspec::resources::karpenter_interruption::{QUEUE, queue_attributes};
+
+    const URL: &str = "https://sqs.us-east-1.amazonaws.com/111122223333/demo-karpenter";
+
+    fn interceptor(rules: &[&Rule]) -> MockResponseInterceptor {
+        let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
+        for rule in rules {
+            interceptor = interceptor.with_rule(rule);
+        }
+        interceptor
+    }
+
+    /// A context whose SQS calls `sqs` answers and EventBridge calls `events`.
+    fn context(sqs: &[&Rule], events: &[&Rule]) -> Context {
+        let credentials = Credentials::new("AKID", "SECRET", None, None, "test");
+        let sqs = aws_sdk_sqs::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(credentials.clone())
+            .retry_config(retry_config())
+            .http_client(aws_smithy_mocks::create_mock_http_client())
+            .interceptor(interceptor(sqs))
+            .build();
+        let events = aws_sdk_eventbridge::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(credentials)
+            .retry_config(retry_config())
+            .http_client(aws_smithy_mocks::create_mock_http_client())
+            .interceptor(interceptor(events))
+            .build();
+        let shared = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .build();
+        let cloud = AwsCloud::new(&shared)
+            .with_sqs(aws_sdk_sqs::Client::from_conf(sqs))
+            .with_events(aws_sdk_eventbridge::Client::from_conf(events))
+            .into_cloud();
+        let waiter = Waiter {
+            initial: Duration::from_millis(1),
+            max: Duration::from_millis(5),
+            timeout: Duration::from_secs(10),
+            scale_rollouts: false,
+        };
+        Context::new(cloud, &Observed::default(), "demo", "us-east-1", waiter)
+    }
+
+    fn meta(code: &str, message: &str) -> ErrorMetadata {
+        ErrorMetadata::builder().code(code).message(message).build()
+    }
+
+    fn owned() -> Tags {
+        Tags::from([
+            ("ekspec.io/cluster".to_owned(), "demo".to_owned()),
+            ("ekspec.io/resource".to_owned(), QUEUE.to_owned()),
+        ])
+    }
+
+    fn create() -> Operation {
+        Operation::CreateQueue {
+            name: "demo-karpenter".into(),
+            attributes: queue_attributes("arn:aws:sqs:us-east-1:111122223333:demo-karpenter"),
+            tags: owned(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_name_sqs_still_holds_is_waited_for() {
+        let create_rule = mock!(aws_sdk_sqs::Client::create_queue)
+            .sequence()
+            .error(|| {
+                CreateQueueError::generic(meta(
+                    "AWS.SimpleQueueService.QueueDeletedRecently",
+                    "You must wait 60 seconds after deleting a queue before you can create another queue with the same name.",
+                ))
+            })
+            .times(3)
+            .output(|| CreateQueueOutput::builder().queue_url(URL).build())
+            .build();
+        let ctx = context(&[&create_rule], &[]);
+        run(&ctx, QUEUE, &create()).await.unwrap();
+        assert_eq!(create_rule.num_calls(), 4);
+    }
+
+    #[tokio::test]
+    async fn a_queue_of_the_name_with_other_attributes_is_updated_only_when_it_is_this_one() {
+        let exists = || {
+            mock!(aws_sdk_sqs::Client::create_queue).then_error(|| {
+                CreateQueueError::generic(meta(
+                    "QueueAlreadyExists",
+                    "A queue already exists with the same name and a different value for attribute(s) MessageRetentionPeriod",
+                ))
+            })
+        };
+        let url = || {
+            mock!(aws_sdk_sqs::Client::get_queue_url)
+                .then_output(|| GetQueueUrlOutput::builder().queue_url(URL).build())
+        };
+        let set = mock!(aws_sdk_sqs::Client::set_queue_attributes)
+            .then_output(|| SetQueueAttributesOutput::builder().build());
+        let tag = mock!(aws_sdk_sqs::Client::tag_queue)
+            .then_output(|| TagQueueOutput::builder().build());
+
+        // Made by this cluster for this resource (a run stopped after CreateQueue): updated.
+        let (create_rule, url_rule) = (exists(), url());
+        let tags = mock!(aws_sdk_sqs::Client::list_queue_tags).then_output(|| {
+            ListQueueTagsOutput::builder()
+                .tags("ekspec.io/cluster", "demo")
+                .tags("ekspec.io/resource", QUEUE)
+                .build()
+        });
+        let ctx = context(&[&create_rule, &url_rule, &tags, &set, &tag], &[]);
+        run(&ctx, QUEUE, &create()).await.unwrap();
+        assert_eq!((set.num_calls(), tag.num_calls()), (1, 1));
+
+        // Someone else's: refused, untouched.
+        let (create_rule, url_rule) = (exists(), url());
+        let foreign = mock!(aws_sdk_sqs::Client::list_queue_tags)
+            .then_output(|| ListQueueTagsOutput::builder().tags("team", "data").build());
+        let ctx = context(&[&create_rule, &url_rule, &foreign, &set, &tag], &[]);
+        let error = run(&ctx, QUEUE, &create()).await.unwrap_err();
+        assert!(
+            matches!(&error, ExecError::Failed { reason, .. } if reason.contains("ekspec did not make it")),
+            "{error}"
+        );
+        assert_eq!((set.num_calls(), tag.num_calls()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn a_queue_already_gone_is_deleted() {
+        let gone = mock!(aws_sdk_sqs::Client::delete_queue).then_error(|| {
+            DeleteQueueError::generic(meta(
+                "AWS.SimpleQueueService.NonExistentQueue",
+                "The specified queue does not exist.",
+            ))
+        });
+        let ctx = context(&[&gone], &[]);
+        let delete = Operation::DeleteQueue { url: URL.into() };
+        run(&ctx, QUEUE, &delete).await.unwrap();
+        assert_eq!(gone.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn targets_eventbridge_could_not_add_fail_the_change() {
+        let partial = mock!(aws_sdk_eventbridge::Client::put_targets).then_output(|| {
+            PutTargetsOutput::builder()
+                .failed_entry_count(1)
+                .failed_entries(
+                    PutTargetsResultEntry::builder()
+                        .target_id("KarpenterInterruptionQueueTarget")
+                        .error_code("ConcurrentModificationException")
+                        .error_message("Rule is being modified")
+                        .build(),
+                )
+                .build()
+        });
+        let ctx = context(&[], &[&partial]);
+        let put = Operation::PutTargets {
+            rule: "demo-karpenter-rebalance".into(),
+            targets: vec![RuleTarget {
+                id: "KarpenterInterruptionQueueTarget".into(),
+                arn: "arn:aws:sqs:us-east-1:111122223333:demo-karpenter".into(),
+            }],
+        };
+        let error = run(&ctx, "event-rule/karpenter-rebalance", &put)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("PutTargets event rule demo-karpenter-rebalance")
+                && error.contains("ConcurrentModificationException: Rule is being modified"),
+            "{error}"
+        );
+    }
+}
