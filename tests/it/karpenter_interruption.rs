@@ -720,3 +720,110 @@ mod mocks {
         );
     }
 }
+
+#[tokio::test]
+async fn rule_names_longer_than_eventbridge_allows_are_impossible_not_attempted() {
+    let aws = MemoryCloud::new();
+    let long = "a".repeat(40);
+    let file = spec(&SPEC.replace("name: kq,", &format!("name: {long},")));
+    let plan = plan_for(&aws, &file).await;
+    let rule = plan
+        .changes
+        .iter()
+        .find(|c| c.resource == "event-rule/karpenter-instance-state-change")
+        .unwrap();
+    assert_eq!(rule.kind, ChangeKind::Impossible);
+    assert!(
+        rule.reason.as_deref().is_some_and(|r| r.contains("has 72 characters and AWS allows 64")),
+        "{rule:?}"
+    );
+    // The queue's name (50 characters) fits SQS's 80.
+    let queue = plan
+        .changes
+        .iter()
+        .find(|c| c.resource == "queue/karpenter-interruption")
+        .unwrap();
+    assert_eq!(queue.kind, ChangeKind::Create);
+}
+
+/// The strict-moto rules of tests/moto/strict_events.py, in AWS's error shapes.
+#[tokio::test(flavor = "multi_thread")]
+async fn strict_moto_holds_deleted_queue_names_checks_rule_names_and_keeps_rule_tags() {
+    let aws = Emulated::start();
+    let inventory = aws.inventory("us-east-1").await;
+    let sqs = &inventory.sqs;
+    let url = sqs
+        .create_queue()
+        .queue_name("held")
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_owned();
+    sqs.delete_queue().queue_url(&url).send().await.unwrap();
+    let error = sqs
+        .create_queue()
+        .queue_name("held")
+        .send()
+        .await
+        .unwrap_err();
+    let error = error.into_service_error();
+    assert!(error.is_queue_deleted_recently(), "{error:?}");
+    assert_eq!(
+        aws_sdk_sqs::error::ProvideErrorMetadata::message(&error),
+        Some("You must wait 60 seconds after deleting a queue before you can create another queue with the same name.")
+    );
+    aws.emulator()
+        .control("queue-reuse", json!({"seconds": 0}));
+    sqs.create_queue().queue_name("held").send().await.unwrap();
+
+    let events = &inventory.events;
+    let long = "r".repeat(65);
+    let error = events
+        .put_rule()
+        .name(&long)
+        .event_pattern(r#"{"source": ["aws.ec2"]}"#)
+        .send()
+        .await
+        .unwrap_err();
+    let error = error.into_service_error();
+    assert_eq!(
+        aws_sdk_eventbridge::error::ProvideErrorMetadata::code(&error),
+        Some("ValidationException")
+    );
+    let tag = |key: &str| {
+        aws_sdk_eventbridge::types::Tag::builder()
+            .key(key)
+            .value("v")
+            .build()
+            .unwrap()
+    };
+    let arn = events
+        .put_rule()
+        .name("tagged")
+        .event_pattern(r#"{"source": ["aws.ec2"]}"#)
+        .tags(tag("first"))
+        .send()
+        .await
+        .unwrap()
+        .rule_arn()
+        .unwrap()
+        .to_owned();
+    events
+        .put_rule()
+        .name("tagged")
+        .event_pattern(r#"{"source": ["aws.health"]}"#)
+        .tags(tag("second"))
+        .send()
+        .await
+        .unwrap();
+    let tags = events
+        .list_tags_for_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    let keys: Vec<&str> = tags.tags().iter().map(|t| t.key()).collect();
+    assert_eq!(keys, ["first"], "PutRule on an existing rule ignores its tags");
+}
