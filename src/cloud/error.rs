@@ -50,9 +50,7 @@ impl CloudError {
             }
             "ResourceNotFoundException" => ErrorKind::NotFound,
             // SQS answers with its query-protocol codes (`x-amzn-query-error`).
-            "AWS.SimpleQueueService.NonExistentQueue" | "QueueDoesNotExist" => {
-                ErrorKind::NotFound
-            }
+            "AWS.SimpleQueueService.NonExistentQueue" | "QueueDoesNotExist" => ErrorKind::NotFound,
             // "You must wait 60 seconds after deleting a queue before you can create another
             // queue with the same name": the name is held, then free.
             "AWS.SimpleQueueService.QueueDeletedRecently" | "QueueDeletedRecently" => {

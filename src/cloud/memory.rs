@@ -1607,7 +1607,8 @@ impl Queues for MemoryCloud {
         if let Some(existing) = s.queues.get(&r.name) {
             // As SQS: the same attributes answer the existing queue's URL, others fail.
             let same = existing.policy.as_ref() == Some(&r.attributes.policy)
-                && existing.message_retention_seconds == Some(r.attributes.message_retention_seconds)
+                && existing.message_retention_seconds
+                    == Some(r.attributes.message_retention_seconds)
                 && existing.sqs_managed_sse == r.attributes.sqs_managed_sse;
             return if same {
                 Ok(url)
@@ -1716,10 +1717,10 @@ impl EventRules for MemoryCloud {
         let arn = format!("arn:aws:events:us-east-1:{ACCOUNT}:rule/{}", r.name);
         // As EventBridge: a new rule takes the tags, a replaced one keeps its own (and its
         // targets).
-        let (tags, targets) = s
-            .rules
-            .get(&r.name)
-            .map_or_else(|| (r.tags.clone(), Vec::new()), |old| (old.tags.clone(), old.targets.clone()));
+        let (tags, targets) = s.rules.get(&r.name).map_or_else(
+            || (r.tags.clone(), Vec::new()),
+            |old| (old.tags.clone(), old.targets.clone()),
+        );
         s.rules.insert(
             r.name.clone(),
             ObservedEventRule {

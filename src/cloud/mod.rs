@@ -327,8 +327,11 @@ pub trait Queues: Send + Sync {
     /// The tags of a queue.
     async fn queue_tags(&self, url: &str) -> CloudResult<Tags>;
     /// Sets a queue's policy, retention and encryption.
-    async fn set_queue_attributes(&self, url: &str, attributes: &QueueAttributes)
-    -> CloudResult<()>;
+    async fn set_queue_attributes(
+        &self,
+        url: &str,
+        attributes: &QueueAttributes,
+    ) -> CloudResult<()>;
     /// Adds or overwrites tags on a queue.
     async fn tag_queue(&self, url: &str, tags: &Tags) -> CloudResult<()>;
     /// Deletes a queue (already gone succeeds).

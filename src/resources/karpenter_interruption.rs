@@ -12,11 +12,9 @@
 
 use serde_json::{Value, json};
 
-use crate::cloud::{
-    ObservedEventRule, ObservedQueue, QueueAttributes, RuleTarget, Tags,
-};
-use crate::naming::{self, KARPENTER_EVENT_KINDS};
+use crate::cloud::{ObservedEventRule, ObservedQueue, QueueAttributes, RuleTarget, Tags};
 pub use crate::naming::karpenter_queue as queue_name;
+use crate::naming::{self, KARPENTER_EVENT_KINDS};
 use crate::plan::{Change, ChangeKind, FieldChange, Operation};
 use crate::spec::validate::karpenter_version;
 
@@ -172,21 +170,23 @@ pub fn plan(p: &mut Planning<'_>) {
                     )
                 })
             });
-            p.push(match blocked {
-                Some(reason) => {
-                    Change::new(QUEUE, ChangeKind::Impossible, Vec::new()).reason(reason)
+            p.push(
+                match blocked {
+                    Some(reason) => {
+                        Change::new(QUEUE, ChangeKind::Impossible, Vec::new()).reason(reason)
+                    }
+                    None => Change::new(
+                        QUEUE,
+                        ChangeKind::Create,
+                        vec![Operation::CreateQueue {
+                            name: name.clone(),
+                            attributes: attributes.clone(),
+                            tags,
+                        }],
+                    ),
                 }
-                None => Change::new(
-                    QUEUE,
-                    ChangeKind::Create,
-                    vec![Operation::CreateQueue {
-                        name: name.clone(),
-                        attributes: attributes.clone(),
-                        tags,
-                    }],
-                ),
-            }
-            .id(&name));
+                .id(&name),
+            );
         }
         Some(queue) => update_queue(p, queue, &attributes, &tags),
     }
@@ -217,8 +217,9 @@ pub fn plan(p: &mut Planning<'_>) {
                         })
                     });
                 let change = match blocked {
-                    Some(reason) => Change::new(&resource, ChangeKind::Impossible, Vec::new())
-                        .reason(reason),
+                    Some(reason) => {
+                        Change::new(&resource, ChangeKind::Impossible, Vec::new()).reason(reason)
+                    }
                     None => Change::new(
                         &resource,
                         ChangeKind::Create,
@@ -377,7 +378,10 @@ fn update_rule(
 }
 
 fn targets_text(targets: &[RuleTarget]) -> String {
-    let list: Vec<String> = targets.iter().map(|t| format!("{}={}", t.id, t.arn)).collect();
+    let list: Vec<String> = targets
+        .iter()
+        .map(|t| format!("{}={}", t.id, t.arn))
+        .collect();
     if list.is_empty() {
         "none".to_owned()
     } else {

@@ -6,8 +6,8 @@ use futures::{StreamExt, TryStreamExt, stream};
 
 use crate::cloud::{
     Cloud, CloudError, CloudResult, ErrorKind, ObservedAccessEntry, ObservedAddon, ObservedCluster,
-    ObservedEventRule, ObservedFargateProfile, ObservedNetwork, ObservedQueue, ObservedNodeGroup, ObservedOidcProvider, ObservedRole,
-    ObservedSubnet, ObservedVpc,
+    ObservedEventRule, ObservedFargateProfile, ObservedNetwork, ObservedNodeGroup,
+    ObservedOidcProvider, ObservedQueue, ObservedRole, ObservedSubnet, ObservedVpc,
 };
 use crate::naming;
 use crate::spec::ClusterFile;
@@ -101,32 +101,35 @@ pub async fn observe(
     // The queue is also looked up by name: SQS may not list a queue made moments ago.
     let queue = naming::karpenter_queue(name);
     let rule_prefix = naming::karpenter_event_rule(name, "");
-    let (caller, zones, network, roles, (cluster, oidc_providers), existing, queues, event_rules) = tokio::try_join!(
-        cloud.identity.caller_arn(),
-        async {
-            if wants_zones {
-                let zones = cloud.network.availability_zones().await?;
-                Ok(super::network::eks_zones(&zones))
-            } else {
-                Ok(Vec::new())
-            }
-        },
-        cloud.network.discover(name),
-        cloud.identity.list_roles(&iam_path),
-        cluster_and_providers,
-        async {
-            match &byo {
-                Some((vpc, subnets)) => cloud
-                    .network
-                    .describe_existing(vpc, subnets)
-                    .await
-                    .map(Some),
-                None => Ok(None),
-            }
-        },
-        cloud.queues.list_queues(&queue, std::slice::from_ref(&queue)),
-        cloud.events.list_rules(&rule_prefix),
-    )?;
+    let (caller, zones, network, roles, (cluster, oidc_providers), existing, queues, event_rules) =
+        tokio::try_join!(
+            cloud.identity.caller_arn(),
+            async {
+                if wants_zones {
+                    let zones = cloud.network.availability_zones().await?;
+                    Ok(super::network::eks_zones(&zones))
+                } else {
+                    Ok(Vec::new())
+                }
+            },
+            cloud.network.discover(name),
+            cloud.identity.list_roles(&iam_path),
+            cluster_and_providers,
+            async {
+                match &byo {
+                    Some((vpc, subnets)) => cloud
+                        .network
+                        .describe_existing(vpc, subnets)
+                        .await
+                        .map(Some),
+                    None => Ok(None),
+                }
+            },
+            cloud
+                .queues
+                .list_queues(&queue, std::slice::from_ref(&queue)),
+            cloud.events.list_rules(&rule_prefix),
+        )?;
     let owned = cluster
         .as_ref()
         .is_some_and(|c| c.tags.get(naming::CLUSTER_TAG).map(String::as_str) == Some(name));

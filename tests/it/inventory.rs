@@ -60,13 +60,28 @@ impl Inventory {
     /// name, with its tags.
     pub async fn queues_and_rules(
         &self,
-    ) -> Vec<(&'static str, String, std::collections::BTreeMap<String, String>)> {
+    ) -> Vec<(
+        &'static str,
+        String,
+        std::collections::BTreeMap<String, String>,
+    )> {
         let mut found = Vec::new();
         let queues = self.sqs.list_queues().send().await.unwrap();
         for url in queues.queue_urls() {
-            let tags = self.sqs.list_queue_tags().queue_url(url).send().await.unwrap();
+            let tags = self
+                .sqs
+                .list_queue_tags()
+                .queue_url(url)
+                .send()
+                .await
+                .unwrap();
             let name = url.rsplit('/').next().unwrap().to_owned();
-            let tags = tags.tags().cloned().unwrap_or_default().into_iter().collect();
+            let tags = tags
+                .tags()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
             found.push(("queue", name, tags));
         }
         let rules = self.events.list_rules().send().await.unwrap();

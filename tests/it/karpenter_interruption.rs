@@ -76,7 +76,10 @@ async fn apply_failing(aws: &MemoryCloud, file: &ekspec::spec::ClusterFile) {
     );
     let (_stop, stop) = tokio::sync::watch::channel(false);
     let report = exec::execute(&plan, Arc::new(ctx), stop, |_| {}).await;
-    assert!(!report.success(), "the injected failure did not fail the apply");
+    assert!(
+        !report.success(),
+        "the injected failure did not fail the apply"
+    );
 }
 
 #[tokio::test]
@@ -84,11 +87,22 @@ async fn the_queue_and_rules_are_made_as_karpenter_documents_them_then_left_alon
     let aws = MemoryCloud::new();
     let file = spec(SPEC);
     let plan = apply(&aws, &file).await;
-    let mut expected = vec![("queue/karpenter-interruption".to_owned(), ChangeKind::Create)];
-    expected.extend(rule_ids(&KINDS).into_iter().map(|r| (r, ChangeKind::Create)));
+    let mut expected = vec![(
+        "queue/karpenter-interruption".to_owned(),
+        ChangeKind::Create,
+    )];
+    expected.extend(
+        rule_ids(&KINDS)
+            .into_iter()
+            .map(|r| (r, ChangeKind::Create)),
+    );
     assert_eq!(interruption_kinds(&plan), expected);
     // Each rule waits for the queue it sends to.
-    for change in plan.changes.iter().filter(|c| c.resource.starts_with("event-rule/")) {
+    for change in plan
+        .changes
+        .iter()
+        .filter(|c| c.resource.starts_with("event-rule/"))
+    {
         assert_eq!(change.after, ["queue/karpenter-interruption"], "{change:?}");
     }
 
@@ -113,7 +127,10 @@ async fn the_queue_and_rules_are_made_as_karpenter_documents_them_then_left_alon
         policy["Statement"][1]["Condition"]["Bool"]["aws:SecureTransport"],
         "false"
     );
-    assert_eq!(queue.tags["ekspec.io/resource"], "queue/karpenter-interruption");
+    assert_eq!(
+        queue.tags["ekspec.io/resource"],
+        "queue/karpenter-interruption"
+    );
     assert_eq!(queue.tags["team"], "web");
 
     let rules = aws.event_rules();
@@ -193,8 +210,15 @@ async fn turning_the_queue_off_deletes_targets_then_rules_then_the_queue() {
     apply(&aws, &spec(SPEC)).await;
     let off = spec(&format!("{SPEC}    interruptionQueue: false\n"));
     let plan = plan_for(&aws, &off).await;
-    let mut expected = vec![("queue/karpenter-interruption".to_owned(), ChangeKind::Delete)];
-    expected.extend(rule_ids(&KINDS).into_iter().map(|r| (r, ChangeKind::Delete)));
+    let mut expected = vec![(
+        "queue/karpenter-interruption".to_owned(),
+        ChangeKind::Delete,
+    )];
+    expected.extend(
+        rule_ids(&KINDS)
+            .into_iter()
+            .map(|r| (r, ChangeKind::Delete)),
+    );
     assert_eq!(interruption_kinds(&plan), expected);
     let queue = plan
         .changes
@@ -260,9 +284,7 @@ async fn a_run_that_stopped_between_two_calls_converges_on_the_next() {
     let bare: Vec<&ekspec::plan::Change> = plan
         .changes
         .iter()
-        .filter(|c| {
-            matches!(c.operations.as_slice(), [Operation::DeleteRule { .. }])
-        })
+        .filter(|c| matches!(c.operations.as_slice(), [Operation::DeleteRule { .. }]))
         .collect();
     assert_eq!(bare.len(), 1, "{:?}", kinds(&plan));
     apply(&aws, &off).await;
@@ -304,7 +326,10 @@ async fn drifted_attributes_targets_and_tags_are_put_back_in_place() {
     assert_eq!(
         interruption_kinds(&plan),
         [
-            ("queue/karpenter-interruption".to_owned(), ChangeKind::Update),
+            (
+                "queue/karpenter-interruption".to_owned(),
+                ChangeKind::Update
+            ),
             (
                 karpenter_interruption::rule_id("instance-state-change"),
                 ChangeKind::Update
@@ -372,8 +397,15 @@ async fn deleting_the_cluster_deletes_the_queue_and_rules() {
     apply(&aws, &spec(SPEC)).await;
     let observed = observe(&aws.cloud(), "kq", None).await.unwrap();
     let plan = planner::plan_delete("kq", "us-east-1", &observed);
-    let mut expected = vec![("queue/karpenter-interruption".to_owned(), ChangeKind::Delete)];
-    expected.extend(rule_ids(&KINDS).into_iter().map(|r| (r, ChangeKind::Delete)));
+    let mut expected = vec![(
+        "queue/karpenter-interruption".to_owned(),
+        ChangeKind::Delete,
+    )];
+    expected.extend(
+        rule_ids(&KINDS)
+            .into_iter()
+            .map(|r| (r, ChangeKind::Delete)),
+    );
     assert_eq!(interruption_kinds(&plan), expected);
     let ctx = Context::new(aws.cloud(), &observed, "kq", "us-east-1", Waiter::default());
     let (_stop, stop) = tokio::sync::watch::channel(false);
@@ -441,7 +473,11 @@ async fn rules_of(aws: &Emulated, prefix: &str) -> Vec<(String, Value, Vec<Strin
         found.push((
             name,
             serde_json::from_str(rule.event_pattern().unwrap()).unwrap(),
-            targets.targets().iter().map(|t| t.arn().to_owned()).collect(),
+            targets
+                .targets()
+                .iter()
+                .map(|t| t.arn().to_owned())
+                .collect(),
         ));
     }
     found.sort_by(|a, b| a.0.cmp(&b.0));
@@ -472,7 +508,11 @@ async fn interruption_queue_lifecycle_on_strict_moto() {
     let names: Vec<&str> = rules.iter().map(|r| r.0.as_str()).collect();
     assert_eq!(
         names,
-        KINDS.map(|k| format!("kqe-karpenter-{k}")).iter().map(String::as_str).collect::<Vec<_>>()
+        KINDS
+            .map(|k| format!("kqe-karpenter-{k}"))
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
     );
     for (name, pattern, targets) in &rules {
         assert_eq!(targets, &[arn.clone()], "{name}");
@@ -487,11 +527,16 @@ async fn interruption_queue_lifecycle_on_strict_moto() {
     // Off: the rules, then the queue, are deleted.
     let off = aws.spec(
         "kqe-off.yaml",
-        &edit(&text, "    version: \"1.8.1\"\n", "    version: \"1.8.1\"\n    interruptionQueue: false\n"),
+        &edit(
+            &text,
+            "    version: \"1.8.1\"\n",
+            "    version: \"1.8.1\"\n    interruptionQueue: false\n",
+        ),
     );
     let plan = aws.expect(0, &["plan", "-f", &off]);
     assert!(
-        plan.stdout.contains("- delete queue/karpenter-interruption (kqe-karpenter)"),
+        plan.stdout
+            .contains("- delete queue/karpenter-interruption (kqe-karpenter)"),
         "{}",
         plan.stdout
     );
@@ -645,8 +690,8 @@ mod mocks {
         };
         let set = mock!(aws_sdk_sqs::Client::set_queue_attributes)
             .then_output(|| SetQueueAttributesOutput::builder().build());
-        let tag = mock!(aws_sdk_sqs::Client::tag_queue)
-            .then_output(|| TagQueueOutput::builder().build());
+        let tag =
+            mock!(aws_sdk_sqs::Client::tag_queue).then_output(|| TagQueueOutput::builder().build());
 
         // Made by this cluster for this resource (a run stopped after CreateQueue): updated.
         let (create_rule, url_rule) = (exists(), url());
@@ -734,7 +779,9 @@ async fn rule_names_longer_than_eventbridge_allows_are_impossible_not_attempted(
         .unwrap();
     assert_eq!(rule.kind, ChangeKind::Impossible);
     assert!(
-        rule.reason.as_deref().is_some_and(|r| r.contains("has 72 characters and AWS allows 64")),
+        rule.reason
+            .as_deref()
+            .is_some_and(|r| r.contains("has 72 characters and AWS allows 64")),
         "{rule:?}"
     );
     // The queue's name (50 characters) fits SQS's 80.
@@ -772,10 +819,11 @@ async fn strict_moto_holds_deleted_queue_names_checks_rule_names_and_keeps_rule_
     assert!(error.is_queue_deleted_recently(), "{error:?}");
     assert_eq!(
         aws_sdk_sqs::error::ProvideErrorMetadata::message(&error),
-        Some("You must wait 60 seconds after deleting a queue before you can create another queue with the same name.")
+        Some(
+            "You must wait 60 seconds after deleting a queue before you can create another queue with the same name."
+        )
     );
-    aws.emulator()
-        .control("queue-reuse", json!({"seconds": 0}));
+    aws.emulator().control("queue-reuse", json!({"seconds": 0}));
     sqs.create_queue().queue_name("held").send().await.unwrap();
 
     let events = &inventory.events;
@@ -825,5 +873,9 @@ async fn strict_moto_holds_deleted_queue_names_checks_rule_names_and_keeps_rule_
         .await
         .unwrap();
     let keys: Vec<&str> = tags.tags().iter().map(|t| t.key()).collect();
-    assert_eq!(keys, ["first"], "PutRule on an existing rule ignores its tags");
+    assert_eq!(
+        keys,
+        ["first"],
+        "PutRule on an existing rule ignores its tags"
+    );
 }

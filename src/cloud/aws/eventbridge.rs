@@ -88,7 +88,11 @@ impl AwsCloud {
             event_pattern: rule.event_pattern().map(|p| {
                 serde_json::from_str(p).unwrap_or_else(|_| serde_json::Value::String(p.to_owned()))
             }),
-            state: rule.state().map(RuleState::as_str).unwrap_or_default().to_owned(),
+            state: rule
+                .state()
+                .map(RuleState::as_str)
+                .unwrap_or_default()
+                .to_owned(),
             targets,
             tags: tags
                 .tags()

@@ -20,15 +20,14 @@ fn attribute_map(
     operation: &'static str,
     queue: &str,
 ) -> CloudResult<BTreeMap<QueueAttributeName, String>> {
-    let policy = serde_json::to_string(&attributes.policy).map_err(|error| {
-        crate::cloud::CloudError {
+    let policy =
+        serde_json::to_string(&attributes.policy).map_err(|error| crate::cloud::CloudError {
             operation,
             resource: format!("queue {queue}"),
             code: None,
             message: format!("the queue policy cannot be written as JSON: {error}"),
             kind: crate::cloud::ErrorKind::Invalid,
-        }
-    })?;
+        })?;
     Ok(BTreeMap::from([
         (QueueAttributeName::Policy, policy),
         (
@@ -97,11 +96,7 @@ impl AwsCloud {
 
 #[async_trait]
 impl Queues for AwsCloud {
-    async fn list_queues(
-        &self,
-        prefix: &str,
-        known: &[String],
-    ) -> CloudResult<Vec<ObservedQueue>> {
+    async fn list_queues(&self, prefix: &str, known: &[String]) -> CloudResult<Vec<ObservedQueue>> {
         // MaxResults turns pagination on; without it SQS stops at 1,000 queues.
         let listed: Vec<String> = all_items!(
             self.sqs
