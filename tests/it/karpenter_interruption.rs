@@ -515,7 +515,7 @@ async fn interruption_queue_lifecycle_on_strict_moto() {
             .collect::<Vec<_>>()
     );
     for (name, pattern, targets) in &rules {
-        assert_eq!(targets, &[arn.clone()], "{name}");
+        assert_eq!(targets, std::slice::from_ref(&arn), "{name}");
         assert!(pattern["detail-type"].is_array(), "{name}: {pattern}");
     }
 
