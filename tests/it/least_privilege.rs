@@ -531,9 +531,9 @@ impl StrictAccount {
     }
 
     /// The production example before a change (1.30, fewer logs, no secrets encryption, one
-    /// NAT gateway, other sizes, tags, add-ons, access entries, a Fargate profile and Karpenter), then as
-    /// it is: plan, apply, get, apply the change, delete. Stops at the first step that does not
-    /// exit as expected and returns it.
+    /// NAT gateway, other sizes, tags, add-ons, access entries, a Fargate profile and
+    /// Karpenter), then as it is: plan, apply, get, apply the change, delete. Stops at the first
+    /// step that does not exit as expected and returns it.
     fn scenario(&self, keys: &Keys) -> Result<(), Stopped> {
         let example = std::fs::read_to_string(repo().join("examples/production.yaml")).unwrap();
         // A role named in the spec keeps its name when its service account moves namespace
