@@ -47,7 +47,7 @@ impl ExitStatus {
 #[derive(Debug, Parser)]
 #[command(
     name = "ekspec",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("EKSPEC_COMMIT"), ")"),
     about,
     long_about = "ekspec makes an AWS account match a cluster spec kept in git.\n\n\
         Live AWS is the state: every resource ekspec creates carries the tags \

@@ -189,10 +189,17 @@ fn help_version_completions_and_usage_errors() {
     for command in ["validate", "schema", "init", "completions"] {
         assert!(help.stdout.contains(command), "--help lacks {command}");
     }
+    // The version names the commit the binary was built from (build.rs).
     let version = Ekspec::new(&["--version"]).run();
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(crate::support::repo())
+        .output()
+        .unwrap();
+    let head = String::from_utf8(head.stdout).unwrap();
     assert_eq!(
         version.stdout,
-        format!("ekspec {}\n", env!("CARGO_PKG_VERSION"))
+        format!("ekspec {} ({})\n", env!("CARGO_PKG_VERSION"), head.trim())
     );
     let completions = Ekspec::new(&["completions", "bash"]).run();
     assert!(
