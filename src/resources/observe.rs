@@ -130,6 +130,10 @@ pub async fn observe(
                 .list_queues(&queue, std::slice::from_ref(&queue)),
             cloud.events.list_rules(&rule_prefix),
         )?;
+    // By name, so plans list them (and their order) the same way every time.
+    let (mut queues, mut event_rules) = (queues, event_rules);
+    queues.sort_by(|a, b| a.name.cmp(&b.name));
+    event_rules.sort_by(|a, b| a.name.cmp(&b.name));
     let owned = cluster
         .as_ref()
         .is_some_and(|c| c.tags.get(naming::CLUSTER_TAG).map(String::as_str) == Some(name));

@@ -521,8 +521,13 @@ async fn interruption_queue_lifecycle_on_strict_moto() {
 
     let again = aws.expect(0, &["plan", "-f", &on, "--detailed-exitcode"]);
     assert_eq!(again.stdout.trim(), "No changes.");
-    let json = aws.expect(0, &["plan", "-f", &on, "--output", "json"]);
-    assert!(json.stdout.contains("\"changes\""), "{}", json.stdout);
+    let get = aws.expect(0, &["get", "-f", &on]);
+    for line in [
+        "queue/karpenter-interruption",
+        "event-rule/karpenter-spot-interruption",
+    ] {
+        assert!(get.stdout.contains(line), "{line} in\n{}", get.stdout);
+    }
 
     // Off: the rules, then the queue, are deleted.
     let off = aws.spec(
@@ -539,6 +544,20 @@ async fn interruption_queue_lifecycle_on_strict_moto() {
             .contains("- delete queue/karpenter-interruption (kqe-karpenter)"),
         "{}",
         plan.stdout
+    );
+    let json = aws.expect(0, &["plan", "-f", &off, "--output", "json"]);
+    let json: Value = serde_json::from_str(&json.stdout).unwrap();
+    let queue = json["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["resource"] == "queue/karpenter-interruption")
+        .unwrap_or_else(|| panic!("{json:#}"));
+    assert_eq!(queue["kind"], "delete");
+    assert_eq!(queue["physicalId"], "kqe-karpenter");
+    assert_eq!(
+        queue["after"],
+        json!(KINDS.map(|k| format!("event-rule/karpenter-{k}")))
     );
     aws.expect(0, &["apply", "-f", &off, "--auto-approve"]);
     assert!(queue_of(&aws, "kqe-karpenter").await.is_none());
