@@ -738,6 +738,45 @@ mod mocks {
     }
 
     #[tokio::test]
+    async fn a_queue_sqs_does_not_list_yet_is_found_by_its_name() {
+        use aws_sdk_sqs::operation::get_queue_attributes::GetQueueAttributesOutput;
+        use aws_sdk_sqs::operation::list_queues::ListQueuesOutput;
+        use aws_sdk_sqs::types::QueueAttributeName;
+        let list = mock!(aws_sdk_sqs::Client::list_queues)
+            .then_output(|| ListQueuesOutput::builder().build());
+        let url = mock!(aws_sdk_sqs::Client::get_queue_url)
+            .then_output(|| GetQueueUrlOutput::builder().queue_url(URL).build());
+        let attributes = mock!(aws_sdk_sqs::Client::get_queue_attributes).then_output(|| {
+            GetQueueAttributesOutput::builder()
+                .attributes(
+                    QueueAttributeName::QueueArn,
+                    "arn:aws:sqs:us-east-1:111122223333:demo-karpenter",
+                )
+                .attributes(QueueAttributeName::MessageRetentionPeriod, "300")
+                .attributes(QueueAttributeName::SqsManagedSseEnabled, "true")
+                .build()
+        });
+        let tags = mock!(aws_sdk_sqs::Client::list_queue_tags).then_output(|| {
+            ListQueueTagsOutput::builder()
+                .tags("ekspec.io/cluster", "demo")
+                .build()
+        });
+        let ctx = context(&[&list, &url, &attributes, &tags], &[]);
+        let queues = ctx
+            .cloud
+            .queues
+            .list_queues("demo-karpenter", &["demo-karpenter".to_owned()])
+            .await
+            .unwrap();
+        assert_eq!(queues.len(), 1, "{queues:?}");
+        assert_eq!(queues[0].url, URL);
+        assert_eq!(queues[0].message_retention_seconds, Some(300));
+        assert!(queues[0].sqs_managed_sse);
+        assert_eq!(queues[0].tags["ekspec.io/cluster"], "demo");
+        assert_eq!(url.num_calls(), 1);
+    }
+
+    #[tokio::test]
     async fn a_queue_already_gone_is_deleted() {
         let gone = mock!(aws_sdk_sqs::Client::delete_queue).then_error(|| {
             DeleteQueueError::generic(meta(
