@@ -122,6 +122,54 @@ fn out_writes_a_file_and_refuses_to_overwrite_without_force() {
     assert_eq!(written.code, 0, "{}", written.stderr);
 }
 
+/// eksctl's Pod Identity and Karpenter configs import into specs `ekspec validate` accepts,
+/// including one eksctl itself would refuse for lack of the Pod Identity agent add-on.
+#[test]
+fn pod_identity_and_karpenter_imports_validate() {
+    let dir = tempfile::tempdir().unwrap();
+    let bare = dir.path().join("no-agent.yaml");
+    std::fs::write(
+        &bare,
+        "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: pia, region: eu-west-1, version: \"1.32\"}\nmanagedNodeGroups: [{name: ng}]\niam:\n  podIdentityAssociations:\n    - namespace: web\n      serviceAccountName: app\n      permissionPolicyARNs: [arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess]\n",
+    )
+    .unwrap();
+    let inputs = [
+        format!("{FIXTURES}/pod-identity/cluster.yaml"),
+        format!("{FIXTURES}/karpenter/cluster.yaml"),
+        bare.to_str().unwrap().to_owned(),
+    ];
+    for (i, input) in inputs.iter().enumerate() {
+        let target = dir.path().join(format!("imported-{i}.yaml"));
+        let target = target.to_str().unwrap();
+        let out = Ekspec::new(&["import", "eksctl", input, "-o", target]).run();
+        assert_eq!(out.code, 0, "{input}: {}", out.stderr);
+        let written = std::fs::read_to_string(target).unwrap();
+        assert!(
+            written.contains("- name: eks-pod-identity-agent"),
+            "{input}:\n{written}"
+        );
+        assert!(
+            written.contains("mechanism: podIdentity") || written.contains("karpenter:"),
+            "{input}:\n{written}"
+        );
+        let validated = Ekspec::new(&["validate", "-f", target]).run();
+        assert_eq!(validated.code, 0, "{input}: {}", validated.stderr);
+        assert!(
+            validated.stdout.contains(": valid (cluster `"),
+            "{input}: {}",
+            validated.stdout
+        );
+    }
+    let out = Ekspec::new(&["import", "eksctl", inputs[2].as_str()]).run();
+    assert!(
+        out.stderr.contains(
+            "assumed: iam.podIdentityAssociations[0]: the `eks-pod-identity-agent` add-on is added to spec.addons"
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
 #[test]
 fn unreadable_input_exits_1_with_file_line_and_column() {
     let dir = tempfile::tempdir().unwrap();

@@ -13,13 +13,14 @@ use serde_json::Value;
 
 use self::model::{ClusterConfig, ManagedNodeGroup, Other, Taints};
 use super::{Conversion, Finding, FindingKind};
+use crate::naming;
 use crate::spec::source::{self, Node, NodeKind};
 use crate::spec::{
     self, AccessEntrySpec, AccessPolicySpec, AccessScope, AddonSpec, AmiType, CapacityType,
     ClusterFile, ClusterSpec, Diagnostic, EndpointSpec, ExistingSubnets, FargateProfileSpec,
-    FargateSelector, FieldPath, IdentityMechanism, LogType, Metadata, NamespaceScope,
-    NatGatewayMode, NodeGroupSpec, Position, SecretsEncryption, ServiceAccountSpec, Taint,
-    TaintEffect, VpcSpec,
+    FargateSelector, FieldPath, IdentityMechanism, KarpenterSpec, LogType, Metadata,
+    NamespaceScope, NatGatewayMode, NodeGroupSpec, POD_IDENTITY_AGENT, Position, SecretsEncryption,
+    ServiceAccountSpec, Taint, TaintEffect, VpcSpec,
 };
 use unsupported::Section;
 
@@ -117,6 +118,7 @@ pub fn convert(file_name: &str, source: &str) -> Result<Conversion, ImportError>
     let mut converter = Converter {
         tree: &tree,
         findings: Vec::new(),
+        pod_identity_origin: None,
     };
     let file = converter.cluster(&config)?;
     let mut findings = converter.findings;
@@ -264,6 +266,9 @@ fn addon_service_account(addon: &str) -> Option<(&'static str, &'static str)> {
     })
 }
 
+/// Why the Pod Identity associations eksctl looks up for add-ons are not carried over.
+const RECOMMENDED_POLICIES: &str = "eksctl asks EKS (DescribeAddonConfiguration) for the recommended Pod Identity policies when it creates the add-on; ekspec needs them written out: add podIdentityAssociations with permissionPolicyARNs to the add-on (`aws eks describe-addon-configuration --addon-name NAME --addon-version VERSION` lists them under podIdentityConfiguration)";
+
 /// Whether a value turns a feature off (or says nothing): `false`, `null`, empty, or only such.
 fn is_off(value: &Value) -> bool {
     match value {
@@ -278,6 +283,8 @@ fn is_off(value: &Value) -> bool {
 struct Converter<'t> {
     tree: &'t Node,
     findings: Vec<Finding>,
+    /// The field the first `podIdentity` service account came from.
+    pod_identity_origin: Option<FieldPath>,
 }
 
 impl Converter<'_> {
@@ -382,14 +389,14 @@ impl Converter<'_> {
         self.service_accounts(config, &mut spec)?;
         self.addons(config, &mut spec)?;
         self.access(config, &mut spec)?;
+        let mut tags = meta.tags.clone().unwrap_or_default();
+        self.karpenter(config, &name, &mut spec, &mut tags)?;
+        self.pod_identity_agent(&mut spec);
+        self.oidc(config, &spec);
         Ok(ClusterFile {
             api_version: spec::API_VERSION.to_owned(),
             kind: spec::KIND.to_owned(),
-            metadata: Metadata {
-                name,
-                region,
-                tags: meta.tags.clone().unwrap_or_default(),
-            },
+            metadata: Metadata { name, region, tags },
             spec,
         })
     }
@@ -786,22 +793,6 @@ impl Converter<'_> {
         let path = FieldPath::root().key("iam");
         self.others(&path, &iam.other, Section::Iam);
         let accounts = iam.service_accounts.clone().unwrap_or_default();
-        if iam.with_oidc == Some(true) {
-            let message = if accounts.is_empty() {
-                "ekspec creates the cluster's OIDC provider only for spec.serviceAccounts, and there are none"
-            } else {
-                "ekspec creates the cluster's OIDC provider for spec.serviceAccounts by itself"
-            };
-            self.assumed(&path.key("withOIDC"), message);
-            let has_vpc_cni = config
-                .addons
-                .iter()
-                .flatten()
-                .any(|a| a.name.as_deref() == Some("vpc-cni"));
-            if !has_vpc_cni {
-                self.assumed(&path.key("withOIDC"), "eksctl would also give kube-system/aws-node an IRSA role with AmazonEKS_CNI_Policy; ekspec leaves that policy on the node role");
-            }
-        }
         let accounts_path = path.key("serviceAccounts");
         let mut creates_service_accounts = false;
         for (i, account) in accounts.iter().enumerate() {
@@ -835,7 +826,160 @@ impl Converter<'_> {
         if creates_service_accounts {
             self.assumed(&accounts_path, "eksctl also creates the Kubernetes service accounts, annotated with their role; ekspec creates only the IAM roles: annotate the service accounts (`eks.amazonaws.com/role-arn`) where you deploy them");
         }
+        let associations_path = path.key("podIdentityAssociations");
+        for (i, association) in iam.pod_identity_associations.iter().flatten().enumerate() {
+            let association_path = associations_path.index(i);
+            if let Some(account) =
+                self.pod_identity_account(association, &association_path, None, spec)?
+            {
+                self.add_account(spec, account, &association_path);
+            }
+        }
         Ok(())
+    }
+
+    /// What `iam.withOIDC` did in eksctl, said once every service account is converted.
+    fn oidc(&mut self, config: &ClusterConfig, spec: &ClusterSpec) {
+        if config.iam.as_ref().and_then(|iam| iam.with_oidc) != Some(true) {
+            return;
+        }
+        let path = FieldPath::root().key("iam").key("withOIDC");
+        let irsa = spec
+            .service_accounts
+            .iter()
+            .filter(|a| a.mechanism == IdentityMechanism::Irsa)
+            .count();
+        let message = if irsa > 0 {
+            "ekspec creates the cluster's OIDC provider for spec.serviceAccounts by itself"
+        } else if spec.service_accounts.is_empty() && spec.karpenter.is_none() {
+            "ekspec creates the cluster's OIDC provider only for spec.serviceAccounts, and there are none"
+        } else {
+            "ekspec creates the cluster's OIDC provider only for IRSA service accounts, and there are none: Pod Identity needs no OIDC provider"
+        };
+        self.assumed(&path, message);
+        let has_vpc_cni = config
+            .addons
+            .iter()
+            .flatten()
+            .any(|a| a.name.as_deref() == Some("vpc-cni"));
+        if !has_vpc_cni {
+            self.assumed(&path, "eksctl would also give kube-system/aws-node an IRSA role with AmazonEKS_CNI_Policy; ekspec leaves that policy on the node role");
+        }
+    }
+
+    /// The Fargate profile that runs every pod of `namespace`, if one does.
+    fn fargate_profile_of<'s>(spec: &'s ClusterSpec, namespace: &str) -> Option<&'s str> {
+        spec.fargate_profiles
+            .iter()
+            .find(|profile| {
+                profile
+                    .selectors
+                    .iter()
+                    .any(|s| s.namespace == namespace && s.labels.is_empty())
+            })
+            .map(|profile| profile.name.as_str())
+    }
+
+    /// A Pod Identity association (of `iam` or of an add-on, whose namespace is
+    /// `addon_namespace`) as a `podIdentity` service account; `None` when it binds an existing
+    /// role, which ekspec cannot use.
+    fn pod_identity_account(
+        &mut self,
+        association: &model::PodIdentityAssociation,
+        path: &FieldPath,
+        addon_namespace: Option<&str>,
+        spec: &ClusterSpec,
+    ) -> Result<Option<ServiceAccountSpec>, ImportError> {
+        let name = self.required(
+            &association.service_account_name,
+            &path.key("serviceAccountName"),
+        )?;
+        let namespace = match (&association.namespace, addon_namespace) {
+            (Some(namespace), _) => namespace.clone(),
+            (None, Some(namespace)) => {
+                self.assumed(
+                    &path.key("namespace"),
+                    format!("not set (eksctl requires it): the add-on's namespace `{namespace}` is written"),
+                );
+                namespace.to_owned()
+            }
+            (None, None) => self.required(&association.namespace, &path.key("namespace"))?,
+        };
+        self.others(path, &association.other, Section::PodIdentityAssociation);
+        if association.create_service_account == Some(true) {
+            self.assumed(
+                &path.key("createServiceAccount"),
+                format!("eksctl also creates the Kubernetes service account; ekspec makes only its role and association: create `{namespace}/{name}` where you deploy its pods (Pod Identity needs no annotation)"),
+            );
+        }
+        if association
+            .role_arn
+            .as_deref()
+            .is_some_and(|arn| !arn.is_empty())
+        {
+            self.lost(
+                &path.key("roleARN"),
+                format!("ekspec makes and owns the roles of Pod Identity associations and cannot bind an existing one, so `{namespace}/{name}` is not carried over: list that role's policies in permissionPolicyARNs (or permissionPolicy) instead"),
+            );
+            return Ok(None);
+        }
+        let mechanism = match Self::fargate_profile_of(spec, &namespace) {
+            Some(profile) => {
+                self.assumed(
+                    path,
+                    format!("Fargate profile `{profile}` runs every pod of namespace `{namespace}`, and Fargate does not support EKS Pod Identity: `{namespace}/{name}` is written as an IRSA service account (mechanism irsa) so its pods get the role"),
+                );
+                IdentityMechanism::Irsa
+            }
+            None => IdentityMechanism::PodIdentity,
+        };
+        Ok(Some(ServiceAccountSpec {
+            name,
+            namespace,
+            mechanism,
+            policy_arns: association
+                .permission_policy_arns
+                .clone()
+                .unwrap_or_default(),
+            inline_policy: association.permission_policy.clone(),
+            role_name: association
+                .role_name
+                .clone()
+                .filter(|name| !name.is_empty()),
+        }))
+    }
+
+    /// Adds a service account unless one of the same namespace and name is there already (EKS
+    /// binds one role to a service account); says whether it was added.
+    fn add_account(
+        &mut self,
+        spec: &mut ClusterSpec,
+        account: ServiceAccountSpec,
+        path: &FieldPath,
+    ) -> bool {
+        let taken = spec
+            .service_accounts
+            .iter()
+            .find(|a| a.name == account.name && a.namespace == account.namespace);
+        if let Some(existing) = taken {
+            let by = match existing.mechanism {
+                IdentityMechanism::Irsa => {
+                    "an IRSA role (iam.serviceAccounts or an add-on's attachPolicyARNs)"
+                }
+                IdentityMechanism::PodIdentity => "an earlier Pod Identity association",
+            };
+            self.lost(
+                path,
+                format!("service account `{}/{}` already gets {by}, and a service account has one role: this association is not carried over (eksctl fails on it too)", account.namespace, account.name),
+            );
+            return false;
+        }
+        if account.mechanism == IdentityMechanism::PodIdentity && self.pod_identity_origin.is_none()
+        {
+            self.pod_identity_origin = Some(path.clone());
+        }
+        spec.service_accounts.push(account);
+        true
     }
 
     fn addons(
@@ -880,8 +1024,55 @@ impl Converter<'_> {
                 converted.configuration_values =
                     self.configuration_values(values, &addon_path.key("configurationValues"));
             }
+            for (j, association) in addon.pod_identity_associations.iter().flatten().enumerate() {
+                let association_path = addon_path.key("podIdentityAssociations").index(j);
+                let namespace = addon_service_account(&name).map_or("kube-system", |(_, ns)| ns);
+                let Some(account) = self.pod_identity_account(
+                    association,
+                    &association_path,
+                    Some(namespace),
+                    spec,
+                )?
+                else {
+                    continue;
+                };
+                let (account_name, namespace) = (account.name.clone(), account.namespace.clone());
+                let first = converted.service_account.is_none();
+                if !self.add_account(spec, account, &association_path) {
+                    continue;
+                }
+                if first {
+                    converted.service_account = Some(account_name.clone());
+                    self.assumed(
+                        &association_path,
+                        format!("written as spec.serviceAccounts entry `{account_name}` ({namespace}), which the add-on uses"),
+                    );
+                } else {
+                    let used = converted.service_account.clone().unwrap_or_default();
+                    self.assumed(
+                        &association_path,
+                        format!("an ekspec add-on uses one service account (`{used}`): `{namespace}/{account_name}` is written as a service account of its own, whose association ekspec makes directly rather than through the add-on"),
+                    );
+                }
+            }
+            if addon.use_default_pod_identity_associations == Some(true) {
+                self.lost(
+                    &addon_path.key("useDefaultPodIdentityAssociations"),
+                    format!("{RECOMMENDED_POLICIES} for `{name}`"),
+                );
+            }
             self.others(&addon_path, &addon.other, Section::Addon);
             spec.addons.push(converted);
+        }
+        if let Some(addons_config) = &config.addons_config {
+            let path = FieldPath::root().key("addonsConfig");
+            if addons_config.auto_apply_pod_identity_associations == Some(true) {
+                self.lost(
+                    &path.key("autoApplyPodIdentityAssociations"),
+                    format!("{RECOMMENDED_POLICIES} for every add-on that needs AWS permissions and has none configured"),
+                );
+            }
+            self.others(&path, &addons_config.other, Section::AddonsConfig);
         }
         Ok(())
     }
@@ -931,6 +1122,152 @@ impl Converter<'_> {
             }
         };
         self.assumed(path, message);
+    }
+
+    /// `karpenter`: eksctl installs Karpenter with an IRSA role; ekspec makes its AWS side and
+    /// binds the controller by Pod Identity.
+    fn karpenter(
+        &mut self,
+        config: &ClusterConfig,
+        cluster: &str,
+        spec: &mut ClusterSpec,
+        tags: &mut model::StringMap,
+    ) -> Result<(), ImportError> {
+        let Some(karpenter) = &config.karpenter else {
+            return Ok(());
+        };
+        let path = FieldPath::root().key("karpenter");
+        let given = self.required(&karpenter.version, &path.key("version"))?;
+        let version = given.strip_prefix('v').unwrap_or(&given).to_owned();
+        if spec::validate::karpenter_version(&version).is_none() {
+            self.lost(
+                &path,
+                format!("Karpenter {given}: ekspec makes the AWS side of Karpenter 1.0.0 and newer only (version 1 changed its IAM policy and its APIs), so nothing of `karpenter` is carried over: move to Karpenter 1.x (its v1 migration guide) and set spec.karpenter.version"),
+            );
+            self.others(&path, &karpenter.other, Section::Karpenter);
+            return Ok(());
+        }
+        if version != given {
+            self.assumed(
+                &path.key("version"),
+                format!("written as \"{version}\", without the leading `v`"),
+            );
+        }
+        let interruption_queue = match karpenter.with_spot_interruption_queue {
+            Some(queue) => queue,
+            None => {
+                self.assumed(&path.key("withSpotInterruptionQueue"), "not set: eksctl's default `false` (no interruption queue) is written out; ekspec's own default is true: Karpenter then drains nodes before spot interruptions, rebalances and scheduled maintenance");
+                false
+            }
+        };
+        self.others(&path, &karpenter.other, Section::Karpenter);
+        let queue = if interruption_queue {
+            ", the interruption queue and its EventBridge rules"
+        } else {
+            ""
+        };
+        self.assumed(
+            &path,
+            format!("eksctl installs Karpenter's Helm chart and gives its controller an IRSA role; ekspec makes the AWS side only (the controller and node roles, the node role's access entry{queue}, discovery tags) and binds the controller `karpenter/karpenter` by EKS Pod Identity: install the chart with the values `ekspec karpenter values -f SPEC` prints. Karpenter's nodes get the role `{}` (eksctl's was eksctl-KarpenterNodeRole-{cluster}): name it in your EC2NodeClass `role`", naming::karpenter_node_role(cluster)),
+        );
+        let karpenter = KarpenterSpec {
+            version,
+            namespace: None,
+            service_account: None,
+            interruption_queue,
+        };
+        self.karpenter_discovery_tag(cluster, tags);
+        self.karpenter_off_fargate(karpenter.namespace(), spec);
+        if let Some(i) = spec.service_accounts.iter().position(|a| {
+            a.namespace == karpenter.namespace() && a.name == karpenter.service_account()
+        }) {
+            let account = spec.service_accounts.remove(i);
+            self.lost(
+                &path,
+                format!("service account `{}/{}` is Karpenter's controller, which ekspec gives its own role (spec.karpenter): its entry from iam is not carried over", account.namespace, account.name),
+            );
+        }
+        spec.karpenter = Some(karpenter);
+        Ok(())
+    }
+
+    /// ekspec puts Karpenter's discovery tag on the node subnets and the cluster security group
+    /// itself; in `metadata.tags` it would be on every resource.
+    fn karpenter_discovery_tag(&mut self, cluster: &str, tags: &mut model::StringMap) {
+        let Some(value) = tags.remove(naming::KARPENTER_DISCOVERY_TAG) else {
+            return;
+        };
+        let path = FieldPath::root()
+            .key("metadata")
+            .key("tags")
+            .key(naming::KARPENTER_DISCOVERY_TAG);
+        let why = "ekspec tags the node subnets and the cluster security group with it for Karpenter's EC2NodeClass selectors; in metadata.tags it would go on every resource, public subnets and every security group included";
+        if value == cluster {
+            self.assumed(&path, format!("left out: {why}"));
+        } else {
+            self.lost(
+                &path,
+                format!("{why}, and its value is the cluster name: select `{}: {cluster}` in your EC2NodeClass instead of `{value}`", naming::KARPENTER_DISCOVERY_TAG),
+            );
+        }
+    }
+
+    /// Takes Karpenter's namespace off Fargate, which does not run the Pod Identity agent its
+    /// controller's credentials come from (eksctl's IRSA role worked there).
+    fn karpenter_off_fargate(&mut self, namespace: &str, spec: &mut ClusterSpec) {
+        let path = FieldPath::root().key("fargateProfiles");
+        let profiles = std::mem::take(&mut spec.fargate_profiles);
+        for (i, mut profile) in profiles.into_iter().enumerate() {
+            let before = profile.selectors.len();
+            profile
+                .selectors
+                .retain(|s| !(s.namespace == namespace && s.labels.is_empty()));
+            if profile.selectors.len() != before {
+                let consequence = if profile.selectors.is_empty() {
+                    format!(
+                        "Fargate profile `{}` is not carried over, as it selected nothing else",
+                        profile.name
+                    )
+                } else {
+                    format!("its selector of namespace `{namespace}` is not carried over")
+                };
+                self.lost(
+                    &path.index(i),
+                    format!("ekspec binds Karpenter's controller by EKS Pod Identity, which Fargate does not support, so the controller runs on the node groups: {consequence}"),
+                );
+            }
+            if !profile.selectors.is_empty() {
+                spec.fargate_profiles.push(profile);
+            }
+        }
+    }
+
+    /// EKS Pod Identity needs the `eks-pod-identity-agent` add-on on the nodes.
+    fn pod_identity_agent(&mut self, spec: &mut ClusterSpec) {
+        if spec.addons.iter().any(|a| a.name == POD_IDENTITY_AGENT) {
+            return;
+        }
+        let (path, who) = match (&self.pod_identity_origin, &spec.karpenter) {
+            (_, Some(_)) => (
+                FieldPath::root().key("karpenter"),
+                "Karpenter's controller gets its role through EKS Pod Identity in ekspec",
+            ),
+            (Some(path), None) => (
+                path.clone(),
+                "eksctl refuses Pod Identity associations without it",
+            ),
+            (None, None) => return,
+        };
+        spec.addons.push(AddonSpec {
+            name: POD_IDENTITY_AGENT.to_owned(),
+            version: None,
+            service_account: None,
+            configuration_values: None,
+        });
+        self.assumed(
+            &path,
+            format!("the `{POD_IDENTITY_AGENT}` add-on is added to spec.addons: {who}, and its pods get credentials from that agent"),
+        );
     }
 
     /// eksctl takes configuration values as a JSON or YAML string; ekspec as YAML.

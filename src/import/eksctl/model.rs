@@ -46,6 +46,10 @@ pub struct ClusterConfig {
     pub secrets_encryption: Option<SecretsEncryption>,
     /// Authentication mode and access entries.
     pub access_config: Option<AccessConfig>,
+    /// Settings for all add-ons.
+    pub addons_config: Option<AddonsConfig>,
+    /// Karpenter, installed by eksctl with its AWS side.
+    pub karpenter: Option<Karpenter>,
     /// Fields not modelled here.
     #[serde(flatten)]
     pub other: Other,
@@ -234,6 +238,8 @@ pub struct ClusterIam {
     pub with_oidc: Option<bool>,
     /// IAM roles for service accounts.
     pub service_accounts: Option<Vec<ServiceAccount>>,
+    /// EKS Pod Identity associations, with the roles eksctl makes for them.
+    pub pod_identity_associations: Option<Vec<PodIdentityAssociation>>,
     /// Fields not modelled here.
     #[serde(flatten)]
     pub other: Other,
@@ -252,6 +258,31 @@ pub struct ServiceAccount {
     pub attach_policy: Option<Value>,
     /// The IAM role name.
     pub role_name: Option<String>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+/// One entry of `iam.podIdentityAssociations` or `addons[].podIdentityAssociations`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodIdentityAssociation {
+    /// Namespace of the service account (eksctl requires it).
+    pub namespace: Option<String>,
+    /// Service account name.
+    pub service_account_name: Option<String>,
+    /// An existing role to bind instead of one eksctl makes.
+    #[serde(rename = "roleARN")]
+    pub role_arn: Option<String>,
+    /// The IAM role name of a role eksctl makes.
+    pub role_name: Option<String>,
+    /// Managed policies of a role eksctl makes.
+    #[serde(rename = "permissionPolicyARNs")]
+    pub permission_policy_arns: Option<Vec<String>>,
+    /// An inline policy document of a role eksctl makes.
+    pub permission_policy: Option<Value>,
+    /// eksctl also creates the Kubernetes service account (default false).
+    pub create_service_account: Option<bool>,
     /// Fields not modelled here.
     #[serde(flatten)]
     pub other: Other,
@@ -288,6 +319,34 @@ pub struct Addon {
     pub attach_policy: Option<Value>,
     /// Configuration as a JSON or YAML string.
     pub configuration_values: Option<Value>,
+    /// Pod Identity associations EKS makes through the add-on, with roles eksctl makes.
+    pub pod_identity_associations: Option<Vec<PodIdentityAssociation>>,
+    /// Associations with the policies EKS recommends for the add-on, looked up at create.
+    pub use_default_pod_identity_associations: Option<bool>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+/// `addonsConfig`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddonsConfig {
+    /// `useDefaultPodIdentityAssociations` for every add-on that supports Pod Identity.
+    pub auto_apply_pod_identity_associations: Option<bool>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+/// `karpenter`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Karpenter {
+    /// Karpenter version (eksctl requires it), e.g. `"1.2.1"` or `"v0.20.0"`.
+    pub version: Option<String>,
+    /// The SQS interruption queue and its EventBridge rules (eksctl's default false).
+    pub with_spot_interruption_queue: Option<bool>,
     /// Fields not modelled here.
     #[serde(flatten)]
     pub other: Other,

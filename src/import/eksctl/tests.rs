@@ -1,4 +1,5 @@
 use super::*;
+use crate::spec::POD_IDENTITY_AGENT;
 
 fn config(body: &str) -> String {
     format!(
@@ -272,4 +273,422 @@ fn eksctl_zone_keyed_subnet_cidrs_give_the_zones_of_a_new_vpc() {
         finding(&conversion, "vpc.subnets").kind,
         FindingKind::NotCarriedOver
     );
+}
+
+fn account<'s>(spec: &'s ClusterFile, namespace: &str, name: &str) -> &'s ServiceAccountSpec {
+    match spec
+        .spec
+        .service_accounts
+        .iter()
+        .find(|a| a.namespace == namespace && a.name == name)
+    {
+        Some(account) => account,
+        None => panic!(
+            "no service account {namespace}/{name}: {:#?}",
+            spec.spec.service_accounts
+        ),
+    }
+}
+
+fn addon<'s>(spec: &'s ClusterFile, name: &str) -> &'s AddonSpec {
+    match spec.spec.addons.iter().find(|a| a.name == name) {
+        Some(addon) => addon,
+        None => panic!("no add-on {name}: {:#?}", spec.spec.addons),
+    }
+}
+
+/// The imported spec passes ekspec's own validation without errors.
+fn valid_spec_of(conversion: &Conversion) -> ClusterFile {
+    let report = spec::parse_str("out", &conversion.spec_yaml);
+    assert!(
+        !report.has_errors(),
+        "{:#?}\n{}",
+        report.diagnostics,
+        conversion.spec_yaml
+    );
+    spec_of(conversion)
+}
+
+#[test]
+fn pod_identity_associations_become_pod_identity_service_accounts() {
+    let conversion = convert_ok(
+        "addons: [{name: eks-pod-identity-agent}]\niam:\n  podIdentityAssociations:\n    - namespace: dev\n      serviceAccountName: app\n      roleName: app-role\n      permissionPolicyARNs: [arn:aws:iam::111122223333:policy/p1]\n      permissionPolicy: {Version: \"2012-10-17\", Statement: [{Effect: Allow, Action: [\"s3:GetObject\"], Resource: \"*\"}]}\n      permissionPolicyName: app-inline\n      wellKnownPolicies: {autoScaler: true}\n      permissionsBoundaryARN: arn:aws:iam::111122223333:policy/boundary\n      tags: {team: web}\n      targetRoleARN: arn:aws:iam::444455556666:role/b\n      disableSessionTags: true\n      policy: '{}'\n    - namespace: default\n      serviceAccountName: s3-reader\n      createServiceAccount: true\n      roleARN: arn:aws:iam::111122223333:role/role-1\n",
+    );
+    let spec = valid_spec_of(&conversion);
+    let app = account(&spec, "dev", "app");
+    assert_eq!(app.mechanism, IdentityMechanism::PodIdentity);
+    assert_eq!(app.policy_arns, ["arn:aws:iam::111122223333:policy/p1"]);
+    assert_eq!(app.role_name.as_deref(), Some("app-role"));
+    assert_eq!(
+        app.inline_policy
+            .as_ref()
+            .and_then(|p| p.pointer("/Statement/0/Action/0")),
+        Some(&serde_json::json!("s3:GetObject"))
+    );
+    // An existing role cannot be carried over, so neither is its association.
+    assert_eq!(spec.spec.service_accounts.len(), 1);
+    assert!(
+        finding(&conversion, "iam.podIdentityAssociations[1].roleARN")
+            .message
+            .contains("`default/s3-reader` is not carried over")
+    );
+    assert_eq!(
+        finding(
+            &conversion,
+            "iam.podIdentityAssociations[1].createServiceAccount"
+        )
+        .kind,
+        FindingKind::Assumed
+    );
+    for field in [
+        "wellKnownPolicies",
+        "permissionsBoundaryARN",
+        "tags",
+        "targetRoleARN",
+        "disableSessionTags",
+        "policy",
+    ] {
+        let path = format!("iam.podIdentityAssociations[0].{field}");
+        assert_eq!(
+            finding(&conversion, &path).kind,
+            FindingKind::NotCarriedOver,
+            "{path}"
+        );
+    }
+    assert_eq!(
+        finding(
+            &conversion,
+            "iam.podIdentityAssociations[0].permissionPolicyName"
+        )
+        .kind,
+        FindingKind::Assumed
+    );
+}
+
+#[test]
+fn a_pod_identity_association_without_a_namespace_is_refused_as_eksctl_does() {
+    let Err(error) = convert(
+        "x.yaml",
+        &config(
+            "iam:\n  podIdentityAssociations:\n    - serviceAccountName: app\n      permissionPolicyARNs: [arn:aws:iam::aws:policy/ReadOnlyAccess]\n",
+        ),
+    ) else {
+        panic!("converted");
+    };
+    assert!(
+        error
+            .message
+            .contains("iam.podIdentityAssociations[0].namespace is required"),
+        "{error}"
+    );
+}
+
+#[test]
+fn addon_associations_use_the_first_and_make_the_rest_standalone() {
+    let conversion = convert_ok(
+        "addons:\n  - name: eks-pod-identity-agent\n  - name: adot\n    podIdentityAssociations:\n      - {namespace: opentelemetry-operator-system, serviceAccountName: adot-col-prom-metrics, permissionPolicyARNs: [arn:aws:iam::aws:policy/AmazonPrometheusRemoteWriteAccess]}\n      - {namespace: opentelemetry-operator-system, serviceAccountName: adot-col-container-logs, permissionPolicyARNs: [arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy]}\n  - name: aws-ebs-csi-driver\n    podIdentityAssociations:\n      - {serviceAccountName: ebs-csi-controller-sa, permissionPolicyARNs: [arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy]}\n  - name: amazon-cloudwatch-observability\n    podIdentityAssociations:\n      - {serviceAccountName: cloudwatch-agent, permissionPolicyARNs: [arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy]}\n  - name: some-partner-addon\n    podIdentityAssociations:\n      - {serviceAccountName: partner, permissionPolicyARNs: [arn:aws:iam::aws:policy/ReadOnlyAccess]}\n",
+    );
+    let spec = valid_spec_of(&conversion);
+    assert_eq!(
+        addon(&spec, "adot").service_account.as_deref(),
+        Some("adot-col-prom-metrics")
+    );
+    let logs = account(
+        &spec,
+        "opentelemetry-operator-system",
+        "adot-col-container-logs",
+    );
+    assert_eq!(logs.mechanism, IdentityMechanism::PodIdentity);
+    assert!(
+        finding(&conversion, "addons[1].podIdentityAssociations[1]")
+            .message
+            .contains("a service account of its own"),
+    );
+    // Without a namespace: the add-on's own, else kube-system, said in the report.
+    assert_eq!(
+        addon(&spec, "aws-ebs-csi-driver")
+            .service_account
+            .as_deref(),
+        Some("ebs-csi-controller-sa")
+    );
+    assert_eq!(
+        account(&spec, "kube-system", "ebs-csi-controller-sa").mechanism,
+        IdentityMechanism::PodIdentity
+    );
+    account(&spec, "amazon-cloudwatch", "cloudwatch-agent");
+    account(&spec, "kube-system", "partner");
+    for i in 2..=4 {
+        let path = format!("addons[{i}].podIdentityAssociations[0].namespace");
+        assert_eq!(
+            finding(&conversion, &path).kind,
+            FindingKind::Assumed,
+            "{path}"
+        );
+    }
+}
+
+#[test]
+fn recommended_addon_policies_are_reported_not_guessed() {
+    let conversion = convert_ok(
+        "addonsConfig:\n  autoApplyPodIdentityAssociations: true\n  disableDefaultAddons: true\naddons:\n  - name: eks-pod-identity-agent\n  - name: vpc-cni\n    useDefaultPodIdentityAssociations: true\n",
+    );
+    let spec = valid_spec_of(&conversion);
+    assert!(spec.spec.service_accounts.is_empty());
+    assert_eq!(addon(&spec, "vpc-cni").service_account, None);
+    for path in [
+        "addons[1].useDefaultPodIdentityAssociations",
+        "addonsConfig.autoApplyPodIdentityAssociations",
+        "addonsConfig.disableDefaultAddons",
+    ] {
+        assert_eq!(
+            finding(&conversion, path).kind,
+            FindingKind::NotCarriedOver,
+            "{path}"
+        );
+    }
+    assert!(
+        finding(&conversion, "addons[1].useDefaultPodIdentityAssociations")
+            .message
+            .contains("describe-addon-configuration")
+    );
+}
+
+#[test]
+fn the_pod_identity_agent_is_added_once_where_ekspec_needs_it() {
+    let without = convert_ok(
+        "iam:\n  podIdentityAssociations:\n    - {namespace: dev, serviceAccountName: app, permissionPolicyARNs: [arn:aws:iam::aws:policy/ReadOnlyAccess]}\n",
+    );
+    let spec = valid_spec_of(&without);
+    let agents = spec
+        .spec
+        .addons
+        .iter()
+        .filter(|a| a.name == POD_IDENTITY_AGENT)
+        .count();
+    assert_eq!(agents, 1);
+    let added = finding(&without, "iam.podIdentityAssociations[0]");
+    assert!(
+        added.message.contains("eks-pod-identity-agent"),
+        "{}",
+        added.message
+    );
+
+    let with = convert_ok(
+        "addons: [{name: eks-pod-identity-agent, version: v1.3.4-eksbuild.1}]\niam:\n  podIdentityAssociations:\n    - {namespace: dev, serviceAccountName: app, permissionPolicyARNs: [arn:aws:iam::aws:policy/ReadOnlyAccess]}\n",
+    );
+    let spec = valid_spec_of(&with);
+    assert_eq!(spec.spec.addons.len(), 1);
+    assert_eq!(
+        spec.spec.addons[0].version.as_deref(),
+        Some("v1.3.4-eksbuild.1")
+    );
+
+    // IRSA alone needs no agent.
+    let irsa = convert_ok(
+        "iam:\n  serviceAccounts:\n    - metadata: {name: app, namespace: dev}\n      attachPolicyARNs: [arn:aws:iam::aws:policy/ReadOnlyAccess]\n",
+    );
+    assert!(spec_of(&irsa).spec.addons.is_empty());
+}
+
+#[test]
+fn pod_identity_in_a_namespace_fargate_runs_falls_back_to_irsa() {
+    let conversion = convert_ok(
+        "addons: [{name: eks-pod-identity-agent}]\nfargateProfiles:\n  - name: fp\n    selectors: [{namespace: serverless}, {namespace: mixed, labels: {on: fargate}}]\niam:\n  podIdentityAssociations:\n    - {namespace: serverless, serviceAccountName: app, permissionPolicyARNs: [arn:aws:iam::aws:policy/ReadOnlyAccess]}\n    - {namespace: mixed, serviceAccountName: app, permissionPolicyARNs: [arn:aws:iam::aws:policy/ReadOnlyAccess]}\n",
+    );
+    let spec = valid_spec_of(&conversion);
+    assert_eq!(
+        account(&spec, "serverless", "app").mechanism,
+        IdentityMechanism::Irsa
+    );
+    assert!(
+        finding(&conversion, "iam.podIdentityAssociations[0]")
+            .message
+            .contains("Fargate profile `fp`")
+    );
+    // Only some pods of `mixed` run on Fargate: kept as eksctl had it (ekspec warns).
+    assert_eq!(
+        account(&spec, "mixed", "app").mechanism,
+        IdentityMechanism::PodIdentity
+    );
+}
+
+#[test]
+fn one_role_per_service_account() {
+    let conversion = convert_ok(
+        "addons: [{name: eks-pod-identity-agent}]\niam:\n  serviceAccounts:\n    - metadata: {name: app, namespace: dev}\n      roleOnly: true\n      attachPolicyARNs: [arn:aws:iam::aws:policy/ReadOnlyAccess]\n  podIdentityAssociations:\n    - {namespace: dev, serviceAccountName: app, permissionPolicyARNs: [arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess]}\n",
+    );
+    let spec = valid_spec_of(&conversion);
+    assert_eq!(spec.spec.service_accounts.len(), 1);
+    assert_eq!(
+        spec.spec.service_accounts[0].mechanism,
+        IdentityMechanism::Irsa
+    );
+    let lost = finding(&conversion, "iam.podIdentityAssociations[0]");
+    assert_eq!(lost.kind, FindingKind::NotCarriedOver);
+    assert!(lost.message.contains("IRSA role"), "{}", lost.message);
+}
+
+/// An eksctl config with `metadata.tags`, which [`config`] does not give.
+fn tagged(tags: &str, body: &str) -> Conversion {
+    let text = format!(
+        "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  name: demo\n  region: us-east-1\n  version: \"1.31\"\n  tags: {tags}\n{body}"
+    );
+    match convert("cluster.yaml", &text) {
+        Ok(conversion) => conversion,
+        Err(error) => panic!("{error}"),
+    }
+}
+
+#[test]
+fn karpenter_becomes_spec_karpenter_with_eksctl_defaults_written_out() {
+    let conversion = tagged(
+        "{karpenter.sh/discovery: demo, team: platform}",
+        "iam: {withOIDC: true}\nkarpenter:\n  version: v1.2.1\n  createServiceAccount: true\n  defaultInstanceProfile: KarpenterNodeInstanceProfile\nmanagedNodeGroups: [{name: system}]\n",
+    );
+    let spec = valid_spec_of(&conversion);
+    let Some(karpenter) = &spec.spec.karpenter else {
+        panic!("no spec.karpenter:\n{}", conversion.spec_yaml);
+    };
+    assert_eq!(karpenter.version, "1.2.1");
+    assert!(
+        !karpenter.interruption_queue,
+        "eksctl's default is no queue"
+    );
+    assert_eq!(
+        (karpenter.namespace(), karpenter.service_account()),
+        ("karpenter", "karpenter")
+    );
+    assert_eq!(
+        spec.metadata.tags.keys().collect::<Vec<_>>(),
+        ["team"],
+        "the discovery tag is ekspec's to place"
+    );
+    assert_eq!(addon(&spec, POD_IDENTITY_AGENT).service_account, None);
+    for (path, kind) in [
+        ("karpenter.version", FindingKind::Assumed),
+        ("karpenter.withSpotInterruptionQueue", FindingKind::Assumed),
+        ("karpenter.createServiceAccount", FindingKind::Assumed),
+        (
+            "karpenter.defaultInstanceProfile",
+            FindingKind::NotCarriedOver,
+        ),
+        (
+            "metadata.tags[\"karpenter.sh/discovery\"]",
+            FindingKind::Assumed,
+        ),
+    ] {
+        assert_eq!(finding(&conversion, path).kind, kind, "{path}");
+    }
+    assert!(
+        finding(&conversion, "iam.withOIDC")
+            .message
+            .contains("Pod Identity needs no OIDC provider")
+    );
+    let about: Vec<&str> = conversion
+        .findings
+        .iter()
+        .filter(|f| f.path.to_string() == "karpenter")
+        .map(|f| f.message.as_str())
+        .collect();
+    assert!(
+        about.iter().any(|m| m.contains("`demo-karpenter-node`")),
+        "{about:#?}"
+    );
+    assert!(
+        about.iter().any(|m| m.contains("eks-pod-identity-agent")),
+        "{about:#?}"
+    );
+}
+
+#[test]
+fn karpenter_before_1_0_is_reported_whole() {
+    let conversion = tagged(
+        "{karpenter.sh/discovery: demo}",
+        "karpenter: {version: v0.37.0, withSpotInterruptionQueue: true}\nmanagedNodeGroups: [{name: system}]\n",
+    );
+    let spec = valid_spec_of(&conversion);
+    assert_eq!(spec.spec.karpenter, None);
+    assert!(spec.spec.addons.is_empty());
+    // Without spec.karpenter the tag is the user's own: kept.
+    assert_eq!(
+        spec.metadata
+            .tags
+            .get("karpenter.sh/discovery")
+            .map(String::as_str),
+        Some("demo")
+    );
+    let lost = finding(&conversion, "karpenter");
+    assert_eq!(lost.kind, FindingKind::NotCarriedOver);
+    assert!(lost.message.contains("1.0.0 and newer"), "{}", lost.message);
+}
+
+#[test]
+fn karpenter_discovery_tags_and_fargate_are_ekspec_s_way() {
+    let conversion = tagged(
+        "{karpenter.sh/discovery: shared-fleet}",
+        "karpenter: {version: \"1.8.1\", withSpotInterruptionQueue: true}\nmanagedNodeGroups: [{name: system}]\nfargateProfiles:\n  - name: karpenter\n    selectors: [{namespace: karpenter}]\n  - name: mixed\n    selectors: [{namespace: karpenter}, {namespace: batch}]\n",
+    );
+    let spec = valid_spec_of(&conversion);
+    assert!(
+        spec.spec
+            .karpenter
+            .as_ref()
+            .is_some_and(|k| k.interruption_queue)
+    );
+    assert!(spec.metadata.tags.is_empty());
+    let tag = finding(&conversion, "metadata.tags[\"karpenter.sh/discovery\"]");
+    assert_eq!(tag.kind, FindingKind::NotCarriedOver);
+    assert!(
+        tag.message.contains("instead of `shared-fleet`"),
+        "{}",
+        tag.message
+    );
+    // The controller's namespace leaves Fargate; a profile with nothing else goes.
+    let names: Vec<&str> = spec
+        .spec
+        .fargate_profiles
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
+    assert_eq!(names, ["mixed"]);
+    assert_eq!(spec.spec.fargate_profiles[0].selectors.len(), 1);
+    assert_eq!(
+        spec.spec.fargate_profiles[0].selectors[0].namespace,
+        "batch"
+    );
+    for path in ["fargateProfiles[0]", "fargateProfiles[1]"] {
+        assert_eq!(
+            finding(&conversion, path).kind,
+            FindingKind::NotCarriedOver,
+            "{path}"
+        );
+    }
+}
+
+#[test]
+fn karpenter_s_own_service_account_is_not_declared_twice() {
+    let conversion = convert_ok(
+        "karpenter: {version: \"1.8.1\"}\nmanagedNodeGroups: [{name: system}]\niam:\n  serviceAccounts:\n    - metadata: {name: karpenter, namespace: karpenter}\n      attachPolicyARNs: [arn:aws:iam::aws:policy/ReadOnlyAccess]\n",
+    );
+    let spec = valid_spec_of(&conversion);
+    assert!(spec.spec.service_accounts.is_empty());
+    assert!(
+        conversion
+            .findings
+            .iter()
+            .any(|f| f.kind == FindingKind::NotCarriedOver
+                && f.message
+                    .contains("`karpenter/karpenter` is Karpenter's controller")),
+        "{:#?}",
+        conversion.findings
+    );
+}
+
+#[test]
+fn an_association_that_is_not_carried_over_needs_no_agent() {
+    let conversion = convert_ok(
+        "iam:\n  serviceAccounts:\n    - metadata: {name: app, namespace: dev}\n      attachPolicyARNs: [arn:aws:iam::aws:policy/ReadOnlyAccess]\n  podIdentityAssociations:\n    - {namespace: dev, serviceAccountName: app, permissionPolicyARNs: [arn:aws:iam::aws:policy/ReadOnlyAccess]}\n    - {namespace: web, serviceAccountName: app, roleARN: arn:aws:iam::111122223333:role/web}\n",
+    );
+    let spec = valid_spec_of(&conversion);
+    assert!(spec.spec.addons.is_empty(), "{:#?}", spec.spec.addons);
 }

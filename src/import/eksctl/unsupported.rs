@@ -29,6 +29,9 @@ pub enum Section {
     AccessEntry,
     AccessPolicy,
     AccessScope,
+    PodIdentityAssociation,
+    AddonsConfig,
+    Karpenter,
 }
 
 const NODE_ROLE: &str = "ekspec gives all node groups one node role; attach extra permissions with IRSA (spec.serviceAccounts)";
@@ -40,7 +43,11 @@ const STATUS: &str = "read-only state written by eksctl, not configuration";
 pub fn harmless(scope: Section, key: &str) -> bool {
     matches!(
         (scope, key),
-        (_, "status") | (Section::Metadata, "annotations") | (Section::ServiceAccount, "roleOnly")
+        (_, "status")
+            | (Section::Metadata, "annotations")
+            | (Section::ServiceAccount, "roleOnly")
+            | (Section::PodIdentityAssociation, "permissionPolicyName")
+            | (Section::Karpenter, "createServiceAccount")
     )
 }
 
@@ -61,14 +68,10 @@ pub fn reason(scope: Section, key: &str) -> Option<&'static str> {
         (S::Top, "identityProviders") => {
             "OIDC identity providers for user sign-in are not supported by ekspec"
         }
-        (S::Top, "addonsConfig") => "ekspec installs exactly the add-ons listed in spec.addons",
         (S::Top, "privateCluster") => {
             "fully private clusters are not supported by ekspec: use endpoint.publicAccess: false with the VPC endpoints you provide"
         }
         (S::Top, "localZones") => "Local Zones are not supported by ekspec",
-        (S::Top, "karpenter") => {
-            "ekspec does not install Karpenter: install its Helm chart and give it an IRSA role in spec.serviceAccounts"
-        }
         (S::Top, "gitops" | "git") => "ekspec does not bootstrap GitOps tooling",
         (S::Top, "outpost") => "AWS Outposts are not supported by ekspec",
         (S::Top, "zonalShiftConfig") => "zonal shift is not supported by ekspec",
@@ -154,9 +157,6 @@ pub fn reason(scope: Section, key: &str) -> Option<&'static str> {
         (S::Iam, "fargatePodExecutionRoleARN" | "fargatePodExecutionRolePermissionsBoundary") => {
             "ekspec creates and owns the Fargate pod execution role"
         }
-        (S::Iam, "podIdentityAssociations") => {
-            "EKS Pod Identity is not supported by ekspec: use spec.serviceAccounts (IRSA)"
-        }
         (S::Iam, "vpcResourceControllerPolicy") => {
             "ekspec's cluster role always has the VPC resource controller policy"
         }
@@ -181,10 +181,37 @@ pub fn reason(scope: Section, key: &str) -> Option<&'static str> {
         (S::Addon, "permissionsBoundary") => "permissions boundaries are not supported by ekspec",
         (S::Addon, "tags") => "ekspec tags add-ons with metadata.tags only",
         (S::Addon, "resolveConflicts") => "ekspec lets EKS resolve conflicts its default way",
-        (S::Addon, "podIdentityAssociations" | "useDefaultPodIdentityAssociations") => {
-            "EKS Pod Identity is not supported by ekspec: use spec.serviceAccounts (IRSA)"
-        }
         (S::Addon, "namespaceConfig") => "ekspec installs add-ons in their default namespace",
+        (S::PodIdentityAssociation, "wellKnownPolicies") => {
+            "eksctl's well-known policies are not supported by ekspec: list the equivalent managed policy ARNs in policyArns, or the statements in inlinePolicy"
+        }
+        (S::PodIdentityAssociation, "permissionsBoundaryARN") => {
+            "permissions boundaries are not supported by ekspec"
+        }
+        (S::PodIdentityAssociation, "tags") => {
+            "ekspec tags Pod Identity roles and associations with metadata.tags only"
+        }
+        (S::PodIdentityAssociation, "targetRoleARN") => {
+            "cross-account role chaining is not supported by ekspec: pods get the role ekspec makes, in the cluster's account"
+        }
+        (S::PodIdentityAssociation, "disableSessionTags") => {
+            "ekspec keeps the session tags EKS Pod Identity adds"
+        }
+        (S::PodIdentityAssociation, "policy") => {
+            "session policies on associations are not supported by ekspec: narrow the role's own policies instead"
+        }
+        (S::PodIdentityAssociation, "permissionPolicyName") => {
+            "ekspec names the role's inline policy itself"
+        }
+        (S::AddonsConfig, "disableDefaultAddons") => {
+            "ekspec installs exactly the add-ons listed in spec.addons"
+        }
+        (S::Karpenter, "createServiceAccount") => {
+            "ekspec makes no Kubernetes objects: Karpenter's Helm chart creates its service account (its default, and Pod Identity needs no annotation on it)"
+        }
+        (S::Karpenter, "defaultInstanceProfile") => {
+            "ekspec makes no instance profile for Karpenter's nodes: Karpenter 1.x makes them itself from the EC2NodeClass `role` (ekspec's Karpenter node role)"
+        }
         (S::FargateProfile, "podExecutionRoleARN") => {
             "ekspec creates and owns the Fargate pod execution role"
         }
