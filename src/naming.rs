@@ -89,18 +89,6 @@ pub const KARPENTER_EVENT_KINDS: [&str; 5] = [
     "capacity-reservation",
 ];
 
-/// The interruption queue's and rules' names with the most characters SQS and EventBridge
-/// allow each, for the name-length check.
-pub fn karpenter_event_names(cluster: &str) -> Vec<(String, usize)> {
-    let mut names = vec![(karpenter_queue(cluster), MAX_QUEUE_NAME)];
-    names.extend(
-        KARPENTER_EVENT_KINDS
-            .iter()
-            .map(|kind| (karpenter_event_rule(cluster, kind), MAX_EVENT_RULE_NAME)),
-    );
-    names
-}
-
 /// The tag Karpenter's `EC2NodeClass` selects subnets and security groups by (value: the
 /// cluster name), as its getting-started guide sets it.
 pub const KARPENTER_DISCOVERY_TAG: &str = "karpenter.sh/discovery";
