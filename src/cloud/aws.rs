@@ -1,6 +1,6 @@
 //! AWS SDK implementation of the cloud traits: EC2 (`ec2`), Elastic Load Balancing (`elb`),
-//! IAM and STS (`iam`), EKS (`eks`), SSM Parameter Store (`ssm`), SQS (`sqs`), EventBridge
-//! (`eventbridge`).
+//! IAM and STS (`iam`), EKS (`eks`, `pod_identity`), SSM Parameter Store (`ssm`), SQS
+//! (`sqs`), EventBridge (`eventbridge`).
 //!
 //! Every SDK failure goes through `AwsContext::context`, which names the API operation and
 //! the resource and classifies AWS's error code, so call sites never convert errors by hand.
@@ -25,6 +25,7 @@ mod elb;
 mod eventbridge;
 mod iam;
 mod in_flight;
+mod pod_identity;
 mod sqs;
 mod ssm;
 
@@ -176,6 +177,7 @@ impl AwsCloud {
             identity: Box::new(self.clone()),
             kubernetes: Box::new(self.clone()),
             parameters: Box::new(self.clone()),
+            pod_identity: Box::new(self.clone()),
             queues: Box::new(self.clone()),
             events: Box::new(self),
         }

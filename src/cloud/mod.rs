@@ -310,6 +310,41 @@ pub trait Kubernetes: Send + Sync {
     ) -> CloudResult<()>;
 }
 
+/// EKS Pod Identity associations: a namespace and service account of a cluster bound to an
+/// IAM role, made standalone or by an add-on (`AddonRequest::pod_identity_associations`).
+#[async_trait]
+pub trait PodIdentity: Send + Sync {
+    /// Every association of the cluster (standalone and add-on owned), described: tags, role,
+    /// owner (describes run concurrently). Sorted by namespace and service account.
+    async fn list_pod_identity_associations(
+        &self,
+        cluster: &str,
+    ) -> CloudResult<Vec<ObservedPodIdentityAssociation>>;
+    /// Creates an association with its tags in the create call; returns its id. EKS refuses a
+    /// second association for the same namespace and service account (`ErrorKind::InUse`,
+    /// "Association already exists: <id>"), a role it cannot see yet (`ErrorKind::Invalid`,
+    /// "Role provided in the request does not exist": a new role still propagating) and a role
+    /// whose trust policy does not let `pods.eks.amazonaws.com` `sts:AssumeRole` and
+    /// `sts:TagSession` ("Trust policy of the role provided is invalid.").
+    async fn create_pod_identity_association(
+        &self,
+        request: &PodIdentityAssociationRequest,
+    ) -> CloudResult<String>;
+    /// Points an association at another role.
+    async fn update_pod_identity_association(
+        &self,
+        cluster: &str,
+        association_id: &str,
+        role_arn: &str,
+    ) -> CloudResult<()>;
+    /// Deletes an association (already gone succeeds).
+    async fn delete_pod_identity_association(
+        &self,
+        cluster: &str,
+        association_id: &str,
+    ) -> CloudResult<()>;
+}
+
 /// SQS: the queues ekspec makes (Karpenter's interruption queue).
 #[async_trait]
 pub trait Queues: Send + Sync {
@@ -366,6 +401,8 @@ pub struct Cloud {
     pub kubernetes: Box<dyn Kubernetes>,
     /// SSM Parameter Store (the cluster lock).
     pub parameters: Box<dyn Parameters>,
+    /// EKS Pod Identity associations.
+    pub pod_identity: Box<dyn PodIdentity>,
     /// SQS.
     pub queues: Box<dyn Queues>,
     /// EventBridge.

@@ -554,6 +554,10 @@ pub struct ObservedAddon {
     pub configuration_values: Option<String>,
     /// Health issues EKS reports (`code: message`).
     pub health_issues: Vec<String>,
+    /// ARNs of the Pod Identity associations EKS made for the add-on (DescribeAddon's
+    /// `podIdentityAssociations`), sorted; the association list gives their service account
+    /// and role (their `owner_arn` is this add-on's ARN). Deleting the add-on deletes them.
+    pub pod_identity_associations: Vec<String>,
     /// Tags.
     pub tags: Tags,
 }
@@ -571,9 +575,65 @@ pub struct AddonRequest {
     pub service_account_role_arn: Option<String>,
     /// Configuration values as JSON text.
     pub configuration_values: Option<String>,
+    /// The add-on's Pod Identity associations (`podIdentityAssociations`), made and owned by
+    /// EKS in the add-on's namespace. `None`: not sent, and on update the add-on's associations
+    /// stay as they are ("If this value is left blank, no change"); on update a list replaces
+    /// them all, and `Some(vec![])` deletes them ("If an empty array is provided, existing
+    /// associations owned by the add-on are deleted"). May go with `service_account_role_arn`:
+    /// with the Pod Identity agent installed EKS uses the associations and ignores the role.
+    /// An add-on cannot take over an existing association of its service account (EKS user
+    /// guide): that one must be deleted first.
+    pub pod_identity_associations: Option<Vec<AddonPodIdentity>>,
     /// Tags (create only).
     pub tags: Tags,
     /// Idempotency token.
+    pub client_request_token: String,
+}
+
+/// A Pod Identity association an add-on asks EKS to make for one of its service accounts.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct AddonPodIdentity {
+    /// The add-on's service account (in the add-on's namespace).
+    pub service_account: String,
+    /// The IAM role it gets.
+    pub role_arn: String,
+}
+
+/// An EKS Pod Identity association: a namespace and service account bound to an IAM role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ObservedPodIdentityAssociation {
+    /// Id, e.g. `a-1a2b3c4d5e6f7g8h9`.
+    pub association_id: String,
+    /// ARN (for tagging).
+    pub association_arn: String,
+    /// Kubernetes namespace.
+    pub namespace: String,
+    /// Kubernetes service account.
+    pub service_account: String,
+    /// The IAM role pods of the service account get.
+    pub role_arn: String,
+    /// The add-on that owns it, when EKS made it for an add-on (`None`: standalone).
+    pub owner_arn: Option<String>,
+    /// Tags.
+    pub tags: Tags,
+}
+
+/// A request to create a Pod Identity association.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PodIdentityAssociationRequest {
+    /// Cluster name.
+    pub cluster: String,
+    /// Kubernetes namespace.
+    pub namespace: String,
+    /// Kubernetes service account.
+    pub service_account: String,
+    /// The IAM role.
+    pub role_arn: String,
+    /// Tags (sent in the create call).
+    pub tags: Tags,
+    /// Idempotency token (`clientRequestToken`): a create repeated with the same token and
+    /// request (a lost answer, a retried step) gets the same association back instead of
+    /// ResourceInUseException.
     pub client_request_token: String,
 }
 

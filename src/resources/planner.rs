@@ -728,6 +728,7 @@ mod tests {
                 service_account_role_arn: None,
                 configuration_values: None,
                 health_issues: Vec::new(),
+                pod_identity_associations: Vec::new(),
                 tags: owned("addon/vpc-cni"),
             }],
             existing_vpc: Some(ObservedVpc {

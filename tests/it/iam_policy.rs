@@ -67,6 +67,7 @@ fn called() -> BTreeSet<String> {
     for (file, prefix) in [
         ("src/cloud/aws/ec2.rs", "ec2"),
         ("src/cloud/aws/eks.rs", "eks"),
+        ("src/cloud/aws/pod_identity.rs", "eks"),
         ("src/cloud/aws/iam.rs", "iam"),
         ("src/cloud/aws/elb.rs", "elasticloadbalancing"),
         ("src/cloud/aws/ssm.rs", "ssm"),

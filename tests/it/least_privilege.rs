@@ -157,6 +157,15 @@ fn eks_action(method: &str, path: &str) -> Option<&'static str> {
         ("DELETE", ["clusters", _, "access-entries", _, "access-policies", _]) => {
             "DisassociateAccessPolicy"
         }
+        ("POST", ["clusters", _, "pod-identity-associations"]) => "CreatePodIdentityAssociation",
+        ("GET", ["clusters", _, "pod-identity-associations"]) => "ListPodIdentityAssociations",
+        ("GET", ["clusters", _, "pod-identity-associations", _]) => {
+            "DescribePodIdentityAssociation"
+        }
+        ("POST", ["clusters", _, "pod-identity-associations", _]) => "UpdatePodIdentityAssociation",
+        ("DELETE", ["clusters", _, "pod-identity-associations", _]) => {
+            "DeletePodIdentityAssociation"
+        }
         ("POST", ["tags", _]) => "TagResource",
         ("DELETE", ["tags", _]) => "UntagResource",
         ("GET", ["tags", _]) => "ListTagsForResource",
@@ -259,20 +268,38 @@ fn eks_checks(request: &Request) -> Option<Vec<Check>> {
     };
     let mut checks = vec![Check::new(format!("eks:{action}"), resource)];
     let body: Value = serde_json::from_slice(request.body).unwrap_or(Value::Null);
+    let pass = |role: &str, service: &str| Check {
+        action: "iam:PassRole".to_owned(),
+        resource: role.to_owned(),
+        context: Some(("iam:PassedToService", service.to_owned())),
+    };
+    // A Pod Identity association hands its role to EKS Pod Identity (`pods.eks.amazonaws.com`)
+    // when it is made or pointed at another role, and so do an add-on's associations.
+    let pod_identity = action.ends_with("PodIdentityAssociation");
     for (field, service) in [
         ("roleArn", "eks.amazonaws.com"),
         ("nodeRole", "eks.amazonaws.com"),
         ("podExecutionRoleArn", "eks-fargate-pods.amazonaws.com"),
     ] {
+        let service = if pod_identity {
+            "pods.eks.amazonaws.com"
+        } else {
+            service
+        };
         if let Some(role) = body[field]
             .as_str()
-            .filter(|_| action.starts_with("Create"))
+            .filter(|_| action.starts_with("Create") || pod_identity)
         {
-            checks.push(Check {
-                action: "iam:PassRole".to_owned(),
-                resource: role.to_owned(),
-                context: Some(("iam:PassedToService", service.to_owned())),
-            });
+            checks.push(pass(role, service));
+        }
+    }
+    for association in body["podIdentityAssociations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        if let Some(role) = association["roleArn"].as_str() {
+            checks.push(pass(role, "pods.eks.amazonaws.com"));
         }
     }
     if action.starts_with("Create") && body["tags"].as_object().is_some_and(|t| !t.is_empty()) {

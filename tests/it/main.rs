@@ -25,6 +25,7 @@ mod least_privilege;
 mod lifecycle_memory;
 mod lock;
 mod moto;
+mod pod_identity_cloud;
 mod proxy;
 mod reconcile_memory;
 mod strict_cluster;

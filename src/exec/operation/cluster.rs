@@ -95,6 +95,7 @@ pub(super) async fn run(
                 version: version.clone(),
                 service_account_role_arn: role.as_ref().map(|r| ctx.resolve(r)).transpose()?,
                 configuration_values: configuration.clone(),
+                pod_identity_associations: None,
                 tags: tags.clone(),
                 client_request_token: ctx.token(resource),
             };
@@ -118,6 +119,7 @@ pub(super) async fn run(
                 version: version.clone(),
                 service_account_role_arn: role.as_ref().map(|r| ctx.resolve(r)).transpose()?,
                 configuration_values: configuration.clone(),
+                pod_identity_associations: None,
                 tags: Tags::new(),
                 client_request_token: ctx.token(resource),
             };
