@@ -229,6 +229,15 @@ pub fn api_calls(op: &Operation) -> Vec<&'static str> {
         },
         // Security groups, interfaces and load balancers are read concurrently.
         Operation::DeleteLeftovers { .. } => vec!["DescribeSecurityGroups"],
+        Operation::CreateQueue { .. } => vec!["CreateQueue"],
+        Operation::SetQueueAttributes { .. } => vec!["SetQueueAttributes"],
+        Operation::TagQueue { .. } => vec!["TagQueue"],
+        Operation::DeleteQueue { .. } => vec!["DeleteQueue"],
+        Operation::PutRule { .. } => vec!["PutRule"],
+        Operation::PutTargets { .. } => vec!["PutTargets"],
+        Operation::RemoveTargets { .. } => vec!["RemoveTargets"],
+        Operation::TagRule { .. } => vec!["TagResource"],
+        Operation::DeleteRule { .. } => vec!["DeleteRule"],
     }
 }
 

@@ -145,6 +145,23 @@ fn rows(observed: &Observed, cluster: &str, lock: Option<Row>) -> Vec<Row> {
             &format!("{} policies", e.policies.len()),
         );
     });
+    observed.queues.iter().for_each(|q| {
+        add(
+            &q.tags,
+            &q.name,
+            &format!(
+                "retention {}s",
+                q.message_retention_seconds.unwrap_or_default()
+            ),
+        );
+    });
+    observed.event_rules.iter().for_each(|r| {
+        add(
+            &r.tags,
+            &r.name,
+            &format!("{} {} targets", r.state, r.targets.len()),
+        );
+    });
     rows.sort_by(|a, b| a.resource.cmp(&b.resource));
     rows
 }

@@ -35,6 +35,10 @@ struct State {
     updates: BTreeMap<String, UpdateStatus>,
     /// SSM parameters: value and tags.
     parameters: BTreeMap<String, (String, Tags)>,
+    /// SQS queues by name.
+    queues: BTreeMap<String, ObservedQueue>,
+    /// EventBridge rules by name.
+    rules: BTreeMap<String, ObservedEventRule>,
     calls: Vec<String>,
     failures: Vec<(&'static str, CloudError)>,
     /// Client tokens, kept as EC2 keeps them (and EKS for Pod Identity associations):
@@ -289,6 +293,8 @@ impl MemoryCloud {
             kubernetes: Box::new(self.clone()),
             parameters: Box::new(self.clone()),
             pod_identity: Box::new(self.clone()),
+            queues: Box::new(self.clone()),
+            events: Box::new(self.clone()),
         }
     }
 
@@ -318,6 +324,18 @@ impl MemoryCloud {
             + s.access_entries.len()
             + s.pod_identity.len()
             + s.parameters.len()
+            + s.queues.len()
+            + s.rules.len()
+    }
+
+    /// Every SQS queue.
+    pub fn queues(&self) -> Vec<ObservedQueue> {
+        self.lock().queues.values().cloned().collect()
+    }
+
+    /// Every EventBridge rule.
+    pub fn event_rules(&self) -> Vec<ObservedEventRule> {
+        self.lock().rules.values().cloned().collect()
     }
 
     /// The tags of an SSM parameter, or `None` when it does not exist.
@@ -1699,6 +1717,240 @@ impl Kubernetes for MemoryCloud {
         s.log(format!(
             "DisassociateAccessPolicy {principal_arn} {policy_arn}"
         ));
+        Ok(())
+    }
+}
+
+const QUEUE_URL_PREFIX: &str = "https://sqs.us-east-1.amazonaws.com/111122223333/";
+
+fn queue_name(url: &str) -> &str {
+    url.strip_prefix(QUEUE_URL_PREFIX).unwrap_or(url)
+}
+
+fn queue_gone(operation: &'static str, url: &str) -> CloudError {
+    CloudError {
+        operation,
+        resource: format!("queue {}", queue_name(url)),
+        code: Some("AWS.SimpleQueueService.NonExistentQueue".to_owned()),
+        message: "The specified queue does not exist.".to_owned(),
+        kind: ErrorKind::NotFound,
+    }
+}
+
+#[async_trait]
+impl Queues for MemoryCloud {
+    async fn list_queues(
+        &self,
+        prefix: &str,
+        _known: &[String],
+    ) -> CloudResult<Vec<ObservedQueue>> {
+        tokio::task::yield_now().await;
+        self.gate("ListQueues")?;
+        Ok(self
+            .lock()
+            .queues
+            .values()
+            .filter(|q| q.name.starts_with(prefix))
+            .cloned()
+            .collect())
+    }
+
+    async fn create_queue(&self, r: &QueueRequest) -> CloudResult<String> {
+        tokio::task::yield_now().await;
+        self.gate("CreateQueue")?;
+        let mut s = self.lock();
+        let url = format!("{QUEUE_URL_PREFIX}{}", r.name);
+        if let Some(existing) = s.queues.get(&r.name) {
+            // As SQS: the same attributes answer the existing queue's URL, others fail.
+            let same = existing.policy.as_ref() == Some(&r.attributes.policy)
+                && existing.message_retention_seconds
+                    == Some(r.attributes.message_retention_seconds)
+                && existing.sqs_managed_sse == r.attributes.sqs_managed_sse;
+            return if same {
+                Ok(url)
+            } else {
+                Err(CloudError {
+                    operation: "CreateQueue",
+                    resource: format!("queue {}", r.name),
+                    code: Some("QueueAlreadyExists".to_owned()),
+                    message: "A queue already exists with the same name and a different value for attribute(s) Policy".to_owned(),
+                    kind: ErrorKind::AlreadyExists,
+                })
+            };
+        }
+        s.queues.insert(
+            r.name.clone(),
+            ObservedQueue {
+                name: r.name.clone(),
+                url: url.clone(),
+                arn: format!("arn:aws:sqs:us-east-1:{ACCOUNT}:{}", r.name),
+                policy: Some(r.attributes.policy.clone()),
+                message_retention_seconds: Some(r.attributes.message_retention_seconds),
+                sqs_managed_sse: r.attributes.sqs_managed_sse,
+                tags: r.tags.clone(),
+            },
+        );
+        s.log(format!("CreateQueue {}", r.name));
+        Ok(url)
+    }
+
+    async fn queue_url(&self, name: &str) -> CloudResult<Option<String>> {
+        tokio::task::yield_now().await;
+        self.gate("GetQueueUrl")?;
+        Ok(self.lock().queues.get(name).map(|q| q.url.clone()))
+    }
+
+    async fn queue_tags(&self, url: &str) -> CloudResult<Tags> {
+        tokio::task::yield_now().await;
+        self.gate("ListQueueTags")?;
+        self.lock()
+            .queues
+            .get(queue_name(url))
+            .map(|q| q.tags.clone())
+            .ok_or_else(|| queue_gone("ListQueueTags", url))
+    }
+
+    async fn set_queue_attributes(
+        &self,
+        url: &str,
+        attributes: &QueueAttributes,
+    ) -> CloudResult<()> {
+        tokio::task::yield_now().await;
+        self.gate("SetQueueAttributes")?;
+        let mut s = self.lock();
+        let queue = s
+            .queues
+            .get_mut(queue_name(url))
+            .ok_or_else(|| queue_gone("SetQueueAttributes", url))?;
+        queue.policy = Some(attributes.policy.clone());
+        queue.message_retention_seconds = Some(attributes.message_retention_seconds);
+        queue.sqs_managed_sse = attributes.sqs_managed_sse;
+        s.log(format!("SetQueueAttributes {}", queue_name(url)));
+        Ok(())
+    }
+
+    async fn tag_queue(&self, url: &str, tags: &Tags) -> CloudResult<()> {
+        tokio::task::yield_now().await;
+        self.gate("TagQueue")?;
+        let mut s = self.lock();
+        let queue = s
+            .queues
+            .get_mut(queue_name(url))
+            .ok_or_else(|| queue_gone("TagQueue", url))?;
+        queue.tags.extend(tags.clone());
+        s.log(format!("TagQueue {}", queue_name(url)));
+        Ok(())
+    }
+
+    async fn delete_queue(&self, url: &str) -> CloudResult<()> {
+        tokio::task::yield_now().await;
+        self.gate("DeleteQueue")?;
+        let mut s = self.lock();
+        s.queues.remove(queue_name(url));
+        s.log(format!("DeleteQueue {}", queue_name(url)));
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl EventRules for MemoryCloud {
+    async fn list_rules(&self, prefix: &str) -> CloudResult<Vec<ObservedEventRule>> {
+        tokio::task::yield_now().await;
+        self.gate("ListRules")?;
+        Ok(self
+            .lock()
+            .rules
+            .values()
+            .filter(|r| r.name.starts_with(prefix))
+            .cloned()
+            .collect())
+    }
+
+    async fn put_rule(&self, r: &EventRuleRequest) -> CloudResult<String> {
+        tokio::task::yield_now().await;
+        self.gate("PutRule")?;
+        let mut s = self.lock();
+        let arn = format!("arn:aws:events:us-east-1:{ACCOUNT}:rule/{}", r.name);
+        // As EventBridge: a new rule takes the tags, a replaced one keeps its own (and its
+        // targets).
+        let (tags, targets) = s.rules.get(&r.name).map_or_else(
+            || (r.tags.clone(), Vec::new()),
+            |old| (old.tags.clone(), old.targets.clone()),
+        );
+        s.rules.insert(
+            r.name.clone(),
+            ObservedEventRule {
+                name: r.name.clone(),
+                arn: arn.clone(),
+                event_pattern: Some(r.event_pattern.clone()),
+                state: "ENABLED".to_owned(),
+                targets,
+                tags,
+            },
+        );
+        s.log(format!("PutRule {}", r.name));
+        Ok(arn)
+    }
+
+    async fn put_targets(&self, rule: &str, targets: &[RuleTarget]) -> CloudResult<()> {
+        tokio::task::yield_now().await;
+        self.gate("PutTargets")?;
+        let mut s = self.lock();
+        let live = s
+            .rules
+            .get_mut(rule)
+            .ok_or_else(|| not_found("PutTargets", &format!("event rule {rule}")))?;
+        for target in targets {
+            live.targets.retain(|t| t.id != target.id);
+            live.targets.push(target.clone());
+        }
+        live.targets.sort();
+        s.log(format!("PutTargets {rule}"));
+        Ok(())
+    }
+
+    async fn remove_targets(&self, rule: &str, ids: &[String]) -> CloudResult<()> {
+        tokio::task::yield_now().await;
+        self.gate("RemoveTargets")?;
+        let mut s = self.lock();
+        if let Some(live) = s.rules.get_mut(rule) {
+            live.targets.retain(|t| !ids.contains(&t.id));
+        }
+        s.log(format!("RemoveTargets {rule}"));
+        Ok(())
+    }
+
+    async fn tag_rule(&self, arn: &str, tags: &Tags) -> CloudResult<()> {
+        tokio::task::yield_now().await;
+        self.gate("TagResource")?;
+        let mut s = self.lock();
+        let rule = s
+            .rules
+            .values_mut()
+            .find(|r| r.arn == arn)
+            .ok_or_else(|| not_found("TagResource", arn))?;
+        rule.tags.extend(tags.clone());
+        let name = rule.name.clone();
+        s.log(format!("TagResource {name}"));
+        Ok(())
+    }
+
+    async fn delete_rule(&self, rule: &str) -> CloudResult<()> {
+        tokio::task::yield_now().await;
+        self.gate("DeleteRule")?;
+        let mut s = self.lock();
+        // As EventBridge: "Before you can delete the rule, you must remove all targets".
+        if s.rules.get(rule).is_some_and(|r| !r.targets.is_empty()) {
+            return Err(CloudError {
+                operation: "DeleteRule",
+                resource: format!("event rule {rule}"),
+                code: Some("ValidationException".to_owned()),
+                message: "Rule can't be deleted since it has targets.".to_owned(),
+                kind: ErrorKind::Invalid,
+            });
+        }
+        s.rules.remove(rule);
+        s.log(format!("DeleteRule {rule}"));
         Ok(())
     }
 }

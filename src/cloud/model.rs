@@ -717,3 +717,84 @@ pub struct AvailabilityZone {
     /// `availability-zone`, `local-zone` or `wavelength-zone`.
     pub kind: String,
 }
+
+/// An SQS queue and the attributes ekspec manages.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedQueue {
+    /// Queue name.
+    pub name: String,
+    /// Queue URL (what the SQS API takes).
+    pub url: String,
+    /// Queue ARN.
+    pub arn: String,
+    /// The access policy, parsed (`None`: the queue has none).
+    pub policy: Option<serde_json::Value>,
+    /// `MessageRetentionPeriod` in seconds.
+    pub message_retention_seconds: Option<u32>,
+    /// `SqsManagedSseEnabled`: encryption at rest with keys SQS owns.
+    pub sqs_managed_sse: bool,
+    /// Tags.
+    pub tags: Tags,
+}
+
+/// The attributes of a queue ekspec sets, at create and when they drifted.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueueAttributes {
+    /// The access policy.
+    pub policy: serde_json::Value,
+    /// `MessageRetentionPeriod` in seconds (60 to 1,209,600).
+    pub message_retention_seconds: u32,
+    /// `SqsManagedSseEnabled`.
+    pub sqs_managed_sse: bool,
+}
+
+/// A request to create a queue.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueueRequest {
+    /// Queue name (1 to 80 characters: letters, digits, `-`, `_`).
+    pub name: String,
+    /// Its attributes.
+    pub attributes: QueueAttributes,
+    /// Tags (given in CreateQueue itself).
+    pub tags: Tags,
+}
+
+/// Where an EventBridge rule sends what matches.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct RuleTarget {
+    /// The target's id within the rule.
+    pub id: String,
+    /// The target's ARN (an SQS queue's).
+    pub arn: String,
+}
+
+/// An EventBridge rule on the default event bus.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedEventRule {
+    /// Rule name.
+    pub name: String,
+    /// Rule ARN.
+    pub arn: String,
+    /// The event pattern, parsed (`None`: a scheduled rule).
+    pub event_pattern: Option<serde_json::Value>,
+    /// `ENABLED`, `DISABLED`, ...
+    pub state: String,
+    /// Its targets, sorted.
+    pub targets: Vec<RuleTarget>,
+    /// Tags.
+    pub tags: Tags,
+}
+
+/// A rule as PutRule makes or replaces it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventRuleRequest {
+    /// Rule name (1 to 64 characters: letters, digits, `.`, `-`, `_`).
+    pub name: String,
+    /// The event pattern.
+    pub event_pattern: serde_json::Value,
+    /// Description.
+    pub description: String,
+    /// Tags: EventBridge takes them when PutRule creates the rule and ignores them when it
+    /// replaces one.
+    pub tags: Tags,
+}

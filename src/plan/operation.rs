@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::cloud::{
     AccessPolicy, ClusterConfigChange, Ec2Kind, LaunchTemplateData, NodeGroupConfigChange,
-    NodeScaling, NodeTaint, Tags, UpdateBudget,
+    NodeScaling, NodeTaint, QueueAttributes, RuleTarget, Tags, UpdateBudget,
 };
 
 /// A value known now, or produced by another change.
@@ -270,6 +270,40 @@ pub enum Operation {
     /// Delete the load balancers, target groups, security groups and detached interfaces
     /// Kubernetes left in the VPC.
     DeleteLeftovers { cluster: String, vpc_id: String },
+    /// Create an SQS queue with its attributes and tags (waiting while SQS holds the name of
+    /// a queue deleted less than a minute ago); outputs `url` and `arn`.
+    CreateQueue {
+        name: String,
+        attributes: QueueAttributes,
+        tags: Tags,
+    },
+    /// Set a queue's policy, retention and encryption.
+    SetQueueAttributes {
+        url: String,
+        attributes: QueueAttributes,
+    },
+    /// Add or overwrite tags of a queue.
+    TagQueue { url: String, tags: Tags },
+    /// Delete a queue.
+    DeleteQueue { url: String },
+    /// Create an EventBridge rule with its tags, or replace a rule's pattern; output `arn`.
+    PutRule {
+        name: String,
+        pattern: serde_json::Value,
+        description: String,
+        tags: Tags,
+    },
+    /// Add or replace targets of a rule.
+    PutTargets {
+        rule: String,
+        targets: Vec<RuleTarget>,
+    },
+    /// Remove targets from a rule.
+    RemoveTargets { rule: String, ids: Vec<String> },
+    /// Add or overwrite tags of a rule.
+    TagRule { arn: String, tags: Tags },
+    /// Delete a rule (its targets removed before).
+    DeleteRule { name: String },
 }
 
 /// A trust policy, resolved when the operation runs (IRSA needs the cluster's issuer).

@@ -11,6 +11,7 @@ pub mod cluster;
 pub mod fargate;
 pub mod generations;
 pub mod iam;
+pub mod karpenter_interruption;
 pub mod network;
 pub mod nodegroup;
 mod observe;

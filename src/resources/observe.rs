@@ -6,8 +6,9 @@ use futures::{StreamExt, TryStreamExt, stream};
 
 use crate::cloud::{
     Cloud, CloudError, CloudResult, ErrorKind, ObservedAccessEntry, ObservedAddon, ObservedCluster,
-    ObservedFargateProfile, ObservedNetwork, ObservedNodeGroup, ObservedOidcProvider,
-    ObservedPodIdentityAssociation, ObservedRole, ObservedSubnet, ObservedVpc,
+    ObservedEventRule, ObservedFargateProfile, ObservedNetwork, ObservedNodeGroup,
+    ObservedOidcProvider, ObservedPodIdentityAssociation, ObservedQueue, ObservedRole,
+    ObservedSubnet, ObservedVpc,
 };
 use crate::naming;
 use crate::spec::ClusterFile;
@@ -49,6 +50,11 @@ pub struct Observed {
     /// Every Pod Identity association of the owned cluster: standalone ones (owned or not:
     /// EKS allows one per service account) and add-ons' (their service accounts and roles).
     pub pod_identity_associations: Vec<ObservedPodIdentityAssociation>,
+    /// SQS queues named like Karpenter's interruption queue of the cluster (owned or not: a
+    /// name taken by someone else's is shown in the plan).
+    pub queues: Vec<ObservedQueue>,
+    /// EventBridge rules named like the cluster's Karpenter rules (owned or not).
+    pub event_rules: Vec<ObservedEventRule>,
     /// Default add-on versions, keyed `(add-on, Kubernetes version)`: for the spec's version
     /// and every step of an upgrade, for add-ons without a pinned version.
     pub addon_defaults: BTreeMap<(String, String), Option<String>>,
@@ -95,30 +101,43 @@ pub async fn observe(
         let providers = cloud.identity.list_oidc_providers(name, issuer).await?;
         Ok((cluster, providers))
     };
-    let (caller, zones, network, roles, (cluster, oidc_providers), existing) = tokio::try_join!(
-        cloud.identity.caller_arn(),
-        async {
-            if wants_zones {
-                let zones = cloud.network.availability_zones().await?;
-                Ok(super::network::eks_zones(&zones))
-            } else {
-                Ok(Vec::new())
-            }
-        },
-        cloud.network.discover(name),
-        cloud.identity.list_roles(&iam_path),
-        cluster_and_providers,
-        async {
-            match &byo {
-                Some((vpc, subnets)) => cloud
-                    .network
-                    .describe_existing(vpc, subnets)
-                    .await
-                    .map(Some),
-                None => Ok(None),
-            }
-        },
-    )?;
+    // Read whether or not the spec has Karpenter: owned ones no longer wanted are deleted.
+    // The queue is also looked up by name: SQS may not list a queue made moments ago.
+    let queue = naming::karpenter_queue(name);
+    let rule_prefix = naming::karpenter_event_rule(name, "");
+    let (caller, zones, network, roles, (cluster, oidc_providers), existing, queues, event_rules) =
+        tokio::try_join!(
+            cloud.identity.caller_arn(),
+            async {
+                if wants_zones {
+                    let zones = cloud.network.availability_zones().await?;
+                    Ok(super::network::eks_zones(&zones))
+                } else {
+                    Ok(Vec::new())
+                }
+            },
+            cloud.network.discover(name),
+            cloud.identity.list_roles(&iam_path),
+            cluster_and_providers,
+            async {
+                match &byo {
+                    Some((vpc, subnets)) => cloud
+                        .network
+                        .describe_existing(vpc, subnets)
+                        .await
+                        .map(Some),
+                    None => Ok(None),
+                }
+            },
+            cloud
+                .queues
+                .list_queues(&queue, std::slice::from_ref(&queue)),
+            cloud.events.list_rules(&rule_prefix),
+        )?;
+    // By name, so plans list them (and their order) the same way every time.
+    let (mut queues, mut event_rules) = (queues, event_rules);
+    queues.sort_by(|a, b| a.name.cmp(&b.name));
+    event_rules.sort_by(|a, b| a.name.cmp(&b.name));
     let owned = cluster
         .as_ref()
         .is_some_and(|c| c.tags.get(naming::CLUSTER_TAG).map(String::as_str) == Some(name));
@@ -196,6 +215,8 @@ pub async fn observe(
         addons,
         access_entries,
         pod_identity_associations,
+        queues,
+        event_rules,
         addon_defaults,
     })
 }

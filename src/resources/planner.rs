@@ -9,8 +9,8 @@ use crate::spec::{ClusterFile, DEFAULT_ZONE_COUNT};
 
 use super::network::KUBERNETES_LEFTOVERS;
 use super::{
-    Observed, access, addon, cluster, fargate, iam, network, nodegroup, owned_id, pod_identity,
-    tag_drift, upgrade,
+    Observed, access, addon, cluster, fargate, iam, karpenter_interruption, network, nodegroup,
+    owned_id, pod_identity, tag_drift, upgrade,
 };
 
 /// Working state while planning one cluster.
@@ -215,6 +215,7 @@ pub fn plan(file: &ClusterFile, observed: &Observed) -> Plan {
     pod_identity::plan(&mut p);
     access::plan(&mut p);
     access::plan_role_entries(&mut p);
+    karpenter_interruption::plan(&mut p);
     upgrade::plan(&mut p);
     addon::order(&mut p.changes);
     pod_identity::order(&mut p);
@@ -445,6 +446,7 @@ fn plan_deletes(p: &mut Planning<'_>) {
             .id(&cluster.name),
         );
     }
+    deletes.extend(karpenter_interruption::deletes(p));
     // Node groups replaced by a newer generation are deleted by their replace change.
     deletes.retain(|d| !p.changes.iter().any(|c| c.resource == d.resource));
     let leftovers: Vec<Change> = deletes
@@ -479,6 +481,8 @@ fn delete_after(resource: &str) -> &'static [&'static str] {
         "route-table" => &["route", "nat-gateway"],
         // Nothing in the cluster may recreate a load balancer once it is deleted.
         KUBERNETES_LEFTOVERS => &["cluster", "nodegroup", "fargate-profile"],
+        // EventBridge would keep sending to a deleted queue: the rules go first.
+        "queue" => &["event-rule"],
         // A load balancer's interfaces block its subnets.
         "subnet" => &[
             "cluster",
@@ -557,7 +561,9 @@ fn rank(resource: &str) -> u8 {
         "addon" => 14,
         "pod-identity" => 15,
         "access-entry" => 16,
-        _ => 17,
+        "queue" => 17,
+        "event-rule" => 18,
+        _ => 19,
     }
 }
 

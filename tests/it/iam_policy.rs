@@ -33,6 +33,8 @@ fn operations(file: &str) -> BTreeSet<String> {
                     "Release",
                     "Modify",
                     "Replace",
+                    "Set",
+                    "Remove",
                 ]
                 .iter()
                 .any(|verb| s.starts_with(verb))
@@ -69,6 +71,8 @@ fn called() -> BTreeSet<String> {
         ("src/cloud/aws/iam.rs", "iam"),
         ("src/cloud/aws/elb.rs", "elasticloadbalancing"),
         ("src/cloud/aws/ssm.rs", "ssm"),
+        ("src/cloud/aws/sqs.rs", "sqs"),
+        ("src/cloud/aws/eventbridge.rs", "events"),
     ] {
         for operation in operations(file) {
             let prefix = if operation == "GetCallerIdentity" {

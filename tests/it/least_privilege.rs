@@ -68,6 +68,10 @@ const NOT_EXERCISED: &[(&str, &str)] = &[
         "only for security groups Kubernetes left in the cluster's VPC",
     ),
     (
+        "sqs:SetQueueAttributes",
+        "only when the interruption queue's policy, retention or encryption changed outside ekspec",
+    ),
+    (
         "elasticloadbalancing:DescribeTags",
         "only when the cluster's VPC has load balancers, to find the ones Kubernetes made",
     ),
@@ -211,6 +215,43 @@ fn form_param(body: &str, key: &str) -> Option<String> {
                 .into_owned()
         })
     })
+}
+
+/// The permissions AWS checks for an SQS or EventBridge call (JSON protocol): its action on
+/// the queue or rule it names (`*` for the account-wide listings), plus the tagging action
+/// when a create carries tags ("To be able to tag a queue on creation, you must have the
+/// sqs:CreateQueue and sqs:TagQueue permissions"; PutRule: "you must have both the
+/// events:PutRule and events:TagResource permissions").
+fn queue_and_rule_checks(request: &Request) -> Vec<Check> {
+    let target = request.target.unwrap_or_default();
+    let body: Value = serde_json::from_slice(request.body).unwrap_or(Value::Null);
+    let field = |name: &str| body[name].as_str().map(str::to_owned);
+    if let Some(action) = target.strip_prefix("AmazonSQS.") {
+        let queue = field("QueueName")
+            .or_else(|| field("QueueUrl").map(|u| u.rsplit('/').next().unwrap().to_owned()));
+        let resource = queue.map_or_else(
+            || "*".to_owned(),
+            |q| format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{q}"),
+        );
+        let mut checks = vec![Check::new(format!("sqs:{action}"), resource.clone())];
+        if action == "CreateQueue" && body["tags"].is_object() {
+            checks.push(Check::new("sqs:TagQueue".to_owned(), resource));
+        }
+        return checks;
+    }
+    let action = target.trim_start_matches("AWSEvents.");
+    let resource = field("ResourceARN")
+        .or_else(|| {
+            field("Name")
+                .or_else(|| field("Rule"))
+                .map(|rule| format!("arn:aws:events:{REGION}:{ACCOUNT}:rule/{rule}"))
+        })
+        .unwrap_or_else(|| "*".to_owned());
+    let mut checks = vec![Check::new(format!("events:{action}"), resource.clone())];
+    if action == "PutRule" && body["Tags"].is_array() {
+        checks.push(Check::new("events:TagResource".to_owned(), resource));
+    }
+    checks
 }
 
 /// The permissions AWS checks for an EKS call: its own action on the cluster, plus
@@ -421,6 +462,12 @@ impl StrictAccount {
                     }
                     checks
                 }
+                None if request.target.is_some_and(|t| {
+                    t.starts_with("AmazonSQS.") || t.starts_with("AWSEvents.")
+                }) =>
+                {
+                    queue_and_rule_checks(request)
+                }
                 None => match request.target.filter(|t| t.starts_with("AmazonSSM.")) {
                     Some(target) => {
                         let name = serde_json::from_slice::<Value>(request.body)
@@ -511,9 +558,9 @@ impl StrictAccount {
     }
 
     /// The production example before a change (1.30, fewer logs, no secrets encryption, one
-    /// NAT gateway, other sizes, tags, add-ons, access entries and a Fargate profile), then as
-    /// it is: plan, apply, get, apply the change, delete. Stops at the first step that does not
-    /// exit as expected and returns it.
+    /// NAT gateway, other sizes, tags, add-ons, access entries, a Fargate profile and
+    /// Karpenter), then as it is: plan, apply, get, apply the change, delete. Stops at the first
+    /// step that does not exit as expected and returns it.
     fn scenario(&self, keys: &Keys) -> Result<(), Stopped> {
         let example = std::fs::read_to_string(repo().join("examples/production.yaml")).unwrap();
         // A role named in the spec keeps its name when its service account moves namespace
@@ -556,6 +603,11 @@ impl StrictAccount {
             (
                 "  serviceAccounts:\n",
                 "  fargateProfiles:\n    - name: batch\n      selectors: [{namespace: batch}]\n  serviceAccounts:\n",
+            ),
+            // Karpenter's interruption queue and rules are made, then deleted with it.
+            (
+                "  accessEntries:\n",
+                "  karpenter:\n    version: \"1.8.1\"\n  accessEntries:\n",
             ),
         ]
         .into_iter()

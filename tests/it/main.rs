@@ -18,6 +18,7 @@ mod import_eksctl;
 mod in_flight;
 mod invalid_fixtures;
 mod inventory;
+mod karpenter_interruption;
 mod kubeconfig_cli;
 mod kubeconfig_corpus;
 mod least_privilege;

@@ -3,6 +3,7 @@
 mod cluster;
 mod compute;
 mod iam;
+mod interruption;
 mod network;
 mod pod_identity;
 mod retry;
@@ -184,5 +185,14 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
         | Operation::DeletePodIdentityAssociation { .. } => {
             pod_identity::run(ctx, resource, operation).await
         }
+        Operation::CreateQueue { .. }
+        | Operation::SetQueueAttributes { .. }
+        | Operation::TagQueue { .. }
+        | Operation::DeleteQueue { .. }
+        | Operation::PutRule { .. }
+        | Operation::PutTargets { .. }
+        | Operation::RemoveTargets { .. }
+        | Operation::TagRule { .. }
+        | Operation::DeleteRule { .. } => interruption::run(ctx, resource, operation).await,
     }
 }
