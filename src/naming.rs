@@ -62,6 +62,33 @@ pub fn karpenter_controller_role(cluster: &str) -> String {
     format!("{cluster}-karpenter")
 }
 
+/// SQS limits queue names to 80 characters.
+pub const MAX_QUEUE_NAME: usize = 80;
+
+/// EventBridge limits rule names to 64 characters.
+pub const MAX_EVENT_RULE_NAME: usize = 64;
+
+/// Name of Karpenter's interruption queue (the Helm chart's `settings.interruptionQueue`).
+pub fn karpenter_queue(cluster: &str) -> String {
+    format!("{cluster}-karpenter")
+}
+
+/// Name of the EventBridge rule that sends Karpenter one `kind` of event.
+pub fn karpenter_event_rule(cluster: &str, kind: &str) -> String {
+    format!("{cluster}-karpenter-{kind}")
+}
+
+/// The kinds of events Karpenter's interruption queue is fed, each by its own rule: the four
+/// of its getting-started CloudFormation template since 1.0, and the capacity reservation
+/// interruption warning it added in 1.10.
+pub const KARPENTER_EVENT_KINDS: [&str; 5] = [
+    "spot-interruption",
+    "rebalance",
+    "instance-state-change",
+    "scheduled-change",
+    "capacity-reservation",
+];
+
 /// The tag Karpenter's `EC2NodeClass` selects subnets and security groups by (value: the
 /// cluster name), as its getting-started guide sets it.
 pub const KARPENTER_DISCOVERY_TAG: &str = "karpenter.sh/discovery";

@@ -184,6 +184,9 @@ pub fn api_calls(op: &Operation) -> Vec<&'static str> {
         Operation::AssociateAccessPolicy { .. } => vec!["AssociateAccessPolicy"],
         Operation::DisassociateAccessPolicy { .. } => vec!["DisassociateAccessPolicy"],
         Operation::DeleteAccessEntry { .. } => vec!["DeleteAccessEntry"],
+        Operation::CreatePodIdentityAssociation { .. } => vec!["CreatePodIdentityAssociation"],
+        Operation::UpdatePodIdentityAssociation { .. } => vec!["UpdatePodIdentityAssociation"],
+        Operation::DeletePodIdentityAssociation { .. } => vec!["DeletePodIdentityAssociation"],
         // The issuer is known from the cluster's own wait.
         Operation::CreateOidcProvider { .. } => vec!["CreateOpenIDConnectProvider"],
         Operation::CreateNodeGroup { .. } => vec!["CreateNodegroup", "DescribeNodegroup"],
@@ -232,6 +235,15 @@ pub fn api_calls(op: &Operation) -> Vec<&'static str> {
         Operation::DeleteKarpenterLeftovers { .. } => {
             vec!["DescribeInstances", "ListInstanceProfilesForRole"]
         }
+        Operation::CreateQueue { .. } => vec!["CreateQueue"],
+        Operation::SetQueueAttributes { .. } => vec!["SetQueueAttributes"],
+        Operation::TagQueue { .. } => vec!["TagQueue"],
+        Operation::DeleteQueue { .. } => vec!["DeleteQueue"],
+        Operation::PutRule { .. } => vec!["PutRule"],
+        Operation::PutTargets { .. } => vec!["PutTargets"],
+        Operation::RemoveTargets { .. } => vec!["RemoveTargets"],
+        Operation::TagRule { .. } => vec!["TagResource"],
+        Operation::DeleteRule { .. } => vec!["DeleteRule"],
     }
 }
 

@@ -645,6 +645,7 @@ impl Call {
             "updates",
             "access-entries",
             "access-policies",
+            "pod-identity-associations",
             "update-config",
             "update-version",
         ];
@@ -681,6 +682,11 @@ impl Call {
             ("DELETE", "/clusters/*/fargate-profiles/*") => "DeleteFargateProfile",
             ("GET", "/clusters/*/addons") => "ListAddons",
             ("GET", "/clusters/*/access-entries") => "ListAccessEntries",
+            ("GET", "/clusters/*/pod-identity-associations") => "ListPodIdentityAssociations",
+            ("POST", "/clusters/*/pod-identity-associations") => "CreatePodIdentityAssociation",
+            ("GET", "/clusters/*/pod-identity-associations/*") => "DescribePodIdentityAssociation",
+            ("POST", "/clusters/*/pod-identity-associations/*") => "UpdatePodIdentityAssociation",
+            ("DELETE", "/clusters/*/pod-identity-associations/*") => "DeletePodIdentityAssociation",
             ("POST", "/tags") => "TagResource",
             _ => "",
         };

@@ -127,11 +127,39 @@ fn rows(observed: &Observed, cluster: &str, lock: Option<Row>) -> Vec<Row> {
         .addons
         .iter()
         .for_each(|a| add(&a.tags, &a.name, &format!("{} {}", a.status, a.version)));
+    observed
+        .pod_identity_associations
+        .iter()
+        .filter(|a| a.owner_arn.is_none())
+        .for_each(|a| {
+            add(
+                &a.tags,
+                &a.association_id,
+                &format!("{}/{} -> {}", a.namespace, a.service_account, a.role_arn),
+            );
+        });
     observed.access_entries.iter().for_each(|e| {
         add(
             &e.tags,
             &e.principal_arn,
             &format!("{} policies", e.policies.len()),
+        );
+    });
+    observed.queues.iter().for_each(|q| {
+        add(
+            &q.tags,
+            &q.name,
+            &format!(
+                "retention {}s",
+                q.message_retention_seconds.unwrap_or_default()
+            ),
+        );
+    });
+    observed.event_rules.iter().for_each(|r| {
+        add(
+            &r.tags,
+            &r.name,
+            &format!("{} {} targets", r.state, r.targets.len()),
         );
     });
     rows.sort_by(|a, b| a.resource.cmp(&b.resource));

@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 
 use super::{ExitStatus, GlobalOptions, KarpenterValuesArgs, session};
 use crate::cloud::ObservedCluster;
+use crate::naming::karpenter_queue;
 use crate::printer::{OutputFormat, Printer};
-use crate::resources::karpenter::queue_name;
 use crate::spec::{ClusterFile, KarpenterSpec};
 
 /// Runs `karpenter values`.
@@ -80,7 +80,7 @@ fn values(file: &ClusterFile, karpenter: &KarpenterSpec, endpoint: &str) -> Valu
         "clusterEndpoint": endpoint,
     });
     if karpenter.interruption_queue {
-        settings["interruptionQueue"] = json!(queue_name(&file.metadata.name));
+        settings["interruptionQueue"] = json!(karpenter_queue(&file.metadata.name));
     }
     json!({
         "serviceAccount": {"name": karpenter.service_account()},

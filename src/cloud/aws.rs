@@ -1,5 +1,6 @@
 //! AWS SDK implementation of the cloud traits: EC2 (`ec2`), Elastic Load Balancing (`elb`),
-//! IAM and STS (`iam`), EKS (`eks`), SSM Parameter Store (`ssm`).
+//! IAM and STS (`iam`), EKS (`eks`, `pod_identity`), SSM Parameter Store (`ssm`), SQS
+//! (`sqs`), EventBridge (`eventbridge`).
 //!
 //! Every SDK failure goes through `AwsContext::context`, which names the API operation and
 //! the resource and classifies AWS's error code, so call sites never convert errors by hand.
@@ -21,8 +22,11 @@ macro_rules! all_items {
 mod ec2;
 mod eks;
 mod elb;
+mod eventbridge;
 mod iam;
 mod in_flight;
+mod pod_identity;
+mod sqs;
 mod ssm;
 
 use std::error::Error as StdError;
@@ -98,6 +102,8 @@ pub struct AwsCloud {
     sts: aws_sdk_sts::Client,
     eks: aws_sdk_eks::Client,
     ssm: aws_sdk_ssm::Client,
+    sqs: aws_sdk_sqs::Client,
+    events: aws_sdk_eventbridge::Client,
 }
 
 impl AwsCloud {
@@ -143,6 +149,8 @@ impl AwsCloud {
             sts: client!(aws_sdk_sts, in_flight.sts, "sts"),
             eks: client!(aws_sdk_eks, in_flight.eks, "eks"),
             ssm: client!(aws_sdk_ssm, in_flight.ssm, "ssm"),
+            sqs: client!(aws_sdk_sqs, in_flight.sqs, "sqs"),
+            events: client!(aws_sdk_eventbridge, in_flight.events, "events"),
         }
     }
 
@@ -152,13 +160,26 @@ impl AwsCloud {
         Self { eks, ..self }
     }
 
+    /// The same handle with another SQS client (tests answer with SDK mocks).
+    pub fn with_sqs(self, sqs: aws_sdk_sqs::Client) -> Self {
+        Self { sqs, ..self }
+    }
+
+    /// The same handle with another EventBridge client (tests answer with SDK mocks).
+    pub fn with_events(self, events: aws_sdk_eventbridge::Client) -> Self {
+        Self { events, ..self }
+    }
+
     /// The cloud handle the reconciler uses.
     pub fn into_cloud(self) -> Cloud {
         Cloud {
             network: Box::new(self.clone()),
             identity: Box::new(self.clone()),
             kubernetes: Box::new(self.clone()),
-            parameters: Box::new(self),
+            parameters: Box::new(self.clone()),
+            pod_identity: Box::new(self.clone()),
+            queues: Box::new(self.clone()),
+            events: Box::new(self),
         }
     }
 }

@@ -49,6 +49,14 @@ impl CloudError {
                 ErrorKind::NotFound
             }
             "ResourceNotFoundException" => ErrorKind::NotFound,
+            // SQS answers with its query-protocol codes (`x-amzn-query-error`).
+            "AWS.SimpleQueueService.NonExistentQueue" | "QueueDoesNotExist" => ErrorKind::NotFound,
+            // "You must wait 60 seconds after deleting a queue before you can create another
+            // queue with the same name": the name is held, then free.
+            "AWS.SimpleQueueService.QueueDeletedRecently" | "QueueDeletedRecently" => {
+                ErrorKind::InUse
+            }
+            "QueueNameExists" => ErrorKind::AlreadyExists,
             c if c.contains("AlreadyExists") || c.contains("Duplicate") => ErrorKind::AlreadyExists,
             // EC2's busy answers (`InvalidIPAddress.InUse` while an address is still mapped,
             // `InvalidNetworkInterface.InUse` while an interface is attached) start with

@@ -38,12 +38,19 @@ struct State {
     fargate: BTreeMap<(String, String), ObservedFargateProfile>,
     addons: BTreeMap<(String, String), ObservedAddon>,
     access_entries: BTreeMap<(String, String), ObservedAccessEntry>,
+    /// Pod Identity associations by id, with their cluster.
+    pod_identity: BTreeMap<String, (String, ObservedPodIdentityAssociation)>,
     updates: BTreeMap<String, UpdateStatus>,
     /// SSM parameters: value and tags.
     parameters: BTreeMap<String, (String, Tags)>,
+    /// SQS queues by name.
+    queues: BTreeMap<String, ObservedQueue>,
+    /// EventBridge rules by name.
+    rules: BTreeMap<String, ObservedEventRule>,
     calls: Vec<String>,
     failures: Vec<(&'static str, CloudError)>,
-    /// EC2 client tokens, kept as EC2 keeps them: (action, token) -> (request, resource id).
+    /// Client tokens, kept as EC2 keeps them (and EKS for Pod Identity associations):
+    /// (action, token) -> (request, resource id).
     tokens: BTreeMap<(&'static str, String), (String, String)>,
 }
 
@@ -100,6 +107,134 @@ impl State {
         }
     }
 
+    /// The association of `namespace`/`service_account` in `cluster`, if any.
+    fn pod_identity_of(
+        &self,
+        cluster: &str,
+        namespace: &str,
+        service_account: &str,
+    ) -> Option<&ObservedPodIdentityAssociation> {
+        self.pod_identity
+            .values()
+            .find(|(c, a)| {
+                c == cluster && a.namespace == namespace && a.service_account == service_account
+            })
+            .map(|(_, a)| a)
+    }
+
+    /// EKS's answer to a second association for a service account.
+    fn association_exists(
+        operation: &'static str,
+        cluster: &str,
+        holder: &ObservedPodIdentityAssociation,
+    ) -> CloudError {
+        CloudError {
+            operation,
+            resource: format!(
+                "pod identity association {}/{} of cluster {cluster}",
+                holder.namespace, holder.service_account
+            ),
+            code: Some("ResourceInUseException".to_owned()),
+            message: format!("Association already exists: {}", holder.association_id),
+            kind: ErrorKind::InUse,
+        }
+    }
+
+    /// Makes `association` (its id and ARN are given here), refusing a second one for the same
+    /// namespace and service account as EKS does (ResourceInUseException); returns its id.
+    fn add_pod_identity(
+        &mut self,
+        operation: &'static str,
+        cluster: &str,
+        mut association: ObservedPodIdentityAssociation,
+    ) -> CloudResult<String> {
+        if let Some(holder) = self.pod_identity_of(
+            cluster,
+            &association.namespace,
+            &association.service_account,
+        ) {
+            return Err(Self::association_exists(operation, cluster, holder));
+        }
+        self.next += 1;
+        let id = format!("a-{:017x}", self.next);
+        association.association_arn =
+            format!("arn:aws:eks:us-east-1:{ACCOUNT}:podidentityassociation/{cluster}/{id}");
+        association.association_id = id.clone();
+        self.pod_identity
+            .insert(id.clone(), (cluster.to_owned(), association));
+        Ok(id)
+    }
+
+    /// Makes the associations an add-on owns those `wanted`, in the add-on's namespace
+    /// (`kube-system` for the add-ons known here): one it owns for a wanted service account
+    /// takes the role, the others go, the missing ones are made. A service account another
+    /// association holds (standalone or another add-on's) is refused before anything changes:
+    /// "Add-ons can't assume ownership of existing pod identity associations".
+    fn set_addon_pod_identities(
+        &mut self,
+        operation: &'static str,
+        cluster: &str,
+        addon_arn: &str,
+        wanted: &[AddonPodIdentity],
+    ) -> CloudResult<()> {
+        let owned = |a: &ObservedPodIdentityAssociation| a.owner_arn.as_deref() == Some(addon_arn);
+        for want in wanted {
+            if let Some(holder) =
+                self.pod_identity_of(cluster, ADDON_NAMESPACE, &want.service_account)
+                && !owned(holder)
+            {
+                return Err(Self::association_exists(operation, cluster, holder));
+            }
+        }
+        let mut missing: Vec<&AddonPodIdentity> = wanted.iter().collect();
+        self.pod_identity.retain(|_, (c, a)| {
+            if c != cluster || !owned(a) {
+                return true;
+            }
+            match missing
+                .iter()
+                .position(|w| w.service_account == a.service_account)
+            {
+                Some(i) => {
+                    a.role_arn = missing.remove(i).role_arn.clone();
+                    true
+                }
+                None => false,
+            }
+        });
+        for want in missing {
+            self.add_pod_identity(
+                operation,
+                cluster,
+                ObservedPodIdentityAssociation {
+                    association_id: String::new(),
+                    association_arn: String::new(),
+                    namespace: ADDON_NAMESPACE.to_owned(),
+                    service_account: want.service_account.clone(),
+                    role_arn: want.role_arn.clone(),
+                    owner_arn: Some(addon_arn.to_owned()),
+                    tags: Tags::new(),
+                },
+            )?;
+        }
+        Ok(())
+    }
+
+    /// An add-on as DescribeAddon shows it: with the ARNs of the associations it owns.
+    fn addon_view(&self, addon: &ObservedAddon) -> ObservedAddon {
+        let mut arns: Vec<String> = self
+            .pod_identity
+            .values()
+            .filter(|(_, a)| a.owner_arn.as_deref() == Some(addon.arn.as_str()))
+            .map(|(_, a)| a.association_arn.clone())
+            .collect();
+        arns.sort();
+        ObservedAddon {
+            pod_identity_associations: arns,
+            ..addon.clone()
+        }
+    }
+
     /// Records an update that finished at once, as everything here does.
     fn finished_update(&mut self) -> String {
         let id = self.id("update");
@@ -121,6 +256,10 @@ pub struct MemoryCloud {
 }
 
 const ACCOUNT: &str = "111122223333";
+
+/// The namespace EKS installs the add-ons known here in, and so makes their Pod Identity
+/// associations in.
+const ADDON_NAMESPACE: &str = "kube-system";
 
 fn owned_by(tags: &Tags, cluster: &str) -> bool {
     tags.get(CLUSTER_TAG).map(String::as_str) == Some(cluster)
@@ -161,6 +300,9 @@ impl MemoryCloud {
             identity: Box::new(self.clone()),
             kubernetes: Box::new(self.clone()),
             parameters: Box::new(self.clone()),
+            pod_identity: Box::new(self.clone()),
+            queues: Box::new(self.clone()),
+            events: Box::new(self.clone()),
         }
     }
 
@@ -194,7 +336,20 @@ impl MemoryCloud {
             + s.fargate.len()
             + s.addons.len()
             + s.access_entries.len()
+            + s.pod_identity.len()
             + s.parameters.len()
+            + s.queues.len()
+            + s.rules.len()
+    }
+
+    /// Every SQS queue.
+    pub fn queues(&self) -> Vec<ObservedQueue> {
+        self.lock().queues.values().cloned().collect()
+    }
+
+    /// Every EventBridge rule.
+    pub fn event_rules(&self) -> Vec<ObservedEventRule> {
+        self.lock().rules.values().cloned().collect()
     }
 
     /// The tags of an SSM parameter, or `None` when it does not exist.
@@ -1334,6 +1489,8 @@ impl Kubernetes for MemoryCloud {
         // Its add-ons and access entries go with it, as on AWS.
         s.addons.retain(|(cluster, _), _| cluster != name);
         s.access_entries.retain(|(cluster, _), _| cluster != name);
+        // A cluster's Pod Identity associations go with it.
+        s.pod_identity.retain(|_, (cluster, _)| cluster != name);
         s.log(format!("DeleteCluster {name}"));
         Ok(())
     }
@@ -1543,12 +1700,11 @@ impl Kubernetes for MemoryCloud {
     }
 
     async fn list_addons(&self, cluster: &str) -> CloudResult<Vec<ObservedAddon>> {
-        Ok(self
-            .lock()
-            .addons
+        let s = self.lock();
+        Ok(s.addons
             .iter()
             .filter(|((c, _), _)| c == cluster)
-            .map(|(_, a)| a.clone())
+            .map(|(_, a)| s.addon_view(a))
             .collect())
     }
 
@@ -1557,11 +1713,10 @@ impl Kubernetes for MemoryCloud {
         cluster: &str,
         name: &str,
     ) -> CloudResult<Option<ObservedAddon>> {
-        Ok(self
-            .lock()
-            .addons
+        let s = self.lock();
+        Ok(s.addons
             .get(&(cluster.to_owned(), name.to_owned()))
-            .cloned())
+            .map(|addon| s.addon_view(addon)))
     }
 
     async fn default_addon_version(
@@ -1587,19 +1742,25 @@ impl Kubernetes for MemoryCloud {
                 kind: ErrorKind::AlreadyExists,
             });
         }
+        let arn = format!(
+            "arn:aws:eks:us-east-1:{ACCOUNT}:addon/{}/{}/0",
+            r.cluster, r.name
+        );
+        if let Some(wanted) = &r.pod_identity_associations {
+            s.set_addon_pod_identities("CreateAddon", &r.cluster, &arn, wanted)?;
+        }
         s.addons.insert(
             key,
             ObservedAddon {
                 name: r.name.clone(),
-                arn: format!(
-                    "arn:aws:eks:us-east-1:{ACCOUNT}:addon/{}/{}/0",
-                    r.cluster, r.name
-                ),
+                arn,
                 version: r.version.clone(),
                 status: "ACTIVE".to_owned(),
                 service_account_role_arn: r.service_account_role_arn.clone(),
                 configuration_values: r.configuration_values.clone(),
                 health_issues: Vec::new(),
+                // Read from the associations (`addon_view`).
+                pod_identity_associations: Vec::new(),
                 tags: r.tags.clone(),
             },
         );
@@ -1610,10 +1771,19 @@ impl Kubernetes for MemoryCloud {
     async fn update_addon(&self, r: &AddonRequest) -> CloudResult<Option<String>> {
         self.gate("UpdateAddon")?;
         let mut s = self.lock();
-        let addon = s
+        let key = (r.cluster.clone(), r.name.clone());
+        let arn = s
             .addons
-            .get_mut(&(r.cluster.clone(), r.name.clone()))
+            .get(&key)
+            .map(|addon| addon.arn.clone())
             .ok_or_else(|| not_found("UpdateAddon", &r.name))?;
+        // Not sent: the associations stay; an empty list deletes them all.
+        if let Some(wanted) = &r.pod_identity_associations {
+            s.set_addon_pod_identities("UpdateAddon", &r.cluster, &arn, wanted)?;
+        }
+        let Some(addon) = s.addons.get_mut(&key) else {
+            return Err(not_found("UpdateAddon", &r.name));
+        };
         addon.version = r.version.clone();
         // An empty ARN removes the role, as in EKS.
         addon.service_account_role_arn = r
@@ -1627,7 +1797,11 @@ impl Kubernetes for MemoryCloud {
 
     async fn delete_addon(&self, cluster: &str, name: &str) -> CloudResult<()> {
         let mut s = self.lock();
-        s.addons.remove(&(cluster.to_owned(), name.to_owned()));
+        if let Some(addon) = s.addons.remove(&(cluster.to_owned(), name.to_owned())) {
+            // EKS deletes the associations it made for the add-on with it.
+            s.pod_identity
+                .retain(|_, (_, a)| a.owner_arn.as_deref() != Some(addon.arn.as_str()));
+        }
         s.log(format!("DeleteAddon {name}"));
         Ok(())
     }
@@ -1765,6 +1939,341 @@ impl Kubernetes for MemoryCloud {
         s.log(format!(
             "DisassociateAccessPolicy {principal_arn} {policy_arn}"
         ));
+        Ok(())
+    }
+}
+
+const QUEUE_URL_PREFIX: &str = "https://sqs.us-east-1.amazonaws.com/111122223333/";
+
+fn queue_name(url: &str) -> &str {
+    url.strip_prefix(QUEUE_URL_PREFIX).unwrap_or(url)
+}
+
+fn queue_gone(operation: &'static str, url: &str) -> CloudError {
+    CloudError {
+        operation,
+        resource: format!("queue {}", queue_name(url)),
+        code: Some("AWS.SimpleQueueService.NonExistentQueue".to_owned()),
+        message: "The specified queue does not exist.".to_owned(),
+        kind: ErrorKind::NotFound,
+    }
+}
+
+#[async_trait]
+impl Queues for MemoryCloud {
+    async fn list_queues(
+        &self,
+        prefix: &str,
+        _known: &[String],
+    ) -> CloudResult<Vec<ObservedQueue>> {
+        tokio::task::yield_now().await;
+        self.gate("ListQueues")?;
+        Ok(self
+            .lock()
+            .queues
+            .values()
+            .filter(|q| q.name.starts_with(prefix))
+            .cloned()
+            .collect())
+    }
+
+    async fn create_queue(&self, r: &QueueRequest) -> CloudResult<String> {
+        tokio::task::yield_now().await;
+        self.gate("CreateQueue")?;
+        let mut s = self.lock();
+        let url = format!("{QUEUE_URL_PREFIX}{}", r.name);
+        if let Some(existing) = s.queues.get(&r.name) {
+            // As SQS: the same attributes answer the existing queue's URL, others fail.
+            let same = existing.policy.as_ref() == Some(&r.attributes.policy)
+                && existing.message_retention_seconds
+                    == Some(r.attributes.message_retention_seconds)
+                && existing.sqs_managed_sse == r.attributes.sqs_managed_sse;
+            return if same {
+                Ok(url)
+            } else {
+                Err(CloudError {
+                    operation: "CreateQueue",
+                    resource: format!("queue {}", r.name),
+                    code: Some("QueueAlreadyExists".to_owned()),
+                    message: "A queue already exists with the same name and a different value for attribute(s) Policy".to_owned(),
+                    kind: ErrorKind::AlreadyExists,
+                })
+            };
+        }
+        s.queues.insert(
+            r.name.clone(),
+            ObservedQueue {
+                name: r.name.clone(),
+                url: url.clone(),
+                arn: format!("arn:aws:sqs:us-east-1:{ACCOUNT}:{}", r.name),
+                policy: Some(r.attributes.policy.clone()),
+                message_retention_seconds: Some(r.attributes.message_retention_seconds),
+                sqs_managed_sse: r.attributes.sqs_managed_sse,
+                tags: r.tags.clone(),
+            },
+        );
+        s.log(format!("CreateQueue {}", r.name));
+        Ok(url)
+    }
+
+    async fn queue_url(&self, name: &str) -> CloudResult<Option<String>> {
+        tokio::task::yield_now().await;
+        self.gate("GetQueueUrl")?;
+        Ok(self.lock().queues.get(name).map(|q| q.url.clone()))
+    }
+
+    async fn queue_tags(&self, url: &str) -> CloudResult<Tags> {
+        tokio::task::yield_now().await;
+        self.gate("ListQueueTags")?;
+        self.lock()
+            .queues
+            .get(queue_name(url))
+            .map(|q| q.tags.clone())
+            .ok_or_else(|| queue_gone("ListQueueTags", url))
+    }
+
+    async fn set_queue_attributes(
+        &self,
+        url: &str,
+        attributes: &QueueAttributes,
+    ) -> CloudResult<()> {
+        tokio::task::yield_now().await;
+        self.gate("SetQueueAttributes")?;
+        let mut s = self.lock();
+        let queue = s
+            .queues
+            .get_mut(queue_name(url))
+            .ok_or_else(|| queue_gone("SetQueueAttributes", url))?;
+        queue.policy = Some(attributes.policy.clone());
+        queue.message_retention_seconds = Some(attributes.message_retention_seconds);
+        queue.sqs_managed_sse = attributes.sqs_managed_sse;
+        s.log(format!("SetQueueAttributes {}", queue_name(url)));
+        Ok(())
+    }
+
+    async fn tag_queue(&self, url: &str, tags: &Tags) -> CloudResult<()> {
+        tokio::task::yield_now().await;
+        self.gate("TagQueue")?;
+        let mut s = self.lock();
+        let queue = s
+            .queues
+            .get_mut(queue_name(url))
+            .ok_or_else(|| queue_gone("TagQueue", url))?;
+        queue.tags.extend(tags.clone());
+        s.log(format!("TagQueue {}", queue_name(url)));
+        Ok(())
+    }
+
+    async fn delete_queue(&self, url: &str) -> CloudResult<()> {
+        tokio::task::yield_now().await;
+        self.gate("DeleteQueue")?;
+        let mut s = self.lock();
+        s.queues.remove(queue_name(url));
+        s.log(format!("DeleteQueue {}", queue_name(url)));
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl EventRules for MemoryCloud {
+    async fn list_rules(&self, prefix: &str) -> CloudResult<Vec<ObservedEventRule>> {
+        tokio::task::yield_now().await;
+        self.gate("ListRules")?;
+        Ok(self
+            .lock()
+            .rules
+            .values()
+            .filter(|r| r.name.starts_with(prefix))
+            .cloned()
+            .collect())
+    }
+
+    async fn put_rule(&self, r: &EventRuleRequest) -> CloudResult<String> {
+        tokio::task::yield_now().await;
+        self.gate("PutRule")?;
+        let mut s = self.lock();
+        let arn = format!("arn:aws:events:us-east-1:{ACCOUNT}:rule/{}", r.name);
+        // As EventBridge: a new rule takes the tags, a replaced one keeps its own (and its
+        // targets).
+        let (tags, targets) = s.rules.get(&r.name).map_or_else(
+            || (r.tags.clone(), Vec::new()),
+            |old| (old.tags.clone(), old.targets.clone()),
+        );
+        s.rules.insert(
+            r.name.clone(),
+            ObservedEventRule {
+                name: r.name.clone(),
+                arn: arn.clone(),
+                event_pattern: Some(r.event_pattern.clone()),
+                state: "ENABLED".to_owned(),
+                targets,
+                tags,
+            },
+        );
+        s.log(format!("PutRule {}", r.name));
+        Ok(arn)
+    }
+
+    async fn put_targets(&self, rule: &str, targets: &[RuleTarget]) -> CloudResult<()> {
+        tokio::task::yield_now().await;
+        self.gate("PutTargets")?;
+        let mut s = self.lock();
+        let live = s
+            .rules
+            .get_mut(rule)
+            .ok_or_else(|| not_found("PutTargets", &format!("event rule {rule}")))?;
+        for target in targets {
+            live.targets.retain(|t| t.id != target.id);
+            live.targets.push(target.clone());
+        }
+        live.targets.sort();
+        s.log(format!("PutTargets {rule}"));
+        Ok(())
+    }
+
+    async fn remove_targets(&self, rule: &str, ids: &[String]) -> CloudResult<()> {
+        tokio::task::yield_now().await;
+        self.gate("RemoveTargets")?;
+        let mut s = self.lock();
+        if let Some(live) = s.rules.get_mut(rule) {
+            live.targets.retain(|t| !ids.contains(&t.id));
+        }
+        s.log(format!("RemoveTargets {rule}"));
+        Ok(())
+    }
+
+    async fn tag_rule(&self, arn: &str, tags: &Tags) -> CloudResult<()> {
+        tokio::task::yield_now().await;
+        self.gate("TagResource")?;
+        let mut s = self.lock();
+        let rule = s
+            .rules
+            .values_mut()
+            .find(|r| r.arn == arn)
+            .ok_or_else(|| not_found("TagResource", arn))?;
+        rule.tags.extend(tags.clone());
+        let name = rule.name.clone();
+        s.log(format!("TagResource {name}"));
+        Ok(())
+    }
+
+    async fn delete_rule(&self, rule: &str) -> CloudResult<()> {
+        tokio::task::yield_now().await;
+        self.gate("DeleteRule")?;
+        let mut s = self.lock();
+        // As EventBridge: "Before you can delete the rule, you must remove all targets".
+        if s.rules.get(rule).is_some_and(|r| !r.targets.is_empty()) {
+            return Err(CloudError {
+                operation: "DeleteRule",
+                resource: format!("event rule {rule}"),
+                code: Some("ValidationException".to_owned()),
+                message: "Rule can't be deleted since it has targets.".to_owned(),
+                kind: ErrorKind::Invalid,
+            });
+        }
+        s.rules.remove(rule);
+        s.log(format!("DeleteRule {rule}"));
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl PodIdentity for MemoryCloud {
+    async fn list_pod_identity_associations(
+        &self,
+        cluster: &str,
+    ) -> CloudResult<Vec<ObservedPodIdentityAssociation>> {
+        let s = self.lock();
+        let mut found: Vec<ObservedPodIdentityAssociation> = s
+            .pod_identity
+            .values()
+            .filter(|(c, _)| c == cluster)
+            .map(|(_, a)| a.clone())
+            .collect();
+        found.sort_by(|a, b| {
+            (&a.namespace, &a.service_account).cmp(&(&b.namespace, &b.service_account))
+        });
+        Ok(found)
+    }
+
+    async fn create_pod_identity_association(
+        &self,
+        r: &PodIdentityAssociationRequest,
+    ) -> CloudResult<String> {
+        const OPERATION: &str = "CreatePodIdentityAssociation";
+        self.gate(OPERATION)?;
+        let mut s = self.lock();
+        if !s.clusters.contains_key(&r.cluster) {
+            return Err(CloudError {
+                code: Some("ResourceNotFoundException".to_owned()),
+                ..not_found(OPERATION, &format!("cluster {}", r.cluster))
+            });
+        }
+        // The same request with the same token answers the association it made (EKS:
+        // "A unique, case-sensitive identifier that you provide to ensure the idempotency of
+        // the request").
+        let request = format!(
+            "{} {} {} {} {:?}",
+            r.cluster, r.namespace, r.service_account, r.role_arn, r.tags
+        );
+        let token = (OPERATION, r.client_request_token.clone());
+        if let Some((earlier, id)) = s.tokens.get(&token)
+            && *earlier == request
+            && s.pod_identity.contains_key(id)
+        {
+            return Ok(id.clone());
+        }
+        let id = s.add_pod_identity(
+            OPERATION,
+            &r.cluster,
+            ObservedPodIdentityAssociation {
+                association_id: String::new(),
+                association_arn: String::new(),
+                namespace: r.namespace.clone(),
+                service_account: r.service_account.clone(),
+                role_arn: r.role_arn.clone(),
+                owner_arn: None,
+                tags: r.tags.clone(),
+            },
+        )?;
+        s.tokens.insert(token, (request, id.clone()));
+        s.log(format!("{OPERATION} {}/{}", r.namespace, r.service_account));
+        Ok(id)
+    }
+
+    async fn update_pod_identity_association(
+        &self,
+        cluster: &str,
+        association_id: &str,
+        role_arn: &str,
+    ) -> CloudResult<()> {
+        const OPERATION: &str = "UpdatePodIdentityAssociation";
+        self.gate(OPERATION)?;
+        let mut s = self.lock();
+        let association = match s.pod_identity.get_mut(association_id) {
+            Some((c, association)) if c == cluster => association,
+            _ => return Err(not_found(OPERATION, association_id)),
+        };
+        association.role_arn = role_arn.to_owned();
+        s.log(format!("{OPERATION} {association_id}"));
+        Ok(())
+    }
+
+    async fn delete_pod_identity_association(
+        &self,
+        cluster: &str,
+        association_id: &str,
+    ) -> CloudResult<()> {
+        const OPERATION: &str = "DeletePodIdentityAssociation";
+        self.gate(OPERATION)?;
+        let mut s = self.lock();
+        if s.pod_identity
+            .get(association_id)
+            .is_some_and(|(c, _)| c == cluster)
+        {
+            s.pod_identity.remove(association_id);
+        }
+        s.log(format!("{OPERATION} {association_id}"));
         Ok(())
     }
 }

@@ -338,6 +338,87 @@ pub trait Kubernetes: Send + Sync {
     ) -> CloudResult<()>;
 }
 
+/// EKS Pod Identity associations: a namespace and service account of a cluster bound to an
+/// IAM role, made standalone or by an add-on (`AddonRequest::pod_identity_associations`).
+#[async_trait]
+pub trait PodIdentity: Send + Sync {
+    /// Every association of the cluster (standalone and add-on owned), described: tags, role,
+    /// owner (describes run concurrently). Sorted by namespace and service account.
+    async fn list_pod_identity_associations(
+        &self,
+        cluster: &str,
+    ) -> CloudResult<Vec<ObservedPodIdentityAssociation>>;
+    /// Creates an association with its tags in the create call; returns its id. EKS refuses a
+    /// second association for the same namespace and service account (`ErrorKind::InUse`,
+    /// "Association already exists: <id>"), a role it cannot see yet (`ErrorKind::Invalid`,
+    /// "Role provided in the request does not exist": a new role still propagating) and a role
+    /// whose trust policy does not let `pods.eks.amazonaws.com` `sts:AssumeRole` and
+    /// `sts:TagSession` ("Trust policy of the role provided is invalid.").
+    async fn create_pod_identity_association(
+        &self,
+        request: &PodIdentityAssociationRequest,
+    ) -> CloudResult<String>;
+    /// Points an association at another role.
+    async fn update_pod_identity_association(
+        &self,
+        cluster: &str,
+        association_id: &str,
+        role_arn: &str,
+    ) -> CloudResult<()>;
+    /// Deletes an association (already gone succeeds).
+    async fn delete_pod_identity_association(
+        &self,
+        cluster: &str,
+        association_id: &str,
+    ) -> CloudResult<()>;
+}
+
+/// SQS: the queues ekspec makes (Karpenter's interruption queue).
+#[async_trait]
+pub trait Queues: Send + Sync {
+    /// The queues whose names start with `prefix`, plus those named in `known` (looked up by
+    /// name: SQS may not list a queue made moments ago yet), each with its tags and
+    /// attributes. Queues that vanish between the listing and the reads are left out.
+    async fn list_queues(&self, prefix: &str, known: &[String]) -> CloudResult<Vec<ObservedQueue>>;
+    /// Creates a queue with its attributes and tags in one call; returns its URL. SQS answers
+    /// a create of an existing queue with the same attributes with that queue's URL,
+    /// with different ones AlreadyExists; a name deleted less than 60 seconds ago is InUse
+    /// (QueueDeletedRecently) until then.
+    async fn create_queue(&self, request: &QueueRequest) -> CloudResult<String>;
+    /// The URL of the queue `name`, or `None` when there is none.
+    async fn queue_url(&self, name: &str) -> CloudResult<Option<String>>;
+    /// The tags of a queue.
+    async fn queue_tags(&self, url: &str) -> CloudResult<Tags>;
+    /// Sets a queue's policy, retention and encryption.
+    async fn set_queue_attributes(
+        &self,
+        url: &str,
+        attributes: &QueueAttributes,
+    ) -> CloudResult<()>;
+    /// Adds or overwrites tags on a queue.
+    async fn tag_queue(&self, url: &str, tags: &Tags) -> CloudResult<()>;
+    /// Deletes a queue (already gone succeeds).
+    async fn delete_queue(&self, url: &str) -> CloudResult<()>;
+}
+
+/// EventBridge: rules on the default event bus and their targets.
+#[async_trait]
+pub trait EventRules: Send + Sync {
+    /// The rules whose names start with `prefix`, each with its tags and targets.
+    async fn list_rules(&self, prefix: &str) -> CloudResult<Vec<ObservedEventRule>>;
+    /// Creates a rule with its tags, or replaces an existing rule's pattern and description
+    /// (its tags stay as they are); returns the rule's ARN.
+    async fn put_rule(&self, request: &EventRuleRequest) -> CloudResult<String>;
+    /// Adds or replaces targets of a rule (by target id).
+    async fn put_targets(&self, rule: &str, targets: &[RuleTarget]) -> CloudResult<()>;
+    /// Removes targets from a rule (a rule already gone succeeds).
+    async fn remove_targets(&self, rule: &str, ids: &[String]) -> CloudResult<()>;
+    /// Adds or overwrites tags on a rule.
+    async fn tag_rule(&self, arn: &str, tags: &Tags) -> CloudResult<()>;
+    /// Deletes a rule, which must have no targets left (already gone succeeds).
+    async fn delete_rule(&self, rule: &str) -> CloudResult<()>;
+}
+
 /// Everything the reconciler needs from AWS.
 pub struct Cloud {
     /// EC2 and Elastic Load Balancing.
@@ -348,4 +429,10 @@ pub struct Cloud {
     pub kubernetes: Box<dyn Kubernetes>,
     /// SSM Parameter Store (the cluster lock).
     pub parameters: Box<dyn Parameters>,
+    /// EKS Pod Identity associations.
+    pub pod_identity: Box<dyn PodIdentity>,
+    /// SQS.
+    pub queues: Box<dyn Queues>,
+    /// EventBridge.
+    pub events: Box<dyn EventRules>,
 }

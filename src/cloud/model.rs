@@ -576,6 +576,10 @@ pub struct ObservedAddon {
     pub configuration_values: Option<String>,
     /// Health issues EKS reports (`code: message`).
     pub health_issues: Vec<String>,
+    /// ARNs of the Pod Identity associations EKS made for the add-on (DescribeAddon's
+    /// `podIdentityAssociations`), sorted; the association list gives their service account
+    /// and role (their `owner_arn` is this add-on's ARN). Deleting the add-on deletes them.
+    pub pod_identity_associations: Vec<String>,
     /// Tags.
     pub tags: Tags,
 }
@@ -593,9 +597,65 @@ pub struct AddonRequest {
     pub service_account_role_arn: Option<String>,
     /// Configuration values as JSON text.
     pub configuration_values: Option<String>,
+    /// The add-on's Pod Identity associations (`podIdentityAssociations`), made and owned by
+    /// EKS in the add-on's namespace. `None`: not sent, and on update the add-on's associations
+    /// stay as they are ("If this value is left blank, no change"); on update a list replaces
+    /// them all, and `Some(vec![])` deletes them ("If an empty array is provided, existing
+    /// associations owned by the add-on are deleted"). May go with `service_account_role_arn`:
+    /// with the Pod Identity agent installed EKS uses the associations and ignores the role.
+    /// An add-on cannot take over an existing association of its service account (EKS user
+    /// guide): that one must be deleted first.
+    pub pod_identity_associations: Option<Vec<AddonPodIdentity>>,
     /// Tags (create only).
     pub tags: Tags,
     /// Idempotency token.
+    pub client_request_token: String,
+}
+
+/// A Pod Identity association an add-on asks EKS to make for one of its service accounts.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct AddonPodIdentity {
+    /// The add-on's service account (in the add-on's namespace).
+    pub service_account: String,
+    /// The IAM role it gets.
+    pub role_arn: String,
+}
+
+/// An EKS Pod Identity association: a namespace and service account bound to an IAM role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ObservedPodIdentityAssociation {
+    /// Id, e.g. `a-1a2b3c4d5e6f7g8h9`.
+    pub association_id: String,
+    /// ARN (for tagging).
+    pub association_arn: String,
+    /// Kubernetes namespace.
+    pub namespace: String,
+    /// Kubernetes service account.
+    pub service_account: String,
+    /// The IAM role pods of the service account get.
+    pub role_arn: String,
+    /// The add-on that owns it, when EKS made it for an add-on (`None`: standalone).
+    pub owner_arn: Option<String>,
+    /// Tags.
+    pub tags: Tags,
+}
+
+/// A request to create a Pod Identity association.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PodIdentityAssociationRequest {
+    /// Cluster name.
+    pub cluster: String,
+    /// Kubernetes namespace.
+    pub namespace: String,
+    /// Kubernetes service account.
+    pub service_account: String,
+    /// The IAM role.
+    pub role_arn: String,
+    /// Tags (sent in the create call).
+    pub tags: Tags,
+    /// Idempotency token (`clientRequestToken`): a create repeated with the same token and
+    /// request (a lost answer, a retried step) gets the same association back instead of
+    /// ResourceInUseException.
     pub client_request_token: String,
 }
 
@@ -678,4 +738,85 @@ pub struct AvailabilityZone {
     pub id: String,
     /// `availability-zone`, `local-zone` or `wavelength-zone`.
     pub kind: String,
+}
+
+/// An SQS queue and the attributes ekspec manages.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedQueue {
+    /// Queue name.
+    pub name: String,
+    /// Queue URL (what the SQS API takes).
+    pub url: String,
+    /// Queue ARN.
+    pub arn: String,
+    /// The access policy, parsed (`None`: the queue has none).
+    pub policy: Option<serde_json::Value>,
+    /// `MessageRetentionPeriod` in seconds.
+    pub message_retention_seconds: Option<u32>,
+    /// `SqsManagedSseEnabled`: encryption at rest with keys SQS owns.
+    pub sqs_managed_sse: bool,
+    /// Tags.
+    pub tags: Tags,
+}
+
+/// The attributes of a queue ekspec sets, at create and when they drifted.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueueAttributes {
+    /// The access policy.
+    pub policy: serde_json::Value,
+    /// `MessageRetentionPeriod` in seconds (60 to 1,209,600).
+    pub message_retention_seconds: u32,
+    /// `SqsManagedSseEnabled`.
+    pub sqs_managed_sse: bool,
+}
+
+/// A request to create a queue.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueueRequest {
+    /// Queue name (1 to 80 characters: letters, digits, `-`, `_`).
+    pub name: String,
+    /// Its attributes.
+    pub attributes: QueueAttributes,
+    /// Tags (given in CreateQueue itself).
+    pub tags: Tags,
+}
+
+/// Where an EventBridge rule sends what matches.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct RuleTarget {
+    /// The target's id within the rule.
+    pub id: String,
+    /// The target's ARN (an SQS queue's).
+    pub arn: String,
+}
+
+/// An EventBridge rule on the default event bus.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedEventRule {
+    /// Rule name.
+    pub name: String,
+    /// Rule ARN.
+    pub arn: String,
+    /// The event pattern, parsed (`None`: a scheduled rule).
+    pub event_pattern: Option<serde_json::Value>,
+    /// `ENABLED`, `DISABLED`, ...
+    pub state: String,
+    /// Its targets, sorted.
+    pub targets: Vec<RuleTarget>,
+    /// Tags.
+    pub tags: Tags,
+}
+
+/// A rule as PutRule makes or replaces it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventRuleRequest {
+    /// Rule name (1 to 64 characters: letters, digits, `.`, `-`, `_`).
+    pub name: String,
+    /// The event pattern.
+    pub event_pattern: serde_json::Value,
+    /// Description.
+    pub description: String,
+    /// Tags: EventBridge takes them when PutRule creates the rule and ignores them when it
+    /// replaces one.
+    pub tags: Tags,
 }

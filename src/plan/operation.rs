@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::cloud::{
     AccessPolicy, ClusterConfigChange, Ec2Kind, LaunchTemplateData, NodeGroupConfigChange,
-    NodeScaling, NodeTaint, Tags, UpdateBudget,
+    NodeScaling, NodeTaint, QueueAttributes, RuleTarget, Tags, UpdateBudget,
 };
 
 /// A value known now, or produced by another change.
@@ -142,22 +142,26 @@ pub enum Operation {
         launch_template: String,
         version: Ref,
     },
-    /// Create an add-on and wait until ACTIVE.
+    /// Create an add-on (with the Pod Identity associations EKS makes for it) and wait until
+    /// ACTIVE.
     CreateAddon {
         cluster: String,
         name: String,
         version: String,
         role: Option<Ref>,
         configuration: Option<String>,
+        pod_identity: Vec<AddonAssociation>,
         tags: Tags,
     },
-    /// Change an add-on's version, role or configuration and wait for the update.
+    /// Change an add-on's version, role, configuration or Pod Identity associations (`None`:
+    /// left as they are; empty: removed) and wait for the update.
     UpdateAddon {
         cluster: String,
         name: String,
         version: String,
         role: Option<Ref>,
         configuration: Option<String>,
+        pod_identity: Option<Vec<AddonAssociation>>,
     },
     /// Delete an add-on and wait until it is gone.
     DeleteAddon { cluster: String, name: String },
@@ -192,6 +196,25 @@ pub enum Operation {
     },
     /// Delete an access entry.
     DeleteAccessEntry { cluster: String, principal: String },
+    /// Create a Pod Identity association (tags in the call) on an ACTIVE cluster; output `id`.
+    CreatePodIdentityAssociation {
+        cluster: String,
+        namespace: String,
+        service_account: String,
+        role: Ref,
+        tags: Tags,
+    },
+    /// Point a Pod Identity association at another role.
+    UpdatePodIdentityAssociation {
+        cluster: String,
+        association_id: String,
+        role: Ref,
+    },
+    /// Delete a Pod Identity association.
+    DeletePodIdentityAssociation {
+        cluster: String,
+        association_id: String,
+    },
     /// Create the OIDC provider for the cluster's issuer; output `arn`.
     CreateOidcProvider { cluster: String, tags: Tags },
     /// Create a node group and wait until ACTIVE.
@@ -259,6 +282,40 @@ pub enum Operation {
         region: String,
         node_role: String,
     },
+    /// Create an SQS queue with its attributes and tags (waiting while SQS holds the name of
+    /// a queue deleted less than a minute ago); outputs `url` and `arn`.
+    CreateQueue {
+        name: String,
+        attributes: QueueAttributes,
+        tags: Tags,
+    },
+    /// Set a queue's policy, retention and encryption.
+    SetQueueAttributes {
+        url: String,
+        attributes: QueueAttributes,
+    },
+    /// Add or overwrite tags of a queue.
+    TagQueue { url: String, tags: Tags },
+    /// Delete a queue.
+    DeleteQueue { url: String },
+    /// Create an EventBridge rule with its tags, or replace a rule's pattern; output `arn`.
+    PutRule {
+        name: String,
+        pattern: serde_json::Value,
+        description: String,
+        tags: Tags,
+    },
+    /// Add or replace targets of a rule.
+    PutTargets {
+        rule: String,
+        targets: Vec<RuleTarget>,
+    },
+    /// Remove targets from a rule.
+    RemoveTargets { rule: String, ids: Vec<String> },
+    /// Add or overwrite tags of a rule.
+    TagRule { arn: String, tags: Tags },
+    /// Delete a rule (its targets removed before).
+    DeleteRule { name: String },
 }
 
 /// A trust policy, resolved when the operation runs (IRSA needs the cluster's issuer).
@@ -268,7 +325,19 @@ pub enum Trust {
     Service(Vec<String>),
     /// Trusted only by one Kubernetes service account through the cluster's OIDC provider.
     ServiceAccount { namespace: String, name: String },
-    /// Trusted by EKS Pod Identity (`pods.eks.amazonaws.com`, `sts:AssumeRole` and
-    /// `sts:TagSession`); an association binds it to a service account.
+    /// Trusted by EKS Pod Identity (`pods.eks.amazonaws.com`); the association says which
+    /// service account gets it.
     PodIdentity,
+    /// Both of the above, while a service account moves from one mechanism to the other: the
+    /// new binding is made while the old one still works.
+    ServiceAccountAndPodIdentity { namespace: String, name: String },
+}
+
+/// A Pod Identity association an add-on asks EKS to make for one of its service accounts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AddonAssociation {
+    /// The add-on's Kubernetes service account.
+    pub service_account: String,
+    /// The IAM role it gets.
+    pub role: Ref,
 }

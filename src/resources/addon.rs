@@ -4,11 +4,12 @@
 //! pods (coredns, CSI drivers...) after the first compute, as EKS recommends.
 
 use crate::cloud::{ObservedAddon, Tags};
+use crate::plan::operation::AddonAssociation;
 use crate::plan::{Change, ChangeKind, FieldChange, Operation, Ref};
-use crate::spec::{AddonSpec, ClusterFile};
+use crate::spec::{AddonSpec, ClusterFile, IdentityMechanism, ServiceAccountSpec};
 
 use super::planner::Planning;
-use super::{eks_retag, owned_tags};
+use super::{eks_retag, owned_tags, pod_identity};
 
 /// Add-ons nodes need before they can become Ready.
 const BEFORE_NODES: &[&str] = &["vpc-cni", "kube-proxy", "eks-pod-identity-agent"];
@@ -53,14 +54,50 @@ fn same_configuration(live: Option<&str>, want: Option<&str>) -> bool {
     parse(live) == parse(want)
 }
 
-/// The IRSA role resource of the service account an add-on names.
-fn role_resource(file: &ClusterFile, addon: &AddonSpec) -> Option<String> {
+/// The service account an add-on names.
+pub fn account_of<'f>(file: &'f ClusterFile, addon: &AddonSpec) -> Option<&'f ServiceAccountSpec> {
     let account = addon.service_account.as_ref()?;
     file.spec
         .service_accounts
         .iter()
         .find(|s| &s.name == account)
-        .map(|s| format!("role/irsa/{}/{}", s.namespace, s.name))
+}
+
+/// How an add-on's service account gets its role: IRSA (`serviceAccountRoleArn`) or the
+/// add-on's Pod Identity associations.
+struct Identity {
+    /// The role's logical id.
+    role: String,
+    /// The account's Kubernetes name.
+    service_account: String,
+    mechanism: IdentityMechanism,
+}
+
+impl Identity {
+    fn of(file: &ClusterFile, addon: &AddonSpec) -> Option<Self> {
+        account_of(file, addon).map(|account| Self {
+            role: pod_identity::role_resource(account),
+            service_account: account.name.clone(),
+            mechanism: account.mechanism,
+        })
+    }
+
+    /// The IRSA role to send, if the account uses IRSA.
+    fn irsa_role(&self) -> Option<&str> {
+        (self.mechanism == IdentityMechanism::Irsa).then_some(self.role.as_str())
+    }
+
+    /// The add-on's associations, if the account uses Pod Identity.
+    fn associations(&self) -> Vec<AddonAssociation> {
+        if self.mechanism == IdentityMechanism::PodIdentity {
+            vec![AddonAssociation {
+                service_account: self.service_account.clone(),
+                role: Ref::output(&self.role, "arn"),
+            }]
+        } else {
+            Vec::new()
+        }
+    }
 }
 
 /// Plans every declared add-on.
@@ -93,10 +130,24 @@ pub fn plan(p: &mut Planning<'_>) {
             );
             continue;
         };
-        let role = role_resource(file, addon);
+        let identity = Identity::of(file, addon);
         let configuration = configuration_text(addon);
         let mut after = vec!["cluster".to_owned()];
-        after.extend(role.clone());
+        if let Some(identity) = &identity {
+            after.push(identity.role.clone());
+            // EKS allows one association per service account: a standalone one the account
+            // had before the add-on named it goes first.
+            if let Some(account) = account_of(file, addon) {
+                let standalone = pod_identity::resource_id(&account.namespace, &account.name);
+                if p.observed
+                    .pod_identity_associations
+                    .iter()
+                    .any(|a| a.owner_arn.is_none() && p.owned(&a.tags) == Some(standalone.as_str()))
+                {
+                    after.push(standalone);
+                }
+            }
+        }
         if !BEFORE_NODES.contains(&addon.name.as_str()) {
             after.extend(first_compute.clone());
         }
@@ -115,8 +166,15 @@ pub fn plan(p: &mut Planning<'_>) {
                         cluster: cluster.clone(),
                         name: addon.name.clone(),
                         version: want_version,
-                        role: role.as_deref().map(|r| Ref::output(r, "arn")),
+                        role: identity
+                            .as_ref()
+                            .and_then(Identity::irsa_role)
+                            .map(|r| Ref::output(r, "arn")),
                         configuration,
+                        pod_identity: identity
+                            .as_ref()
+                            .map(Identity::associations)
+                            .unwrap_or_default(),
                         tags: owned_tags(file, &resource, &Tags::new()),
                     }],
                 )
@@ -130,7 +188,7 @@ pub fn plan(p: &mut Planning<'_>) {
             file,
             &live,
             &want_version,
-            role.as_deref(),
+            identity.as_ref(),
             configuration,
         );
         let adopted = p.owned(&live.tags).is_none();
@@ -163,24 +221,62 @@ fn update(
     file: &ClusterFile,
     live: &ObservedAddon,
     want_version: &str,
-    role: Option<&str>,
+    identity: Option<&Identity>,
     configuration: Option<String>,
 ) -> (Vec<Operation>, Vec<FieldChange>) {
     let mut fields = Vec::new();
     if live.version != want_version {
         fields.push(FieldChange::new("version", &live.version, want_version));
     }
+    // A service account changing mechanism (or a replaced role): the role's change moves the
+    // binding between its trust updates; this change leaves it alone.
+    let rebinding = identity.is_some_and(|i| p.is_rebinding(&i.role));
+    let role = identity.and_then(Identity::irsa_role);
     let want_role_arn = role.and_then(|r| p.output_of(r, "arn"));
-    let role_changed = match (role, &live.service_account_role_arn) {
-        (None, None) => false,
-        (None, Some(_)) => true,
-        (Some(_), live_arn) => want_role_arn.is_none() || live_arn != &want_role_arn,
-    };
+    let live_role_arn = live
+        .service_account_role_arn
+        .clone()
+        .filter(|arn| !arn.is_empty());
+    let role_changed = !rebinding
+        && match (role, &live_role_arn) {
+            (None, None) => false,
+            (None, Some(_)) => true,
+            (Some(_), live_arn) => want_role_arn.is_none() || live_arn != &want_role_arn,
+        };
     if role_changed {
         fields.push(FieldChange {
             field: "serviceAccountRoleArn".to_owned(),
-            old: live.service_account_role_arn.clone(),
+            old: live_role_arn,
             new: want_role_arn.or_else(|| role.map(|r| format!("({r})"))),
+        });
+    }
+    let live_pairs = pod_identity::addon_associations(p, live);
+    let want_pairs: Vec<(String, Option<String>)> = identity
+        .filter(|i| i.mechanism == IdentityMechanism::PodIdentity)
+        .map(|i| vec![(i.service_account.clone(), p.output_of(&i.role, "arn"))])
+        .unwrap_or_default();
+    let associations_changed = !rebinding
+        && (want_pairs.len() != live_pairs.len()
+            || want_pairs
+                .iter()
+                .zip(&live_pairs)
+                .any(|((sa, arn), (live_sa, live_arn))| {
+                    sa != live_sa || arn.as_ref() != Some(live_arn)
+                }));
+    if associations_changed {
+        fields.push(FieldChange {
+            field: "podIdentityAssociations".to_owned(),
+            old: pod_identity::pairs_text(&live_pairs),
+            new: identity
+                .filter(|i| i.mechanism == IdentityMechanism::PodIdentity)
+                .map(|i| {
+                    format!(
+                        "{} -> {}",
+                        i.service_account,
+                        p.output_of(&i.role, "arn")
+                            .unwrap_or_else(|| format!("({})", i.role))
+                    )
+                }),
         });
     }
     if !same_configuration(
@@ -200,9 +296,13 @@ fn update(
         cluster: file.metadata.name.clone(),
         name: live.name.clone(),
         version: want_version.to_owned(),
-        // An empty ARN removes the role; `{}` resets the configuration to the defaults.
+        // An empty ARN removes the role; `{}` resets the configuration to the defaults. While
+        // the role's change moves the binding, this runs after it and sends the same role.
         role: Some(role.map_or(Ref::Value(String::new()), |r| Ref::output(r, "arn"))),
         configuration: Some(configuration.unwrap_or_else(|| "{}".to_owned())),
+        // An empty list deletes the add-on's associations.
+        pod_identity: associations_changed
+            .then(|| identity.map(Identity::associations).unwrap_or_default()),
     };
     (vec![op], fields)
 }

@@ -30,13 +30,6 @@ pub const SPOT_SERVICE_LINKED_ROLE: &str = "spot-service-linked-role";
 /// Logical id of the cleanup of what Karpenter launched (see [`leftovers_change`]).
 pub const KARPENTER_LEFTOVERS: &str = "karpenter-leftovers";
 
-/// The SQS name of the interruption queue (`<cluster>-karpenter`).
-// The `queue` slice names it in resources/karpenter_interruption.rs; one of the two goes at
-// the merge.
-pub fn queue_name(cluster: &str) -> String {
-    format!("{cluster}-karpenter")
-}
-
 /// The discovery tag of `cluster`: what the guide's `EC2NodeClass` selects by.
 pub fn discovery_tag(cluster: &str) -> Tags {
     Tags::from([(KARPENTER_DISCOVERY_TAG.to_owned(), cluster.to_owned())])
@@ -394,7 +387,7 @@ pub fn plan(p: &mut Planning<'_>) {
         format!(
             "arn:{partition}:sqs:{region}:{}:{}",
             p.observed.account,
-            queue_name(cluster)
+            naming::karpenter_queue(cluster)
         )
     });
     let scope = PolicyScope {

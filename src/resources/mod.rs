@@ -12,10 +12,12 @@ pub mod fargate;
 pub mod generations;
 pub mod iam;
 pub mod karpenter;
+pub mod karpenter_interruption;
 pub mod network;
 pub mod nodegroup;
 mod observe;
 pub mod planner;
+pub mod pod_identity;
 pub mod upgrade;
 
 use std::collections::BTreeMap;

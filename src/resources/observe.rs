@@ -6,7 +6,8 @@ use futures::{StreamExt, TryStreamExt, stream};
 
 use crate::cloud::{
     Cloud, CloudError, CloudResult, ErrorKind, ObservedAccessEntry, ObservedAddon, ObservedCluster,
-    ObservedFargateProfile, ObservedNetwork, ObservedNodeGroup, ObservedOidcProvider, ObservedRole,
+    ObservedEventRule, ObservedFargateProfile, ObservedNetwork, ObservedNodeGroup,
+    ObservedOidcProvider, ObservedPodIdentityAssociation, ObservedQueue, ObservedRole,
     ObservedSecurityGroup, ObservedSubnet, ObservedVpc,
 };
 use crate::naming;
@@ -52,6 +53,14 @@ pub struct Observed {
     /// Whether the account has EC2 Spot's service-linked role; read (`Some`) only for a spec
     /// with Karpenter, whose first spot launch needs it.
     pub spot_service_linked_role: Option<bool>,
+    /// Every Pod Identity association of the owned cluster: standalone ones (owned or not:
+    /// EKS allows one per service account) and add-ons' (their service accounts and roles).
+    pub pod_identity_associations: Vec<ObservedPodIdentityAssociation>,
+    /// SQS queues named like Karpenter's interruption queue of the cluster (owned or not: a
+    /// name taken by someone else's is shown in the plan).
+    pub queues: Vec<ObservedQueue>,
+    /// EventBridge rules named like the cluster's Karpenter rules (owned or not).
+    pub event_rules: Vec<ObservedEventRule>,
     /// Default add-on versions, keyed `(add-on, Kubernetes version)`: for the spec's version
     /// and every step of an upgrade, for add-ons without a pinned version.
     pub addon_defaults: BTreeMap<(String, String), Option<String>>,
@@ -98,34 +107,54 @@ pub async fn observe(
         let providers = cloud.identity.list_oidc_providers(name, issuer).await?;
         Ok((cluster, providers))
     };
-    let (caller, zones, network, roles, (cluster, oidc_providers), existing) = tokio::try_join!(
-        cloud.identity.caller_arn(),
-        async {
-            if wants_zones {
-                let zones = cloud.network.availability_zones().await?;
-                Ok(super::network::eks_zones(&zones))
-            } else {
-                Ok(Vec::new())
-            }
-        },
-        cloud.network.discover(name),
-        cloud.identity.list_roles(&iam_path),
-        cluster_and_providers,
-        async {
-            match &byo {
-                Some((vpc, subnets)) => cloud
-                    .network
-                    .describe_existing(vpc, subnets)
-                    .await
-                    .map(Some),
-                None => Ok(None),
-            }
-        },
-    )?;
+    // Read whether or not the spec has Karpenter: owned ones no longer wanted are deleted.
+    // The queue is also looked up by name: SQS may not list a queue made moments ago.
+    let queue = naming::karpenter_queue(name);
+    let rule_prefix = naming::karpenter_event_rule(name, "");
+    let (caller, zones, network, roles, (cluster, oidc_providers), existing, queues, event_rules) =
+        tokio::try_join!(
+            cloud.identity.caller_arn(),
+            async {
+                if wants_zones {
+                    let zones = cloud.network.availability_zones().await?;
+                    Ok(super::network::eks_zones(&zones))
+                } else {
+                    Ok(Vec::new())
+                }
+            },
+            cloud.network.discover(name),
+            cloud.identity.list_roles(&iam_path),
+            cluster_and_providers,
+            async {
+                match &byo {
+                    Some((vpc, subnets)) => cloud
+                        .network
+                        .describe_existing(vpc, subnets)
+                        .await
+                        .map(Some),
+                    None => Ok(None),
+                }
+            },
+            cloud
+                .queues
+                .list_queues(&queue, std::slice::from_ref(&queue)),
+            cloud.events.list_rules(&rule_prefix),
+        )?;
+    // By name, so plans list them (and their order) the same way every time.
+    let (mut queues, mut event_rules) = (queues, event_rules);
+    queues.sort_by(|a, b| a.name.cmp(&b.name));
+    event_rules.sort_by(|a, b| a.name.cmp(&b.name));
     let owned = cluster
         .as_ref()
         .is_some_and(|c| c.tags.get(naming::CLUSTER_TAG).map(String::as_str) == Some(name));
-    let (node_groups, fargate_profiles, addons, access_entries, addon_defaults) = if owned {
+    let (
+        node_groups,
+        fargate_profiles,
+        addons,
+        access_entries,
+        pod_identity_associations,
+        addon_defaults,
+    ) = if owned {
         tokio::try_join!(
             cloud.kubernetes.list_node_groups(name),
             cloud.kubernetes.list_fargate_profiles(name),
@@ -133,11 +162,20 @@ pub async fn observe(
             none_when_unsupported(cloud.kubernetes.list_addons(name)),
             // Always: owned entries no longer declared are deleted.
             none_when_unsupported(cloud.kubernetes.list_access_entries(name)),
+            // Always: owned associations no longer wanted are deleted.
+            none_when_unsupported(cloud.pod_identity.list_pod_identity_associations(name)),
             addon_defaults(cloud, file, cluster.as_ref().map(|c| c.version.as_str())),
         )?
     } else {
         let defaults = addon_defaults(cloud, file, None).await?;
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), defaults)
+        (
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            defaults,
+        )
     };
     let (existing_vpc, mut existing_subnets) = existing.unwrap_or_default();
     if let (Some((vpc, _)), Some(cluster)) = (&byo, &cluster) {
@@ -205,6 +243,9 @@ pub async fn observe(
             .collect(),
         addons,
         access_entries,
+        pod_identity_associations,
+        queues,
+        event_rules,
         addon_defaults,
         cluster_security_group,
         spot_service_linked_role,

@@ -10,8 +10,8 @@ use crate::spec::{ClusterFile, DEFAULT_ZONE_COUNT};
 use super::karpenter::{self, KARPENTER_LEFTOVERS};
 use super::network::KUBERNETES_LEFTOVERS;
 use super::{
-    Observed, access, addon, cluster, fargate, iam, network, nodegroup, owned_id, tag_drift,
-    upgrade,
+    Observed, access, addon, cluster, fargate, iam, karpenter_interruption, network, nodegroup,
+    owned_id, pod_identity, tag_drift, upgrade,
 };
 
 /// Working state while planning one cluster.
@@ -26,6 +26,9 @@ pub struct Planning<'a> {
     changes: Vec<Change>,
     desired: BTreeSet<String>,
     outputs: HashMap<String, String>,
+    /// Service account roles whose change moves the account's binding (a switch of mechanism,
+    /// a renamed role): the association and add-on planners leave that binding to it.
+    rebinding: BTreeSet<String>,
 }
 
 impl<'a> Planning<'a> {
@@ -52,6 +55,16 @@ impl<'a> Planning<'a> {
     /// Keeps only the changes `keep` accepts.
     pub fn retain(&mut self, keep: impl FnMut(&Change) -> bool) {
         self.changes.retain(keep);
+    }
+
+    /// Records that the change of the service account role `role` moves the account's binding.
+    pub fn rebind_in_role_change(&mut self, role: &str) {
+        self.rebinding.insert(role.to_owned());
+    }
+
+    /// Whether the change of the service account role `role` moves the account's binding.
+    pub fn is_rebinding(&self, role: &str) -> bool {
+        self.rebinding.contains(role)
     }
 
     /// Whether the spec wants `resource`.
@@ -139,6 +152,13 @@ pub fn existing_outputs(observed: &Observed, cluster: &str) -> HashMap<String, S
     for o in &observed.oidc_providers {
         put(owned_id(&o.tags, cluster), "arn", &o.arn);
     }
+    for a in observed
+        .pod_identity_associations
+        .iter()
+        .filter(|a| a.owner_arn.is_none())
+    {
+        put(owned_id(&a.tags, cluster), "id", &a.association_id);
+    }
     if let Some(c) = observed.owned_cluster(cluster) {
         put(Some("cluster"), "arn", &c.arn);
         if let Some(issuer) = &c.oidc_issuer {
@@ -187,6 +207,7 @@ pub fn plan(file: &ClusterFile, observed: &Observed) -> Plan {
         changes: Vec::new(),
         desired: BTreeSet::new(),
         outputs: existing_outputs(observed, &file.metadata.name),
+        rebinding: BTreeSet::new(),
     };
     network::plan(&mut p);
     iam::plan(&mut p);
@@ -196,10 +217,13 @@ pub fn plan(file: &ClusterFile, observed: &Observed) -> Plan {
     fargate::plan(&mut p);
     iam::plan_service_accounts(&mut p);
     addon::plan(&mut p);
+    pod_identity::plan(&mut p);
     access::plan(&mut p);
     access::plan_role_entries(&mut p);
+    karpenter_interruption::plan(&mut p);
     upgrade::plan(&mut p);
     addon::order(&mut p.changes);
+    pod_identity::order(&mut p);
     finish(p, &file.metadata.region)
 }
 
@@ -213,6 +237,7 @@ pub fn plan_delete(name: &str, region: &str, observed: &Observed) -> Plan {
         changes: Vec::new(),
         desired: BTreeSet::new(),
         outputs: existing_outputs(observed, name),
+        rebinding: BTreeSet::new(),
     };
     finish(p, region)
 }
@@ -349,7 +374,8 @@ fn plan_deletes(p: &mut Planning<'_>, region: &str) {
             );
         }
     }
-    // Add-ons and access entries go with the cluster when it is deleted.
+    // Add-ons, Pod Identity associations and access entries go with the cluster when it is
+    // deleted.
     if p.file.is_some() {
         for addon in &observed.addons {
             if let Some(resource) = p.owned(&addon.tags).filter(|r| !p.desired.contains(*r)) {
@@ -365,6 +391,35 @@ fn plan_deletes(p: &mut Planning<'_>, region: &str) {
                     .id(&addon.name),
                 );
             }
+        }
+        for association in observed
+            .pod_identity_associations
+            .iter()
+            .filter(|a| a.owner_arn.is_none())
+        {
+            let Some(resource) = p
+                .owned(&association.tags)
+                .filter(|r| !p.desired.contains(*r))
+            else {
+                continue;
+            };
+            // An account moving back to IRSA: its role's change deletes the association
+            // between its trust updates.
+            let role = resource.replacen("pod-identity/", "role/irsa/", 1);
+            if p.is_rebinding(&role) {
+                continue;
+            }
+            deletes.push(
+                Change::new(
+                    resource,
+                    ChangeKind::Delete,
+                    vec![Operation::DeletePodIdentityAssociation {
+                        cluster: p.cluster.clone(),
+                        association_id: association.association_id.clone(),
+                    }],
+                )
+                .id(&association.association_id),
+            );
         }
         for entry in &observed.access_entries {
             if let Some(resource) = p.owned(&entry.tags).filter(|r| !p.desired.contains(*r)) {
@@ -396,6 +451,7 @@ fn plan_deletes(p: &mut Planning<'_>, region: &str) {
             .id(&cluster.name),
         );
     }
+    deletes.extend(karpenter_interruption::deletes(p));
     // Node groups replaced by a newer generation are deleted by their replace change.
     deletes.retain(|d| !p.changes.iter().any(|c| c.resource == d.resource));
     let leftovers: Vec<Change> = deletes
@@ -429,8 +485,13 @@ fn delete_after(resource: &str) -> &'static [&'static str] {
         "role" if resource == karpenter::NODE_ROLE => &[KARPENTER_LEFTOVERS],
         "role" if resource == "role/node" => &["nodegroup"],
         "role" if resource == "role/fargate" => &["fargate-profile"],
-        // An add-on may still use the IRSA role (until it is deleted or updated).
-        "role" if resource.starts_with("role/irsa/") => &["addon"],
+        // An add-on or an association may still use the role (until deleted or updated).
+        "role" if resource.starts_with("role/irsa/") => &["addon", "pod-identity"],
+        "role" => &["pod-identity"],
+        // The roles' trust updates that stop using the provider come first: a switch to Pod
+        // Identity still names it in its first step (trust both), and IRSA pods keep using it
+        // until the association is made.
+        "oidc-provider" => &["role"],
         // Nodes and Fargate pods need the NAT gateway until they are gone; the control plane's
         // deletion does not, so both take their minutes at once.
         "nat-gateway" => &["nodegroup", "fargate-profile", "route"],
@@ -438,6 +499,8 @@ fn delete_after(resource: &str) -> &'static [&'static str] {
         "route-table" => &["route", "nat-gateway"],
         // Nothing in the cluster may recreate a load balancer once it is deleted.
         KUBERNETES_LEFTOVERS => &["cluster", "nodegroup", "fargate-profile"],
+        // EventBridge would keep sending to a deleted queue: the rules go first.
+        "queue" => &["event-rule"],
         // A load balancer's interfaces block its subnets.
         "subnet" => &[
             "cluster",
@@ -483,9 +546,10 @@ fn order_deletes(changes: &mut [Change]) {
         let before = delete_after(&change.resource);
         for (resource, kind) in &deleting {
             let resource_kind = resource.split('/').next().unwrap_or_default();
-            // Route updates (re-pointing away from a NAT) count; other updates do not.
+            // Route updates (re-pointing away from a NAT), add-on updates (releasing a role)
+            // and role updates (trusts dropping the OIDC provider) count; others do not.
             let relevant =
-                *kind != ChangeKind::Update || resource_kind == "route" || resource_kind == "addon";
+                *kind != ChangeKind::Update || matches!(resource_kind, "route" | "addon" | "role");
             if relevant
                 && resource != &change.resource
                 && before.contains(&resource_kind)
@@ -515,8 +579,11 @@ fn rank(resource: &str) -> u8 {
         "nodegroup" => 11,
         "fargate-profile" => 12,
         "addon" => 14,
-        "access-entry" => 15,
-        _ => 16,
+        "pod-identity" => 15,
+        "access-entry" => 16,
+        "queue" => 17,
+        "event-rule" => 18,
+        _ => 19,
     }
 }
 
@@ -743,6 +810,7 @@ mod tests {
                 service_account_role_arn: None,
                 configuration_values: None,
                 health_issues: Vec::new(),
+                pod_identity_associations: Vec::new(),
                 tags: owned("addon/vpc-cni"),
             }],
             existing_vpc: Some(ObservedVpc {

@@ -173,6 +173,7 @@ pub fn plan(p: &mut Planning<'_>) {
                                 .and_then(|a| a.service_account_role_arn.clone())
                                 .map(Ref::Value),
                             configuration: live_addon.and_then(|a| a.configuration_values.clone()),
+                            pod_identity: None,
                         }],
                     )
                     .id(addon_name.as_str())
@@ -202,7 +203,12 @@ pub fn plan(p: &mut Planning<'_>) {
                     change
                         .fields
                         .retain(|f| f.field != "version" || f.old != f.new);
-                    let addon_fields = ["version", "serviceAccountRoleArn", "configurationValues"];
+                    let addon_fields = [
+                        "version",
+                        "serviceAccountRoleArn",
+                        "podIdentityAssociations",
+                        "configurationValues",
+                    ];
                     let nothing_to_update = !change
                         .fields
                         .iter()

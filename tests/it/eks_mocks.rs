@@ -364,6 +364,7 @@ async fn an_add_on_may_be_degraded_before_it_is_active_and_throttling_is_retried
             version: "v1.11.1-eksbuild.9".to_owned(),
             role: None,
             configuration: Some(r#"{"replicaCount":3}"#.to_owned()),
+            pod_identity: Vec::new(),
             tags,
         },
     )
@@ -400,6 +401,7 @@ async fn an_add_on_that_fails_names_its_health_issues() {
             version: "v1.11.1-eksbuild.9".to_owned(),
             role: None,
             configuration: None,
+            pod_identity: Vec::new(),
             tags: Default::default(),
         },
     )

@@ -33,6 +33,7 @@ fn operations(file: &str) -> BTreeSet<String> {
                     "Release",
                     "Modify",
                     "Replace",
+                    "Set",
                     "Remove",
                     "Terminate",
                 ]
@@ -67,9 +68,12 @@ fn called() -> BTreeSet<String> {
     for (file, prefix) in [
         ("src/cloud/aws/ec2.rs", "ec2"),
         ("src/cloud/aws/eks.rs", "eks"),
+        ("src/cloud/aws/pod_identity.rs", "eks"),
         ("src/cloud/aws/iam.rs", "iam"),
         ("src/cloud/aws/elb.rs", "elasticloadbalancing"),
         ("src/cloud/aws/ssm.rs", "ssm"),
+        ("src/cloud/aws/sqs.rs", "sqs"),
+        ("src/cloud/aws/eventbridge.rs", "events"),
     ] {
         for operation in operations(file) {
             let prefix = if operation == "GetCallerIdentity" {

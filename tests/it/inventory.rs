@@ -11,6 +11,8 @@ pub struct Inventory {
     pub iam: aws_sdk_iam::Client,
     pub eks: aws_sdk_eks::Client,
     pub ssm: aws_sdk_ssm::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub events: aws_sdk_eventbridge::Client,
 }
 
 impl Inventory {
@@ -28,6 +30,8 @@ impl Inventory {
             iam: aws_sdk_iam::Client::new(&config),
             eks: aws_sdk_eks::Client::new(&config),
             ssm: aws_sdk_ssm::Client::new(&config),
+            sqs: aws_sdk_sqs::Client::new(&config),
+            events: aws_sdk_eventbridge::Client::new(&config),
         }
     }
 
@@ -43,7 +47,59 @@ impl Inventory {
                 found.push(format!("ssm-parameter {name}"));
             }
         }
+        for (kind, name, tags) in self.queues_and_rules().await {
+            if tags.get("ekspec.io/cluster").map(String::as_str) == Some(cluster) {
+                found.push(format!("{kind} {name}"));
+            }
+        }
         found.sort();
+        found
+    }
+
+    /// Every SQS queue (`queue`) and EventBridge rule of the default bus (`event-rule`), by
+    /// name, with its tags.
+    pub async fn queues_and_rules(
+        &self,
+    ) -> Vec<(
+        &'static str,
+        String,
+        std::collections::BTreeMap<String, String>,
+    )> {
+        let mut found = Vec::new();
+        let queues = self.sqs.list_queues().send().await.unwrap();
+        for url in queues.queue_urls() {
+            let tags = self
+                .sqs
+                .list_queue_tags()
+                .queue_url(url)
+                .send()
+                .await
+                .unwrap();
+            let name = url.rsplit('/').next().unwrap().to_owned();
+            let tags = tags
+                .tags()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
+            found.push(("queue", name, tags));
+        }
+        let rules = self.events.list_rules().send().await.unwrap();
+        for rule in rules.rules() {
+            let tags = self
+                .events
+                .list_tags_for_resource()
+                .resource_arn(rule.arn().unwrap())
+                .send()
+                .await
+                .unwrap();
+            let tags = tags
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                .collect();
+            found.push(("event-rule", rule.name().unwrap().to_owned(), tags));
+        }
         found
     }
 
@@ -132,6 +188,9 @@ impl Inventory {
         }
         for (name, _) in self.parameters().await {
             found.push(format!("ssm-parameter {name}"));
+        }
+        for (kind, name, _) in self.queues_and_rules().await {
+            found.push(format!("{kind} {name}"));
         }
         found.sort();
         found
@@ -349,6 +408,42 @@ impl Inventory {
             }
             found.extend(self.owned_addons(name, cluster).await);
             found.extend(self.owned_access_entries(name, cluster).await);
+            found.extend(self.owned_pod_identity_associations(name, cluster).await);
+        }
+        found
+    }
+
+    /// The Pod Identity associations of EKS cluster `name` tagged for `cluster`; none when the
+    /// emulator has no Pod Identity API.
+    async fn owned_pod_identity_associations(&self, name: &str, cluster: &str) -> Vec<String> {
+        let Ok(listed) = self
+            .eks
+            .list_pod_identity_associations()
+            .cluster_name(name)
+            .send()
+            .await
+        else {
+            return Vec::new();
+        };
+        let mut found = Vec::new();
+        for summary in listed.associations() {
+            let id = summary.association_id().unwrap_or_default();
+            let described = self
+                .eks
+                .describe_pod_identity_association()
+                .cluster_name(name)
+                .association_id(id)
+                .send()
+                .await
+                .unwrap();
+            let association = described.association().unwrap();
+            if owned_by(association.tags(), cluster) {
+                found.push(format!(
+                    "pod-identity-association {name}/{}/{}",
+                    association.namespace().unwrap_or_default(),
+                    association.service_account().unwrap_or_default()
+                ));
+            }
         }
         found
     }

@@ -57,7 +57,7 @@ const NOT_EXERCISED: &[(&str, &str)] = &[
     ),
     (
         "iam:UpdateAssumeRolePolicy",
-        "only when a role's trust policy changed outside ekspec or the cluster's OIDC issuer changed",
+        "only when a role's trust policy changed outside ekspec, the cluster's OIDC issuer changed or a service account switches between IRSA and Pod Identity",
     ),
     (
         "ec2:DescribeAvailabilityZones",
@@ -94,6 +94,10 @@ const NOT_EXERCISED: &[(&str, &str)] = &[
     (
         "iam:DeleteInstanceProfile",
         "only for instance profiles Karpenter made for its node role",
+    ),
+    (
+        "sqs:SetQueueAttributes",
+        "only when the interruption queue's policy, retention or encryption changed outside ekspec",
     ),
     (
         "elasticloadbalancing:DescribeTags",
@@ -181,6 +185,15 @@ fn eks_action(method: &str, path: &str) -> Option<&'static str> {
         ("DELETE", ["clusters", _, "access-entries", _, "access-policies", _]) => {
             "DisassociateAccessPolicy"
         }
+        ("POST", ["clusters", _, "pod-identity-associations"]) => "CreatePodIdentityAssociation",
+        ("GET", ["clusters", _, "pod-identity-associations"]) => "ListPodIdentityAssociations",
+        ("GET", ["clusters", _, "pod-identity-associations", _]) => {
+            "DescribePodIdentityAssociation"
+        }
+        ("POST", ["clusters", _, "pod-identity-associations", _]) => "UpdatePodIdentityAssociation",
+        ("DELETE", ["clusters", _, "pod-identity-associations", _]) => {
+            "DeletePodIdentityAssociation"
+        }
         ("POST", ["tags", _]) => "TagResource",
         ("DELETE", ["tags", _]) => "UntagResource",
         ("GET", ["tags", _]) => "ListTagsForResource",
@@ -232,6 +245,43 @@ fn form_param(body: &str, key: &str) -> Option<String> {
     })
 }
 
+/// The permissions AWS checks for an SQS or EventBridge call (JSON protocol): its action on
+/// the queue or rule it names (`*` for the account-wide listings), plus the tagging action
+/// when a create carries tags ("To be able to tag a queue on creation, you must have the
+/// sqs:CreateQueue and sqs:TagQueue permissions"; PutRule: "you must have both the
+/// events:PutRule and events:TagResource permissions").
+fn queue_and_rule_checks(request: &Request) -> Vec<Check> {
+    let target = request.target.unwrap_or_default();
+    let body: Value = serde_json::from_slice(request.body).unwrap_or(Value::Null);
+    let field = |name: &str| body[name].as_str().map(str::to_owned);
+    if let Some(action) = target.strip_prefix("AmazonSQS.") {
+        let queue = field("QueueName")
+            .or_else(|| field("QueueUrl").map(|u| u.rsplit('/').next().unwrap().to_owned()));
+        let resource = queue.map_or_else(
+            || "*".to_owned(),
+            |q| format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{q}"),
+        );
+        let mut checks = vec![Check::new(format!("sqs:{action}"), resource.clone())];
+        if action == "CreateQueue" && body["tags"].is_object() {
+            checks.push(Check::new("sqs:TagQueue".to_owned(), resource));
+        }
+        return checks;
+    }
+    let action = target.trim_start_matches("AWSEvents.");
+    let resource = field("ResourceARN")
+        .or_else(|| {
+            field("Name")
+                .or_else(|| field("Rule"))
+                .map(|rule| format!("arn:aws:events:{REGION}:{ACCOUNT}:rule/{rule}"))
+        })
+        .unwrap_or_else(|| "*".to_owned());
+    let mut checks = vec![Check::new(format!("events:{action}"), resource.clone())];
+    if action == "PutRule" && body["Tags"].is_array() {
+        checks.push(Check::new("events:TagResource".to_owned(), resource));
+    }
+    checks
+}
+
 /// The permissions AWS checks for an EKS call: its own action on the cluster, plus
 /// `iam:PassRole` for the role it hands to EKS and the KMS actions on the secrets key.
 fn eks_checks(request: &Request) -> Option<Vec<Check>> {
@@ -246,20 +296,38 @@ fn eks_checks(request: &Request) -> Option<Vec<Check>> {
     };
     let mut checks = vec![Check::new(format!("eks:{action}"), resource)];
     let body: Value = serde_json::from_slice(request.body).unwrap_or(Value::Null);
+    let pass = |role: &str, service: &str| Check {
+        action: "iam:PassRole".to_owned(),
+        resource: role.to_owned(),
+        context: Some(("iam:PassedToService", service.to_owned())),
+    };
+    // A Pod Identity association hands its role to EKS Pod Identity (`pods.eks.amazonaws.com`)
+    // when it is made or pointed at another role, and so do an add-on's associations.
+    let pod_identity = action.ends_with("PodIdentityAssociation");
     for (field, service) in [
         ("roleArn", "eks.amazonaws.com"),
         ("nodeRole", "eks.amazonaws.com"),
         ("podExecutionRoleArn", "eks-fargate-pods.amazonaws.com"),
     ] {
+        let service = if pod_identity {
+            "pods.eks.amazonaws.com"
+        } else {
+            service
+        };
         if let Some(role) = body[field]
             .as_str()
-            .filter(|_| action.starts_with("Create"))
+            .filter(|_| action.starts_with("Create") || pod_identity)
         {
-            checks.push(Check {
-                action: "iam:PassRole".to_owned(),
-                resource: role.to_owned(),
-                context: Some(("iam:PassedToService", service.to_owned())),
-            });
+            checks.push(pass(role, service));
+        }
+    }
+    for association in body["podIdentityAssociations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        if let Some(role) = association["roleArn"].as_str() {
+            checks.push(pass(role, "pods.eks.amazonaws.com"));
         }
     }
     if action.starts_with("Create") && body["tags"].as_object().is_some_and(|t| !t.is_empty()) {
@@ -422,6 +490,12 @@ impl StrictAccount {
                     }
                     checks
                 }
+                None if request.target.is_some_and(|t| {
+                    t.starts_with("AmazonSQS.") || t.starts_with("AWSEvents.")
+                }) =>
+                {
+                    queue_and_rule_checks(request)
+                }
                 None => match request.target.filter(|t| t.starts_with("AmazonSSM.")) {
                     Some(target) => {
                         let name = serde_json::from_slice::<Value>(request.body)
@@ -512,9 +586,9 @@ impl StrictAccount {
     }
 
     /// The production example before a change (1.30, fewer logs, no secrets encryption, one
-    /// NAT gateway, other sizes, tags, add-ons, access entries and a Fargate profile), then as
-    /// it is: plan, apply, get, apply the change, delete. Stops at the first step that does not
-    /// exit as expected and returns it.
+    /// NAT gateway, other sizes, tags, add-ons, access entries, a Fargate profile and
+    /// Karpenter), then as it is: plan, apply, get, apply the change, delete. Stops at the first
+    /// step that does not exit as expected and returns it.
     fn scenario(&self, keys: &Keys) -> Result<(), Stopped> {
         let example = std::fs::read_to_string(repo().join("examples/production.yaml")).unwrap();
         // A role named in the spec keeps its name when its service account moves namespace
@@ -557,6 +631,11 @@ impl StrictAccount {
             (
                 "  serviceAccounts:\n",
                 "  fargateProfiles:\n    - name: batch\n      selectors: [{namespace: batch}]\n  serviceAccounts:\n",
+            ),
+            // Karpenter's interruption queue and rules are made, then deleted with it.
+            (
+                "  accessEntries:\n",
+                "  karpenter:\n    version: \"1.8.1\"\n  accessEntries:\n",
             ),
         ]
         .into_iter()

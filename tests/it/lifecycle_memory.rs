@@ -347,6 +347,7 @@ async fn a_declared_add_on_made_outside_ekspec_is_adopted() {
             version: "v1.0.0-eksbuild.1".to_owned(),
             service_account_role_arn: None,
             configuration_values: None,
+            pod_identity_associations: None,
             tags: Tags::new(),
             client_request_token: "manual".to_owned(),
         })

@@ -1,14 +1,14 @@
 //! Random spec transitions: a random valid spec A is applied, then a random valid successor B
 //! (node groups added, removed and changed, service accounts, logging, endpoint settings,
-//! tags). After B the plan is empty, the live state is B's, and the mutating calls the apply
-//! made are exactly those its plan announced. `EKSPEC_TRANSITION_SEED=<hex>` replays a run;
+//! tags, Karpenter and its interruption queue). After B the plan is empty, the live state is
+//! B's, and the mutating calls the apply made are exactly those its plan announced. `EKSPEC_TRANSITION_SEED=<hex>` replays a run;
 //! `EKSPEC_TRANSITIONS=<n>` changes how many transitions run (default 100).
 
 use std::collections::BTreeMap;
 
 use ekspec::cloud::memory::MemoryCloud;
 use ekspec::plan::{Operation, Plan};
-use ekspec::resources::{observe, owned_id};
+use ekspec::resources::{karpenter_interruption, observe, owned_id};
 use proptest::prelude::*;
 use proptest::sample::subsequence;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
@@ -59,6 +59,8 @@ struct Shape {
     cidrs: Vec<&'static str>,
     team: &'static str,
     cost_center: bool,
+    /// Karpenter's version and whether it has its interruption queue.
+    karpenter: Option<(&'static str, bool)>,
 }
 
 fn node_group() -> impl Strategy<Value = NodeGroup> {
@@ -98,9 +100,10 @@ fn shape() -> impl Strategy<Value = Shape> {
         subsequence(vec!["203.0.113.0/24", "198.51.100.0/24"], 0..=2),
         prop::sample::select(vec!["web", "data"]),
         any::<bool>(),
+        prop::option::of((prop::sample::select(vec!["1.8.1", "1.10.0"]), any::<bool>())),
     )
         .prop_map(
-            |(groups, accounts, logging, endpoint, cidrs, team, cost_center)| Shape {
+            |(groups, accounts, logging, endpoint, cidrs, team, cost_center, karpenter)| Shape {
                 groups,
                 accounts,
                 logging,
@@ -108,6 +111,7 @@ fn shape() -> impl Strategy<Value = Shape> {
                 cidrs,
                 team,
                 cost_center,
+                karpenter,
             },
         )
 }
@@ -183,6 +187,11 @@ impl Shape {
                 text.push_str("      inlinePolicy: {Version: \"2012-10-17\", Statement: [{Effect: Allow, Action: [\"s3:GetObject\"], Resource: \"*\"}]}\n");
             }
         }
+        if let Some((version, queue)) = self.karpenter {
+            text.push_str(&format!(
+                "  addons:\n    - name: eks-pod-identity-agent\n  karpenter:\n    version: \"{version}\"\n    interruptionQueue: {queue}\n"
+            ));
+        }
         text
     }
 }
@@ -228,6 +237,12 @@ fn calls_of(operation: &Operation) -> &'static [&'static str] {
         O::AssociateAccessPolicy { .. } => &["AssociateAccessPolicy"],
         O::DisassociateAccessPolicy { .. } => &["DisassociateAccessPolicy"],
         O::DeleteAccessEntry { .. } => &["DeleteAccessEntry"],
+        O::CreatePodIdentityAssociation { .. } => &[
+            "CreatePodIdentityAssociation",
+            "UpdatePodIdentityAssociation",
+        ],
+        O::UpdatePodIdentityAssociation { .. } => &["UpdatePodIdentityAssociation"],
+        O::DeletePodIdentityAssociation { .. } => &["DeletePodIdentityAssociation"],
         O::CreateOidcProvider { .. } => &["CreateOpenIDConnectProvider"],
         O::CreateNodeGroup { .. } => &["CreateNodegroup"],
         O::UpdateNodeGroup { .. } => &["UpdateNodegroupConfig"],
@@ -244,6 +259,16 @@ fn calls_of(operation: &Operation) -> &'static [&'static str] {
         O::DeleteKarpenterLeftovers { .. } => {
             &["TerminateInstances", "Delete", "DeleteInstanceProfile"]
         }
+        // A queue of the name that is already this one's is brought up to date instead.
+        O::CreateQueue { .. } => &["CreateQueue", "SetQueueAttributes", "TagQueue"],
+        O::SetQueueAttributes { .. } => &["SetQueueAttributes"],
+        O::TagQueue { .. } => &["TagQueue"],
+        O::DeleteQueue { .. } => &["DeleteQueue"],
+        O::PutRule { .. } => &["PutRule"],
+        O::PutTargets { .. } => &["PutTargets"],
+        O::RemoveTargets { .. } => &["RemoveTargets"],
+        O::TagRule { .. } => &["TagResource"],
+        O::DeleteRule { .. } => &["DeleteRule"],
     }
 }
 
@@ -293,6 +318,9 @@ fn api_name(call: &str) -> String {
         "DeleteFargateProfile",
         "DeleteAddon",
         "DeleteAccessEntry",
+        "DeletePodIdentityAssociation",
+        "DeleteQueue",
+        "DeleteRule",
         "DeleteOpenIDConnectProvider",
     ];
     if name.starts_with("Delete") && !known_delete.contains(&name) {
@@ -383,6 +411,28 @@ async fn transition(a: &Shape, b: &Shape) -> Result<(), String> {
     want_roles.sort();
     if have_roles != want_roles {
         return Err(format!("IRSA roles {have_roles:?}, B wants {want_roles:?}"));
+    }
+    let mut have_queue: Vec<String> = observed
+        .queues
+        .iter()
+        .map(|q| &q.tags)
+        .chain(observed.event_rules.iter().map(|r| &r.tags))
+        .filter_map(|tags| owned_id(tags, CLUSTER).map(str::to_owned))
+        .collect();
+    have_queue.sort();
+    let mut want_queue: Vec<String> = match b.karpenter {
+        Some((version, true)) => karpenter_interruption::rules_for(version)
+            .into_iter()
+            .map(|(kind, _)| karpenter_interruption::rule_id(kind))
+            .chain([karpenter_interruption::QUEUE.to_owned()])
+            .collect(),
+        _ => Vec::new(),
+    };
+    want_queue.sort();
+    if have_queue != want_queue {
+        return Err(format!(
+            "interruption queue and rules {have_queue:?}, B wants {want_queue:?}"
+        ));
     }
     for role in observed
         .roles

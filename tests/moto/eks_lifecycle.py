@@ -986,8 +986,8 @@ def list_associated_access_policies(self):
 
 
 def _tagged(backend, arn):
-    """The EKS resource with this ARN: cluster, node group, Fargate profile, add-on or access
-    entry."""
+    """The EKS resource with this ARN: cluster, node group, Fargate profile, add-on, access
+    entry or Pod Identity association (pod_identity.py)."""
     for cluster in backend.clusters.values():
         if cluster.arn == arn:
             return cluster
@@ -996,6 +996,7 @@ def _tagged(backend, arn):
             *cluster.fargate_profiles.values(),
             *_state(cluster, "addons").values(),
             *_state(cluster, "access_entries").values(),
+            *_state(cluster, "pod_identity_associations").values(),
         ]
         for child in children:
             child_arn = (
@@ -1003,6 +1004,7 @@ def _tagged(backend, arn):
                 or getattr(child, "fargate_profile_arn", None)
                 or getattr(child, "addon_arn", None)
                 or getattr(child, "access_entry_arn", None)
+                or getattr(child, "association_arn", None)
             )
             if child_arn == arn:
                 return child
@@ -1016,8 +1018,8 @@ def _tagged(backend, arn):
 
 
 def tag_resource(self, resource_arn, tags):
-    """moto 5.2.1 tags clusters only; AWS also tags node groups, Fargate profiles, add-ons and
-    access entries."""
+    """moto 5.2.1 tags clusters only; AWS also tags node groups, Fargate profiles, add-ons,
+    access entries and Pod Identity associations."""
     resource = _tagged(self, resource_arn)
     resource.tags = {**(resource.tags or {}), **tags}
 

@@ -5,11 +5,12 @@ use std::collections::{BTreeMap, HashMap};
 use async_trait::async_trait;
 use aws_sdk_eks::types::builders::VpcConfigRequestBuilder;
 use aws_sdk_eks::types::{
-    AccessScope, AccessScopeType, Addon, AddonInfo, AmiTypes, AuthenticationMode, CapacityTypes,
-    Cluster, CreateAccessConfigRequest, EncryptionConfig, ErrorDetail, FargateProfile,
-    FargateProfileSelector, LaunchTemplateSpecification, LogSetup, LogType, Logging, Nodegroup,
-    NodegroupScalingConfig, NodegroupUpdateConfig, Provider, ResolveConflicts, Taint, TaintEffect,
-    Update, UpdateLabelsPayload, UpdateTaintsPayload, VpcConfigRequest,
+    AccessScope, AccessScopeType, Addon, AddonInfo, AddonPodIdentityAssociations, AmiTypes,
+    AuthenticationMode, CapacityTypes, Cluster, CreateAccessConfigRequest, EncryptionConfig,
+    ErrorDetail, FargateProfile, FargateProfileSelector, LaunchTemplateSpecification, LogSetup,
+    LogType, Logging, Nodegroup, NodegroupScalingConfig, NodegroupUpdateConfig, Provider,
+    ResolveConflicts, Taint, TaintEffect, Update, UpdateLabelsPayload, UpdateTaintsPayload,
+    VpcConfigRequest,
 };
 use futures::{StreamExt, TryStreamExt, stream};
 
@@ -27,13 +28,13 @@ fn sorted(values: &[String]) -> Vec<String> {
     values
 }
 
-fn tags_of(tags: Option<&HashMap<String, String>>) -> Tags {
+pub(super) fn tags_of(tags: Option<&HashMap<String, String>>) -> Tags {
     tags.map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
         .unwrap_or_default()
 }
 
 /// Tags or labels as EKS takes them; `None` when empty (EKS rejects empty maps).
-fn string_map(map: &BTreeMap<String, String>) -> Option<HashMap<String, String>> {
+pub(super) fn string_map(map: &BTreeMap<String, String>) -> Option<HashMap<String, String>> {
     (!map.is_empty()).then(|| map.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
 }
 
@@ -242,7 +243,7 @@ fn observed_fargate_profile(profile: &FargateProfile) -> ObservedFargateProfile 
 
 /// Describes each listed name concurrently (a few at a time: EKS rate-limits per account),
 /// leaving out what is gone meanwhile, ordered by `key`.
-async fn describe_each<T, K, Fut>(
+pub(super) async fn describe_each<T, K, Fut>(
     names: Vec<String>,
     describe: impl Fn(String) -> Fut,
     key: impl Fn(&T) -> K,
@@ -321,6 +322,11 @@ fn observed_addon(addon: &Addon) -> ObservedAddon {
             .configuration_values()
             .filter(|v| !v.trim().is_empty())
             .map(str::to_owned),
+        pod_identity_associations: {
+            let mut arns = addon.pod_identity_associations().to_vec();
+            arns.sort();
+            arns
+        },
         health_issues: addon
             .health()
             .map(|h| h.issues())
@@ -330,6 +336,31 @@ fn observed_addon(addon: &Addon) -> ObservedAddon {
             .collect(),
         tags: tags_of(addon.tags()),
     }
+}
+
+/// An add-on's Pod Identity associations as CreateAddon and UpdateAddon take them; `None`
+/// leaves the field out.
+fn addon_pod_identities(
+    request: &AddonRequest,
+    operation: &'static str,
+) -> CloudResult<Option<Vec<AddonPodIdentityAssociations>>> {
+    let Some(associations) = &request.pod_identity_associations else {
+        return Ok(None);
+    };
+    associations
+        .iter()
+        .map(|a| {
+            AddonPodIdentityAssociations::builder()
+                .service_account(&a.service_account)
+                .role_arn(&a.role_arn)
+                .build()
+                .context(
+                    operation,
+                    format!("add-on {}/{}", request.cluster, request.name),
+                )
+        })
+        .collect::<CloudResult<Vec<_>>>()
+        .map(Some)
 }
 
 /// The version EKS marks as the default for `kubernetes_version`; when none is marked, the
@@ -889,6 +920,7 @@ impl Kubernetes for AwsCloud {
     }
 
     async fn create_addon(&self, request: &AddonRequest) -> CloudResult<()> {
+        let pod_identities = addon_pod_identities(request, "CreateAddon")?;
         self.eks
             .create_addon()
             .cluster_name(&request.cluster)
@@ -896,6 +928,7 @@ impl Kubernetes for AwsCloud {
             .addon_version(&request.version)
             .set_service_account_role_arn(request.service_account_role_arn.clone())
             .set_configuration_values(request.configuration_values.clone())
+            .set_pod_identity_associations(pod_identities)
             // ekspec owns the add-on's fields: self-managed leftovers are overwritten.
             .resolve_conflicts(ResolveConflicts::Overwrite)
             .set_tags(string_map(&request.tags))
@@ -910,6 +943,7 @@ impl Kubernetes for AwsCloud {
     }
 
     async fn update_addon(&self, request: &AddonRequest) -> CloudResult<Option<String>> {
+        let pod_identities = addon_pod_identities(request, "UpdateAddon")?;
         let output = self
             .eks
             .update_addon()
@@ -919,6 +953,8 @@ impl Kubernetes for AwsCloud {
             // An empty role ARN removes the role; `{}` resets the configuration.
             .set_service_account_role_arn(request.service_account_role_arn.clone())
             .set_configuration_values(request.configuration_values.clone())
+            // An empty list deletes every association of the add-on; none sent keeps them.
+            .set_pod_identity_associations(pod_identities)
             .resolve_conflicts(ResolveConflicts::Overwrite)
             .client_request_token(&request.client_request_token)
             .send()

@@ -43,6 +43,13 @@ pub struct InFlight {
     /// SSM Parameter Store: 40 transactions a second for its reads at the default
     /// throughput ("AWS Systems Manager endpoints and quotas").
     pub ssm: usize,
+    /// SQS: AWS documents no rate for its queue-management calls (only that sending and
+    /// receiving are nearly unlimited); ekspec makes a handful per cluster, so the estimate
+    /// is IAM's.
+    pub sqs: usize,
+    /// EventBridge: every API but PutEvents shares a default of 50 requests a second
+    /// ("Amazon EventBridge quotas"); a burst of 20 stays well under it.
+    pub events: usize,
 }
 
 impl Default for InFlight {
@@ -54,6 +61,8 @@ impl Default for InFlight {
             sts: 20,
             eks: 20,
             ssm: 40,
+            sqs: 20,
+            events: 20,
         }
     }
 }
@@ -69,6 +78,8 @@ impl InFlight {
             sts: all,
             eks: all,
             ssm: all,
+            sqs: all,
+            events: all,
         }
     }
 }

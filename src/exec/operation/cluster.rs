@@ -1,7 +1,10 @@
 //! EKS cluster, tag, add-on and access entry operations.
 
-use crate::cloud::{AccessEntryRequest, AddonRequest, ClusterRequest, ErrorKind, Tags, UpdateOf};
+use crate::cloud::{
+    AccessEntryRequest, AddonPodIdentity, AddonRequest, ClusterRequest, ErrorKind, Tags, UpdateOf,
+};
 use crate::plan::Operation;
+use crate::plan::operation::AddonAssociation;
 
 use super::Context;
 use super::retry::{
@@ -87,6 +90,7 @@ pub(super) async fn run(
             version,
             role,
             configuration,
+            pod_identity,
             tags,
         } => {
             let request = AddonRequest {
@@ -95,6 +99,10 @@ pub(super) async fn run(
                 version: version.clone(),
                 service_account_role_arn: role.as_ref().map(|r| ctx.resolve(r)).transpose()?,
                 configuration_values: configuration.clone(),
+                // Not sent when empty: CreateAddon has nothing to remove.
+                pod_identity_associations: (!pod_identity.is_empty())
+                    .then(|| associations(ctx, pod_identity))
+                    .transpose()?,
                 tags: tags.clone(),
                 client_request_token: ctx.token(resource),
             };
@@ -111,6 +119,7 @@ pub(super) async fn run(
             version,
             role,
             configuration,
+            pod_identity,
         } => {
             let request = AddonRequest {
                 cluster: cluster.clone(),
@@ -118,6 +127,10 @@ pub(super) async fn run(
                 version: version.clone(),
                 service_account_role_arn: role.as_ref().map(|r| ctx.resolve(r)).transpose()?,
                 configuration_values: configuration.clone(),
+                pod_identity_associations: pod_identity
+                    .as_ref()
+                    .map(|list| associations(ctx, list))
+                    .transpose()?,
                 tags: Tags::new(),
                 client_request_token: ctx.token(resource),
             };
@@ -250,6 +263,21 @@ pub(super) async fn run(
         }
     }
     Ok(())
+}
+
+/// An add-on's associations as sent to EKS, their roles resolved.
+fn associations(
+    ctx: &Context,
+    list: &[AddonAssociation],
+) -> Result<Vec<AddonPodIdentity>, ExecError> {
+    list.iter()
+        .map(|a| {
+            Ok(AddonPodIdentity {
+                service_account: a.service_account.clone(),
+                role_arn: ctx.resolve(&a.role)?,
+            })
+        })
+        .collect()
 }
 
 async fn wait_addon(ctx: &Context, cluster: &str, name: &str, gone: bool) -> Result<(), ExecError> {

@@ -3,8 +3,10 @@
 mod cluster;
 mod compute;
 mod iam;
+mod interruption;
 mod karpenter;
 mod network;
+mod pod_identity;
 mod retry;
 
 use std::collections::HashMap;
@@ -112,7 +114,9 @@ impl Context {
 
     fn trust(&self, trust: &Trust) -> Result<serde_json::Value, ExecError> {
         let oidc = match trust {
-            Trust::ServiceAccount { .. } => Some(self.oidc()?),
+            Trust::ServiceAccount { .. } | Trust::ServiceAccountAndPodIdentity { .. } => {
+                Some(self.oidc()?)
+            }
             Trust::Service(_) | Trust::PodIdentity => None,
         };
         trust_document(trust, oidc.as_ref().map(|(a, h)| (a.as_str(), h.as_str())))
@@ -182,5 +186,19 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
         Operation::DeleteKarpenterLeftovers { .. } => {
             karpenter::run(ctx, resource, operation).await
         }
+        Operation::CreatePodIdentityAssociation { .. }
+        | Operation::UpdatePodIdentityAssociation { .. }
+        | Operation::DeletePodIdentityAssociation { .. } => {
+            pod_identity::run(ctx, resource, operation).await
+        }
+        Operation::CreateQueue { .. }
+        | Operation::SetQueueAttributes { .. }
+        | Operation::TagQueue { .. }
+        | Operation::DeleteQueue { .. }
+        | Operation::PutRule { .. }
+        | Operation::PutTargets { .. }
+        | Operation::RemoveTargets { .. }
+        | Operation::TagRule { .. }
+        | Operation::DeleteRule { .. } => interruption::run(ctx, resource, operation).await,
     }
 }
