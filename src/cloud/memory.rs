@@ -23,7 +23,8 @@ struct State {
     /// What Kubernetes made, seeded by tests: the VPC and tags of each.
     load_balancers: BTreeMap<LoadBalancerRef, (String, Tags)>,
     target_groups: BTreeMap<String, (String, Tags)>,
-    /// Security groups EKS made for clusters.
+    /// Security groups EKS made for clusters (not counted as resources: each goes with its
+    /// cluster).
     security_groups: BTreeMap<String, ObservedSecurityGroup>,
     /// Instances, seeded by tests as Karpenter would launch them: subnet, state and tags.
     instances: BTreeMap<String, (String, String, Tags)>,
@@ -323,7 +324,6 @@ impl MemoryCloud {
             + s.launch_templates.len()
             + s.load_balancers.len()
             + s.target_groups.len()
-            + s.security_groups.len()
             + s.instances
                 .values()
                 .filter(|(_, state, _)| state != "terminated")
@@ -1428,6 +1428,12 @@ impl Kubernetes for MemoryCloud {
                     .values_mut()
                     .find(|e| e.arn == arn)
                     .map(|e| &mut e.tags)
+            })
+            .or_else(|| {
+                s.pod_identity
+                    .values_mut()
+                    .find(|(_, a)| a.association_arn == arn)
+                    .map(|(_, a)| &mut a.tags)
             })
             .ok_or_else(|| not_found("TagResource", arn))?;
         target.extend(tags.clone());
