@@ -1005,6 +1005,27 @@ impl Checker<'_> {
             }
             self.error(&path.key("version"), message);
         }
+        if karpenter.interruption_queue {
+            let cluster = &file.metadata.name;
+            let longest = naming::KARPENTER_EVENT_KINDS
+                .iter()
+                .map(|kind| naming::karpenter_event_rule(cluster, kind))
+                .max_by_key(String::len);
+            if let Some(rule) = longest.filter(|r| r.len() > naming::MAX_EVENT_RULE_NAME) {
+                let room = cluster.len() - (rule.len() - naming::MAX_EVENT_RULE_NAME);
+                self.error(
+                    &path.key("interruptionQueue"),
+                    format!(
+                        "the EventBridge rule ekspec names after the cluster for Karpenter's interruption queue, `{rule}`, has {} characters and EventBridge allows {}",
+                        rule.len(),
+                        naming::MAX_EVENT_RULE_NAME
+                    ),
+                )
+                .hint = Some(format!(
+                    "use a cluster name of at most {room} characters, or `interruptionQueue: false`"
+                ));
+            }
+        }
         if !is_dns_label(karpenter.namespace()) {
             self.error(
                 &path.key("namespace"),
