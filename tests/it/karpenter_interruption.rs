@@ -828,7 +828,22 @@ mod mocks {
 async fn rule_names_longer_than_eventbridge_allows_are_impossible_not_attempted() {
     let aws = MemoryCloud::new();
     let long = "a".repeat(40);
-    let file = spec(&SPEC.replace("name: kq,", &format!("name: {long},")));
+    // Validation refuses the name (spec::validate); a plan made without it still does not
+    // call AWS with a name EventBridge refuses.
+    let report = ekspec::spec::parse_str(
+        "t.yaml",
+        &SPEC.replace("name: kq,", &format!("name: {long},")),
+    );
+    assert!(
+        report
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("EventBridge allows 64")),
+        "{:?}",
+        report.diagnostics
+    );
+    let mut file = spec(SPEC);
+    file.metadata.name = long;
     let plan = plan_for(&aws, &file).await;
     let rule = plan
         .changes
