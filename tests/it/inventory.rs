@@ -162,7 +162,13 @@ impl Inventory {
         }
         let roles = self.iam.list_roles().max_items(1000).send().await.unwrap();
         for role in roles.roles() {
-            found.push(format!("role {}", role.role_name()));
+            // Service-linked roles belong to the account, made once for a service (EC2 Spot).
+            let kind = if role.path().starts_with("/aws-service-role/") {
+                "service-linked-role"
+            } else {
+                "role"
+            };
+            found.push(format!("{kind} {}", role.role_name()));
         }
         let providers = self
             .iam
