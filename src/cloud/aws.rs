@@ -502,7 +502,7 @@ mod tests {
     use aws_smithy_types::error::ErrorMetadata;
 
     use super::*;
-    use crate::cloud::Kubernetes;
+    use crate::cloud::ControlPlane;
 
     /// An AWS handle whose EKS client answers from `rules`; the other clients are never called.
     fn cloud_with_eks(rules: &[&Rule]) -> AwsCloud {

@@ -1297,7 +1297,7 @@ impl Parameters for MemoryCloud {
 }
 
 #[async_trait]
-impl Kubernetes for MemoryCloud {
+impl ControlPlane for MemoryCloud {
     async fn describe_cluster(&self, name: &str) -> CloudResult<Option<ObservedCluster>> {
         Ok(self.lock().clusters.get(name).cloned())
     }
@@ -1500,7 +1500,10 @@ impl Kubernetes for MemoryCloud {
         s.log(format!("DeleteCluster {name}"));
         Ok(())
     }
+}
 
+#[async_trait]
+impl NodeGroups for MemoryCloud {
     async fn list_node_groups(&self, cluster: &str) -> CloudResult<Vec<ObservedNodeGroup>> {
         Ok(self
             .lock()
@@ -1636,7 +1639,10 @@ impl Kubernetes for MemoryCloud {
         s.log(format!("DeleteNodegroup {name}"));
         Ok(())
     }
+}
 
+#[async_trait]
+impl FargateProfiles for MemoryCloud {
     async fn list_fargate_profiles(
         &self,
         cluster: &str,
@@ -1704,7 +1710,10 @@ impl Kubernetes for MemoryCloud {
             .get(&(cluster.to_owned(), name.to_owned()))
             .cloned())
     }
+}
 
+#[async_trait]
+impl Addons for MemoryCloud {
     async fn list_addons(&self, cluster: &str) -> CloudResult<Vec<ObservedAddon>> {
         let s = self.lock();
         Ok(s.addons
@@ -1811,7 +1820,10 @@ impl Kubernetes for MemoryCloud {
         s.log(format!("DeleteAddon {name}"));
         Ok(())
     }
+}
 
+#[async_trait]
+impl AccessEntries for MemoryCloud {
     async fn list_access_entries(&self, cluster: &str) -> CloudResult<Vec<ObservedAccessEntry>> {
         Ok(self
             .lock()

@@ -198,9 +198,10 @@ pub trait Parameters: Send + Sync {
     async fn delete_parameter(&self, name: &str) -> CloudResult<()>;
 }
 
-/// EKS: the control plane, node groups and Fargate profiles.
+/// EKS clusters: the control plane, its configuration, and the updates EKS runs on a cluster,
+/// its node groups and add-ons.
 #[async_trait]
-pub trait Kubernetes: Send + Sync {
+pub trait ControlPlane: Send + Sync {
     /// The cluster, or `None` when it does not exist.
     async fn describe_cluster(&self, name: &str) -> CloudResult<Option<ObservedCluster>>;
     /// Starts creating a cluster.
@@ -232,6 +233,11 @@ pub trait Kubernetes: Send + Sync {
     ) -> CloudResult<UpdateStatus>;
     /// Starts deleting a cluster (already gone succeeds).
     async fn delete_cluster(&self, name: &str) -> CloudResult<()>;
+}
+
+/// EKS managed node groups.
+#[async_trait]
+pub trait NodeGroups: Send + Sync {
     /// Every node group of the cluster, described (describes run concurrently).
     async fn list_node_groups(&self, cluster: &str) -> CloudResult<Vec<ObservedNodeGroup>>;
     /// One node group, or `None`.
@@ -267,6 +273,11 @@ pub trait Kubernetes: Send + Sync {
     ) -> CloudResult<String>;
     /// Starts deleting a node group (already gone succeeds).
     async fn delete_node_group(&self, cluster: &str, name: &str) -> CloudResult<()>;
+}
+
+/// EKS Fargate profiles.
+#[async_trait]
+pub trait FargateProfiles: Send + Sync {
     /// Every Fargate profile of the cluster, described.
     async fn list_fargate_profiles(
         &self,
@@ -282,7 +293,11 @@ pub trait Kubernetes: Send + Sync {
         cluster: &str,
         name: &str,
     ) -> CloudResult<Option<ObservedFargateProfile>>;
+}
 
+/// EKS add-ons.
+#[async_trait]
+pub trait Addons: Send + Sync {
     /// Every add-on of the cluster, described (describes run concurrently).
     async fn list_addons(&self, cluster: &str) -> CloudResult<Vec<ObservedAddon>>;
     /// One add-on, or `None`.
@@ -301,7 +316,11 @@ pub trait Kubernetes: Send + Sync {
     async fn update_addon(&self, request: &AddonRequest) -> CloudResult<Option<String>>;
     /// Starts deleting an add-on (already gone succeeds).
     async fn delete_addon(&self, cluster: &str, name: &str) -> CloudResult<()>;
+}
 
+/// EKS access entries and the access policies associated with them.
+#[async_trait]
+pub trait AccessEntries: Send + Sync {
     /// Every access entry of the cluster with its access policies (reads run concurrently).
     async fn list_access_entries(&self, cluster: &str) -> CloudResult<Vec<ObservedAccessEntry>>;
     /// One access entry with its access policies, or `None`.
@@ -336,6 +355,15 @@ pub trait Kubernetes: Send + Sync {
         principal_arn: &str,
         policy_arn: &str,
     ) -> CloudResult<()>;
+}
+
+/// EKS: the control plane, node groups, Fargate profiles, add-ons and access entries. One trait
+/// per area so each is implemented in a file of its own; this one names them all together.
+pub trait Kubernetes: ControlPlane + NodeGroups + FargateProfiles + Addons + AccessEntries {}
+
+impl<T: ControlPlane + NodeGroups + FargateProfiles + Addons + AccessEntries + ?Sized> Kubernetes
+    for T
+{
 }
 
 /// EKS Pod Identity associations: a namespace and service account of a cluster bound to an
