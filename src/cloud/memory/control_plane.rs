@@ -1,0 +1,211 @@
+//! `ControlPlane` in memory: EKS clusters and their updates.
+
+use async_trait::async_trait;
+
+use super::*;
+
+#[async_trait]
+impl ControlPlane for MemoryCloud {
+    async fn describe_cluster(&self, name: &str) -> CloudResult<Option<ObservedCluster>> {
+        Ok(self.lock().clusters.get(name).cloned())
+    }
+
+    async fn create_cluster(&self, r: &ClusterRequest) -> CloudResult<()> {
+        self.gate("CreateCluster")?;
+        let mut s = self.lock();
+        let mut subnets = r.subnet_ids.clone();
+        subnets.sort();
+        let vpc_id = subnets
+            .first()
+            .and_then(|id| s.subnets.get(id))
+            .map(|subnet| subnet.vpc_id.clone());
+        let mut cidrs = r.public_access_cidrs.clone();
+        cidrs.sort();
+        let mut logs = r.enabled_log_types.clone();
+        logs.sort();
+        // EKS makes a security group for the cluster, tagged for it.
+        let group = s.id("sg");
+        s.security_groups.insert(
+            group.clone(),
+            ObservedSecurityGroup {
+                id: group.clone(),
+                tags: Tags::from([(
+                    crate::naming::kubernetes_cluster_tag(&r.name),
+                    "owned".to_owned(),
+                )]),
+            },
+        );
+        s.clusters.insert(
+            r.name.clone(),
+            ObservedCluster {
+                name: r.name.clone(),
+                arn: format!("arn:aws:eks:us-east-1:{ACCOUNT}:cluster/{}", r.name),
+                status: "ACTIVE".to_owned(),
+                version: r.version.clone(),
+                role_arn: r.role_arn.clone(),
+                vpc_id,
+                cluster_security_group_id: Some(group),
+                subnet_ids: subnets,
+                endpoint_public_access: r.endpoint_public_access,
+                endpoint_private_access: r.endpoint_private_access,
+                public_access_cidrs: cidrs,
+                enabled_log_types: logs,
+                encryption_key_arn: r.encryption_key_arn.clone(),
+                authentication_mode: Some("API_AND_CONFIG_MAP".to_owned()),
+                oidc_issuer: Some(format!(
+                    "https://oidc.eks.us-east-1.amazonaws.com/id/{}",
+                    r.name.to_uppercase()
+                )),
+                endpoint: Some(format!("https://{}.eks.example", r.name)),
+                certificate_authority: Some("LS0t".to_owned()),
+                tags: r.tags.clone(),
+            },
+        );
+        s.log(format!("CreateCluster {}", r.name));
+        Ok(())
+    }
+
+    async fn update_cluster_config(
+        &self,
+        name: &str,
+        change: &ClusterConfigChange,
+    ) -> CloudResult<Option<String>> {
+        let mut s = self.lock();
+        let c = s
+            .clusters
+            .get_mut(name)
+            .ok_or_else(|| not_found("UpdateClusterConfig", name))?;
+        match change {
+            ClusterConfigChange::Endpoint {
+                public_access,
+                private_access,
+                public_access_cidrs,
+            } => {
+                c.endpoint_public_access = *public_access;
+                c.endpoint_private_access = *private_access;
+                c.public_access_cidrs = public_access_cidrs.clone();
+                c.public_access_cidrs.sort();
+            }
+            ClusterConfigChange::EnableAccessEntries => {
+                c.authentication_mode = Some("API_AND_CONFIG_MAP".to_owned());
+            }
+            ClusterConfigChange::Subnets { subnet_ids } => {
+                c.subnet_ids = subnet_ids.clone();
+                c.subnet_ids.sort();
+            }
+            ClusterConfigChange::Logging { enable, disable } => {
+                c.enabled_log_types.retain(|l| !disable.contains(l));
+                c.enabled_log_types.extend(enable.iter().cloned());
+                c.enabled_log_types.sort();
+                c.enabled_log_types.dedup();
+            }
+        }
+        s.log(format!("UpdateClusterConfig {name}"));
+        Ok(None)
+    }
+
+    async fn tag_resource(&self, arn: &str, tags: &Tags) -> CloudResult<()> {
+        self.gate("TagResource")?;
+        let mut s = self.lock();
+        let s = &mut *s;
+        let target = s
+            .clusters
+            .values_mut()
+            .find(|c| c.arn == arn)
+            .map(|c| &mut c.tags)
+            .or_else(|| {
+                s.node_groups
+                    .values_mut()
+                    .find(|g| g.arn == arn)
+                    .map(|g| &mut g.tags)
+            })
+            .or_else(|| {
+                s.fargate
+                    .values_mut()
+                    .find(|f| f.arn == arn)
+                    .map(|f| &mut f.tags)
+            })
+            .or_else(|| {
+                s.addons
+                    .values_mut()
+                    .find(|a| a.arn == arn)
+                    .map(|a| &mut a.tags)
+            })
+            .or_else(|| {
+                s.access_entries
+                    .values_mut()
+                    .find(|e| e.arn == arn)
+                    .map(|e| &mut e.tags)
+            })
+            .or_else(|| {
+                s.pod_identity
+                    .values_mut()
+                    .find(|(_, a)| a.association_arn == arn)
+                    .map(|(_, a)| &mut a.tags)
+            })
+            .ok_or_else(|| not_found("TagResource", arn))?;
+        target.extend(tags.clone());
+        s.log(format!("TagResource {arn}"));
+        Ok(())
+    }
+
+    async fn update_cluster_version(
+        &self,
+        name: &str,
+        version: &str,
+        force: bool,
+    ) -> CloudResult<String> {
+        self.gate("UpdateClusterVersion")?;
+        let mut s = self.lock();
+        s.clusters
+            .get_mut(name)
+            .ok_or_else(|| not_found("UpdateClusterVersion", name))?
+            .version = version.to_owned();
+        let forced = if force { " force" } else { "" };
+        s.log(format!("UpdateClusterVersion {name} {version}{forced}"));
+        Ok(s.finished_update())
+    }
+
+    async fn associate_encryption_config(&self, name: &str, key_arn: &str) -> CloudResult<String> {
+        self.gate("AssociateEncryptionConfig")?;
+        let mut s = self.lock();
+        s.clusters
+            .get_mut(name)
+            .ok_or_else(|| not_found("AssociateEncryptionConfig", name))?
+            .encryption_key_arn = Some(key_arn.to_owned());
+        s.log(format!("AssociateEncryptionConfig {name}"));
+        Ok(s.finished_update())
+    }
+
+    async fn describe_update(
+        &self,
+        _cluster: &str,
+        _of: UpdateOf<'_>,
+        update_id: &str,
+    ) -> CloudResult<UpdateStatus> {
+        self.lock()
+            .updates
+            .get(update_id)
+            .cloned()
+            .ok_or_else(|| not_found("DescribeUpdate", update_id))
+    }
+
+    async fn delete_cluster(&self, name: &str) -> CloudResult<()> {
+        let mut s = self.lock();
+        // EKS deletes the security group it made for the cluster.
+        if let Some(group) = s
+            .clusters
+            .remove(name)
+            .and_then(|c| c.cluster_security_group_id)
+        {
+            s.security_groups.remove(&group);
+        }
+        // Its add-ons and access entries go with it, as on AWS.
+        s.addons.retain(|(cluster, _), _| cluster != name);
+        s.access_entries.retain(|(cluster, _), _| cluster != name);
+        // A cluster's Pod Identity associations go with it.
+        s.pod_identity.retain(|_, (cluster, _)| cluster != name);
+        s.log(format!("DeleteCluster {name}"));
+        Ok(())
+    }
+}
