@@ -67,7 +67,12 @@ fn called() -> BTreeSet<String> {
     let mut called = BTreeSet::new();
     for (file, prefix) in [
         ("src/cloud/aws/ec2.rs", "ec2"),
-        ("src/cloud/aws/eks.rs", "eks"),
+        ("src/cloud/aws/eks/mod.rs", "eks"),
+        ("src/cloud/aws/eks/control_plane.rs", "eks"),
+        ("src/cloud/aws/eks/node_groups.rs", "eks"),
+        ("src/cloud/aws/eks/fargate.rs", "eks"),
+        ("src/cloud/aws/eks/addons.rs", "eks"),
+        ("src/cloud/aws/eks/access_entries.rs", "eks"),
         ("src/cloud/aws/pod_identity.rs", "eks"),
         ("src/cloud/aws/iam.rs", "iam"),
         ("src/cloud/aws/elb.rs", "elasticloadbalancing"),
