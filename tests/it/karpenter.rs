@@ -505,22 +505,23 @@ async fn leftovers_are_checked_by_their_tags_not_only_by_the_filters() {
         tag("karpenter.sh/nodepool", "default"),
     ];
     let (instances, templates) = (karpenters.clone(), karpenters);
-    let describe_instances = mock!(aws_sdk_ec2::Client::describe_instances).then_output(move || {
-        let instance = |id: &str, tags: &Vec<Tag>| {
-            Instance::builder()
-                .instance_id(id)
-                .set_tags(Some(tags.clone()))
+    let describe_instances =
+        mock!(aws_sdk_ec2::Client::describe_instances).then_output(move || {
+            let instance = |id: &str, tags: &Vec<Tag>| {
+                Instance::builder()
+                    .instance_id(id)
+                    .set_tags(Some(tags.clone()))
+                    .build()
+            };
+            DescribeInstancesOutput::builder()
+                .reservations(
+                    Reservation::builder()
+                        .instances(instance("i-karpenter", &instances))
+                        .instances(instance("i-other", &other_clusters))
+                        .build(),
+                )
                 .build()
-        };
-        DescribeInstancesOutput::builder()
-            .reservations(
-                Reservation::builder()
-                    .instances(instance("i-karpenter", &instances))
-                    .instances(instance("i-other", &other_clusters))
-                    .build(),
-            )
-            .build()
-    });
+        });
     let describe_templates =
         mock!(aws_sdk_ec2::Client::describe_launch_templates).then_output(move || {
             let template = |id: &str, tags: &Vec<Tag>| {

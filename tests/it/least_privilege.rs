@@ -755,7 +755,9 @@ fn the_documented_policy_is_enough_and_every_action_it_allows_is_needed() {
     let policy = read_policy("docs/iam-policy.json");
     let keys = account.user_with(&policy);
     if let Err(Stopped { step, out, said }) = account.scenario(&keys) {
-        panic!("with docs/iam-policy.json, `ekspec {step}` failed:\n{out:?}\nthe run so far:\n{said}");
+        panic!(
+            "with docs/iam-policy.json, `ekspec {step}` failed:\n{out:?}\nthe run so far:\n{said}"
+        );
     }
     let used = account.used.lock().unwrap().clone();
     let listed: BTreeSet<String> = actions(&policy).into_iter().collect();
