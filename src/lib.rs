@@ -12,6 +12,7 @@ pub mod kubeconfig;
 pub mod lock;
 pub mod naming;
 pub mod plan;
+pub mod policy;
 pub mod printer;
 pub mod progress;
 pub mod resources;

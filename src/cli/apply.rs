@@ -17,6 +17,7 @@ use super::{ApplyArgs, DeleteArgs, ExitStatus, GlobalOptions};
 use crate::exec::{self, Context, Report, wait::Waiter};
 use crate::lock::{ClusterLock, Holder, Released};
 use crate::plan::saved::{self, SavedPlan};
+use crate::policy::Gate;
 use crate::plan::{Plan, render};
 use crate::printer::{OutputFormat, Printer};
 use crate::progress::Progress;
@@ -30,6 +31,10 @@ struct Prepared {
     plan: Plan,
     ctx: Context,
     target: Target,
+    /// The policy gate denied the plan (its findings are printed with the plan).
+    denied: bool,
+    /// What the policies said, printed after the plan.
+    findings: Vec<crate::policy::Finding>,
 }
 
 /// What a plan was made from, so it can be made again once the cluster lock is held.
@@ -95,6 +100,7 @@ async fn prepare_apply(
     global: &GlobalOptions,
     spec: &LoadedSpec,
     args: &ApplyArgs,
+    gate: Option<&Gate>,
 ) -> Result<Prepared, Unprepared> {
     let file = &spec.file;
     let (cluster, region) = (file.metadata.name.clone(), file.metadata.region.clone());
@@ -102,17 +108,26 @@ async fn prepare_apply(
         let cloud = session::cloud(global, &region).await?;
         let observed = observe(&cloud, &cluster, Some(file)).await?;
         let plan = planner::plan(file, &observed);
+        // The gate judges the plan before the first call that changes anything.
+        let verdict = match gate {
+            Some(gate) => gate.judge(&plan, Some((file, &spec.path))).with_context(|| {
+                format!("the policies could not judge {}", spec.path.display())
+            })?,
+            None => crate::policy::Verdict::default(),
+        };
         let ctx = Context::new(cloud, &observed, &cluster, &region, waiter(args.timeout))
             .force_upgrade(args.force_upgrade);
-        anyhow::Ok((plan, ctx))
+        anyhow::Ok((plan, ctx, verdict))
     };
     match prepared.await {
-        Ok((plan, ctx)) => Ok(Prepared {
+        Ok((plan, ctx, verdict)) => Ok(Prepared {
             cluster,
             region,
             plan,
             ctx,
             target: Target::Apply(Box::new(file.clone())),
+            denied: verdict.denied(),
+            findings: verdict.findings,
         }),
         Err(error) => Err(Unprepared {
             cluster,
@@ -124,24 +139,34 @@ async fn prepare_apply(
 
 async fn prepare_delete(
     global: &GlobalOptions,
-    cluster: String,
-    region: String,
+    target: DeleteTarget,
     timeout: Option<std::time::Duration>,
+    gate: Option<&Gate>,
 ) -> Result<Prepared, Unprepared> {
+    let (cluster, region) = (target.cluster.clone(), target.region.clone());
     let prepared = async {
         let cloud = session::cloud(global, &region).await?;
         let observed = observe(&cloud, &cluster, None).await?;
         let plan = planner::plan_delete(&cluster, &region, &observed);
+        let spec = target.spec.as_ref().map(|s| (&s.file, s.path.as_path()));
+        let verdict = match gate {
+            Some(gate) => gate
+                .judge(&plan, spec)
+                .with_context(|| format!("the policies could not judge the deletion of {cluster}"))?,
+            None => crate::policy::Verdict::default(),
+        };
         let ctx = Context::new(cloud, &observed, &cluster, &region, waiter(timeout));
-        anyhow::Ok((plan, ctx))
+        anyhow::Ok((plan, ctx, verdict))
     };
     match prepared.await {
-        Ok((plan, ctx)) => Ok(Prepared {
+        Ok((plan, ctx, verdict)) => Ok(Prepared {
             cluster,
             region,
             plan,
             ctx,
             target: Target::Delete,
+            denied: verdict.denied(),
+            findings: verdict.findings,
         }),
         Err(error) => Err(Unprepared {
             cluster,
@@ -163,10 +188,12 @@ pub fn run_apply(
     {
         return apply_saved(path, args, global, printer);
     }
+    let gate = args.policy.gate()?;
+    let gate = gate.as_ref();
     let specs = session::load_specs(&paths, global, printer)?;
     session::runtime()?.block_on(async {
         let prepared = fleet::each(specs, |spec| async move {
-            prepare_apply(global, &spec, args).await
+            prepare_apply(global, &spec, args, gate).await
         })
         .await;
         run(prepared, apply_options(args), printer).await
@@ -181,25 +208,42 @@ fn apply_options(args: &ApplyArgs) -> RunOptions {
     }
 }
 
+/// A cluster `delete` removes, and the spec that named it (none with `--name`).
+struct DeleteTarget {
+    cluster: String,
+    region: String,
+    spec: Option<LoadedSpec>,
+}
+
 /// Runs `delete`.
 pub fn run_delete(
     args: &DeleteArgs,
     global: &GlobalOptions,
     printer: &Printer,
 ) -> Result<ExitStatus> {
-    let clusters: Vec<(String, String)> = match &args.name {
+    let gate = args.policy.gate()?;
+    let gate = gate.as_ref();
+    let clusters: Vec<DeleteTarget> = match &args.name {
         Some(name) => match &global.region {
-            Some(region) => vec![(name.clone(), region.clone())],
+            Some(region) => vec![DeleteTarget {
+                cluster: name.clone(),
+                region: region.clone(),
+                spec: None,
+            }],
             None => bail!("--name needs --region"),
         },
         None => session::load_specs(&args.specs.all(), global, printer)?
             .into_iter()
-            .map(|s| (s.file.metadata.name, s.file.metadata.region))
+            .map(|s| DeleteTarget {
+                cluster: s.file.metadata.name.clone(),
+                region: s.file.metadata.region.clone(),
+                spec: Some(s),
+            })
             .collect(),
     };
     session::runtime()?.block_on(async {
-        let prepared = fleet::each(clusters, |(cluster, region)| async move {
-            prepare_delete(global, cluster, region, args.timeout).await
+        let prepared = fleet::each(clusters, |target| async move {
+            prepare_delete(global, target, args.timeout, gate).await
         })
         .await;
         let options = RunOptions {
@@ -222,6 +266,7 @@ fn apply_saved(
     global: &GlobalOptions,
     printer: &Printer,
 ) -> Result<ExitStatus> {
+    let gate = args.policy.gate()?;
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the saved plan {}", path.display()))?;
     let saved: SavedPlan = serde_json::from_str(&text)
@@ -256,7 +301,7 @@ fn apply_saved(
                 spec_path.display()
             );
         }
-        let prepared = prepare_apply(global, spec, args).await;
+        let prepared = prepare_apply(global, spec, args, gate.as_ref()).await;
         run(vec![prepared], apply_options(args), printer).await
     })
 }
@@ -273,6 +318,19 @@ async fn run(
     let mut outcomes = Vec::new();
     for item in prepared {
         match item {
+            Ok(p) if p.denied => {
+                show(printer, &p, single);
+                if single {
+                    bail!("the policies deny this plan (see above); no change was made");
+                }
+                outcomes.push(outcome(
+                    &p.cluster,
+                    &p.region,
+                    &p.plan,
+                    "denied by policy; nothing done",
+                    ExitStatus::Failure,
+                ));
+            }
             Ok(p) if p.plan.impossible().next().is_some() => {
                 show(printer, &p, single);
                 if single {
@@ -467,6 +525,14 @@ fn show(printer: &Printer, prepared: &Prepared, single: bool) {
             Progress::for_cluster(printer, (!single).then(|| prepared.cluster.clone()))
                 .json_event("plan", json!({"plan": render::json(&prepared.plan)}))
         }
+    }
+    for finding in &prepared.findings {
+        let cluster = if single {
+            String::new()
+        } else {
+            format!("{}: ", prepared.cluster)
+        };
+        printer.diagnostic(format!("{cluster}{finding}\n"));
     }
 }
 

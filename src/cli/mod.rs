@@ -209,6 +209,41 @@ pub struct PlanArgs {
     /// Also save the plan, for `ekspec apply FILE` to apply exactly it (one spec only).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+}
+
+/// The policy gate of `plan` and `apply`.
+#[derive(Debug, Args, Default)]
+pub struct PolicyArgs {
+    /// Rego policies (a .rego file, or a folder searched recursively; `*_test.rego` left
+    /// out) that judge each plan before anything changes: `deny`/`violation` rules fail it,
+    /// `warn` rules are printed. Repeatable. Input document: docs/policy.md.
+    #[arg(long = "policy", value_name = "PATH")]
+    pub policy: Vec<PathBuf>,
+    /// The Rego package the rules are read from.
+    #[arg(long, value_name = "PACKAGE", default_value = crate::policy::DEFAULT_NAMESPACE)]
+    pub namespace: String,
+    /// A value the policies read as `input.params.KEY` (e.g. a pull request label).
+    /// Repeatable.
+    #[arg(long = "policy-param", value_name = "KEY=VALUE", value_parser = crate::policy::parse_param)]
+    pub policy_param: Vec<(String, String)>,
+}
+
+impl PolicyArgs {
+    /// The gate, when policies were given: loaded (and checked) before AWS is read.
+    pub fn gate(&self) -> anyhow::Result<Option<crate::policy::Gate>> {
+        if self.policy.is_empty() {
+            if !self.policy_param.is_empty() {
+                anyhow::bail!("--policy-param is read by policies: give them with --policy");
+            }
+            return Ok(None);
+        }
+        Ok(Some(crate::policy::Gate {
+            policies: crate::policy::PolicySet::load(&self.policy, &self.namespace)?,
+            params: self.policy_param.iter().cloned().collect(),
+        }))
+    }
 }
 
 /// Arguments of `apply`.
@@ -232,6 +267,8 @@ pub struct ApplyArgs {
     /// (`aws eks list-insights`): passes `force` to UpdateClusterVersion.
     #[arg(long)]
     pub force_upgrade: bool,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 }
 
 /// Arguments of `delete`.
@@ -252,6 +289,8 @@ pub struct DeleteArgs {
     /// Remove the cluster's lock even if another run holds it (when that run is dead).
     #[arg(long)]
     pub break_lock: bool,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 }
 
 /// Arguments of `get`.

@@ -7,6 +7,7 @@ use super::session::{self, LoadedSpec};
 use super::{ExitStatus, GlobalOptions, PlanArgs};
 use crate::plan::saved::SavedPlan;
 use crate::plan::{Plan, render};
+use crate::policy::Gate;
 use crate::printer::{OutputFormat, Printer};
 use crate::resources::{observe, planner};
 
@@ -35,8 +36,30 @@ fn show(printer: &Printer, plan: &Plan) {
     }
 }
 
+/// Judges `plan` with the policy gate, prints what the policies said (stderr), and tells
+/// whether they denied it.
+pub fn judge(
+    gate: Option<&Gate>,
+    plan: &Plan,
+    spec: &LoadedSpec,
+    printer: &Printer,
+) -> Result<bool> {
+    let Some(gate) = gate else {
+        return Ok(false);
+    };
+    let verdict = gate
+        .judge(plan, Some((&spec.file, &spec.path)))
+        .with_context(|| format!("the policies could not judge {}", spec.path.display()))?;
+    for finding in &verdict.findings {
+        printer.diagnostic(format!("{finding}\n"));
+    }
+    Ok(verdict.denied())
+}
+
 /// Runs `plan`.
 pub fn run(args: &PlanArgs, global: &GlobalOptions, printer: &Printer) -> Result<ExitStatus> {
+    let gate = args.policy.gate()?;
+    let gate = gate.as_ref();
     let specs = session::load_specs(&args.specs.all(), global, printer)?;
     if args.out.is_some() && specs.len() != 1 {
         bail!(
@@ -48,6 +71,9 @@ pub fn run(args: &PlanArgs, global: &GlobalOptions, printer: &Printer) -> Result
     if let [spec] = specs.as_slice() {
         let plan = runtime.block_on(plan_spec(global, spec))?;
         show(printer, &plan);
+        if judge(gate, &plan, spec, printer)? {
+            bail!("the policies deny this plan (see above); fix the spec or the policies");
+        }
         if let Some(out) = &args.out {
             let saved = SavedPlan::new(&plan, &spec.path.to_string_lossy(), &spec.source);
             let text = serde_json::to_string_pretty(&saved)?;
@@ -74,16 +100,22 @@ pub fn run(args: &PlanArgs, global: &GlobalOptions, printer: &Printer) -> Result
                 }
                 show(printer, &plan);
                 let status = status(&plan, args.detailed_exitcode);
+                let denied = judge(gate, &plan, &spec, printer);
                 Outcome {
                     cluster: metadata.name.clone(),
                     region: metadata.region.clone(),
                     changes: render::summary_line(&plan),
-                    result: match status {
-                        ExitStatus::Failure => "impossible changes".to_owned(),
+                    result: match (&denied, status) {
+                        (Err(error), _) => format!("error: {error:#}"),
+                        (Ok(true), _) => "denied by policy".to_owned(),
+                        (Ok(false), ExitStatus::Failure) => "impossible changes".to_owned(),
                         _ if plan.is_empty() => "ok".to_owned(),
                         _ => "changes".to_owned(),
                     },
-                    status,
+                    status: match denied {
+                        Ok(false) => status,
+                        _ => ExitStatus::Failure,
+                    },
                 }
             }
             Err(error) => {

@@ -29,6 +29,7 @@ mod moto;
 mod pod_identity;
 mod pod_identity_cloud;
 mod pod_identity_memory;
+mod policy;
 mod proxy;
 mod reconcile_memory;
 mod strict_cluster;
