@@ -213,6 +213,8 @@ fn template_data(hop_limit: u32, disk: u32) -> LaunchTemplateData {
         metadata_hop_limit: hop_limit,
         metadata_tokens_required: true,
         instance_tags: Tags::from([("team".to_owned(), "platform".to_owned())]),
+        image_id: None,
+        user_data: None,
     }
 }
 

@@ -588,6 +588,9 @@ impl Converter<'_> {
             max_unavailable_percentage: None,
             pod_imds_access: false,
             tags: group.tags.clone().unwrap_or_default(),
+            ami_id: None,
+            ami_parameter: None,
+            pre_bootstrap_commands: Vec::new(),
         };
         let sizes = [group.min_size, group.max_size, group.desired_capacity];
         if sizes.iter().any(Option::is_some) && sizes.iter().any(Option::is_none) {
