@@ -60,9 +60,9 @@ import strict_nodegroups
 CUSTOM = "CUSTOM"
 
 EKS_AMI_PARAMETER = re.compile(
-    r"^/aws/service/(eks/optimized-ami/1\.\d+/amazon-linux-2023/(x86_64|arm64)/"
+    r"^/aws/service/(eks/optimized-ami/1\.(2[89]|3[0-5])/amazon-linux-2023/(x86_64|arm64)/"
     r"(standard|nvidia|neuron)/recommended/image_id"
-    r"|bottlerocket/aws-k8s-1\.\d+(-nvidia)?/(x86_64|arm64)/latest/image_id)$"
+    r"|bottlerocket/aws-k8s-1\.(2[89]|3[0-5])(-nvidia)?/(x86_64|arm64)/latest/image_id)$"
 )
 
 
