@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::resources::user_data::UserData;
 use crate::cloud::{
     AccessPolicy, ClusterConfigChange, Ec2Kind, LaunchTemplateData, NodeGroupConfigChange,
     NodeScaling, NodeTaint, QueueAttributes, RuleTarget, Tags, UpdateBudget,
 };
+use crate::resources::user_data::UserData;
 
 /// A value known now, or produced by another change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -85,7 +85,10 @@ fn user_data(
         let mut labels = group.labels.clone();
         // The labels EKS puts on its own AMIs' nodes, which it cannot add here.
         labels.insert("eks.amazonaws.com/nodegroup".to_owned(), name.to_owned());
-        labels.insert("eks.amazonaws.com/nodegroup-image".to_owned(), ami.to_owned());
+        labels.insert(
+            "eks.amazonaws.com/nodegroup-image".to_owned(),
+            ami.to_owned(),
+        );
         labels.insert(
             "eks.amazonaws.com/capacityType".to_owned(),
             group.capacity_type.eks_name().to_owned(),

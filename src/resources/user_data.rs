@@ -94,9 +94,8 @@ fn quoted(text: &str) -> String {
 
 /// The AL2023 MIME multi-part archive: the commands' script, then the `NodeConfig`.
 fn mime(commands: &[String], join: Option<(&NodeJoin, &Cluster)>) -> String {
-    let mut out = format!(
-        "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"{BOUNDARY}\"\n\n"
-    );
+    let mut out =
+        format!("MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"{BOUNDARY}\"\n\n");
     if !commands.is_empty() {
         out.push_str(&format!(
             "--{BOUNDARY}\nContent-Type: text/x-shellscript; charset=\"us-ascii\"\n\n#!/bin/bash\nset -o errexit -o nounset -o pipefail\n"
@@ -132,7 +131,11 @@ fn mime(commands: &[String], join: Option<(&NodeJoin, &Cluster)>) -> String {
 fn kubelet_flags(join: &NodeJoin) -> Vec<String> {
     let mut flags = Vec::new();
     if !join.labels.is_empty() {
-        let labels: Vec<String> = join.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let labels: Vec<String> = join
+            .labels
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
         flags.push(format!("--node-labels={}", labels.join(",")));
     }
     if !join.taints.is_empty() {
@@ -195,7 +198,10 @@ mod tests {
             certificate_authority: Ref::output("cluster", "certificate-authority"),
             service_cidr: Ref::output("cluster", "service-cidr"),
             labels: BTreeMap::from([
-                ("eks.amazonaws.com/nodegroup".to_owned(), "gpu-1a2b3c4d".to_owned()),
+                (
+                    "eks.amazonaws.com/nodegroup".to_owned(),
+                    "gpu-1a2b3c4d".to_owned(),
+                ),
                 ("role".to_owned(), "gpu".to_owned()),
             ]),
             taints: vec![
@@ -220,7 +226,10 @@ mod tests {
     #[test]
     fn al2023_is_a_mime_archive_with_the_commands_before_the_node_config() {
         let data = UserData {
-            commands: vec!["echo hello > /tmp/hello".into(), "sysctl -w vm.max_map_count=262144".into()],
+            commands: vec![
+                "echo hello > /tmp/hello".into(),
+                "sysctl -w vm.max_map_count=262144".into(),
+            ],
             join: Some(join(NodeOs::Al2023)),
         };
         let golden = r#"MIME-Version: 1.0
@@ -333,10 +342,15 @@ cluster-dns-ip = "172.20.0.10"
             .expect("a NodeConfig part");
         let config: serde_json::Value = serde_saphyr::from_str(part).expect("valid YAML");
         assert_eq!(config["apiVersion"].as_str(), Some("node.eks.aws/v1alpha1"));
-        assert_eq!(config["spec"]["cluster"]["cidr"].as_str(), Some("172.20.0.0/16"));
+        assert_eq!(
+            config["spec"]["cluster"]["cidr"].as_str(),
+            Some("172.20.0.0/16")
+        );
         assert_eq!(
             config["spec"]["kubelet"]["flags"][1].as_str(),
-            Some("--register-with-taints=nvidia.com/gpu=true:NoSchedule,nvidia.com/gpu=true:NoExecute")
+            Some(
+                "--register-with-taints=nvidia.com/gpu=true:NoSchedule,nvidia.com/gpu=true:NoExecute"
+            )
         );
     }
 
@@ -351,8 +365,14 @@ cluster-dns-ip = "172.20.0.10"
 
     #[test]
     fn the_cluster_dns_ip_is_the_tenth_address_of_the_service_cidr() {
-        assert_eq!(cluster_dns_ip("10.100.0.0/16").as_deref(), Some("10.100.0.10"));
-        assert_eq!(cluster_dns_ip("172.20.0.0/16").as_deref(), Some("172.20.0.10"));
+        assert_eq!(
+            cluster_dns_ip("10.100.0.0/16").as_deref(),
+            Some("10.100.0.10")
+        );
+        assert_eq!(
+            cluster_dns_ip("172.20.0.0/16").as_deref(),
+            Some("172.20.0.10")
+        );
         assert_eq!(
             cluster_dns_ip("fd30:1c53:5f8a::/108").as_deref(),
             Some("fd30:1c53:5f8a::a")

@@ -632,7 +632,8 @@ impl Checker<'_> {
         if let Some(id) = &group.ami_id
             && !is_ami_id(id)
         {
-            self.error(&path.key("amiId"), format!("invalid AMI id `{id}`")).hint =
+            self.error(&path.key("amiId"), format!("invalid AMI id `{id}`"))
+                .hint =
                 Some("expected ami- and 8 or 17 hex digits, e.g. ami-0123456789abcdef0".to_owned());
         }
         if let Some(name) = &group.ami_parameter

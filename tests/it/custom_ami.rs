@@ -91,7 +91,11 @@ async fn a_custom_ami_group_joins_rolls_to_a_new_ami_and_converges() {
     // Strict moto fails a custom-AMI group whose nodes would not join: both are ACTIVE.
     for group in ["web", "br"] {
         let groups = node_groups(&inventory, "amis", group).await;
-        assert_eq!(groups[0].status().unwrap().as_str(), "ACTIVE", "{groups:#?}");
+        assert_eq!(
+            groups[0].status().unwrap().as_str(),
+            "ACTIVE",
+            "{groups:#?}"
+        );
         assert_eq!(groups[0].ami_type().unwrap().as_str(), "CUSTOM");
     }
     let cluster = inventory
@@ -148,7 +152,11 @@ async fn a_custom_ami_group_joins_rolls_to_a_new_ami_and_converges() {
         .control("ami-parameter", json!({"name": PARAMETER, "value": newer}));
     let v2 = aws.spec(
         "amis.yaml",
-        &edit(SPEC, "amiId: ami-0123456789abcdef0", "amiId: ami-0aaaabbbbccccdddd"),
+        &edit(
+            SPEC,
+            "amiId: ami-0123456789abcdef0",
+            "amiId: ami-0aaaabbbbccccdddd",
+        ),
     );
     let plan = aws.expect(2, &["plan", "-f", &v2, "--detailed-exitcode"]);
     assert!(
@@ -182,15 +190,21 @@ async fn a_custom_ami_group_joins_rolls_to_a_new_ami_and_converges() {
     );
     let plan = aws.expect(2, &["plan", "-f", &v3, "--detailed-exitcode"]);
     assert!(
-        plan.stdout.contains("amiType: CUSTOM -> BOTTLEROCKET_x86_64")
-            && plan.stdout.contains("EKS cannot change these fields in place"),
+        plan.stdout
+            .contains("amiType: CUSTOM -> BOTTLEROCKET_x86_64")
+            && plan
+                .stdout
+                .contains("EKS cannot change these fields in place"),
         "{}",
         plan.stdout
     );
     aws.expect(0, &["apply", "-f", &v3, "--auto-approve"]);
     let groups = node_groups(&inventory, "amis", "br").await;
     assert_eq!(groups.len(), 1, "{groups:#?}");
-    assert_eq!(groups[0].ami_type().unwrap().as_str(), "BOTTLEROCKET_x86_64");
+    assert_eq!(
+        groups[0].ami_type().unwrap().as_str(),
+        "BOTTLEROCKET_x86_64"
+    );
     let again = aws.expect(0, &["plan", "-f", &v3, "--detailed-exitcode"]);
     assert_eq!(again.stdout.trim(), "No changes.");
 

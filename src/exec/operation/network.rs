@@ -1,8 +1,8 @@
 //! EC2 and ELB operations: the VPC and its parts, launch templates, tags, deletes and leftovers.
 
 use crate::cloud::{LaunchTemplateData, LaunchTemplateRequest, RouteTarget, SubnetRequest, Tags};
-use crate::resources::user_data::UserData;
 use crate::plan::Operation;
+use crate::resources::user_data::UserData;
 
 use super::Context;
 use super::retry::retry_while_in_use;
