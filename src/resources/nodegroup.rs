@@ -789,3 +789,108 @@ fn replace_fields(
     }
     fields
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::cloud::{ObservedSubnet, ObservedVpc, Tags};
+    use crate::plan::{Change, Operation, Plan};
+    use crate::resources::{Observed, planner};
+
+    const SPEC: &str = "apiVersion: ekspec/v1alpha1\nkind: Cluster\nmetadata: {name: demo, region: us-east-1}\nspec:\n  kubernetesVersion: \"1.31\"\n  vpc: {id: vpc-0123abcd, subnets: {private: [subnet-0123abcd, subnet-4567abcd]}}\n  nodeGroups: [{name: system, instanceTypes: [m6i.xlarge], GROUP}]\n";
+
+    /// A new cluster in an existing VPC.
+    fn plan(group: &str) -> Plan {
+        let source = SPEC.replace("GROUP", group);
+        let file = crate::spec::parse_str("t.yaml", &source).spec.unwrap();
+        let subnet = |id: &str, zone: &str| ObservedSubnet {
+            id: id.into(),
+            vpc_id: "vpc-0123abcd".into(),
+            cidr: "10.0.0.0/18".into(),
+            availability_zone: zone.into(),
+            map_public_ip_on_launch: false,
+            tags: Tags::new(),
+        };
+        let observed = Observed {
+            existing_vpc: Some(ObservedVpc {
+                id: "vpc-0123abcd".into(),
+                cidr: "10.0.0.0/16".into(),
+                tags: Tags::new(),
+            }),
+            existing_subnets: vec![
+                subnet("subnet-0123abcd", "us-east-1a"),
+                subnet("subnet-4567abcd", "us-east-1b"),
+            ],
+            ..Observed::default()
+        };
+        planner::plan(&file, &observed)
+    }
+
+    fn change<'p>(plan: &'p Plan, prefix: &str) -> &'p Change {
+        plan.changes
+            .iter()
+            .find(|c| c.resource.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in {:#?}", plan.changes))
+    }
+
+    #[test]
+    fn commands_on_an_eks_ami_are_user_data_eks_merges_without_waiting_for_the_cluster() {
+        let plan = plan("preBootstrapCommands: [echo hi]");
+        let template = change(&plan, "launch-template/");
+        let Operation::CreateLaunchTemplate {
+            data, user_data, ..
+        } = &template.operations[0]
+        else {
+            panic!("{template:#?}")
+        };
+        assert_eq!(data.image_id, None);
+        let user_data = user_data.as_ref().expect("user data");
+        assert!(user_data.join.is_none());
+        assert!(data.user_data.as_deref().unwrap().contains("echo hi"));
+        assert!(!template.after.contains(&"cluster".to_owned()));
+        let group = change(&plan, "nodegroup/");
+        assert!(matches!(
+            &group.operations[0],
+            Operation::CreateNodeGroup { ami_type, .. } if ami_type == "AL2023_x86_64_STANDARD"
+        ));
+    }
+
+    #[test]
+    fn a_custom_ami_is_in_the_template_made_after_the_cluster_and_eks_gets_custom() {
+        let plan = plan("amiId: ami-0123456789abcdef0");
+        let template = change(&plan, "launch-template/");
+        let Operation::CreateLaunchTemplate {
+            data, user_data, ..
+        } = &template.operations[0]
+        else {
+            panic!("{template:#?}")
+        };
+        assert_eq!(data.image_id.as_deref(), Some("ami-0123456789abcdef0"));
+        // Written when the cluster's endpoint is known, at apply.
+        assert_eq!(data.user_data, None);
+        assert!(user_data.as_ref().unwrap().join.is_some());
+        assert!(template.after.contains(&"cluster".to_owned()));
+        assert_eq!(
+            template.fields[0].new.as_deref(),
+            Some("ami-0123456789abcdef0")
+        );
+        let group = change(&plan, "nodegroup/");
+        assert!(matches!(
+            &group.operations[0],
+            Operation::CreateNodeGroup { ami_type, .. } if ami_type == "CUSTOM"
+        ));
+    }
+
+    #[test]
+    fn a_custom_ami_is_a_generation_of_its_own() {
+        let source = SPEC.replace("GROUP", "amiId: ami-0123456789abcdef0");
+        let file = crate::spec::parse_str("t.yaml", &source).spec.unwrap();
+        let mut group = file.spec.node_groups[0].clone();
+        let subnets = ["subnet-0123abcd".to_owned()];
+        let custom = super::physical_name(&group, &subnets);
+        group.ami_id = Some("ami-0fedcba9876543210".to_owned());
+        // Another AMI is a new template version of the same group; EKS's AMI is a new group.
+        assert_eq!(super::physical_name(&group, &subnets), custom);
+        group.ami_id = None;
+        assert_ne!(super::physical_name(&group, &subnets), custom);
+    }
+}
