@@ -473,16 +473,12 @@ fn template_fields(
             new: want.image_id.clone(),
         });
     }
+    // Labels, taints, commands or the cluster's endpoint: the whole text is rewritten.
     if live.user_data != want.user_data {
-        let text = |u: &Option<String>| u.as_ref().map(|_| "ekspec's bootstrap".to_owned());
         fields.push(FieldChange {
             field: "userData".to_owned(),
-            old: if live.user_data.is_some() {
-                Some("other".to_owned())
-            } else {
-                None
-            },
-            new: text(&want.user_data),
+            old: live.user_data.as_ref().map(|_| "previous".to_owned()),
+            new: want.user_data.as_ref().map(|_| "rewritten".to_owned()),
         });
     }
     if fields.is_empty() && live != want {

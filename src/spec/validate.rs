@@ -1210,17 +1210,18 @@ fn is_ami_id(id: &str) -> bool {
     })
 }
 
-/// A fully qualified SSM parameter name: `/` then letters, digits, `.`, `-`, `_` and `/`, at
-/// most 2048 characters (SSM's limit for a name with its path).
+/// An SSM parameter name: a path (`/a/b`) or a name without one, of letters, digits, `.`,
+/// `-` and `_`, at most 2048 characters (SSM's limit for a name with its path).
 fn is_ssm_parameter_name(name: &str) -> bool {
+    let path = name.strip_prefix('/');
+    let segments: Vec<&str> = path.unwrap_or(name).split('/').collect();
     name.len() <= 2048
-        && name.len() > 1
-        && name.starts_with('/')
-        && !name.ends_with('/')
-        && !name.contains("//")
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/'))
+        && (path.is_some() || segments.len() == 1)
+        && segments.iter().all(|s| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        })
 }
 
 fn is_instance_type(name: &str) -> bool {
@@ -1484,5 +1485,23 @@ mod tests {
         assert!(!is_region("us-east"));
         assert!(is_qualified_name("node.kubernetes.io/role"));
         assert!(!is_qualified_name("bad key"));
+    }
+
+    #[test]
+    fn ami_ids_and_ssm_parameter_names() {
+        assert!(is_ami_id("ami-0123456789abcdef0"));
+        assert!(is_ami_id("ami-12345678"));
+        assert!(!is_ami_id("ami-0123456789ABCDEF0"));
+        assert!(!is_ami_id("ami-123"));
+        assert!(!is_ami_id("0123456789abcdef0"));
+        assert!(is_ssm_parameter_name(
+            "/aws/service/bottlerocket/aws-k8s-1.31/x86_64/latest/image_id"
+        ));
+        assert!(is_ssm_parameter_name("golden-ami"));
+        assert!(!is_ssm_parameter_name("aws/service/eks"));
+        assert!(!is_ssm_parameter_name("/aws//service"));
+        assert!(!is_ssm_parameter_name("/aws/service/"));
+        assert!(!is_ssm_parameter_name("/"));
+        assert!(!is_ssm_parameter_name("/a b"));
     }
 }
