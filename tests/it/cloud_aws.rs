@@ -213,6 +213,7 @@ fn template_data(hop_limit: u32, disk: u32) -> LaunchTemplateData {
         metadata_hop_limit: hop_limit,
         metadata_tokens_required: true,
         instance_tags: Tags::from([("team".to_owned(), "platform".to_owned())]),
+        capacity_reservation: None,
     }
 }
 
@@ -1128,6 +1129,8 @@ async fn node_groups_and_fargate_profiles_round_trip() {
         update_budget: UpdateBudget::Count(1),
         tags: tags("nodegroup/system"),
         client_request_token: "token-ng".to_owned(),
+        update_strategy: None,
+        node_repair: None,
     };
     eks.create_node_group(&request).await.unwrap();
 
@@ -1180,6 +1183,7 @@ async fn node_groups_and_fargate_profiles_round_trip() {
                 desired: 3,
             }),
             update_budget: Some(UpdateBudget::Percentage(25)),
+            ..Default::default()
         },
     )
     .await
