@@ -309,3 +309,144 @@ async fn strict_moto_refuses_what_eks_and_ec2_refuse() {
         Some("InvalidParameterCombination")
     );
 }
+
+mod memory {
+    //! The planner and executor against the in-memory cloud: what each setting sends, and which
+    //! live states count as the spec's.
+
+    use ekspec::cloud::memory::MemoryCloud;
+    use ekspec::cloud::{
+        CapacityReservationTargeting, NodeGroupConfigChange, NodeRepair, ObservedNodeGroup,
+        UpdateBudget,
+    };
+    use ekspec::plan::{ChangeKind, Operation, Plan};
+    use ekspec::resources::observe;
+
+    use crate::reconcile_memory::{apply, kinds, plan_for, spec};
+
+    fn text(settings: &str) -> String {
+        super::spec("mem", settings)
+    }
+
+    async fn group(aws: &MemoryCloud) -> ObservedNodeGroup {
+        let observed = observe(&aws.cloud(), "mem", None).await.unwrap();
+        assert_eq!(observed.node_groups.len(), 1);
+        observed.node_groups[0].clone()
+    }
+
+    /// The one UpdateNodegroupConfig change of the plan.
+    fn config_change(plan: &Plan) -> NodeGroupConfigChange {
+        assert_eq!(
+            kinds(plan),
+            [("nodegroup/gpu".to_owned(), ChangeKind::Update)]
+        );
+        match &plan.changes[0].operations[..] {
+            [Operation::UpdateNodeGroup { change, .. }] => change.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn repair_and_strategy_are_sent_at_create_and_only_what_differs_is_changed() {
+        let aws = MemoryCloud::new();
+        let created = spec(&text(
+            "      nodeRepairConfig: {enabled: true, maxParallelNodesRepairedPercentage: 25}\n      updateStrategy: MINIMAL\n",
+        ));
+        apply(&aws, &created).await;
+        let live = group(&aws).await;
+        assert_eq!(
+            live.node_repair,
+            Some(NodeRepair {
+                enabled: true,
+                max_parallel_nodes_repaired_percentage: Some(25),
+                ..NodeRepair::default()
+            })
+        );
+        assert_eq!(live.update_strategy.as_deref(), Some("MINIMAL"));
+        assert!(plan_for(&aws, &created).await.is_empty());
+
+        // The strategy alone goes with the budget EKS requires beside it, and nothing else.
+        let default = spec(&text(
+            "      nodeRepairConfig: {enabled: true, maxParallelNodesRepairedPercentage: 25}\n      updateStrategy: DEFAULT\n",
+        ));
+        let change = config_change(&plan_for(&aws, &default).await);
+        assert_eq!(change.update_strategy.as_deref(), Some("DEFAULT"));
+        assert_eq!(change.update_budget, Some(UpdateBudget::Count(1)));
+        assert_eq!(change.node_repair, None);
+        assert_eq!(change.scaling, None);
+        apply(&aws, &default).await;
+        assert!(plan_for(&aws, &default).await.is_empty());
+
+        // No strategy in the spec is EKS's default: a group on DEFAULT is left alone.
+        let unsaid = spec(&text(
+            "      nodeRepairConfig: {enabled: true, maxParallelNodesRepairedPercentage: 25}\n",
+        ));
+        assert!(plan_for(&aws, &unsaid).await.is_empty());
+
+        // Without the block, repair is turned off; once off, nothing more is sent.
+        let plain = spec(&text(""));
+        let change = config_change(&plan_for(&aws, &plain).await);
+        assert_eq!(change.node_repair, Some(NodeRepair::default()));
+        assert_eq!(change.update_budget, None);
+        apply(&aws, &plain).await;
+        assert!(plan_for(&aws, &plain).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_reservation_change_is_a_template_version_and_the_spelled_out_default_is_no_change() {
+        let aws = MemoryCloud::new();
+        let open = spec(&text("      capacityReservation: {preference: open}\n"));
+        apply(&aws, &open).await;
+        let observed = observe(&aws.cloud(), "mem", None).await.unwrap();
+        let data = observed.network.launch_templates[0].data.clone().unwrap();
+        assert_eq!(
+            data.capacity_reservation,
+            Some(CapacityReservationTargeting {
+                preference: Some("open".into()),
+                id: None,
+                resource_group_arn: None,
+            })
+        );
+        // `open` is EC2's default: saying it or not is the same template.
+        assert!(plan_for(&aws, &spec(&text(""))).await.is_empty());
+
+        let only = spec(&text(
+            "      capacityReservation: {preference: capacity-reservations-only, id: cr-0123456789abcdef0}\n",
+        ));
+        let plan = plan_for(&aws, &only).await;
+        let template = plan
+            .changes
+            .iter()
+            .find(|c| c.resource.starts_with("launch-template/"))
+            .unwrap();
+        assert_eq!(template.kind, ChangeKind::Update);
+        assert_eq!(template.fields[0].field, "capacityReservation");
+        assert_eq!(template.fields[0].old.as_deref(), Some("open"));
+        assert_eq!(
+            template.fields[0].new.as_deref(),
+            Some("capacity-reservations-only cr-0123456789abcdef0")
+        );
+        let group_change = plan
+            .changes
+            .iter()
+            .find(|c| c.resource == "nodegroup/gpu")
+            .unwrap();
+        assert!(
+            matches!(
+                group_change.operations[..],
+                [Operation::UpdateNodeGroupLaunchTemplate { .. }]
+            ),
+            "{:?}",
+            group_change.operations
+        );
+        apply(&aws, &only).await;
+        assert!(plan_for(&aws, &only).await.is_empty());
+        let observed = observe(&aws.cloud(), "mem", None).await.unwrap();
+        let template = &observed.network.launch_templates[0];
+        assert_eq!(template.latest_version, 2);
+        assert_eq!(
+            observed.node_groups[0].launch_template,
+            Some((template.id.clone(), "2".to_owned()))
+        );
+    }
+}
