@@ -623,7 +623,8 @@ fn in_place(
     let want_budget = budget(group);
     // A node group without an update config updates one node at a time, as EKS documents.
     let live_budget = live.update_budget.unwrap_or(UpdateBudget::Count(1));
-    // No strategy in the spec is EKS's default; so is none reported.
+    // No strategy in the spec is EKS's default; so is none reported (EKS leaves
+    // `updateStrategy` out of a group created without one, eksctl-io/eksctl#8512).
     let want_strategy = group.update_strategy.unwrap_or_default().eks_name();
     let live_strategy = live
         .update_strategy
@@ -656,7 +657,9 @@ fn in_place(
         change.update_strategy = Some(want_strategy.to_owned());
     }
     // No repair block in the spec is EKS's default, repair off: a group repairing its nodes
-    // is turned off, one that does not is left alone.
+    // is turned off, one that does not is left alone. EKS reports back the fields it was sent
+    // and no others (DescribeNodegroup output quoted in eksctl-io/eksctl#8512), so the whole
+    // block is compared.
     let want_repair = node_repair(group).unwrap_or_default();
     let live_repair = live.node_repair.unwrap_or_default();
     let differs = if group.node_repair_config.is_some() {
