@@ -1510,6 +1510,30 @@ mod tests {
     }
 
     #[test]
+    fn repair_thresholds_while_repair_is_off_are_a_warning() {
+        let text = "apiVersion: ekspec/v1alpha1\nkind: Cluster\nmetadata: {name: demo, region: us-east-1}\nspec:\n  kubernetesVersion: \"1.31\"\n  nodeGroups:\n    - name: a\n      instanceTypes: [m6i.large]\n      nodeRepairConfig: {enabled: false, maxParallelNodesRepairedCount: 2}\n";
+        let report = crate::spec::parse_str("spec.yaml", text);
+        let found: Vec<(Severity, String)> = report
+            .diagnostics
+            .iter()
+            .map(|d| (d.severity, d.message.clone()))
+            .collect();
+        assert_eq!(
+            found,
+            [(
+                Severity::Warning,
+                "the repair thresholds have no effect while node auto repair is off".to_owned()
+            )]
+        );
+        let on = text.replace("enabled: false", "enabled: true");
+        assert!(
+            crate::spec::parse_str("spec.yaml", &on)
+                .diagnostics
+                .is_empty()
+        );
+    }
+
+    #[test]
     fn versions_and_names() {
         assert_eq!(parse_minor("1.31"), Some(31));
         assert_eq!(parse_minor("1.3"), Some(3));
