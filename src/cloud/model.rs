@@ -120,6 +120,9 @@ pub struct ObservedRouteTable {
     pub associations: Vec<(String, String)>,
     /// Tags.
     pub tags: Tags,
+    /// Whether it is the VPC's main route table, which routes every subnet without an
+    /// association of its own.
+    pub main: bool,
 }
 
 /// Launch template settings ekspec manages.
@@ -273,6 +276,24 @@ pub struct ObservedRole {
     /// When IAM created it, in milliseconds since the Unix epoch (a role deleted and made
     /// again under the same name is a new principal to AWS).
     pub created_at: Option<i64>,
+}
+
+/// Whether a trust policy lets the federated principal `principal` (an OIDC provider's ARN)
+/// assume the role.
+pub fn trusts_federated(document: &serde_json::Value, principal: &str) -> bool {
+    let statements = match document.get("Statement") {
+        Some(serde_json::Value::Array(list)) => list.iter().collect(),
+        Some(one) => vec![one],
+        None => Vec::new(),
+    };
+    statements.into_iter().any(|statement| {
+        statement.get("Effect").and_then(serde_json::Value::as_str) == Some("Allow")
+            && match statement.pointer("/Principal/Federated") {
+                Some(serde_json::Value::String(arn)) => arn == principal,
+                Some(serde_json::Value::Array(arns)) => arns.iter().any(|a| a == principal),
+                _ => false,
+            }
+    })
 }
 
 /// A request to create a role.
@@ -467,6 +488,9 @@ pub struct ObservedNodeGroup {
     pub health_issues: Vec<String>,
     /// Tags.
     pub tags: Tags,
+    /// Root volume size in GiB, when set on the node group itself (`diskSize`: only without a
+    /// launch template; with one, the template says).
+    pub disk_size: Option<i32>,
 }
 
 /// A request to create a node group.

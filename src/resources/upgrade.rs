@@ -346,6 +346,7 @@ mod tests {
             node_role_arn: String::new(),
             health_issues: Vec::new(),
             tags: owned(resource),
+            disk_size: None,
         }
     }
 

@@ -120,6 +120,20 @@ impl Identity for MemoryCloud {
         Ok(())
     }
 
+    async fn roles_trusting(&self, provider_arn: &str) -> CloudResult<Vec<ObservedRole>> {
+        Ok(self
+            .lock()
+            .roles
+            .values()
+            .filter(|r| trusts_federated(&r.trust_policy, provider_arn))
+            .cloned()
+            .collect())
+    }
+
+    async fn describe_role(&self, name: &str) -> CloudResult<Option<ObservedRole>> {
+        Ok(self.lock().roles.get(name).cloned())
+    }
+
     async fn role_exists(&self, name: &str) -> CloudResult<bool> {
         let s = self.lock();
         Ok(s.roles.contains_key(name) || s.service_linked_roles.values().any(|r| r == name))

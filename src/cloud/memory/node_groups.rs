@@ -59,6 +59,8 @@ impl NodeGroups for MemoryCloud {
                 node_role_arn: r.node_role_arn.clone(),
                 health_issues: Vec::new(),
                 tags: r.tags.clone(),
+                // ekspec always gives a launch template, which holds the disk size.
+                disk_size: None,
             },
         );
         s.log(format!("CreateNodegroup {}", r.name));

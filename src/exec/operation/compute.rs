@@ -365,6 +365,7 @@ mod tests {
             node_role_arn: String::new(),
             health_issues: Vec::new(),
             tags: Tags::new(),
+            disk_size: None,
         }
     }
 

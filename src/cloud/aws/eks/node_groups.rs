@@ -97,6 +97,7 @@ fn observed_node_group(group: &Nodegroup) -> ObservedNodeGroup {
             .map(|issue| issue_text(issue.code().map(|c| c.as_str()), issue.message()))
             .collect(),
         tags: tags_of(group.tags()),
+        disk_size: group.disk_size(),
     }
 }
 
