@@ -1,0 +1,85 @@
+//! Access entries and their access policies.
+
+use crate::spec::{AccessEntrySpec, AccessPolicySpec, AccessScope, NamespaceScope};
+
+use super::Exporting;
+
+/// Writes `spec.accessEntries`.
+pub fn export(x: &mut Exporting<'_>) {
+    let live = x.live;
+    for entry in &live.contents.access_entries {
+        let resource = format!("access-entry {}", entry.principal_arn);
+        if entry.entry_type != "STANDARD" {
+            // EKS makes these for the roles of node groups and Fargate profiles; ekspec makes
+            // its own roles, and EKS their entries.
+            x.omit(
+                &resource,
+                "type",
+                format!("{}: EKS makes such entries for node and Fargate roles", entry.entry_type),
+            );
+            continue;
+        }
+        if live.owned() && live.owned_id(&entry.tags).is_none() {
+            x.omit(
+                &resource,
+                "tags",
+                "not made by ekspec (no ekspec.io tags) in a cluster ekspec manages (the cluster creator's entry is one): left alone by plan unless declared",
+            );
+            continue;
+        }
+        for (key, value) in x.extra_tags(&resource, &entry.tags) {
+            x.omit(&resource, format!("tags.{key}"), format!("{value}: access entries carry only metadata.tags"));
+        }
+        let username = entry
+            .username
+            .clone()
+            .filter(|u| Some(u) != default_username(&entry.principal_arn).as_ref());
+        x.spec.access_entries.push(AccessEntrySpec {
+            principal_arn: entry.principal_arn.clone(),
+            kubernetes_groups: entry.kubernetes_groups.clone(),
+            username,
+            policies: entry
+                .policies
+                .iter()
+                .map(|p| AccessPolicySpec {
+                    policy_arn: p.policy_arn.clone(),
+                    scope: match &p.namespaces {
+                        None => AccessScope::Cluster,
+                        Some(namespaces) => AccessScope::Namespaces(NamespaceScope {
+                            namespaces: namespaces.clone(),
+                        }),
+                    },
+                })
+                .collect(),
+        });
+    }
+    x.spec
+        .access_entries
+        .sort_by(|a, b| a.principal_arn.cmp(&b.principal_arn));
+}
+
+/// The user name EKS gives a `STANDARD` entry that names none: the session of an assumed
+/// role (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/{{SessionName}}`), or the user's ARN.
+fn default_username(principal_arn: &str) -> Option<String> {
+    let mut parts = principal_arn.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some("iam"), Some(_), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    match resource.split_once('/') {
+        Some(("role", path_and_name)) => {
+            let name = path_and_name.rsplit('/').next()?;
+            Some(format!(
+                "arn:{partition}:sts::{account}:assumed-role/{name}/{{{{SessionName}}}}"
+            ))
+        }
+        Some(("user", _)) => Some(principal_arn.to_owned()),
+        _ => None,
+    }
+}
