@@ -276,6 +276,8 @@ pub struct ObservedRole {
     /// When IAM created it, in milliseconds since the Unix epoch (a role deleted and made
     /// again under the same name is a new principal to AWS).
     pub created_at: Option<i64>,
+    /// Its description (ekspec writes what a role is for there, e.g. Karpenter's version).
+    pub description: Option<String>,
 }
 
 /// Whether a trust policy lets the federated principal `principal` (an OIDC provider's ARN)

@@ -9,6 +9,14 @@ pub fn export(x: &mut Exporting<'_>) {
     let live = x.live;
     for entry in &live.contents.access_entries {
         let resource = format!("access-entry {}", entry.principal_arn);
+        let own_role = live
+            .roles
+            .iter()
+            .any(|r| r.arn == entry.principal_arn && live.owned_id(&r.tags).is_some());
+        if entry.entry_type != "STANDARD" && own_role {
+            // EKS (or ekspec, for Karpenter's nodes) makes it for a role of the spec.
+            continue;
+        }
         if entry.entry_type != "STANDARD" {
             // EKS makes these for the roles of node groups and Fargate profiles; ekspec makes
             // its own roles, and EKS their entries.

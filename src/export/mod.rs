@@ -11,6 +11,7 @@ mod addons;
 mod control_plane;
 mod fargate;
 mod identity;
+mod karpenter;
 mod network;
 mod node_groups;
 
@@ -20,8 +21,8 @@ use std::fmt;
 use futures::future::try_join_all;
 
 use crate::cloud::{
-    Cloud, CloudError, LaunchTemplateData, ObservedCluster, ObservedNetwork, ObservedRole,
-    ObservedRouteTable, ObservedSubnet, Tags,
+    Cloud, CloudError, LaunchTemplateData, ObservedCluster, ObservedNetwork, ObservedQueue,
+    ObservedRole, ObservedRouteTable, ObservedSubnet, Tags,
 };
 use crate::naming;
 use crate::resources::{ClusterContents, cluster_contents, owned_id, partition_and_account};
@@ -81,6 +82,8 @@ pub struct Live {
     pub contents: ClusterContents,
     /// The settings of the launch template version each node group uses, by node group name.
     pub launch_templates: BTreeMap<String, LaunchTemplateData>,
+    /// Karpenter's interruption queue, read when ekspec made Karpenter's roles.
+    pub queues: Vec<ObservedQueue>,
 }
 
 impl Live {
@@ -137,6 +140,7 @@ pub async fn read(cloud: &Cloud, name: &str, region: &str) -> Result<Live, Expor
         roles: Vec::new(),
         contents: ClusterContents::default(),
         launch_templates: BTreeMap::new(),
+        queues: Vec::new(),
     };
     let irsa_roles = async {
         match live.oidc_provider_arn() {
@@ -175,6 +179,17 @@ pub async fn read(cloud: &Cloud, name: &str, region: &str) -> Result<Live, Expor
     live.roles.extend(association_roles);
     live.roles.sort_by(|a, b| a.name.cmp(&b.name));
     live.launch_templates = launch_templates;
+    if live
+        .roles
+        .iter()
+        .any(|r| live.owned_id(&r.tags) == Some(crate::resources::karpenter::CONTROLLER_ROLE))
+    {
+        let queue = naming::karpenter_queue(name);
+        live.queues = cloud
+            .queues
+            .list_queues(&queue, std::slice::from_ref(&queue))
+            .await?;
+    }
     Ok(live)
 }
 
@@ -397,6 +412,7 @@ pub fn describe(live: &Live) -> Export {
     identity::export(&mut x);
     addons::export(&mut x);
     access::export(&mut x);
+    karpenter::export(&mut x);
     Export {
         file: ClusterFile {
             api_version: API_VERSION.to_owned(),

@@ -24,60 +24,91 @@ use crate::support::{Ekspec, repo};
 
 const REGION: &str = "us-east-1";
 
-#[tokio::test(flavor = "multi_thread")]
-async fn an_exported_ekspec_cluster_plans_no_changes() {
+/// Applies an example, exports its cluster, and checks the export plans `No changes.` and
+/// contains `expected`; returns export's stderr.
+fn round_trip(example: &str, cluster: &str, expected: &[&str]) -> String {
     let aws = Emulated::start();
-    let example = std::fs::read_to_string(repo().join("examples/production.yaml")).unwrap();
-    let spec = aws.spec("prod.yaml", &example);
+    let text = std::fs::read_to_string(repo().join("examples").join(example)).unwrap();
+    let spec = aws.spec(example, &text);
     aws.expect(0, &["apply", "-f", &spec, "--auto-approve"]);
 
     let exported = aws.spec("exported.yaml", "");
     std::fs::remove_file(&exported).unwrap();
-    let out = aws.expect(
-        0,
-        &[
-            "export", "--name", "prod", "--region", REGION, "-o", &exported,
-        ],
-    );
+    let args = ["export", "--name", cluster, "--region", REGION, "-o", &exported];
+    let out = aws.expect(0, &args);
     let text = std::fs::read_to_string(&exported).unwrap();
-    for expected in [
-        "cidr: 10.20.0.0/16",
-        "natGateway: perZone",
-        "publicAccessCidrs: [198.51.100.17/32, 203.0.113.0/24]",
-        "logging: [api, audit, authenticator, controllerManager, scheduler]",
-        "keyArn: arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-        "taints: [{key: CriticalAddonsOnly, value: \"true\", effect: NoSchedule}]",
-        "maxUnavailablePercentage: 25",
-        "diskSizeGiB: 100",
-        "- name: cluster-autoscaler",
-        "aws:ResourceTag/k8s.io/cluster-autoscaler/prod: owned",
-        "serviceAccount: ebs-csi-controller-sa",
-        "scope: {namespaces: [apps, staging]}",
-        "cost-center: \"4711\"",
-    ] {
+    for expected in expected {
         assert!(text.contains(expected), "no `{expected}` in\n{text}");
     }
-    // ekspec's own bookkeeping stays out of the spec.
-    assert!(!text.contains("ekspec.io/"), "{text}");
-    // The one thing of an ekspec cluster that is not its: the creator's access entry.
-    assert!(
-        out.stderr.contains("left out: access-entry ")
-            && out.stderr.contains("the cluster creator's entry is one"),
-        "{}",
-        out.stderr
-    );
+    // ekspec's own bookkeeping and defaults stay out of the spec.
+    for unwanted in ["ekspec.io/", "interruptionQueue", "availabilityZones", "zoneCount: 3"] {
+        assert!(!text.contains(unwanted), "`{unwanted}` in\n{text}");
+    }
     aws.expect(0, &["validate", "-f", &exported]);
     let plan = aws.expect(0, &["plan", "-f", &exported, "--detailed-exitcode"]);
     assert_eq!(plan.stdout.trim(), "No changes.", "{text}");
 
-    // An existing file is not overwritten without --force.
-    let again = aws.expect(
-        1,
+    // An existing file is not overwritten without --force, and is with it.
+    let again = aws.expect(1, &args);
+    assert!(again.stderr.contains("pass --force"), "{}", again.stderr);
+    aws.expect(0, &[&args[..], &["--force"]].concat());
+    out.stderr
+}
+
+#[test]
+fn the_production_example_exported_plans_no_changes() {
+    let stderr = round_trip(
+        "production.yaml",
+        "prod",
         &[
-            "export", "--name", "prod", "--region", REGION, "-o", &exported,
+            "cidr: 10.20.0.0/16",
+            "natGateway: perZone",
+            "publicAccessCidrs: [198.51.100.17/32, 203.0.113.0/24]",
+            "logging: [api, audit, authenticator, controllerManager, scheduler]",
+            "keyArn: arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "taints: [{key: CriticalAddonsOnly, value: \"true\", effect: NoSchedule}]",
+            "maxUnavailablePercentage: 25",
+            "diskSizeGiB: 100",
+            "- name: cluster-autoscaler",
+            "aws:ResourceTag/k8s.io/cluster-autoscaler/prod: owned",
+            "serviceAccount: ebs-csi-controller-sa",
+            "scope: {namespaces: [apps, staging]}",
+            "cost-center: \"4711\"",
         ],
     );
-    assert!(again.stderr.contains("pass --force"), "{}", again.stderr);
+    // The one thing of an ekspec cluster that is not its: the creator's access entry.
+    assert!(
+        stderr.contains("left out: access-entry ")
+            && stderr.contains("the cluster creator's entry is one")
+            && stderr.contains("1 live setting left out"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_karpenter_example_exported_plans_no_changes() {
+    round_trip(
+        "karpenter.yaml",
+        "karpenter",
+        &[
+            "  karpenter:\n    version: 1.8.1\n",
+            "- name: eks-pod-identity-agent",
+        ],
+    );
+}
+
+#[test]
+fn the_pod_identity_example_exported_plans_no_changes() {
+    round_trip(
+        "pod-identity.yaml",
+        "pid",
+        &[
+            "zoneCount: 2",
+            "- name: orders-api\n      namespace: shop\n      mechanism: podIdentity",
+            "serviceAccount: ebs-csi-controller-sa",
+            "Action: [sqs:SendMessage]",
+        ],
+    );
 }
 
 fn tags(resource: ResourceType, pairs: &[(&str, &str)]) -> TagSpecification {

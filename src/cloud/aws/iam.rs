@@ -99,6 +99,7 @@ impl AwsCloud {
             attached_policies,
             inline_policies: inline,
             created_at: role.create_date().to_millis().ok(),
+            description: role.description().map(str::to_owned),
         }))
     }
 

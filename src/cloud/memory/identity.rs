@@ -41,6 +41,7 @@ impl Identity for MemoryCloud {
                 attached_policies: Vec::new(),
                 inline_policies: BTreeMap::new(),
                 created_at: Some(created_at),
+                description: Some(r.description.clone()),
             },
         );
         s.log(format!("CreateRole {}", r.name));
