@@ -23,7 +23,10 @@ pub fn export(x: &mut Exporting<'_>) {
             x.omit(
                 &resource,
                 "type",
-                format!("{}: EKS makes such entries for node and Fargate roles", entry.entry_type),
+                format!(
+                    "{}: EKS makes such entries for node and Fargate roles",
+                    entry.entry_type
+                ),
             );
             continue;
         }
@@ -36,7 +39,11 @@ pub fn export(x: &mut Exporting<'_>) {
             continue;
         }
         for (key, value) in x.extra_tags(&resource, &entry.tags) {
-            x.omit(&resource, format!("tags.{key}"), format!("{value}: access entries carry only metadata.tags"));
+            x.omit(
+                &resource,
+                format!("tags.{key}"),
+                format!("{value}: access entries carry only metadata.tags"),
+            );
         }
         let username = entry
             .username

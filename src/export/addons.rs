@@ -21,9 +21,17 @@ pub fn export(x: &mut Exporting<'_>) {
             continue;
         }
         for (key, value) in x.extra_tags(&resource, &addon.tags) {
-            x.omit(&resource, format!("tags.{key}"), format!("{value}: add-ons carry only metadata.tags"));
+            x.omit(
+                &resource,
+                format!("tags.{key}"),
+                format!("{value}: add-ons carry only metadata.tags"),
+            );
         }
-        let mut roles: Vec<&str> = addon.service_account_role_arn.iter().map(String::as_str).collect();
+        let mut roles: Vec<&str> = addon
+            .service_account_role_arn
+            .iter()
+            .map(String::as_str)
+            .collect();
         roles.extend(
             live.contents
                 .pod_identity_associations
@@ -49,15 +57,24 @@ pub fn export(x: &mut Exporting<'_>) {
             .as_deref()
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .and_then(|text| match serde_json::from_str::<serde_json::Value>(text) {
-                Ok(value) => Some(value),
-                Err(_) => serde_yaml_value(text),
-            })
+            .and_then(
+                |text| match serde_json::from_str::<serde_json::Value>(text) {
+                    Ok(value) => Some(value),
+                    Err(_) => serde_yaml_value(text),
+                },
+            )
             .filter(|v| v != &serde_json::json!({}));
-        if addon.configuration_values.as_deref().is_some_and(|t| !t.trim().is_empty())
+        if addon
+            .configuration_values
+            .as_deref()
+            .is_some_and(|t| !t.trim().is_empty())
             && configuration_values.is_none()
         {
-            x.omit(&resource, "configurationValues", "not JSON or YAML ekspec can read");
+            x.omit(
+                &resource,
+                "configurationValues",
+                "not JSON or YAML ekspec can read",
+            );
         }
         pinned.push(addon.name.clone());
         x.spec.addons.push(AddonSpec {
@@ -85,9 +102,10 @@ fn account_with_role(x: &Exporting<'_>, role_arn: &str) -> Option<String> {
         .service_accounts
         .iter()
         .find(|a| {
-            a.role_name.clone().unwrap_or_else(|| {
-                naming::irsa_role(&x.live.cluster.name, &a.namespace, &a.name)
-            }) == role.name
+            a.role_name
+                .clone()
+                .unwrap_or_else(|| naming::irsa_role(&x.live.cluster.name, &a.namespace, &a.name))
+                == role.name
         })
         .map(|a| a.name.clone())
 }

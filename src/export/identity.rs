@@ -34,11 +34,12 @@ fn owned(x: &mut Exporting<'_>) {
         else {
             continue;
         };
-        let mechanism = if !trusts_oidc(&role.trust_policy) && trusts_pod_identity(&role.trust_policy) {
-            IdentityMechanism::PodIdentity
-        } else {
-            IdentityMechanism::Irsa
-        };
+        let mechanism =
+            if !trusts_oidc(&role.trust_policy) && trusts_pod_identity(&role.trust_policy) {
+                IdentityMechanism::PodIdentity
+            } else {
+                IdentityMechanism::Irsa
+            };
         let account = account(x, role, namespace, name, mechanism);
         x.spec.service_accounts.push(account);
     }
@@ -67,15 +68,31 @@ fn account(
     let resource = format!("role {}", role.name);
     let default_name = naming::irsa_role(&x.live.cluster.name, namespace, name);
     let inline_policy = if x.live.owned_id(&role.tags).is_some() {
-        for other in role.inline_policies.keys().filter(|n| *n != INLINE_POLICY_NAME) {
-            x.omit(&resource, format!("inlinePolicies.{other}"), "not made by ekspec: the plan deletes it");
+        for other in role
+            .inline_policies
+            .keys()
+            .filter(|n| *n != INLINE_POLICY_NAME)
+        {
+            x.omit(
+                &resource,
+                format!("inlinePolicies.{other}"),
+                "not made by ekspec: the plan deletes it",
+            );
         }
         role.inline_policies.get(INLINE_POLICY_NAME).cloned()
     } else {
         merged(x, role)
     };
     if x.live.owned_id(&role.tags).is_none() && role.path != "/" {
-        x.omit(&resource, "path", format!("{}: ekspec makes service account roles under {}", role.path, naming::iam_path(&x.live.cluster.name)));
+        x.omit(
+            &resource,
+            "path",
+            format!(
+                "{}: ekspec makes service account roles under {}",
+                role.path,
+                naming::iam_path(&x.live.cluster.name)
+            ),
+        );
     }
     ServiceAccountSpec {
         name: name.to_owned(),
@@ -117,7 +134,10 @@ fn merged(x: &mut Exporting<'_>, role: &ObservedRole) -> Option<Value> {
 /// Roles another tool made that the cluster's OIDC provider is trusted by.
 fn irsa(x: &mut Exporting<'_>) {
     let live = x.live;
-    let (Some(provider), Some(issuer)) = (live.oidc_provider_arn(), live.cluster.oidc_issuer.as_deref()) else {
+    let (Some(provider), Some(issuer)) = (
+        live.oidc_provider_arn(),
+        live.cluster.oidc_issuer.as_deref(),
+    ) else {
         return;
     };
     let sub = format!("{}:sub", issuer_host(issuer));
@@ -145,7 +165,11 @@ fn irsa(x: &mut Exporting<'_>) {
             continue;
         };
         if trusts_pod_identity(&role.trust_policy) {
-            x.omit(format!("role {}", role.name), "trustPolicy", "also trusts EKS Pod Identity: exported as IRSA");
+            x.omit(
+                format!("role {}", role.name),
+                "trustPolicy",
+                "also trusts EKS Pod Identity: exported as IRSA",
+            );
         }
         let account = account(x, role, namespace, name, IdentityMechanism::Irsa);
         x.spec.service_accounts.push(account);
@@ -165,7 +189,10 @@ fn subjects(trust: &Value, provider: &str, sub: &str) -> Vec<String> {
             continue;
         }
         for operator in ["StringEquals", "StringLike"] {
-            match statement.pointer(&format!("/Condition/{operator}")).and_then(|c| c.get(sub)) {
+            match statement
+                .pointer(&format!("/Condition/{operator}"))
+                .and_then(|c| c.get(sub))
+            {
                 Some(Value::String(one)) => found.push(one.clone()),
                 Some(Value::Array(many)) => {
                     found.extend(many.iter().filter_map(Value::as_str).map(str::to_owned));
@@ -185,12 +212,17 @@ fn pod_identity(x: &mut Exporting<'_>) {
     for association in &live.contents.pod_identity_associations {
         let resource = format!("pod-identity-association {}", association.association_id);
         let Some(role) = live.roles.iter().find(|r| r.arn == association.role_arn) else {
-            x.omit(&resource, "roleArn", format!("{}: the role could not be read", association.role_arn));
+            x.omit(
+                &resource,
+                "roleArn",
+                format!("{}: the role could not be read", association.role_arn),
+            );
             continue;
         };
-        let taken = x.spec.service_accounts.iter().any(|a| {
-            a.namespace == association.namespace && a.name == association.service_account
-        });
+        let taken =
+            x.spec.service_accounts.iter().any(|a| {
+                a.namespace == association.namespace && a.name == association.service_account
+            });
         if taken {
             x.omit(
                 &resource,

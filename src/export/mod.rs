@@ -428,4 +428,3 @@ pub fn describe(live: &Live) -> Export {
         inferred: x.inferred,
     }
 }
-

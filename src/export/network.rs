@@ -10,10 +10,9 @@ use super::{Exporting, Live};
 
 /// The VPC ekspec made for the cluster, when the cluster runs in it.
 pub fn owned_vpc(live: &Live) -> Option<&ObservedVpc> {
-    live.network
-        .vpcs
-        .iter()
-        .find(|v| live.owned_id(&v.tags) == Some("vpc") && live.cluster.vpc_id.as_ref() == Some(&v.id))
+    live.network.vpcs.iter().find(|v| {
+        live.owned_id(&v.tags) == Some("vpc") && live.cluster.vpc_id.as_ref() == Some(&v.id)
+    })
 }
 
 /// Whether a subnet is public: for ekspec's own by its logical id, otherwise by its route
@@ -46,8 +45,13 @@ pub fn tier_subnets(live: &Live, public: bool) -> Vec<String> {
             .subnets
             .iter()
             .filter(|s| {
-                live.owned_id(&s.tags)
-                    .is_some_and(|id| id.starts_with(if public { "subnet/public-" } else { "subnet/private-" }))
+                live.owned_id(&s.tags).is_some_and(|id| {
+                    id.starts_with(if public {
+                        "subnet/public-"
+                    } else {
+                        "subnet/private-"
+                    })
+                })
             })
             .map(|s| s.id.clone())
             .collect()
@@ -79,7 +83,10 @@ fn own(x: &mut Exporting<'_>, vpc: &ObservedVpc) {
         .network
         .subnets
         .iter()
-        .filter(|s| live.owned_id(&s.tags).is_some_and(|id| id.starts_with("subnet/public-")))
+        .filter(|s| {
+            live.owned_id(&s.tags)
+                .is_some_and(|id| id.starts_with("subnet/public-"))
+        })
         .filter_map(|s| Some((s.cidr.parse().ok()?, s.availability_zone.clone())))
         .collect();
     public.sort();
@@ -100,7 +107,8 @@ fn own(x: &mut Exporting<'_>, vpc: &ObservedVpc) {
         .nat_gateways
         .iter()
         .filter(|n| {
-            live.owned_id(&n.tags).is_some_and(|id| id.starts_with("nat-gateway/"))
+            live.owned_id(&n.tags)
+                .is_some_and(|id| id.starts_with("nat-gateway/"))
                 && !matches!(n.state.as_str(), "deleting" | "deleted" | "failed")
         })
         .count();

@@ -40,7 +40,11 @@ pub fn export(x: &mut Exporting<'_>) {
     x.spec.node_groups.sort_by(|a, b| a.name.cmp(&b.name));
 }
 
-fn node_group(x: &mut Exporting<'_>, group: &ObservedNodeGroup, name: String) -> Option<NodeGroupSpec> {
+fn node_group(
+    x: &mut Exporting<'_>,
+    group: &ObservedNodeGroup,
+    name: String,
+) -> Option<NodeGroupSpec> {
     let live = x.live;
     let resource = format!("nodegroup {}", group.name);
     if group.instance_types.is_empty() {
@@ -59,7 +63,11 @@ fn node_group(x: &mut Exporting<'_>, group: &ObservedNodeGroup, name: String) ->
         "SPOT" => CapacityType::Spot,
         "ON_DEMAND" | "" => CapacityType::OnDemand,
         other => {
-            x.omit(&resource, "capacityType", format!("{other} (capacity blocks) cannot be expressed: written as onDemand"));
+            x.omit(
+                &resource,
+                "capacityType",
+                format!("{other} (capacity blocks) cannot be expressed: written as onDemand"),
+            );
             CapacityType::OnDemand
         }
     };
@@ -104,7 +112,9 @@ fn node_group(x: &mut Exporting<'_>, group: &ObservedNodeGroup, name: String) ->
     match group.update_budget {
         Some(UpdateBudget::Count(1)) | None => {}
         Some(UpdateBudget::Count(n)) => spec.max_unavailable = u32::try_from(n).ok(),
-        Some(UpdateBudget::Percentage(p)) => spec.max_unavailable_percentage = u32::try_from(p).ok(),
+        Some(UpdateBudget::Percentage(p)) => {
+            spec.max_unavailable_percentage = u32::try_from(p).ok()
+        }
     }
     match live.launch_templates.get(&group.name) {
         Some(data) => {
@@ -144,7 +154,11 @@ fn node_group(x: &mut Exporting<'_>, group: &ObservedNodeGroup, name: String) ->
         );
     }
     if live.owned_id(&group.tags).is_some() && network::owned_vpc(live).is_some() {
-        let tier = if spec.private_networking { "private" } else { "public" };
+        let tier = if spec.private_networking {
+            "private"
+        } else {
+            "public"
+        };
         let keys: Vec<String> = zones_of(x, tier);
         let expected = physical_name(&spec, &keys);
         if expected != group.name {
@@ -176,9 +190,18 @@ fn zones_of(x: &Exporting<'_>, tier: &str) -> Vec<String> {
 }
 
 /// `privateNetworking`, from the tier of the node group's subnets.
-fn placement(x: &mut Exporting<'_>, group: &ObservedNodeGroup, spec: &mut NodeGroupSpec, resource: &str) {
+fn placement(
+    x: &mut Exporting<'_>,
+    group: &ObservedNodeGroup,
+    spec: &mut NodeGroupSpec,
+    resource: &str,
+) {
     let live = x.live;
-    let tiers: Vec<Option<bool>> = group.subnet_ids.iter().map(|s| is_public(live, s)).collect();
+    let tiers: Vec<Option<bool>> = group
+        .subnet_ids
+        .iter()
+        .map(|s| is_public(live, s))
+        .collect();
     let public = !tiers.is_empty() && tiers.iter().all(|t| *t == Some(true));
     spec.private_networking = !public;
     let want = tier_subnets(live, public);
@@ -190,7 +213,11 @@ fn placement(x: &mut Exporting<'_>, group: &ObservedNodeGroup, spec: &mut NodeGr
                 "{}: the spec places nodes in every {} subnet of the cluster ({})",
                 group.subnet_ids.join(","),
                 if public { "public" } else { "private" },
-                if want.is_empty() { "none".to_owned() } else { want.join(",") }
+                if want.is_empty() {
+                    "none".to_owned()
+                } else {
+                    want.join(",")
+                }
             ),
         );
     }

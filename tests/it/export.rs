@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use aws_sdk_ec2::types::{
     LaunchTemplateBlockDeviceMappingRequest, LaunchTemplateEbsBlockDeviceRequest,
-    LaunchTemplateInstanceMetadataOptionsRequest, LaunchTemplateHttpTokensState,
+    LaunchTemplateHttpTokensState, LaunchTemplateInstanceMetadataOptionsRequest,
     RequestLaunchTemplateData, ResourceType, Tag, TagSpecification, VolumeType,
 };
 use aws_sdk_eks::types::{
     AccessScope, AccessScopeType, AuthenticationMode, CreateAccessConfigRequest,
-    LaunchTemplateSpecification, LogSetup, LogType, Logging,
-    NodegroupScalingConfig, Taint, TaintEffect, VpcConfigRequest,
+    LaunchTemplateSpecification, LogSetup, LogType, Logging, NodegroupScalingConfig, Taint,
+    TaintEffect, VpcConfigRequest,
 };
 use serde_json::json;
 use tempfile::TempDir;
@@ -34,14 +34,21 @@ fn round_trip(example: &str, cluster: &str, expected: &[&str]) -> String {
 
     let exported = aws.spec("exported.yaml", "");
     std::fs::remove_file(&exported).unwrap();
-    let args = ["export", "--name", cluster, "--region", REGION, "-o", &exported];
+    let args = [
+        "export", "--name", cluster, "--region", REGION, "-o", &exported,
+    ];
     let out = aws.expect(0, &args);
     let text = std::fs::read_to_string(&exported).unwrap();
     for expected in expected {
         assert!(text.contains(expected), "no `{expected}` in\n{text}");
     }
     // ekspec's own bookkeeping and defaults stay out of the spec.
-    for unwanted in ["ekspec.io/", "interruptionQueue", "availabilityZones", "zoneCount: 3"] {
+    for unwanted in [
+        "ekspec.io/",
+        "interruptionQueue",
+        "availabilityZones",
+        "zoneCount: 3",
+    ] {
         assert!(!text.contains(unwanted), "`{unwanted}` in\n{text}");
     }
     aws.expect(0, &["validate", "-f", &exported]);
@@ -114,9 +121,10 @@ fn the_pod_identity_example_exported_plans_no_changes() {
 fn tags(resource: ResourceType, pairs: &[(&str, &str)]) -> TagSpecification {
     pairs
         .iter()
-        .fold(TagSpecification::builder().resource_type(resource), |b, (k, v)| {
-            b.tags(Tag::builder().key(*k).value(*v).build())
-        })
+        .fold(
+            TagSpecification::builder().resource_type(resource),
+            |b, (k, v)| b.tags(Tag::builder().key(*k).value(*v).build()),
+        )
         .build()
 }
 
@@ -316,7 +324,10 @@ async fn eksctl_cluster(inventory: &Inventory, name: &str) -> (String, Vec<Strin
         )
         .tags("alpha.eksctl.io/cluster-name", name)
         .tags("eksctl.cluster.k8s.io/v1alpha1/cluster-name", name)
-        .tags("aws:cloudformation:stack-name", format!("eksctl-{name}-cluster"))
+        .tags(
+            "aws:cloudformation:stack-name",
+            format!("eksctl-{name}-cluster"),
+        )
         .tags("team", "shop")
         .send()
         .await
@@ -574,7 +585,8 @@ async fn exporting_a_missing_cluster_or_without_credentials_fails_clearly() {
     );
     let out = aws.expect(1, &["export", "--name", "nowhere"]);
     assert!(
-        out.stderr.contains("export needs the cluster's region: --region"),
+        out.stderr
+            .contains("export needs the cluster's region: --region"),
         "{out:?}"
     );
 
