@@ -716,6 +716,33 @@ pub struct ObservedAccessEntry {
     pub created_at: Option<i64>,
 }
 
+/// The user name EKS gives a `STANDARD` entry that names none (EKS User Guide, "Create access
+/// entries"): the session of an assumed role, without the role's path
+/// (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/{{SessionName}}`), or the user's ARN.
+pub fn default_access_entry_username(principal_arn: &str) -> Option<String> {
+    let mut parts = principal_arn.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some("iam"), Some(_), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    match resource.split_once('/') {
+        Some(("role", path_and_name)) => {
+            let name = path_and_name.rsplit('/').next()?;
+            Some(format!(
+                "arn:{partition}:sts::{account}:assumed-role/{name}/{{{{SessionName}}}}"
+            ))
+        }
+        Some(("user", _)) => Some(principal_arn.to_owned()),
+        _ => None,
+    }
+}
+
 /// A request to create an access entry.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AccessEntryRequest {

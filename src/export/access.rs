@@ -1,5 +1,6 @@
 //! Access entries and their access policies.
 
+use crate::cloud::default_access_entry_username;
 use crate::spec::{AccessEntrySpec, AccessPolicySpec, AccessScope, NamespaceScope};
 
 use super::Exporting;
@@ -48,7 +49,7 @@ pub fn export(x: &mut Exporting<'_>) {
         let username = entry
             .username
             .clone()
-            .filter(|u| Some(u) != default_username(&entry.principal_arn).as_ref());
+            .filter(|u| Some(u) != default_access_entry_username(&entry.principal_arn).as_ref());
         x.spec.access_entries.push(AccessEntrySpec {
             principal_arn: entry.principal_arn.clone(),
             kubernetes_groups: entry.kubernetes_groups.clone(),
@@ -71,30 +72,4 @@ pub fn export(x: &mut Exporting<'_>) {
     x.spec
         .access_entries
         .sort_by(|a, b| a.principal_arn.cmp(&b.principal_arn));
-}
-
-/// The user name EKS gives a `STANDARD` entry that names none: the session of an assumed
-/// role (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/{{SessionName}}`), or the user's ARN.
-fn default_username(principal_arn: &str) -> Option<String> {
-    let mut parts = principal_arn.splitn(6, ':');
-    let (Some("arn"), Some(partition), Some("iam"), Some(_), Some(account), Some(resource)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return None;
-    };
-    match resource.split_once('/') {
-        Some(("role", path_and_name)) => {
-            let name = path_and_name.rsplit('/').next()?;
-            Some(format!(
-                "arn:{partition}:sts::{account}:assumed-role/{name}/{{{{SessionName}}}}"
-            ))
-        }
-        Some(("user", _)) => Some(principal_arn.to_owned()),
-        _ => None,
-    }
 }

@@ -428,3 +428,6 @@ pub fn describe(live: &Live) -> Export {
         inferred: x.inferred,
     }
 }
+
+#[cfg(test)]
+mod tests;
