@@ -64,6 +64,19 @@ fn json(document: &serde_json::Value) -> String {
 }
 
 impl AwsCloud {
+    /// Roles read with [`Self::observe_role`] (concurrently), sorted by name; those deleted
+    /// meanwhile are left out.
+    async fn observe_roles(&self, roles: Vec<Role>) -> CloudResult<Vec<ObservedRole>> {
+        let observed: Vec<Option<ObservedRole>> = stream::iter(roles)
+            .map(|role| self.observe_role(role))
+            .buffer_unordered(READ_CONCURRENCY)
+            .try_collect()
+            .await?;
+        let mut observed: Vec<ObservedRole> = observed.into_iter().flatten().collect();
+        observed.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(observed)
+    }
+
     /// A role with its trust policy, tags and policies; `None` if it was deleted meanwhile.
     async fn observe_role(&self, role: Role) -> CloudResult<Option<ObservedRole>> {
         let name = role.role_name();
@@ -174,14 +187,7 @@ impl Identity for AwsCloud {
             "ListRoles",
             format!("roles under {path_prefix}")
         )?;
-        let observed: Vec<Option<ObservedRole>> = stream::iter(roles)
-            .map(|role| self.observe_role(role))
-            .buffer_unordered(READ_CONCURRENCY)
-            .try_collect()
-            .await?;
-        let mut observed: Vec<ObservedRole> = observed.into_iter().flatten().collect();
-        observed.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(observed)
+        self.observe_roles(roles).await
     }
 
     async fn create_role(&self, request: &RoleRequest) -> CloudResult<String> {
@@ -552,14 +558,7 @@ impl Identity for AwsCloud {
                 trusting.push(role);
             }
         }
-        let observed: Vec<Option<ObservedRole>> = stream::iter(trusting)
-            .map(|role| self.observe_role(role))
-            .buffer_unordered(READ_CONCURRENCY)
-            .try_collect()
-            .await?;
-        let mut observed: Vec<ObservedRole> = observed.into_iter().flatten().collect();
-        observed.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(observed)
+        self.observe_roles(trusting).await
     }
 
     async fn describe_role(&self, name: &str) -> CloudResult<Option<ObservedRole>> {
