@@ -413,6 +413,7 @@ pub fn describe(live: &Live) -> Export {
     addons::export(&mut x);
     access::export(&mut x);
     karpenter::export(&mut x);
+    network::order_brought_in(&mut x);
     Export {
         file: ClusterFile {
             api_version: API_VERSION.to_owned(),

@@ -4,6 +4,7 @@
 use ipnet::Ipv4Net;
 
 use crate::cloud::{ObservedVpc, RouteTarget};
+use crate::resources::{fargate, nodegroup};
 use crate::spec::{DEFAULT_VPC_CIDR, DEFAULT_ZONE_COUNT, ExistingSubnets, NatGatewayMode};
 
 use super::{Exporting, Live};
@@ -15,9 +16,16 @@ pub fn owned_vpc(live: &Live) -> Option<&ObservedVpc> {
     })
 }
 
-/// Whether a subnet is public: for ekspec's own by its logical id, otherwise by its route
-/// table (its own, else the VPC's main one) having a default route to an internet gateway.
-/// `None` when the subnet was not read.
+/// The subnet tag that makes Kubernetes put internet-facing load balancers there.
+const ELB_ROLE_TAG: &str = "kubernetes.io/role/elb";
+/// The subnet tag that makes Kubernetes put internal load balancers there.
+const INTERNAL_ELB_ROLE_TAG: &str = "kubernetes.io/role/internal-elb";
+/// Subnet lists up to this long are searched for the order the spec listed them in.
+const MAX_ORDERED_SUBNETS: usize = 7;
+
+/// Whether a subnet is public: for ekspec's own by its logical id; otherwise by its
+/// Kubernetes role tag, else by its route table (its own, else the VPC's main one) having a
+/// default route to an internet gateway. `None` when the subnet was not read.
 pub fn is_public(live: &Live, subnet: &str) -> Option<bool> {
     if owned_vpc(live).is_some() {
         let owned = live.network.subnets.iter().find(|s| s.id == subnet)?;
@@ -25,7 +33,15 @@ pub fn is_public(live: &Live, subnet: &str) -> Option<bool> {
             .owned_id(&owned.tags)
             .map(|id| id.starts_with("subnet/public-"));
     }
-    live.subnets.iter().find(|s| s.id == subnet)?;
+    let read = live.subnets.iter().find(|s| s.id == subnet)?;
+    // The role tags Kubernetes places load balancers by, which ekspec (and eksctl) put on
+    // the subnets they use, say what the subnet is for.
+    if read.tags.contains_key(ELB_ROLE_TAG) {
+        return Some(true);
+    }
+    if read.tags.contains_key(INTERNAL_ELB_ROLE_TAG) {
+        return Some(false);
+    }
     let table = live
         .route_tables
         .iter()
@@ -141,8 +157,102 @@ fn brought_in(x: &mut Exporting<'_>) {
         }
     }
     x.infer(format!(
-        "VPC {vpc} is brought in (ekspec did not make it, and never changes or deletes it); its subnets are public when their route table sends 0.0.0.0/0 to an internet gateway"
+        "VPC {vpc} is brought in (ekspec did not make it, and never changes or deletes it); its subnets are public when tagged kubernetes.io/role/elb, private when tagged kubernetes.io/role/internal-elb, and otherwise public when their route table sends 0.0.0.0/0 to an internet gateway"
     ));
     x.spec.vpc.id = Some(vpc);
     x.spec.vpc.subnets = Some(subnets);
+}
+
+/// In a brought-in VPC of a cluster ekspec made, lists the subnets in the order the spec had
+/// them: the EKS names of node groups and Fargate profiles hash their subnets in that order,
+/// and another order would replace them. The order is found by trying each (short lists
+/// only); run after node groups and Fargate profiles are written.
+pub fn order_brought_in(x: &mut Exporting<'_>) {
+    let live = x.live;
+    if !live.owned() || owned_vpc(live).is_some() {
+        return;
+    }
+    let Some(mut subnets) = x.spec.vpc.subnets.clone() else {
+        return;
+    };
+    for public in [false, true] {
+        let list = if public {
+            &mut subnets.public
+        } else {
+            &mut subnets.private
+        };
+        let matches = |order: &[String]| names_match(x, public, order);
+        if list.len() > MAX_ORDERED_SUBNETS || matches(list) {
+            continue;
+        }
+        let mut order = list.clone();
+        order.sort();
+        let mut found = None;
+        loop {
+            if matches(&order) {
+                found = Some(order.clone());
+                break;
+            }
+            if !next_permutation(&mut order) {
+                break;
+            }
+        }
+        match found {
+            Some(order) => *list = order,
+            None => x.infer(format!(
+                "no order of the {} subnets gives the EKS names of the node groups and Fargate profiles: the plan will show what differs",
+                if public { "public" } else { "private" }
+            )),
+        }
+    }
+    x.spec.vpc.subnets = Some(subnets);
+}
+
+/// Whether the owned node groups (of a tier) and Fargate profiles (private) have the EKS
+/// names the spec gives them with the tier's subnets in `order`.
+fn names_match(x: &Exporting<'_>, public: bool, order: &[String]) -> bool {
+    let live = x.live;
+    let has = |resource: &str, name: &str| {
+        let groups = live.contents.node_groups.iter().map(|g| (&g.tags, &g.name));
+        let profiles = live
+            .contents
+            .fargate_profiles
+            .iter()
+            .map(|p| (&p.tags, &p.name));
+        groups
+            .chain(profiles)
+            .any(|(tags, live_name)| live.owned_id(tags) == Some(resource) && live_name == name)
+    };
+    let groups = x
+        .spec
+        .node_groups
+        .iter()
+        .filter(|g| g.private_networking != public)
+        .all(|g| {
+            has(
+                &format!("nodegroup/{}", g.name),
+                &nodegroup::physical_name(g, order),
+            )
+        });
+    let profiles = public
+        || x.spec.fargate_profiles.iter().all(|p| {
+            has(
+                &format!("fargate-profile/{}", p.name),
+                &fargate::physical_name(p, order),
+            )
+        });
+    groups && profiles
+}
+
+/// Steps `items` to the next permutation in lexicographic order; false after the last.
+fn next_permutation(items: &mut [String]) -> bool {
+    let Some(i) = items.windows(2).rposition(|w| w[0] < w[1]) else {
+        return false;
+    };
+    let Some(j) = items.iter().rposition(|item| item > &items[i]) else {
+        return false;
+    };
+    items.swap(i, j);
+    items[i + 1..].reverse();
+    true
 }

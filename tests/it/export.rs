@@ -29,13 +29,24 @@ const REGION: &str = "us-east-1";
 fn round_trip(example: &str, cluster: &str, expected: &[&str]) -> String {
     let aws = Emulated::start();
     let text = std::fs::read_to_string(repo().join("examples").join(example)).unwrap();
-    let spec = aws.spec(example, &text);
+    round_trip_of(&aws, &text, cluster, REGION, expected)
+}
+
+/// Applies `text`, exports cluster `cluster` of `region` and checks the export.
+fn round_trip_of(
+    aws: &Emulated,
+    text: &str,
+    cluster: &str,
+    region: &str,
+    expected: &[&str],
+) -> String {
+    let spec = aws.spec("applied.yaml", text);
     aws.expect(0, &["apply", "-f", &spec, "--auto-approve"]);
 
     let exported = aws.spec("exported.yaml", "");
     std::fs::remove_file(&exported).unwrap();
     let args = [
-        "export", "--name", cluster, "--region", REGION, "-o", &exported,
+        "export", "--name", cluster, "--region", region, "-o", &exported,
     ];
     let out = aws.expect(0, &args);
     let text = std::fs::read_to_string(&exported).unwrap();
@@ -114,6 +125,74 @@ fn the_pod_identity_example_exported_plans_no_changes() {
             "- name: orders-api\n      namespace: shop\n      mechanism: podIdentity",
             "serviceAccount: ebs-csi-controller-sa",
             "Action: [sqs:SendMessage]",
+        ],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_existing_vpc_example_exported_plans_no_changes() {
+    let aws = Emulated::start();
+    let inventory = aws.inventory("eu-west-1").await;
+    let ec2 = &inventory.ec2;
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.50.0.0/16")
+        .send()
+        .await
+        .unwrap()
+        .vpc()
+        .unwrap()
+        .vpc_id()
+        .unwrap()
+        .to_owned();
+    let mut subnets = Vec::new();
+    for (i, zone) in [
+        "eu-west-1a",
+        "eu-west-1b",
+        "eu-west-1c",
+        "eu-west-1a",
+        "eu-west-1b",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let subnet = ec2
+            .create_subnet()
+            .vpc_id(&vpc)
+            .cidr_block(format!("10.50.{}.0/20", i * 16))
+            .availability_zone(*zone)
+            .send()
+            .await
+            .unwrap();
+        subnets.push(subnet.subnet().unwrap().subnet_id().unwrap().to_owned());
+    }
+    // Private subnets listed against their sort order: the node group's EKS name hashes them
+    // in the spec's order, which export has to find again.
+    let (private, public) = subnets.split_at_mut(3);
+    private.sort_by(|a, b| b.cmp(a));
+    public.sort();
+    let example = std::fs::read_to_string(repo().join("examples/existing-vpc.yaml")).unwrap();
+    let text = example
+        .replace("vpc-0123456789abcdef0", &vpc)
+        .replace(
+            "[subnet-0a1b2c3d4e5f60718, subnet-0a1b2c3d4e5f60719, subnet-0a1b2c3d4e5f6071a]",
+            &format!("[{}]", private.join(", ")),
+        )
+        .replace(
+            "[subnet-0b1b2c3d4e5f60718, subnet-0b1b2c3d4e5f60719]",
+            &format!("[{}]", public.join(", ")),
+        );
+    round_trip_of(
+        &aws,
+        &text,
+        "shared-net",
+        "eu-west-1",
+        &[
+            &format!("id: {vpc}"),
+            &format!("private: [{}]", private.join(", ")),
+            &format!("public: [{}]", public.join(", ")),
+            "amiType: AL2023_ARM_64_STANDARD",
+            "tags: {team: payments}",
         ],
     );
 }
