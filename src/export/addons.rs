@@ -2,7 +2,7 @@
 //! account whose role they use.
 
 use crate::naming;
-use crate::spec::AddonSpec;
+use crate::spec::{AddonSpec, IdentityMechanism, POD_IDENTITY_AGENT};
 
 use super::Exporting;
 
@@ -83,6 +83,23 @@ pub fn export(x: &mut Exporting<'_>) {
             service_account,
             configuration_values,
         });
+    }
+    let pod_identity = x
+        .spec
+        .service_accounts
+        .iter()
+        .any(|a| a.mechanism == IdentityMechanism::PodIdentity);
+    if pod_identity && !x.spec.addons.iter().any(|a| a.name == POD_IDENTITY_AGENT) {
+        // Associations work only where the agent runs, and the spec installs it as an add-on.
+        x.spec.addons.push(AddonSpec {
+            name: POD_IDENTITY_AGENT.to_owned(),
+            version: None,
+            service_account: None,
+            configuration_values: None,
+        });
+        x.infer(format!(
+            "the cluster has Pod Identity associations but no `{POD_IDENTITY_AGENT}` add-on: the agent runs some other way, and the spec, which installs it as an add-on, lists it"
+        ));
     }
     x.spec.addons.sort_by(|a, b| a.name.cmp(&b.name));
     if !pinned.is_empty() {

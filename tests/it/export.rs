@@ -566,6 +566,34 @@ async fn eksctl_cluster(inventory: &Inventory, name: &str) -> (String, Vec<Strin
         .send()
         .await
         .unwrap();
+    // eksctl's `iam.podIdentityAssociations`: a role trusting EKS Pod Identity, bound to a
+    // service account.
+    let orders = role(
+        inventory,
+        &format!("eksctl-{name}-podidentityrole-shop-orders-Role1-E5F6"),
+        json!({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "pods.eks.amazonaws.com"},
+            "Action": ["sts:AssumeRole", "sts:TagSession"]
+        }]}),
+    )
+    .await;
+    inventory
+        .iam
+        .attach_role_policy()
+        .role_name(orders.rsplit('/').next().unwrap())
+        .policy_arn("arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess")
+        .send()
+        .await
+        .unwrap();
+    eks.create_pod_identity_association()
+        .cluster_name(name)
+        .namespace("shop")
+        .service_account("orders")
+        .role_arn(&orders)
+        .send()
+        .await
+        .unwrap();
     eks.create_access_entry()
         .cluster_name(name)
         .principal_arn(&admin)
@@ -620,8 +648,12 @@ async fn a_cluster_eksctl_made_exports_with_a_brought_in_vpc_and_lists_what_it_l
         "roleName: eksctl-shop-addon-iamserviceaccount-kube-sy-Role1-A1B2".to_owned(),
         "- name: uploader".to_owned(),
         "Action: s3:PutObject".to_owned(),
+        // The Pod Identity association, with its role's policies.
+        "- name: orders\n      namespace: shop\n      mechanism: podIdentity\n      policyArns: [arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess]\n      roleName: eksctl-shop-podidentityrole-shop-orders-Role1-E5F6".to_owned(),
         // The add-on, pinned, with its role's account.
         "- name: vpc-cni".to_owned(),
+        "  addons:\n    - name: eks-pod-identity-agent\n    - name: vpc-cni".to_owned(),
+        "# Inferred: the cluster has Pod Identity associations but no `eks-pod-identity-agent` add-on".to_owned(),
         "serviceAccount: aws-node".to_owned(),
         "principalArn: arn:aws:iam::123456789012:role/platform-admin".to_owned(),
         "kubernetesGroups: [ops]".to_owned(),
