@@ -120,6 +120,9 @@ pub struct ObservedRouteTable {
     pub associations: Vec<(String, String)>,
     /// Tags.
     pub tags: Tags,
+    /// Whether it is the VPC's main route table, which routes every subnet without an
+    /// association of its own.
+    pub main: bool,
 }
 
 /// Launch template settings ekspec manages.
@@ -291,6 +294,26 @@ pub struct ObservedRole {
     /// When IAM created it, in milliseconds since the Unix epoch (a role deleted and made
     /// again under the same name is a new principal to AWS).
     pub created_at: Option<i64>,
+    /// Its description (ekspec writes what a role is for there, e.g. Karpenter's version).
+    pub description: Option<String>,
+}
+
+/// Whether a trust policy lets the federated principal `principal` (an OIDC provider's ARN)
+/// assume the role.
+pub fn trusts_federated(document: &serde_json::Value, principal: &str) -> bool {
+    let statements = match document.get("Statement") {
+        Some(serde_json::Value::Array(list)) => list.iter().collect(),
+        Some(one) => vec![one],
+        None => Vec::new(),
+    };
+    statements.into_iter().any(|statement| {
+        statement.get("Effect").and_then(serde_json::Value::as_str) == Some("Allow")
+            && match statement.pointer("/Principal/Federated") {
+                Some(serde_json::Value::String(arn)) => arn == principal,
+                Some(serde_json::Value::Array(arns)) => arns.iter().any(|a| a == principal),
+                _ => false,
+            }
+    })
 }
 
 /// A request to create a role.
@@ -507,6 +530,9 @@ pub struct ObservedNodeGroup {
     pub update_strategy: Option<String>,
     /// Node auto repair settings, when EKS reports them.
     pub node_repair: Option<NodeRepair>,
+    /// Root volume size in GiB, when set on the node group itself (`diskSize`: only without a
+    /// launch template; with one, the template says).
+    pub disk_size: Option<i32>,
 }
 
 /// A request to create a node group.
@@ -737,6 +763,33 @@ pub struct ObservedAccessEntry {
     /// When EKS created it, in milliseconds since the Unix epoch: EKS binds an entry to its
     /// principal's unique id at creation, so an entry older than its role is stale.
     pub created_at: Option<i64>,
+}
+
+/// The user name EKS gives a `STANDARD` entry that names none (EKS User Guide, "Create access
+/// entries"): the session of an assumed role, without the role's path
+/// (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/{{SessionName}}`), or the user's ARN.
+pub fn default_access_entry_username(principal_arn: &str) -> Option<String> {
+    let mut parts = principal_arn.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some("iam"), Some(_), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    match resource.split_once('/') {
+        Some(("role", path_and_name)) => {
+            let name = path_and_name.rsplit('/').next()?;
+            Some(format!(
+                "arn:{partition}:sts::{account}:assumed-role/{name}/{{{{SessionName}}}}"
+            ))
+        }
+        Some(("user", _)) => Some(principal_arn.to_owned()),
+        _ => None,
+    }
 }
 
 /// A request to create an access entry.

@@ -150,36 +150,22 @@ pub async fn observe(
     let owned = cluster
         .as_ref()
         .is_some_and(|c| c.tags.get(naming::CLUSTER_TAG).map(String::as_str) == Some(name));
-    let (
+    let (contents, addon_defaults) = if owned {
+        tokio::try_join!(
+            cluster_contents(cloud, name),
+            addon_defaults(cloud, file, cluster.as_ref().map(|c| c.version.as_str())),
+        )?
+    } else {
+        let defaults = addon_defaults(cloud, file, None).await?;
+        (ClusterContents::default(), defaults)
+    };
+    let ClusterContents {
         node_groups,
         fargate_profiles,
         addons,
         access_entries,
         pod_identity_associations,
-        addon_defaults,
-    ) = if owned {
-        tokio::try_join!(
-            cloud.kubernetes.list_node_groups(name),
-            cloud.kubernetes.list_fargate_profiles(name),
-            // Always: owned add-ons no longer declared are deleted.
-            none_when_unsupported(cloud.kubernetes.list_addons(name)),
-            // Always: owned entries no longer declared are deleted.
-            none_when_unsupported(cloud.kubernetes.list_access_entries(name)),
-            // Always: owned associations no longer wanted are deleted.
-            none_when_unsupported(cloud.pod_identity.list_pod_identity_associations(name)),
-            addon_defaults(cloud, file, cluster.as_ref().map(|c| c.version.as_str())),
-        )?
-    } else {
-        let defaults = addon_defaults(cloud, file, None).await?;
-        (
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-            defaults,
-        )
-    };
+    } = contents;
     let (existing_vpc, mut existing_subnets) = existing.unwrap_or_default();
     if let (Some((vpc, _)), Some(cluster)) = (&byo, &cluster) {
         let unread: Vec<String> = cluster
@@ -254,6 +240,43 @@ pub async fn observe(
         cluster_security_group,
         spot_service_linked_role,
         ami_parameters,
+    })
+}
+
+/// What EKS holds inside one cluster, owned by ekspec or not.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterContents {
+    /// Node groups.
+    pub node_groups: Vec<ObservedNodeGroup>,
+    /// Fargate profiles.
+    pub fargate_profiles: Vec<ObservedFargateProfile>,
+    /// Add-ons.
+    pub addons: Vec<ObservedAddon>,
+    /// Access entries with their policies.
+    pub access_entries: Vec<ObservedAccessEntry>,
+    /// Pod Identity associations, standalone and add-ons'.
+    pub pod_identity_associations: Vec<ObservedPodIdentityAssociation>,
+}
+
+/// Everything EKS holds inside the cluster `name`, unfiltered (each list read concurrently):
+/// `observe` keeps what ekspec owns, `export` reads clusters any tool made.
+pub async fn cluster_contents(cloud: &Cloud, name: &str) -> CloudResult<ClusterContents> {
+    let (node_groups, fargate_profiles, addons, access_entries, pod_identity_associations) = tokio::try_join!(
+        cloud.kubernetes.list_node_groups(name),
+        cloud.kubernetes.list_fargate_profiles(name),
+        // Always: owned add-ons no longer declared are deleted.
+        none_when_unsupported(cloud.kubernetes.list_addons(name)),
+        // Always: owned entries no longer declared are deleted.
+        none_when_unsupported(cloud.kubernetes.list_access_entries(name)),
+        // Always: owned associations no longer wanted are deleted.
+        none_when_unsupported(cloud.pod_identity.list_pod_identity_associations(name)),
+    )?;
+    Ok(ClusterContents {
+        node_groups,
+        fargate_profiles,
+        addons,
+        access_entries,
+        pod_identity_associations,
     })
 }
 

@@ -352,6 +352,7 @@ mod tests {
             tags: owned(resource),
             update_strategy: None,
             node_repair: None,
+            disk_size: None,
         }
     }
 

@@ -44,7 +44,7 @@ pub struct Metadata {
 }
 
 /// The desired state of the cluster.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ClusterSpec {
     /// Kubernetes minor version as a string, e.g. `"1.31"`.

@@ -11,6 +11,7 @@ mod e2e_lifecycle;
 mod eks_mocks;
 mod examples;
 mod executor;
+mod export;
 mod faults;
 mod fuzz_smoke;
 mod hostile_input;

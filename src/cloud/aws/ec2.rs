@@ -364,6 +364,7 @@ impl AwsCloud {
                         })
                         .collect(),
                     tags: tags_of(table.tags()),
+                    main: table.associations().iter().any(|a| a.main() == Some(true)),
                 }
             })
             .collect())
@@ -401,11 +402,20 @@ impl AwsCloud {
 
     /// The settings of a launch template's newest version (`None` if it vanished).
     async fn latest_version_data(&self, id: &str) -> CloudResult<Option<LaunchTemplateData>> {
+        self.version_data(id, "$Latest").await
+    }
+
+    /// The settings of one version of a launch template (`None` if it vanished).
+    async fn version_data(
+        &self,
+        id: &str,
+        version: &str,
+    ) -> CloudResult<Option<LaunchTemplateData>> {
         let output = self
             .ec2
             .describe_launch_template_versions()
             .launch_template_id(id)
-            .versions("$Latest")
+            .versions(version)
             .send()
             .await
             .context(
@@ -1089,6 +1099,19 @@ impl Network for AwsCloud {
             Err(error) if error.code.as_deref() == Some("InvalidRoute.NotFound") => Ok(()),
             other => other.or_gone().map(drop),
         }
+    }
+
+    async fn vpc_route_tables(&self, vpc_id: &str) -> CloudResult<Vec<ObservedRouteTable>> {
+        self.route_tables(filter("vpc-id", [vpc_id]), &format!("VPC {vpc_id}"))
+            .await
+    }
+
+    async fn launch_template_version(
+        &self,
+        id: &str,
+        version: &str,
+    ) -> CloudResult<Option<LaunchTemplateData>> {
+        self.version_data(id, version).await
     }
 
     async fn detach_internet_gateway(&self, igw_id: &str, vpc_id: &str) -> CloudResult<()> {

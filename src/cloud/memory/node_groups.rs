@@ -61,6 +61,8 @@ impl NodeGroups for MemoryCloud {
                 tags: r.tags.clone(),
                 update_strategy: r.update_strategy.clone(),
                 node_repair: r.node_repair,
+                // ekspec always gives a launch template, which holds the disk size.
+                disk_size: None,
             },
         );
         s.log(format!("CreateNodegroup {}", r.name));

@@ -371,6 +371,7 @@ mod tests {
             tags: Tags::new(),
             update_strategy: None,
             node_repair: None,
+            disk_size: None,
         }
     }
 

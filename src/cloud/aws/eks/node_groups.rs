@@ -124,6 +124,7 @@ fn observed_node_group(group: &Nodegroup) -> ObservedNodeGroup {
             .and_then(|c| c.update_strategy())
             .map(|s| s.as_str().to_owned()),
         node_repair: group.node_repair_config().map(observed_node_repair),
+        disk_size: group.disk_size(),
     }
 }
 
