@@ -62,6 +62,11 @@ pub fn karpenter_controller_role(cluster: &str) -> String {
     format!("{cluster}-karpenter")
 }
 
+/// Name of the role of the instances EKS Auto Mode launches.
+pub fn auto_mode_node_role(cluster: &str) -> String {
+    format!("{cluster}-auto-node")
+}
+
 /// SQS limits queue names to 80 characters.
 pub const MAX_QUEUE_NAME: usize = 80;
 

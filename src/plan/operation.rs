@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::cloud::{
+    AutoMode,
     AccessPolicy, ClusterConfigChange, Ec2Kind, LaunchTemplateData, NodeGroupConfigChange,
     NodeScaling, NodeTaint, QueueAttributes, RuleTarget, Tags, UpdateBudget,
 };
@@ -119,6 +120,8 @@ pub enum Operation {
         logging: Vec<String>,
         encryption_key_arn: Option<String>,
         tags: Tags,
+        /// EKS Auto Mode (`None`: off).
+        auto_mode: Option<AutoMode>,
     },
     /// Change endpoint access or logging and wait until ACTIVE again.
     UpdateClusterConfig {
@@ -323,6 +326,9 @@ pub enum Operation {
 pub enum Trust {
     /// Trusted by an AWS service principal, e.g. `eks.amazonaws.com`.
     Service(Vec<String>),
+    /// Trusted by an AWS service principal that tags its sessions (`sts:TagSession`), as EKS
+    /// Auto Mode does with the cluster role.
+    ServiceWithSessionTags(Vec<String>),
     /// Trusted only by one Kubernetes service account through the cluster's OIDC provider.
     ServiceAccount { namespace: String, name: String },
     /// Trusted by EKS Pod Identity (`pods.eks.amazonaws.com`); the association says which

@@ -374,6 +374,7 @@ impl Converter<'_> {
             addons: Vec::new(),
             access_entries: Vec::new(),
             karpenter: None,
+            auto_mode: None,
         };
         self.network(config, &region, &mut spec);
         self.node_groups(config, &mut spec)?;
