@@ -204,6 +204,11 @@ pub struct Leftovers {
     pub security_groups: Vec<String>,
     /// Network interface ids in state `available`.
     pub network_interfaces: Vec<String>,
+    /// Instances EKS Auto Mode launched in the VPC, not yet terminated (their interfaces
+    /// block the subnets and security groups).
+    pub instances: Vec<String>,
+    /// Launch template ids EKS Auto Mode made for the cluster.
+    pub launch_templates: Vec<String>,
 }
 
 /// A security group.

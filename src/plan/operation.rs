@@ -6,9 +6,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::cloud::{
-    AutoMode,
-    AccessPolicy, ClusterConfigChange, Ec2Kind, LaunchTemplateData, NodeGroupConfigChange,
-    NodeScaling, NodeTaint, QueueAttributes, RuleTarget, Tags, UpdateBudget,
+    AccessPolicy, AutoMode, ClusterConfigChange, Ec2Kind, LaunchTemplateData,
+    NodeGroupConfigChange, NodeScaling, NodeTaint, QueueAttributes, RuleTarget, Tags, UpdateBudget,
 };
 
 /// A value known now, or produced by another change.

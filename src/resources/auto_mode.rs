@@ -64,14 +64,8 @@ pub fn desired(p: &Planning<'_>) -> Option<AutoMode> {
         .collect();
     node_pools.sort();
     node_pools.dedup();
-    let node_role_arn = (!node_pools.is_empty()).then(|| {
-        role_arn(
-            p,
-            NODE_ROLE,
-            &naming::auto_mode_node_role(cluster),
-            cluster,
-        )
-    });
+    let node_role_arn = (!node_pools.is_empty())
+        .then(|| role_arn(p, NODE_ROLE, &naming::auto_mode_node_role(cluster), cluster));
     Some(AutoMode {
         node_pools,
         node_role_arn,
