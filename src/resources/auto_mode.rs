@@ -100,6 +100,22 @@ pub fn plan_node_role(p: &mut Planning<'_>) {
     );
     if auto_mode.node_pools.is_empty() {
         plan_node_access_entry(p, &cluster, &partition);
+    } else {
+        // Made while there were no node pools: kept, EKS would make the same.
+        let arn = role_arn(
+            p,
+            NODE_ROLE,
+            &naming::auto_mode_node_role(&cluster),
+            &cluster,
+        );
+        let resource = super::access::resource_id(&arn);
+        if p.observed
+            .access_entries
+            .iter()
+            .any(|e| e.principal_arn == arn && p.owned(&e.tags) == Some(resource.as_str()))
+        {
+            p.desire(&resource);
+        }
     }
 }
 

@@ -18,6 +18,7 @@ spec:
   kubernetesVersion: "1.31"
   vpc:
     zoneCount: 2
+    natGateway: none
   autoMode:
     enabled: true
 "#;
@@ -448,4 +449,115 @@ async fn auto_mode_is_turned_on_changed_and_off_in_place() {
     assert_eq!(again.stdout.trim(), "No changes.");
     aws.expect(0, &["delete", "-f", &off, "--auto-approve"]);
     assert_eq!(inventory.owned(CLUSTER).await, Vec::<String>::new());
+}
+
+mod memory {
+    //! Planning against the in-memory cloud: what the plan holds and in which order.
+
+    use ekspec::cloud::memory::MemoryCloud;
+    use ekspec::plan::{ChangeKind, Operation};
+
+    use crate::reconcile_memory::{apply, kinds, plan_for, spec};
+
+    const NO_POOLS: &str = r#"apiVersion: ekspec/v1alpha1
+kind: Cluster
+metadata: {name: am, region: us-east-1}
+spec:
+  kubernetesVersion: "1.31"
+  vpc: {zoneCount: 2, natGateway: none}
+  autoMode: {enabled: true, nodePools: []}
+"#;
+
+    #[tokio::test]
+    async fn without_node_pools_the_node_role_gets_its_access_entry_from_ekspec() {
+        let aws = MemoryCloud::new();
+        let file = spec(NO_POOLS);
+        let plan = apply(&aws, &file).await;
+        let entry = plan
+            .changes
+            .iter()
+            .find(|c| c.resource.starts_with("access-entry/"))
+            .expect("no access entry change");
+        assert_eq!(entry.kind, ChangeKind::Create);
+        assert!(entry.after.iter().any(|a| a == "role/auto-mode-node"));
+        assert!(
+            matches!(
+                entry.operations.as_slice(),
+                [
+                    Operation::CreateAccessEntry { entry_type: Some(kind), principal, .. },
+                    Operation::AssociateAccessPolicy { policy, .. },
+                ] if kind == "EC2"
+                    && principal == "arn:aws:iam::111122223333:role/ekspec/am/am-auto-node"
+                    && policy.policy_arn == "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAutoNodePolicy"
+                    && policy.namespaces.is_none()
+            ),
+            "{:?}",
+            entry.operations
+        );
+        // Compute on without a role: EKS refuses a role without node pools.
+        let create = plan
+            .changes
+            .iter()
+            .find(|c| c.resource == "cluster")
+            .unwrap();
+        assert!(
+            matches!(
+                create.operations.as_slice(),
+                [Operation::CreateCluster { auto_mode: Some(auto), .. }]
+                    if auto.node_pools.is_empty() && auto.node_role_arn.is_none()
+            ),
+            "{:?}",
+            create.operations
+        );
+        assert!(plan_for(&aws, &file).await.changes.is_empty());
+
+        // Node pools later: the entry stays (EKS would make the same), the role is sent.
+        let pools = spec(&NO_POOLS.replace("nodePools: []", "nodePools: [system]"));
+        let plan = plan_for(&aws, &pools).await;
+        assert_eq!(kinds(&plan), [("cluster".to_owned(), ChangeKind::Update)]);
+        apply(&aws, &pools).await;
+        assert!(plan_for(&aws, &pools).await.changes.is_empty());
+    }
+
+    #[tokio::test]
+    async fn turned_off_the_roles_change_after_the_cluster() {
+        let aws = MemoryCloud::new();
+        let on = spec(&NO_POOLS.replace("nodePools: []", "nodePools: [general-purpose]"));
+        apply(&aws, &on).await;
+        let off = spec(&NO_POOLS.replace("enabled: true, nodePools: []", "enabled: false"));
+        let plan = plan_for(&aws, &off).await;
+        let change = |resource: &str| {
+            plan.changes
+                .iter()
+                .find(|c| c.resource == resource)
+                .unwrap_or_else(|| panic!("no change of {resource}: {:?}", kinds(&plan)))
+        };
+        assert_eq!(change("cluster").kind, ChangeKind::Update);
+        assert!(change("cluster").after.is_empty());
+        for role in ["role/cluster", "role/auto-mode-node"] {
+            assert!(
+                change(role).after.iter().any(|a| a == "cluster"),
+                "{role}: {:?}",
+                change(role).after
+            );
+        }
+        assert_eq!(change("role/auto-mode-node").kind, ChangeKind::Delete);
+        apply(&aws, &off).await;
+        assert!(plan_for(&aws, &off).await.changes.is_empty());
+
+        // And on again: the roles first, then the cluster.
+        let plan = plan_for(&aws, &on).await;
+        let cluster = plan
+            .changes
+            .iter()
+            .find(|c| c.resource == "cluster")
+            .unwrap();
+        for role in ["role/cluster", "role/auto-mode-node"] {
+            assert!(
+                cluster.after.iter().any(|a| a == role),
+                "{:?}",
+                cluster.after
+            );
+        }
+    }
 }
