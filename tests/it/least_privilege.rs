@@ -68,12 +68,8 @@ const NOT_EXERCISED: &[(&str, &str)] = &[
         "only for security groups Kubernetes left in the cluster's VPC",
     ),
     (
-        "ec2:DescribeInstances",
-        "only when Karpenter's node role is deleted, to find the instances Karpenter launched",
-    ),
-    (
         "ec2:TerminateInstances",
-        "only for instances Karpenter launched (tagged karpenter.sh/nodepool) when its node role goes",
+        "only for instances Karpenter launched (tagged karpenter.sh/nodepool) when its node role goes, and those EKS Auto Mode launched (tagged eks:eks-cluster-name) when the VPC goes",
     ),
     (
         "ec2:DeleteTags",
