@@ -561,3 +561,150 @@ spec:
         }
     }
 }
+
+/// The EKS rules tests/moto/eks_auto_mode.py adds, as AWS answers them.
+mod eks_rules {
+    use aws_sdk_eks::types::{
+        BlockStorage, ComputeConfigRequest, ElasticLoadBalancing, KubernetesNetworkConfigRequest,
+        StorageConfigRequest, VpcConfigRequest,
+    };
+
+    use crate::e2e::Emulated;
+
+    const ROLE: &str = "arn:aws:iam::123456789012:role/ekspec/rules/rules-auto-node";
+
+    fn compute(pools: &[&str], role: Option<&str>) -> ComputeConfigRequest {
+        ComputeConfigRequest::builder()
+            .enabled(true)
+            .set_node_pools(Some(pools.iter().map(|p| (*p).to_owned()).collect()))
+            .set_node_role_arn(role.map(str::to_owned))
+            .build()
+    }
+
+    fn storage(on: bool) -> StorageConfigRequest {
+        StorageConfigRequest::builder()
+            .block_storage(BlockStorage::builder().enabled(on).build())
+            .build()
+    }
+
+    fn network(on: bool) -> KubernetesNetworkConfigRequest {
+        KubernetesNetworkConfigRequest::builder()
+            .elastic_load_balancing(ElasticLoadBalancing::builder().enabled(on).build())
+            .build()
+    }
+
+    /// `InvalidParameterException: <message>` of a refused call.
+    fn refusal<E: std::error::Error + aws_sdk_eks::error::ProvideErrorMetadata>(
+        error: &aws_sdk_eks::error::SdkError<E>,
+    ) -> String {
+        let service = error.as_service_error().expect("a service error");
+        format!(
+            "{}: {}",
+            service.code().unwrap_or_default(),
+            service.message().unwrap_or_default()
+        )
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn eks_refuses_auto_mode_half_on_pools_without_a_role_and_a_new_role() {
+        let aws = Emulated::start();
+        let eks = aws.inventory("us-east-1").await.eks;
+        let create = |name: &str| {
+            eks.create_cluster()
+                .name(name)
+                .version("1.31")
+                .role_arn("arn:aws:iam::123456789012:role/ekspec/rules/rules-cluster")
+                .resources_vpc_config(VpcConfigRequest::builder().build())
+        };
+        let half = create("half")
+            .compute_config(compute(&["system"], Some(ROLE)))
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(
+            refusal(&half),
+            "InvalidParameterException: For EKS Auto Mode, please ensure that all required configs, including computeConfig, kubernetesNetworkConfig, and blockStorage are all either fully enabled or fully disabled."
+        );
+        let no_role = create("norole")
+            .compute_config(compute(&["system"], None))
+            .storage_config(storage(true))
+            .kubernetes_network_config(network(true))
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(
+            refusal(&no_role),
+            "InvalidParameterException: When Compute Config nodeRoleArn is null or empty, nodePool list cannot be populated."
+        );
+        let no_pools = create("nopools")
+            .compute_config(compute(&[], Some(ROLE)))
+            .storage_config(storage(true))
+            .kubernetes_network_config(network(true))
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(
+            refusal(&no_pools),
+            "InvalidParameterException: When Compute Config nodeRoleArn is not null or empty, nodePool value(s) must be provided."
+        );
+
+        create("rules")
+            .compute_config(compute(&["general-purpose"], Some(ROLE)))
+            .storage_config(storage(true))
+            .kubernetes_network_config(network(true))
+            .send()
+            .await
+            .unwrap();
+        // Wait out CREATING: updates need an ACTIVE cluster.
+        for _ in 0..100 {
+            let status = eks.describe_cluster().name("rules").send().await.unwrap();
+            if status
+                .cluster()
+                .and_then(|c| c.status())
+                .map(|s| s.as_str())
+                == Some("ACTIVE")
+            {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let other_role = eks
+            .update_cluster_config()
+            .name("rules")
+            .compute_config(compute(
+                &["general-purpose"],
+                Some("arn:aws:iam::123456789012:role/other"),
+            ))
+            .storage_config(storage(true))
+            .kubernetes_network_config(network(true))
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(
+            refusal(&other_role),
+            "InvalidParameterException: The nodeRoleArn cannot be changed after the compute capability of EKS Auto Mode is enabled."
+        );
+        // Off needs all three off, in one call.
+        let half_off = eks
+            .update_cluster_config()
+            .name("rules")
+            .compute_config(ComputeConfigRequest::builder().enabled(false).build())
+            .send()
+            .await
+            .unwrap_err();
+        assert!(refusal(&half_off).contains("fully enabled or fully disabled"));
+        let off = eks
+            .update_cluster_config()
+            .name("rules")
+            .compute_config(ComputeConfigRequest::builder().enabled(false).build())
+            .storage_config(storage(false))
+            .kubernetes_network_config(network(false))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            off.update().and_then(|u| u.r#type()).map(|t| t.as_str()),
+            Some("AutoModeUpdate")
+        );
+    }
+}
