@@ -2,12 +2,12 @@
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
-    AttachmentStatus, AttributeBooleanValue, ConnectivityType, DomainType, Filter, LaunchTemplate,
-    LaunchTemplateBlockDeviceMappingRequest, LaunchTemplateEbsBlockDeviceRequest,
-    LaunchTemplateHttpTokensState, LaunchTemplateInstanceMetadataEndpointState,
-    LaunchTemplateInstanceMetadataOptionsRequest, LaunchTemplateTagSpecificationRequest,
-    NatGatewayState, RequestLaunchTemplateData, Reservation, ResourceType,
-    ResponseLaunchTemplateData, Tag, TagSpecification, VolumeType,
+    AttachmentStatus, AttributeBooleanValue, ConnectivityType, DomainType, Filter,
+    InstanceStateName, LaunchTemplate, LaunchTemplateBlockDeviceMappingRequest,
+    LaunchTemplateEbsBlockDeviceRequest, LaunchTemplateHttpTokensState,
+    LaunchTemplateInstanceMetadataEndpointState, LaunchTemplateInstanceMetadataOptionsRequest,
+    LaunchTemplateTagSpecificationRequest, NatGatewayState, RequestLaunchTemplateData, Reservation,
+    ResourceType, ResponseLaunchTemplateData, Tag, TagSpecification, VolumeType,
 };
 use futures::{StreamExt, TryStreamExt, stream};
 
@@ -833,6 +833,11 @@ impl Network for AwsCloud {
                 &about
             )
         };
+        let auto_mode_made = |tags: &[Tag]| {
+            tags_of(tags)
+                .get(AUTO_MODE_CLUSTER_TAG)
+                .is_some_and(|value| value == cluster)
+        };
         let (groups, interfaces, load_balancers, reservations, templates): (
             _,
             _,
@@ -859,13 +864,23 @@ impl Network for AwsCloud {
                 .iter()
                 .filter_map(|i| i.network_interface_id().map(str::to_owned))
                 .collect(),
+            // Checked again here, as the filters asked: nothing is terminated or deleted on a
+            // filter EC2 (or an emulator) did not apply.
             instances: reservations
                 .iter()
                 .flat_map(|r| r.instances())
+                .filter(|i| auto_mode_made(i.tags()) && i.vpc_id() == Some(vpc_id))
+                .filter(|i| {
+                    !matches!(
+                        i.state().and_then(|s| s.name()),
+                        Some(InstanceStateName::Terminated)
+                    )
+                })
                 .filter_map(|i| i.instance_id().map(str::to_owned))
                 .collect(),
             launch_templates: templates
                 .iter()
+                .filter(|t| auto_mode_made(t.tags()))
                 .filter_map(|t| t.launch_template_id().map(str::to_owned))
                 .collect(),
         })
