@@ -256,10 +256,10 @@ fn calls_of(operation: &Operation) -> &'static [&'static str] {
         O::DetachInternetGateway { .. } => &["DetachInternetGateway"],
         O::DeleteEc2 { .. } => &["Delete"],
         O::DeleteLeftovers { .. } => &[
-            "TerminateInstances",
             "DeleteLoadBalancer",
             "DeleteTargetGroup",
             "Delete",
+            "TerminateInstances",
         ],
         O::DeleteKarpenterLeftovers { .. } => {
             &["TerminateInstances", "Delete", "DeleteInstanceProfile"]

@@ -223,13 +223,15 @@ pub(super) async fn run(
         Operation::DeleteLeftovers { cluster, vpc_id } => {
             let leftovers = cloud.network.discover_leftovers(cluster, vpc_id).await?;
             // EKS Auto Mode's instances first: their interfaces hold the subnets and security
-            // groups until they are terminated.
-            terminate_and_wait(
-                ctx,
-                &leftovers.instances,
-                &format!("EKS Auto Mode's instances of {cluster}"),
-            )
-            .await?;
+            // groups until they are terminated. (A cluster without Auto Mode has none: no call.)
+            if !leftovers.instances.is_empty() {
+                terminate_and_wait(
+                    ctx,
+                    &leftovers.instances,
+                    &format!("EKS Auto Mode's instances of {cluster}"),
+                )
+                .await?;
+            }
             for id in &leftovers.launch_templates {
                 cloud
                     .network
@@ -282,9 +284,6 @@ pub(super) async fn terminate_and_wait(
     ids: &[String],
     what: &str,
 ) -> Result<(), ExecError> {
-    if ids.is_empty() {
-        return Ok(());
-    }
     let network = &ctx.cloud.network;
     network.terminate_instances(ids).await?;
     ctx.waiter
