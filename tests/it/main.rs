@@ -5,6 +5,7 @@ mod action;
 mod auto_mode;
 mod cloud_aws;
 mod crash;
+mod custom_ami;
 mod e2e;
 mod e2e_fakecloud;
 mod e2e_lifecycle;

@@ -60,6 +60,8 @@ impl ControlPlane for MemoryCloud {
                 certificate_authority: Some("LS0t".to_owned()),
                 tags: r.tags.clone(),
                 auto_mode: r.auto_mode.clone().map(sorted_auto_mode),
+                // EKS's default when the request names none.
+                service_cidr: Some("172.20.0.0/16".to_owned()),
             },
         );
         s.log(format!("CreateCluster {}", r.name));

@@ -82,6 +82,11 @@ fn observed_cluster(cluster: &Cluster) -> ObservedCluster {
             .and_then(|c| c.data().map(str::to_owned)),
         tags: tags_of(cluster.tags()),
         auto_mode: observed_auto_mode(cluster),
+        service_cidr: cluster.kubernetes_network_config().and_then(|n| {
+            n.service_ipv6_cidr()
+                .or(n.service_ipv4_cidr())
+                .map(str::to_owned)
+        }),
     }
 }
 
