@@ -85,8 +85,9 @@ pub trait Network: Send + Sync {
     /// What Kubernetes left in the VPC and what blocks deleting it: load balancers and target
     /// groups it made for the cluster (see `naming::made_by_kubernetes_for`), security groups
     /// tagged `kubernetes.io/cluster/<cluster>` (the in-tree cloud provider) or
-    /// `elbv2.k8s.aws/cluster = <cluster>` (the AWS Load Balancer Controller), and detached
-    /// network interfaces.
+    /// `elbv2.k8s.aws/cluster = <cluster>` (the AWS Load Balancer Controller) or
+    /// `eks:eks-cluster-name = <cluster>` (EKS Auto Mode), detached network interfaces, and the
+    /// instances and launch templates EKS Auto Mode made (`eks:eks-cluster-name = <cluster>`).
     async fn discover_leftovers(&self, cluster: &str, vpc_id: &str) -> CloudResult<Leftovers>;
     /// A security group with its tags, or `None` when it does not exist.
     async fn security_group(&self, id: &str) -> CloudResult<Option<ObservedSecurityGroup>>;

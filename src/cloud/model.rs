@@ -225,6 +225,11 @@ pub struct Leftovers {
     pub security_groups: Vec<String>,
     /// Network interface ids in state `available`.
     pub network_interfaces: Vec<String>,
+    /// Instances EKS Auto Mode launched in the VPC, not yet terminated (their interfaces
+    /// block the subnets and security groups).
+    pub instances: Vec<String>,
+    /// Launch template ids EKS Auto Mode made for the cluster.
+    pub launch_templates: Vec<String>,
 }
 
 /// A security group.
@@ -387,6 +392,20 @@ pub struct ObservedCluster {
     /// The Kubernetes service CIDR (`kubernetesNetworkConfig.serviceIpv6Cidr` on an IPv6
     /// cluster, else `serviceIpv4Cidr`).
     pub service_cidr: Option<String>,
+    /// EKS Auto Mode as DescribeCluster reports it (`None`: off).
+    pub auto_mode: Option<AutoMode>,
+}
+
+/// EKS Auto Mode of a cluster: compute (`computeConfig`), block storage
+/// (`storageConfig.blockStorage`) and load balancing
+/// (`kubernetesNetworkConfig.elasticLoadBalancing`), which EKS turns on and off together.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AutoMode {
+    /// The built-in node pools (EKS names), sorted.
+    pub node_pools: Vec<String>,
+    /// The node role of the instances it launches (sent only with node pools: EKS refuses a
+    /// role without them).
+    pub node_role_arn: Option<String>,
 }
 
 /// A request to create a cluster.
@@ -414,6 +433,8 @@ pub struct ClusterRequest {
     pub tags: Tags,
     /// Idempotency token.
     pub client_request_token: String,
+    /// EKS Auto Mode (`None`: off, nothing sent).
+    pub auto_mode: Option<AutoMode>,
 }
 
 /// An in-place change of a cluster: one of the two at a time (EKS refuses both at once).
@@ -436,6 +457,9 @@ pub enum ClusterConfigChange {
         /// Subnet ids, sorted.
         subnet_ids: Vec<String>,
     },
+    /// Turn EKS Auto Mode on (or change its node pools: `Some`), or off (`None`): compute,
+    /// block storage and load balancing in one call, as EKS requires.
+    AutoMode(Option<AutoMode>),
     /// Log types to enable and to disable (EKS names).
     Logging {
         /// Turned on.

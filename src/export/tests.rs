@@ -74,6 +74,7 @@ async fn shop(cloud: &Cloud) -> (String, String) {
             enabled_log_types: Vec::new(),
             encryption_key_arn: None,
             tags: Tags::from([("team".to_owned(), "shop".to_owned())]),
+            auto_mode: None,
             client_request_token: "t".to_owned(),
         })
         .await

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::cloud::{
-    AccessPolicy, ClusterConfigChange, Ec2Kind, LaunchTemplateData, NodeGroupConfigChange,
-    NodeRepair, NodeScaling, NodeTaint, QueueAttributes, RuleTarget, Tags, UpdateBudget,
+    AccessPolicy, AutoMode, ClusterConfigChange, Ec2Kind, LaunchTemplateData,
+    NodeGroupConfigChange, NodeRepair, NodeScaling, NodeTaint, QueueAttributes, RuleTarget, Tags,
+    UpdateBudget,
 };
 use crate::resources::user_data::UserData;
 
@@ -123,6 +124,8 @@ pub enum Operation {
         logging: Vec<String>,
         encryption_key_arn: Option<String>,
         tags: Tags,
+        /// EKS Auto Mode (`None`: off).
+        auto_mode: Option<AutoMode>,
     },
     /// Change endpoint access or logging and wait until ACTIVE again.
     UpdateClusterConfig {
@@ -331,6 +334,9 @@ pub enum Operation {
 pub enum Trust {
     /// Trusted by an AWS service principal, e.g. `eks.amazonaws.com`.
     Service(Vec<String>),
+    /// Trusted by an AWS service principal that tags its sessions (`sts:TagSession`), as EKS
+    /// Auto Mode does with the cluster role.
+    ServiceWithSessionTags(Vec<String>),
     /// Trusted only by one Kubernetes service account through the cluster's OIDC provider.
     ServiceAccount { namespace: String, name: String },
     /// Trusted by EKS Pod Identity (`pods.eks.amazonaws.com`); the association says which

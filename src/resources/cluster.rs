@@ -5,6 +5,7 @@ use crate::plan::{Change, ChangeKind, FieldChange, Operation, Ref};
 use crate::spec::model::LogType;
 use crate::spec::validate::parse_minor;
 
+use super::auto_mode;
 use super::network::subnet_id;
 use super::planner::Planning;
 use super::{eks_retag, owned_tags};
@@ -53,9 +54,13 @@ pub fn plan(p: &mut Planning<'_>) {
     let mut cidrs = spec.endpoint.public_access_cidrs.clone();
     cidrs.sort();
     let (subnets, subnet_resources) = cluster_subnets(p);
+    let auto_mode = auto_mode::desired(p);
     let Some(live) = p.observed.cluster.clone() else {
         let mut after = vec!["role/cluster".to_owned()];
         after.extend(subnet_resources);
+        if auto_mode.is_some() {
+            after.push(auto_mode::NODE_ROLE.to_owned());
+        }
         p.push(
             Change::new(
                 "cluster",
@@ -71,6 +76,7 @@ pub fn plan(p: &mut Planning<'_>) {
                     logging,
                     encryption_key_arn: spec.secrets_encryption.as_ref().map(|e| e.key_arn.clone()),
                     tags: owned_tags(file, "cluster", &Tags::new()),
+                    auto_mode,
                 }],
             )
             .id(name)
@@ -260,6 +266,22 @@ pub fn plan(p: &mut Planning<'_>) {
             },
         });
     }
+    let mut after = Vec::new();
+    match auto_mode::update(&live, auto_mode.as_ref()) {
+        Ok(None) => {}
+        Ok(Some((op, field))) => {
+            // Turned on: the roles get Auto Mode's policies first.
+            if auto_mode.is_some() {
+                after.extend(["role/cluster".to_owned(), auto_mode::NODE_ROLE.to_owned()]);
+            }
+            fields.push(field);
+            ops.push(op);
+        }
+        Err((reason, field)) => {
+            p.push(impossible(reason, vec![field]));
+            return;
+        }
+    }
     if let Some((op, tag_fields)) = eks_retag(
         &live.arn,
         &live.tags,
@@ -272,7 +294,8 @@ pub fn plan(p: &mut Planning<'_>) {
         p.push(
             Change::new("cluster", ChangeKind::Update, ops)
                 .id(&live.name)
-                .fields(fields),
+                .fields(fields)
+                .after(after),
         );
     }
 }

@@ -10,7 +10,7 @@ use crate::plan::{Change, ChangeKind, FieldChange, Operation};
 use crate::spec::{ClusterFile, IdentityMechanism, ServiceAccountSpec};
 
 use super::planner::Planning;
-use super::{owned_tags, pod_identity, tag_drift};
+use super::{auto_mode, owned_tags, pod_identity, tag_drift};
 
 /// Name of the inline policy ekspec manages on IRSA roles.
 pub const INLINE_POLICY_NAME: &str = "ekspec-inline";
@@ -25,6 +25,11 @@ pub fn trust_document(trust: &Trust, oidc: Option<(&str, &str)>) -> Option<Value
             "Effect": "Allow",
             "Principal": {"Service": if services.len() == 1 { json!(services[0]) } else { json!(services) }},
             "Action": "sts:AssumeRole"
+        })],
+        Trust::ServiceWithSessionTags(services) => vec![json!({
+            "Effect": "Allow",
+            "Principal": {"Service": if services.len() == 1 { json!(services[0]) } else { json!(services) }},
+            "Action": ["sts:AssumeRole", "sts:TagSession"]
         })],
         Trust::ServiceAccount { namespace, name } => vec![irsa_statement(namespace, name, oidc?)],
         Trust::PodIdentity => vec![pod_identity_statement()],
@@ -119,14 +124,30 @@ pub fn plan(p: &mut Planning<'_>) {
     };
     let cluster = &file.metadata.name;
     let partition = p.observed.partition();
+    let services = vec!["eks.amazonaws.com".to_owned()];
+    let mut policies = vec![aws_policy(partition, "AmazonEKSClusterPolicy")];
+    // EKS Auto Mode acts with the cluster role and tags its sessions (EKS user guide, "Amazon
+    // EKS Auto Mode cluster IAM role"); turned off, they go once the cluster's update is done.
+    let (trust, after) = if auto_mode::cluster_role_needs_it(p) {
+        policies.extend(
+            auto_mode::CLUSTER_POLICIES
+                .iter()
+                .map(|n| aws_policy(partition, n)),
+        );
+        (Trust::ServiceWithSessionTags(services), Vec::new())
+    } else if auto_mode::turning_off(p) {
+        (Trust::Service(services), vec!["cluster".to_owned()])
+    } else {
+        (Trust::Service(services), Vec::new())
+    };
     let mut roles = vec![DesiredRole {
         resource: "role/cluster".to_owned(),
         name: naming::cluster_role(cluster),
-        trust: Trust::Service(vec!["eks.amazonaws.com".to_owned()]),
+        trust,
         description: format!("EKS control plane of {cluster} (ekspec)"),
-        policies: vec![aws_policy(partition, "AmazonEKSClusterPolicy")],
+        policies,
         inline: None,
-        after: Vec::new(),
+        after,
     }];
     if !file.spec.node_groups.is_empty() {
         roles.push(DesiredRole {
@@ -164,6 +185,7 @@ pub fn plan(p: &mut Planning<'_>) {
     for role in roles {
         plan_role(p, role, None);
     }
+    auto_mode::plan_node_role(p);
 }
 
 /// Plans the OIDC provider and the service account roles (after the cluster, whose issuer

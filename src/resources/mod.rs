@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod addon;
+pub mod auto_mode;
 pub mod cluster;
 pub mod fargate;
 pub mod generations;

@@ -7,6 +7,7 @@ use crate::cloud::{ObservedNatGateway, Tags};
 use crate::plan::{Change, ChangeKind, Operation, Plan, Ref};
 use crate::spec::{ClusterFile, DEFAULT_ZONE_COUNT};
 
+use super::auto_mode;
 use super::karpenter::{self, KARPENTER_LEFTOVERS};
 use super::network::KUBERNETES_LEFTOVERS;
 use super::{
@@ -494,6 +495,8 @@ fn delete_after(resource: &str) -> &'static [&'static str] {
         // Karpenter's instance profiles hold the role until they are deleted.
         "role" if resource == karpenter::NODE_ROLE => &[KARPENTER_LEFTOVERS],
         "role" if resource == "role/node" => &["nodegroup"],
+        // Auto Mode's instances use the role until the cluster's update (or delete) is done.
+        "role" if resource == auto_mode::NODE_ROLE => &["cluster"],
         "role" if resource == "role/fargate" => &["fargate-profile"],
         // An add-on or an association may still use the role (until deleted or updated).
         "role" if resource.starts_with("role/irsa/") => &["addon", "pod-identity"],
@@ -558,8 +561,10 @@ fn order_deletes(changes: &mut [Change]) {
             let resource_kind = resource.split('/').next().unwrap_or_default();
             // Route updates (re-pointing away from a NAT), add-on updates (releasing a role)
             // and role updates (trusts dropping the OIDC provider) count; others do not.
-            let relevant =
-                *kind != ChangeKind::Update || matches!(resource_kind, "route" | "addon" | "role");
+            // So does the cluster's update turning Auto Mode off, for Auto Mode's node role.
+            let relevant = *kind != ChangeKind::Update
+                || matches!(resource_kind, "route" | "addon" | "role")
+                || (resource_kind == "cluster" && change.resource == auto_mode::NODE_ROLE);
             if relevant
                 && resource != &change.resource
                 && before.contains(&resource_kind)
@@ -811,6 +816,7 @@ mod tests {
                 endpoint: None,
                 certificate_authority: None,
                 tags: owned("cluster"),
+                auto_mode: None,
                 service_cidr: None,
             }),
             addons: vec![crate::cloud::ObservedAddon {

@@ -385,6 +385,7 @@ mod tests {
                 endpoint: None,
                 certificate_authority: None,
                 tags: owned("cluster"),
+                auto_mode: None,
                 service_cidr: None,
             }),
             node_groups,

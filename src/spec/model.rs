@@ -80,6 +80,10 @@ pub struct ClusterSpec {
     /// discovery tags its `EC2NodeClass` selects subnets and security groups by.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub karpenter: Option<KarpenterSpec>,
+    /// EKS Auto Mode: EKS runs the nodes (its built-in node pools), block storage and load
+    /// balancing. Absent = off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_mode: Option<AutoModeSpec>,
 }
 
 /// The VPC: either created by ekspec (`cidr`, zones, NAT) or brought by the user (`id`, `subnets`).
@@ -759,5 +763,51 @@ mod cluster_scope {
     /// The schema of the string form.
     pub fn schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({ "type": "string", "enum": ["cluster"] })
+    }
+}
+
+/// EKS Auto Mode: compute, block storage and load balancing, turned on and off together.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AutoModeSpec {
+    /// Turn Auto Mode on. `false` keeps the section but turns it off.
+    pub enabled: bool,
+    /// The built-in node pools EKS runs. Default both; `[]` runs none (bring your own
+    /// `NodePool`s).
+    #[serde(default = "default_auto_mode_node_pools")]
+    pub node_pools: Vec<AutoModeNodePool>,
+}
+
+/// A built-in node pool of EKS Auto Mode.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+pub enum AutoModeNodePool {
+    /// `general-purpose`: on-demand nodes for workloads.
+    #[serde(rename = "general-purpose")]
+    GeneralPurpose,
+    /// `system`: nodes for critical add-ons only (tainted `CriticalAddonsOnly`).
+    #[serde(rename = "system")]
+    System,
+}
+
+impl AutoModeNodePool {
+    /// The name EKS uses for this node pool.
+    pub fn eks_name(self) -> &'static str {
+        match self {
+            Self::GeneralPurpose => "general-purpose",
+            Self::System => "system",
+        }
+    }
+}
+
+fn default_auto_mode_node_pools() -> Vec<AutoModeNodePool> {
+    vec![AutoModeNodePool::GeneralPurpose, AutoModeNodePool::System]
+}
+
+impl ClusterSpec {
+    /// The Auto Mode settings when Auto Mode is on.
+    pub fn auto_mode(&self) -> Option<&AutoModeSpec> {
+        self.auto_mode.as_ref().filter(|a| a.enabled)
     }
 }

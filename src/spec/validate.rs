@@ -45,7 +45,18 @@ pub fn validate(file: &ClusterFile, tree: &Node) -> Vec<Diagnostic> {
     check.access_entries(file);
     check.pod_identity(file);
     check.karpenter(file);
+    check.auto_mode(file);
     check.diagnostics
+}
+
+/// Every IAM role name ekspec derives from the cluster name for this spec.
+fn derived_roles(file: &ClusterFile) -> Vec<String> {
+    let name = &file.metadata.name;
+    let mut roles = naming::cluster_roles(name, file.spec.karpenter.is_some());
+    if file.spec.auto_mode().is_some() {
+        roles.push(naming::auto_mode_node_role(name));
+    }
+    roles
 }
 
 struct Checker<'t> {
@@ -107,7 +118,7 @@ impl Checker<'_> {
                 format!("invalid cluster name `{name}`: use letters, digits and `-`, starting with a letter"),
             );
         } else {
-            for role in naming::cluster_roles(name, file.spec.karpenter.is_some()) {
+            for role in derived_roles(file) {
                 if role.len() > naming::MAX_ROLE_NAME {
                     let room = name.len() - (role.len() - naming::MAX_ROLE_NAME);
                     self.error(
@@ -912,9 +923,7 @@ impl Checker<'_> {
                     &account_path.key(role_field),
                     format!("IAM role name `{role}` is also used by serviceAccounts[{other}]"),
                 );
-            } else if naming::cluster_roles(&file.metadata.name, file.spec.karpenter.is_some())
-                .contains(&role)
-            {
+            } else if derived_roles(file).contains(&role) {
                 self.error(
                     &account_path.key(role_field),
                     format!("IAM role name `{role}` is used by ekspec for the cluster itself"),
@@ -1221,11 +1230,35 @@ impl Checker<'_> {
             )
             .hint = Some("remove this entry, or set spec.karpenter.serviceAccount to another name".to_owned());
         }
-        if file.spec.node_groups.is_empty() {
+        let auto_mode_nodes = file
+            .spec
+            .auto_mode()
+            .is_some_and(|a| !a.node_pools.is_empty());
+        if file.spec.node_groups.is_empty() && !auto_mode_nodes {
             self.warn(
                 &path,
                 "Karpenter's controller needs nodes to run on before it can launch any: add a node group for it (Fargate does not support the Pod Identity it uses)",
             );
+        }
+    }
+
+    fn auto_mode(&mut self, file: &ClusterFile) {
+        let Some(auto_mode) = &file.spec.auto_mode else {
+            return;
+        };
+        let path = spec().key("autoMode");
+        let mut seen = HashMap::new();
+        for (i, pool) in auto_mode.node_pools.iter().enumerate() {
+            if let Some(first) = seen.insert(*pool, i) {
+                self.error(
+                    &path.key("nodePools").index(i),
+                    format!(
+                        "node pool `{}` is listed twice (also nodePools[{first}])",
+                        pool.eks_name()
+                    ),
+                )
+                .hint = Some("list each built-in node pool once".to_owned());
+            }
         }
     }
 

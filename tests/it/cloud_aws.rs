@@ -1044,6 +1044,7 @@ fn cluster_request(subnets: &[String], role: &str) -> ClusterRequest {
         )),
         tags: tags("cluster"),
         client_request_token: "token-cluster".to_owned(),
+        auto_mode: None,
     }
 }
 

@@ -65,7 +65,7 @@ const NOT_EXERCISED: &[(&str, &str)] = &[
     ),
     (
         "ec2:TerminateInstances",
-        "only for instances Karpenter launched (tagged karpenter.sh/nodepool) when its node role goes",
+        "only for instances Karpenter launched (tagged karpenter.sh/nodepool) when its node role goes, and those EKS Auto Mode launched (tagged eks:eks-cluster-name) when the VPC goes",
     ),
     (
         "iam:GetInstanceProfile",

@@ -255,7 +255,12 @@ fn calls_of(operation: &Operation) -> &'static [&'static str] {
         O::DeleteOidcProvider { .. } => &["DeleteOpenIDConnectProvider"],
         O::DetachInternetGateway { .. } => &["DetachInternetGateway"],
         O::DeleteEc2 { .. } => &["Delete"],
-        O::DeleteLeftovers { .. } => &["DeleteLoadBalancer", "DeleteTargetGroup", "Delete"],
+        O::DeleteLeftovers { .. } => &[
+            "DeleteLoadBalancer",
+            "DeleteTargetGroup",
+            "Delete",
+            "TerminateInstances",
+        ],
         O::DeleteKarpenterLeftovers { .. } => {
             &["TerminateInstances", "Delete", "DeleteInstanceProfile"]
         }

@@ -274,6 +274,10 @@ def _config_update_type(params):
     if any(k in vpc for k in ("endpointPublicAccess", "endpointPrivateAccess",
                               "publicAccessCidrs")):
         kinds.append("EndpointAccessUpdate")
+    if params.get("computeConfig") is not None or params.get("storageConfig") is not None or (
+        "elasticLoadBalancing" in (params.get("kubernetesNetworkConfig") or {})
+    ):
+        kinds.append("AutoModeUpdate")
     return kinds
 
 
@@ -312,6 +316,9 @@ def _config_type(response, cluster):
         "accessConfig": response._get_param("accessConfig"),
         "logging": response._get_param("logging"),
         "resourcesVpcConfig": response._get_param("resourcesVpcConfig"),
+        "computeConfig": response._get_param("computeConfig"),
+        "storageConfig": response._get_param("storageConfig"),
+        "kubernetesNetworkConfig": response._get_param("kubernetesNetworkConfig"),
     }
     kinds = _config_update_type(params)
     if len(kinds) > 1:

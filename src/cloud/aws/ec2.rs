@@ -3,8 +3,9 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
     AttachmentStatus, AttributeBooleanValue, CapacityReservationPreference,
-    CapacityReservationTarget, ConnectivityType, DomainType, Filter, LaunchTemplate,
-    LaunchTemplateBlockDeviceMappingRequest, LaunchTemplateCapacityReservationSpecificationRequest,
+    CapacityReservationTarget, ConnectivityType, DomainType, Filter, InstanceStateName,
+    LaunchTemplate, LaunchTemplateBlockDeviceMappingRequest,
+    LaunchTemplateCapacityReservationSpecificationRequest,
     LaunchTemplateCapacityReservationSpecificationResponse, LaunchTemplateEbsBlockDeviceRequest,
     LaunchTemplateHttpTokensState, LaunchTemplateInstanceMetadataEndpointState,
     LaunchTemplateInstanceMetadataOptionsRequest, LaunchTemplateTagSpecificationRequest,
@@ -22,7 +23,8 @@ use crate::cloud::{
     RouteTarget, SubnetRequest, Tags,
 };
 use crate::naming::{
-    CLUSTER_TAG, KARPENTER_NODEPOOL_TAG, LB_CONTROLLER_CLUSTER_TAG, kubernetes_cluster_tag,
+    AUTO_MODE_CLUSTER_TAG, CLUSTER_TAG, KARPENTER_NODEPOOL_TAG, LB_CONTROLLER_CLUSTER_TAG,
+    kubernetes_cluster_tag,
 };
 
 /// The largest page most EC2 describes accept.
@@ -855,7 +857,8 @@ impl Network for AwsCloud {
                         "tag-key",
                         [
                             kubernetes_cluster_tag(cluster),
-                            LB_CONTROLLER_CLUSTER_TAG.to_owned()
+                            LB_CONTROLLER_CLUSTER_TAG.to_owned(),
+                            AUTO_MODE_CLUSTER_TAG.to_owned()
                         ],
                     ))
                     .max_results(PAGE),
@@ -875,8 +878,45 @@ impl Network for AwsCloud {
             )
         };
         let load_balancers = self.kubernetes_load_balancers(cluster, vpc_id);
-        let (groups, interfaces, load_balancers) =
-            tokio::try_join!(groups, interfaces, load_balancers)?;
+        // EKS Auto Mode's instances and launch templates carry `eks:eks-cluster-name`.
+        let auto_mode = || filter(format!("tag:{AUTO_MODE_CLUSTER_TAG}"), [cluster]);
+        let reservations = async {
+            all_items!(
+                self.ec2
+                    .describe_instances()
+                    .filters(in_vpc())
+                    .filters(auto_mode())
+                    .filters(filter(
+                        "instance-state-name",
+                        ["pending", "running", "shutting-down", "stopping", "stopped"],
+                    ))
+                    .max_results(PAGE),
+                "DescribeInstances",
+                &about
+            )
+        };
+        let templates = async {
+            all_items!(
+                self.ec2
+                    .describe_launch_templates()
+                    .filters(auto_mode())
+                    .max_results(LAUNCH_TEMPLATE_PAGE),
+                "DescribeLaunchTemplates",
+                &about
+            )
+        };
+        let auto_mode_made = |tags: &[Tag]| {
+            tags_of(tags)
+                .get(AUTO_MODE_CLUSTER_TAG)
+                .is_some_and(|value| value == cluster)
+        };
+        let (groups, interfaces, load_balancers, reservations, templates): (
+            _,
+            _,
+            _,
+            Vec<Reservation>,
+            Vec<LaunchTemplate>,
+        ) = tokio::try_join!(groups, interfaces, load_balancers, reservations, templates)?;
         Ok(Leftovers {
             load_balancers: load_balancers.load_balancers,
             target_groups: load_balancers.target_groups,
@@ -886,15 +926,34 @@ impl Network for AwsCloud {
                 .filter(|g| {
                     let tags = tags_of(g.tags());
                     tags.contains_key(&kubernetes_cluster_tag(cluster))
-                        || tags
-                            .get(LB_CONTROLLER_CLUSTER_TAG)
-                            .is_some_and(|name| name == cluster)
+                        || [LB_CONTROLLER_CLUSTER_TAG, AUTO_MODE_CLUSTER_TAG]
+                            .iter()
+                            .any(|key| tags.get(*key).is_some_and(|name| name == cluster))
                 })
                 .filter_map(|g| g.group_id().map(str::to_owned))
                 .collect(),
             network_interfaces: interfaces
                 .iter()
                 .filter_map(|i| i.network_interface_id().map(str::to_owned))
+                .collect(),
+            // Checked again here, as the filters asked: nothing is terminated or deleted on a
+            // filter EC2 (or an emulator) did not apply.
+            instances: reservations
+                .iter()
+                .flat_map(|r| r.instances())
+                .filter(|i| auto_mode_made(i.tags()) && i.vpc_id() == Some(vpc_id))
+                .filter(|i| {
+                    !matches!(
+                        i.state().and_then(|s| s.name()),
+                        Some(InstanceStateName::Terminated)
+                    )
+                })
+                .filter_map(|i| i.instance_id().map(str::to_owned))
+                .collect(),
+            launch_templates: templates
+                .iter()
+                .filter(|t| auto_mode_made(t.tags()))
+                .filter_map(|t| t.launch_template_id().map(str::to_owned))
                 .collect(),
         })
     }

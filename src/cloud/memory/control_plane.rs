@@ -59,6 +59,7 @@ impl ControlPlane for MemoryCloud {
                 endpoint: Some(format!("https://{}.eks.example", r.name)),
                 certificate_authority: Some("LS0t".to_owned()),
                 tags: r.tags.clone(),
+                auto_mode: r.auto_mode.clone().map(sorted_auto_mode),
                 // EKS's default when the request names none.
                 service_cidr: Some("172.20.0.0/16".to_owned()),
             },
@@ -94,6 +95,9 @@ impl ControlPlane for MemoryCloud {
             ClusterConfigChange::Subnets { subnet_ids } => {
                 c.subnet_ids = subnet_ids.clone();
                 c.subnet_ids.sort();
+            }
+            ClusterConfigChange::AutoMode(auto_mode) => {
+                c.auto_mode = auto_mode.clone().map(sorted_auto_mode);
             }
             ClusterConfigChange::Logging { enable, disable } => {
                 c.enabled_log_types.retain(|l| !disable.contains(l));
@@ -210,4 +214,13 @@ impl ControlPlane for MemoryCloud {
         s.log(format!("DeleteCluster {name}"));
         Ok(())
     }
+}
+
+/// Auto Mode as EKS reports it: node pools sorted, the role only with node pools.
+fn sorted_auto_mode(mut auto_mode: AutoMode) -> AutoMode {
+    auto_mode.node_pools.sort();
+    if auto_mode.node_pools.is_empty() {
+        auto_mode.node_role_arn = None;
+    }
+    auto_mode
 }

@@ -329,6 +329,10 @@ impl Network for MemoryCloud {
         let s = self.lock();
         let made_here =
             |(vpc, tags): &(String, Tags)| vpc == vpc_id && made_by_kubernetes_for(tags, cluster);
+        let auto_mode = |tags: &Tags| {
+            tags.get(crate::naming::AUTO_MODE_CLUSTER_TAG)
+                .is_some_and(|v| v == cluster)
+        };
         Ok(Leftovers {
             load_balancers: s
                 .load_balancers
@@ -344,6 +348,22 @@ impl Network for MemoryCloud {
                 .collect(),
             security_groups: Vec::new(),
             network_interfaces: Vec::new(),
+            instances: s
+                .instances
+                .iter()
+                .filter(|(_, (subnet, state, tags))| {
+                    state != "terminated"
+                        && s.subnets.get(subnet).is_some_and(|n| n.vpc_id == vpc_id)
+                        && auto_mode(tags)
+                })
+                .map(|(id, _)| id.clone())
+                .collect(),
+            launch_templates: s
+                .launch_templates
+                .values()
+                .filter(|t| auto_mode(&t.tags))
+                .map(|t| t.id.clone())
+                .collect(),
         })
     }
 

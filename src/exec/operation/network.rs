@@ -233,6 +233,22 @@ pub(super) async fn run(
         }
         Operation::DeleteLeftovers { cluster, vpc_id } => {
             let leftovers = cloud.network.discover_leftovers(cluster, vpc_id).await?;
+            // EKS Auto Mode's instances first: their interfaces hold the subnets and security
+            // groups until they are terminated. (A cluster without Auto Mode has none: no call.)
+            if !leftovers.instances.is_empty() {
+                terminate_and_wait(
+                    ctx,
+                    &leftovers.instances,
+                    &format!("EKS Auto Mode's instances of {cluster}"),
+                )
+                .await?;
+            }
+            for id in &leftovers.launch_templates {
+                cloud
+                    .network
+                    .delete(crate::cloud::Ec2Kind::LaunchTemplate, id)
+                    .await?;
+            }
             // Load balancers first: they use the target groups, and their network interfaces
             // hold the security groups until AWS removes them a while later.
             for load_balancer in &leftovers.load_balancers {
@@ -290,4 +306,24 @@ async fn delete_with_retry(
         ctx.cloud.network.delete(kind, id)
     })
     .await
+}
+
+/// Terminates instances (`what` names them in waits) and waits until none is left running.
+pub(super) async fn terminate_and_wait(
+    ctx: &Context,
+    ids: &[String],
+    what: &str,
+) -> Result<(), ExecError> {
+    let network = &ctx.cloud.network;
+    network.terminate_instances(ids).await?;
+    ctx.waiter
+        .wait(&format!("termination of {what}"), || async {
+            let left = network.instances_not_terminated(ids).await?;
+            Ok(match left.first() {
+                None => Poll::Done,
+                Some((id, state)) => Poll::Pending(format!("{} left, {id} {state}", left.len())),
+            })
+        })
+        .await?;
+    Ok(())
 }

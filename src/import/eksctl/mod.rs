@@ -14,6 +14,7 @@ use serde_json::Value;
 use self::model::{ClusterConfig, ManagedNodeGroup, Other, Taints};
 use super::{Conversion, Finding, FindingKind};
 use crate::naming;
+use crate::spec::model::{AutoModeNodePool, AutoModeSpec};
 use crate::spec::source::{self, Node, NodeKind};
 use crate::spec::{
     self, AccessEntrySpec, AccessPolicySpec, AccessScope, AddonSpec, AmiType,
@@ -375,6 +376,7 @@ impl Converter<'_> {
             addons: Vec::new(),
             access_entries: Vec::new(),
             karpenter: None,
+            auto_mode: None,
         };
         self.network(config, &region, &mut spec);
         self.node_groups(config, &mut spec)?;
@@ -392,6 +394,7 @@ impl Converter<'_> {
         self.access(config, &mut spec)?;
         let mut tags = meta.tags.clone().unwrap_or_default();
         self.karpenter(config, &name, &mut spec, &mut tags)?;
+        self.auto_mode(config, &name, &mut spec);
         self.pod_identity_agent(&mut spec);
         self.oidc(config, &spec);
         Ok(ClusterFile {
@@ -1316,6 +1319,50 @@ impl Converter<'_> {
         }
         spec.karpenter = Some(karpenter);
         Ok(())
+    }
+
+    /// `autoModeConfig`: on or off, and the built-in node pools; ekspec makes the node role.
+    fn auto_mode(&mut self, config: &ClusterConfig, cluster: &str, spec: &mut ClusterSpec) {
+        let Some(auto_mode) = &config.auto_mode_config else {
+            return;
+        };
+        let path = FieldPath::root().key("autoModeConfig");
+        self.others(&path, &auto_mode.other, Section::AutoMode);
+        if auto_mode.enabled != Some(true) {
+            // eksctl's default: off, and nothing else may be set then.
+            return;
+        }
+        let mut node_pools = Vec::new();
+        let pools_given = auto_mode.node_pools.clone();
+        for (i, pool) in pools_given.iter().flatten().enumerate() {
+            match pool.as_str() {
+                "general-purpose" => node_pools.push(AutoModeNodePool::GeneralPurpose),
+                "system" => node_pools.push(AutoModeNodePool::System),
+                other => self.lost(
+                    &path.key("nodePools").index(i),
+                    format!("`{other}` is not a built-in node pool of EKS Auto Mode (general-purpose, system): left out"),
+                ),
+            }
+        }
+        if pools_given.is_none() {
+            node_pools = vec![AutoModeNodePool::GeneralPurpose, AutoModeNodePool::System];
+        }
+        if let Some(role) = &auto_mode.node_role_arn {
+            self.lost(
+                &path.key("nodeRoleARN"),
+                format!("ekspec makes the Auto Mode node role itself, `{}` (trusted by EC2; AmazonEKSWorkerNodeMinimalPolicy and AmazonEC2ContainerRegistryPullOnly), instead of `{role}`: give it what `{role}` has beyond those", naming::auto_mode_node_role(cluster)),
+            );
+        }
+        if auto_mode.permissions_boundary_arn.is_some() {
+            self.lost(
+                &path.key("permissionsBoundaryARN"),
+                "ekspec sets no permissions boundary on the roles it makes",
+            );
+        }
+        spec.auto_mode = Some(AutoModeSpec {
+            enabled: true,
+            node_pools,
+        });
     }
 
     /// ekspec puts Karpenter's discovery tag on the node subnets and the cluster security group

@@ -50,6 +50,8 @@ pub struct ClusterConfig {
     pub addons_config: Option<AddonsConfig>,
     /// Karpenter, installed by eksctl with its AWS side.
     pub karpenter: Option<Karpenter>,
+    /// EKS Auto Mode.
+    pub auto_mode_config: Option<AutoModeConfig>,
     /// Fields not modelled here.
     #[serde(flatten)]
     pub other: Other,
@@ -527,6 +529,25 @@ pub struct AccessScope {
     pub scope_type: Option<String>,
     /// Namespaces, for `namespace`.
     pub namespaces: Option<Vec<String>>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+/// `autoModeConfig`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoModeConfig {
+    /// Auto Mode on (eksctl's default false).
+    pub enabled: Option<bool>,
+    /// Built-in node pools (eksctl's default both; `[]` for none).
+    pub node_pools: Option<Vec<String>>,
+    /// The node role (eksctl makes one when it is not given and there are node pools).
+    #[serde(rename = "nodeRoleARN")]
+    pub node_role_arn: Option<String>,
+    /// Permissions boundary of the node role eksctl makes.
+    #[serde(rename = "permissionsBoundaryARN")]
+    pub permissions_boundary_arn: Option<String>,
     /// Fields not modelled here.
     #[serde(flatten)]
     pub other: Other,

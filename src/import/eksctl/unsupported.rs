@@ -35,6 +35,7 @@ pub enum Section {
     PodIdentityAssociation,
     AddonsConfig,
     Karpenter,
+    AutoMode,
 }
 
 const NODE_ROLE: &str = "ekspec gives all node groups one node role; attach extra permissions with IRSA (spec.serviceAccounts)";
@@ -60,9 +61,6 @@ pub fn reason(scope: Section, key: &str) -> Option<&'static str> {
     Some(match (scope, key) {
         (S::Top, "kubernetesNetworkConfig") => {
             "ekspec uses EKS's defaults: IPv4 and the default service CIDR"
-        }
-        (S::Top, "autoModeConfig") => {
-            "EKS Auto Mode is not supported by ekspec: use managed node groups"
         }
         (S::Top, "remoteNetworkConfig") => "hybrid nodes are not supported by ekspec",
         (S::Top, "iamIdentityMappings") => {

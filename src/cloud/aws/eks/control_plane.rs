@@ -3,15 +3,16 @@
 use async_trait::async_trait;
 use aws_sdk_eks::types::builders::VpcConfigRequestBuilder;
 use aws_sdk_eks::types::{
-    AuthenticationMode, Cluster, CreateAccessConfigRequest, EncryptionConfig, ErrorDetail,
-    LogSetup, LogType, Logging, Provider, VpcConfigRequest,
+    AuthenticationMode, BlockStorage, Cluster, ComputeConfigRequest, CreateAccessConfigRequest,
+    ElasticLoadBalancing, EncryptionConfig, ErrorDetail, KubernetesNetworkConfigRequest, LogSetup,
+    LogType, Logging, Provider, StorageConfigRequest, VpcConfigRequest,
 };
 
 use super::{sorted, string_map, tags_of, update_id};
 use crate::cloud::aws::{AwsCloud, AwsContext, OrGone, required, string};
 use crate::cloud::{
-    CloudResult, ClusterConfigChange, ClusterRequest, ControlPlane, ObservedCluster, Tags,
-    UpdateOf, UpdateStatus,
+    AutoMode, CloudResult, ClusterConfigChange, ClusterRequest, ControlPlane, ObservedCluster,
+    Tags, UpdateOf, UpdateStatus,
 };
 
 /// Endpoint settings. Public CIDRs only go with a public endpoint (EKS rejects them otherwise)
@@ -80,12 +81,58 @@ fn observed_cluster(cluster: &Cluster) -> ObservedCluster {
             .certificate_authority()
             .and_then(|c| c.data().map(str::to_owned)),
         tags: tags_of(cluster.tags()),
+        auto_mode: observed_auto_mode(cluster),
         service_cidr: cluster.kubernetes_network_config().and_then(|n| {
             n.service_ipv6_cidr()
                 .or(n.service_ipv4_cidr())
                 .map(str::to_owned)
         }),
     }
+}
+
+/// EKS Auto Mode's three parts, all on (`Some`) or all off (`None`): EKS refuses a mix
+/// (InvalidParameterException "For EKS Auto Mode, please ensure that all required configs,
+/// including computeConfig, kubernetesNetworkConfig, and blockStorage are all either fully
+/// enabled or fully disabled", kubernetes-sigs/cluster-api-provider-aws#5278). Off sends no
+/// node pools or role; on sends the role only with node pools (EKS refuses either without the
+/// other: "When Compute Config nodeRoleArn is not null or empty, nodePool value(s) must be
+/// provided", aws/aws-cdk#33894).
+fn auto_mode_config(
+    auto_mode: Option<&AutoMode>,
+) -> (
+    ComputeConfigRequest,
+    StorageConfigRequest,
+    KubernetesNetworkConfigRequest,
+) {
+    let enabled = auto_mode.is_some();
+    let compute = match auto_mode {
+        Some(auto) => ComputeConfigRequest::builder()
+            .enabled(true)
+            .set_node_pools(Some(auto.node_pools.clone()))
+            .set_node_role_arn(
+                auto.node_role_arn
+                    .clone()
+                    .filter(|_| !auto.node_pools.is_empty()),
+            )
+            .build(),
+        None => ComputeConfigRequest::builder().enabled(false).build(),
+    };
+    let storage = StorageConfigRequest::builder()
+        .block_storage(BlockStorage::builder().enabled(enabled).build())
+        .build();
+    let network = KubernetesNetworkConfigRequest::builder()
+        .elastic_load_balancing(ElasticLoadBalancing::builder().enabled(enabled).build())
+        .build();
+    (compute, storage, network)
+}
+
+/// Auto Mode as DescribeCluster reports it: on when compute is on.
+fn observed_auto_mode(cluster: &Cluster) -> Option<AutoMode> {
+    let compute = cluster.compute_config()?;
+    (compute.enabled() == Some(true)).then(|| AutoMode {
+        node_pools: sorted(compute.node_pools()),
+        node_role_arn: compute.node_role_arn().map(str::to_owned),
+    })
 }
 
 /// Secrets encryption with a KMS key.
@@ -136,8 +183,19 @@ impl ControlPlane for AwsCloud {
             .encryption_key_arn
             .as_deref()
             .map(secrets_encryption);
+        // Sent only for Auto Mode: a cluster without it gets EKS's defaults.
+        let (compute, storage, network) = match &request.auto_mode {
+            Some(auto) => {
+                let (compute, storage, network) = auto_mode_config(Some(auto));
+                (Some(compute), Some(storage), Some(network))
+            }
+            None => (None, None, None),
+        };
         self.eks
             .create_cluster()
+            .set_compute_config(compute)
+            .set_storage_config(storage)
+            .set_kubernetes_network_config(network)
             .name(&request.name)
             .version(&request.version)
             .role_arn(&request.role_arn)
@@ -189,6 +247,13 @@ impl ControlPlane for AwsCloud {
                     .authentication_mode(aws_sdk_eks::types::AuthenticationMode::ApiAndConfigMap)
                     .build(),
             ),
+            ClusterConfigChange::AutoMode(auto_mode) => {
+                let (compute, storage, network) = auto_mode_config(auto_mode.as_ref());
+                update
+                    .compute_config(compute)
+                    .storage_config(storage)
+                    .kubernetes_network_config(network)
+            }
             ClusterConfigChange::Logging { enable, disable } => {
                 let setups = [(enable, true), (disable, false)]
                     .into_iter()
