@@ -119,6 +119,14 @@ pub enum Operation {
         logging: Vec<String>,
         encryption_key_arn: Option<String>,
         tags: Tags,
+        /// `upgradePolicy.supportType`.
+        support_type: String,
+        /// `deletionProtection`.
+        deletion_protection: bool,
+        /// `zonalShiftConfig.enabled`.
+        zonal_shift: bool,
+        /// `controlPlaneScalingConfig.tier`.
+        scaling_tier: String,
     },
     /// Change endpoint access or logging and wait until ACTIVE again.
     UpdateClusterConfig {

@@ -378,6 +378,7 @@ mod tests {
                 endpoint: None,
                 certificate_authority: None,
                 tags: owned("cluster"),
+                ..Default::default()
             }),
             node_groups,
             existing_vpc: Some(ObservedVpc {

@@ -1010,6 +1010,14 @@ fn cluster_request(subnets: &[String], role: &str) -> ClusterRequest {
         )),
         tags: tags("cluster"),
         client_request_token: "token-cluster".to_owned(),
+        support_type: "STANDARD".to_owned(),
+        deletion_protection: false,
+        zonal_shift: false,
+        scaling_tier: "standard".to_owned(),
+        support_type: "STANDARD".to_owned(),
+        deletion_protection: false,
+        zonal_shift: false,
+        scaling_tier: "standard".to_owned(),
     }
 }
 

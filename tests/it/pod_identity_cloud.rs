@@ -515,6 +515,14 @@ async fn active_cluster(cloud: &Cloud) -> ClusterRequest {
         encryption_key_arn: None,
         tags: Tags::new(),
         client_request_token: "token-cluster".to_owned(),
+        support_type: "STANDARD".to_owned(),
+        deletion_protection: false,
+        zonal_shift: false,
+        scaling_tier: "standard".to_owned(),
+        support_type: "STANDARD".to_owned(),
+        deletion_protection: false,
+        zonal_shift: false,
+        scaling_tier: "standard".to_owned(),
     };
     cloud.kubernetes.create_cluster(&request).await.unwrap();
     for _ in 0..100 {
@@ -865,6 +873,10 @@ async fn memory_with_cluster() -> (MemoryCloud, Cloud) {
             encryption_key_arn: None,
             tags: Tags::new(),
             client_request_token: "token-cluster".to_owned(),
+            support_type: "STANDARD".to_owned(),
+            deletion_protection: false,
+            zonal_shift: false,
+            scaling_tier: "standard".to_owned(),
         })
         .await
         .unwrap();

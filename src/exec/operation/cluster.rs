@@ -34,6 +34,10 @@ pub(super) async fn run(
             logging,
             encryption_key_arn,
             tags,
+            support_type,
+            deletion_protection,
+            zonal_shift,
+            scaling_tier,
         } => {
             let request = ClusterRequest {
                 name: name.clone(),
@@ -47,6 +51,10 @@ pub(super) async fn run(
                 encryption_key_arn: encryption_key_arn.clone(),
                 tags: tags.clone(),
                 client_request_token: ctx.token(resource),
+                support_type: support_type.clone(),
+                deletion_protection: *deletion_protection,
+                zonal_shift: *zonal_shift,
+                scaling_tier: scaling_tier.clone(),
             };
             create_when_accepted(&ctx.waiter, &format!("creation of cluster {name}"), || {
                 cloud.kubernetes.create_cluster(&request)

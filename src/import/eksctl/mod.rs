@@ -374,6 +374,10 @@ impl Converter<'_> {
             addons: Vec::new(),
             access_entries: Vec::new(),
             karpenter: None,
+            upgrade_policy: Default::default(),
+            deletion_protection: false,
+            zonal_shift: false,
+            control_plane_scaling_tier: Default::default(),
         };
         self.network(config, &region, &mut spec);
         self.node_groups(config, &mut spec)?;
