@@ -1014,10 +1014,6 @@ fn cluster_request(subnets: &[String], role: &str) -> ClusterRequest {
         deletion_protection: false,
         zonal_shift: false,
         scaling_tier: "standard".to_owned(),
-        support_type: "STANDARD".to_owned(),
-        deletion_protection: false,
-        zonal_shift: false,
-        scaling_tier: "standard".to_owned(),
     }
 }
 

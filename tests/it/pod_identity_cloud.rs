@@ -519,10 +519,6 @@ async fn active_cluster(cloud: &Cloud) -> ClusterRequest {
         deletion_protection: false,
         zonal_shift: false,
         scaling_tier: "standard".to_owned(),
-        support_type: "STANDARD".to_owned(),
-        deletion_protection: false,
-        zonal_shift: false,
-        scaling_tier: "standard".to_owned(),
     };
     cloud.kubernetes.create_cluster(&request).await.unwrap();
     for _ in 0..100 {
