@@ -3,6 +3,7 @@
 
 mod action;
 mod cloud_aws;
+mod cluster_settings;
 mod crash;
 mod e2e;
 mod e2e_fakecloud;
