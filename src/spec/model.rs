@@ -138,7 +138,8 @@ impl SupportType {
 }
 
 /// EKS Provisioned Control Plane tiers, as the EKS API reference lists them
-/// (`ControlPlaneScalingConfig.tier`: standard | tier-xl | tier-2xl | tier-4xl).
+/// (`ControlPlaneScalingConfig.tier`: standard | tier-xl | tier-2xl | tier-4xl | tier-8xl; the
+/// SDK's `ProvisionedControlPlaneTier` has the same five).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum ControlPlaneScalingTier {
     /// EKS's default control plane, no extra cost.
@@ -154,6 +155,9 @@ pub enum ControlPlaneScalingTier {
     /// 4x extra-large provisioned tier.
     #[serde(rename = "tier-4xl")]
     Tier4xl,
+    /// 8x extra-large provisioned tier.
+    #[serde(rename = "tier-8xl")]
+    Tier8xl,
 }
 
 impl ControlPlaneScalingTier {
@@ -164,6 +168,7 @@ impl ControlPlaneScalingTier {
             Self::TierXl => "tier-xl",
             Self::Tier2xl => "tier-2xl",
             Self::Tier4xl => "tier-4xl",
+            Self::Tier8xl => "tier-8xl",
         }
     }
 
