@@ -4,6 +4,7 @@
 mod action;
 mod cloud_aws;
 mod cluster_settings;
+mod cluster_settings_memory;
 mod crash;
 mod e2e;
 mod e2e_fakecloud;
