@@ -281,7 +281,9 @@ async fn support_and_insights(
     let version = live.unwrap_or(want).to_owned();
     let insights = async {
         match &next_step {
-            Some(step) => none_when_unsupported(cloud.kubernetes.upgrade_insights(name, step)).await,
+            Some(step) => {
+                none_when_unsupported(cloud.kubernetes.upgrade_insights(name, step)).await
+            }
             None => Ok(Vec::new()),
         }
     };

@@ -142,7 +142,11 @@ async fn delete_of_a_protected_cluster_stops_before_changing_anything() {
     // As the message says: turn it off, apply, delete.
     let file = aws.spec(
         "guarded.yaml",
-        &edit(&base, "deletionProtection: true", "deletionProtection: false"),
+        &edit(
+            &base,
+            "deletionProtection: true",
+            "deletionProtection: false",
+        ),
     );
     aws.expect(0, &["apply", "-f", &file, "--auto-approve"]);
     aws.expect(0, &["delete", "-f", &file, "--auto-approve"]);
@@ -177,7 +181,11 @@ async fn plan_shows_upgrade_insights_and_apply_refuses_an_error_without_force_up
 
     let file = aws.spec(
         "insights.yaml",
-        &edit(&base, "kubernetesVersion: \"1.32\"", "kubernetesVersion: \"1.33\""),
+        &edit(
+            &base,
+            "kubernetesVersion: \"1.32\"",
+            "kubernetesVersion: \"1.33\"",
+        ),
     );
     let plan = aws.expect(0, &["plan", "-f", &file]);
     assert!(
@@ -208,7 +216,10 @@ async fn plan_shows_upgrade_insights_and_apply_refuses_an_error_without_force_up
     let live = cluster(&aws, "insights").await.unwrap();
     assert_eq!(live.version(), Some("1.32"), "nothing changed");
 
-    aws.expect(0, &["apply", "-f", &file, "--auto-approve", "--force-upgrade"]);
+    aws.expect(
+        0,
+        &["apply", "-f", &file, "--auto-approve", "--force-upgrade"],
+    );
     let live = cluster(&aws, "insights").await.unwrap();
     assert_eq!(live.version(), Some("1.33"));
     let again = aws.expect(0, &["plan", "-f", &file, "--detailed-exitcode"]);

@@ -91,7 +91,10 @@ async fn delete_of_a_protected_cluster_is_one_impossible_change() {
     apply(&aws, &spec(&text("  deletionProtection: true\n", "1.33"))).await;
     let observed = observe(&aws.cloud(), "knobs", None).await.unwrap();
     let plan = planner::plan_delete("knobs", "us-east-1", &observed);
-    assert_eq!(kinds(&plan), [("cluster".to_owned(), ChangeKind::Impossible)]);
+    assert_eq!(
+        kinds(&plan),
+        [("cluster".to_owned(), ChangeKind::Impossible)]
+    );
     let reason = plan.changes[0].reason.as_deref().unwrap_or_default();
     assert!(
         reason.contains("set `deletionProtection: false` in the spec, run `ekspec apply`"),
@@ -113,14 +116,21 @@ async fn delete_of_a_protected_cluster_is_one_impossible_change() {
 #[tokio::test]
 async fn warnings_name_extended_support_and_insights_that_are_not_passing() {
     let aws = MemoryCloud::new();
-    apply(&aws, &spec(&text("  upgradePolicy: {supportType: EXTENDED}\n", "1.32"))).await;
+    apply(
+        &aws,
+        &spec(&text("  upgradePolicy: {supportType: EXTENDED}\n", "1.32")),
+    )
+    .await;
     aws.seed_version_support(VersionSupport {
         version: "1.32".to_owned(),
         status: "EXTENDED_SUPPORT".to_owned(),
         end_of_standard_support: Some("2026-03-23".to_owned()),
         end_of_extended_support: Some("2027-03-23".to_owned()),
     });
-    for (name, status) in [("Kubelet version skew", "WARNING"), ("Cluster health issues", "PASSING")] {
+    for (name, status) in [
+        ("Kubelet version skew", "WARNING"),
+        ("Cluster health issues", "PASSING"),
+    ] {
         aws.seed_insight(
             "knobs",
             ObservedInsight {

@@ -14,6 +14,7 @@ use serde_json::Value;
 use self::model::{ClusterConfig, ManagedNodeGroup, Other, Taints};
 use super::{Conversion, Finding, FindingKind};
 use crate::naming;
+use crate::spec::model::{ControlPlaneScalingTier, SupportType};
 use crate::spec::source::{self, Node, NodeKind};
 use crate::spec::{
     self, AccessEntrySpec, AccessPolicySpec, AccessScope, AddonSpec, AmiType, CapacityType,
@@ -22,7 +23,6 @@ use crate::spec::{
     NamespaceScope, NatGatewayMode, NodeGroupSpec, POD_IDENTITY_AGENT, Position, SecretsEncryption,
     ServiceAccountSpec, Taint, TaintEffect, VpcSpec,
 };
-use crate::spec::model::{ControlPlaneScalingTier, SupportType};
 use unsupported::Section;
 
 /// The only eksctl API version there is.

@@ -5,7 +5,7 @@ use aws_sdk_eks::types::builders::VpcConfigRequestBuilder;
 use aws_sdk_eks::types::{
     AuthenticationMode, Category, Cluster, ControlPlaneScalingConfig, CreateAccessConfigRequest,
     EncryptionConfig, ErrorDetail, InsightStatusValue, InsightSummary, InsightsFilter, LogSetup,
-    LogType, Logging, ProvisionedControlPlaneTier, Provider, SupportType, UpgradePolicyRequest,
+    LogType, Logging, Provider, ProvisionedControlPlaneTier, SupportType, UpgradePolicyRequest,
     VpcConfigRequest, ZonalShiftConfigRequest,
 };
 use aws_smithy_types::date_time::Format;
