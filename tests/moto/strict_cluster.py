@@ -278,6 +278,12 @@ def _config_update_type(params):
     for setting, kind in cluster_settings.UPDATE_TYPES.items():
         if params.get(setting) is not None:
             kinds.append(kind)
+    # Auto Mode's three settings go together as one kind (EKS API reference, Update `type`:
+    # AutoModeUpdate); hybrid nodes' network is RemoteNetworkConfigUpdate.
+    if any(params.get(k) for k in ("computeConfig", "storageConfig", "kubernetesNetworkConfig")):
+        kinds.append("AutoModeUpdate")
+    if params.get("remoteNetworkConfig"):
+        kinds.append("RemoteNetworkConfigUpdate")
     return kinds
 
 
@@ -316,6 +322,9 @@ def _config_type(response, cluster):
         "accessConfig": response._get_param("accessConfig"),
         "logging": response._get_param("logging"),
         "resourcesVpcConfig": response._get_param("resourcesVpcConfig"),
+        **{k: response._get_param(k) for k in ("computeConfig", "storageConfig",
+                                               "kubernetesNetworkConfig",
+                                               "remoteNetworkConfig")},
         **cluster_settings.settings_of(response),
     }
     kinds = _config_update_type(params)

@@ -211,10 +211,14 @@ impl ControlPlane for AwsCloud {
             )
             .set_tags(string_map(&request.tags))
             .client_request_token(&request.client_request_token)
+            // Always: EKS's own default (EXTENDED) is not ekspec's. The rest only when they
+            // differ from EKS's defaults, so regions and endpoints without them still work.
             .upgrade_policy(upgrade_policy(&request.support_type))
-            .deletion_protection(request.deletion_protection)
-            .zonal_shift_config(zonal_shift(request.zonal_shift))
-            .control_plane_scaling_config(scaling(&request.scaling_tier))
+            .set_deletion_protection(request.deletion_protection.then_some(true))
+            .set_zonal_shift_config(request.zonal_shift.then(|| zonal_shift(true)))
+            .set_control_plane_scaling_config(
+                (request.scaling_tier != "standard").then(|| scaling(&request.scaling_tier)),
+            )
             .send()
             .await
             .context("CreateCluster", format!("cluster {}", request.name))
