@@ -70,6 +70,9 @@ pub struct Observed {
     /// Where the cluster's Kubernetes version (the spec's before the cluster exists) is in
     /// EKS's support lifecycle, when EKS lists it.
     pub version_support: Option<VersionSupport>,
+    /// The AMI ids the spec's `amiParameter`s hold, by parameter name (`None`: no such
+    /// parameter), read at plan time.
+    pub ami_parameters: BTreeMap<String, Option<String>>,
 }
 
 impl Observed {
@@ -221,6 +224,7 @@ pub async fn observe(
     };
     let (upgrade_insights, version_support) =
         support_and_insights(cloud, name, file, cluster.as_ref().filter(|_| owned)).await?;
+    let ami_parameters = ami_parameters(cloud, file).await?;
     let (partition, account) = super::partition_and_account(&caller).ok_or_else(|| CloudError {
         operation: "GetCallerIdentity",
         resource: "the caller".to_owned(),
@@ -257,6 +261,7 @@ pub async fn observe(
         addon_defaults,
         cluster_security_group,
         spot_service_linked_role,
+        ami_parameters,
         upgrade_insights,
         version_support,
     })
@@ -297,6 +302,26 @@ async fn support_and_insights(
         }
     };
     tokio::try_join!(insights, support)
+}
+
+/// Reads the SSM parameters the spec's node groups take their AMI from, concurrently.
+async fn ami_parameters(
+    cloud: &Cloud,
+    file: Option<&ClusterFile>,
+) -> CloudResult<BTreeMap<String, Option<String>>> {
+    let names: std::collections::BTreeSet<&str> = file
+        .iter()
+        .flat_map(|f| &f.spec.node_groups)
+        .filter_map(|g| g.ami_parameter.as_deref())
+        .collect();
+    stream::iter(names)
+        .map(|name| async move {
+            let value = cloud.parameters.get_parameter(name).await?;
+            Ok::<_, CloudError>((name.to_owned(), value))
+        })
+        .buffer_unordered(4)
+        .try_collect()
+        .await
 }
 
 /// The list, or nothing when the endpoint answers "not found" for a cluster that exists: an
