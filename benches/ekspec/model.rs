@@ -406,6 +406,7 @@ pub fn self_check() -> anyhow::Result<()> {
         cluster: "c".to_owned(),
         region: "us-east-1".to_owned(),
         changes: vec![cluster, role, nat, vpc],
+        warnings: Vec::new(),
     };
     let call = Duration::from_millis(10);
     let figures = critical_path(&plan, &model, |_| call);

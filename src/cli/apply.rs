@@ -102,6 +102,9 @@ async fn prepare_apply(
         let cloud = session::cloud(global, &region).await?;
         let observed = observe(&cloud, &cluster, Some(file)).await?;
         let plan = planner::plan(file, &observed);
+        if !args.force_upgrade {
+            refuse_blocked_upgrade(&plan, &observed)?;
+        }
         let ctx = Context::new(cloud, &observed, &cluster, &region, waiter(args.timeout))
             .force_upgrade(args.force_upgrade);
         anyhow::Ok((plan, ctx))
@@ -120,6 +123,33 @@ async fn prepare_apply(
             error,
         }),
     }
+}
+
+/// Stops before anything changes when the plan upgrades Kubernetes and EKS's upgrade insights
+/// have an ERROR for the next version (EKS would refuse UpdateClusterVersion without `force`).
+fn refuse_blocked_upgrade(plan: &Plan, observed: &Observed) -> Result<()> {
+    let upgrading = plan.changes.iter().any(|c| {
+        c.operations
+            .iter()
+            .any(|op| matches!(op, crate::plan::Operation::UpdateClusterVersion { .. }))
+    });
+    let errors: Vec<String> = observed
+        .upgrade_insights
+        .iter()
+        .filter(|i| i.status == "ERROR")
+        .map(|i| {
+            let version = i.kubernetes_version.as_deref().unwrap_or("?");
+            format!("{} (Kubernetes {version}): {}", i.name, i.reason)
+        })
+        .collect();
+    if upgrading && !errors.is_empty() {
+        bail!(
+            "EKS upgrade insights report issues that block this upgrade:\n  {}\nnothing was changed: fix them (`aws eks list-insights --cluster-name {}`), or run `ekspec apply --force-upgrade` to upgrade anyway",
+            errors.join("\n  "),
+            plan.cluster
+        );
+    }
+    Ok(())
 }
 
 async fn prepare_delete(
@@ -461,6 +491,7 @@ fn outcome(cluster: &str, region: &str, plan: &Plan, result: &str, status: ExitS
 }
 
 fn show(printer: &Printer, prepared: &Prepared, single: bool) {
+    printer.diagnostic(render::warnings(&prepared.plan));
     match printer.format() {
         OutputFormat::Text => printer.info(render::text(&prepared.plan).trim_end()),
         OutputFormat::Json => {

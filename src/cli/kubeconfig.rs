@@ -176,6 +176,7 @@ mod tests {
             tags: Default::default(),
             auto_mode: None,
             service_cidr: None,
+            ..Default::default()
         }
     }
 

@@ -29,6 +29,7 @@ fn status(plan: &Plan, detailed: bool) -> ExitStatus {
 }
 
 fn show(printer: &Printer, plan: &Plan) {
+    printer.diagnostic(render::warnings(plan));
     match printer.format() {
         OutputFormat::Json => printer.json(&render::json(plan)),
         OutputFormat::Text => printer.result(render::text(plan).trim_end()),

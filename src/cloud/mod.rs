@@ -251,6 +251,15 @@ pub trait ControlPlane: Send + Sync {
     ) -> CloudResult<UpdateStatus>;
     /// Starts deleting a cluster (already gone succeeds).
     async fn delete_cluster(&self, name: &str) -> CloudResult<()>;
+    /// EKS's upgrade insights (category `UPGRADE_READINESS`) about moving `cluster` to
+    /// `version`, each not `PASSING` with DescribeInsight's recommendation.
+    async fn upgrade_insights(
+        &self,
+        cluster: &str,
+        version: &str,
+    ) -> CloudResult<Vec<ObservedInsight>>;
+    /// Where `version` is in EKS's support lifecycle, or `None` when EKS does not list it.
+    async fn version_support(&self, version: &str) -> CloudResult<Option<VersionSupport>>;
 }
 
 /// EKS managed node groups.

@@ -350,7 +350,7 @@ pub struct ObservedOidcProvider {
 }
 
 /// An EKS cluster.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ObservedCluster {
     /// Name.
     pub name: String,
@@ -394,6 +394,15 @@ pub struct ObservedCluster {
     pub service_cidr: Option<String>,
     /// EKS Auto Mode as DescribeCluster reports it (`None`: off).
     pub auto_mode: Option<AutoMode>,
+
+    /// `upgradePolicy.supportType`: `STANDARD` or `EXTENDED` (`None`: not reported).
+    pub support_type: Option<String>,
+    /// Whether DeleteCluster is refused (`deletionProtection`).
+    pub deletion_protection: bool,
+    /// `zonalShiftConfig.enabled`.
+    pub zonal_shift: bool,
+    /// `controlPlaneScalingConfig.tier` (`None`: not reported, EKS's `standard`).
+    pub scaling_tier: Option<String>,
 }
 
 /// EKS Auto Mode of a cluster: compute (`computeConfig`), block storage
@@ -406,6 +415,36 @@ pub struct AutoMode {
     /// The node role of the instances it launches (sent only with node pools: EKS refuses a
     /// role without them).
     pub node_role_arn: Option<String>,
+}
+
+/// One of EKS's upgrade insights for a cluster (ListInsights, with DescribeInsight's advice).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ObservedInsight {
+    /// Insight id.
+    pub id: String,
+    /// Its name, e.g. `Kubernetes API deprecations`.
+    pub name: String,
+    /// The Kubernetes version it is about (the upgrade's target).
+    pub kubernetes_version: Option<String>,
+    /// `PASSING`, `WARNING`, `ERROR` or `UNKNOWN`.
+    pub status: String,
+    /// Why it has that status.
+    pub reason: String,
+    /// What to do about it (DescribeInsight `recommendation`).
+    pub recommendation: Option<String>,
+}
+
+/// Where a Kubernetes version is in EKS's support lifecycle (DescribeClusterVersions).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct VersionSupport {
+    /// `1.N`.
+    pub version: String,
+    /// `STANDARD_SUPPORT`, `EXTENDED_SUPPORT` or `UNSUPPORTED`.
+    pub status: String,
+    /// End of standard support, `YYYY-MM-DD` (UTC).
+    pub end_of_standard_support: Option<String>,
+    /// End of extended support, `YYYY-MM-DD` (UTC).
+    pub end_of_extended_support: Option<String>,
 }
 
 /// A request to create a cluster.
@@ -435,6 +474,14 @@ pub struct ClusterRequest {
     pub client_request_token: String,
     /// EKS Auto Mode (`None`: off, nothing sent).
     pub auto_mode: Option<AutoMode>,
+    /// `upgradePolicy.supportType` (`STANDARD` or `EXTENDED`).
+    pub support_type: String,
+    /// `deletionProtection`.
+    pub deletion_protection: bool,
+    /// `zonalShiftConfig.enabled`.
+    pub zonal_shift: bool,
+    /// `controlPlaneScalingConfig.tier`.
+    pub scaling_tier: String,
 }
 
 /// An in-place change of a cluster: one of the two at a time (EKS refuses both at once).
@@ -466,6 +513,26 @@ pub enum ClusterConfigChange {
         enable: Vec<String>,
         /// Turned off.
         disable: Vec<String>,
+    },
+    /// The support policy (`upgradePolicy.supportType`: `STANDARD` or `EXTENDED`).
+    UpgradePolicy {
+        /// Support type.
+        support_type: String,
+    },
+    /// Deletion protection on or off.
+    DeletionProtection {
+        /// On.
+        enabled: bool,
+    },
+    /// Zonal shift on or off (`zonalShiftConfig.enabled`).
+    ZonalShift {
+        /// On.
+        enabled: bool,
+    },
+    /// The Provisioned Control Plane tier (`controlPlaneScalingConfig.tier`).
+    ScalingTier {
+        /// Tier, e.g. `tier-xl`.
+        tier: String,
     },
 }
 

@@ -75,6 +75,10 @@ async fn shop(cloud: &Cloud) -> (String, String) {
             encryption_key_arn: None,
             tags: Tags::from([("team".to_owned(), "shop".to_owned())]),
             auto_mode: None,
+            support_type: "STANDARD".to_owned(),
+            deletion_protection: false,
+            zonal_shift: false,
+            scaling_tier: "standard".to_owned(),
             client_request_token: "t".to_owned(),
         })
         .await

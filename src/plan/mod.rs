@@ -165,6 +165,10 @@ pub struct Plan {
     pub region: String,
     /// The changes, in a stable order.
     pub changes: Vec<Change>,
+    /// What the user should know that changes nothing: a version in extended support, EKS's
+    /// upgrade insights that are not passing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl Plan {

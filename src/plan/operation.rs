@@ -126,6 +126,14 @@ pub enum Operation {
         tags: Tags,
         /// EKS Auto Mode (`None`: off).
         auto_mode: Option<AutoMode>,
+        /// `upgradePolicy.supportType`.
+        support_type: String,
+        /// `deletionProtection`.
+        deletion_protection: bool,
+        /// `zonalShiftConfig.enabled`.
+        zonal_shift: bool,
+        /// `controlPlaneScalingConfig.tier`.
+        scaling_tier: String,
     },
     /// Change endpoint access or logging and wait until ACTIVE again.
     UpdateClusterConfig {

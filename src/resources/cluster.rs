@@ -55,6 +55,7 @@ pub fn plan(p: &mut Planning<'_>) {
     cidrs.sort();
     let (subnets, subnet_resources) = cluster_subnets(p);
     let auto_mode = auto_mode::desired(p);
+    warn_support(p);
     let Some(live) = p.observed.cluster.clone() else {
         let mut after = vec!["role/cluster".to_owned()];
         after.extend(subnet_resources);
@@ -77,6 +78,10 @@ pub fn plan(p: &mut Planning<'_>) {
                     encryption_key_arn: spec.secrets_encryption.as_ref().map(|e| e.key_arn.clone()),
                     tags: owned_tags(file, "cluster", &Tags::new()),
                     auto_mode,
+                    support_type: spec.upgrade_policy.support_type.eks_name().to_owned(),
+                    deletion_protection: spec.deletion_protection,
+                    zonal_shift: spec.zonal_shift,
+                    scaling_tier: spec.control_plane_scaling_tier.eks_name().to_owned(),
                 }],
             )
             .id(name)
@@ -282,6 +287,7 @@ pub fn plan(p: &mut Planning<'_>) {
             return;
         }
     }
+    settings(p, &live, &mut ops, &mut fields);
     if let Some((op, tag_fields)) = eks_retag(
         &live.arn,
         &live.tags,
@@ -349,4 +355,123 @@ fn subnets_eks_takes(
         );
     }
     Ok(())
+}
+
+/// Warns about the cluster's version in extended support (billed per cluster hour) and about
+/// each of EKS's upgrade insights for the next upgrade step that is not passing.
+fn warn_support(p: &mut Planning<'_>) {
+    if let Some(support) = p.observed.version_support.clone()
+        && support.status == "EXTENDED_SUPPORT"
+    {
+        p.warn(format!(
+            "Kubernetes {} is in EKS extended support (standard support ended {}; extended support ends {}): the cluster is billed at the extended-support rate per hour; upgrade spec.kubernetesVersion to a version in standard support",
+            support.version,
+            support.end_of_standard_support.as_deref().unwrap_or("already"),
+            support.end_of_extended_support.as_deref().unwrap_or("(unknown)"),
+        ));
+    }
+    for insight in p.observed.upgrade_insights.clone() {
+        let mut text = format!(
+            "EKS upgrade insight for Kubernetes {}: {} is {}",
+            insight.kubernetes_version.as_deref().unwrap_or("?"),
+            insight.name,
+            insight.status
+        );
+        if !insight.reason.is_empty() {
+            text.push_str(&format!(": {}", insight.reason));
+        }
+        if let Some(recommendation) = &insight.recommendation {
+            text.push_str(&format!(" (recommendation: {recommendation})"));
+        }
+        if insight.status == "ERROR" {
+            text.push_str("; apply refuses this upgrade until it passes, unless --force-upgrade");
+        }
+        p.warn(text);
+    }
+}
+
+/// In-place settings of the cluster, each its own UpdateClusterConfig (EKS takes one kind of
+/// change per call): support policy, deletion protection, zonal shift, control plane tier.
+fn settings(
+    p: &mut Planning<'_>,
+    live: &crate::cloud::ObservedCluster,
+    ops: &mut Vec<Operation>,
+    fields: &mut Vec<FieldChange>,
+) {
+    let Some(file) = p.file else {
+        return;
+    };
+    let spec = &file.spec;
+    let name = live.name.clone();
+    let want_support = spec.upgrade_policy.support_type.eks_name();
+    if let Some(have) = live.support_type.as_deref()
+        && have != want_support
+    {
+        let in_extended = p
+            .observed
+            .version_support
+            .as_ref()
+            .is_some_and(|s| s.status == "EXTENDED_SUPPORT");
+        if want_support == "STANDARD" && in_extended {
+            // EKS user guide, "Disable EKS extended support": "You cannot disable extended
+            // support once your cluster has entered it."
+            p.warn(format!(
+                "spec.upgradePolicy.supportType stays {have} for now: EKS cannot turn extended support off while Kubernetes {} is in it; the apply after an upgrade to a version in standard support sets STANDARD",
+                live.version
+            ));
+        } else {
+            fields.push(FieldChange::new(
+                "spec.upgradePolicy.supportType",
+                have,
+                want_support,
+            ));
+            ops.push(Operation::UpdateClusterConfig {
+                name: name.clone(),
+                change: ClusterConfigChange::UpgradePolicy {
+                    support_type: want_support.to_owned(),
+                },
+            });
+        }
+    }
+    if live.deletion_protection != spec.deletion_protection {
+        fields.push(FieldChange::new(
+            "spec.deletionProtection",
+            live.deletion_protection,
+            spec.deletion_protection,
+        ));
+        ops.push(Operation::UpdateClusterConfig {
+            name: name.clone(),
+            change: ClusterConfigChange::DeletionProtection {
+                enabled: spec.deletion_protection,
+            },
+        });
+    }
+    if live.zonal_shift != spec.zonal_shift {
+        fields.push(FieldChange::new(
+            "spec.zonalShift",
+            live.zonal_shift,
+            spec.zonal_shift,
+        ));
+        ops.push(Operation::UpdateClusterConfig {
+            name: name.clone(),
+            change: ClusterConfigChange::ZonalShift {
+                enabled: spec.zonal_shift,
+            },
+        });
+    }
+    let have_tier = live.scaling_tier.as_deref().unwrap_or("standard");
+    let want_tier = spec.control_plane_scaling_tier.eks_name();
+    if have_tier != want_tier {
+        fields.push(FieldChange::new(
+            "spec.controlPlaneScalingTier",
+            have_tier,
+            want_tier,
+        ));
+        ops.push(Operation::UpdateClusterConfig {
+            name,
+            change: ClusterConfigChange::ScalingTier {
+                tier: want_tier.to_owned(),
+            },
+        });
+    }
 }

@@ -6,9 +6,9 @@ use futures::{StreamExt, TryStreamExt, stream};
 
 use crate::cloud::{
     Cloud, CloudError, CloudResult, ErrorKind, ObservedAccessEntry, ObservedAddon, ObservedCluster,
-    ObservedEventRule, ObservedFargateProfile, ObservedNetwork, ObservedNodeGroup,
+    ObservedEventRule, ObservedFargateProfile, ObservedInsight, ObservedNetwork, ObservedNodeGroup,
     ObservedOidcProvider, ObservedPodIdentityAssociation, ObservedQueue, ObservedRole,
-    ObservedSecurityGroup, ObservedSubnet, ObservedVpc,
+    ObservedSecurityGroup, ObservedSubnet, ObservedVpc, VersionSupport,
 };
 use crate::naming;
 use crate::spec::ClusterFile;
@@ -64,6 +64,12 @@ pub struct Observed {
     /// Default add-on versions, keyed `(add-on, Kubernetes version)`: for the spec's version
     /// and every step of an upgrade, for add-ons without a pinned version.
     pub addon_defaults: BTreeMap<(String, String), Option<String>>,
+    /// EKS's upgrade insights that are not passing, for the next step of an upgrade the spec
+    /// asks for (read only then).
+    pub upgrade_insights: Vec<ObservedInsight>,
+    /// Where the cluster's Kubernetes version (the spec's before the cluster exists) is in
+    /// EKS's support lifecycle, when EKS lists it.
+    pub version_support: Option<VersionSupport>,
     /// The AMI ids the spec's `amiParameter`s hold, by parameter name (`None`: no such
     /// parameter), read at plan time.
     pub ami_parameters: BTreeMap<String, Option<String>>,
@@ -202,6 +208,8 @@ pub async fn observe(
     } else {
         None
     };
+    let (upgrade_insights, version_support) =
+        support_and_insights(cloud, name, file, cluster.as_ref().filter(|_| owned)).await?;
     let ami_parameters = ami_parameters(cloud, file).await?;
     let (partition, account) = super::partition_and_account(&caller).ok_or_else(|| CloudError {
         operation: "GetCallerIdentity",
@@ -240,6 +248,8 @@ pub async fn observe(
         cluster_security_group,
         spot_service_linked_role,
         ami_parameters,
+        upgrade_insights,
+        version_support,
     })
 }
 
@@ -278,6 +288,43 @@ pub async fn cluster_contents(cloud: &Cloud, name: &str) -> CloudResult<ClusterC
         access_entries,
         pod_identity_associations,
     })
+}
+
+/// The upgrade insights about the next step of the upgrade the spec asks for (none without
+/// one) and the support state of the cluster's version (the spec's before it exists).
+async fn support_and_insights(
+    cloud: &Cloud,
+    name: &str,
+    file: Option<&ClusterFile>,
+    owned_cluster: Option<&ObservedCluster>,
+) -> CloudResult<(Vec<ObservedInsight>, Option<VersionSupport>)> {
+    let Some(file) = file else {
+        return Ok((Vec::new(), None));
+    };
+    let want = &file.spec.kubernetes_version;
+    let live = owned_cluster.map(|c| c.version.as_str());
+    let next_step = live
+        .filter(|live| parse_minor(want) > parse_minor(live))
+        .and_then(|live| upgrade_steps(Some(live), want).into_iter().next());
+    let version = live.unwrap_or(want).to_owned();
+    let insights = async {
+        match &next_step {
+            Some(step) => {
+                none_when_unsupported(cloud.kubernetes.upgrade_insights(name, step)).await
+            }
+            None => Ok(Vec::new()),
+        }
+    };
+    let support = async {
+        match cloud.kubernetes.version_support(&version).await {
+            Err(error) if error.is_not_found() => {
+                tracing::debug!(%error, "no version support data");
+                Ok(None)
+            }
+            other => other,
+        }
+    };
+    tokio::try_join!(insights, support)
 }
 
 /// Reads the SSM parameters the spec's node groups take their AMI from, concurrently.

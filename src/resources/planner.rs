@@ -30,12 +30,19 @@ pub struct Planning<'a> {
     /// Service account roles whose change moves the account's binding (a switch of mechanism,
     /// a renamed role): the association and add-on planners leave that binding to it.
     rebinding: BTreeSet<String>,
+    /// Warnings for the user (see [`Plan::warnings`]).
+    warnings: Vec<String>,
 }
 
 impl<'a> Planning<'a> {
     /// Records that the spec wants `resource` (so it is not deleted).
     pub fn desire(&mut self, resource: &str) {
         self.desired.insert(resource.to_owned());
+    }
+
+    /// Adds a warning that changes nothing.
+    pub fn warn(&mut self, warning: String) {
+        self.warnings.push(warning);
     }
 
     /// Adds a change.
@@ -219,6 +226,7 @@ pub fn plan(file: &ClusterFile, observed: &Observed) -> Plan {
         desired: BTreeSet::new(),
         outputs: existing_outputs(observed, &file.metadata.name),
         rebinding: BTreeSet::new(),
+        warnings: Vec::new(),
     };
     network::plan(&mut p);
     iam::plan(&mut p);
@@ -249,7 +257,29 @@ pub fn plan_delete(name: &str, region: &str, observed: &Observed) -> Plan {
         desired: BTreeSet::new(),
         outputs: existing_outputs(observed, name),
         rebinding: BTreeSet::new(),
+        warnings: Vec::new(),
     };
+    if let Some(live) = observed
+        .owned_cluster(name)
+        .filter(|c| c.deletion_protection)
+    {
+        // EKS refuses DeleteCluster while protection is on; deleting the rest first would
+        // leave a cluster without its network and roles.
+        let mut p = p;
+        p.push(
+            Change::new("cluster", ChangeKind::Impossible, Vec::new())
+                .id(&live.name)
+                .reason(format!(
+                    "deletion protection is on for cluster {name}: nothing was deleted; set `deletionProtection: false` in the spec, run `ekspec apply`, then delete again"
+                )),
+        );
+        return Plan {
+            cluster: p.cluster,
+            region: region.to_owned(),
+            changes: p.changes,
+            warnings: p.warnings,
+        };
+    }
     finish(p, region)
 }
 
@@ -272,6 +302,7 @@ fn finish(mut p: Planning<'_>, region: &str) -> Plan {
         cluster: p.cluster,
         region: region.to_owned(),
         changes,
+        warnings: p.warnings,
     }
 }
 
@@ -818,6 +849,7 @@ mod tests {
                 tags: owned("cluster"),
                 auto_mode: None,
                 service_cidr: None,
+                ..Default::default()
             }),
             addons: vec![crate::cloud::ObservedAddon {
                 name: "vpc-cni".into(),

@@ -387,6 +387,7 @@ mod tests {
                 tags: owned("cluster"),
                 auto_mode: None,
                 service_cidr: None,
+                ..Default::default()
             }),
             node_groups,
             existing_vpc: Some(ObservedVpc {

@@ -84,6 +84,102 @@ pub struct ClusterSpec {
     /// balancing. Absent = off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_mode: Option<AutoModeSpec>,
+    /// What EKS does when the Kubernetes version leaves standard support. Default
+    /// `{supportType: STANDARD}`: upgraded automatically, never billed for extended support
+    /// unless the spec asks for it (EKS's own default is `EXTENDED`). In place.
+    #[serde(default, skip_serializing_if = "UpgradePolicy::is_default")]
+    pub upgrade_policy: UpgradePolicy,
+    /// Refuse DeleteCluster while on: `ekspec delete` stops until the spec says `false` and is
+    /// applied. Default false. In place.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deletion_protection: bool,
+    /// Let Amazon Application Recovery Controller shift traffic away from an impaired zone
+    /// (EKS `zonalShiftConfig.enabled`). Default false. In place.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub zonal_shift: bool,
+    /// EKS Provisioned Control Plane tier. Default `standard` (no extra cost). In place.
+    #[serde(default, skip_serializing_if = "ControlPlaneScalingTier::is_standard")]
+    pub control_plane_scaling_tier: ControlPlaneScalingTier,
+}
+
+/// The cluster's support policy (EKS `upgradePolicy`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpgradePolicy {
+    /// `STANDARD` (default): upgraded at the end of standard support; `EXTENDED`: stays on the
+    /// version through extended support, at an extra cost per cluster hour.
+    #[serde(default)]
+    pub support_type: SupportType,
+}
+
+impl UpgradePolicy {
+    /// Whether this is the default policy (left out when a spec is written).
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// EKS support types, spelled as EKS spells them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum SupportType {
+    /// Upgraded automatically at the end of standard support.
+    #[default]
+    #[serde(rename = "STANDARD")]
+    Standard,
+    /// Enters extended support (billed per cluster hour) at the end of standard support.
+    #[serde(rename = "EXTENDED")]
+    Extended,
+}
+
+impl SupportType {
+    /// The name EKS uses.
+    pub fn eks_name(self) -> &'static str {
+        match self {
+            Self::Standard => "STANDARD",
+            Self::Extended => "EXTENDED",
+        }
+    }
+}
+
+/// EKS Provisioned Control Plane tiers, as the EKS API reference lists them
+/// (`ControlPlaneScalingConfig.tier`: standard | tier-xl | tier-2xl | tier-4xl | tier-8xl; the
+/// SDK's `ProvisionedControlPlaneTier` has the same five).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ControlPlaneScalingTier {
+    /// EKS's default control plane, no extra cost.
+    #[default]
+    #[serde(rename = "standard")]
+    Standard,
+    /// Extra-large provisioned tier.
+    #[serde(rename = "tier-xl")]
+    TierXl,
+    /// 2x extra-large provisioned tier.
+    #[serde(rename = "tier-2xl")]
+    Tier2xl,
+    /// 4x extra-large provisioned tier.
+    #[serde(rename = "tier-4xl")]
+    Tier4xl,
+    /// 8x extra-large provisioned tier.
+    #[serde(rename = "tier-8xl")]
+    Tier8xl,
+}
+
+impl ControlPlaneScalingTier {
+    /// The name EKS uses.
+    pub fn eks_name(self) -> &'static str {
+        match self {
+            Self::Standard => "standard",
+            Self::TierXl => "tier-xl",
+            Self::Tier2xl => "tier-2xl",
+            Self::Tier4xl => "tier-4xl",
+            Self::Tier8xl => "tier-8xl",
+        }
+    }
+
+    /// Whether this is the default tier (left out when a spec is written).
+    pub fn is_standard(&self) -> bool {
+        *self == Self::Standard
+    }
 }
 
 /// The VPC: either created by ekspec (`cidr`, zones, NAT) or brought by the user (`id`, `subnets`).

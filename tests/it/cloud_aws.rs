@@ -1045,6 +1045,10 @@ fn cluster_request(subnets: &[String], role: &str) -> ClusterRequest {
         tags: tags("cluster"),
         client_request_token: "token-cluster".to_owned(),
         auto_mode: None,
+        support_type: "STANDARD".to_owned(),
+        deletion_protection: false,
+        zonal_shift: false,
+        scaling_tier: "standard".to_owned(),
     }
 }
 
@@ -1113,6 +1117,102 @@ async fn cluster_is_created_described_updated_and_deleted() {
     assert!(
         gone.is_none() || gone.is_some_and(|c| c.status == "DELETING"),
         "the cluster is gone or going"
+    );
+}
+
+#[tokio::test]
+async fn cluster_settings_version_support_and_insights_round_trip() {
+    let moto = MotoServer::start();
+    let cloud = cloud(&moto).await;
+    let (subnets, role) = cluster_prerequisites(&cloud).await;
+    let eks = &cloud.kubernetes;
+    let request = ClusterRequest {
+        support_type: "EXTENDED".to_owned(),
+        deletion_protection: true,
+        zonal_shift: true,
+        scaling_tier: "tier-2xl".to_owned(),
+        ..cluster_request(&subnets, &role)
+    };
+    eks.create_cluster(&request).await.unwrap();
+    let cluster = eks.describe_cluster("demo").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            cluster.support_type.as_deref(),
+            cluster.deletion_protection,
+            cluster.zonal_shift,
+            cluster.scaling_tier.as_deref()
+        ),
+        (Some("EXTENDED"), true, true, Some("tier-2xl"))
+    );
+    for change in [
+        ClusterConfigChange::UpgradePolicy {
+            support_type: "STANDARD".to_owned(),
+        },
+        ClusterConfigChange::DeletionProtection { enabled: false },
+        ClusterConfigChange::ZonalShift { enabled: false },
+        ClusterConfigChange::ScalingTier {
+            tier: "standard".to_owned(),
+        },
+    ] {
+        let id = eks.update_cluster_config("demo", &change).await.unwrap();
+        let update = eks
+            .describe_update("demo", UpdateOf::Cluster, &id.unwrap())
+            .await
+            .unwrap();
+        assert_eq!(update.status, "Successful", "{change:?}");
+    }
+    let cluster = eks.describe_cluster("demo").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            cluster.support_type.as_deref(),
+            cluster.deletion_protection,
+            cluster.zonal_shift,
+            cluster.scaling_tier.as_deref()
+        ),
+        (Some("STANDARD"), false, false, Some("standard"))
+    );
+
+    moto.control("eks-clock", json!({"date": "2026-01-01"}));
+    assert_eq!(
+        eks.version_support("1.31").await.unwrap(),
+        Some(VersionSupport {
+            version: "1.31".to_owned(),
+            status: "EXTENDED_SUPPORT".to_owned(),
+            end_of_standard_support: Some("2025-11-26".to_owned()),
+            end_of_extended_support: Some("2026-11-26".to_owned()),
+        })
+    );
+    assert_eq!(eks.version_support("1.9").await.unwrap(), None);
+
+    // EKS's checks for 1.32 pass but one: only that one is returned, with its advice.
+    moto.control(
+        "insight",
+        json!({"name": "demo", "insight": "Kubelet version skew", "status": "ERROR",
+               "reason": "kubelet 1.29 on 3 nodes", "recommendation": "upgrade the nodes"}),
+    );
+    let insights = eks.upgrade_insights("demo", "1.32").await.unwrap();
+    assert_eq!(insights.len(), 1, "{insights:?}");
+    assert_eq!(
+        (
+            insights[0].name.as_str(),
+            insights[0].status.as_str(),
+            insights[0].reason.as_str(),
+            insights[0].recommendation.as_deref(),
+            insights[0].kubernetes_version.as_deref()
+        ),
+        (
+            "Kubelet version skew",
+            "ERROR",
+            "kubelet 1.29 on 3 nodes",
+            Some("upgrade the nodes"),
+            Some("1.32")
+        )
+    );
+    assert!(
+        eks.upgrade_insights("demo", "1.33")
+            .await
+            .unwrap()
+            .is_empty()
     );
 }
 

@@ -842,6 +842,10 @@ fn create_cluster() -> Operation {
         encryption_key_arn: None,
         tags: Default::default(),
         auto_mode: None,
+        support_type: "STANDARD".to_owned(),
+        deletion_protection: false,
+        zonal_shift: false,
+        scaling_tier: "standard".to_owned(),
     }
 }
 

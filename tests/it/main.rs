@@ -4,6 +4,8 @@
 mod action;
 mod auto_mode;
 mod cloud_aws;
+mod cluster_settings;
+mod cluster_settings_memory;
 mod crash;
 mod custom_ami;
 mod e2e;

@@ -516,6 +516,10 @@ async fn active_cluster(cloud: &Cloud) -> ClusterRequest {
         tags: Tags::new(),
         client_request_token: "token-cluster".to_owned(),
         auto_mode: None,
+        support_type: "STANDARD".to_owned(),
+        deletion_protection: false,
+        zonal_shift: false,
+        scaling_tier: "standard".to_owned(),
     };
     cloud.kubernetes.create_cluster(&request).await.unwrap();
     for _ in 0..100 {
@@ -867,6 +871,10 @@ async fn memory_with_cluster() -> (MemoryCloud, Cloud) {
             tags: Tags::new(),
             client_request_token: "token-cluster".to_owned(),
             auto_mode: None,
+            support_type: "STANDARD".to_owned(),
+            deletion_protection: false,
+            zonal_shift: false,
+            scaling_tier: "standard".to_owned(),
         })
         .await
         .unwrap();

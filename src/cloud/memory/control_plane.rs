@@ -62,6 +62,10 @@ impl ControlPlane for MemoryCloud {
                 auto_mode: r.auto_mode.clone().map(sorted_auto_mode),
                 // EKS's default when the request names none.
                 service_cidr: Some("172.20.0.0/16".to_owned()),
+                support_type: Some(r.support_type.clone()),
+                deletion_protection: r.deletion_protection,
+                zonal_shift: r.zonal_shift,
+                scaling_tier: Some(r.scaling_tier.clone()),
             },
         );
         s.log(format!("CreateCluster {}", r.name));
@@ -105,6 +109,14 @@ impl ControlPlane for MemoryCloud {
                 c.enabled_log_types.sort();
                 c.enabled_log_types.dedup();
             }
+            ClusterConfigChange::UpgradePolicy { support_type } => {
+                c.support_type = Some(support_type.clone());
+            }
+            ClusterConfigChange::DeletionProtection { enabled } => {
+                c.deletion_protection = *enabled;
+            }
+            ClusterConfigChange::ZonalShift { enabled } => c.zonal_shift = *enabled,
+            ClusterConfigChange::ScalingTier { tier } => c.scaling_tier = Some(tier.clone()),
         }
         s.log(format!("UpdateClusterConfig {name}"));
         Ok(None)
@@ -196,8 +208,39 @@ impl ControlPlane for MemoryCloud {
             .ok_or_else(|| not_found("DescribeUpdate", update_id))
     }
 
+    async fn upgrade_insights(
+        &self,
+        cluster: &str,
+        version: &str,
+    ) -> CloudResult<Vec<ObservedInsight>> {
+        let s = self.lock();
+        Ok(s.insights
+            .get(cluster)
+            .into_iter()
+            .flatten()
+            .filter(|i| i.kubernetes_version.as_deref() == Some(version))
+            .filter(|i| i.status != "PASSING")
+            .cloned()
+            .collect())
+    }
+
+    async fn version_support(&self, version: &str) -> CloudResult<Option<VersionSupport>> {
+        Ok(self.lock().version_support.get(version).cloned())
+    }
+
     async fn delete_cluster(&self, name: &str) -> CloudResult<()> {
         let mut s = self.lock();
+        // EKS refuses to delete an ACTIVE cluster with deletion protection on (EKS user
+        // guide, "Protect EKS clusters from accidental deletion").
+        if s.clusters.get(name).is_some_and(|c| c.deletion_protection) {
+            return Err(CloudError {
+                operation: "DeleteCluster",
+                resource: format!("cluster {name}"),
+                code: Some("InvalidRequestException".to_owned()),
+                message: format!("Cluster {name} has deletion protection enabled"),
+                kind: CloudError::kind_of("InvalidRequestException"),
+            });
+        }
         // EKS deletes the security group it made for the cluster.
         if let Some(group) = s
             .clusters

@@ -66,6 +66,10 @@ struct State {
     /// Client tokens, kept as EC2 keeps them (and EKS for Pod Identity associations):
     /// (action, token) -> (request, resource id).
     tokens: BTreeMap<(&'static str, String), (String, String)>,
+    /// EKS's upgrade insights by cluster, seeded by tests.
+    insights: BTreeMap<String, Vec<ObservedInsight>>,
+    /// Where Kubernetes versions are in EKS's support lifecycle, seeded by tests.
+    version_support: BTreeMap<String, VersionSupport>,
 }
 
 impl State {
@@ -306,6 +310,22 @@ impl MemoryCloud {
             queues: Box::new(self.clone()),
             events: Box::new(self.clone()),
         }
+    }
+
+    /// EKS finds `insight` about the next upgrade of `cluster` (ListInsights).
+    pub fn seed_insight(&self, cluster: &str, insight: ObservedInsight) {
+        self.lock()
+            .insights
+            .entry(cluster.to_owned())
+            .or_default()
+            .push(insight);
+    }
+
+    /// EKS reports `support` for its version (DescribeClusterVersions).
+    pub fn seed_version_support(&self, support: VersionSupport) {
+        self.lock()
+            .version_support
+            .insert(support.version.clone(), support);
     }
 
     /// Every mutating call so far, as `Operation resource`.

@@ -35,6 +35,10 @@ pub(super) async fn run(
             encryption_key_arn,
             tags,
             auto_mode,
+            support_type,
+            deletion_protection,
+            zonal_shift,
+            scaling_tier,
         } => {
             let request = ClusterRequest {
                 name: name.clone(),
@@ -49,6 +53,10 @@ pub(super) async fn run(
                 tags: tags.clone(),
                 client_request_token: ctx.token(resource),
                 auto_mode: auto_mode.clone(),
+                support_type: support_type.clone(),
+                deletion_protection: *deletion_protection,
+                zonal_shift: *zonal_shift,
+                scaling_tier: scaling_tier.clone(),
             };
             create_when_accepted(&ctx.waiter, &format!("creation of cluster {name}"), || {
                 cloud.kubernetes.create_cluster(&request)

@@ -15,6 +15,7 @@ use self::model::{ClusterConfig, ManagedNodeGroup, Other, Taints};
 use super::{Conversion, Finding, FindingKind};
 use crate::naming;
 use crate::spec::model::{AutoModeNodePool, AutoModeSpec};
+use crate::spec::model::{ControlPlaneScalingTier, SupportType};
 use crate::spec::source::{self, Node, NodeKind};
 use crate::spec::{
     self, AccessEntrySpec, AccessPolicySpec, AccessScope, AddonSpec, AmiType,
@@ -377,6 +378,10 @@ impl Converter<'_> {
             access_entries: Vec::new(),
             karpenter: None,
             auto_mode: None,
+            upgrade_policy: Default::default(),
+            deletion_protection: false,
+            zonal_shift: false,
+            control_plane_scaling_tier: Default::default(),
         };
         self.network(config, &region, &mut spec);
         self.node_groups(config, &mut spec)?;
@@ -388,6 +393,7 @@ impl Converter<'_> {
             });
             self.others(&path, &encryption.other, Section::SecretsEncryption);
         }
+        self.cluster_settings(config, &mut spec);
         self.fargate_profiles(config, &mut spec)?;
         self.service_accounts(config, &mut spec)?;
         self.addons(config, &mut spec)?;
@@ -879,6 +885,54 @@ impl Converter<'_> {
                     &logging_path.key("enableTypes").index(i),
                     format!("unknown log type `{name}` (api, audit, authenticator, controllerManager, scheduler, or \"*\")"),
                 ),
+            }
+        }
+    }
+
+    /// `upgradePolicy`, `zonalShiftConfig` and `controlPlaneScalingConfig`. eksctl has no
+    /// deletion protection.
+    fn cluster_settings(&mut self, config: &ClusterConfig, spec: &mut ClusterSpec) {
+        let root = FieldPath::root();
+        let path = root.key("upgradePolicy");
+        let policy = config.upgrade_policy.clone().unwrap_or_default();
+        self.others(&path, &policy.other, Section::UpgradePolicy);
+        match policy.support_type.as_deref() {
+            Some("STANDARD") => spec.upgrade_policy.support_type = SupportType::Standard,
+            Some("EXTENDED") => spec.upgrade_policy.support_type = SupportType::Extended,
+            Some(other) => self.lost(
+                &path.key("supportType"),
+                format!("unknown support type `{other}` (STANDARD or EXTENDED)"),
+            ),
+            // eksctl's DefaultSupportType is EXTENDED: the cluster it made is billed for
+            // extended support once its version leaves standard support.
+            None => {
+                spec.upgrade_policy.support_type = SupportType::Extended;
+                self.assumed(&path.key("supportType"), "not set: eksctl's default EXTENDED is written out (the cluster enters extended support, billed per cluster hour, when its version leaves standard support); ekspec's own default is STANDARD");
+            }
+        }
+        if let Some(zonal) = &config.zonal_shift_config {
+            let path = root.key("zonalShiftConfig");
+            self.others(&path, &zonal.other, Section::ZonalShiftConfig);
+            spec.zonal_shift = zonal.enabled.unwrap_or(false);
+        }
+        if let Some(scaling) = &config.control_plane_scaling_config {
+            let path = root.key("controlPlaneScalingConfig");
+            self.others(&path, &scaling.other, Section::ControlPlaneScalingConfig);
+            if let Some(tier) = &scaling.tier {
+                let known = [
+                    ControlPlaneScalingTier::Standard,
+                    ControlPlaneScalingTier::TierXl,
+                    ControlPlaneScalingTier::Tier2xl,
+                    ControlPlaneScalingTier::Tier4xl,
+                    ControlPlaneScalingTier::Tier8xl,
+                ];
+                match known.iter().find(|t| t.eks_name() == tier) {
+                    Some(found) => spec.control_plane_scaling_tier = *found,
+                    None => self.lost(
+                        &path.key("tier"),
+                        format!("unknown tier `{tier}` (standard, tier-xl, tier-2xl, tier-4xl or tier-8xl)"),
+                    ),
+                }
             }
         }
     }

@@ -52,6 +52,45 @@ pub struct ClusterConfig {
     pub karpenter: Option<Karpenter>,
     /// EKS Auto Mode.
     pub auto_mode_config: Option<AutoModeConfig>,
+    /// The support policy.
+    pub upgrade_policy: Option<UpgradePolicy>,
+    /// Zonal shift.
+    pub zonal_shift_config: Option<ZonalShiftConfig>,
+    /// The Provisioned Control Plane tier.
+    pub control_plane_scaling_config: Option<ControlPlaneScalingConfig>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+/// `upgradePolicy`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpgradePolicy {
+    /// `STANDARD` or `EXTENDED` (eksctl's default).
+    pub support_type: Option<String>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+/// `zonalShiftConfig`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ZonalShiftConfig {
+    /// Zonal shift on or off.
+    pub enabled: Option<bool>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+/// `controlPlaneScalingConfig`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ControlPlaneScalingConfig {
+    /// The tier, e.g. `tier-xl`.
+    pub tier: Option<String>,
     /// Fields not modelled here.
     #[serde(flatten)]
     pub other: Other,

@@ -694,6 +694,55 @@ fn an_association_that_is_not_carried_over_needs_no_agent() {
 }
 
 #[test]
+fn cluster_settings_are_carried_over_and_eksctl_s_extended_default_written_out() {
+    let conversion = convert_ok(
+        "upgradePolicy: {supportType: STANDARD}\nzonalShiftConfig: {enabled: true}\ncontrolPlaneScalingConfig: {tier: tier-2xl}\n",
+    );
+    let spec = spec_of(&conversion);
+    assert_eq!(
+        spec.spec.upgrade_policy.support_type,
+        crate::spec::SupportType::Standard
+    );
+    assert!(spec.spec.zonal_shift);
+    assert_eq!(
+        spec.spec.control_plane_scaling_tier,
+        crate::spec::ControlPlaneScalingTier::Tier2xl
+    );
+    assert!(
+        !conversion
+            .findings
+            .iter()
+            .any(|f| f.path.to_string().starts_with("zonalShiftConfig")),
+        "{:#?}",
+        conversion.findings
+    );
+
+    // Not set: eksctl made the cluster with EXTENDED, and the spec says so.
+    let conversion = convert_ok("");
+    let spec = spec_of(&conversion);
+    assert_eq!(
+        spec.spec.upgrade_policy.support_type,
+        crate::spec::SupportType::Extended
+    );
+    assert!(
+        conversion
+            .spec_yaml
+            .contains("upgradePolicy:\n    supportType: EXTENDED"),
+        "{}",
+        conversion.spec_yaml
+    );
+    let assumed = finding(&conversion, "upgradePolicy.supportType");
+    assert_eq!(assumed.kind, FindingKind::Assumed);
+    assert!(assumed.message.contains("ekspec's own default is STANDARD"));
+
+    let conversion = convert_ok("controlPlaneScalingConfig: {tier: tier-16xl}\n");
+    assert_eq!(
+        finding(&conversion, "controlPlaneScalingConfig.tier").kind,
+        FindingKind::NotCarriedOver
+    );
+}
+
+#[test]
 fn custom_amis_and_pre_bootstrap_commands_are_carried_over() {
     let conversion = convert_ok(
         "managedNodeGroups:\n  - name: a\n    instanceType: m6i.large\n    amiFamily: AmazonLinux2023\n    ami: ami-0123456789abcdef0\n    preBootstrapCommands: [\"echo one\", \"echo two\"]\n    overrideBootstrapCommand: \"#!/bin/bash\\n/etc/eks/bootstrap.sh demo\"\n  - name: b\n    instanceType: m6i.large\n    amiFamily: Bottlerocket\n    ami: ami-0fedcba9876543210\n    preBootstrapCommands: [\"echo three\"]\n  - {name: c, instanceType: m6i.large, amiFamily: AmazonLinux2, ami: ami-0aaaabbbbccccdddd}\n  - {name: d, instanceType: m6i.large, ami: auto-ssm}\n",

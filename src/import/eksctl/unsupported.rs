@@ -36,6 +36,9 @@ pub enum Section {
     AddonsConfig,
     Karpenter,
     AutoMode,
+    UpgradePolicy,
+    ZonalShiftConfig,
+    ControlPlaneScalingConfig,
 }
 
 const NODE_ROLE: &str = "ekspec gives all node groups one node role; attach extra permissions with IRSA (spec.serviceAccounts)";
@@ -75,7 +78,6 @@ pub fn reason(scope: Section, key: &str) -> Option<&'static str> {
         (S::Top, "localZones") => "Local Zones are not supported by ekspec",
         (S::Top, "gitops" | "git") => "ekspec does not bootstrap GitOps tooling",
         (S::Top, "outpost") => "AWS Outposts are not supported by ekspec",
-        (S::Top, "zonalShiftConfig") => "zonal shift is not supported by ekspec",
         (S::Top, "capabilities") => "EKS capabilities are not supported by ekspec",
         (S::Top, "status") => STATUS,
         (S::Metadata, "annotations") => "arbitrary metadata (eksctl ignores it too)",

@@ -3,16 +3,20 @@
 use async_trait::async_trait;
 use aws_sdk_eks::types::builders::VpcConfigRequestBuilder;
 use aws_sdk_eks::types::{
-    AuthenticationMode, BlockStorage, Cluster, ComputeConfigRequest, CreateAccessConfigRequest,
-    ElasticLoadBalancing, EncryptionConfig, ErrorDetail, KubernetesNetworkConfigRequest, LogSetup,
-    LogType, Logging, Provider, StorageConfigRequest, VpcConfigRequest,
+    AuthenticationMode, BlockStorage, Category, Cluster, ComputeConfigRequest,
+    ControlPlaneScalingConfig, CreateAccessConfigRequest, ElasticLoadBalancing, EncryptionConfig,
+    ErrorDetail, InsightsFilter, InsightStatusValue, InsightSummary,
+    KubernetesNetworkConfigRequest, Logging, LogSetup, LogType, Provider,
+    ProvisionedControlPlaneTier, StorageConfigRequest, SupportType, UpgradePolicyRequest,
+    VpcConfigRequest, ZonalShiftConfigRequest,
 };
+use aws_smithy_types::date_time::Format;
 
 use super::{sorted, string_map, tags_of, update_id};
 use crate::cloud::aws::{AwsCloud, AwsContext, OrGone, required, string};
 use crate::cloud::{
     AutoMode, CloudResult, ClusterConfigChange, ClusterRequest, ControlPlane, ObservedCluster,
-    Tags, UpdateOf, UpdateStatus,
+    ObservedInsight, Tags, UpdateOf, UpdateStatus, VersionSupport,
 };
 
 /// Endpoint settings. Public CIDRs only go with a public endpoint (EKS rejects them otherwise)
@@ -87,6 +91,60 @@ fn observed_cluster(cluster: &Cluster) -> ObservedCluster {
                 .or(n.service_ipv4_cidr())
                 .map(str::to_owned)
         }),
+        support_type: cluster
+            .upgrade_policy()
+            .and_then(|p| p.support_type())
+            .map(|t| t.as_str().to_owned()),
+        deletion_protection: cluster.deletion_protection() == Some(true),
+        zonal_shift: cluster
+            .zonal_shift_config()
+            .and_then(|z| z.enabled())
+            .unwrap_or(false),
+        scaling_tier: cluster
+            .control_plane_scaling_config()
+            .and_then(|c| c.tier())
+            .map(|t| t.as_str().to_owned()),
+    }
+}
+
+/// A timestamp's UTC date, `YYYY-MM-DD`.
+fn date(time: &aws_smithy_types::DateTime) -> Option<String> {
+    time.fmt(Format::DateTime)
+        .ok()
+        .map(|text| text.chars().take(10).collect())
+}
+
+fn upgrade_policy(support_type: &str) -> UpgradePolicyRequest {
+    UpgradePolicyRequest::builder()
+        .support_type(SupportType::from(support_type))
+        .build()
+}
+
+fn zonal_shift(enabled: bool) -> ZonalShiftConfigRequest {
+    ZonalShiftConfigRequest::builder().enabled(enabled).build()
+}
+
+fn scaling(tier: &str) -> ControlPlaneScalingConfig {
+    ControlPlaneScalingConfig::builder()
+        .tier(ProvisionedControlPlaneTier::from(tier))
+        .build()
+}
+
+fn insight_of(summary: &InsightSummary) -> ObservedInsight {
+    let status = summary.insight_status();
+    ObservedInsight {
+        id: string(summary.id()),
+        name: string(summary.name()),
+        kubernetes_version: summary.kubernetes_version().map(str::to_owned),
+        status: status
+            .and_then(|s| s.status())
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default(),
+        reason: status
+            .and_then(|s| s.reason())
+            .unwrap_or_default()
+            .to_owned(),
+        recommendation: None,
     }
 }
 
@@ -217,6 +275,14 @@ impl ControlPlane for AwsCloud {
             )
             .set_tags(string_map(&request.tags))
             .client_request_token(&request.client_request_token)
+            // Always: EKS's own default (EXTENDED) is not ekspec's. The rest only when they
+            // differ from EKS's defaults, so regions and endpoints without them still work.
+            .upgrade_policy(upgrade_policy(&request.support_type))
+            .set_deletion_protection(request.deletion_protection.then_some(true))
+            .set_zonal_shift_config(request.zonal_shift.then(|| zonal_shift(true)))
+            .set_control_plane_scaling_config(
+                (request.scaling_tier != "standard").then(|| scaling(&request.scaling_tier)),
+            )
             .send()
             .await
             .context("CreateCluster", format!("cluster {}", request.name))
@@ -261,6 +327,18 @@ impl ControlPlane for AwsCloud {
                     .map(|(types, enabled)| log_setup(types, enabled))
                     .collect();
                 update.logging(Logging::builder().set_cluster_logging(Some(setups)).build())
+            }
+            ClusterConfigChange::UpgradePolicy { support_type } => {
+                update.upgrade_policy(upgrade_policy(support_type))
+            }
+            ClusterConfigChange::DeletionProtection { enabled } => {
+                update.deletion_protection(*enabled)
+            }
+            ClusterConfigChange::ZonalShift { enabled } => {
+                update.zonal_shift_config(zonal_shift(*enabled))
+            }
+            ClusterConfigChange::ScalingTier { tier } => {
+                update.control_plane_scaling_config(scaling(tier))
             }
         };
         let output = update
@@ -308,6 +386,84 @@ impl ControlPlane for AwsCloud {
             .await
             .context("UpdateClusterVersion", format!("cluster {name}"))?;
         update_id(output.update(), "UpdateClusterVersion", name)
+    }
+
+    async fn upgrade_insights(
+        &self,
+        cluster: &str,
+        version: &str,
+    ) -> CloudResult<Vec<ObservedInsight>> {
+        let filter = InsightsFilter::builder()
+            .categories(Category::UpgradeReadiness)
+            .kubernetes_versions(version)
+            .build();
+        let summaries: Vec<InsightSummary> = all_items!(
+            self.eks
+                .list_insights()
+                .cluster_name(cluster)
+                .filter(filter),
+            "ListInsights",
+            format!("cluster {cluster}")
+        )?;
+        let failing: Vec<String> = summaries
+            .iter()
+            .filter(|s| {
+                s.insight_status().and_then(|st| st.status()) != Some(&InsightStatusValue::Passing)
+            })
+            .filter_map(|s| s.id().map(str::to_owned))
+            .collect();
+        let summaries = &summaries;
+        super::describe_each(
+            failing,
+            |id| async move {
+                let resource = format!("insight {id} of cluster {cluster}");
+                let output = self
+                    .eks
+                    .describe_insight()
+                    .cluster_name(cluster)
+                    .id(&id)
+                    .send()
+                    .await
+                    .context("DescribeInsight", &resource)
+                    .or_gone()?;
+                let Some(summary) = summaries.iter().find(|s| s.id() == Some(id.as_str())) else {
+                    return Ok(None);
+                };
+                let mut insight = insight_of(summary);
+                insight.recommendation = output
+                    .as_ref()
+                    .and_then(|o| o.insight())
+                    .and_then(|i| i.recommendation())
+                    .map(str::to_owned);
+                Ok(Some(insight))
+            },
+            |insight: &ObservedInsight| (insight.status.clone(), insight.name.clone()),
+        )
+        .await
+    }
+
+    async fn version_support(&self, version: &str) -> CloudResult<Option<VersionSupport>> {
+        let output = self
+            .eks
+            .describe_cluster_versions()
+            .cluster_versions(version)
+            .include_all(true)
+            .send()
+            .await
+            .context("DescribeClusterVersions", format!("Kubernetes {version}"))?;
+        Ok(output
+            .cluster_versions()
+            .iter()
+            .find(|v| v.cluster_version() == Some(version))
+            .map(|v| VersionSupport {
+                version: version.to_owned(),
+                status: v
+                    .version_status()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+                end_of_standard_support: v.end_of_standard_support_date().and_then(date),
+                end_of_extended_support: v.end_of_extended_support_date().and_then(date),
+            }))
     }
 
     async fn associate_encryption_config(&self, name: &str, key_arn: &str) -> CloudResult<String> {
