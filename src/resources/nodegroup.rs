@@ -434,6 +434,8 @@ fn subnets_of(p: &Planning<'_>, private: bool) -> (Vec<Ref>, Vec<String>, Vec<St
     for zone in &p.zones {
         let table = route_table_id(!private, zone);
         after.push(format!("route/{}", &table["route-table/".len()..]));
+        // And, in an IPv6 cluster, their IPv6 route (no change of that name otherwise).
+        after.push(format!("ipv6-route/{}", &table["route-table/".len()..]));
         if !private {
             break;
         }

@@ -118,6 +118,12 @@ pub fn existing_outputs(observed: &Observed, cluster: &str) -> HashMap<String, S
     let net = &observed.network;
     for v in &net.vpcs {
         put(owned_id(&v.tags, cluster), "id", &v.id);
+        if let Some(block) = &v.ipv6_cidr {
+            put(owned_id(&v.tags, cluster), "ipv6-cidr", block);
+        }
+    }
+    for g in &net.egress_only_internet_gateways {
+        put(owned_id(&g.tags, cluster), "id", &g.id);
     }
     for s in &net.subnets {
         put(owned_id(&s.tags, cluster), "id", &s.id);
@@ -298,6 +304,9 @@ fn plan_deletes(p: &mut Planning<'_>, region: &str) {
     }
     for t in &net.launch_templates {
         ec2(p.owned(&t.tags), &t.id, p);
+    }
+    for g in &net.egress_only_internet_gateways {
+        ec2(p.owned(&g.tags), &g.id, p);
     }
     // NAT gateways: a failed one goes with the live one of its name (or alone), so a deleted
     // cluster leaves none behind (AWS would remove it itself only within the hour).
@@ -515,6 +524,9 @@ fn delete_after(resource: &str) -> &'static [&'static str] {
         // detach until AWS removes their interfaces, minutes after the delete, so the detach
         // is retried anyway; the gateway goes while they are read and deleted.
         "internet-gateway" => &["nat-gateway", "eip", "cluster", "nodegroup"],
+        // Nodes and Fargate pods send IPv6 out through it until they are gone; the routes to
+        // it go with their tables.
+        "egress-only-internet-gateway" => &["nodegroup", "fargate-profile", "route-table"],
         "vpc" => &[
             KUBERNETES_LEFTOVERS,
             KARPENTER_LEFTOVERS,
@@ -526,6 +538,7 @@ fn delete_after(resource: &str) -> &'static [&'static str] {
             "cluster",
             "nodegroup",
             "fargate-profile",
+            "egress-only-internet-gateway",
         ],
         _ => &[],
     }
@@ -570,7 +583,7 @@ fn rank(resource: &str) -> u8 {
         "eip" => 3,
         "nat-gateway" => 4,
         "route-table" => 5,
-        "route" => 6,
+        "route" | "egress-only-internet-gateway" | "ipv6-route" => 6,
         "role" if resource.starts_with("role/irsa/") => 13,
         "role" => 7,
         "cluster" => 8,

@@ -34,6 +34,7 @@ pub(super) async fn run(
             logging,
             encryption_key_arn,
             tags,
+            ip_family,
         } => {
             let request = ClusterRequest {
                 name: name.clone(),
@@ -47,6 +48,7 @@ pub(super) async fn run(
                 encryption_key_arn: encryption_key_arn.clone(),
                 tags: tags.clone(),
                 client_request_token: ctx.token(resource),
+                ip_family: ip_family.clone(),
             };
             create_when_accepted(&ctx.waiter, &format!("creation of cluster {name}"), || {
                 cloud.kubernetes.create_cluster(&request)

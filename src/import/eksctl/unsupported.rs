@@ -32,6 +32,7 @@ pub enum Section {
     PodIdentityAssociation,
     AddonsConfig,
     Karpenter,
+    KubernetesNetworkConfig,
 }
 
 const NODE_ROLE: &str = "ekspec gives all node groups one node role; attach extra permissions with IRSA (spec.serviceAccounts)";
@@ -55,8 +56,8 @@ pub fn harmless(scope: Section, key: &str) -> bool {
 pub fn reason(scope: Section, key: &str) -> Option<&'static str> {
     use Section as S;
     Some(match (scope, key) {
-        (S::Top, "kubernetesNetworkConfig") => {
-            "ekspec uses EKS's defaults: IPv4 and the default service CIDR"
+        (S::KubernetesNetworkConfig, "serviceIPv4CIDR") => {
+            "ekspec uses EKS's default service CIDR (10.100.0.0/16 or 172.20.0.0/16)"
         }
         (S::Top, "autoModeConfig") => {
             "EKS Auto Mode is not supported by ekspec: use managed node groups"

@@ -4,7 +4,8 @@ use async_trait::async_trait;
 use aws_sdk_eks::types::builders::VpcConfigRequestBuilder;
 use aws_sdk_eks::types::{
     AuthenticationMode, Cluster, CreateAccessConfigRequest, EncryptionConfig, ErrorDetail,
-    LogSetup, LogType, Logging, Provider, VpcConfigRequest,
+    IpFamily, KubernetesNetworkConfigRequest, LogSetup, LogType, Logging, Provider,
+    VpcConfigRequest,
 };
 
 use super::{sorted, string_map, tags_of, update_id};
@@ -80,6 +81,10 @@ fn observed_cluster(cluster: &Cluster) -> ObservedCluster {
             .certificate_authority()
             .and_then(|c| c.data().map(str::to_owned)),
         tags: tags_of(cluster.tags()),
+        ip_family: cluster
+            .kubernetes_network_config()
+            .and_then(|c| c.ip_family())
+            .map(|f| f.as_str().to_owned()),
     }
 }
 
@@ -154,6 +159,11 @@ impl ControlPlane for AwsCloud {
             )
             .set_tags(string_map(&request.tags))
             .client_request_token(&request.client_request_token)
+            .set_kubernetes_network_config(request.ip_family.as_deref().map(|family| {
+                KubernetesNetworkConfigRequest::builder()
+                    .ip_family(IpFamily::from(family))
+                    .build()
+            }))
             .send()
             .await
             .context("CreateCluster", format!("cluster {}", request.name))
