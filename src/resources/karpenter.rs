@@ -816,6 +816,8 @@ mod tests {
                 availability_zone: zone.to_owned(),
                 map_public_ip_on_launch: public,
                 tags,
+                ipv6_cidr: None,
+                assign_ipv6_address_on_creation: false,
             }
         };
         let observed = Observed {
@@ -823,6 +825,7 @@ mod tests {
                 id: "vpc-0123abcd".to_owned(),
                 cidr: "10.0.0.0/16".to_owned(),
                 tags: Tags::new(),
+                ipv6_cidr: None,
             }),
             existing_subnets: vec![
                 subnet("subnet-0123abcd", "eu-west-1a", false),

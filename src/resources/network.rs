@@ -494,6 +494,25 @@ fn plan_existing(p: &mut Planning<'_>, vpc_id: &str) {
         );
         return;
     }
+    // EKS API reference, KubernetesNetworkConfigRequest.ipFamily: "If you specify ipv6, the
+    // VPC and subnets that you specify for cluster creation must have both IPv4 and IPv6 CIDR
+    // blocks assigned to them." ekspec never changes a VPC it did not make.
+    let ipv6 = file.spec.ip_family == IpFamily::Ipv6;
+    if ipv6
+        && p
+            .observed
+            .existing_vpc
+            .as_ref()
+            .is_some_and(|vpc| vpc.ipv6_cidr.is_none())
+    {
+        p.push(
+            Change::new("vpc", ChangeKind::Impossible, Vec::new())
+                .id(vpc_id)
+                .reason(format!(
+                    "VPC `{vpc_id}` (spec.vpc.id) has no IPv6 block, which an IPv6 cluster (spec.ipFamily: ipv6) needs: give it one (aws ec2 associate-vpc-cidr-block --vpc-id {vpc_id} --amazon-provided-ipv6-cidr-block) and its subnets a /64 each, or set spec.ipFamily: ipv4"
+                )),
+        );
+    }
     let subnets = file.spec.vpc.subnets.clone().unwrap_or_default();
     let cluster = file.metadata.name.as_str();
     let karpenter = file.spec.karpenter.is_some();
@@ -520,6 +539,14 @@ fn plan_existing(p: &mut Planning<'_>, vpc_id: &str) {
                         .reason(format!(
                             "subnet `{id}` belongs to `{}`, not to spec.vpc.id `{vpc_id}`",
                             live.vpc_id
+                        )),
+                ),
+                Some(live) if ipv6 && live.ipv6_cidr.is_none() => p.push(
+                    Change::new(&resource, ChangeKind::Impossible, Vec::new())
+                        .id(id)
+                        .reason(format!(
+                            "subnet `{id}` (spec.vpc.subnets.{}[{index}]) has no IPv6 block, which an IPv6 cluster (spec.ipFamily: ipv6) needs in every subnet: give it a /64 of the VPC's block (aws ec2 associate-subnet-cidr-block --subnet-id {id} --ipv6-cidr-block <a /64 of the VPC's IPv6 block>), or set spec.ipFamily: ipv4",
+                            if public { "public" } else { "private" }
                         )),
                 ),
                 Some(live) if public && !live.map_public_ip_on_launch && public_nodes.is_some() => {

@@ -722,6 +722,7 @@ mod tests {
                     id: "vpc-1".into(),
                     cidr: "10.9.0.0/16".into(),
                     tags: owned("vpc"),
+                    ipv6_cidr: None,
                 }],
                 ..ObservedNetwork::default()
             },
@@ -741,6 +742,7 @@ mod tests {
                     id: "vpc-1".into(),
                     cidr: "10.0.0.0/16".into(),
                     tags: owned("vpc"),
+                    ipv6_cidr: None,
                 }],
                 subnets: vec![crate::cloud::ObservedSubnet {
                     id: "subnet-1".into(),
@@ -749,6 +751,8 @@ mod tests {
                     availability_zone: "us-east-1a".into(),
                     map_public_ip_on_launch: true,
                     tags: owned("subnet/public-us-east-1a"),
+                    ipv6_cidr: None,
+                    assign_ipv6_address_on_creation: false,
                 }],
                 ..ObservedNetwork::default()
             },
@@ -793,6 +797,8 @@ mod tests {
             availability_zone: zone.into(),
             map_public_ip_on_launch: false,
             tags: Tags::new(),
+            ipv6_cidr: None,
+            assign_ipv6_address_on_creation: false,
         };
         let observed = Observed {
             cluster: Some(crate::cloud::ObservedCluster {
@@ -814,6 +820,7 @@ mod tests {
                 endpoint: None,
                 certificate_authority: None,
                 tags: owned("cluster"),
+                ip_family: None,
             }),
             addons: vec![crate::cloud::ObservedAddon {
                 name: "vpc-cni".into(),
@@ -830,6 +837,7 @@ mod tests {
                 id: "vpc-0123abcd".into(),
                 cidr: "10.0.0.0/16".into(),
                 tags: Tags::new(),
+                ipv6_cidr: None,
             }),
             existing_subnets: vec![
                 subnet("subnet-0123abcd", "us-east-1a"),

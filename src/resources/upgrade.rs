@@ -357,6 +357,8 @@ mod tests {
             availability_zone: zone.into(),
             map_public_ip_on_launch: false,
             tags: Tags::new(),
+            ipv6_cidr: None,
+            assign_ipv6_address_on_creation: false,
         };
         Observed {
             cluster: Some(ObservedCluster {
@@ -378,12 +380,14 @@ mod tests {
                 endpoint: None,
                 certificate_authority: None,
                 tags: owned("cluster"),
+                ip_family: None,
             }),
             node_groups,
             existing_vpc: Some(ObservedVpc {
                 id: "vpc-0123abcd".into(),
                 cidr: "10.0.0.0/16".into(),
                 tags: Tags::new(),
+                ipv6_cidr: None,
             }),
             existing_subnets: vec![
                 subnet("subnet-0123abcd", "us-east-1a"),

@@ -1010,6 +1010,7 @@ fn cluster_request(subnets: &[String], role: &str) -> ClusterRequest {
         )),
         tags: tags("cluster"),
         client_request_token: "token-cluster".to_owned(),
+        ip_family: None,
     }
 }
 

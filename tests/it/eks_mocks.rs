@@ -841,6 +841,7 @@ fn create_cluster() -> Operation {
         logging: Vec::new(),
         encryption_key_arn: None,
         tags: Default::default(),
+        ip_family: None,
     }
 }
 

@@ -515,6 +515,7 @@ async fn active_cluster(cloud: &Cloud) -> ClusterRequest {
         encryption_key_arn: None,
         tags: Tags::new(),
         client_request_token: "token-cluster".to_owned(),
+        ip_family: None,
     };
     cloud.kubernetes.create_cluster(&request).await.unwrap();
     for _ in 0..100 {
@@ -865,6 +866,7 @@ async fn memory_with_cluster() -> (MemoryCloud, Cloud) {
             encryption_key_arn: None,
             tags: Tags::new(),
             client_request_token: "token-cluster".to_owned(),
+            ip_family: None,
         })
         .await
         .unwrap();

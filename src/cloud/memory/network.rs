@@ -578,7 +578,10 @@ impl Network for MemoryCloud {
             subnet.ipv6_cidr = Some(cidr.to_owned());
         }
         subnet.assign_ipv6_address_on_creation = true;
-        s.log(format!("EnableSubnetIpv6 {subnet_id}"));
+        if cidr.is_some() {
+            s.log(format!("AssociateSubnetCidrBlock {subnet_id}"));
+        }
+        s.log(format!("ModifySubnetAttribute {subnet_id}"));
         Ok(())
     }
 
@@ -622,7 +625,7 @@ impl Network for MemoryCloud {
             .get_mut(route_table_id)
             .ok_or_else(|| not_found("CreateRoute", route_table_id))?;
         table.default_ipv6_route = Some(target.clone());
-        s.log(format!("CreateRoute ::/0 {route_table_id}"));
+        s.log(format!("CreateRoute {route_table_id}"));
         Ok(())
     }
 }
