@@ -18,6 +18,10 @@ import eks_lifecycle  # noqa: E402,F401  (patches on import)
 # EKS Pod Identity associations, standalone and made by add-ons: see that module.
 import pod_identity  # noqa: E402,F401  (patches on import)
 
+# IPv6 answers moto gets wrong (subnet block states, egress-only gateway filters, the
+# cluster's network config): see that module.
+import ipv6  # noqa: E402,F401  (patches on import)
+
 # Strict mode (`EKSPEC_MOTO_STRICT=1`): the rules AWS enforces that moto skips, one module per
 # area (`strict_<area>.py`), each loaded here; see strict.py.
 import importlib  # noqa: E402
