@@ -683,6 +683,60 @@ mod tests {
     }
 
     #[test]
+    fn an_ipv6_cluster_gets_a_dual_stack_network_and_the_cni_ipv6_policy() {
+        let file = spec(&DEMO.replace("  vpc:", "  ipFamily: ipv6\n  vpc:"));
+        let plan = plan(&file, &Observed::default());
+        let change = |resource: &str| {
+            plan.changes
+                .iter()
+                .find(|c| c.resource == resource)
+                .unwrap_or_else(|| panic!("no {resource}"))
+        };
+        assert!(matches!(
+            change("vpc").operations[..],
+            [Operation::CreateVpc { .. }, Operation::AssociateVpcIpv6Cidr { .. }]
+        ));
+        // The subnet's /64 is numbered as its IPv4 block: private ones after the public ones.
+        assert!(change("subnet/private-us-east-1b").operations.iter().any(|op| matches!(
+            op,
+            Operation::EnableSubnetIpv6 { vpc_block: Some(Ref::Output(block)), index: 3, .. }
+                if block == "vpc.ipv6-cidr"
+        )));
+        assert!(matches!(
+            change("ipv6-route/private-us-east-1a").operations[..],
+            [Operation::SetDefaultIpv6Route { egress_only_internet_gateway: Some(_), .. }]
+        ));
+        assert!(matches!(
+            change("ipv6-route/public").operations[..],
+            [Operation::SetDefaultIpv6Route { internet_gateway: Some(_), .. }]
+        ));
+        assert!(
+            change("nodegroup/system")
+                .after
+                .contains(&"ipv6-route/private-us-east-1a".to_owned())
+        );
+        assert!(matches!(
+            &change("cluster").operations[..],
+            [Operation::CreateCluster { ip_family: Some(family), .. }] if family == "ipv6"
+        ));
+        let [Operation::CreateRole { policies, inline: Some(inline), .. }] =
+            &change("role/node").operations[..]
+        else {
+            panic!("{:?}", change("role/node").operations);
+        };
+        assert!(!policies.iter().any(|p| p.ends_with("/AmazonEKS_CNI_Policy")), "{policies:?}");
+        assert!(inline.to_string().contains("ec2:AssignIpv6Addresses"));
+        // An IPv4 cluster's create is as before: no IP family sent, no IPv6 pieces.
+        let plan4 = super::plan(&spec(DEMO), &Observed::default());
+        assert!(plan4.changes.iter().all(|c| !c.resource.contains("ipv6")
+            && c.resource != "egress-only-internet-gateway"));
+        assert!(plan4.changes.iter().any(|c| matches!(
+            &c.operations[..],
+            [Operation::CreateCluster { ip_family: None, .. }]
+        )));
+    }
+
+    #[test]
     fn nat_gateways_are_deleted_with_the_control_plane_after_the_nodes() {
         let delete = |resource: &str| Change::new(resource, ChangeKind::Delete, Vec::new());
         let mut changes = vec![

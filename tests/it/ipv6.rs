@@ -168,6 +168,20 @@ async fn an_ipv6_cluster_is_dual_stack_keeps_its_family_and_leaves_nothing() {
         crate::e2e::percent_decode(inline.policy_document()).contains("ec2:AssignIpv6Addresses")
     );
 
+    // `get` shows the IPv6 pieces.
+    let get = aws.expect(0, &["get", "-f", &spec]);
+    let line = |resource: &str| {
+        get.stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{resource} ")))
+            .unwrap_or_else(|| panic!("no {resource} in\n{}", get.stdout))
+    };
+    let eigw_line = line("egress-only-internet-gateway");
+    assert!(eigw_line.contains(eigw) && eigw_line.ends_with("attached"), "{eigw_line}");
+    let raw_block = association.ipv6_cidr_block().unwrap();
+    assert!(line("vpc").ends_with(&format!("10.0.0.0/16 {raw_block}")), "{}", get.stdout);
+    assert!(line("cluster").ends_with("ACTIVE 1.31 ipv6"), "{}", get.stdout);
+
     // EKS cannot change the family: the plan says so and apply changes nothing.
     let ipv4 = aws.spec("dual.yaml", &edit(&example(), "  ipFamily: ipv6\n", ""));
     let plan = aws.expect(1, &["plan", "-f", &ipv4]);

@@ -692,3 +692,21 @@ fn an_association_that_is_not_carried_over_needs_no_agent() {
     let spec = valid_spec_of(&conversion);
     assert!(spec.spec.addons.is_empty(), "{:#?}", spec.spec.addons);
 }
+
+#[test]
+fn the_ip_family_carries_over_and_the_service_cidr_is_reported() {
+    let conversion = convert_ok("kubernetesNetworkConfig:\n  ipFamily: IPv6\n");
+    assert_eq!(spec_of(&conversion).spec.ip_family, IpFamily::Ipv6);
+    assert!(conversion.spec_yaml.contains("ipFamily: ipv6"), "{}", conversion.spec_yaml);
+
+    let conversion =
+        convert_ok("kubernetesNetworkConfig:\n  ipFamily: IPv4\n  serviceIPv4CIDR: 172.20.0.0/16\n");
+    assert_eq!(spec_of(&conversion).spec.ip_family, IpFamily::Ipv4);
+    let cidr = finding(&conversion, "kubernetesNetworkConfig.serviceIPv4CIDR");
+    assert_eq!(cidr.kind, FindingKind::NotCarriedOver);
+    assert!(cidr.message.contains("default service CIDR"), "{}", cidr.message);
+
+    let conversion = convert_ok("kubernetesNetworkConfig:\n  ipFamily: IPv5\n");
+    let family = finding(&conversion, "kubernetesNetworkConfig.ipFamily");
+    assert!(family.message.contains("unknown IP family `IPv5`"), "{}", family.message);
+}
