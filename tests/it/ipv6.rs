@@ -263,8 +263,10 @@ spec:
 "#;
 
 /// A network made for an IPv4 spec whose cluster EKS refused: the spec then asks for IPv6, and
-/// the VPC and subnets get their IPv6 blocks in place before EKS is asked again.
-#[tokio::test]
+/// the VPC and subnets get their IPv6 blocks in place before EKS is asked again; the delete
+/// then removes the egress-only gateway before the VPC, which it blocks. (Paused clock: the
+/// delete's retries while something blocks take no real time.)
+#[tokio::test(start_paused = true)]
 async fn a_network_made_for_ipv4_gets_its_ipv6_blocks_in_place() {
     let aws = MemoryCloud::new();
     let ipv4 = spec(IPV4);
@@ -337,4 +339,12 @@ async fn a_network_made_for_ipv4_gets_its_ipv6_blocks_in_place() {
         };
         assert!(want, "{table:?}");
     }
+
+    let observed = observe(&aws.cloud(), "late6", None).await.unwrap();
+    let plan = planner::plan_delete("late6", "us-east-1", &observed);
+    let ctx = Context::new(aws.cloud(), &observed, "late6", "us-east-1", Waiter::default());
+    let (_stop, stop) = tokio::sync::watch::channel(false);
+    let report = exec::execute(&plan, Arc::new(ctx), stop, |_| {}).await;
+    assert!(report.success(), "{:?} {:?}", report.failed, report.skipped);
+    assert_eq!(aws.resource_count(), 0);
 }
