@@ -122,7 +122,9 @@ impl RouteTarget {
     /// The gateway's id.
     pub fn id(&self) -> &str {
         match self {
-            Self::InternetGateway(id) | Self::NatGateway(id) | Self::EgressOnlyInternetGateway(id) => id,
+            Self::InternetGateway(id)
+            | Self::NatGateway(id)
+            | Self::EgressOnlyInternetGateway(id) => id,
         }
     }
 }

@@ -72,7 +72,8 @@ pub fn plan(p: &mut Planning<'_>) {
                     encryption_key_arn: spec.secrets_encryption.as_ref().map(|e| e.key_arn.clone()),
                     tags: owned_tags(file, "cluster", &Tags::new()),
                     // Sent only for IPv6: an IPv4 cluster's create stays as it was.
-                    ip_family: (!spec.ip_family.is_ipv4()).then(|| spec.ip_family.eks_name().to_owned()),
+                    ip_family: (!spec.ip_family.is_ipv4())
+                        .then(|| spec.ip_family.eks_name().to_owned()),
                 }],
             )
             .id(name)

@@ -499,8 +499,7 @@ fn plan_existing(p: &mut Planning<'_>, vpc_id: &str) {
     // blocks assigned to them." ekspec never changes a VPC it did not make.
     let ipv6 = file.spec.ip_family == IpFamily::Ipv6;
     if ipv6
-        && p
-            .observed
+        && p.observed
             .existing_vpc
             .as_ref()
             .is_some_and(|vpc| vpc.ipv6_cidr.is_none())

@@ -694,7 +694,10 @@ mod tests {
         };
         assert!(matches!(
             change("vpc").operations[..],
-            [Operation::CreateVpc { .. }, Operation::AssociateVpcIpv6Cidr { .. }]
+            [
+                Operation::CreateVpc { .. },
+                Operation::AssociateVpcIpv6Cidr { .. }
+            ]
         ));
         // The subnet's /64 is numbered as its IPv4 block: private ones after the public ones.
         assert!(change("subnet/private-us-east-1b").operations.iter().any(|op| matches!(
@@ -704,11 +707,17 @@ mod tests {
         )));
         assert!(matches!(
             change("ipv6-route/private-us-east-1a").operations[..],
-            [Operation::SetDefaultIpv6Route { egress_only_internet_gateway: Some(_), .. }]
+            [Operation::SetDefaultIpv6Route {
+                egress_only_internet_gateway: Some(_),
+                ..
+            }]
         ));
         assert!(matches!(
             change("ipv6-route/public").operations[..],
-            [Operation::SetDefaultIpv6Route { internet_gateway: Some(_), .. }]
+            [Operation::SetDefaultIpv6Route {
+                internet_gateway: Some(_),
+                ..
+            }]
         ));
         assert!(
             change("nodegroup/system")
@@ -719,20 +728,38 @@ mod tests {
             &change("cluster").operations[..],
             [Operation::CreateCluster { ip_family: Some(family), .. }] if family == "ipv6"
         ));
-        let [Operation::CreateRole { policies, inline: Some(inline), .. }] =
-            &change("role/node").operations[..]
+        let [
+            Operation::CreateRole {
+                policies,
+                inline: Some(inline),
+                ..
+            },
+        ] = &change("role/node").operations[..]
         else {
             panic!("{:?}", change("role/node").operations);
         };
-        assert!(!policies.iter().any(|p| p.ends_with("/AmazonEKS_CNI_Policy")), "{policies:?}");
+        assert!(
+            !policies
+                .iter()
+                .any(|p| p.ends_with("/AmazonEKS_CNI_Policy")),
+            "{policies:?}"
+        );
         assert!(inline.to_string().contains("ec2:AssignIpv6Addresses"));
         // An IPv4 cluster's create is as before: no IP family sent, no IPv6 pieces.
         let plan4 = super::plan(&spec(DEMO), &Observed::default());
-        assert!(plan4.changes.iter().all(|c| !c.resource.contains("ipv6")
-            && c.resource != "egress-only-internet-gateway"));
+        assert!(
+            plan4
+                .changes
+                .iter()
+                .all(|c| !c.resource.contains("ipv6")
+                    && c.resource != "egress-only-internet-gateway")
+        );
         assert!(plan4.changes.iter().any(|c| matches!(
             &c.operations[..],
-            [Operation::CreateCluster { ip_family: None, .. }]
+            [Operation::CreateCluster {
+                ip_family: None,
+                ..
+            }]
         )));
     }
 

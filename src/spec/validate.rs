@@ -9,8 +9,8 @@ use serde_json::Value;
 use super::FieldPath;
 use super::diagnostic::{Diagnostic, Severity};
 use super::model::{
-    API_VERSION, AccessScope, CapacityType, ClusterFile, DEFAULT_VPC_CIDR, IdentityMechanism, KIND,
-    IpFamily, NatGatewayMode, NodeGroupSpec, POD_IDENTITY_AGENT, Tags,
+    API_VERSION, AccessScope, CapacityType, ClusterFile, DEFAULT_VPC_CIDR, IdentityMechanism,
+    IpFamily, KIND, NatGatewayMode, NodeGroupSpec, POD_IDENTITY_AGENT, Tags,
 };
 use super::source::Node;
 use crate::naming;
@@ -803,8 +803,7 @@ impl Checker<'_> {
         // "You can only specify ipv6 for 1.21 and later clusters that use version 1.10.1 or
         // later of the Amazon VPC CNI add-on."
         for (i, addon) in file.spec.addons.iter().enumerate() {
-            let Some(version) = addon.version.as_deref().filter(|_| addon.name == "vpc-cni")
-            else {
+            let Some(version) = addon.version.as_deref().filter(|_| addon.name == "vpc-cni") else {
                 continue;
             };
             if addon_version(version).is_some_and(|v| v < MIN_IPV6_VPC_CNI) {

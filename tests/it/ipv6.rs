@@ -38,7 +38,11 @@ async fn an_ipv6_cluster_is_dual_stack_keeps_its_family_and_leaves_nothing() {
         "ipv6-route/public",
         "ipv6-route/private-us-east-1a",
     ] {
-        assert!(plan.stdout.contains(expected), "{expected}:\n{}", plan.stdout);
+        assert!(
+            plan.stdout.contains(expected),
+            "{expected}:\n{}",
+            plan.stdout
+        );
     }
     aws.expect(0, &["apply", "-f", &spec, "--auto-approve"]);
     aws.expect(0, &["plan", "-f", &spec, "--detailed-exitcode"]);
@@ -139,7 +143,11 @@ async fn an_ipv6_cluster_is_dual_stack_keeps_its_family_and_leaves_nothing() {
         .send()
         .await
         .unwrap();
-    let network = cluster.cluster().unwrap().kubernetes_network_config().unwrap();
+    let network = cluster
+        .cluster()
+        .unwrap()
+        .kubernetes_network_config()
+        .unwrap();
     assert_eq!(network.ip_family().map(|f| f.as_str()), Some("ipv6"));
     let role = "dual-node";
     let attached = inventory
@@ -177,22 +185,38 @@ async fn an_ipv6_cluster_is_dual_stack_keeps_its_family_and_leaves_nothing() {
             .unwrap_or_else(|| panic!("no {resource} in\n{}", get.stdout))
     };
     let eigw_line = line("egress-only-internet-gateway");
-    assert!(eigw_line.contains(eigw) && eigw_line.ends_with("attached"), "{eigw_line}");
+    assert!(
+        eigw_line.contains(eigw) && eigw_line.ends_with("attached"),
+        "{eigw_line}"
+    );
     let raw_block = association.ipv6_cidr_block().unwrap();
-    assert!(line("vpc").ends_with(&format!("10.0.0.0/16 {raw_block}")), "{}", get.stdout);
-    assert!(line("cluster").ends_with("ACTIVE 1.31 ipv6"), "{}", get.stdout);
+    assert!(
+        line("vpc").ends_with(&format!("10.0.0.0/16 {raw_block}")),
+        "{}",
+        get.stdout
+    );
+    assert!(
+        line("cluster").ends_with("ACTIVE 1.31 ipv6"),
+        "{}",
+        get.stdout
+    );
 
     // EKS cannot change the family: the plan says so and apply changes nothing.
     let ipv4 = aws.spec("dual.yaml", &edit(&example(), "  ipFamily: ipv6\n", ""));
     let plan = aws.expect(1, &["plan", "-f", &ipv4]);
     assert!(
-        plan.stdout
-            .contains("EKS cannot change a cluster's IP family: the cluster `dual` was created with ipv6"),
+        plan.stdout.contains(
+            "EKS cannot change a cluster's IP family: the cluster `dual` was created with ipv6"
+        ),
         "{}",
         plan.stdout
     );
     let refused = aws.expect(1, &["apply", "-f", &ipv4, "--auto-approve"]);
-    assert!(refused.stderr.contains("no change was made"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("no change was made"),
+        "{}",
+        refused.stderr
+    );
 
     aws.expect(0, &["delete", "-f", &spec, "--auto-approve"]);
     assert_eq!(inventory.owned("dual").await, Vec::<String>::new());
@@ -282,7 +306,13 @@ async fn a_network_made_for_ipv4_gets_its_ipv6_blocks_in_place() {
     );
     let observed = observe(&aws.cloud(), "late6", Some(&ipv4)).await.unwrap();
     let plan = planner::plan(&ipv4, &observed);
-    let ctx = Context::new(aws.cloud(), &observed, "late6", "us-east-1", Waiter::default());
+    let ctx = Context::new(
+        aws.cloud(),
+        &observed,
+        "late6",
+        "us-east-1",
+        Waiter::default(),
+    );
     let (_stop, stop) = tokio::sync::watch::channel(false);
     let report = exec::execute(&plan, Arc::new(ctx), stop, |_| {}).await;
     assert!(!report.success());
@@ -304,7 +334,11 @@ async fn a_network_made_for_ipv4_gets_its_ipv6_blocks_in_place() {
     );
     let subnet = change("subnet/private-us-east-1b");
     assert_eq!(subnet.kind, ChangeKind::Update);
-    assert!(subnet.after.contains(&"vpc".to_owned()), "{:?}", subnet.after);
+    assert!(
+        subnet.after.contains(&"vpc".to_owned()),
+        "{:?}",
+        subnet.after
+    );
     assert!(subnet.operations.iter().any(|op| matches!(
         op,
         Operation::EnableSubnetIpv6 {
@@ -333,7 +367,10 @@ async fn a_network_made_for_ipv4_gets_its_ipv6_blocks_in_place() {
     let eigw = &observed.network.egress_only_internet_gateways[0].id;
     for table in &observed.network.route_tables {
         let want = if table.tags["ekspec.io/resource"] == "route-table/public" {
-            matches!(table.default_ipv6_route, Some(RouteTarget::InternetGateway(_)))
+            matches!(
+                table.default_ipv6_route,
+                Some(RouteTarget::InternetGateway(_))
+            )
         } else {
             table.default_ipv6_route == Some(RouteTarget::EgressOnlyInternetGateway(eigw.clone()))
         };
@@ -342,7 +379,13 @@ async fn a_network_made_for_ipv4_gets_its_ipv6_blocks_in_place() {
 
     let observed = observe(&aws.cloud(), "late6", None).await.unwrap();
     let plan = planner::plan_delete("late6", "us-east-1", &observed);
-    let ctx = Context::new(aws.cloud(), &observed, "late6", "us-east-1", Waiter::default());
+    let ctx = Context::new(
+        aws.cloud(),
+        &observed,
+        "late6",
+        "us-east-1",
+        Waiter::default(),
+    );
     let (_stop, stop) = tokio::sync::watch::channel(false);
     let report = exec::execute(&plan, Arc::new(ctx), stop, |_| {}).await;
     assert!(report.success(), "{:?} {:?}", report.failed, report.skipped);

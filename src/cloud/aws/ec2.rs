@@ -13,11 +13,11 @@ use futures::{StreamExt, TryStreamExt, stream};
 
 use super::{AwsCloud, AwsContext, OrGone, READ_CONCURRENCY, after_create, required, string};
 use crate::cloud::{
-    AvailabilityZone, CloudError, CloudResult, Ec2Kind, ErrorKind, KarpenterLeftovers, LaunchTemplateData,
-    LaunchTemplateRequest, Leftovers, LoadBalancerRef, Network, ObservedAddress,
-    ObservedEgressOnlyInternetGateway, ObservedInternetGateway, ObservedLaunchTemplate, ObservedNatGateway, ObservedNetwork,
-    ObservedRouteTable, ObservedSecurityGroup, ObservedSubnet, ObservedVpc, RouteTarget,
-    SubnetRequest, Tags,
+    AvailabilityZone, CloudError, CloudResult, Ec2Kind, ErrorKind, KarpenterLeftovers,
+    LaunchTemplateData, LaunchTemplateRequest, Leftovers, LoadBalancerRef, Network,
+    ObservedAddress, ObservedEgressOnlyInternetGateway, ObservedInternetGateway,
+    ObservedLaunchTemplate, ObservedNatGateway, ObservedNetwork, ObservedRouteTable,
+    ObservedSecurityGroup, ObservedSubnet, ObservedVpc, RouteTarget, SubnetRequest, Tags,
 };
 use crate::naming::{
     CLUSTER_TAG, KARPENTER_NODEPOOL_TAG, LB_CONTROLLER_CLUSTER_TAG, kubernetes_cluster_tag,
@@ -455,9 +455,8 @@ impl Network for AwsCloud {
                 self.route_tables(tagged(), &about),
                 self.launch_templates(tagged(), &about),
             )?;
-        let egress_only_internet_gateways = self
-            .egress_only_internet_gateways(tagged(), &about)
-            .await?;
+        let egress_only_internet_gateways =
+            self.egress_only_internet_gateways(tagged(), &about).await?;
         // The tag is checked again here: what discover returns may be deleted, so a filter an
         // emulator ignores must not hand over someone else's resources.
         let owned = |tags: &Tags| tags.get(CLUSTER_TAG).map(String::as_str) == Some(cluster);
@@ -1093,9 +1092,10 @@ impl Network for AwsCloud {
                 send!(ec2.delete_network_interface().network_interface_id(id))
             }
             Ec2Kind::EgressOnlyInternetGateway => {
-                send!(ec2
-                    .delete_egress_only_internet_gateway()
-                    .egress_only_internet_gateway_id(id))
+                send!(
+                    ec2.delete_egress_only_internet_gateway()
+                        .egress_only_internet_gateway_id(id)
+                )
             }
         };
         result.or_gone().map(drop)
@@ -1150,12 +1150,9 @@ impl Network for AwsCloud {
             .flat_map(|vpc| vpc.ipv6_cidr_block_association_set())
             .find_map(|association| {
                 let state = association.ipv6_cidr_block_state()?.state()?.as_str();
-                IPV6_LIVE_STATES.contains(&state).then(|| {
-                    (
-                        string(association.ipv6_cidr_block()),
-                        state.to_owned(),
-                    )
-                })
+                IPV6_LIVE_STATES
+                    .contains(&state)
+                    .then(|| (string(association.ipv6_cidr_block()), state.to_owned()))
             }))
     }
 

@@ -33,7 +33,9 @@ impl ControlPlane for MemoryCloud {
                 operation: "CreateCluster",
                 resource: r.name.clone(),
                 code: Some("InvalidParameterException".to_owned()),
-                message: format!("Subnet {id} does not have an IPv6 CIDR block, which an ipv6 cluster needs"),
+                message: format!(
+                    "Subnet {id} does not have an IPv6 CIDR block, which an ipv6 cluster needs"
+                ),
                 kind: ErrorKind::Invalid,
             });
         }

@@ -172,15 +172,16 @@ pub(super) async fn run(
                     Ok(match cloud.network.vpc_ipv6_cidr(&vpc_id).await? {
                         Some((_, state)) if state == "associated" => Poll::Done,
                         Some((_, state)) => Poll::Pending(state),
-                        None => Poll::Failed(
-                            "EC2 dropped the IPv6 block it was associating".to_owned(),
-                        ),
+                        None => {
+                            Poll::Failed("EC2 dropped the IPv6 block it was associating".to_owned())
+                        }
                     })
                 })
                 .await?;
-            let (block, _) = cloud.network.vpc_ipv6_cidr(&vpc_id).await?.ok_or_else(|| {
-                ExecError::Internal(format!("VPC {vpc_id} lost its IPv6 block"))
-            })?;
+            let (block, _) =
+                cloud.network.vpc_ipv6_cidr(&vpc_id).await?.ok_or_else(|| {
+                    ExecError::Internal(format!("VPC {vpc_id} lost its IPv6 block"))
+                })?;
             ctx.set(resource, "ipv6-cidr", block);
         }
         Operation::EnableSubnetIpv6 {
@@ -200,11 +201,7 @@ pub(super) async fn run(
         Operation::CreateEgressOnlyInternetGateway { vpc, tags } => {
             let id = cloud
                 .network
-                .create_egress_only_internet_gateway(
-                    &ctx.resolve(vpc)?,
-                    tags,
-                    &ctx.token(resource),
-                )
+                .create_egress_only_internet_gateway(&ctx.resolve(vpc)?, tags, &ctx.token(resource))
                 .await?;
             ctx.set(resource, "id", id);
         }

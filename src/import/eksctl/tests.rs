@@ -697,16 +697,29 @@ fn an_association_that_is_not_carried_over_needs_no_agent() {
 fn the_ip_family_carries_over_and_the_service_cidr_is_reported() {
     let conversion = convert_ok("kubernetesNetworkConfig:\n  ipFamily: IPv6\n");
     assert_eq!(spec_of(&conversion).spec.ip_family, IpFamily::Ipv6);
-    assert!(conversion.spec_yaml.contains("ipFamily: ipv6"), "{}", conversion.spec_yaml);
+    assert!(
+        conversion.spec_yaml.contains("ipFamily: ipv6"),
+        "{}",
+        conversion.spec_yaml
+    );
 
-    let conversion =
-        convert_ok("kubernetesNetworkConfig:\n  ipFamily: IPv4\n  serviceIPv4CIDR: 172.20.0.0/16\n");
+    let conversion = convert_ok(
+        "kubernetesNetworkConfig:\n  ipFamily: IPv4\n  serviceIPv4CIDR: 172.20.0.0/16\n",
+    );
     assert_eq!(spec_of(&conversion).spec.ip_family, IpFamily::Ipv4);
     let cidr = finding(&conversion, "kubernetesNetworkConfig.serviceIPv4CIDR");
     assert_eq!(cidr.kind, FindingKind::NotCarriedOver);
-    assert!(cidr.message.contains("default service CIDR"), "{}", cidr.message);
+    assert!(
+        cidr.message.contains("default service CIDR"),
+        "{}",
+        cidr.message
+    );
 
     let conversion = convert_ok("kubernetesNetworkConfig:\n  ipFamily: IPv5\n");
     let family = finding(&conversion, "kubernetesNetworkConfig.ipFamily");
-    assert!(family.message.contains("unknown IP family `IPv5`"), "{}", family.message);
+    assert!(
+        family.message.contains("unknown IP family `IPv5`"),
+        "{}",
+        family.message
+    );
 }
