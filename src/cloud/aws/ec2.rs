@@ -60,6 +60,9 @@ fn tags_of(tags: &[Tag]) -> Tags {
         .collect()
 }
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
 fn launch_template_data(data: &LaunchTemplateData) -> RequestLaunchTemplateData {
     let metadata = LaunchTemplateInstanceMetadataOptionsRequest::builder()
         .http_tokens(if data.metadata_tokens_required {
@@ -106,6 +109,8 @@ fn launch_template_data(data: &LaunchTemplateData) -> RequestLaunchTemplateData 
         .set_block_device_mappings(Some(std::iter::once(disk).chain(os_volume).collect()))
         .tag_specifications(launched(ResourceType::Instance))
         .tag_specifications(launched(ResourceType::Volume))
+        .set_image_id(data.image_id.clone())
+        .set_user_data(data.user_data.as_deref().map(|text| BASE64.encode(text)))
         .build()
 }
 
@@ -141,6 +146,15 @@ fn observed_launch_template_data(data: &ResponseLaunchTemplateData) -> LaunchTem
         metadata_tokens_required: metadata.and_then(|m| m.http_tokens())
             == Some(&LaunchTemplateHttpTokensState::Required),
         instance_tags,
+        image_id: data.image_id().map(str::to_owned),
+        // User data that is not base64 text reads as different from any ekspec writes.
+        user_data: data.user_data().map(|encoded| {
+            BASE64
+                .decode(encoded)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .unwrap_or_else(|| encoded.to_owned())
+        }),
     }
 }
 
@@ -988,14 +1002,25 @@ impl Network for AwsCloud {
         };
         let (reservations, templates): (Vec<Reservation>, Vec<LaunchTemplate>) =
             tokio::try_join!(reservations, templates)?;
+        // The filters asked EC2 for these; the tags are checked again here, so nothing is
+        // terminated or deleted on a filter EC2 (or an emulator) did not apply: ekspec's own
+        // launch templates carry the cluster tag too.
+        let karpenter_made = |tags: &[Tag]| {
+            let tags = tags_of(tags);
+            tags.get(&kubernetes_cluster_tag(cluster))
+                .is_some_and(|value| value == "owned")
+                && tags.contains_key(KARPENTER_NODEPOOL_TAG)
+        };
         Ok(KarpenterLeftovers {
             instances: reservations
                 .iter()
                 .flat_map(|r| r.instances())
+                .filter(|i| karpenter_made(i.tags()))
                 .filter_map(|i| i.instance_id().map(str::to_owned))
                 .collect(),
             launch_templates: templates
                 .iter()
+                .filter(|t| karpenter_made(t.tags()))
                 .filter_map(|t| t.launch_template_id().map(str::to_owned))
                 .collect(),
         })

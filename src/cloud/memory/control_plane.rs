@@ -80,6 +80,16 @@ impl ControlPlane for MemoryCloud {
                 certificate_authority: Some("LS0t".to_owned()),
                 tags: r.tags.clone(),
                 ip_family: Some(r.ip_family.clone().unwrap_or_else(|| "ipv4".to_owned())),
+                // EKS's default when the request names none; a /108 of the unique local
+                // range for an IPv6 cluster.
+                service_cidr: Some(
+                    if ipv6 {
+                        "fd7c:3b1a:9e2d::/108"
+                    } else {
+                        "172.20.0.0/16"
+                    }
+                    .to_owned(),
+                ),
             },
         );
         s.log(format!("CreateCluster {}", r.name));

@@ -85,6 +85,11 @@ fn observed_cluster(cluster: &Cluster) -> ObservedCluster {
             .kubernetes_network_config()
             .and_then(|c| c.ip_family())
             .map(|f| f.as_str().to_owned()),
+        service_cidr: cluster.kubernetes_network_config().and_then(|n| {
+            n.service_ipv6_cidr()
+                .or(n.service_ipv4_cidr())
+                .map(str::to_owned)
+        }),
     }
 }
 
