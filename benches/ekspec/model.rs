@@ -121,6 +121,21 @@ pub fn api_calls(op: &Operation) -> Vec<&'static str> {
         Operation::AssociateRouteTable { .. } => vec!["AssociateRouteTable"],
         Operation::DisassociateRouteTable { .. } => vec!["DisassociateRouteTable"],
         Operation::DeleteDefaultRoute { .. } => vec!["DeleteRoute"],
+        // The state read, the association, the read that finds it associated, the block.
+        Operation::AssociateVpcIpv6Cidr { .. } => vec![
+            "DescribeVpcs",
+            "AssociateVpcCidrBlock",
+            "DescribeVpcs",
+            "DescribeVpcs",
+        ],
+        Operation::EnableSubnetIpv6 {
+            vpc_block: Some(_), ..
+        } => vec!["AssociateSubnetCidrBlock", "ModifySubnetAttribute"],
+        Operation::EnableSubnetIpv6 { .. } => vec!["ModifySubnetAttribute"],
+        Operation::CreateEgressOnlyInternetGateway { .. } => {
+            vec!["CreateEgressOnlyInternetGateway"]
+        }
+        Operation::SetDefaultIpv6Route { .. } => vec!["CreateRoute"],
         Operation::TagEc2 { .. } => vec!["CreateTags"],
         Operation::UntagEc2 { .. } => vec!["DeleteTags"],
         Operation::TagOidcProvider { .. } => vec!["TagOpenIDConnectProvider"],
@@ -228,6 +243,7 @@ pub fn api_calls(op: &Operation) -> Vec<&'static str> {
             Ec2Kind::LaunchTemplate => vec!["DeleteLaunchTemplate"],
             Ec2Kind::SecurityGroup => vec!["DeleteSecurityGroup"],
             Ec2Kind::NetworkInterface => vec!["DeleteNetworkInterface"],
+            Ec2Kind::EgressOnlyInternetGateway => vec!["DeleteEgressOnlyInternetGateway"],
         },
         // Security groups, interfaces and load balancers are read concurrently.
         Operation::DeleteLeftovers { .. } => vec!["DescribeSecurityGroups"],

@@ -175,6 +175,7 @@ mod tests {
             certificate_authority: Some("Q0E=".to_owned()),
             tags: Default::default(),
             auto_mode: None,
+            ip_family: None,
             service_cidr: None,
             ..Default::default()
         }

@@ -123,6 +123,27 @@ pub trait Network: Send + Sync {
         id: &str,
         version: &str,
     ) -> CloudResult<Option<LaunchTemplateData>>;
+    /// The VPC's IPv6 block and the state of its association (`associating`, `associated`,
+    /// ...), if it has one that is not being removed.
+    async fn vpc_ipv6_cidr(&self, vpc_id: &str) -> CloudResult<Option<(String, String)>>;
+    /// Asks for an Amazon-provided IPv6 block (a /56) for the VPC.
+    async fn associate_vpc_ipv6_cidr(&self, vpc_id: &str) -> CloudResult<()>;
+    /// Gives a subnet the IPv6 block `cidr` (when `Some`), then has it assign IPv6 addresses
+    /// to the network interfaces made in it.
+    async fn enable_subnet_ipv6(&self, subnet_id: &str, cidr: Option<&str>) -> CloudResult<()>;
+    /// Creates an egress-only internet gateway for the VPC; returns its id.
+    async fn create_egress_only_internet_gateway(
+        &self,
+        vpc_id: &str,
+        tags: &Tags,
+        client_token: &str,
+    ) -> CloudResult<String>;
+    /// Adds or replaces the IPv6 default route (::/0) of a route table.
+    async fn set_default_ipv6_route(
+        &self,
+        route_table_id: &str,
+        target: &RouteTarget,
+    ) -> CloudResult<()>;
 }
 
 /// IAM: roles and the OIDC provider.

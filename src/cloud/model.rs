@@ -29,6 +29,8 @@ pub enum Ec2Kind {
     SecurityGroup,
     /// A network interface.
     NetworkInterface,
+    /// An egress-only internet gateway (IPv6 out of private subnets).
+    EgressOnlyInternetGateway,
 }
 
 /// A VPC.
@@ -40,6 +42,8 @@ pub struct ObservedVpc {
     pub cidr: String,
     /// Tags.
     pub tags: Tags,
+    /// Its IPv6 block (an Amazon-provided /56), once associated.
+    pub ipv6_cidr: Option<String>,
 }
 
 /// A subnet.
@@ -57,6 +61,11 @@ pub struct ObservedSubnet {
     pub map_public_ip_on_launch: bool,
     /// Tags.
     pub tags: Tags,
+    /// Its IPv6 block (a /64 of the VPC's), once associated.
+    pub ipv6_cidr: Option<String>,
+    /// Whether network interfaces made in it get an IPv6 address
+    /// (`AssignIpv6AddressOnCreation`).
+    pub assign_ipv6_address_on_creation: bool,
 }
 
 /// An internet gateway.
@@ -105,6 +114,30 @@ pub enum RouteTarget {
     InternetGateway(String),
     /// A NAT gateway.
     NatGateway(String),
+    /// An egress-only internet gateway (IPv6 only).
+    EgressOnlyInternetGateway(String),
+}
+
+impl RouteTarget {
+    /// The gateway's id.
+    pub fn id(&self) -> &str {
+        match self {
+            Self::InternetGateway(id)
+            | Self::NatGateway(id)
+            | Self::EgressOnlyInternetGateway(id) => id,
+        }
+    }
+}
+
+/// An egress-only internet gateway: outbound IPv6 for private subnets.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedEgressOnlyInternetGateway {
+    /// `eigw-...`.
+    pub id: String,
+    /// The VPC it is attached to.
+    pub vpc_id: Option<String>,
+    /// Tags.
+    pub tags: Tags,
 }
 
 /// A route table.
@@ -123,6 +156,8 @@ pub struct ObservedRouteTable {
     /// Whether it is the VPC's main route table, which routes every subnet without an
     /// association of its own.
     pub main: bool,
+    /// Target of the ::/0 route, if any.
+    pub default_ipv6_route: Option<RouteTarget>,
 }
 
 /// Launch template settings ekspec manages.
@@ -194,6 +229,8 @@ pub struct ObservedNetwork {
     pub route_tables: Vec<ObservedRouteTable>,
     /// Launch templates.
     pub launch_templates: Vec<ObservedLaunchTemplate>,
+    /// Egress-only internet gateways.
+    pub egress_only_internet_gateways: Vec<ObservedEgressOnlyInternetGateway>,
 }
 
 /// A load balancer Kubernetes made for a `LoadBalancer` Service or an Ingress.
@@ -389,6 +426,8 @@ pub struct ObservedCluster {
     pub certificate_authority: Option<String>,
     /// Tags.
     pub tags: Tags,
+    /// `kubernetesNetworkConfig.ipFamily`: `ipv4` or `ipv6` (`None`: not reported).
+    pub ip_family: Option<String>,
     /// The Kubernetes service CIDR (`kubernetesNetworkConfig.serviceIpv6Cidr` on an IPv6
     /// cluster, else `serviceIpv4Cidr`).
     pub service_cidr: Option<String>,
@@ -482,6 +521,8 @@ pub struct ClusterRequest {
     pub zonal_shift: bool,
     /// `controlPlaneScalingConfig.tier`.
     pub scaling_tier: String,
+    /// `kubernetesNetworkConfig.ipFamily` (`None`: not sent, EKS's default ipv4).
+    pub ip_family: Option<String>,
 }
 
 /// An in-place change of a cluster: one of the two at a time (EKS refuses both at once).

@@ -79,6 +79,7 @@ async fn shop(cloud: &Cloud) -> (String, String) {
             deletion_protection: false,
             zonal_shift: false,
             scaling_tier: "standard".to_owned(),
+            ip_family: None,
             client_request_token: "t".to_owned(),
         })
         .await

@@ -65,6 +65,24 @@ pub enum Operation {
     DisassociateRouteTable { association_id: String },
     /// Remove the default route of a table (no NAT gateway any more).
     DeleteDefaultRoute { table: Ref },
+    /// Give the VPC an Amazon-provided IPv6 block unless it has one, and wait until it is
+    /// associated; output `ipv6-cidr`.
+    AssociateVpcIpv6Cidr { vpc: Ref },
+    /// Give a subnet the `index`th /64 of the VPC's IPv6 block `vpc_block` (`None`: it has
+    /// its block), then have it assign IPv6 addresses on creation.
+    EnableSubnetIpv6 {
+        subnet: Ref,
+        vpc_block: Option<Ref>,
+        index: u32,
+    },
+    /// Create an egress-only internet gateway for the VPC; output `id`.
+    CreateEgressOnlyInternetGateway { vpc: Ref, tags: Tags },
+    /// Point the IPv6 default route (::/0) of a table at a gateway.
+    SetDefaultIpv6Route {
+        table: Ref,
+        internet_gateway: Option<Ref>,
+        egress_only_internet_gateway: Option<Ref>,
+    },
     /// Add or overwrite tags of EC2 resources.
     TagEc2 { ids: Vec<Ref>, tags: Tags },
     /// Remove tags from EC2 resources, each only where it still has the value given.
@@ -134,6 +152,7 @@ pub enum Operation {
         zonal_shift: bool,
         /// `controlPlaneScalingConfig.tier`.
         scaling_tier: String,
+        ip_family: Option<String>,
     },
     /// Change endpoint access or logging and wait until ACTIVE again.
     UpdateClusterConfig {

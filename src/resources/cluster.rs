@@ -82,6 +82,9 @@ pub fn plan(p: &mut Planning<'_>) {
                     deletion_protection: spec.deletion_protection,
                     zonal_shift: spec.zonal_shift,
                     scaling_tier: spec.control_plane_scaling_tier.eks_name().to_owned(),
+                    // Sent only for IPv6: an IPv4 cluster's create stays as it was.
+                    ip_family: (!spec.ip_family.is_ipv4())
+                        .then(|| spec.ip_family.eks_name().to_owned()),
                 }],
             )
             .id(name)
@@ -109,6 +112,20 @@ pub fn plan(p: &mut Planning<'_>) {
                 live.status
             ),
             Vec::new(),
+        ));
+        return;
+    }
+    // EKS API reference, KubernetesNetworkConfigRequest.ipFamily: "You can only specify an IP
+    // family when you create a cluster and can't change this value once the cluster is
+    // created." A cluster that does not report one is IPv4 (EKS's default).
+    let live_family = live.ip_family.as_deref().unwrap_or("ipv4");
+    if live_family != spec.ip_family.eks_name() {
+        p.push(impossible(
+            format!(
+                "EKS cannot change a cluster's IP family: the cluster `{name}` was created with {live_family}; keep spec.ipFamily: {live_family}, or create a new cluster for {}",
+                spec.ip_family.eks_name()
+            ),
+            vec![FieldChange::new("spec.ipFamily", live_family, spec.ip_family.eks_name())],
         ));
         return;
     }

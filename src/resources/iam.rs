@@ -7,7 +7,7 @@ use crate::cloud::{ObservedOidcProvider, ObservedRole, Tags};
 use crate::naming;
 use crate::plan::operation::Trust;
 use crate::plan::{Change, ChangeKind, FieldChange, Operation};
-use crate::spec::{ClusterFile, IdentityMechanism, ServiceAccountSpec};
+use crate::spec::{ClusterFile, IdentityMechanism, IpFamily, ServiceAccountSpec};
 
 use super::planner::Planning;
 use super::{auto_mode, owned_tags, pod_identity, tag_drift};
@@ -117,6 +117,33 @@ pub fn aws_policy(partition: &str, name: &str) -> String {
     format!("arn:{partition}:iam::aws:policy/{name}")
 }
 
+/// The VPC CNI's permissions in an IPv6 cluster, which AWS does not manage: the policy the EKS
+/// user guide has you create ("Create IAM policy for clusters that use the IPv6 family",
+/// `AmazonEKS_CNI_IPv6_Policy`), given to the node role inline.
+pub fn cni_ipv6_policy(partition: &str) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": [
+                    "ec2:AssignIpv6Addresses",
+                    "ec2:DescribeInstances",
+                    "ec2:DescribeTags",
+                    "ec2:DescribeNetworkInterfaces",
+                    "ec2:DescribeInstanceTypes"
+                ],
+                "Resource": "*"
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["ec2:CreateTags"],
+                "Resource": [format!("arn:{partition}:ec2:*:*:network-interface/*")]
+            }
+        ]
+    })
+}
+
 /// Plans the cluster, node and Fargate roles.
 pub fn plan(p: &mut Planning<'_>) {
     let Some(file) = p.file else {
@@ -150,6 +177,7 @@ pub fn plan(p: &mut Planning<'_>) {
         after,
     }];
     if !file.spec.node_groups.is_empty() {
+        let ipv6 = file.spec.ip_family == IpFamily::Ipv6;
         roles.push(DesiredRole {
             resource: "role/node".to_owned(),
             name: naming::node_role(cluster),
@@ -157,14 +185,16 @@ pub fn plan(p: &mut Planning<'_>) {
             description: format!("Managed node groups of {cluster} (ekspec)"),
             policies: [
                 "AmazonEKSWorkerNodePolicy",
-                "AmazonEKS_CNI_Policy",
+                // The VPC CNI's IPv4 permissions; an IPv6 cluster's CNI gets its own below.
+                if ipv6 { "" } else { "AmazonEKS_CNI_Policy" },
                 "AmazonEC2ContainerRegistryReadOnly",
                 "AmazonSSMManagedInstanceCore",
             ]
             .iter()
+            .filter(|n| !n.is_empty())
             .map(|n| aws_policy(partition, n))
             .collect(),
-            inline: None,
+            inline: ipv6.then(|| cni_ipv6_policy(partition)),
             after: Vec::new(),
         });
     }

@@ -702,6 +702,8 @@ fn subnets_of(p: &Planning<'_>, private: bool) -> (Vec<Ref>, Vec<String>, Vec<St
     for zone in &p.zones {
         let table = route_table_id(!private, zone);
         after.push(format!("route/{}", &table["route-table/".len()..]));
+        // And, in an IPv6 cluster, their IPv6 route (no change of that name otherwise).
+        after.push(format!("ipv6-route/{}", &table["route-table/".len()..]));
         if !private {
             break;
         }
@@ -951,12 +953,15 @@ mod tests {
             availability_zone: zone.into(),
             map_public_ip_on_launch: false,
             tags: Tags::new(),
+            ipv6_cidr: None,
+            assign_ipv6_address_on_creation: false,
         };
         let observed = Observed {
             existing_vpc: Some(ObservedVpc {
                 id: "vpc-0123abcd".into(),
                 cidr: "10.0.0.0/16".into(),
                 tags: Tags::new(),
+                ipv6_cidr: None,
             }),
             existing_subnets: vec![
                 subnet("subnet-0123abcd", "us-east-1a"),

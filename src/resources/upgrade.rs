@@ -364,6 +364,8 @@ mod tests {
             availability_zone: zone.into(),
             map_public_ip_on_launch: false,
             tags: Tags::new(),
+            ipv6_cidr: None,
+            assign_ipv6_address_on_creation: false,
         };
         Observed {
             cluster: Some(ObservedCluster {
@@ -386,6 +388,7 @@ mod tests {
                 certificate_authority: None,
                 tags: owned("cluster"),
                 auto_mode: None,
+                ip_family: None,
                 service_cidr: None,
                 ..Default::default()
             }),
@@ -394,6 +397,7 @@ mod tests {
                 id: "vpc-0123abcd".into(),
                 cidr: "10.0.0.0/16".into(),
                 tags: Tags::new(),
+                ipv6_cidr: None,
             }),
             existing_subnets: vec![
                 subnet("subnet-0123abcd", "us-east-1a"),

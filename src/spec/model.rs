@@ -100,6 +100,11 @@ pub struct ClusterSpec {
     /// EKS Provisioned Control Plane tier. Default `standard` (no extra cost). In place.
     #[serde(default, skip_serializing_if = "ControlPlaneScalingTier::is_standard")]
     pub control_plane_scaling_tier: ControlPlaneScalingTier,
+
+    /// The IP family of pods and services: `ipv4` (default) or `ipv6` (a dual-stack VPC,
+    /// IPv6 pods and services). Set at create; EKS cannot change it.
+    #[serde(default, skip_serializing_if = "IpFamily::is_ipv4")]
+    pub ip_family: IpFamily,
 }
 
 /// The cluster's support policy (EKS `upgradePolicy`).
@@ -179,6 +184,33 @@ impl ControlPlaneScalingTier {
     /// Whether this is the default tier (left out when a spec is written).
     pub fn is_standard(&self) -> bool {
         *self == Self::Standard
+    }
+}
+
+/// The IP family Kubernetes assigns pod and service addresses from
+/// (`kubernetesNetworkConfig.ipFamily`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum IpFamily {
+    /// IPv4 pods and services.
+    #[default]
+    Ipv4,
+    /// IPv6 pods and services, in a VPC and subnets with IPv6 blocks.
+    Ipv6,
+}
+
+impl IpFamily {
+    /// The name EKS uses (`ipv4`, `ipv6`).
+    pub fn eks_name(self) -> &'static str {
+        match self {
+            Self::Ipv4 => "ipv4",
+            Self::Ipv6 => "ipv6",
+        }
+    }
+
+    /// Whether this is the default, IPv4.
+    pub fn is_ipv4(&self) -> bool {
+        *self == Self::Ipv4
     }
 }
 

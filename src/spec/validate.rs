@@ -10,8 +10,8 @@ use super::FieldPath;
 use super::diagnostic::{Diagnostic, Severity};
 use super::model::{
     API_VERSION, AccessScope, CapacityReservationPreference, CapacityReservationSpec, CapacityType,
-    ClusterFile, DEFAULT_VPC_CIDR, IdentityMechanism, KIND, NatGatewayMode, NodeGroupSpec,
-    NodeRepairConfig, POD_IDENTITY_AGENT, Tags,
+    ClusterFile, DEFAULT_VPC_CIDR, IdentityMechanism, IpFamily, KIND, NatGatewayMode,
+    NodeGroupSpec, NodeRepairConfig, POD_IDENTITY_AGENT, Tags,
 };
 use super::source::Node;
 use crate::naming;
@@ -46,6 +46,7 @@ pub fn validate(file: &ClusterFile, tree: &Node) -> Vec<Diagnostic> {
     check.pod_identity(file);
     check.karpenter(file);
     check.auto_mode(file);
+    check.ip_family(file);
     check.diagnostics
 }
 
@@ -965,6 +966,44 @@ impl Checker<'_> {
         }
     }
 
+    /// What EKS requires of an IPv6 cluster (EKS user guide, "Learn about IPv6 addresses to
+    /// clusters, Pods, and services"; EKS API reference, KubernetesNetworkConfigRequest).
+    /// Kubernetes 1.21 or later is required too, which every version ekspec takes is.
+    fn ip_family(&mut self, file: &ClusterFile) {
+        if file.spec.ip_family != IpFamily::Ipv6 {
+            return;
+        }
+        // "You can only specify ipv6 for 1.21 and later clusters that use version 1.10.1 or
+        // later of the Amazon VPC CNI add-on."
+        for (i, addon) in file.spec.addons.iter().enumerate() {
+            let Some(version) = addon.version.as_deref().filter(|_| addon.name == "vpc-cni") else {
+                continue;
+            };
+            if addon_version(version).is_some_and(|v| v < MIN_IPV6_VPC_CNI) {
+                let (major, minor, patch) = MIN_IPV6_VPC_CNI;
+                self.error(
+                    &spec().key("addons").index(i).key("version"),
+                    format!("vpc-cni {version} cannot run an IPv6 cluster (spec.ipFamily: ipv6): EKS requires v{major}.{minor}.{patch} or later"),
+                )
+                .hint = Some("remove the version to get EKS's default for the cluster's version, or pin a newer one".to_owned());
+            }
+        }
+        // "Nitro-based EC2 nodes required: You can only use IPv6 with AWS Nitro-based Amazon
+        // EC2 or Fargate nodes."
+        for (g, group) in file.spec.node_groups.iter().enumerate() {
+            for (i, instance_type) in group.instance_types.iter().enumerate() {
+                let family = instance_type.split('.').next().unwrap_or_default();
+                if XEN_FAMILIES.contains(&family) {
+                    self.error(
+                        &spec().key("nodeGroups").index(g).key("instanceTypes").index(i),
+                        format!("`{instance_type}` is not built on the AWS Nitro System, and an IPv6 cluster (spec.ipFamily: ipv6) runs only on Nitro instances"),
+                    )
+                    .hint = Some("pick a current-generation type, e.g. m6i.large or m7g.large".to_owned());
+                }
+            }
+        }
+    }
+
     fn addons(&mut self, file: &ClusterFile) {
         let path = spec().key("addons");
         let mut names = HashMap::new();
@@ -1395,6 +1434,24 @@ pub fn is_arm_instance(name: &str) -> bool {
         && !family.starts_with("inf")
         && !family.starts_with("trn")
         || family == "a1"
+}
+
+/// The oldest VPC CNI that runs an IPv6 cluster (EKS API reference, KubernetesNetworkConfigRequest).
+const MIN_IPV6_VPC_CNI: (u32, u32, u32) = (1, 10, 1);
+
+/// Instance families of the Xen hypervisor, not the Nitro System (Amazon EC2 User Guide,
+/// "Instances built on the AWS Nitro System": the previous generation); their `.metal` and
+/// later siblings (i3en, p3dn) are Nitro, so i3 and p3 are left out rather than guessed.
+const XEN_FAMILIES: [&str; 23] = [
+    "c1", "c3", "c4", "cc2", "cr1", "d2", "g2", "g3", "g3s", "h1", "hs1", "i2", "m1", "m2", "m3",
+    "m4", "p2", "r3", "r4", "t1", "t2", "x1", "x1e",
+];
+
+/// `vMAJOR.MINOR.PATCH...` of an add-on version.
+fn addon_version(version: &str) -> Option<(u32, u32, u32)> {
+    let core = version.strip_prefix('v')?.split('-').next()?;
+    let mut parts = core.split('.').map(|p| p.parse::<u32>().ok());
+    Some((parts.next()??, parts.next()??, parts.next()??))
 }
 
 fn is_addon_version(version: &str) -> bool {

@@ -1049,6 +1049,7 @@ fn cluster_request(subnets: &[String], role: &str) -> ClusterRequest {
         deletion_protection: false,
         zonal_shift: false,
         scaling_tier: "standard".to_owned(),
+        ip_family: None,
     }
 }
 

@@ -846,6 +846,7 @@ fn create_cluster() -> Operation {
         deletion_protection: false,
         zonal_shift: false,
         scaling_tier: "standard".to_owned(),
+        ip_family: None,
     }
 }
 

@@ -87,6 +87,22 @@ const NOT_EXERCISED: &[(&str, &str)] = &[
         "elasticloadbalancing:DescribeTags",
         "only when the cluster's VPC has load balancers, to find the ones Kubernetes made",
     ),
+    (
+        "ec2:AssociateVpcCidrBlock",
+        "only for an IPv6 cluster (spec.ipFamily: ipv6): the VPC's Amazon-provided IPv6 block",
+    ),
+    (
+        "ec2:AssociateSubnetCidrBlock",
+        "only for an IPv6 cluster (spec.ipFamily: ipv6): each subnet's IPv6 /64",
+    ),
+    (
+        "ec2:CreateEgressOnlyInternetGateway",
+        "only for an IPv6 cluster (spec.ipFamily: ipv6): IPv6 out of private subnets",
+    ),
+    (
+        "ec2:DeleteEgressOnlyInternetGateway",
+        "only when an IPv6 cluster (spec.ipFamily: ipv6) is deleted",
+    ),
 ];
 
 /// The policy's actions, in order.

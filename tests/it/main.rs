@@ -23,6 +23,7 @@ mod import_eksctl;
 mod in_flight;
 mod invalid_fixtures;
 mod inventory;
+mod ipv6;
 mod karpenter;
 mod karpenter_interruption;
 mod kubeconfig_cli;

@@ -520,6 +520,7 @@ async fn active_cluster(cloud: &Cloud) -> ClusterRequest {
         deletion_protection: false,
         zonal_shift: false,
         scaling_tier: "standard".to_owned(),
+        ip_family: None,
     };
     cloud.kubernetes.create_cluster(&request).await.unwrap();
     for _ in 0..100 {
@@ -875,6 +876,7 @@ async fn memory_with_cluster() -> (MemoryCloud, Cloud) {
             deletion_protection: false,
             zonal_shift: false,
             scaling_tier: "standard".to_owned(),
+            ip_family: None,
         })
         .await
         .unwrap();

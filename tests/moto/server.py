@@ -23,6 +23,9 @@ import eks_auto_mode  # noqa: E402,F401  (patches on import)
 # Cluster settings (support policy, deletion protection, zonal shift, control plane tier),
 # DescribeClusterVersions and upgrade insights: see that module.
 import cluster_settings  # noqa: E402,F401  (patches on import)
+# IPv6 answers moto gets wrong (subnet block states, egress-only gateway filters, the
+# cluster's network config): see that module.
+import ipv6  # noqa: E402,F401  (patches on import)
 
 # Strict mode (`EKSPEC_MOTO_STRICT=1`): the rules AWS enforces that moto skips, one module per
 # area (`strict_<area>.py`), each loaded here; see strict.py.

@@ -19,6 +19,26 @@ impl ControlPlane for MemoryCloud {
             .first()
             .and_then(|id| s.subnets.get(id))
             .map(|subnet| subnet.vpc_id.clone());
+        // EKS API reference, KubernetesNetworkConfigRequest.ipFamily: "If you specify ipv6,
+        // the VPC and subnets that you specify for cluster creation must have both IPv4 and
+        // IPv6 CIDR blocks assigned to them."
+        let ipv6 = r.ip_family.as_deref() == Some("ipv6");
+        if let Some(id) = subnets.iter().find(|id| {
+            ipv6 && s
+                .subnets
+                .get(*id)
+                .is_some_and(|subnet| subnet.ipv6_cidr.is_none())
+        }) {
+            return Err(CloudError {
+                operation: "CreateCluster",
+                resource: r.name.clone(),
+                code: Some("InvalidParameterException".to_owned()),
+                message: format!(
+                    "Subnet {id} does not have an IPv6 CIDR block, which an ipv6 cluster needs"
+                ),
+                kind: ErrorKind::Invalid,
+            });
+        }
         let mut cidrs = r.public_access_cidrs.clone();
         cidrs.sort();
         let mut logs = r.enabled_log_types.clone();
@@ -60,12 +80,21 @@ impl ControlPlane for MemoryCloud {
                 certificate_authority: Some("LS0t".to_owned()),
                 tags: r.tags.clone(),
                 auto_mode: r.auto_mode.clone().map(sorted_auto_mode),
-                // EKS's default when the request names none.
-                service_cidr: Some("172.20.0.0/16".to_owned()),
                 support_type: Some(r.support_type.clone()),
                 deletion_protection: r.deletion_protection,
                 zonal_shift: r.zonal_shift,
                 scaling_tier: Some(r.scaling_tier.clone()),
+                ip_family: Some(r.ip_family.clone().unwrap_or_else(|| "ipv4".to_owned())),
+                // EKS's default when the request names none; a /108 of the unique local
+                // range for an IPv6 cluster.
+                service_cidr: Some(
+                    if ipv6 {
+                        "fd7c:3b1a:9e2d::/108"
+                    } else {
+                        "172.20.0.0/16"
+                    }
+                    .to_owned(),
+                ),
             },
         );
         s.log(format!("CreateCluster {}", r.name));

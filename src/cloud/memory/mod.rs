@@ -33,6 +33,7 @@ struct State {
     nats: BTreeMap<String, ObservedNatGateway>,
     route_tables: BTreeMap<String, ObservedRouteTable>,
     launch_templates: BTreeMap<String, ObservedLaunchTemplate>,
+    eigws: BTreeMap<String, ObservedEgressOnlyInternetGateway>,
     /// What Kubernetes made, seeded by tests: the VPC and tags of each.
     load_balancers: BTreeMap<LoadBalancerRef, (String, Tags)>,
     target_groups: BTreeMap<String, (String, Tags)>,
@@ -361,6 +362,7 @@ impl MemoryCloud {
             + s.parameters.len()
             + s.queues.len()
             + s.rules.len()
+            + s.eigws.len()
     }
 
     /// Every SQS queue.

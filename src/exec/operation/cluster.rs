@@ -39,6 +39,7 @@ pub(super) async fn run(
             deletion_protection,
             zonal_shift,
             scaling_tier,
+            ip_family,
         } => {
             let request = ClusterRequest {
                 name: name.clone(),
@@ -57,6 +58,7 @@ pub(super) async fn run(
                 deletion_protection: *deletion_protection,
                 zonal_shift: *zonal_shift,
                 scaling_tier: scaling_tier.clone(),
+                ip_family: ip_family.clone(),
             };
             create_when_accepted(&ctx.waiter, &format!("creation of cluster {name}"), || {
                 cloud.kubernetes.create_cluster(&request)

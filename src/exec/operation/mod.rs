@@ -143,6 +143,10 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
         | Operation::AssociateRouteTable { .. }
         | Operation::DisassociateRouteTable { .. }
         | Operation::DeleteDefaultRoute { .. }
+        | Operation::AssociateVpcIpv6Cidr { .. }
+        | Operation::EnableSubnetIpv6 { .. }
+        | Operation::CreateEgressOnlyInternetGateway { .. }
+        | Operation::SetDefaultIpv6Route { .. }
         | Operation::TagEc2 { .. }
         | Operation::UntagEc2 { .. }
         | Operation::CreateLaunchTemplate { .. }

@@ -162,6 +162,65 @@ pub(super) async fn run(
                 .disassociate_route_table(association_id)
                 .await?;
         }
+        Operation::AssociateVpcIpv6Cidr { vpc } => {
+            let vpc_id = ctx.resolve(vpc)?;
+            if cloud.network.vpc_ipv6_cidr(&vpc_id).await?.is_none() {
+                cloud.network.associate_vpc_ipv6_cidr(&vpc_id).await?;
+            }
+            // The block is the VPC's once `associated` (AWS answers `associating` first).
+            ctx.waiter
+                .wait(&format!("IPv6 block of VPC {vpc_id}"), || async {
+                    Ok(match cloud.network.vpc_ipv6_cidr(&vpc_id).await? {
+                        Some((_, state)) if state == "associated" => Poll::Done,
+                        Some((_, state)) => Poll::Pending(state),
+                        None => {
+                            Poll::Failed("EC2 dropped the IPv6 block it was associating".to_owned())
+                        }
+                    })
+                })
+                .await?;
+            let (block, _) =
+                cloud.network.vpc_ipv6_cidr(&vpc_id).await?.ok_or_else(|| {
+                    ExecError::Internal(format!("VPC {vpc_id} lost its IPv6 block"))
+                })?;
+            ctx.set(resource, "ipv6-cidr", block);
+        }
+        Operation::EnableSubnetIpv6 {
+            subnet,
+            vpc_block,
+            index,
+        } => {
+            let cidr = match vpc_block {
+                Some(block) => Some(subnet_ipv6_block(&ctx.resolve(block)?, *index)?),
+                None => None,
+            };
+            cloud
+                .network
+                .enable_subnet_ipv6(&ctx.resolve(subnet)?, cidr.as_deref())
+                .await?;
+        }
+        Operation::CreateEgressOnlyInternetGateway { vpc, tags } => {
+            let id = cloud
+                .network
+                .create_egress_only_internet_gateway(&ctx.resolve(vpc)?, tags, &ctx.token(resource))
+                .await?;
+            ctx.set(resource, "id", id);
+        }
+        Operation::SetDefaultIpv6Route {
+            table,
+            internet_gateway,
+            egress_only_internet_gateway,
+        } => {
+            let target = match (internet_gateway, egress_only_internet_gateway) {
+                (Some(igw), _) => RouteTarget::InternetGateway(ctx.resolve(igw)?),
+                (None, Some(eigw)) => RouteTarget::EgressOnlyInternetGateway(ctx.resolve(eigw)?),
+                (None, None) => return Err(ExecError::Internal("route without target".to_owned())),
+            };
+            cloud
+                .network
+                .set_default_ipv6_route(&ctx.resolve(table)?, &target)
+                .await?;
+        }
         Operation::DeleteDefaultRoute { table } => {
             cloud
                 .network
@@ -274,6 +333,23 @@ pub(super) async fn run(
         }
     }
     Ok(())
+}
+
+/// The `index`th /64 of a VPC's IPv6 block (an Amazon-provided /56 holds 256).
+fn subnet_ipv6_block(vpc_block: &str, index: u32) -> Result<String, ExecError> {
+    let block: ipnet::Ipv6Net = vpc_block.parse().map_err(|_| {
+        ExecError::Internal(format!("the VPC's IPv6 block `{vpc_block}` is not a CIDR"))
+    })?;
+    block
+        .subnets(64)
+        .ok()
+        .and_then(|mut subnets| subnets.nth(usize::try_from(index).ok()?))
+        .map(|net| net.to_string())
+        .ok_or_else(|| {
+            ExecError::Internal(format!(
+                "the VPC's IPv6 block {vpc_block} has no /64 number {index}"
+            ))
+        })
 }
 
 /// Deletes, retrying while AWS still sees a dependency (ENIs of a deleted NAT, cluster or

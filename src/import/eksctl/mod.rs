@@ -21,7 +21,7 @@ use crate::spec::{
     self, AccessEntrySpec, AccessPolicySpec, AccessScope, AddonSpec, AmiType,
     CapacityReservationPreference, CapacityReservationSpec, CapacityType, ClusterFile, ClusterSpec,
     Diagnostic, EndpointSpec, ExistingSubnets, FargateProfileSpec, FargateSelector, FieldPath,
-    IdentityMechanism, KarpenterSpec, LogType, Metadata, NamespaceScope, NatGatewayMode,
+    IdentityMechanism, IpFamily, KarpenterSpec, LogType, Metadata, NamespaceScope, NatGatewayMode,
     NodeGroupSpec, NodeRepairConfig, POD_IDENTITY_AGENT, Position, SecretsEncryption,
     ServiceAccountSpec, Taint, TaintEffect, VpcSpec,
 };
@@ -382,7 +382,9 @@ impl Converter<'_> {
             deletion_protection: false,
             zonal_shift: false,
             control_plane_scaling_tier: Default::default(),
+            ip_family: IpFamily::default(),
         };
+        self.kubernetes_network(config, &mut spec);
         self.network(config, &region, &mut spec);
         self.node_groups(config, &mut spec)?;
         self.logging(config, &mut spec);
@@ -409,6 +411,29 @@ impl Converter<'_> {
             metadata: Metadata { name, region, tags },
             spec,
         })
+    }
+
+    /// `kubernetesNetworkConfig`: the IP family carries over; the service CIDR does not.
+    fn kubernetes_network(&mut self, config: &ClusterConfig, spec: &mut ClusterSpec) {
+        let Some(network) = &config.kubernetes_network_config else {
+            return;
+        };
+        let path = FieldPath::root().key("kubernetesNetworkConfig");
+        if let Some(family) = &network.ip_family {
+            match family.to_ascii_lowercase().as_str() {
+                "ipv4" => {}
+                "ipv6" => spec.ip_family = IpFamily::Ipv6,
+                _ => self.lost(
+                    &path.key("ipFamily"),
+                    format!("unknown IP family `{family}`: eksctl takes IPv4 or IPv6"),
+                ),
+            }
+        }
+        let mut other = network.other.clone();
+        if let Some(cidr) = &network.service_ipv4_cidr {
+            other.insert("serviceIPv4CIDR".to_owned(), Value::String(cidr.clone()));
+        }
+        self.others(&path, &other, Section::KubernetesNetworkConfig);
     }
 
     fn network(&mut self, config: &ClusterConfig, region: &str, spec: &mut ClusterSpec) {

@@ -50,6 +50,8 @@ pub struct ClusterConfig {
     pub addons_config: Option<AddonsConfig>,
     /// Karpenter, installed by eksctl with its AWS side.
     pub karpenter: Option<Karpenter>,
+    /// The IP family and service CIDR.
+    pub kubernetes_network_config: Option<KubernetesNetworkConfig>,
     /// EKS Auto Mode.
     pub auto_mode_config: Option<AutoModeConfig>,
     /// The support policy.
@@ -492,6 +494,20 @@ pub struct CloudWatch {
 pub struct ClusterLogging {
     /// Log types, or `["*"]` / `["all"]`.
     pub enable_types: Option<Vec<String>>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+/// `kubernetesNetworkConfig`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KubernetesNetworkConfig {
+    /// `IPv4` or `IPv6` (eksctl takes either case).
+    pub ip_family: Option<String>,
+    /// The service CIDR of an IPv4 cluster.
+    #[serde(rename = "serviceIPv4CIDR")]
+    pub service_ipv4_cidr: Option<String>,
     /// Fields not modelled here.
     #[serde(flatten)]
     pub other: Other,

@@ -743,6 +743,37 @@ fn cluster_settings_are_carried_over_and_eksctl_s_extended_default_written_out()
 }
 
 #[test]
+fn the_ip_family_carries_over_and_the_service_cidr_is_reported() {
+    let conversion = convert_ok("kubernetesNetworkConfig:\n  ipFamily: IPv6\n");
+    assert_eq!(spec_of(&conversion).spec.ip_family, IpFamily::Ipv6);
+    assert!(
+        conversion.spec_yaml.contains("ipFamily: ipv6"),
+        "{}",
+        conversion.spec_yaml
+    );
+
+    let conversion = convert_ok(
+        "kubernetesNetworkConfig:\n  ipFamily: IPv4\n  serviceIPv4CIDR: 172.20.0.0/16\n",
+    );
+    assert_eq!(spec_of(&conversion).spec.ip_family, IpFamily::Ipv4);
+    let cidr = finding(&conversion, "kubernetesNetworkConfig.serviceIPv4CIDR");
+    assert_eq!(cidr.kind, FindingKind::NotCarriedOver);
+    assert!(
+        cidr.message.contains("default service CIDR"),
+        "{}",
+        cidr.message
+    );
+
+    let conversion = convert_ok("kubernetesNetworkConfig:\n  ipFamily: IPv5\n");
+    let family = finding(&conversion, "kubernetesNetworkConfig.ipFamily");
+    assert!(
+        family.message.contains("unknown IP family `IPv5`"),
+        "{}",
+        family.message
+    );
+}
+
+#[test]
 fn custom_amis_and_pre_bootstrap_commands_are_carried_over() {
     let conversion = convert_ok(
         "managedNodeGroups:\n  - name: a\n    instanceType: m6i.large\n    amiFamily: AmazonLinux2023\n    ami: ami-0123456789abcdef0\n    preBootstrapCommands: [\"echo one\", \"echo two\"]\n    overrideBootstrapCommand: \"#!/bin/bash\\n/etc/eks/bootstrap.sh demo\"\n  - name: b\n    instanceType: m6i.large\n    amiFamily: Bottlerocket\n    ami: ami-0fedcba9876543210\n    preBootstrapCommands: [\"echo three\"]\n  - {name: c, instanceType: m6i.large, amiFamily: AmazonLinux2, ami: ami-0aaaabbbbccccdddd}\n  - {name: d, instanceType: m6i.large, ami: auto-ssm}\n",

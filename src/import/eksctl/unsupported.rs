@@ -39,6 +39,7 @@ pub enum Section {
     UpgradePolicy,
     ZonalShiftConfig,
     ControlPlaneScalingConfig,
+    KubernetesNetworkConfig,
 }
 
 const NODE_ROLE: &str = "ekspec gives all node groups one node role; attach extra permissions with IRSA (spec.serviceAccounts)";
@@ -62,8 +63,8 @@ pub fn harmless(scope: Section, key: &str) -> bool {
 pub fn reason(scope: Section, key: &str) -> Option<&'static str> {
     use Section as S;
     Some(match (scope, key) {
-        (S::Top, "kubernetesNetworkConfig") => {
-            "ekspec uses EKS's defaults: IPv4 and the default service CIDR"
+        (S::KubernetesNetworkConfig, "serviceIPv4CIDR") => {
+            "ekspec uses EKS's default service CIDR (10.100.0.0/16 or 172.20.0.0/16)"
         }
         (S::Top, "remoteNetworkConfig") => "hybrid nodes are not supported by ekspec",
         (S::Top, "iamIdentityMappings") => {

@@ -5,7 +5,7 @@ use aws_sdk_eks::types::builders::VpcConfigRequestBuilder;
 use aws_sdk_eks::types::{
     AuthenticationMode, BlockStorage, Category, Cluster, ComputeConfigRequest,
     ControlPlaneScalingConfig, CreateAccessConfigRequest, ElasticLoadBalancing, EncryptionConfig,
-    ErrorDetail, InsightsFilter, InsightStatusValue, InsightSummary,
+    ErrorDetail, InsightsFilter, InsightStatusValue, InsightSummary, IpFamily,
     KubernetesNetworkConfigRequest, Logging, LogSetup, LogType, Provider,
     ProvisionedControlPlaneTier, StorageConfigRequest, SupportType, UpgradePolicyRequest,
     VpcConfigRequest, ZonalShiftConfigRequest,
@@ -86,6 +86,10 @@ fn observed_cluster(cluster: &Cluster) -> ObservedCluster {
             .and_then(|c| c.data().map(str::to_owned)),
         tags: tags_of(cluster.tags()),
         auto_mode: observed_auto_mode(cluster),
+        ip_family: cluster
+            .kubernetes_network_config()
+            .and_then(|c| c.ip_family())
+            .map(|f| f.as_str().to_owned()),
         service_cidr: cluster.kubernetes_network_config().and_then(|n| {
             n.service_ipv6_cidr()
                 .or(n.service_ipv4_cidr())
@@ -248,6 +252,19 @@ impl ControlPlane for AwsCloud {
                 (Some(compute), Some(storage), Some(network))
             }
             None => (None, None, None),
+        };
+        // One `kubernetesNetworkConfig` carries both Auto Mode's load balancing and the IP
+        // family (sent only for IPv6: an IPv4 cluster's create stays as it was).
+        let network = match request.ip_family.as_deref() {
+            None => network,
+            Some(family) => Some(
+                KubernetesNetworkConfigRequest::builder()
+                    .set_elastic_load_balancing(
+                        network.and_then(|n| n.elastic_load_balancing().cloned()),
+                    )
+                    .ip_family(IpFamily::from(family))
+                    .build(),
+            ),
         };
         self.eks
             .create_cluster()
