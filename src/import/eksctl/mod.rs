@@ -5,6 +5,7 @@
 //! is written out, so the imported cluster is the cluster the eksctl file described.
 
 pub mod model;
+mod origin;
 mod unsupported;
 
 use std::collections::BTreeMap;
@@ -119,8 +120,11 @@ pub fn convert(file_name: &str, source: &str) -> Result<Conversion, ImportError>
         tree: &tree,
         findings: Vec::new(),
         pod_identity_origin: None,
+        recorded: Vec::new(),
     };
+    converter.config_origins(&config);
     let file = converter.cluster(&config)?;
+    let origins = converter.resolve_origins(&file.spec);
     let mut findings = converter.findings;
     findings.sort_by_key(|finding| finding.position);
     let spec_yaml = format!(
@@ -132,6 +136,7 @@ pub fn convert(file_name: &str, source: &str) -> Result<Conversion, ImportError>
         spec_yaml,
         cluster: file.metadata.name,
         findings,
+        origins,
     })
 }
 
@@ -285,6 +290,8 @@ struct Converter<'t> {
     findings: Vec<Finding>,
     /// The field the first `podIdentity` service account came from.
     pod_identity_origin: Option<FieldPath>,
+    /// Which eksctl field each spec field came from (see `origin`).
+    recorded: Vec<origin::Recorded>,
 }
 
 impl Converter<'_> {
