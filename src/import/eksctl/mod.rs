@@ -6,7 +6,9 @@
 
 pub mod model;
 mod origin;
+mod self_managed;
 mod unsupported;
+mod version;
 
 use std::collections::BTreeMap;
 
@@ -357,15 +359,12 @@ impl Converter<'_> {
         let name = self.required(&meta.name, &meta_path.key("name"))?;
         let region = self.required(&meta.region, &meta_path.key("region"))?;
         let version = match &meta.version {
-            Some(version) => version.clone(),
-            None => {
-                let version = format!("1.{}", spec::validate::NEWEST_MINOR - 2);
-                self.assumed(
-                    &meta_path.key("version"),
-                    format!("not set: eksctl creates its own default version; ekspec needs one, so \"{version}\" is written (set the version the cluster should run)"),
-                );
-                version
+            Some(version) => {
+                self.supported_version(version, &meta_path.key("version"))?;
+                version.clone()
             }
+            // Chosen by `default_version` once the node groups' AMIs are known.
+            None => String::new(),
         };
         self.others(&meta_path, &meta.other, Section::Metadata);
         self.others(&root, &config.other, Section::Top);
@@ -384,6 +383,9 @@ impl Converter<'_> {
         };
         self.network(config, &region, &mut spec);
         self.node_groups(config, &mut spec)?;
+        if meta.version.is_none() {
+            self.default_version(&mut spec);
+        }
         self.logging(config, &mut spec);
         if let Some(encryption) = &config.secrets_encryption {
             let path = root.key("secretsEncryption");
@@ -533,23 +535,13 @@ impl Converter<'_> {
         spec: &mut ClusterSpec,
     ) -> Result<(), ImportError> {
         let root = FieldPath::root();
-        for (i, group) in config.node_groups.iter().flatten().enumerate() {
-            let name = group
-                .get("name")
-                .and_then(Value::as_str)
-                .map(|name| format!(" `{name}`"))
-                .unwrap_or_default();
-            self.lost(
-                &root.key("nodeGroups").index(i),
-                format!("self-managed node group{name} is not supported by ekspec: rewrite it as a managed node group (spec.nodeGroups); nothing of it is carried over"),
-            );
-        }
         let path = root.key("managedNodeGroups");
         for (i, group) in config.managed_node_groups.iter().flatten().enumerate() {
             let converted = self.node_group(group, &path.index(i))?;
             spec.node_groups.push(converted);
         }
-        Ok(())
+        let self_managed = config.node_groups.clone().unwrap_or_default();
+        self.self_managed_node_groups(&self_managed, spec)
     }
 
     fn node_group(

@@ -477,3 +477,27 @@ pub struct AccessScope {
     #[serde(flatten)]
     pub other: Other,
 }
+
+/// `nodeGroups[].instancesDistribution`: a self-managed node group's mix of instance types
+/// and of on-demand and spot capacity (an Auto Scaling group's MixedInstancesPolicy).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstancesDistribution {
+    /// Instance types to launch.
+    pub instance_types: Option<Vec<String>>,
+    /// Highest spot price to pay per hour.
+    pub max_price: Option<f64>,
+    /// On-demand instances before any spot (AWS's default 0).
+    pub on_demand_base_capacity: Option<u32>,
+    /// Percentage of on-demand instances above the base (AWS's default 100).
+    pub on_demand_percentage_above_base_capacity: Option<u32>,
+    /// Spot pools to spread across (`lowest-price` only).
+    pub spot_instance_pools: Option<u32>,
+    /// `lowest-price`, `capacity-optimized`, ...
+    pub spot_allocation_strategy: Option<String>,
+    /// Capacity Rebalancing of the Auto Scaling group.
+    pub capacity_rebalance: Option<bool>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub other: Other,
+}
