@@ -9,6 +9,7 @@ mod origin;
 mod self_managed;
 mod unsupported;
 mod version;
+mod well_known;
 
 use std::collections::BTreeMap;
 
@@ -123,6 +124,13 @@ pub fn convert(file_name: &str, source: &str) -> Result<Conversion, ImportError>
         findings: Vec::new(),
         pod_identity_origin: None,
         recorded: Vec::new(),
+        partition: well_known::partition(
+            config
+                .metadata
+                .as_ref()
+                .and_then(|m| m.region.as_deref())
+                .unwrap_or_default(),
+        ),
     };
     converter.config_origins(&config);
     let file = converter.cluster(&config)?;
@@ -294,6 +302,8 @@ struct Converter<'t> {
     pod_identity_origin: Option<FieldPath>,
     /// Which eksctl field each spec field came from (see `origin`).
     recorded: Vec<origin::Recorded>,
+    /// The partition of the cluster's region, for the ARNs the importer writes.
+    partition: &'static str,
 }
 
 impl Converter<'_> {
@@ -821,6 +831,13 @@ impl Converter<'_> {
                 inline_policy: account.attach_policy.clone(),
                 role_name: account.role_name.clone(),
             });
+            if let Some(converted) = spec.service_accounts.last_mut() {
+                self.well_known_policies(
+                    account.well_known_policies.as_ref(),
+                    &account_path.key("wellKnownPolicies"),
+                    converted,
+                );
+            }
         }
         if creates_service_accounts {
             self.assumed(&accounts_path, "eksctl also creates the Kubernetes service accounts, annotated with their role; ekspec creates only the IAM roles: annotate the service accounts (`eks.amazonaws.com/role-arn`) where you deploy them");
@@ -932,7 +949,7 @@ impl Converter<'_> {
             }
             None => IdentityMechanism::PodIdentity,
         };
-        Ok(Some(ServiceAccountSpec {
+        let mut account = ServiceAccountSpec {
             name,
             namespace,
             mechanism,
@@ -945,7 +962,13 @@ impl Converter<'_> {
                 .role_name
                 .clone()
                 .filter(|name| !name.is_empty()),
-        }))
+        };
+        self.well_known_policies(
+            association.well_known_policies.as_ref(),
+            &path.key("wellKnownPolicies"),
+            &mut account,
+        );
+        Ok(Some(account))
     }
 
     /// Adds a service account unless one of the same namespace and name is there already (EKS
@@ -1018,6 +1041,9 @@ impl Converter<'_> {
                         format!("ekspec does not know the service account of add-on `{name}`, so its IRSA role (attachPolicyARNs/attachPolicy) is not carried over: declare it in spec.serviceAccounts and set `serviceAccount` on the add-on"),
                     ),
                 }
+            }
+            if addon.well_known_policies.is_some() {
+                self.addon_well_known_policies(spec, addon, &mut converted, &addon_path);
             }
             if let Some(values) = &addon.configuration_values {
                 converted.configuration_values =
@@ -1360,3 +1386,5 @@ impl Converter<'_> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_carry_over;

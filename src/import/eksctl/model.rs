@@ -258,6 +258,8 @@ pub struct ServiceAccount {
     pub attach_policy: Option<Value>,
     /// The IAM role name.
     pub role_name: Option<String>,
+    /// eksctl's named policy sets (`autoScaler: true`, ...).
+    pub well_known_policies: Option<Value>,
     /// Fields not modelled here.
     #[serde(flatten)]
     pub other: Other,
@@ -283,6 +285,8 @@ pub struct PodIdentityAssociation {
     pub permission_policy: Option<Value>,
     /// eksctl also creates the Kubernetes service account (default false).
     pub create_service_account: Option<bool>,
+    /// eksctl's named policy sets of a role eksctl makes.
+    pub well_known_policies: Option<Value>,
     /// Fields not modelled here.
     #[serde(flatten)]
     pub other: Other,
@@ -323,6 +327,8 @@ pub struct Addon {
     pub pod_identity_associations: Option<Vec<PodIdentityAssociation>>,
     /// Associations with the policies EKS recommends for the add-on, looked up at create.
     pub use_default_pod_identity_associations: Option<bool>,
+    /// eksctl's named policy sets for an IRSA role eksctl creates.
+    pub well_known_policies: Option<Value>,
     /// Fields not modelled here.
     #[serde(flatten)]
     pub other: Other,
