@@ -33,6 +33,18 @@ impl Converter<'_> {
                 self.lost(&group_path, "not a mapping, so not a node group (eksctl rejects it too)");
                 continue;
             };
+            if let Some(family) = fields
+                .get("amiFamily")
+                .and_then(Value::as_str)
+                .filter(|family| family.starts_with("Windows"))
+            {
+                let name = fields.get("name").and_then(Value::as_str).unwrap_or_default();
+                self.lost(
+                    &group_path,
+                    format!("self-managed node group `{name}` runs {family}, and ekspec's node groups run Linux or Bottlerocket only: it is not carried over, as its Windows pods would not run on Linux nodes"),
+                );
+                continue;
+            }
             let converted = self.self_managed_node_group(fields, &group_path, spec)?;
             self.node_group_origin(&converted.name, &group_path);
             spec.node_groups.push(converted);

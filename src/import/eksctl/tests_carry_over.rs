@@ -94,6 +94,20 @@ fn self_managed_node_groups_become_managed_ones_where_their_fields_map() {
 }
 
 #[test]
+fn windows_node_groups_are_not_made_linux_ones() {
+    let conversion = imported(
+        VERSION,
+        "nodeGroups:\n  - {name: linux}\n  - {name: win, amiFamily: WindowsServer2019FullContainer, desiredCapacity: 2}\n",
+    );
+    let spec = valid(&conversion);
+    let names: Vec<&str> = spec.spec.node_groups.iter().map(|g| g.name.as_str()).collect();
+    assert_eq!(names, ["linux"]);
+    let lost = finding(&conversion, "nodeGroups[1]");
+    assert_eq!(lost.kind, FindingKind::NotCarriedOver);
+    assert!(lost.message.contains("WindowsServer2019FullContainer"), "{}", lost.message);
+}
+
+#[test]
 fn spot_comes_through_instances_distribution_and_a_mix_is_listed() {
     let conversion = imported(
         VERSION,
