@@ -38,7 +38,9 @@ pub fn run_eksctl(args: &ImportEksctlArgs, printer: &Printer) -> Result<ExitStat
     let check = spec::parse_str("(imported spec)", &conversion.spec_yaml);
     printer.diagnostic(conversion.report(&file_name));
     // Warnings (a role left with no permissions, say) are worth seeing right away too.
-    let spec_tree = spec::source::parse_tree(&conversion.spec_yaml).ok().flatten();
+    let spec_tree = spec::source::parse_tree(&conversion.spec_yaml)
+        .ok()
+        .flatten();
     for diagnostic in &check.diagnostics {
         let path = diagnostic.path.clone().or_else(|| {
             spec_tree

@@ -95,16 +95,16 @@ impl Conversion {
         let concerns = path.map_or_else(|| "the imported spec".to_owned(), ToString::to_string);
         moved.message = match origin {
             Some(origin) if origin.input.is_empty() => {
-                format!("{concerns} (written by the importer): {}", diagnostic.message)
+                format!(
+                    "{concerns} (written by the importer): {}",
+                    diagnostic.message
+                )
             }
             Some(origin) if !origin.present => format!(
                 "{concerns} (from {}, not set: the importer's default): {}",
                 origin.input, diagnostic.message
             ),
-            Some(origin) => format!(
-                "{concerns} (from {}): {}",
-                origin.input, diagnostic.message
-            ),
+            Some(origin) => format!("{concerns} (from {}): {}", origin.input, diagnostic.message),
             None => format!("{concerns}: {}", diagnostic.message),
         };
         moved.position = origin.map_or(Position { line: 1, column: 1 }, |o| o.position);

@@ -119,7 +119,13 @@ impl Node {
         let children: Vec<(FieldPath, &Node, Option<Position>)> = match &self.kind {
             NodeKind::Mapping(entries) => entries
                 .iter()
-                .map(|e| (FieldPath::root().key(e.key.clone()), &e.value, Some(e.key_position)))
+                .map(|e| {
+                    (
+                        FieldPath::root().key(e.key.clone()),
+                        &e.value,
+                        Some(e.key_position),
+                    )
+                })
                 .collect(),
             NodeKind::Sequence(items) => items
                 .iter()

@@ -34,7 +34,9 @@ fn names_a_line_of(stderr: &str, file: &str, lines: usize) -> bool {
         else {
             return false;
         };
-        let in_file = line.parse::<usize>().is_ok_and(|l| (1..=lines).contains(&l));
+        let in_file = line
+            .parse::<usize>()
+            .is_ok_and(|l| (1..=lines).contains(&l));
         in_file && column.parse::<usize>().is_ok() && tail.starts_with(" error: ")
     })
 }

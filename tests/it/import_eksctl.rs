@@ -241,7 +241,11 @@ fn a_result_that_does_not_validate_is_shown_at_the_eksctl_lines_it_came_from() {
         out.stderr
     );
     // The source line shown is the eksctl file's.
-    assert!(out.stderr.contains("9 |     amiFamily: AmazonLinux2"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("9 |     amiFamily: AmazonLinux2"),
+        "{}",
+        out.stderr
+    );
     assert!(!out.stderr.contains("(imported spec)"), "{}", out.stderr);
     assert!(
         out.stderr
@@ -287,7 +291,11 @@ fn a_version_eks_dropped_is_refused_at_its_line() {
         "{}",
         out.stderr
     );
-    assert!(out.stderr.contains("help: set `version: \"1.28\"`"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("help: set `version: \"1.28\"`"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stdout.is_empty(), "{}", out.stdout);
 }
 

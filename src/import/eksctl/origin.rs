@@ -98,7 +98,9 @@ const NODE_GROUP_FIELDS: &[(&str, &[&str])] = &[
 ];
 
 fn dotted(base: &FieldPath, dotted: &str) -> FieldPath {
-    dotted.split('.').fold(base.clone(), |path, key| path.key(key))
+    dotted
+        .split('.')
+        .fold(base.clone(), |path, key| path.key(key))
 }
 
 impl Converter<'_> {
@@ -158,7 +160,10 @@ impl Converter<'_> {
             let eksctl_side = vpc.key("subnets").key(side);
             self.origin(None, spec_side.clone(), &eksctl_side);
             // The importer lists the ids in the map's order, skipping subnets without one.
-            let with_id = map.unwrap_or_default().into_iter().filter(|(_, s)| s.id.is_some());
+            let with_id = map
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|(_, s)| s.id.is_some());
             for (i, (key, _)) in with_id.enumerate() {
                 self.origin(None, spec_side.index(i), &eksctl_side.key(key).key("id"));
             }
@@ -179,7 +184,10 @@ impl Converter<'_> {
         self.origin(
             None,
             spec.key("logging"),
-            &root.key("cloudWatch").key("clusterLogging").key("enableTypes"),
+            &root
+                .key("cloudWatch")
+                .key("clusterLogging")
+                .key("enableTypes"),
         );
         self.origin(
             None,
@@ -218,7 +226,10 @@ impl Converter<'_> {
             let Some(name) = &meta.name else { continue };
             let path = iam.key("serviceAccounts").index(i);
             let item = Item::ServiceAccount {
-                namespace: meta.namespace.clone().unwrap_or_else(|| "default".to_owned()),
+                namespace: meta
+                    .namespace
+                    .clone()
+                    .unwrap_or_else(|| "default".to_owned()),
                 name: name.clone(),
             };
             self.origin(Some(item.clone()), FieldPath::root(), &path);
@@ -291,7 +302,9 @@ impl Converter<'_> {
                     continue;
                 };
                 let namespace = association.namespace.clone().unwrap_or_else(|| {
-                    addon_service_account(name).map_or("kube-system", |(_, ns)| ns).to_owned()
+                    addon_service_account(name)
+                        .map_or("kube-system", |(_, ns)| ns)
+                        .to_owned()
                 });
                 let item = Item::ServiceAccount {
                     namespace,

@@ -30,7 +30,10 @@ impl Converter<'_> {
         for (i, value) in groups.iter().enumerate() {
             let group_path = path.index(i);
             let Value::Object(fields) = value else {
-                self.lost(&group_path, "not a mapping, so not a node group (eksctl rejects it too)");
+                self.lost(
+                    &group_path,
+                    "not a mapping, so not a node group (eksctl rejects it too)",
+                );
                 continue;
             };
             if let Some(family) = fields
@@ -38,7 +41,10 @@ impl Converter<'_> {
                 .and_then(Value::as_str)
                 .filter(|family| family.starts_with("Windows"))
             {
-                let name = fields.get("name").and_then(Value::as_str).unwrap_or_default();
+                let name = fields
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
                 self.lost(
                     &group_path,
                     format!("self-managed node group `{name}` runs {family}, and ekspec's node groups run Linux or Bottlerocket only: it is not carried over, as its Windows pods would not run on Linux nodes"),
@@ -73,22 +79,25 @@ impl Converter<'_> {
             );
         }
         let distribution = shared.remove("instancesDistribution");
-        let mut group: ManagedNodeGroup =
-            serde_path_to_error::deserialize(Value::Object(shared)).map_err(|error| {
-                let field = path.join(&field_path(error.path()));
-                ImportError::new(self.tree.locate(&field).0, format!("{field}: {}", error.inner()))
-            })?;
+        let mut group: ManagedNodeGroup = serde_path_to_error::deserialize(Value::Object(shared))
+            .map_err(|error| {
+            let field = path.join(&field_path(error.path()));
+            ImportError::new(
+                self.tree.locate(&field).0,
+                format!("{field}: {}", error.inner()),
+            )
+        })?;
         let capacity = match distribution {
             Some(value) => {
                 let distribution_path = path.key("instancesDistribution");
-                let distribution: InstancesDistribution =
-                    serde_path_to_error::deserialize(value).map_err(|error| {
-                        let field = distribution_path.join(&field_path(error.path()));
-                        ImportError::new(
-                            self.tree.locate(&field).0,
-                            format!("{field}: {}", error.inner()),
-                        )
-                    })?;
+                let distribution: InstancesDistribution = serde_path_to_error::deserialize(value)
+                    .map_err(|error| {
+                    let field = distribution_path.join(&field_path(error.path()));
+                    ImportError::new(
+                        self.tree.locate(&field).0,
+                        format!("{field}: {}", error.inner()),
+                    )
+                })?;
                 self.instances_distribution(&distribution, &mut group, &distribution_path)
             }
             None => Capacity::OnDemand,
@@ -130,7 +139,11 @@ impl Converter<'_> {
         group: &mut ManagedNodeGroup,
         path: &FieldPath,
     ) -> Capacity {
-        if let Some(types) = distribution.instance_types.clone().filter(|t| !t.is_empty()) {
+        if let Some(types) = distribution
+            .instance_types
+            .clone()
+            .filter(|t| !t.is_empty())
+        {
             // `instanceType: mixed` is eksctl's placeholder next to a distribution.
             if group.instance_type.as_deref() == Some("mixed") {
                 group.instance_type = None;

@@ -348,7 +348,11 @@ fn pod_identity_associations_become_pod_identity_service_accounts() {
         Some(&serde_json::json!("autoscaling:DescribeAutoScalingGroups"))
     );
     assert_eq!(
-        finding(&conversion, "iam.podIdentityAssociations[0].wellKnownPolicies").kind,
+        finding(
+            &conversion,
+            "iam.podIdentityAssociations[0].wellKnownPolicies"
+        )
+        .kind,
         FindingKind::Assumed
     );
     for field in [

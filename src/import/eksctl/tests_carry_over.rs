@@ -82,10 +82,18 @@ fn self_managed_node_groups_become_managed_ones_where_their_fields_map() {
         becomes.message
     );
     let renamed = finding(&conversion, "nodeGroups[0].name");
-    assert!(renamed.message.contains("`ng-unmanaged`"), "{}", renamed.message);
+    assert!(
+        renamed.message.contains("`ng-unmanaged`"),
+        "{}",
+        renamed.message
+    );
     for field in ["targetGroupARNs", "kubeletExtraConfig", "ssh"] {
         let path = format!("nodeGroups[0].{field}");
-        assert_eq!(finding(&conversion, &path).kind, FindingKind::NotCarriedOver, "{path}");
+        assert_eq!(
+            finding(&conversion, &path).kind,
+            FindingKind::NotCarriedOver,
+            "{path}"
+        );
     }
     assert_eq!(
         finding(&conversion, "nodeGroups[0].containerRuntime").kind,
@@ -100,11 +108,20 @@ fn windows_node_groups_are_not_made_linux_ones() {
         "nodeGroups:\n  - {name: linux}\n  - {name: win, amiFamily: WindowsServer2019FullContainer, desiredCapacity: 2}\n",
     );
     let spec = valid(&conversion);
-    let names: Vec<&str> = spec.spec.node_groups.iter().map(|g| g.name.as_str()).collect();
+    let names: Vec<&str> = spec
+        .spec
+        .node_groups
+        .iter()
+        .map(|g| g.name.as_str())
+        .collect();
     assert_eq!(names, ["linux"]);
     let lost = finding(&conversion, "nodeGroups[1]");
     assert_eq!(lost.kind, FindingKind::NotCarriedOver);
-    assert!(lost.message.contains("WindowsServer2019FullContainer"), "{}", lost.message);
+    assert!(
+        lost.message.contains("WindowsServer2019FullContainer"),
+        "{}",
+        lost.message
+    );
 }
 
 #[test]
@@ -119,10 +136,18 @@ fn spot_comes_through_instances_distribution_and_a_mix_is_listed() {
     assert_eq!(spot.instance_types, ["c5.large", "c5a.large"]);
     for field in ["maxPrice", "spotAllocationStrategy"] {
         let path = format!("nodeGroups[0].instancesDistribution.{field}");
-        assert_eq!(finding(&conversion, &path).kind, FindingKind::NotCarriedOver, "{path}");
+        assert_eq!(
+            finding(&conversion, &path).kind,
+            FindingKind::NotCarriedOver,
+            "{path}"
+        );
     }
     assert_eq!(
-        finding(&conversion, "nodeGroups[0].instancesDistribution.capacityRebalance").kind,
+        finding(
+            &conversion,
+            "nodeGroups[0].instancesDistribution.capacityRebalance"
+        )
+        .kind,
         FindingKind::Assumed
     );
     let mixed = group(&spec, "mixed");
@@ -130,14 +155,21 @@ fn spot_comes_through_instances_distribution_and_a_mix_is_listed() {
     assert_eq!(mixed.instance_types, ["t3.small", "t3.medium"]);
     let listed = finding(&conversion, "nodeGroups[1].instancesDistribution");
     assert_eq!(listed.kind, FindingKind::NotCarriedOver);
-    assert!(listed.message.contains("cannot be expressed"), "{}", listed.message);
-    // AWS's defaults (no on-demand base, 100% on-demand above it) are plain on-demand.
-    assert_eq!(group(&spec, "on-demand").capacity_type, CapacityType::OnDemand);
     assert!(
-        !conversion
-            .findings
-            .iter()
-            .any(|f| f.path.to_string().starts_with("nodeGroups[2].instancesDistribution")),
+        listed.message.contains("cannot be expressed"),
+        "{}",
+        listed.message
+    );
+    // AWS's defaults (no on-demand base, 100% on-demand above it) are plain on-demand.
+    assert_eq!(
+        group(&spec, "on-demand").capacity_type,
+        CapacityType::OnDemand
+    );
+    assert!(
+        !conversion.findings.iter().any(|f| f
+            .path
+            .to_string()
+            .starts_with("nodeGroups[2].instancesDistribution")),
         "{:#?}",
         conversion.findings
     );
@@ -156,7 +188,11 @@ fn without_a_version_amazon_linux_2_groups_get_the_newest_version_with_their_ami
     );
     let said = finding(&al2, "metadata.version");
     assert!(said.message.contains("Amazon Linux 2"), "{}", said.message);
-    assert!(said.message.contains("node group a uses"), "{}", said.message);
+    assert!(
+        said.message.contains("node group a uses"),
+        "{}",
+        said.message
+    );
 
     let al2023 = imported("", "managedNodeGroups: [{name: a}]\n");
     assert_eq!(
@@ -171,8 +207,20 @@ fn a_version_eks_no_longer_supports_is_refused_at_its_line_with_the_oldest_suppo
     let Err(error) = convert_text(&text) else {
         panic!("converted");
     };
-    assert_eq!(error.position, Position { line: 6, column: 12 });
-    assert!(error.message.contains("Kubernetes 1.21 is no longer supported"), "{}", error.message);
+    assert_eq!(
+        error.position,
+        Position {
+            line: 6,
+            column: 12
+        }
+    );
+    assert!(
+        error
+            .message
+            .contains("Kubernetes 1.21 is no longer supported"),
+        "{}",
+        error.message
+    );
     let oldest = format!("\"1.{}\"", spec::validate::OLDEST_MINOR);
     assert!(
         error.hint.as_deref().is_some_and(|h| h.contains(&oldest)),
@@ -188,14 +236,15 @@ fn origins_name_the_eksctl_field_of_each_spec_field() {
         "nodeGroups: [{name: old, amiFamily: AmazonLinux2}]\nmanagedNodeGroups:\n  - name: new\n    amiFamily: AmazonLinux2\n    instanceType: m5.large\nfargateProfiles:\n  - name: karpenter\n    selectors: [{namespace: karpenter}]\n  - name: apps\n    selectors: [{namespace: apps}]\niam:\n  serviceAccounts:\n    - metadata: {name: a, namespace: apps}\n      attachPolicyARNs: [arn:aws:iam::aws:policy/ReadOnlyAccess]\n",
     );
     let origin = |spec_path: &str| {
-        let path = spec_path
-            .split('.')
-            .fold(FieldPath::root(), |path, step| match step.split_once('[') {
-                Some((key, index)) => path
-                    .key(key)
-                    .index(index.trim_end_matches(']').parse().unwrap_or_default()),
-                None => path.key(step),
-            });
+        let path =
+            spec_path
+                .split('.')
+                .fold(FieldPath::root(), |path, step| match step.split_once('[') {
+                    Some((key, index)) => path
+                        .key(key)
+                        .index(index.trim_end_matches(']').parse().unwrap_or_default()),
+                    None => path.key(step),
+                });
         match conversion.origin_of(&path) {
             Some(origin) => (origin.input.to_string(), origin.position.line),
             None => panic!("no origin for {spec_path}"),
@@ -219,7 +268,10 @@ fn origins_name_the_eksctl_field_of_each_spec_field() {
         ("metadata.version".to_owned(), 6)
     );
     // Karpenter is not asked for, so both profiles stay; indexes follow the spec.
-    assert_eq!(origin("spec.fargateProfiles[1]"), ("fargateProfiles[1]".to_owned(), 15));
+    assert_eq!(
+        origin("spec.fargateProfiles[1]"),
+        ("fargateProfiles[1]".to_owned(), 15)
+    );
     assert_eq!(
         origin("spec.serviceAccounts[0].policyArns[0]"),
         ("iam.serviceAccounts[0].attachPolicyARNs".to_owned(), 20)
@@ -259,7 +311,10 @@ fn origins_follow_items_the_conversion_drops() {
     );
     let spec = valid(&conversion);
     assert_eq!(spec.spec.fargate_profiles.len(), 1);
-    let path = FieldPath::root().key("spec").key("fargateProfiles").index(0);
+    let path = FieldPath::root()
+        .key("spec")
+        .key("fargateProfiles")
+        .index(0);
     let origin = conversion.origin_of(&path).map(|o| o.input.to_string());
     assert_eq!(origin.as_deref(), Some("fargateProfiles[1]"));
 }
@@ -346,8 +401,14 @@ fn well_known_statements_are_eksctls_statement_for_statement() {
     // createWellKnownPolicies (pkg/cfn/builder/iam_helper.go): the flags' custom policies.
     let functions: &[(&str, &[&str])] = &[
         ("autoScaler", &["autoScalerStatements"]),
-        ("awsLoadBalancerController", &["loadBalancerControllerStatements"]),
-        ("externalDNS", &["changeSetStatements", "externalDNSHostedZonesStatements"]),
+        (
+            "awsLoadBalancerController",
+            &["loadBalancerControllerStatements"],
+        ),
+        (
+            "externalDNS",
+            &["changeSetStatements", "externalDNSHostedZonesStatements"],
+        ),
         (
             "certManager",
             &[
@@ -366,8 +427,14 @@ fn well_known_statements_are_eksctls_statement_for_statement() {
         assert!(ours.policy_arns.is_empty(), "{flag}");
     }
     for (flag, arn) in [
-        ("imageBuilder", "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser"),
-        ("ebsCSIController", "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"),
+        (
+            "imageBuilder",
+            "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser",
+        ),
+        (
+            "ebsCSIController",
+            "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy",
+        ),
     ] {
         let ours = well_known::policies(flag, "aws").unwrap_or_default();
         assert_eq!(ours.policy_arns, [arn], "{flag}");
@@ -389,7 +456,10 @@ fn resolve_partition(value: &Value, partition: &str) -> Value {
                 .collect(),
         ),
         Value::Array(items) => Value::Array(
-            items.iter().map(|v| resolve_partition(v, partition)).collect(),
+            items
+                .iter()
+                .map(|v| resolve_partition(v, partition))
+                .collect(),
         ),
         other => other.clone(),
     }
@@ -402,7 +472,11 @@ fn the_load_balancer_controller_policy_is_the_document_eksctl_tests_for() {
         Err(error) => panic!("{error}"),
     };
     for partition in ["aws", "aws-cn"] {
-        let region = if partition == "aws" { "us-east-1" } else { "cn-north-1" };
+        let region = if partition == "aws" {
+            "us-east-1"
+        } else {
+            "cn-north-1"
+        };
         let text = format!(
             "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {{name: demo, region: {region}, version: \"1.31\"}}\niam:\n  serviceAccounts:\n    - metadata: {{name: lb, namespace: kube-system}}\n      wellKnownPolicies: {{awsLoadBalancerController: true}}\n"
         );
@@ -412,7 +486,11 @@ fn the_load_balancer_controller_policy_is_the_document_eksctl_tests_for() {
         };
         let spec = valid(&conversion);
         let policy = spec.spec.service_accounts[0].inline_policy.clone();
-        assert_eq!(policy, Some(resolve_partition(&expected, partition)), "{partition}");
+        assert_eq!(
+            policy,
+            Some(resolve_partition(&expected, partition)),
+            "{partition}"
+        );
     }
 }
 
@@ -441,13 +519,24 @@ fn well_known_policies_join_attach_policy_and_arns_and_report_unknown_flags() {
     // attachPolicy's single statement first, then externalDNS's two (autoScaler is off).
     assert_eq!(statements.len(), 3, "{statements:#?}");
     assert_eq!(statements[0]["Action"], json!(["s3:GetObject"]));
-    assert_eq!(statements[1]["Action"], json!(["route53:ChangeResourceRecordSets"]));
     assert_eq!(
-        finding(&conversion, "iam.serviceAccounts[0].wellKnownPolicies.appMesh").kind,
+        statements[1]["Action"],
+        json!(["route53:ChangeResourceRecordSets"])
+    );
+    assert_eq!(
+        finding(
+            &conversion,
+            "iam.serviceAccounts[0].wellKnownPolicies.appMesh"
+        )
+        .kind,
         FindingKind::NotCarriedOver
     );
     let said = finding(&conversion, "iam.serviceAccounts[0].wellKnownPolicies");
-    assert!(said.message.contains("imageBuilder, externalDNS"), "{}", said.message);
+    assert!(
+        said.message.contains("imageBuilder, externalDNS"),
+        "{}",
+        said.message
+    );
     // An add-on's flags go to the IRSA role of its service account.
     let ebs = spec
         .spec
@@ -473,11 +562,18 @@ fn every_well_known_policy_at_once_fits_an_inline_policy() {
         VERSION,
         &format!(
             "iam:\n  serviceAccounts:\n    - metadata: {{name: all, namespace: ops}}\n      wellKnownPolicies: {{{}}}\n",
-            FLAGS.iter().map(|f| format!("{f}: true")).collect::<Vec<_>>().join(", ")
+            FLAGS
+                .iter()
+                .map(|f| format!("{f}: true"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     );
     let spec = valid(&conversion);
-    let policy = spec.spec.service_accounts[0].inline_policy.clone().unwrap_or_default();
+    let policy = spec.spec.service_accounts[0]
+        .inline_policy
+        .clone()
+        .unwrap_or_default();
     let size = serde_json::to_string(&policy).unwrap_or_default().len();
     assert!(size < 10_240, "{size}");
 }

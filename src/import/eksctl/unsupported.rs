@@ -163,7 +163,7 @@ pub fn reason(scope: Section, key: &str) -> Option<&'static str> {
         (S::Iam, "vpcResourceControllerPolicy") => {
             "ekspec's cluster role always has the VPC resource controller policy"
         }
-                (S::ServiceAccount, "attachRoleARN") => {
+        (S::ServiceAccount, "attachRoleARN") => {
             "ekspec creates and owns IRSA roles and cannot use an existing one"
         }
         (S::ServiceAccount, "permissionsBoundary") => {
@@ -175,11 +175,11 @@ pub fn reason(scope: Section, key: &str) -> Option<&'static str> {
         (S::ServiceAccountMeta, "labels" | "annotations") => {
             "ekspec creates only the IAM role, not the Kubernetes service account that would carry them"
         }
-                (S::Addon, "permissionsBoundary") => "permissions boundaries are not supported by ekspec",
+        (S::Addon, "permissionsBoundary") => "permissions boundaries are not supported by ekspec",
         (S::Addon, "tags") => "ekspec tags add-ons with metadata.tags only",
         (S::Addon, "resolveConflicts") => "ekspec lets EKS resolve conflicts its default way",
         (S::Addon, "namespaceConfig") => "ekspec installs add-ons in their default namespace",
-                (S::PodIdentityAssociation, "permissionsBoundaryARN") => {
+        (S::PodIdentityAssociation, "permissionsBoundaryARN") => {
             "permissions boundaries are not supported by ekspec"
         }
         (S::PodIdentityAssociation, "tags") => {

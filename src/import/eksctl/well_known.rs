@@ -373,7 +373,10 @@ impl super::Converter<'_> {
     ) {
         let Some(flags) = flags else { return };
         let Value::Object(flags) = flags else {
-            self.lost(path, format!("not a mapping of eksctl's flags ({})", FLAGS.join(", ")));
+            self.lost(
+                path,
+                format!("not a mapping of eksctl's flags ({})", FLAGS.join(", ")),
+            );
             return;
         };
         let mut chosen = Vec::new();
@@ -381,7 +384,10 @@ impl super::Converter<'_> {
         for flag in flags.keys().filter(|flag| !FLAGS.contains(&flag.as_str())) {
             self.lost(
                 &path.key(flag.clone()),
-                format!("not one of eksctl's well-known policies ({})", FLAGS.join(", ")),
+                format!(
+                    "not one of eksctl's well-known policies ({})",
+                    FLAGS.join(", ")
+                ),
             );
         }
         // eksctl's order, whatever the file's.
@@ -418,10 +424,16 @@ impl super::Converter<'_> {
         account.policy_arns.extend(attached.policy_arns);
         let mut written = Vec::new();
         if arns > 0 {
-            written.push(format!("{arns} managed polic{} in policyArns", if arns == 1 { "y" } else { "ies" }));
+            written.push(format!(
+                "{arns} managed polic{} in policyArns",
+                if arns == 1 { "y" } else { "ies" }
+            ));
         }
         if statements > 0 {
-            written.push(format!("{statements} statement{} in inlinePolicy", if statements == 1 { "" } else { "s" }));
+            written.push(format!(
+                "{statements} statement{} in inlinePolicy",
+                if statements == 1 { "" } else { "s" }
+            ));
         }
         self.assumed(
             path,
@@ -445,7 +457,9 @@ impl super::Converter<'_> {
             account.inline_policy = Some(json!({"Version": "2012-10-17", "Statement": statements}));
             return true;
         };
-        let existing = policy.as_object_mut().and_then(|doc| doc.get_mut("Statement"));
+        let existing = policy
+            .as_object_mut()
+            .and_then(|doc| doc.get_mut("Statement"));
         match existing {
             Some(Value::Array(list)) => list.extend(statements),
             Some(single @ Value::Object(_)) => {
