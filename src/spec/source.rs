@@ -410,6 +410,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn path_at_inverts_locate() {
+        let tree = parse_tree("a:\n  b: [x, {c: 1}]\n  d: y\n").unwrap().unwrap();
+        let c = FieldPath::root().key("a").key("b").index(1).key("c");
+        assert_eq!(tree.path_at(tree.locate(&c).0), Some(c.clone()));
+        assert_eq!(tree.path_at(tree.locate_key(&c)), Some(c));
+        let d = FieldPath::root().key("a").key("d");
+        assert_eq!(tree.path_at(tree.locate_key(&d)), Some(d));
+        assert_eq!(tree.path_at(Position { line: 9, column: 1 }), None);
+    }
+
+    #[test]
     fn positions_are_one_based() {
         let tree = parse_tree("a:\n  b: [1, x]\n").unwrap().unwrap();
         let path = FieldPath::root().key("a").key("b").index(1);
