@@ -160,6 +160,11 @@ impl AwsCloud {
         Self { eks, ..self }
     }
 
+    /// The same handle with another EC2 client (tests answer with SDK mocks).
+    pub fn with_ec2(self, ec2: aws_sdk_ec2::Client) -> Self {
+        Self { ec2, ..self }
+    }
+
     /// The same handle with another SQS client (tests answer with SDK mocks).
     pub fn with_sqs(self, sqs: aws_sdk_sqs::Client) -> Self {
         Self { sqs, ..self }

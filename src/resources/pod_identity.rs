@@ -260,11 +260,26 @@ pub fn plan(p: &mut Planning<'_>) {
     for want in desired(file) {
         let resource = resource_id(&want.namespace, &want.service_account);
         p.desire(&resource);
+        let tags = owned_tags(file, &resource, &Tags::new());
         if p.is_rebinding(&want.role) {
-            // The role's change makes or points it (see `binding`).
+            // The role's change makes or points it (see `binding`); a live one's tags are
+            // still this resource's to bring up to date.
+            let live = live_for(p, &want.namespace, &want.service_account)
+                .filter(|live| {
+                    live.owner_arn.is_none() && p.owned(&live.tags) == Some(resource.as_str())
+                })
+                .cloned();
+            if let Some(live) = live
+                && let Some((tag, fields)) = eks_retag(&live.association_arn, &live.tags, &tags)
+            {
+                p.push(
+                    Change::new(&resource, ChangeKind::Update, vec![tag])
+                        .id(&live.association_id)
+                        .fields(fields),
+                );
+            }
             continue;
         }
-        let tags = owned_tags(file, &resource, &Tags::new());
         let mut after = vec![want.role.clone()];
         after.extend(needs(file));
         let live = live_for(p, &want.namespace, &want.service_account).cloned();

@@ -476,3 +476,88 @@ async fn a_karpenter_cluster_is_made_printed_and_cleaned_up() {
     // The account's, not the cluster's: it stays.
     assert!(role_exists(&inventory, "AWSServiceRoleForEC2Spot").await);
 }
+
+/// Karpenter's leftovers are terminated and deleted on their tags, not on EC2's filters
+/// alone: an answer that holds more than the filters asked for (fakecloud 0.51 ignores them on
+/// DescribeLaunchTemplates) must not take ekspec's own launch templates or another cluster's
+/// instances along.
+#[tokio::test]
+async fn leftovers_are_checked_by_their_tags_not_only_by_the_filters() {
+    use aws_config::{BehaviorVersion, Region, SdkConfig};
+    use aws_credential_types::Credentials;
+    use aws_sdk_ec2::operation::describe_instances::DescribeInstancesOutput;
+    use aws_sdk_ec2::operation::describe_launch_templates::DescribeLaunchTemplatesOutput;
+    use aws_sdk_ec2::types::{Instance, LaunchTemplate, Reservation};
+    use aws_smithy_mocks::{MockResponseInterceptor, RuleMode, mock};
+    use ekspec::cloud::aws::AwsCloud;
+
+    let tag = |key: &str, value: &str| Tag::builder().key(key).value(value).build();
+    let karpenters = vec![
+        tag("kubernetes.io/cluster/kp", "owned"),
+        tag("karpenter.sh/nodepool", "default"),
+    ];
+    let ekspecs = vec![
+        tag("kubernetes.io/cluster/kp", "owned"),
+        tag("ekspec.io/cluster", "kp"),
+    ];
+    let other_clusters = vec![
+        tag("kubernetes.io/cluster/other", "owned"),
+        tag("karpenter.sh/nodepool", "default"),
+    ];
+    let (instances, templates) = (karpenters.clone(), karpenters);
+    let describe_instances =
+        mock!(aws_sdk_ec2::Client::describe_instances).then_output(move || {
+            let instance = |id: &str, tags: &Vec<Tag>| {
+                Instance::builder()
+                    .instance_id(id)
+                    .set_tags(Some(tags.clone()))
+                    .build()
+            };
+            DescribeInstancesOutput::builder()
+                .reservations(
+                    Reservation::builder()
+                        .instances(instance("i-karpenter", &instances))
+                        .instances(instance("i-other", &other_clusters))
+                        .build(),
+                )
+                .build()
+        });
+    let describe_templates =
+        mock!(aws_sdk_ec2::Client::describe_launch_templates).then_output(move || {
+            let template = |id: &str, tags: &Vec<Tag>| {
+                LaunchTemplate::builder()
+                    .launch_template_id(id)
+                    .set_tags(Some(tags.clone()))
+                    .build()
+            };
+            DescribeLaunchTemplatesOutput::builder()
+                .launch_templates(template("lt-karpenter", &templates))
+                .launch_templates(template("lt-ekspec", &ekspecs))
+                .build()
+        });
+    let interceptor = MockResponseInterceptor::new()
+        .rule_mode(RuleMode::MatchAny)
+        .with_rule(&describe_instances)
+        .with_rule(&describe_templates);
+    let ec2 = aws_sdk_ec2::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("AKID", "SECRET", None, None, "test"))
+        .http_client(aws_smithy_mocks::create_mock_http_client())
+        .interceptor(interceptor)
+        .build();
+    let shared = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .build();
+    let cloud = AwsCloud::new(&shared)
+        .with_ec2(aws_sdk_ec2::Client::from_conf(ec2))
+        .into_cloud();
+    let found = cloud
+        .network
+        .discover_karpenter_leftovers(CLUSTER)
+        .await
+        .unwrap();
+    assert_eq!(found.instances, ["i-karpenter"]);
+    assert_eq!(found.launch_templates, ["lt-karpenter"]);
+}

@@ -494,6 +494,37 @@ async fn a_renamed_role_takes_over_the_association_before_the_old_one_goes() {
     assert!(role(&aws, APP_ROLE).await.name == "renamed-app");
 }
 
+/// A renamed role and new cluster tags in one apply: the association is pointed at the new
+/// role by the role's change and retagged by its own, so the next plan is empty (the tags were
+/// dropped with the role's change before).
+#[tokio::test]
+async fn a_renamed_role_with_new_tags_leaves_nothing_to_do() {
+    let aws = MemoryCloud::new();
+    let file = cluster("podIdentity", "podIdentity", true);
+    apply(&aws, &file).await;
+    let mut renamed = file.clone();
+    for account in &mut renamed.spec.service_accounts {
+        account.role_name = Some(format!("renamed-{}", account.name));
+    }
+    renamed
+        .metadata
+        .tags
+        .insert("cost-center".to_owned(), "4711".to_owned());
+    let plan = plan_for(&aws, &renamed).await;
+    assert_eq!(steps(&plan, "pod-identity/web/app"), ["TagEks"]);
+    apply(&aws, &renamed).await;
+    let again = plan_for(&aws, &renamed).await;
+    assert!(again.is_empty(), "{:?}", kinds(&again));
+    let live = associations(&aws).await;
+    // The add-on's own association carries no tags of ekspec's.
+    let app = live.iter().find(|a| a.service_account == "app").unwrap();
+    assert_eq!(
+        app.tags.get("cost-center").map(String::as_str),
+        Some("4711"),
+        "{app:?}"
+    );
+}
+
 #[tokio::test]
 async fn a_switch_during_an_upgrade_moves_the_add_on_after_its_upgrade_steps() {
     let aws = MemoryCloud::new();

@@ -900,14 +900,25 @@ impl Network for AwsCloud {
         };
         let (reservations, templates): (Vec<Reservation>, Vec<LaunchTemplate>) =
             tokio::try_join!(reservations, templates)?;
+        // The filters asked EC2 for these; the tags are checked again here, so nothing is
+        // terminated or deleted on a filter EC2 (or an emulator) did not apply: ekspec's own
+        // launch templates carry the cluster tag too.
+        let karpenter_made = |tags: &[Tag]| {
+            let tags = tags_of(tags);
+            tags.get(&kubernetes_cluster_tag(cluster))
+                .is_some_and(|value| value == "owned")
+                && tags.contains_key(KARPENTER_NODEPOOL_TAG)
+        };
         Ok(KarpenterLeftovers {
             instances: reservations
                 .iter()
                 .flat_map(|r| r.instances())
+                .filter(|i| karpenter_made(i.tags()))
                 .filter_map(|i| i.instance_id().map(str::to_owned))
                 .collect(),
             launch_templates: templates
                 .iter()
+                .filter(|t| karpenter_made(t.tags()))
                 .filter_map(|t| t.launch_template_id().map(str::to_owned))
                 .collect(),
         })
