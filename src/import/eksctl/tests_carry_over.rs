@@ -55,7 +55,7 @@ const VERSION: &str = "  version: \"1.31\"\n";
 fn self_managed_node_groups_become_managed_ones_where_their_fields_map() {
     let conversion = imported(
         VERSION,
-        "managedNodeGroups: [{name: ng}]\nnodeGroups:\n  - name: ng\n    instanceType: m5.xlarge\n    amiFamily: Bottlerocket\n    minSize: 1\n    maxSize: 4\n    desiredCapacity: 2\n    volumeSize: 50\n    privateNetworking: true\n    labels: {role: web}\n    taints: [{key: dedicated, value: web, effect: NoSchedule}]\n    tags: {team: web}\n    targetGroupARNs: [arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/web/1]\n    kubeletExtraConfig: {maxPods: 50}\n    containerRuntime: containerd\n    ssh: {allow: true}\n",
+        "managedNodeGroups: [{name: ng}]\nnodeGroups:\n  - name: ng\n    instanceType: m5.xlarge\n    amiFamily: Bottlerocket\n    minSize: 1\n    maxSize: 4\n    desiredCapacity: 2\n    volumeSize: 50\n    privateNetworking: true\n    labels: {role: web}\n    taints: [{key: dedicated, value: web, effect: NoSchedule}]\n    tags: {team: web}\n    targetGroupARNs: [arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/web/1]\n    kubeletExtraConfig: {maxPods: 50}\n    enclaveEnabled: true\n    containerRuntime: containerd\n    ssh: {allow: true}\n",
     );
     let spec = valid(&conversion);
     assert_eq!(spec.spec.node_groups.len(), 2);
@@ -87,7 +87,7 @@ fn self_managed_node_groups_become_managed_ones_where_their_fields_map() {
         "{}",
         renamed.message
     );
-    for field in ["targetGroupARNs", "kubeletExtraConfig", "ssh"] {
+    for field in ["targetGroupARNs", "kubeletExtraConfig", "enclaveEnabled", "ssh"] {
         let path = format!("nodeGroups[0].{field}");
         assert_eq!(
             finding(&conversion, &path).kind,

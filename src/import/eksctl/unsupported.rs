@@ -248,6 +248,9 @@ fn self_managed_reason(scope: Section, key: &str) -> Option<&'static str> {
             "EKS manages the node group's Auto Scaling group; ekspec sets no maximum instance lifetime"
         }
         (S::NodeGroup, "localZones") => "Local Zones are not supported by ekspec",
+        (S::NodeGroup, "enclaveEnabled") => {
+            "Nitro Enclaves are not supported by ekspec: it builds each node group's launch template itself and offers no such setting"
+        }
         (S::NodeGroup, "disableASGTagPropagation") => {
             "EKS manages the node group's Auto Scaling group; ekspec tags the node group and its launch template"
         }
@@ -278,4 +281,5 @@ pub const SELF_MANAGED_ONLY: &[&str] = &[
     "maxInstanceLifetime",
     "localZones",
     "disableASGTagPropagation",
+    "enclaveEnabled",
 ];
