@@ -411,7 +411,9 @@ mod tests {
 
     #[test]
     fn path_at_inverts_locate() {
-        let tree = parse_tree("a:\n  b: [x, {c: 1}]\n  d: y\n").unwrap().unwrap();
+        let tree = parse_tree("a:\n  b: [x, {c: 1}]\n  d: y\n")
+            .unwrap()
+            .unwrap();
         let c = FieldPath::root().key("a").key("b").index(1).key("c");
         assert_eq!(tree.path_at(tree.locate(&c).0), Some(c.clone()));
         assert_eq!(tree.path_at(tree.locate_key(&c)), Some(c));

@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::model::{InstancesDistribution, ManagedNodeGroup, Other};
 use super::unsupported::{SELF_MANAGED_ONLY, Section};
 use super::{Converter, ImportError, field_path};
-use crate::spec::{CapacityType, ClusterSpec, FieldPath};
+use crate::spec::{ClusterSpec, FieldPath, NodeGroupSpec};
 
 /// What `instancesDistribution` says about capacity.
 enum Capacity {
@@ -63,7 +63,7 @@ impl Converter<'_> {
         fields: &Other,
         path: &FieldPath,
         spec: &ClusterSpec,
-    ) -> Result<crate::spec::NodeGroupSpec, ImportError> {
+    ) -> Result<NodeGroupSpec, ImportError> {
         let mut shared = fields.clone();
         let mut only = Other::new();
         for key in SELF_MANAGED_ONLY {
@@ -109,24 +109,21 @@ impl Converter<'_> {
         let mut converted = self.node_group(&group, path)?;
         self.others(path, &only, Section::NodeGroup);
         converted.name = self.free_node_group_name(&name, spec, path);
-        let capacity_text = match capacity {
-            Capacity::Spot => "spot capacity from instancesDistribution".to_owned(),
-            Capacity::OnDemand => "on-demand capacity".to_owned(),
+        let capacity = match capacity {
+            Capacity::Spot => "spot, from instancesDistribution",
+            Capacity::OnDemand => "on-demand",
             Capacity::Mixed { .. } => {
-                "on-demand only, as the on-demand and spot mix of instancesDistribution cannot be expressed".to_owned()
+                "on-demand only, as the on-demand and spot mix of instancesDistribution cannot be expressed"
             }
         };
-        let types = converted.instance_types.join(", ");
-        let capacity_type = match converted.capacity_type {
-            CapacityType::Spot => "SPOT",
-            CapacityType::OnDemand => "ON_DEMAND",
-        };
+        let scaling = converted.scaling();
         self.assumed(
             path,
             format!(
-                "self-managed node group `{name}` becomes a managed node group: EKS launches, drains and updates its nodes ({types}, {capacity_type}: {capacity_text}, {} to {} nodes); the fields below that do not map are not carried over",
-                converted.scaling().min,
-                converted.scaling().max,
+                "self-managed node group `{name}` becomes a managed node group: EKS launches, drains and updates its nodes ({}, {capacity}, {} to {} nodes); the fields below that do not map are not carried over",
+                converted.instance_types.join(", "),
+                scaling.min,
+                scaling.max,
             ),
         );
         Ok(converted)

@@ -87,7 +87,12 @@ fn self_managed_node_groups_become_managed_ones_where_their_fields_map() {
         "{}",
         renamed.message
     );
-    for field in ["targetGroupARNs", "kubeletExtraConfig", "enclaveEnabled", "ssh"] {
+    for field in [
+        "targetGroupARNs",
+        "kubeletExtraConfig",
+        "enclaveEnabled",
+        "ssh",
+    ] {
         let path = format!("nodeGroups[0].{field}");
         assert_eq!(
             finding(&conversion, &path).kind,

@@ -4,6 +4,10 @@
 
 use serde_json::{Value, json};
 
+use super::Converter;
+use super::model::Addon;
+use crate::spec::{AddonSpec, ClusterSpec, FieldPath, IdentityMechanism, ServiceAccountSpec};
+
 /// The flags of `wellKnownPolicies`, in the order eksctl adds their policies.
 pub const FLAGS: &[&str] = &[
     "imageBuilder",
@@ -362,14 +366,14 @@ fn load_balancer_controller(arn: &dyn Fn(&str) -> String) -> Vec<Value> {
     ]
 }
 
-impl super::Converter<'_> {
+impl Converter<'_> {
     /// Adds what eksctl attaches for the `wellKnownPolicies` at `path` to `account`: managed
     /// policies to policyArns, eksctl's statements to inlinePolicy (after attachPolicy's).
     pub(super) fn well_known_policies(
         &mut self,
         flags: Option<&Value>,
-        path: &crate::spec::FieldPath,
-        account: &mut crate::spec::ServiceAccountSpec,
+        path: &FieldPath,
+        account: &mut ServiceAccountSpec,
     ) {
         let Some(flags) = flags else { return };
         let Value::Object(flags) = flags else {
@@ -449,9 +453,9 @@ impl super::Converter<'_> {
     /// (and reported) when the existing policy has no Statement list to add to.
     fn add_statements(
         &mut self,
-        account: &mut crate::spec::ServiceAccountSpec,
+        account: &mut ServiceAccountSpec,
         statements: Vec<Value>,
-        path: &crate::spec::FieldPath,
+        path: &FieldPath,
     ) -> bool {
         let Some(policy) = &mut account.inline_policy else {
             account.inline_policy = Some(json!({"Version": "2012-10-17", "Statement": statements}));
@@ -475,15 +479,15 @@ impl super::Converter<'_> {
     }
 }
 
-impl super::Converter<'_> {
+impl Converter<'_> {
     /// An add-on's `wellKnownPolicies`: eksctl gives them to the IRSA role it makes for the
     /// add-on, so they go to the add-on's service account (made if the add-on has none yet).
     pub(super) fn addon_well_known_policies(
         &mut self,
-        spec: &mut crate::spec::ClusterSpec,
-        addon: &super::model::Addon,
-        converted: &mut crate::spec::AddonSpec,
-        path: &crate::spec::FieldPath,
+        spec: &mut ClusterSpec,
+        addon: &Addon,
+        converted: &mut AddonSpec,
+        path: &FieldPath,
     ) {
         let flags_path = path.key("wellKnownPolicies");
         let Some((account, namespace)) = super::addon_service_account(&converted.name) else {
@@ -500,10 +504,10 @@ impl super::Converter<'_> {
         {
             Some(index) => index,
             None => {
-                spec.service_accounts.push(crate::spec::ServiceAccountSpec {
+                spec.service_accounts.push(ServiceAccountSpec {
                     name: account.to_owned(),
                     namespace: namespace.to_owned(),
-                    mechanism: crate::spec::IdentityMechanism::Irsa,
+                    mechanism: IdentityMechanism::Irsa,
                     policy_arns: Vec::new(),
                     inline_policy: None,
                     role_name: None,
