@@ -138,6 +138,10 @@ pub struct LaunchTemplateData {
     pub metadata_tokens_required: bool,
     /// Tags applied to instances and volumes launched from it.
     pub instance_tags: Tags,
+    /// The AMI (`ImageId`) of a node group with a custom AMI; `None` lets EKS choose its own.
+    pub image_id: Option<String>,
+    /// The user data, decoded (EC2 holds it base64-encoded).
+    pub user_data: Option<String>,
 }
 
 /// A launch template (its newest version's data).
@@ -343,6 +347,9 @@ pub struct ObservedCluster {
     pub certificate_authority: Option<String>,
     /// Tags.
     pub tags: Tags,
+    /// The Kubernetes service CIDR (`kubernetesNetworkConfig.serviceIpv6Cidr` on an IPv6
+    /// cluster, else `serviceIpv4Cidr`).
+    pub service_cidr: Option<String>,
 }
 
 /// A request to create a cluster.

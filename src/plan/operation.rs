@@ -9,6 +9,7 @@ use crate::cloud::{
     AccessPolicy, ClusterConfigChange, Ec2Kind, LaunchTemplateData, NodeGroupConfigChange,
     NodeScaling, NodeTaint, QueueAttributes, RuleTarget, Tags, UpdateBudget,
 };
+use crate::resources::user_data::UserData;
 
 /// A value known now, or produced by another change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -71,16 +72,19 @@ pub enum Operation {
     TagOidcProvider { arn: String, tags: Tags },
     /// Add or overwrite tags of an EKS cluster, node group or Fargate profile.
     TagEks { arn: String, tags: Tags },
-    /// Create a launch template; outputs `id` and `version`.
+    /// Create a launch template; outputs `id` and `version`. Its user data, when given, is
+    /// written when it runs: a custom AMI's needs the cluster's endpoint.
     CreateLaunchTemplate {
         name: String,
         data: LaunchTemplateData,
         tags: Tags,
+        user_data: Option<UserData>,
     },
     /// Add a version with new settings to a launch template; output `version`.
     CreateLaunchTemplateVersion {
         id: String,
         data: LaunchTemplateData,
+        user_data: Option<UserData>,
     },
     /// Create an IAM role with managed and inline policies; output `arn`.
     CreateRole {

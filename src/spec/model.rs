@@ -264,6 +264,17 @@ pub struct NodeGroupSpec {
     /// Extra tags for this node group and its launch template.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: Tags,
+    /// A custom AMI (`ami-...`) for the nodes instead of EKS's: it goes in the launch template
+    /// with user data ekspec writes for the OS family `amiType` names (AL2023 or Bottlerocket).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ami_id: Option<String>,
+    /// An SSM parameter holding the custom AMI's id (e.g. an EKS-optimized AMI's
+    /// `/aws/service/eks/optimized-ami/.../image_id`), read at plan time; instead of `amiId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ami_parameter: Option<String>,
+    /// Shell commands each node runs before it joins the cluster (Amazon Linux only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pre_bootstrap_commands: Vec<String>,
 }
 
 fn default_disk_size() -> u32 {
@@ -295,6 +306,11 @@ impl NodeGroupSpec {
             .unwrap_or_else(|| self.desired_size.unwrap_or(DEFAULT_NODES).min(max));
         let desired = self.desired_size.unwrap_or_else(|| min.max(1).min(max));
         Scaling { min, max, desired }
+    }
+
+    /// Whether the nodes run a custom AMI (`amiId` or `amiParameter`).
+    pub fn custom_ami(&self) -> bool {
+        self.ami_id.is_some() || self.ami_parameter.is_some()
     }
 }
 
@@ -377,6 +393,16 @@ impl AmiType {
         )
     }
 
+    /// Whether the AMI is Bottlerocket (TOML user data, no shell).
+    pub fn is_bottlerocket(self) -> bool {
+        self.eks_name().starts_with("BOTTLEROCKET")
+    }
+
+    /// Whether the AMI is Amazon Linux 2023 (nodeadm).
+    pub fn is_al2023(self) -> bool {
+        self.eks_name().starts_with("AL2023")
+    }
+
     /// Whether the AMI is Amazon Linux 2, which EKS does not ship after Kubernetes 1.32.
     pub fn is_al2(self) -> bool {
         matches!(
@@ -419,6 +445,15 @@ impl TaintEffect {
             Self::NoSchedule => "NO_SCHEDULE",
             Self::PreferNoSchedule => "PREFER_NO_SCHEDULE",
             Self::NoExecute => "NO_EXECUTE",
+        }
+    }
+
+    /// The name Kubernetes uses (the spec's spelling), as the kubelet takes it.
+    pub fn kubernetes_name(self) -> &'static str {
+        match self {
+            Self::NoSchedule => "NoSchedule",
+            Self::PreferNoSchedule => "PreferNoSchedule",
+            Self::NoExecute => "NoExecute",
         }
     }
 }

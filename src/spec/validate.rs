@@ -619,6 +619,57 @@ impl Checker<'_> {
             }
         }
         self.tags(&path.key("tags"), &group.tags);
+        self.custom_ami(group, path);
+    }
+
+    /// `amiId` / `amiParameter` and `preBootstrapCommands`: ekspec writes the user data that
+    /// joins a custom AMI's nodes, for AL2023 (nodeadm) and Bottlerocket (TOML) only.
+    fn custom_ami(&mut self, group: &NodeGroupSpec, path: &FieldPath) {
+        if let (Some(_), Some(_)) = (&group.ami_id, &group.ami_parameter) {
+            self.error(
+                &path.key("amiParameter"),
+                "set either `amiId` or `amiParameter`, not both",
+            );
+        }
+        if let Some(id) = &group.ami_id
+            && !is_ami_id(id)
+        {
+            self.error(&path.key("amiId"), format!("invalid AMI id `{id}`"))
+                .hint =
+                Some("expected ami- and 8 or 17 hex digits, e.g. ami-0123456789abcdef0".to_owned());
+        }
+        if let Some(name) = &group.ami_parameter
+            && !is_ssm_parameter_name(name)
+        {
+            self.error(
+                &path.key("amiParameter"),
+                format!("invalid SSM parameter name `{name}`"),
+            )
+            .hint = Some("a full parameter path such as /aws/service/eks/optimized-ami/1.31/amazon-linux-2023/x86_64/standard/recommended/image_id".to_owned());
+        }
+        if group.custom_ami() && !group.ami_type.is_al2023() && !group.ami_type.is_bottlerocket() {
+            self.error(
+                &path.key("amiType"),
+                format!(
+                    "amiType {} with a custom AMI: ekspec writes the node bootstrap only for AL2023 (nodeadm) and Bottlerocket AMIs",
+                    group.ami_type.eks_name()
+                ),
+            )
+            .hint = Some("set amiType to the custom AMI's family, e.g. AL2023_x86_64_STANDARD or BOTTLEROCKET_x86_64".to_owned());
+        }
+        let commands = path.key("preBootstrapCommands");
+        if !group.pre_bootstrap_commands.is_empty() && group.ami_type.is_bottlerocket() {
+            self.error(
+                &commands,
+                "Bottlerocket has no shell to run preBootstrapCommands",
+            )
+            .hint = Some("configure Bottlerocket through its settings or a bootstrap container in your own AMI, or use an AL2023 amiType".to_owned());
+        }
+        for (i, command) in group.pre_bootstrap_commands.iter().enumerate() {
+            if command.trim().is_empty() {
+                self.error(&commands.index(i), "empty command");
+            }
+        }
     }
 
     fn labels(&mut self, path: &FieldPath, labels: &BTreeMap<String, String>) {
@@ -1151,6 +1202,30 @@ fn is_account(account: &str) -> bool {
     account.len() == 12 && account.chars().all(|c| c.is_ascii_digit())
 }
 
+/// `ami-` and 8 or 17 lowercase hex digits, as EC2 spells image ids.
+fn is_ami_id(id: &str) -> bool {
+    id.strip_prefix("ami-").is_some_and(|hex| {
+        matches!(hex.len(), 8 | 17)
+            && hex
+                .chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+    })
+}
+
+/// An SSM parameter name: a path (`/a/b`) or a name without one, of letters, digits, `.`,
+/// `-` and `_`, at most 2048 characters (SSM's limit for a name with its path).
+fn is_ssm_parameter_name(name: &str) -> bool {
+    let path = name.strip_prefix('/');
+    let segments: Vec<&str> = path.unwrap_or(name).split('/').collect();
+    name.len() <= 2048
+        && (path.is_some() || segments.len() == 1)
+        && segments.iter().all(|s| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        })
+}
+
 fn is_instance_type(name: &str) -> bool {
     let Some((family, size)) = name.split_once('.') else {
         return false;
@@ -1412,5 +1487,23 @@ mod tests {
         assert!(!is_region("us-east"));
         assert!(is_qualified_name("node.kubernetes.io/role"));
         assert!(!is_qualified_name("bad key"));
+    }
+
+    #[test]
+    fn ami_ids_and_ssm_parameter_names() {
+        assert!(is_ami_id("ami-0123456789abcdef0"));
+        assert!(is_ami_id("ami-12345678"));
+        assert!(!is_ami_id("ami-0123456789ABCDEF0"));
+        assert!(!is_ami_id("ami-123"));
+        assert!(!is_ami_id("0123456789abcdef0"));
+        assert!(is_ssm_parameter_name(
+            "/aws/service/bottlerocket/aws-k8s-1.31/x86_64/latest/image_id"
+        ));
+        assert!(is_ssm_parameter_name("golden-ami"));
+        assert!(!is_ssm_parameter_name("aws/service/eks"));
+        assert!(!is_ssm_parameter_name("/aws//service"));
+        assert!(!is_ssm_parameter_name("/aws/service/"));
+        assert!(!is_ssm_parameter_name("/"));
+        assert!(!is_ssm_parameter_name("/a b"));
     }
 }

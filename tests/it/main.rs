@@ -4,6 +4,7 @@
 mod action;
 mod cloud_aws;
 mod crash;
+mod custom_ami;
 mod e2e;
 mod e2e_fakecloud;
 mod e2e_lifecycle;

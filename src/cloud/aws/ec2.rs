@@ -57,6 +57,9 @@ fn tags_of(tags: &[Tag]) -> Tags {
         .collect()
 }
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
 fn launch_template_data(data: &LaunchTemplateData) -> RequestLaunchTemplateData {
     let metadata = LaunchTemplateInstanceMetadataOptionsRequest::builder()
         .http_tokens(if data.metadata_tokens_required {
@@ -103,6 +106,8 @@ fn launch_template_data(data: &LaunchTemplateData) -> RequestLaunchTemplateData 
         .set_block_device_mappings(Some(std::iter::once(disk).chain(os_volume).collect()))
         .tag_specifications(launched(ResourceType::Instance))
         .tag_specifications(launched(ResourceType::Volume))
+        .set_image_id(data.image_id.clone())
+        .set_user_data(data.user_data.as_deref().map(|text| BASE64.encode(text)))
         .build()
 }
 
@@ -138,6 +143,15 @@ fn observed_launch_template_data(data: &ResponseLaunchTemplateData) -> LaunchTem
         metadata_tokens_required: metadata.and_then(|m| m.http_tokens())
             == Some(&LaunchTemplateHttpTokensState::Required),
         instance_tags,
+        image_id: data.image_id().map(str::to_owned),
+        // User data that is not base64 text reads as different from any ekspec writes.
+        user_data: data.user_data().map(|encoded| {
+            BASE64
+                .decode(encoded)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .unwrap_or_else(|| encoded.to_owned())
+        }),
     }
 }
 

@@ -597,6 +597,9 @@ impl Converter<'_> {
             max_unavailable_percentage: None,
             pod_imds_access: false,
             tags: group.tags.clone().unwrap_or_default(),
+            ami_id: None,
+            ami_parameter: None,
+            pre_bootstrap_commands: Vec::new(),
         };
         let sizes = [group.min_size, group.max_size, group.desired_capacity];
         if sizes.iter().any(Option::is_some) && sizes.iter().any(Option::is_none) {
@@ -640,8 +643,54 @@ impl Converter<'_> {
         if group.disable_pod_imds != Some(true) {
             self.assumed(&path.key("disablePodIMDS"), "eksctl lets pods reach the instance metadata service; ekspec does not (podImdsAccess: false): set `podImdsAccess: true` if pods rely on the node's IAM role");
         }
+        self.custom_ami(group, &mut converted, path);
         self.others(path, &group.other, Section::ManagedNodeGroup);
         Ok(converted)
+    }
+
+    /// `ami` and `preBootstrapCommands`: a custom AMI of an AL2023 or Bottlerocket family, for
+    /// which ekspec writes the bootstrap as eksctl does.
+    fn custom_ami(
+        &mut self,
+        group: &ManagedNodeGroup,
+        converted: &mut NodeGroupSpec,
+        path: &FieldPath,
+    ) {
+        match group.ami.as_deref() {
+            None => {}
+            Some("auto-ssm" | "auto" | "static") => self.assumed(
+                &path.key("ami"),
+                "EKS's own AMI of amiType, which ekspec uses when no amiId is set",
+            ),
+            Some(ami)
+                if ami.starts_with("ami-")
+                    && (converted.ami_type.is_al2023() || converted.ami_type.is_bottlerocket()) =>
+            {
+                converted.ami_id = Some(ami.to_owned());
+            }
+            Some(ami) if ami.starts_with("ami-") => self.lost(
+                &path.key("ami"),
+                format!(
+                    "ekspec writes a custom AMI's bootstrap only for AL2023 and Bottlerocket, not {}: the node group uses EKS's AMI",
+                    converted.ami_type.eks_name()
+                ),
+            ),
+            Some(other) => self.lost(
+                &path.key("ami"),
+                format!("`{other}` is not an AMI id: the node group uses EKS's AMI of amiType"),
+            ),
+        }
+        let Some(commands) = &group.pre_bootstrap_commands else {
+            return;
+        };
+        if converted.ami_type.is_bottlerocket() {
+            self.lost(
+                &path.key("preBootstrapCommands"),
+                "Bottlerocket has no shell to run them",
+            );
+        } else {
+            converted.pre_bootstrap_commands = commands.clone();
+        }
     }
 
     fn ami(&mut self, group: &ManagedNodeGroup, types: &[String], path: &FieldPath) -> AmiType {

@@ -186,6 +186,10 @@ pub struct ManagedNodeGroup {
     /// Block pods from the instance metadata service.
     #[serde(rename = "disablePodIMDS")]
     pub disable_pod_imds: Option<bool>,
+    /// A custom AMI id, or `auto-ssm` / `auto` / `static` for EKS's.
+    pub ami: Option<String>,
+    /// Shell commands run before the node's bootstrap.
+    pub pre_bootstrap_commands: Option<Vec<String>>,
     /// Fields not modelled here.
     #[serde(flatten)]
     pub other: Other,

@@ -95,6 +95,8 @@ const NODE_GROUP_FIELDS: &[(&str, &[&str])] = &[
         &["updateConfig.maxUnavailablePercentage"],
     ),
     ("podImdsAccess", &["disablePodIMDS"]),
+    ("amiId", &["ami"]),
+    ("preBootstrapCommands", &["preBootstrapCommands"]),
 ];
 
 fn dotted(base: &FieldPath, dotted: &str) -> FieldPath {

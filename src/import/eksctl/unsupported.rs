@@ -95,9 +95,6 @@ pub fn reason(scope: Section, key: &str) -> Option<&'static str> {
             "ekspec gives no SSH access to nodes: use SSM Session Manager (the AmazonSSMManagedInstanceCore policy on the node role)"
         }
         (S::ManagedNodeGroup, "iam") => NODE_ROLE,
-        (S::ManagedNodeGroup, "ami") => {
-            "custom AMIs are not supported by ekspec: it uses the EKS-optimized AMI of amiType"
-        }
         (S::ManagedNodeGroup, "availabilityZones" | "subnets") => {
             "ekspec places each node group in all the cluster's private (or public) subnets"
         }
@@ -120,8 +117,8 @@ pub fn reason(scope: Section, key: &str) -> Option<&'static str> {
         ) => {
             "ekspec gives nodes one encrypted gp3 root volume with the AWS-managed key and default performance"
         }
-        (S::ManagedNodeGroup, "preBootstrapCommands" | "overrideBootstrapCommand") => {
-            "ekspec does not take custom node user data"
+        (S::ManagedNodeGroup, "overrideBootstrapCommand") => {
+            "ekspec writes a custom AMI's bootstrap itself (nodeadm NodeConfig or Bottlerocket settings) and takes no replacement for it; put extra steps in preBootstrapCommands"
         }
         (
             S::ManagedNodeGroup,
