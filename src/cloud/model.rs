@@ -142,6 +142,20 @@ pub struct LaunchTemplateData {
     pub image_id: Option<String>,
     /// The user data, decoded (EC2 holds it base64-encoded).
     pub user_data: Option<String>,
+    /// Capacity Reservation targeting of the instances (`None`: EC2's default, `open`).
+    pub capacity_reservation: Option<CapacityReservationTargeting>,
+}
+
+/// A launch template's `CapacityReservationSpecification`: a preference, a target (one
+/// reservation or one resource group), or `capacity-reservations-only` with a target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CapacityReservationTargeting {
+    /// `open`, `none` or `capacity-reservations-only`.
+    pub preference: Option<String>,
+    /// A Capacity Reservation id (`cr-...`).
+    pub id: Option<String>,
+    /// A Capacity Reservation resource group ARN.
+    pub resource_group_arn: Option<String>,
 }
 
 /// A launch template (its newest version's data).
@@ -439,6 +453,21 @@ pub enum UpdateBudget {
     Percentage(i32),
 }
 
+/// Node auto repair settings of a node group (EKS's `NodeRepairConfig`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct NodeRepair {
+    /// Whether EKS repairs unhealthy nodes.
+    pub enabled: bool,
+    /// Repair stops above this many unhealthy nodes.
+    pub max_unhealthy_node_threshold_count: Option<i32>,
+    /// Repair stops above this percentage of unhealthy nodes.
+    pub max_unhealthy_node_threshold_percentage: Option<i32>,
+    /// At most this many nodes repaired at once.
+    pub max_parallel_nodes_repaired_count: Option<i32>,
+    /// At most this percentage of unhealthy nodes repaired at once.
+    pub max_parallel_nodes_repaired_percentage: Option<i32>,
+}
+
 /// An EKS managed node group.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ObservedNodeGroup {
@@ -474,6 +503,10 @@ pub struct ObservedNodeGroup {
     pub health_issues: Vec<String>,
     /// Tags.
     pub tags: Tags,
+    /// Update strategy (`DEFAULT` or `MINIMAL`), when EKS reports one.
+    pub update_strategy: Option<String>,
+    /// Node auto repair settings, when EKS reports them.
+    pub node_repair: Option<NodeRepair>,
 }
 
 /// A request to create a node group.
@@ -507,6 +540,10 @@ pub struct NodeGroupRequest {
     pub tags: Tags,
     /// Idempotency token.
     pub client_request_token: String,
+    /// Update strategy (`DEFAULT` or `MINIMAL`); `None` leaves EKS's default.
+    pub update_strategy: Option<String>,
+    /// Node auto repair; `None` is not sent.
+    pub node_repair: Option<NodeRepair>,
 }
 
 /// An in-place change of a node group; `None` fields stay as they are.
@@ -524,6 +561,11 @@ pub struct NodeGroupConfigChange {
     pub scaling: Option<NodeScaling>,
     /// New update budget.
     pub update_budget: Option<UpdateBudget>,
+    /// New update strategy (sent with the update budget, which EKS requires in an
+    /// `updateConfig`).
+    pub update_strategy: Option<String>,
+    /// New node auto repair settings.
+    pub node_repair: Option<NodeRepair>,
 }
 
 /// A Fargate profile.

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::cloud::{
     AccessPolicy, ClusterConfigChange, Ec2Kind, LaunchTemplateData, NodeGroupConfigChange,
-    NodeScaling, NodeTaint, QueueAttributes, RuleTarget, Tags, UpdateBudget,
+    NodeRepair, NodeScaling, NodeTaint, QueueAttributes, RuleTarget, Tags, UpdateBudget,
 };
 use crate::resources::user_data::UserData;
 
@@ -236,6 +236,10 @@ pub enum Operation {
         launch_template: Ref,
         update_budget: UpdateBudget,
         tags: Tags,
+        /// `DEFAULT` or `MINIMAL`; `None` leaves EKS's default.
+        update_strategy: Option<String>,
+        /// Node auto repair; `None` is not sent.
+        node_repair: Option<NodeRepair>,
     },
     /// Change a node group in place and wait until ACTIVE.
     UpdateNodeGroup {

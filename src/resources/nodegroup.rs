@@ -8,11 +8,11 @@
 use std::collections::BTreeMap;
 
 use crate::cloud::{
-    LaunchTemplateData, NodeGroupConfigChange, NodeScaling, NodeTaint, ObservedNodeGroup, Tags,
-    UpdateBudget,
+    CapacityReservationTargeting, LaunchTemplateData, NodeGroupConfigChange, NodeRepair,
+    NodeScaling, NodeTaint, ObservedNodeGroup, Tags, UpdateBudget,
 };
 use crate::plan::{Change, ChangeKind, FieldChange, Operation, Ref};
-use crate::spec::NodeGroupSpec;
+use crate::spec::{CapacityReservationPreference, NodeGroupSpec, UpdateStrategy};
 
 use super::generations::{self, Generation, Generational};
 use super::network::{route_table_id, subnet_id};
@@ -153,6 +153,90 @@ fn to_i32(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
+/// The node auto repair settings the spec asks for (`None`: not sent at create).
+fn node_repair(group: &NodeGroupSpec) -> Option<NodeRepair> {
+    group.node_repair_config.map(|r| NodeRepair {
+        enabled: r.enabled,
+        max_unhealthy_node_threshold_count: r.max_unhealthy_node_threshold_count.map(to_i32),
+        max_unhealthy_node_threshold_percentage: r
+            .max_unhealthy_node_threshold_percentage
+            .map(to_i32),
+        max_parallel_nodes_repaired_count: r.max_parallel_nodes_repaired_count.map(to_i32),
+        max_parallel_nodes_repaired_percentage: r
+            .max_parallel_nodes_repaired_percentage
+            .map(to_i32),
+    })
+}
+
+/// "enabled, maxUnhealthyNodeThresholdCount 3, ..." for a plan.
+fn repair_text(repair: Option<&NodeRepair>) -> String {
+    let Some(r) = repair.filter(|r| **r != NodeRepair::default()) else {
+        return "disabled".to_owned();
+    };
+    let mut parts = vec![if r.enabled { "enabled" } else { "disabled" }.to_owned()];
+    for (name, value) in [
+        (
+            "maxUnhealthyNodeThresholdCount",
+            r.max_unhealthy_node_threshold_count,
+        ),
+        (
+            "maxUnhealthyNodeThresholdPercentage",
+            r.max_unhealthy_node_threshold_percentage,
+        ),
+        (
+            "maxParallelNodesRepairedCount",
+            r.max_parallel_nodes_repaired_count,
+        ),
+        (
+            "maxParallelNodesRepairedPercentage",
+            r.max_parallel_nodes_repaired_percentage,
+        ),
+    ] {
+        if let Some(value) = value {
+            parts.push(format!("{name} {value}"));
+        }
+    }
+    parts.join(", ")
+}
+
+/// The Capacity Reservation targeting the spec asks for (`None`: EC2's default, `open`).
+fn capacity_reservation(group: &NodeGroupSpec) -> Option<CapacityReservationTargeting> {
+    group
+        .capacity_reservation
+        .as_ref()
+        .map(|c| CapacityReservationTargeting {
+            preference: c
+                .preference
+                .map(CapacityReservationPreference::ec2_name)
+                .map(str::to_owned),
+            id: c.id.clone(),
+            resource_group_arn: c.resource_group_arn.clone(),
+        })
+}
+
+/// A targeting with EC2's default (`open`, no target) read as none at all, so a template
+/// that spells the default out and one that leaves it out compare equal.
+fn effective_reservation(
+    targeting: Option<&CapacityReservationTargeting>,
+) -> Option<&CapacityReservationTargeting> {
+    targeting.filter(|t| {
+        t.id.is_some()
+            || t.resource_group_arn.is_some()
+            || t.preference.as_deref().is_some_and(|p| p != "open")
+    })
+}
+
+fn reservation_text(targeting: Option<&CapacityReservationTargeting>) -> String {
+    let Some(t) = effective_reservation(targeting) else {
+        return "open".to_owned();
+    };
+    let mut parts: Vec<&str> = Vec::new();
+    parts.extend(t.preference.as_deref());
+    parts.extend(t.id.as_deref());
+    parts.extend(t.resource_group_arn.as_deref());
+    parts.join(" ")
+}
+
 /// Plans every node group.
 pub fn plan(p: &mut Planning<'_>) {
     let Some(file) = p.file else {
@@ -285,6 +369,8 @@ pub fn plan(p: &mut Planning<'_>) {
             launch_template: Ref::output(&template, "id"),
             update_budget: budget(group),
             tags: owned_tags(file, &resource, &group.tags),
+            update_strategy: group.update_strategy.map(|s| s.eks_name().to_owned()),
+            node_repair: node_repair(group),
         };
         after.extend([
             "cluster".to_owned(),
@@ -434,6 +520,7 @@ fn template_data(file: &crate::spec::ClusterFile, group: &NodeGroupSpec) -> Laun
         instance_tags,
         image_id: None,
         user_data: None,
+        capacity_reservation: capacity_reservation(group),
     }
 }
 
@@ -481,7 +568,26 @@ fn template_fields(
             new: want.user_data.as_ref().map(|_| "rewritten".to_owned()),
         });
     }
-    if fields.is_empty() && live != want {
+    let (live_reservation, want_reservation) = (
+        effective_reservation(live.capacity_reservation.as_ref()),
+        effective_reservation(want.capacity_reservation.as_ref()),
+    );
+    if live_reservation != want_reservation {
+        fields.push(FieldChange::new(
+            "capacityReservation",
+            reservation_text(live_reservation),
+            reservation_text(want_reservation),
+        ));
+    }
+    let same_but_defaults = live_reservation == want_reservation
+        && LaunchTemplateData {
+            capacity_reservation: None,
+            ..live.clone()
+        } == LaunchTemplateData {
+            capacity_reservation: None,
+            ..want.clone()
+        };
+    if fields.is_empty() && !same_but_defaults {
         fields.push(FieldChange::new(
             "launchTemplate",
             "other settings",
@@ -679,6 +785,13 @@ fn in_place(
     let want_budget = budget(group);
     // A node group without an update config updates one node at a time, as EKS documents.
     let live_budget = live.update_budget.unwrap_or(UpdateBudget::Count(1));
+    // No strategy in the spec is EKS's default; so is none reported (EKS leaves
+    // `updateStrategy` out of a group created without one, eksctl-io/eksctl#8512).
+    let want_strategy = group.update_strategy.unwrap_or_default().eks_name();
+    let live_strategy = live
+        .update_strategy
+        .as_deref()
+        .unwrap_or(UpdateStrategy::Default.eks_name());
     if live_budget != want_budget {
         let text = |b: UpdateBudget| match b {
             UpdateBudget::Count(n) => format!("maxUnavailable {n}"),
@@ -690,6 +803,39 @@ fn in_place(
             text(want_budget),
         ));
         change.update_budget = Some(want_budget);
+    }
+    if live_strategy != want_strategy {
+        fields.push(FieldChange::new(
+            "updateStrategy",
+            live_strategy,
+            want_strategy,
+        ));
+        // EKS's updateConfig needs a budget beside the strategy.
+        change.update_budget = Some(want_budget);
+    }
+    if change.update_budget.is_some()
+        && (group.update_strategy.is_some() || live_strategy != want_strategy)
+    {
+        change.update_strategy = Some(want_strategy.to_owned());
+    }
+    // No repair block in the spec is EKS's default, repair off: a group repairing its nodes
+    // is turned off, one that does not is left alone. EKS reports back the fields it was sent
+    // and no others (DescribeNodegroup output quoted in eksctl-io/eksctl#8512), so the whole
+    // block is compared.
+    let want_repair = node_repair(group).unwrap_or_default();
+    let live_repair = live.node_repair.unwrap_or_default();
+    let differs = if group.node_repair_config.is_some() {
+        want_repair != live_repair
+    } else {
+        live_repair.enabled
+    };
+    if differs {
+        fields.push(FieldChange::new(
+            "nodeRepairConfig",
+            repair_text(Some(&live_repair)),
+            repair_text(Some(&want_repair)),
+        ));
+        change.node_repair = Some(want_repair);
     }
     let empty = change == NodeGroupConfigChange::default();
     ((!empty).then_some(change), fields)

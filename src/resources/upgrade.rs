@@ -350,6 +350,8 @@ mod tests {
             node_role_arn: String::new(),
             health_issues: Vec::new(),
             tags: owned(resource),
+            update_strategy: None,
+            node_repair: None,
         }
     }
 

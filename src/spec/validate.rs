@@ -9,8 +9,9 @@ use serde_json::Value;
 use super::FieldPath;
 use super::diagnostic::{Diagnostic, Severity};
 use super::model::{
-    API_VERSION, AccessScope, CapacityType, ClusterFile, DEFAULT_VPC_CIDR, IdentityMechanism, KIND,
-    NatGatewayMode, NodeGroupSpec, POD_IDENTITY_AGENT, Tags,
+    API_VERSION, AccessScope, CapacityReservationPreference, CapacityReservationSpec, CapacityType,
+    ClusterFile, DEFAULT_VPC_CIDR, IdentityMechanism, KIND, NatGatewayMode, NodeGroupSpec,
+    NodeRepairConfig, POD_IDENTITY_AGENT, Tags,
 };
 use super::source::Node;
 use crate::naming;
@@ -594,6 +595,12 @@ impl Checker<'_> {
             }
             _ => {}
         }
+        if let Some(repair) = &group.node_repair_config {
+            self.node_repair(repair, &path.key("nodeRepairConfig"));
+        }
+        if let Some(reservation) = &group.capacity_reservation {
+            self.capacity_reservation(reservation, &path.key("capacityReservation"));
+        }
         self.labels(&path.key("labels"), &group.labels);
         if group.taints.len() > 50 {
             self.error(
@@ -669,6 +676,112 @@ impl Checker<'_> {
             if command.trim().is_empty() {
                 self.error(&commands.index(i), "empty command");
             }
+        }
+    }
+
+    /// EKS API reference, NodeRepairConfig: each count is "Minimum value of 1", each
+    /// percentage "Minimum value of 1. Maximum value of 100", and "When using this, you cannot
+    /// also set" the other of the pair.
+    fn node_repair(&mut self, repair: &NodeRepairConfig, path: &FieldPath) {
+        let pairs = [
+            (
+                "maxUnhealthyNodeThresholdCount",
+                repair.max_unhealthy_node_threshold_count,
+                "maxUnhealthyNodeThresholdPercentage",
+                repair.max_unhealthy_node_threshold_percentage,
+            ),
+            (
+                "maxParallelNodesRepairedCount",
+                repair.max_parallel_nodes_repaired_count,
+                "maxParallelNodesRepairedPercentage",
+                repair.max_parallel_nodes_repaired_percentage,
+            ),
+        ];
+        for (count_name, count, percentage_name, percentage) in pairs {
+            if count.is_some() && percentage.is_some() {
+                self.error(
+                    &path.key(percentage_name),
+                    format!("set either `{count_name}` or `{percentage_name}`, not both (EKS refuses both)"),
+                );
+            }
+            if count == Some(0) {
+                self.error(
+                    &path.key(count_name),
+                    format!("{count_name} must be at least 1, got 0"),
+                );
+            }
+            if let Some(p) = percentage.filter(|p| !(1..=100).contains(p)) {
+                self.error(
+                    &path.key(percentage_name),
+                    format!("{percentage_name} must be 1 to 100, got {p}"),
+                );
+            }
+        }
+        let tuned = [
+            repair.max_unhealthy_node_threshold_count,
+            repair.max_unhealthy_node_threshold_percentage,
+            repair.max_parallel_nodes_repaired_count,
+            repair.max_parallel_nodes_repaired_percentage,
+        ]
+        .iter()
+        .any(Option::is_some);
+        if tuned && !repair.enabled {
+            self.warn(
+                &path.key("enabled"),
+                "the repair thresholds have no effect while node auto repair is off",
+            )
+            .hint = Some("set `enabled: true`, or drop the thresholds".to_owned());
+        }
+    }
+
+    /// EC2 API reference: CapacityReservationSpecification, "You can only specify
+    /// CapacityReservationPreference and CapacityReservationTarget if the
+    /// CapacityReservationPreference is capacity-reservations-only"; CapacityReservationTarget
+    /// names one reservation or one resource group, "You can specify only one parameter at a
+    /// time".
+    fn capacity_reservation(&mut self, reservation: &CapacityReservationSpec, path: &FieldPath) {
+        let targeted = reservation.id.is_some() || reservation.resource_group_arn.is_some();
+        if reservation.preference.is_none() && !targeted {
+            self.error(
+                path,
+                "say which capacity to use: `preference`, `id` or `resourceGroupArn`",
+            );
+        }
+        if reservation.id.is_some() && reservation.resource_group_arn.is_some() {
+            self.error(
+                &path.key("resourceGroupArn"),
+                "set either `id` or `resourceGroupArn`, not both: EC2 targets one reservation or one resource group",
+            );
+        }
+        if let Some(preference) = reservation.preference
+            && targeted
+            && preference != CapacityReservationPreference::CapacityReservationsOnly
+        {
+            self.error(
+                &path.key("preference"),
+                format!(
+                    "preference `{}` cannot be combined with a target (`id` or `resourceGroupArn`): EC2 takes a preference with a target only when it is `capacity-reservations-only`",
+                    preference.ec2_name()
+                ),
+            )
+            .hint = Some("drop `preference` to launch into the target when it has room, or use `capacity-reservations-only` to launch only there".to_owned());
+        }
+        if let Some(id) = &reservation.id
+            && !is_aws_id(id, "cr-")
+        {
+            self.error(
+                &path.key("id"),
+                format!("invalid Capacity Reservation id `{id}`, expected cr- and 17 hex digits"),
+            );
+        }
+        if let Some(arn) = &reservation.resource_group_arn
+            && !parse_arn(arn)
+                .is_some_and(|a| a.service == "resource-groups" && a.resource.starts_with("group/"))
+        {
+            self.error(
+                &path.key("resourceGroupArn"),
+                format!("invalid resource group ARN `{arn}`, expected arn:aws:resource-groups:REGION:ACCOUNT:group/NAME"),
+            );
         }
     }
 
@@ -1471,6 +1584,30 @@ mod tests {
         for refused in ["0.37.0", "v1.8.1", "1.8", "1.8.1.2", "1..1", "1.8.x", ""] {
             assert_eq!(karpenter_version(refused), None, "{refused}");
         }
+    }
+
+    #[test]
+    fn repair_thresholds_while_repair_is_off_are_a_warning() {
+        let text = "apiVersion: ekspec/v1alpha1\nkind: Cluster\nmetadata: {name: demo, region: us-east-1}\nspec:\n  kubernetesVersion: \"1.31\"\n  nodeGroups:\n    - name: a\n      instanceTypes: [m6i.large]\n      nodeRepairConfig: {enabled: false, maxParallelNodesRepairedCount: 2}\n";
+        let report = crate::spec::parse_str("spec.yaml", text);
+        let found: Vec<(Severity, String)> = report
+            .diagnostics
+            .iter()
+            .map(|d| (d.severity, d.message.clone()))
+            .collect();
+        assert_eq!(
+            found,
+            [(
+                Severity::Warning,
+                "the repair thresholds have no effect while node auto repair is off".to_owned()
+            )]
+        );
+        let on = text.replace("enabled: false", "enabled: true");
+        assert!(
+            crate::spec::parse_str("spec.yaml", &on)
+                .diagnostics
+                .is_empty()
+        );
     }
 
     #[test]

@@ -215,6 +215,7 @@ fn template_data(hop_limit: u32, disk: u32) -> LaunchTemplateData {
         instance_tags: Tags::from([("team".to_owned(), "platform".to_owned())]),
         image_id: None,
         user_data: None,
+        capacity_reservation: None,
     }
 }
 
@@ -1161,6 +1162,8 @@ async fn node_groups_and_fargate_profiles_round_trip() {
         update_budget: UpdateBudget::Count(1),
         tags: tags("nodegroup/system"),
         client_request_token: "token-ng".to_owned(),
+        update_strategy: None,
+        node_repair: None,
     };
     eks.create_node_group(&request).await.unwrap();
 
@@ -1213,6 +1216,7 @@ async fn node_groups_and_fargate_profiles_round_trip() {
                 desired: 3,
             }),
             update_budget: Some(UpdateBudget::Percentage(25)),
+            ..Default::default()
         },
     )
     .await

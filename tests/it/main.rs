@@ -28,6 +28,7 @@ mod least_privilege;
 mod lifecycle_memory;
 mod lock;
 mod moto;
+mod node_group_settings;
 mod pod_identity;
 mod pod_identity_cloud;
 mod pod_identity_memory;

@@ -737,3 +737,68 @@ fn custom_amis_and_pre_bootstrap_commands_are_carried_over() {
     );
     assert_eq!(groups[3].ami_id, None);
 }
+
+#[test]
+fn node_repair_and_capacity_reservations_are_carried_over() {
+    let conversion = convert_ok(
+        "managedNodeGroups:
+  - name: gpu
+    instanceType: m6i.large
+    nodeRepairConfig:
+      enabled: true
+      maxUnhealthyNodeThresholdPercentage: 20
+      maxParallelNodesRepairedCount: 2
+      nodeRepairConfigOverrides: [{nodeMonitoringCondition: AcceleratedHardwareReady, nodeUnhealthyReason: NvidiaXID13Error, minRepairWaitTimeMins: 10, repairAction: Reboot}]
+    capacityReservation:
+      capacityReservationTarget: {capacityReservationID: cr-0123456789abcdef0}
+    instanceMarketOptions: {marketType: capacity-block}
+  - name: open
+    instanceType: m6i.large
+    nodeRepairConfig: {maxParallelNodesRepairedPercentage: 50}
+    capacityReservation: {capacityReservationPreference: none}
+",
+    );
+    let spec = valid_spec_of(&conversion);
+    let (gpu, open) = (&spec.spec.node_groups[0], &spec.spec.node_groups[1]);
+    assert_eq!(
+        gpu.node_repair_config,
+        Some(NodeRepairConfig {
+            enabled: true,
+            max_unhealthy_node_threshold_count: None,
+            max_unhealthy_node_threshold_percentage: Some(20),
+            max_parallel_nodes_repaired_count: Some(2),
+            max_parallel_nodes_repaired_percentage: None,
+        })
+    );
+    assert_eq!(
+        gpu.capacity_reservation,
+        Some(CapacityReservationSpec {
+            preference: None,
+            id: Some("cr-0123456789abcdef0".into()),
+            resource_group_arn: None,
+        })
+    );
+    for lost in [
+        "managedNodeGroups[0].nodeRepairConfig.nodeRepairConfigOverrides",
+        "managedNodeGroups[0].instanceMarketOptions",
+    ] {
+        assert_eq!(finding(&conversion, lost).kind, FindingKind::NotCarriedOver);
+    }
+    assert!(
+        finding(&conversion, "managedNodeGroups[0].instanceMarketOptions")
+            .message
+            .contains("Capacity Blocks")
+    );
+    // eksctl leaves `enabled` unset: ekspec writes EKS's default and says so.
+    assert_eq!(open.node_repair_config.map(|r| r.enabled), Some(false));
+    assert_eq!(
+        finding(&conversion, "managedNodeGroups[1].nodeRepairConfig.enabled").kind,
+        FindingKind::Assumed
+    );
+    assert_eq!(
+        open.capacity_reservation
+            .as_ref()
+            .and_then(|c| c.preference),
+        Some(CapacityReservationPreference::None)
+    );
+}

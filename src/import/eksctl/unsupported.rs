@@ -19,6 +19,9 @@ pub enum Section {
     InstancesDistribution,
     Taint,
     UpdateConfig,
+    NodeRepairConfig,
+    CapacityReservation,
+    CapacityReservationTarget,
     Iam,
     ServiceAccount,
     ServiceAccountMeta,
@@ -126,7 +129,6 @@ pub fn reason(scope: Section, key: &str) -> Option<&'static str> {
             | "placement"
             | "efaEnabled"
             | "enableDetailedMonitoring"
-            | "capacityReservation"
             | "instancePrefix"
             | "instanceName"
             | "cpuCredits",
@@ -147,7 +149,12 @@ pub fn reason(scope: Section, key: &str) -> Option<&'static str> {
         (S::ManagedNodeGroup, "releaseVersion") => {
             "ekspec uses the latest AMI release for the cluster's Kubernetes version"
         }
-        (S::ManagedNodeGroup, "nodeRepairConfig") => "node auto repair is not supported by ekspec",
+        (S::ManagedNodeGroup, "instanceMarketOptions") => {
+            "Capacity Blocks (marketType capacity-block, EKS capacityType CAPACITY_BLOCK) are not supported by ekspec; EKS refuses other instance market options in a managed node group's launch template (use spot: true)"
+        }
+        (S::NodeRepairConfig, "nodeRepairConfigOverrides") => {
+            "per-condition node repair overrides are not supported by ekspec"
+        }
         (S::ManagedNodeGroup, "spotAllocationStrategy" | "instancesDistribution") => {
             "EKS chooses spot capacity for managed node groups (capacity-optimized)"
         }
