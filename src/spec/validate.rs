@@ -20,6 +20,8 @@ use crate::naming;
 pub const OLDEST_MINOR: u32 = 28;
 /// Newest Kubernetes minor version ekspec accepts (`1.N`).
 pub const NEWEST_MINOR: u32 = 35;
+/// Newest Kubernetes minor version EKS publishes Amazon Linux 2 AMIs for.
+pub const AL2_NEWEST_MINOR: u32 = 32;
 /// Longest node group name: EKS allows 63, ekspec appends `-` and 8 characters.
 pub const MAX_NODE_GROUP_NAME: usize = 54;
 /// Smallest subnet ekspec will carve (EKS needs free addresses in every subnet).
@@ -199,7 +201,7 @@ impl Checker<'_> {
             }
             Some(minor) => {
                 for (i, group) in file.spec.node_groups.iter().enumerate() {
-                    if group.ami_type.is_al2() && minor > 32 {
+                    if group.ami_type.is_al2() && minor > AL2_NEWEST_MINOR {
                         self.error(
                             &spec().key("nodeGroups").index(i).key("amiType"),
                             format!(

@@ -19,6 +19,7 @@ mod faults;
 mod fuzz_smoke;
 mod hostile_input;
 mod iam_policy;
+mod import_corpus;
 mod import_eksctl;
 mod in_flight;
 mod invalid_fixtures;

@@ -5,7 +5,11 @@
 //! is written out, so the imported cluster is the cluster the eksctl file described.
 
 pub mod model;
+mod origin;
+mod self_managed;
 mod unsupported;
+mod version;
+mod well_known;
 
 use std::collections::BTreeMap;
 
@@ -122,8 +126,18 @@ pub fn convert(file_name: &str, source: &str) -> Result<Conversion, ImportError>
         tree: &tree,
         findings: Vec::new(),
         pod_identity_origin: None,
+        recorded: Vec::new(),
+        partition: well_known::partition(
+            config
+                .metadata
+                .as_ref()
+                .and_then(|m| m.region.as_deref())
+                .unwrap_or_default(),
+        ),
     };
+    converter.config_origins(&config);
     let file = converter.cluster(&config)?;
+    let origins = converter.resolve_origins(&file.spec);
     let mut findings = converter.findings;
     findings.sort_by_key(|finding| finding.position);
     let spec_yaml = format!(
@@ -135,6 +149,7 @@ pub fn convert(file_name: &str, source: &str) -> Result<Conversion, ImportError>
         spec_yaml,
         cluster: file.metadata.name,
         findings,
+        origins,
     })
 }
 
@@ -288,6 +303,10 @@ struct Converter<'t> {
     findings: Vec<Finding>,
     /// The field the first `podIdentity` service account came from.
     pod_identity_origin: Option<FieldPath>,
+    /// Which eksctl field each spec field came from (see `origin`).
+    recorded: Vec<origin::Recorded>,
+    /// The partition of the cluster's region, for the ARNs the importer writes.
+    partition: &'static str,
 }
 
 impl Converter<'_> {
@@ -353,15 +372,12 @@ impl Converter<'_> {
         let name = self.required(&meta.name, &meta_path.key("name"))?;
         let region = self.required(&meta.region, &meta_path.key("region"))?;
         let version = match &meta.version {
-            Some(version) => version.clone(),
-            None => {
-                let version = format!("1.{}", spec::validate::NEWEST_MINOR - 2);
-                self.assumed(
-                    &meta_path.key("version"),
-                    format!("not set: eksctl creates its own default version; ekspec needs one, so \"{version}\" is written (set the version the cluster should run)"),
-                );
-                version
+            Some(version) => {
+                self.supported_version(version, &meta_path.key("version"))?;
+                version.clone()
             }
+            // Chosen by `default_version` once the node groups' AMIs are known.
+            None => String::new(),
         };
         self.others(&meta_path, &meta.other, Section::Metadata);
         self.others(&root, &config.other, Section::Top);
@@ -387,6 +403,9 @@ impl Converter<'_> {
         self.kubernetes_network(config, &mut spec);
         self.network(config, &region, &mut spec);
         self.node_groups(config, &mut spec)?;
+        if meta.version.is_none() {
+            self.default_version(&mut spec);
+        }
         self.logging(config, &mut spec);
         if let Some(encryption) = &config.secrets_encryption {
             let path = root.key("secretsEncryption");
@@ -561,23 +580,13 @@ impl Converter<'_> {
         spec: &mut ClusterSpec,
     ) -> Result<(), ImportError> {
         let root = FieldPath::root();
-        for (i, group) in config.node_groups.iter().flatten().enumerate() {
-            let name = group
-                .get("name")
-                .and_then(Value::as_str)
-                .map(|name| format!(" `{name}`"))
-                .unwrap_or_default();
-            self.lost(
-                &root.key("nodeGroups").index(i),
-                format!("self-managed node group{name} is not supported by ekspec: rewrite it as a managed node group (spec.nodeGroups); nothing of it is carried over"),
-            );
-        }
         let path = root.key("managedNodeGroups");
         for (i, group) in config.managed_node_groups.iter().flatten().enumerate() {
             let converted = self.node_group(group, &path.index(i))?;
             spec.node_groups.push(converted);
         }
-        Ok(())
+        let self_managed = config.node_groups.clone().unwrap_or_default();
+        self.self_managed_node_groups(&self_managed, spec)
     }
 
     fn node_group(
@@ -1031,6 +1040,13 @@ impl Converter<'_> {
                 inline_policy: account.attach_policy.clone(),
                 role_name: account.role_name.clone(),
             });
+            if let Some(converted) = spec.service_accounts.last_mut() {
+                self.well_known_policies(
+                    account.well_known_policies.as_ref(),
+                    &account_path.key("wellKnownPolicies"),
+                    converted,
+                );
+            }
         }
         if creates_service_accounts {
             self.assumed(&accounts_path, "eksctl also creates the Kubernetes service accounts, annotated with their role; ekspec creates only the IAM roles: annotate the service accounts (`eks.amazonaws.com/role-arn`) where you deploy them");
@@ -1142,7 +1158,7 @@ impl Converter<'_> {
             }
             None => IdentityMechanism::PodIdentity,
         };
-        Ok(Some(ServiceAccountSpec {
+        let mut account = ServiceAccountSpec {
             name,
             namespace,
             mechanism,
@@ -1155,7 +1171,13 @@ impl Converter<'_> {
                 .role_name
                 .clone()
                 .filter(|name| !name.is_empty()),
-        }))
+        };
+        self.well_known_policies(
+            association.well_known_policies.as_ref(),
+            &path.key("wellKnownPolicies"),
+            &mut account,
+        );
+        Ok(Some(account))
     }
 
     /// Adds a service account unless one of the same namespace and name is there already (EKS
@@ -1228,6 +1250,9 @@ impl Converter<'_> {
                         format!("ekspec does not know the service account of add-on `{name}`, so its IRSA role (attachPolicyARNs/attachPolicy) is not carried over: declare it in spec.serviceAccounts and set `serviceAccount` on the add-on"),
                     ),
                 }
+            }
+            if addon.well_known_policies.is_some() {
+                self.addon_well_known_policies(spec, addon, &mut converted, &addon_path);
             }
             if let Some(values) = &addon.configuration_values {
                 converted.configuration_values =
@@ -1614,3 +1639,5 @@ impl Converter<'_> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_carry_over;

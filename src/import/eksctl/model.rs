@@ -355,6 +355,8 @@ pub struct ServiceAccount {
     pub attach_policy: Option<Value>,
     /// The IAM role name.
     pub role_name: Option<String>,
+    /// eksctl's named policy sets (`autoScaler: true`, ...).
+    pub well_known_policies: Option<Value>,
     /// Fields not modelled here.
     #[serde(flatten)]
     pub other: Other,
@@ -380,6 +382,8 @@ pub struct PodIdentityAssociation {
     pub permission_policy: Option<Value>,
     /// eksctl also creates the Kubernetes service account (default false).
     pub create_service_account: Option<bool>,
+    /// eksctl's named policy sets of a role eksctl makes.
+    pub well_known_policies: Option<Value>,
     /// Fields not modelled here.
     #[serde(flatten)]
     pub other: Other,
@@ -420,6 +424,8 @@ pub struct Addon {
     pub pod_identity_associations: Option<Vec<PodIdentityAssociation>>,
     /// Associations with the policies EKS recommends for the add-on, looked up at create.
     pub use_default_pod_identity_associations: Option<bool>,
+    /// eksctl's named policy sets for an IRSA role eksctl creates.
+    pub well_known_policies: Option<Value>,
     /// Fields not modelled here.
     #[serde(flatten)]
     pub other: Other,
@@ -603,6 +609,30 @@ pub struct AutoModeConfig {
     /// Permissions boundary of the node role eksctl makes.
     #[serde(rename = "permissionsBoundaryARN")]
     pub permissions_boundary_arn: Option<String>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+/// `nodeGroups[].instancesDistribution`: a self-managed node group's mix of instance types
+/// and of on-demand and spot capacity (an Auto Scaling group's MixedInstancesPolicy).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstancesDistribution {
+    /// Instance types to launch.
+    pub instance_types: Option<Vec<String>>,
+    /// Highest spot price to pay per hour.
+    pub max_price: Option<f64>,
+    /// On-demand instances before any spot (AWS's default 0).
+    pub on_demand_base_capacity: Option<u32>,
+    /// Percentage of on-demand instances above the base (AWS's default 100).
+    pub on_demand_percentage_above_base_capacity: Option<u32>,
+    /// Spot pools to spread across (`lowest-price` only).
+    pub spot_instance_pools: Option<u32>,
+    /// `lowest-price`, `capacity-optimized`, ...
+    pub spot_allocation_strategy: Option<String>,
+    /// Capacity Rebalancing of the Auto Scaling group.
+    pub capacity_rebalance: Option<bool>,
     /// Fields not modelled here.
     #[serde(flatten)]
     pub other: Other,

@@ -340,8 +340,22 @@ fn pod_identity_associations_become_pod_identity_service_accounts() {
         .kind,
         FindingKind::Assumed
     );
+    // eksctl's autoScaler statements, after the permissionPolicy's own.
+    assert_eq!(
+        app.inline_policy
+            .as_ref()
+            .and_then(|p| p.pointer("/Statement/1/Action/0")),
+        Some(&serde_json::json!("autoscaling:DescribeAutoScalingGroups"))
+    );
+    assert_eq!(
+        finding(
+            &conversion,
+            "iam.podIdentityAssociations[0].wellKnownPolicies"
+        )
+        .kind,
+        FindingKind::Assumed
+    );
     for field in [
-        "wellKnownPolicies",
         "permissionsBoundaryARN",
         "tags",
         "targetRoleARN",

@@ -14,6 +14,9 @@ pub enum Section {
     Subnets,
     Subnet,
     ManagedNodeGroup,
+    /// Fields only self-managed `nodeGroups` have (the rest are read as a managed group's).
+    NodeGroup,
+    InstancesDistribution,
     Taint,
     UpdateConfig,
     NodeRepairConfig,
@@ -165,9 +168,6 @@ pub fn reason(scope: Section, key: &str) -> Option<&'static str> {
         (S::Iam, "vpcResourceControllerPolicy") => {
             "ekspec's cluster role always has the VPC resource controller policy"
         }
-        (S::ServiceAccount, "wellKnownPolicies") => {
-            "eksctl's well-known policies are not supported by ekspec: list the equivalent managed policy ARNs in policyArns (e.g. AmazonEBSCSIDriverPolicy for ebsCSIController)"
-        }
         (S::ServiceAccount, "attachRoleARN") => {
             "ekspec creates and owns IRSA roles and cannot use an existing one"
         }
@@ -180,16 +180,10 @@ pub fn reason(scope: Section, key: &str) -> Option<&'static str> {
         (S::ServiceAccountMeta, "labels" | "annotations") => {
             "ekspec creates only the IAM role, not the Kubernetes service account that would carry them"
         }
-        (S::Addon, "wellKnownPolicies") => {
-            "eksctl's well-known policies are not supported by ekspec: list the equivalent managed policy ARNs in attachPolicyARNs (e.g. AmazonEBSCSIDriverPolicy for ebsCSIController)"
-        }
         (S::Addon, "permissionsBoundary") => "permissions boundaries are not supported by ekspec",
         (S::Addon, "tags") => "ekspec tags add-ons with metadata.tags only",
         (S::Addon, "resolveConflicts") => "ekspec lets EKS resolve conflicts its default way",
         (S::Addon, "namespaceConfig") => "ekspec installs add-ons in their default namespace",
-        (S::PodIdentityAssociation, "wellKnownPolicies") => {
-            "eksctl's well-known policies are not supported by ekspec: list the equivalent managed policy ARNs in policyArns, or the statements in inlinePolicy"
-        }
         (S::PodIdentityAssociation, "permissionsBoundaryARN") => {
             "permissions boundaries are not supported by ekspec"
         }
@@ -233,6 +227,64 @@ pub fn reason(scope: Section, key: &str) -> Option<&'static str> {
         (S::SecretsEncryption, "encryptExistingSecrets") => {
             "ekspec enables encryption when the cluster is created or the key is added; EKS then encrypts existing secrets"
         }
+        (S::NodeGroup | S::InstancesDistribution, _) => return self_managed_reason(scope, key),
         _ => return None,
     })
 }
+
+/// Why fields only self-managed node groups have are not carried over.
+fn self_managed_reason(scope: Section, key: &str) -> Option<&'static str> {
+    use Section as S;
+    Some(match (scope, key) {
+        (S::NodeGroup, "targetGroupARNs" | "classicLoadBalancerNames") => {
+            "ekspec does not register nodes with load balancers: use the AWS Load Balancer Controller (a Service or Ingress) instead"
+        }
+        (S::NodeGroup, "asgMetricsCollection") => {
+            "EKS manages the node group's Auto Scaling group; ekspec does not enable its CloudWatch metrics"
+        }
+        (S::NodeGroup, "containerRuntime") => {
+            "the EKS-optimized AMIs run containerd, which ekspec does not change"
+        }
+        (S::NodeGroup, "kubeletExtraConfig" | "clusterDNS") => {
+            "ekspec does not take custom kubelet settings"
+        }
+        (S::NodeGroup, "warmPool") => "warm pools are not supported by EKS managed node groups",
+        (S::NodeGroup, "maxInstanceLifetime") => {
+            "EKS manages the node group's Auto Scaling group; ekspec sets no maximum instance lifetime"
+        }
+        (S::NodeGroup, "localZones") => "Local Zones are not supported by ekspec",
+        (S::NodeGroup, "enclaveEnabled") => {
+            "Nitro Enclaves are not supported by ekspec: it builds each node group's launch template itself and offers no such setting"
+        }
+        (S::NodeGroup, "disableASGTagPropagation") => {
+            "EKS manages the node group's Auto Scaling group; ekspec tags the node group and its launch template"
+        }
+        (S::NodeGroup, _) => return reason(S::ManagedNodeGroup, key),
+        (S::InstancesDistribution, "maxPrice") => {
+            "EKS managed node groups pay the current spot price (at most the on-demand price) and take no maximum"
+        }
+        (S::InstancesDistribution, "spotInstancePools" | "spotAllocationStrategy") => {
+            "EKS chooses how a managed node group allocates spot capacity across the instance types"
+        }
+        (S::InstancesDistribution, "capacityRebalance") => {
+            "EKS managed node groups always use Capacity Rebalancing for spot capacity"
+        }
+        _ => return None,
+    })
+}
+
+/// Fields of a self-managed node group that a managed node group has no place for, taken out
+/// before the rest is read as a managed node group.
+pub const SELF_MANAGED_ONLY: &[&str] = &[
+    "targetGroupARNs",
+    "classicLoadBalancerNames",
+    "asgMetricsCollection",
+    "containerRuntime",
+    "kubeletExtraConfig",
+    "clusterDNS",
+    "warmPool",
+    "maxInstanceLifetime",
+    "localZones",
+    "disableASGTagPropagation",
+    "enclaveEnabled",
+];
