@@ -352,10 +352,15 @@ fn draw_row(out: &mut String, row: &Row, y: f64, x: &impl Fn(f64) -> f64, i: usi
             Outcome::Skipped(_) => "skipped",
             _ => "not started",
         };
+        // Right of the moment it was skipped, or left of it near the chart's end.
+        let (tx, anchor, text) = if at > LABELS + (WIDTH - LABELS - RIGHT) * 0.8 {
+            (at - 2.0, "end", format!("{what} –"))
+        } else {
+            (at + 2.0, "start", format!("– {what}"))
+        };
         let _ = writeln!(
             out,
-            r##"<text x="{:.1}" y="{:.1}" fill="#8c959f" font-style="italic">– {what}</text>"##,
-            at + 2.0,
+            r##"<text x="{tx:.1}" y="{:.1}" text-anchor="{anchor}" fill="#8c959f" font-style="italic">{text}</text>"##,
             mid + 4.0
         );
     }
@@ -416,7 +421,7 @@ fn legend(out: &mut String, y: f64) {
 pub fn html(timeline: &Timeline) -> String {
     let title = escape(&headline(timeline));
     let mut out = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title}</title>\n<style>\nbody {{ font-family: {FONT}; margin: 16px; color: #1f2328; }}\n.row:hover rect.bar {{ opacity: 0.75; }}\ntable {{ border-collapse: collapse; margin-top: 16px; font-size: 13px; }}\nth, td {{ text-align: left; padding: 3px 10px; border-bottom: 1px solid #d0d7de; }}\ntd.n {{ text-align: right; }}\ntr.critical td:first-child {{ font-weight: bold; }}\ntr.failed td {{ color: #cf222e; }}\n</style>\n</head>\n<body>\n"
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title}</title>\n<style>\nbody {{ font-family: {FONT}; margin: 16px; color: #1f2328; }}\n.row:hover rect.bar {{ opacity: 0.75; }}\ntable {{ border-collapse: collapse; margin-top: 16px; font-size: 13px; }}\nth, td {{ text-align: left; padding: 3px 10px; border-bottom: 1px solid #d0d7de; }}\ntd.n {{ text-align: right; white-space: nowrap; }}\ntr.critical td:first-child {{ font-weight: bold; }}\ntr.failed td {{ color: #cf222e; }}\n</style>\n</head>\n<body>\n"
     );
     out.push_str(&svg(timeline));
     out.push_str("<table>\n<thead><tr><th>change</th><th>kind</th><th>start</th><th>took</th><th>waiting for AWS</th><th>result</th></tr></thead>\n<tbody>\n");

@@ -401,8 +401,9 @@ fn mark_critical_path(rows: &mut [Row]) -> f64 {
         .collect();
     let weights: Vec<f64> = rows.iter().map(Row::duration).collect();
     let (chain, length) = heaviest_chain(&weights, &after);
+    // A change that never ran adds nothing and is on no path.
     for i in chain {
-        rows[i].critical = true;
+        rows[i].critical = rows[i].end.is_some();
     }
     length
 }
@@ -454,11 +455,18 @@ pub fn heaviest_chain(weights: &[f64], after: &[Vec<usize>]) -> (Vec<usize>, f64
             }
         }
     }
+    // The first of equally heavy chains' ends, so a trailing weightless node is left out.
     let Some((mut last, (length, _))) = best
         .iter()
         .enumerate()
         .filter_map(|(i, b)| b.map(|b| (i, b)))
-        .max_by(|a, b| a.1.0.total_cmp(&b.1.0))
+        .fold(
+            None,
+            |heaviest: Option<(usize, (f64, Option<usize>))>, node| match heaviest {
+                Some(h) if h.1.0 >= node.1.0 => Some(h),
+                _ => Some(node),
+            },
+        )
     else {
         return (Vec::new(), 0.0);
     };
