@@ -286,4 +286,10 @@ fn apply_and_delete_write_timelines_of_their_plans_against_strict_moto() {
         "{deleted:?}"
     );
     assert!(deleted.iter().any(|(_, r)| r == "cluster"), "{deleted:?}");
+    // Every row ran (its events were recorded, not only the plan's): the table says done.
+    assert_eq!(
+        page.matches("<td>done</td>").count(),
+        deleted.len(),
+        "{page}"
+    );
 }
