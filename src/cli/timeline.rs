@@ -24,7 +24,7 @@ pub fn run(args: &TimelineArgs, printer: &Printer) -> Result<ExitStatus> {
         std::fs::read_to_string(&args.events)
             .with_context(|| format!("cannot read the events {name}"))?
     };
-    let timeline = Timeline::from_ndjson(&text).with_context(|| format!("{name}"))?;
+    let timeline = Timeline::from_ndjson(&text).with_context(|| name.clone())?;
     write(&args.out, &timeline, printer)?;
     Ok(ExitStatus::Success)
 }

@@ -425,16 +425,13 @@ pub fn heaviest_chain(weights: &[f64], after: &[Vec<usize>]) -> (Vec<usize>, f64
     let mut best: Vec<Option<(f64, Option<usize>)>> = vec![None; n];
     let mut ready: Vec<usize> = (0..n).filter(|&i| pending[i] == 0).collect();
     let mut next_unreached = 0;
-    loop {
-        let Some(i) = ready.pop().or_else(|| {
-            // Only cycles are left: start from the first node not yet reached.
-            while next_unreached < n && best[next_unreached].is_some() {
-                next_unreached += 1;
-            }
-            (next_unreached < n).then_some(next_unreached)
-        }) else {
-            break;
-        };
+    while let Some(i) = ready.pop().or_else(|| {
+        // Only cycles are left: start from the first node not yet reached.
+        while next_unreached < n && best[next_unreached].is_some() {
+            next_unreached += 1;
+        }
+        (next_unreached < n).then_some(next_unreached)
+    }) {
         if best[i].is_some() {
             continue;
         }
