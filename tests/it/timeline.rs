@@ -12,23 +12,9 @@ use std::process::Command;
 use tempfile::TempDir;
 
 use crate::e2e::{Emulated, small};
-use crate::support::{Ekspec, repo};
+use crate::support::{Ekspec, golden, repo};
 
 const FIXTURE: &str = "tests/fixtures/timeline/events.ndjson";
-
-fn golden(path: &Path, actual: &str) {
-    if std::env::var_os("EKSPEC_BLESS").is_some() {
-        std::fs::write(path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e} (EKSPEC_BLESS=1 writes it)", path.display()));
-    assert!(
-        expected == actual,
-        "{} differs:\n--- expected\n{expected}\n--- actual\n{actual}",
-        path.display()
-    );
-}
 
 /// Fails unless `path` is well-formed XML (python3's parser: the AWS tests need python3 anyway).
 fn assert_well_formed(path: &Path) {
