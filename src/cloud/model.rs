@@ -138,6 +138,24 @@ pub struct LaunchTemplateData {
     pub metadata_tokens_required: bool,
     /// Tags applied to instances and volumes launched from it.
     pub instance_tags: Tags,
+    /// The AMI (`ImageId`) of a node group with a custom AMI; `None` lets EKS choose its own.
+    pub image_id: Option<String>,
+    /// The user data, decoded (EC2 holds it base64-encoded).
+    pub user_data: Option<String>,
+    /// Capacity Reservation targeting of the instances (`None`: EC2's default, `open`).
+    pub capacity_reservation: Option<CapacityReservationTargeting>,
+}
+
+/// A launch template's `CapacityReservationSpecification`: a preference, a target (one
+/// reservation or one resource group), or `capacity-reservations-only` with a target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CapacityReservationTargeting {
+    /// `open`, `none` or `capacity-reservations-only`.
+    pub preference: Option<String>,
+    /// A Capacity Reservation id (`cr-...`).
+    pub id: Option<String>,
+    /// A Capacity Reservation resource group ARN.
+    pub resource_group_arn: Option<String>,
 }
 
 /// A launch template (its newest version's data).
@@ -343,6 +361,9 @@ pub struct ObservedCluster {
     pub certificate_authority: Option<String>,
     /// Tags.
     pub tags: Tags,
+    /// The Kubernetes service CIDR (`kubernetesNetworkConfig.serviceIpv6Cidr` on an IPv6
+    /// cluster, else `serviceIpv4Cidr`).
+    pub service_cidr: Option<String>,
 }
 
 /// A request to create a cluster.
@@ -432,6 +453,21 @@ pub enum UpdateBudget {
     Percentage(i32),
 }
 
+/// Node auto repair settings of a node group (EKS's `NodeRepairConfig`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct NodeRepair {
+    /// Whether EKS repairs unhealthy nodes.
+    pub enabled: bool,
+    /// Repair stops above this many unhealthy nodes.
+    pub max_unhealthy_node_threshold_count: Option<i32>,
+    /// Repair stops above this percentage of unhealthy nodes.
+    pub max_unhealthy_node_threshold_percentage: Option<i32>,
+    /// At most this many nodes repaired at once.
+    pub max_parallel_nodes_repaired_count: Option<i32>,
+    /// At most this percentage of unhealthy nodes repaired at once.
+    pub max_parallel_nodes_repaired_percentage: Option<i32>,
+}
+
 /// An EKS managed node group.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ObservedNodeGroup {
@@ -467,6 +503,10 @@ pub struct ObservedNodeGroup {
     pub health_issues: Vec<String>,
     /// Tags.
     pub tags: Tags,
+    /// Update strategy (`DEFAULT` or `MINIMAL`), when EKS reports one.
+    pub update_strategy: Option<String>,
+    /// Node auto repair settings, when EKS reports them.
+    pub node_repair: Option<NodeRepair>,
 }
 
 /// A request to create a node group.
@@ -500,6 +540,10 @@ pub struct NodeGroupRequest {
     pub tags: Tags,
     /// Idempotency token.
     pub client_request_token: String,
+    /// Update strategy (`DEFAULT` or `MINIMAL`); `None` leaves EKS's default.
+    pub update_strategy: Option<String>,
+    /// Node auto repair; `None` is not sent.
+    pub node_repair: Option<NodeRepair>,
 }
 
 /// An in-place change of a node group; `None` fields stay as they are.
@@ -517,6 +561,11 @@ pub struct NodeGroupConfigChange {
     pub scaling: Option<NodeScaling>,
     /// New update budget.
     pub update_budget: Option<UpdateBudget>,
+    /// New update strategy (sent with the update budget, which EKS requires in an
+    /// `updateConfig`).
+    pub update_strategy: Option<String>,
+    /// New node auto repair settings.
+    pub node_repair: Option<NodeRepair>,
 }
 
 /// A Fargate profile.

@@ -19,6 +19,7 @@ mod observe;
 pub mod planner;
 pub mod pod_identity;
 pub mod upgrade;
+pub mod user_data;
 
 use std::collections::BTreeMap;
 

@@ -64,6 +64,9 @@ pub struct Observed {
     /// Default add-on versions, keyed `(add-on, Kubernetes version)`: for the spec's version
     /// and every step of an upgrade, for add-ons without a pinned version.
     pub addon_defaults: BTreeMap<(String, String), Option<String>>,
+    /// The AMI ids the spec's `amiParameter`s hold, by parameter name (`None`: no such
+    /// parameter), read at plan time.
+    pub ami_parameters: BTreeMap<String, Option<String>>,
 }
 
 impl Observed {
@@ -213,6 +216,7 @@ pub async fn observe(
     } else {
         None
     };
+    let ami_parameters = ami_parameters(cloud, file).await?;
     let (partition, account) = super::partition_and_account(&caller).ok_or_else(|| CloudError {
         operation: "GetCallerIdentity",
         resource: "the caller".to_owned(),
@@ -249,7 +253,28 @@ pub async fn observe(
         addon_defaults,
         cluster_security_group,
         spot_service_linked_role,
+        ami_parameters,
     })
+}
+
+/// Reads the SSM parameters the spec's node groups take their AMI from, concurrently.
+async fn ami_parameters(
+    cloud: &Cloud,
+    file: Option<&ClusterFile>,
+) -> CloudResult<BTreeMap<String, Option<String>>> {
+    let names: std::collections::BTreeSet<&str> = file
+        .iter()
+        .flat_map(|f| &f.spec.node_groups)
+        .filter_map(|g| g.ami_parameter.as_deref())
+        .collect();
+    stream::iter(names)
+        .map(|name| async move {
+            let value = cloud.parameters.get_parameter(name).await?;
+            Ok::<_, CloudError>((name.to_owned(), value))
+        })
+        .buffer_unordered(4)
+        .try_collect()
+        .await
 }
 
 /// The list, or nothing when the endpoint answers "not found" for a cluster that exists: an

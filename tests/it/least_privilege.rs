@@ -64,16 +64,8 @@ const NOT_EXERCISED: &[(&str, &str)] = &[
         "only for security groups Kubernetes left in the cluster's VPC",
     ),
     (
-        "ec2:DescribeInstances",
-        "only when Karpenter's node role is deleted, to find the instances Karpenter launched",
-    ),
-    (
         "ec2:TerminateInstances",
         "only for instances Karpenter launched (tagged karpenter.sh/nodepool) when its node role goes",
-    ),
-    (
-        "iam:ListInstanceProfilesForRole",
-        "only when Karpenter's node role is deleted, to find the instance profiles holding it",
     ),
     (
         "iam:GetInstanceProfile",

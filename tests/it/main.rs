@@ -4,6 +4,7 @@
 mod action;
 mod cloud_aws;
 mod crash;
+mod custom_ami;
 mod e2e;
 mod e2e_fakecloud;
 mod e2e_lifecycle;
@@ -26,6 +27,7 @@ mod least_privilege;
 mod lifecycle_memory;
 mod lock;
 mod moto;
+mod node_group_settings;
 mod pod_identity;
 mod pod_identity_cloud;
 mod pod_identity_memory;
