@@ -55,13 +55,13 @@ const FONT: &str = "system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans
 /// Characters of a row label before it is cut (the full label is its tooltip).
 const LABEL_CHARS: usize = 48;
 
-/// The fill of a change kind: the colours `plan --graph` uses.
+/// The fill of a change kind: the strong colours of `plan --graph` (its borders).
 fn colour(kind: &str) -> &'static str {
     match kind {
-        "create" => "#2da44e",
-        "update" => "#d4a72c",
-        "replace" => "#e36209",
-        "delete" => "#cf222e",
+        "create" => "#2e7d32",
+        "update" => "#f9a825",
+        "replace" => "#e65100",
+        "delete" => "#c62828",
         _ => "#8c959f",
     }
 }
