@@ -17,3 +17,4 @@ pub mod printer;
 pub mod progress;
 pub mod resources;
 pub mod spec;
+pub mod timeline;

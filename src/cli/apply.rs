@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use super::fleet::{self, Outcome};
 use super::plan::plan_spec;
 use super::session::{self, LoadedSpec};
+use super::timeline;
 use super::{ApplyArgs, DeleteArgs, ExitStatus, GlobalOptions};
 use crate::exec::{self, Context, Report, wait::Waiter};
 use crate::lock::{ClusterLock, Holder, Released};
@@ -22,6 +23,7 @@ use crate::printer::{OutputFormat, Printer};
 use crate::progress::Progress;
 use crate::resources::{Observed, observe, planner};
 use crate::spec::ClusterFile;
+use crate::timeline::Recorder;
 
 /// A cluster's plan, ready to run.
 struct Prepared {
@@ -64,11 +66,13 @@ impl Target {
 
 /// How `run` goes about it.
 #[derive(Clone, Copy)]
-struct RunOptions {
+struct RunOptions<'a> {
     auto_approve: bool,
     break_lock: bool,
     /// `Apply` or `Delete`, for the result line.
     what: &'static str,
+    /// `--timeline`: where the chart of the run goes.
+    timeline: Option<&'a Path>,
 }
 
 /// A cluster that could not be planned.
@@ -203,11 +207,12 @@ pub fn run_apply(
     })
 }
 
-fn apply_options(args: &ApplyArgs) -> RunOptions {
+fn apply_options(args: &ApplyArgs) -> RunOptions<'_> {
     RunOptions {
         auto_approve: args.auto_approve,
         break_lock: args.break_lock,
         what: "Apply",
+        timeline: args.timeline.as_deref(),
     }
 }
 
@@ -236,6 +241,7 @@ pub fn run_delete(
             auto_approve: args.auto_approve,
             break_lock: args.break_lock,
             what: "Delete",
+            timeline: args.timeline.as_deref(),
         };
         run(prepared, options, printer).await
     })
@@ -295,16 +301,17 @@ fn apply_saved(
 /// concurrently, and reports.
 async fn run(
     prepared: Vec<Result<Prepared, Unprepared>>,
-    options: RunOptions,
+    options: RunOptions<'_>,
     printer: &Printer,
 ) -> Result<ExitStatus> {
     let single = prepared.len() == 1;
+    let recorder = options.timeline.map(|_| Arc::new(Recorder::default()));
     let mut ready = Vec::new();
     let mut outcomes = Vec::new();
     for item in prepared {
         match item {
             Ok(p) if p.plan.impossible().next().is_some() => {
-                show(printer, &p, single);
+                show(printer, &p, single, None);
                 if single {
                     bail!("the plan has impossible changes (marked `!` above); no change was made");
                 }
@@ -317,7 +324,7 @@ async fn run(
                 ));
             }
             Ok(p) => {
-                show(printer, &p, single);
+                show(printer, &p, single, recorder.clone());
                 ready.push(p);
             }
             Err(u) if single => return Err(u.error),
@@ -348,8 +355,10 @@ async fn run(
     });
     let results = fleet::each(ready, |p| {
         let stop = stop_rx.clone();
+        let recorder = recorder.clone();
         async move {
-            let progress = Progress::for_cluster(printer, (!single).then(|| p.cluster.clone()));
+            let progress = Progress::for_cluster(printer, (!single).then(|| p.cluster.clone()))
+                .recording(recorder);
             let (cluster, region, plan) = (p.cluster.clone(), p.region.clone(), p.plan.clone());
             let report = run_locked(p, stop, options.break_lock, printer, &progress).await;
             progress.finish();
@@ -360,6 +369,9 @@ async fn run(
         }
     })
     .await;
+    if let (Some(path), Some(recorder)) = (options.timeline, &recorder) {
+        timeline::write_recorded(path, &recorder.events(), printer);
+    }
     for (cluster, region, plan, report) in results {
         if single {
             return single_result(&plan, &report?, options.what, printer);
@@ -490,15 +502,16 @@ fn outcome(cluster: &str, region: &str, plan: &Plan, result: &str, status: ExitS
     }
 }
 
-fn show(printer: &Printer, prepared: &Prepared, single: bool) {
+/// Shows a plan: its warnings, then as text, or as the `plan` event (which a timeline also
+/// keeps).
+fn show(printer: &Printer, prepared: &Prepared, single: bool, recorder: Option<Arc<Recorder>>) {
     printer.diagnostic(render::warnings(&prepared.plan));
-    match printer.format() {
-        OutputFormat::Text => printer.info(render::text(&prepared.plan).trim_end()),
-        OutputFormat::Json => {
-            Progress::for_cluster(printer, (!single).then(|| prepared.cluster.clone()))
-                .json_event("plan", json!({"plan": render::json(&prepared.plan)}))
-        }
+    if printer.format() == OutputFormat::Text {
+        printer.info(render::text(&prepared.plan).trim_end());
     }
+    Progress::for_cluster(printer, (!single).then(|| prepared.cluster.clone()))
+        .recording(recorder)
+        .json_event("plan", json!({"plan": render::json(&prepared.plan)}));
 }
 
 /// Asks once before anything is deleted or replaced, unless `--auto-approve`.

@@ -13,6 +13,7 @@ mod man;
 mod plan;
 mod schema;
 mod session;
+mod timeline;
 mod token;
 mod validate;
 
@@ -138,6 +139,11 @@ pub enum Command {
         after_help = "Examples:\n  ekspec delete -f clusters/dev.yaml\n  ekspec delete --name dev --region eu-west-1 --auto-approve"
     )]
     Delete(DeleteArgs),
+    /// Draw the Gantt chart of a run from the events it printed (`apply --output json`).
+    #[command(
+        after_help = "Examples:\n  ekspec apply -f clusters/prod.yaml --auto-approve --output json > events.ndjson\n  ekspec timeline events.ndjson -o timeline.svg\n  ekspec timeline events.ndjson -o timeline.html   # the chart and a table of the changes"
+    )]
+    Timeline(TimelineArgs),
     /// Show the live resources of a cluster.
     #[command(after_help = "Example:\n  ekspec get -f clusters/prod.yaml")]
     Get(GetArgs),
@@ -243,6 +249,11 @@ pub struct ApplyArgs {
     /// (`aws eks list-insights`): passes `force` to UpdateClusterVersion.
     #[arg(long)]
     pub force_upgrade: bool,
+    /// Write a Gantt chart of the run to FILE.svg (or FILE.html, with a table of the changes):
+    /// each change's start, AWS waits and end, failures and retries marked, the critical path
+    /// highlighted. Written whether the run succeeds or not.
+    #[arg(long, value_name = "FILE", value_parser = parse_timeline_path)]
+    pub timeline: Option<PathBuf>,
 }
 
 /// Arguments of `delete`.
@@ -263,6 +274,21 @@ pub struct DeleteArgs {
     /// Remove the cluster's lock even if another run holds it (when that run is dead).
     #[arg(long)]
     pub break_lock: bool,
+    /// Write a Gantt chart of the run to FILE.svg or FILE.html (see `apply --timeline`).
+    #[arg(long, value_name = "FILE", value_parser = parse_timeline_path)]
+    pub timeline: Option<PathBuf>,
+}
+
+/// Arguments of `timeline`.
+#[derive(Debug, Args)]
+pub struct TimelineArgs {
+    /// The events of a run: what `apply --output json` or `delete --output json` printed
+    /// (`-` reads stdin).
+    #[arg(value_name = "EVENTS.ndjson")]
+    pub events: PathBuf,
+    /// The chart to write: FILE.svg, or FILE.html (the chart and a table of the changes).
+    #[arg(short = 'o', long = "out", value_name = "FILE", value_parser = parse_timeline_path)]
+    pub out: PathBuf,
 }
 
 /// Arguments of `get`.
@@ -409,6 +435,7 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Plan(args) => plan::run(args, &cli.global, &printer),
         Command::Apply(args) => apply::run_apply(args, &cli.global, &printer),
         Command::Delete(args) => apply::run_delete(args, &cli.global, &printer),
+        Command::Timeline(args) => timeline::run(args, &printer),
         Command::Get(args) => get::run(args, &cli.global, &printer),
         Command::Export(args) => export::run(args, &cli.global, &printer),
         Command::Kubeconfig(args) => kubeconfig::run(args, &cli.global, &printer),
@@ -453,6 +480,19 @@ fn parse_timeout(text: &str) -> Result<Duration, String> {
         return Err("must be more than zero".to_owned());
     }
     Ok(duration)
+}
+
+/// A timeline file: .svg or .html, in a folder that exists (checked before a run, not after).
+fn parse_timeline_path(text: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(text);
+    crate::timeline::Format::of(&path)?;
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => Err(format!(
+            "the folder {} does not exist; create it first",
+            dir.display()
+        )),
+        _ => Ok(path),
+    }
 }
 
 #[cfg(test)]

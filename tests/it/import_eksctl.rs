@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{Ekspec, repo};
+use crate::support::{Ekspec, golden, repo};
 
 const FIXTURES: &str = "tests/fixtures/eksctl";
 
@@ -25,20 +25,6 @@ fn relative(dir: &Path, file: &str) -> String {
         "{FIXTURES}/{}/{file}",
         dir.file_name().unwrap().to_string_lossy()
     )
-}
-
-fn golden(path: &Path, actual: &str) {
-    if std::env::var_os("EKSPEC_BLESS").is_some() {
-        std::fs::write(path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e} (EKSPEC_BLESS=1 writes it)", path.display()));
-    assert!(
-        expected == actual,
-        "{} differs:\n--- expected\n{expected}\n--- actual\n{actual}",
-        path.display()
-    );
 }
 
 #[test]

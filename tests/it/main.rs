@@ -44,5 +44,6 @@ mod strict_ec2;
 mod strict_fargate_iam;
 mod strict_nodegroups;
 mod support;
+mod timeline;
 mod transitions;
 mod validate_cli;
