@@ -462,7 +462,9 @@ fn outcome(cluster: &str, region: &str, plan: &Plan, result: &str, status: ExitS
 
 fn show(printer: &Printer, prepared: &Prepared, single: bool) {
     match printer.format() {
-        OutputFormat::Text => printer.info(render::text(&prepared.plan).trim_end()),
+        OutputFormat::Text | OutputFormat::Markdown => {
+            printer.info(render::text(&prepared.plan).trim_end())
+        }
         OutputFormat::Json => {
             Progress::for_cluster(printer, (!single).then(|| prepared.cluster.clone()))
                 .json_event("plan", json!({"plan": render::json(&prepared.plan)}))
