@@ -86,7 +86,12 @@ pub fn render(sections: &[Section], limit: usize) -> String {
 }
 
 fn document(sections: &[Section], detail: Detail, limit: usize) -> String {
-    let mut out = String::from("## ekspec plan\n\n");
+    // One cluster names itself in the heading, so a fleet's comment collected from one job
+    // per cluster reads as a section per cluster.
+    let mut out = match sections {
+        [one] => format!("## ekspec plan: `{}`\n\n", code(&one.cluster)),
+        _ => String::from("## ekspec plan\n\n"),
+    };
     table(&mut out, sections);
     if detail < Detail::TableOnly {
         for section in sections {

@@ -26,6 +26,7 @@ mod least_privilege;
 mod lifecycle_memory;
 mod lock;
 mod moto;
+mod plan_pictures;
 mod pod_identity;
 mod pod_identity_cloud;
 mod pod_identity_memory;
