@@ -174,6 +174,7 @@ mod tests {
             endpoint: Some("https://ABC.gr7.eu-west-1.eks.amazonaws.com".to_owned()),
             certificate_authority: Some("Q0E=".to_owned()),
             tags: Default::default(),
+            service_cidr: None,
         }
     }
 

@@ -2,6 +2,7 @@
 
 mod apply;
 mod completions;
+mod export;
 mod fleet;
 mod get;
 mod import;
@@ -140,6 +141,16 @@ pub enum Command {
     /// Show the live resources of a cluster.
     #[command(after_help = "Example:\n  ekspec get -f clusters/prod.yaml")]
     Get(GetArgs),
+    /// Write the spec of a live cluster, whoever made it.
+    ///
+    /// Reads the cluster (Describe/List/Get calls only: the read-only policy is enough) and
+    /// writes the spec that describes it to stdout (or -o FILE). Every live setting the spec
+    /// cannot express is listed on stderr with its resource and field; nothing is dropped
+    /// silently. A VPC ekspec did not make is brought in by id.
+    #[command(
+        after_help = "Examples:\n  ekspec export --name prod --region eu-west-1 > clusters/prod.yaml\n  ekspec export --name prod --region eu-west-1 -o clusters/prod.yaml\n  ekspec export --name prod --region eu-west-1 -o clusters/prod.yaml --force   # overwrite"
+    )]
+    Export(ExportArgs),
     /// Add a context for a live cluster to your kubeconfig (other entries stay).
     #[command(
         after_help = "Examples:\n  ekspec kubeconfig -f clusters/prod.yaml && kubectl get nodes\n  ekspec kubeconfig --name prod --region eu-west-1 --context prod\n  ekspec kubeconfig -f clusters/prod.yaml --kubeconfig ./prod.kubeconfig"
@@ -267,6 +278,20 @@ pub struct DeleteArgs {
 pub struct GetArgs {
     #[command(flatten)]
     pub specs: SpecPaths,
+}
+
+/// Arguments of `export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The EKS cluster's name (with --region).
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
+    /// Write the spec to this file instead of stdout.
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
+    /// Overwrite the -o file if it exists.
+    #[arg(long, requires = "out")]
+    pub force: bool,
 }
 
 /// Arguments of `kubeconfig`.
@@ -402,6 +427,7 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Apply(args) => apply::run_apply(args, &cli.global, &printer),
         Command::Delete(args) => apply::run_delete(args, &cli.global, &printer),
         Command::Get(args) => get::run(args, &cli.global, &printer),
+        Command::Export(args) => export::run(args, &cli.global, &printer),
         Command::Kubeconfig(args) => kubeconfig::run(args, &cli.global, &printer),
         Command::Token(args) => token::run(args, &cli.global, &printer),
         Command::Karpenter(KarpenterCommand::Values(args)) => {

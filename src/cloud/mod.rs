@@ -112,6 +112,16 @@ pub trait Network: Send + Sync {
     async fn delete_default_route(&self, route_table_id: &str) -> CloudResult<()>;
     /// Detaches an internet gateway from a VPC (needed before deleting either).
     async fn detach_internet_gateway(&self, igw_id: &str, vpc_id: &str) -> CloudResult<()>;
+
+    /// Every route table of a VPC, whoever made it (`export` tells public subnets by them).
+    async fn vpc_route_tables(&self, vpc_id: &str) -> CloudResult<Vec<ObservedRouteTable>>;
+    /// The settings of one version of a launch template (`None` when it or the version is
+    /// gone): what a node group another tool made uses.
+    async fn launch_template_version(
+        &self,
+        id: &str,
+        version: &str,
+    ) -> CloudResult<Option<LaunchTemplateData>>;
 }
 
 /// IAM: roles and the OIDC provider.
@@ -178,6 +188,13 @@ pub trait Identity: Send + Sync {
     async fn delete_oidc_provider(&self, arn: &str) -> CloudResult<()>;
     /// The caller's account id.
     async fn account_id(&self) -> CloudResult<String>;
+    /// Every role of the account, on any path, whose trust policy lets the federated
+    /// principal `provider_arn` (an OIDC provider) in, read like [`Identity::list_roles`]:
+    /// the IRSA roles of a cluster another tool made. ListRoles carries each trust policy, so
+    /// only the matching roles are read further.
+    async fn roles_trusting(&self, provider_arn: &str) -> CloudResult<Vec<ObservedRole>>;
+    /// One role by name, read like [`Identity::list_roles`]; `None` when it does not exist.
+    async fn describe_role(&self, name: &str) -> CloudResult<Option<ObservedRole>>;
     /// The caller's ARN (`arn:aws:sts::111122223333:assumed-role/ci/gha`), which names who
     /// holds a cluster lock.
     async fn caller_arn(&self) -> CloudResult<String>;

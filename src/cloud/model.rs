@@ -120,6 +120,9 @@ pub struct ObservedRouteTable {
     pub associations: Vec<(String, String)>,
     /// Tags.
     pub tags: Tags,
+    /// Whether it is the VPC's main route table, which routes every subnet without an
+    /// association of its own.
+    pub main: bool,
 }
 
 /// Launch template settings ekspec manages.
@@ -138,6 +141,24 @@ pub struct LaunchTemplateData {
     pub metadata_tokens_required: bool,
     /// Tags applied to instances and volumes launched from it.
     pub instance_tags: Tags,
+    /// The AMI (`ImageId`) of a node group with a custom AMI; `None` lets EKS choose its own.
+    pub image_id: Option<String>,
+    /// The user data, decoded (EC2 holds it base64-encoded).
+    pub user_data: Option<String>,
+    /// Capacity Reservation targeting of the instances (`None`: EC2's default, `open`).
+    pub capacity_reservation: Option<CapacityReservationTargeting>,
+}
+
+/// A launch template's `CapacityReservationSpecification`: a preference, a target (one
+/// reservation or one resource group), or `capacity-reservations-only` with a target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CapacityReservationTargeting {
+    /// `open`, `none` or `capacity-reservations-only`.
+    pub preference: Option<String>,
+    /// A Capacity Reservation id (`cr-...`).
+    pub id: Option<String>,
+    /// A Capacity Reservation resource group ARN.
+    pub resource_group_arn: Option<String>,
 }
 
 /// A launch template (its newest version's data).
@@ -273,6 +294,26 @@ pub struct ObservedRole {
     /// When IAM created it, in milliseconds since the Unix epoch (a role deleted and made
     /// again under the same name is a new principal to AWS).
     pub created_at: Option<i64>,
+    /// Its description (ekspec writes what a role is for there, e.g. Karpenter's version).
+    pub description: Option<String>,
+}
+
+/// Whether a trust policy lets the federated principal `principal` (an OIDC provider's ARN)
+/// assume the role.
+pub fn trusts_federated(document: &serde_json::Value, principal: &str) -> bool {
+    let statements = match document.get("Statement") {
+        Some(serde_json::Value::Array(list)) => list.iter().collect(),
+        Some(one) => vec![one],
+        None => Vec::new(),
+    };
+    statements.into_iter().any(|statement| {
+        statement.get("Effect").and_then(serde_json::Value::as_str) == Some("Allow")
+            && match statement.pointer("/Principal/Federated") {
+                Some(serde_json::Value::String(arn)) => arn == principal,
+                Some(serde_json::Value::Array(arns)) => arns.iter().any(|a| a == principal),
+                _ => false,
+            }
+    })
 }
 
 /// A request to create a role.
@@ -343,6 +384,9 @@ pub struct ObservedCluster {
     pub certificate_authority: Option<String>,
     /// Tags.
     pub tags: Tags,
+    /// The Kubernetes service CIDR (`kubernetesNetworkConfig.serviceIpv6Cidr` on an IPv6
+    /// cluster, else `serviceIpv4Cidr`).
+    pub service_cidr: Option<String>,
 }
 
 /// A request to create a cluster.
@@ -432,6 +476,21 @@ pub enum UpdateBudget {
     Percentage(i32),
 }
 
+/// Node auto repair settings of a node group (EKS's `NodeRepairConfig`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct NodeRepair {
+    /// Whether EKS repairs unhealthy nodes.
+    pub enabled: bool,
+    /// Repair stops above this many unhealthy nodes.
+    pub max_unhealthy_node_threshold_count: Option<i32>,
+    /// Repair stops above this percentage of unhealthy nodes.
+    pub max_unhealthy_node_threshold_percentage: Option<i32>,
+    /// At most this many nodes repaired at once.
+    pub max_parallel_nodes_repaired_count: Option<i32>,
+    /// At most this percentage of unhealthy nodes repaired at once.
+    pub max_parallel_nodes_repaired_percentage: Option<i32>,
+}
+
 /// An EKS managed node group.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ObservedNodeGroup {
@@ -467,6 +526,13 @@ pub struct ObservedNodeGroup {
     pub health_issues: Vec<String>,
     /// Tags.
     pub tags: Tags,
+    /// Update strategy (`DEFAULT` or `MINIMAL`), when EKS reports one.
+    pub update_strategy: Option<String>,
+    /// Node auto repair settings, when EKS reports them.
+    pub node_repair: Option<NodeRepair>,
+    /// Root volume size in GiB, when set on the node group itself (`diskSize`: only without a
+    /// launch template; with one, the template says).
+    pub disk_size: Option<i32>,
 }
 
 /// A request to create a node group.
@@ -500,6 +566,10 @@ pub struct NodeGroupRequest {
     pub tags: Tags,
     /// Idempotency token.
     pub client_request_token: String,
+    /// Update strategy (`DEFAULT` or `MINIMAL`); `None` leaves EKS's default.
+    pub update_strategy: Option<String>,
+    /// Node auto repair; `None` is not sent.
+    pub node_repair: Option<NodeRepair>,
 }
 
 /// An in-place change of a node group; `None` fields stay as they are.
@@ -517,6 +587,11 @@ pub struct NodeGroupConfigChange {
     pub scaling: Option<NodeScaling>,
     /// New update budget.
     pub update_budget: Option<UpdateBudget>,
+    /// New update strategy (sent with the update budget, which EKS requires in an
+    /// `updateConfig`).
+    pub update_strategy: Option<String>,
+    /// New node auto repair settings.
+    pub node_repair: Option<NodeRepair>,
 }
 
 /// A Fargate profile.
@@ -688,6 +763,33 @@ pub struct ObservedAccessEntry {
     /// When EKS created it, in milliseconds since the Unix epoch: EKS binds an entry to its
     /// principal's unique id at creation, so an entry older than its role is stale.
     pub created_at: Option<i64>,
+}
+
+/// The user name EKS gives a `STANDARD` entry that names none (EKS User Guide, "Create access
+/// entries"): the session of an assumed role, without the role's path
+/// (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/{{SessionName}}`), or the user's ARN.
+pub fn default_access_entry_username(principal_arn: &str) -> Option<String> {
+    let mut parts = principal_arn.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some("iam"), Some(_), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    match resource.split_once('/') {
+        Some(("role", path_and_name)) => {
+            let name = path_and_name.rsplit('/').next()?;
+            Some(format!(
+                "arn:{partition}:sts::{account}:assumed-role/{name}/{{{{SessionName}}}}"
+            ))
+        }
+        Some(("user", _)) => Some(principal_arn.to_owned()),
+        _ => None,
+    }
 }
 
 /// A request to create an access entry.

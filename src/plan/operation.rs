@@ -7,8 +7,9 @@ use serde::Serialize;
 
 use crate::cloud::{
     AccessPolicy, ClusterConfigChange, Ec2Kind, LaunchTemplateData, NodeGroupConfigChange,
-    NodeScaling, NodeTaint, QueueAttributes, RuleTarget, Tags, UpdateBudget,
+    NodeRepair, NodeScaling, NodeTaint, QueueAttributes, RuleTarget, Tags, UpdateBudget,
 };
+use crate::resources::user_data::UserData;
 
 /// A value known now, or produced by another change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -71,16 +72,19 @@ pub enum Operation {
     TagOidcProvider { arn: String, tags: Tags },
     /// Add or overwrite tags of an EKS cluster, node group or Fargate profile.
     TagEks { arn: String, tags: Tags },
-    /// Create a launch template; outputs `id` and `version`.
+    /// Create a launch template; outputs `id` and `version`. Its user data, when given, is
+    /// written when it runs: a custom AMI's needs the cluster's endpoint.
     CreateLaunchTemplate {
         name: String,
         data: LaunchTemplateData,
         tags: Tags,
+        user_data: Option<UserData>,
     },
     /// Add a version with new settings to a launch template; output `version`.
     CreateLaunchTemplateVersion {
         id: String,
         data: LaunchTemplateData,
+        user_data: Option<UserData>,
     },
     /// Create an IAM role with managed and inline policies; output `arn`.
     CreateRole {
@@ -232,6 +236,10 @@ pub enum Operation {
         launch_template: Ref,
         update_budget: UpdateBudget,
         tags: Tags,
+        /// `DEFAULT` or `MINIMAL`; `None` leaves EKS's default.
+        update_strategy: Option<String>,
+        /// Node auto repair; `None` is not sent.
+        node_repair: Option<NodeRepair>,
     },
     /// Change a node group in place and wait until ACTIVE.
     UpdateNodeGroup {

@@ -19,12 +19,13 @@ mod observe;
 pub mod planner;
 pub mod pod_identity;
 pub mod upgrade;
+pub mod user_data;
 
 use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
 
-pub use observe::{Observed, observe, upgrade_steps};
+pub use observe::{ClusterContents, Observed, cluster_contents, observe, upgrade_steps};
 
 use crate::cloud::Tags;
 use crate::naming::{CLUSTER_TAG, RESOURCE_TAG};

@@ -64,6 +64,9 @@ pub struct Observed {
     /// Default add-on versions, keyed `(add-on, Kubernetes version)`: for the spec's version
     /// and every step of an upgrade, for add-ons without a pinned version.
     pub addon_defaults: BTreeMap<(String, String), Option<String>>,
+    /// The AMI ids the spec's `amiParameter`s hold, by parameter name (`None`: no such
+    /// parameter), read at plan time.
+    pub ami_parameters: BTreeMap<String, Option<String>>,
 }
 
 impl Observed {
@@ -147,36 +150,22 @@ pub async fn observe(
     let owned = cluster
         .as_ref()
         .is_some_and(|c| c.tags.get(naming::CLUSTER_TAG).map(String::as_str) == Some(name));
-    let (
+    let (contents, addon_defaults) = if owned {
+        tokio::try_join!(
+            cluster_contents(cloud, name),
+            addon_defaults(cloud, file, cluster.as_ref().map(|c| c.version.as_str())),
+        )?
+    } else {
+        let defaults = addon_defaults(cloud, file, None).await?;
+        (ClusterContents::default(), defaults)
+    };
+    let ClusterContents {
         node_groups,
         fargate_profiles,
         addons,
         access_entries,
         pod_identity_associations,
-        addon_defaults,
-    ) = if owned {
-        tokio::try_join!(
-            cloud.kubernetes.list_node_groups(name),
-            cloud.kubernetes.list_fargate_profiles(name),
-            // Always: owned add-ons no longer declared are deleted.
-            none_when_unsupported(cloud.kubernetes.list_addons(name)),
-            // Always: owned entries no longer declared are deleted.
-            none_when_unsupported(cloud.kubernetes.list_access_entries(name)),
-            // Always: owned associations no longer wanted are deleted.
-            none_when_unsupported(cloud.pod_identity.list_pod_identity_associations(name)),
-            addon_defaults(cloud, file, cluster.as_ref().map(|c| c.version.as_str())),
-        )?
-    } else {
-        let defaults = addon_defaults(cloud, file, None).await?;
-        (
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-            defaults,
-        )
-    };
+    } = contents;
     let (existing_vpc, mut existing_subnets) = existing.unwrap_or_default();
     if let (Some((vpc, _)), Some(cluster)) = (&byo, &cluster) {
         let unread: Vec<String> = cluster
@@ -213,6 +202,7 @@ pub async fn observe(
     } else {
         None
     };
+    let ami_parameters = ami_parameters(cloud, file).await?;
     let (partition, account) = super::partition_and_account(&caller).ok_or_else(|| CloudError {
         operation: "GetCallerIdentity",
         resource: "the caller".to_owned(),
@@ -249,7 +239,65 @@ pub async fn observe(
         addon_defaults,
         cluster_security_group,
         spot_service_linked_role,
+        ami_parameters,
     })
+}
+
+/// What EKS holds inside one cluster, owned by ekspec or not.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterContents {
+    /// Node groups.
+    pub node_groups: Vec<ObservedNodeGroup>,
+    /// Fargate profiles.
+    pub fargate_profiles: Vec<ObservedFargateProfile>,
+    /// Add-ons.
+    pub addons: Vec<ObservedAddon>,
+    /// Access entries with their policies.
+    pub access_entries: Vec<ObservedAccessEntry>,
+    /// Pod Identity associations, standalone and add-ons'.
+    pub pod_identity_associations: Vec<ObservedPodIdentityAssociation>,
+}
+
+/// Everything EKS holds inside the cluster `name`, unfiltered (each list read concurrently):
+/// `observe` keeps what ekspec owns, `export` reads clusters any tool made.
+pub async fn cluster_contents(cloud: &Cloud, name: &str) -> CloudResult<ClusterContents> {
+    let (node_groups, fargate_profiles, addons, access_entries, pod_identity_associations) = tokio::try_join!(
+        cloud.kubernetes.list_node_groups(name),
+        cloud.kubernetes.list_fargate_profiles(name),
+        // Always: owned add-ons no longer declared are deleted.
+        none_when_unsupported(cloud.kubernetes.list_addons(name)),
+        // Always: owned entries no longer declared are deleted.
+        none_when_unsupported(cloud.kubernetes.list_access_entries(name)),
+        // Always: owned associations no longer wanted are deleted.
+        none_when_unsupported(cloud.pod_identity.list_pod_identity_associations(name)),
+    )?;
+    Ok(ClusterContents {
+        node_groups,
+        fargate_profiles,
+        addons,
+        access_entries,
+        pod_identity_associations,
+    })
+}
+
+/// Reads the SSM parameters the spec's node groups take their AMI from, concurrently.
+async fn ami_parameters(
+    cloud: &Cloud,
+    file: Option<&ClusterFile>,
+) -> CloudResult<BTreeMap<String, Option<String>>> {
+    let names: std::collections::BTreeSet<&str> = file
+        .iter()
+        .flat_map(|f| &f.spec.node_groups)
+        .filter_map(|g| g.ami_parameter.as_deref())
+        .collect();
+    stream::iter(names)
+        .map(|name| async move {
+            let value = cloud.parameters.get_parameter(name).await?;
+            Ok::<_, CloudError>((name.to_owned(), value))
+        })
+        .buffer_unordered(4)
+        .try_collect()
+        .await
 }
 
 /// The list, or nothing when the endpoint answers "not found" for a cluster that exists: an

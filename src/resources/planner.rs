@@ -167,6 +167,16 @@ pub fn existing_outputs(observed: &Observed, cluster: &str) -> HashMap<String, S
         if let Some(group) = &c.cluster_security_group_id {
             put(Some("cluster"), "security-group", group);
         }
+        // What a custom AMI's nodes join with (their launch template's user data).
+        for (name, value) in [
+            ("endpoint", &c.endpoint),
+            ("certificate-authority", &c.certificate_authority),
+            ("service-cidr", &c.service_cidr),
+        ] {
+            if let Some(value) = value {
+                put(Some("cluster"), name, value);
+            }
+        }
     }
     outputs
 }
@@ -801,6 +811,7 @@ mod tests {
                 endpoint: None,
                 certificate_authority: None,
                 tags: owned("cluster"),
+                service_cidr: None,
             }),
             addons: vec![crate::cloud::ObservedAddon {
                 name: "vpc-cni".into(),

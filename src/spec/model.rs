@@ -44,7 +44,7 @@ pub struct Metadata {
 }
 
 /// The desired state of the cluster.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ClusterSpec {
     /// Kubernetes minor version as a string, e.g. `"1.31"`.
@@ -264,6 +264,112 @@ pub struct NodeGroupSpec {
     /// Extra tags for this node group and its launch template.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: Tags,
+    /// A custom AMI (`ami-...`) for the nodes instead of EKS's: it goes in the launch template
+    /// with user data ekspec writes for the OS family `amiType` names (AL2023 or Bottlerocket).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ami_id: Option<String>,
+    /// An SSM parameter holding the custom AMI's id (e.g. an EKS-optimized AMI's
+    /// `/aws/service/eks/optimized-ami/.../image_id`), read at plan time; instead of `amiId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ami_parameter: Option<String>,
+    /// Shell commands each node runs before it joins the cluster (Amazon Linux only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pre_bootstrap_commands: Vec<String>,
+    /// EKS node auto repair. Absent: not sent at create, and repair is kept off (EKS's
+    /// default). Changes in place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_repair_config: Option<NodeRepairConfig>,
+    /// How a rolling update replaces nodes: `DEFAULT` (new nodes first) or `MINIMAL` (old
+    /// nodes first). Absent: EKS's `DEFAULT`. Changes in place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_strategy: Option<UpdateStrategy>,
+    /// Which EC2 Capacity Reservations the nodes launch into, carried by the launch template.
+    /// A change is a new launch template version the node group rolls to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation: Option<CapacityReservationSpec>,
+}
+
+/// EKS node auto repair of a node group, with AWS's field names (`NodeRepairConfig`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NodeRepairConfig {
+    /// Turn node auto repair on or off.
+    pub enabled: bool,
+    /// Repair stops above this many unhealthy nodes (at least 1). Excludes the percentage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_unhealthy_node_threshold_count: Option<u32>,
+    /// Repair stops above this percentage of unhealthy nodes (1 to 100). Excludes the count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_unhealthy_node_threshold_percentage: Option<u32>,
+    /// At most this many nodes are repaired at once (at least 1). Excludes the percentage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_parallel_nodes_repaired_count: Option<u32>,
+    /// At most this percentage of the unhealthy nodes is repaired at once (1 to 100).
+    /// Excludes the count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_parallel_nodes_repaired_percentage: Option<u32>,
+}
+
+/// How EKS replaces nodes during a rolling update (`NodegroupUpdateConfig.updateStrategy`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum UpdateStrategy {
+    /// New nodes are launched before old ones are terminated.
+    #[default]
+    Default,
+    /// Old nodes are terminated before new ones are launched (for scarce or costly
+    /// capacity such as GPUs).
+    Minimal,
+}
+
+impl UpdateStrategy {
+    /// The name EKS uses (the same spelling as in the spec).
+    pub fn eks_name(self) -> &'static str {
+        match self {
+            Self::Default => "DEFAULT",
+            Self::Minimal => "MINIMAL",
+        }
+    }
+}
+
+/// The EC2 Capacity Reservation targeting of a node group's instances (the launch template's
+/// `CapacityReservationSpecification`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CapacityReservationSpec {
+    /// `open` (any open reservation that matches), `none` (never a reservation) or
+    /// `capacity-reservations-only` (only a reservation; launches fail without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preference: Option<CapacityReservationPreference>,
+    /// A Capacity Reservation to launch into (`cr-...`). Excludes `resourceGroupArn`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// A Capacity Reservation resource group to launch into. Excludes `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_group_arn: Option<String>,
+}
+
+/// An instance's Capacity Reservation preference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum CapacityReservationPreference {
+    /// Any open Capacity Reservation with matching attributes, else On-Demand capacity.
+    Open,
+    /// Never a Capacity Reservation.
+    None,
+    /// Only a Capacity Reservation (or group); without capacity the launch fails.
+    CapacityReservationsOnly,
+}
+
+impl CapacityReservationPreference {
+    /// The name EC2 uses (the same spelling as in the spec).
+    pub fn ec2_name(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::None => "none",
+            Self::CapacityReservationsOnly => "capacity-reservations-only",
+        }
+    }
 }
 
 fn default_disk_size() -> u32 {
@@ -295,6 +401,11 @@ impl NodeGroupSpec {
             .unwrap_or_else(|| self.desired_size.unwrap_or(DEFAULT_NODES).min(max));
         let desired = self.desired_size.unwrap_or_else(|| min.max(1).min(max));
         Scaling { min, max, desired }
+    }
+
+    /// Whether the nodes run a custom AMI (`amiId` or `amiParameter`).
+    pub fn custom_ami(&self) -> bool {
+        self.ami_id.is_some() || self.ami_parameter.is_some()
     }
 }
 
@@ -377,6 +488,16 @@ impl AmiType {
         )
     }
 
+    /// Whether the AMI is Bottlerocket (TOML user data, no shell).
+    pub fn is_bottlerocket(self) -> bool {
+        self.eks_name().starts_with("BOTTLEROCKET")
+    }
+
+    /// Whether the AMI is Amazon Linux 2023 (nodeadm).
+    pub fn is_al2023(self) -> bool {
+        self.eks_name().starts_with("AL2023")
+    }
+
     /// Whether the AMI is Amazon Linux 2, which EKS does not ship after Kubernetes 1.32.
     pub fn is_al2(self) -> bool {
         matches!(
@@ -419,6 +540,15 @@ impl TaintEffect {
             Self::NoSchedule => "NO_SCHEDULE",
             Self::PreferNoSchedule => "PREFER_NO_SCHEDULE",
             Self::NoExecute => "NO_EXECUTE",
+        }
+    }
+
+    /// The name Kubernetes uses (the spec's spelling), as the kubelet takes it.
+    pub fn kubernetes_name(self) -> &'static str {
+        match self {
+            Self::NoSchedule => "NoSchedule",
+            Self::PreferNoSchedule => "PreferNoSchedule",
+            Self::NoExecute => "NoExecute",
         }
     }
 }

@@ -213,6 +213,9 @@ fn template_data(hop_limit: u32, disk: u32) -> LaunchTemplateData {
         metadata_hop_limit: hop_limit,
         metadata_tokens_required: true,
         instance_tags: Tags::from([("team".to_owned(), "platform".to_owned())]),
+        image_id: None,
+        user_data: None,
+        capacity_reservation: None,
     }
 }
 
@@ -244,6 +247,37 @@ async fn launch_template_settings_round_trip() {
             .unwrap()
             .launch_templates
             .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_custom_ami_and_its_user_data_round_trip() {
+    let moto = MotoServer::start();
+    let net = cloud(&moto).await.network;
+    let mut data = template_data(1, 20);
+    data.image_id = Some("ami-0123456789abcdef0".to_owned());
+    data.user_data = Some("[settings.kubernetes]\ncluster-name = \"demo\"\n".to_owned());
+    let request = LaunchTemplateRequest {
+        name: "demo-custom".to_owned(),
+        data: data.clone(),
+        tags: tags("lt/custom"),
+        client_token: "token-lt-custom".to_owned(),
+    };
+    let (id, _) = net.create_launch_template(&request).await.unwrap();
+    let seen = net.discover("demo").await.unwrap().launch_templates;
+    assert_eq!(seen[0].data, Some(data.clone()));
+
+    // A new AMI is a new version, read back decoded.
+    data.image_id = Some("ami-0fedcba9876543210".to_owned());
+    let version = net
+        .create_launch_template_version(&id, &data, "token-lt-custom-2")
+        .await
+        .unwrap();
+    assert_eq!(version, 2);
+    let seen = net.discover("demo").await.unwrap().launch_templates;
+    assert_eq!(
+        (seen[0].latest_version, seen[0].data.clone()),
+        (2, Some(data))
     );
 }
 
@@ -1128,6 +1162,8 @@ async fn node_groups_and_fargate_profiles_round_trip() {
         update_budget: UpdateBudget::Count(1),
         tags: tags("nodegroup/system"),
         client_request_token: "token-ng".to_owned(),
+        update_strategy: None,
+        node_repair: None,
     };
     eks.create_node_group(&request).await.unwrap();
 
@@ -1180,6 +1216,7 @@ async fn node_groups_and_fargate_profiles_round_trip() {
                 desired: 3,
             }),
             update_budget: Some(UpdateBudget::Percentage(25)),
+            ..Default::default()
         },
     )
     .await

@@ -32,7 +32,7 @@ _create_nodegroup = responses.EKSResponse.create_nodegroup
 
 
 def create_nodegroup(self):
-    """moto 5.2.1 drops CreateNodegroup's updateConfig and gives every node group Kubernetes
+    """moto 5.2.1 drops CreateNodegroup's updateConfig (and nodeRepairConfig) and gives every node group Kubernetes
     1.19; AWS stores the update config and uses the cluster's version when none is given."""
     result = _create_nodegroup(self)
     cluster_name = self._get_param("name")
@@ -43,6 +43,10 @@ def create_nodegroup(self):
     update_config = self._get_param("updateConfig")
     if update_config:
         nodegroup.update_config = update_config
+    # moto 5.2.1 drops nodeRepairConfig too; AWS keeps and reports it.
+    node_repair_config = self._get_param("nodeRepairConfig")
+    if node_repair_config:
+        nodegroup.node_repair_config = node_repair_config
     if not self._get_param("version"):
         nodegroup.version = self.eks_backend.clusters[cluster_name].version
     return result

@@ -2,8 +2,10 @@
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
-    AttachmentStatus, AttributeBooleanValue, ConnectivityType, DomainType, Filter, LaunchTemplate,
-    LaunchTemplateBlockDeviceMappingRequest, LaunchTemplateEbsBlockDeviceRequest,
+    AttachmentStatus, AttributeBooleanValue, CapacityReservationPreference,
+    CapacityReservationTarget, ConnectivityType, DomainType, Filter, LaunchTemplate,
+    LaunchTemplateBlockDeviceMappingRequest, LaunchTemplateCapacityReservationSpecificationRequest,
+    LaunchTemplateCapacityReservationSpecificationResponse, LaunchTemplateEbsBlockDeviceRequest,
     LaunchTemplateHttpTokensState, LaunchTemplateInstanceMetadataEndpointState,
     LaunchTemplateInstanceMetadataOptionsRequest, LaunchTemplateTagSpecificationRequest,
     NatGatewayState, RequestLaunchTemplateData, Reservation, ResourceType,
@@ -13,11 +15,11 @@ use futures::{StreamExt, TryStreamExt, stream};
 
 use super::{AwsCloud, AwsContext, OrGone, READ_CONCURRENCY, after_create, required, string};
 use crate::cloud::{
-    AvailabilityZone, CloudResult, Ec2Kind, ErrorKind, KarpenterLeftovers, LaunchTemplateData,
-    LaunchTemplateRequest, Leftovers, LoadBalancerRef, Network, ObservedAddress,
-    ObservedInternetGateway, ObservedLaunchTemplate, ObservedNatGateway, ObservedNetwork,
-    ObservedRouteTable, ObservedSecurityGroup, ObservedSubnet, ObservedVpc, RouteTarget,
-    SubnetRequest, Tags,
+    AvailabilityZone, CapacityReservationTargeting, CloudResult, Ec2Kind, ErrorKind,
+    KarpenterLeftovers, LaunchTemplateData, LaunchTemplateRequest, Leftovers, LoadBalancerRef,
+    Network, ObservedAddress, ObservedInternetGateway, ObservedLaunchTemplate, ObservedNatGateway,
+    ObservedNetwork, ObservedRouteTable, ObservedSecurityGroup, ObservedSubnet, ObservedVpc,
+    RouteTarget, SubnetRequest, Tags,
 };
 use crate::naming::{
     CLUSTER_TAG, KARPENTER_NODEPOOL_TAG, LB_CONTROLLER_CLUSTER_TAG, kubernetes_cluster_tag,
@@ -56,6 +58,9 @@ fn tags_of(tags: &[Tag]) -> Tags {
         .filter_map(|tag| Some((tag.key()?.to_owned(), tag.value().unwrap_or("").to_owned())))
         .collect()
 }
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 
 fn launch_template_data(data: &LaunchTemplateData) -> RequestLaunchTemplateData {
     let metadata = LaunchTemplateInstanceMetadataOptionsRequest::builder()
@@ -103,7 +108,51 @@ fn launch_template_data(data: &LaunchTemplateData) -> RequestLaunchTemplateData 
         .set_block_device_mappings(Some(std::iter::once(disk).chain(os_volume).collect()))
         .tag_specifications(launched(ResourceType::Instance))
         .tag_specifications(launched(ResourceType::Volume))
+        .set_image_id(data.image_id.clone())
+        .set_user_data(data.user_data.as_deref().map(|text| BASE64.encode(text)))
+        .set_capacity_reservation_specification(
+            data.capacity_reservation
+                .as_ref()
+                .map(capacity_reservation_specification),
+        )
         .build()
+}
+
+fn capacity_reservation_specification(
+    targeting: &CapacityReservationTargeting,
+) -> LaunchTemplateCapacityReservationSpecificationRequest {
+    let target = (targeting.id.is_some() || targeting.resource_group_arn.is_some()).then(|| {
+        CapacityReservationTarget::builder()
+            .set_capacity_reservation_id(targeting.id.clone())
+            .set_capacity_reservation_resource_group_arn(targeting.resource_group_arn.clone())
+            .build()
+    });
+    LaunchTemplateCapacityReservationSpecificationRequest::builder()
+        .set_capacity_reservation_preference(
+            targeting
+                .preference
+                .as_deref()
+                .map(CapacityReservationPreference::from),
+        )
+        .set_capacity_reservation_target(target)
+        .build()
+}
+
+fn observed_capacity_reservation(
+    spec: &LaunchTemplateCapacityReservationSpecificationResponse,
+) -> CapacityReservationTargeting {
+    let target = spec.capacity_reservation_target();
+    CapacityReservationTargeting {
+        preference: spec
+            .capacity_reservation_preference()
+            .map(|p| p.as_str().to_owned()),
+        id: target
+            .and_then(|t| t.capacity_reservation_id())
+            .map(str::to_owned),
+        resource_group_arn: target
+            .and_then(|t| t.capacity_reservation_resource_group_arn())
+            .map(str::to_owned),
+    }
 }
 
 fn observed_launch_template_data(data: &ResponseLaunchTemplateData) -> LaunchTemplateData {
@@ -138,6 +187,18 @@ fn observed_launch_template_data(data: &ResponseLaunchTemplateData) -> LaunchTem
         metadata_tokens_required: metadata.and_then(|m| m.http_tokens())
             == Some(&LaunchTemplateHttpTokensState::Required),
         instance_tags,
+        image_id: data.image_id().map(str::to_owned),
+        // User data that is not base64 text reads as different from any ekspec writes.
+        user_data: data.user_data().map(|encoded| {
+            BASE64
+                .decode(encoded)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .unwrap_or_else(|| encoded.to_owned())
+        }),
+        capacity_reservation: data
+            .capacity_reservation_specification()
+            .map(observed_capacity_reservation),
     }
 }
 
@@ -303,6 +364,7 @@ impl AwsCloud {
                         })
                         .collect(),
                     tags: tags_of(table.tags()),
+                    main: table.associations().iter().any(|a| a.main() == Some(true)),
                 }
             })
             .collect())
@@ -340,11 +402,20 @@ impl AwsCloud {
 
     /// The settings of a launch template's newest version (`None` if it vanished).
     async fn latest_version_data(&self, id: &str) -> CloudResult<Option<LaunchTemplateData>> {
+        self.version_data(id, "$Latest").await
+    }
+
+    /// The settings of one version of a launch template (`None` if it vanished).
+    async fn version_data(
+        &self,
+        id: &str,
+        version: &str,
+    ) -> CloudResult<Option<LaunchTemplateData>> {
         let output = self
             .ec2
             .describe_launch_template_versions()
             .launch_template_id(id)
-            .versions("$Latest")
+            .versions(version)
             .send()
             .await
             .context(
@@ -1028,6 +1099,19 @@ impl Network for AwsCloud {
             Err(error) if error.code.as_deref() == Some("InvalidRoute.NotFound") => Ok(()),
             other => other.or_gone().map(drop),
         }
+    }
+
+    async fn vpc_route_tables(&self, vpc_id: &str) -> CloudResult<Vec<ObservedRouteTable>> {
+        self.route_tables(filter("vpc-id", [vpc_id]), &format!("VPC {vpc_id}"))
+            .await
+    }
+
+    async fn launch_template_version(
+        &self,
+        id: &str,
+        version: &str,
+    ) -> CloudResult<Option<LaunchTemplateData>> {
+        self.version_data(id, version).await
     }
 
     async fn detach_internet_gateway(&self, igw_id: &str, vpc_id: &str) -> CloudResult<()> {

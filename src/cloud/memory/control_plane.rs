@@ -59,6 +59,8 @@ impl ControlPlane for MemoryCloud {
                 endpoint: Some(format!("https://{}.eks.example", r.name)),
                 certificate_authority: Some("LS0t".to_owned()),
                 tags: r.tags.clone(),
+                // EKS's default when the request names none.
+                service_cidr: Some("172.20.0.0/16".to_owned()),
             },
         );
         s.log(format!("CreateCluster {}", r.name));

@@ -194,6 +194,7 @@ impl Network for MemoryCloud {
                 default_route: None,
                 associations: Vec::new(),
                 tags: tags.clone(),
+                main: false,
             },
         );
         s.log(format!("CreateRouteTable {id}"));
@@ -494,6 +495,30 @@ impl Network for MemoryCloud {
         }
         s.log(format!("DeleteRoute {route_table_id}"));
         Ok(())
+    }
+
+    async fn vpc_route_tables(&self, vpc_id: &str) -> CloudResult<Vec<ObservedRouteTable>> {
+        Ok(self
+            .lock()
+            .route_tables
+            .values()
+            .filter(|t| t.vpc_id == vpc_id)
+            .cloned()
+            .collect())
+    }
+
+    /// Memory keeps only a template's newest version, so only that one is found.
+    async fn launch_template_version(
+        &self,
+        id: &str,
+        version: &str,
+    ) -> CloudResult<Option<LaunchTemplateData>> {
+        Ok(self
+            .lock()
+            .launch_templates
+            .get(id)
+            .filter(|t| t.latest_version.to_string() == version || version == "$Latest")
+            .and_then(|t| t.data.clone()))
     }
 
     async fn detach_internet_gateway(&self, igw_id: &str, vpc_id: &str) -> CloudResult<()> {

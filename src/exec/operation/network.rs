@@ -1,7 +1,8 @@
 //! EC2 and ELB operations: the VPC and its parts, launch templates, tags, deletes and leftovers.
 
-use crate::cloud::{LaunchTemplateRequest, RouteTarget, SubnetRequest, Tags};
+use crate::cloud::{LaunchTemplateData, LaunchTemplateRequest, RouteTarget, SubnetRequest, Tags};
 use crate::plan::Operation;
+use crate::resources::user_data::UserData;
 
 use super::Context;
 use super::retry::retry_while_in_use;
@@ -179,10 +180,15 @@ pub(super) async fn run(
                 .delete_tags(&ctx.resolve_all(ids)?, tags)
                 .await?;
         }
-        Operation::CreateLaunchTemplate { name, data, tags } => {
+        Operation::CreateLaunchTemplate {
+            name,
+            data,
+            tags,
+            user_data,
+        } => {
             let request = LaunchTemplateRequest {
                 name: name.clone(),
-                data: data.clone(),
+                data: with_user_data(ctx, data, user_data.as_ref())?,
                 tags: tags.clone(),
                 client_token: ctx.token(resource),
             };
@@ -190,10 +196,15 @@ pub(super) async fn run(
             ctx.set(resource, "id", id);
             ctx.set(resource, "version", version.to_string());
         }
-        Operation::CreateLaunchTemplateVersion { id, data } => {
+        Operation::CreateLaunchTemplateVersion {
+            id,
+            data,
+            user_data,
+        } => {
+            let data = with_user_data(ctx, data, user_data.as_ref())?;
             let version = cloud
                 .network
-                .create_launch_template_version(id, data, &ctx.token(resource))
+                .create_launch_template_version(id, &data, &ctx.token(resource))
                 .await?;
             ctx.set(resource, "version", version.to_string());
         }
@@ -251,6 +262,25 @@ pub(super) async fn run(
 
 /// Deletes, retrying while AWS still sees a dependency (ENIs of a deleted NAT, cluster or
 /// load balancer linger for a while).
+/// The launch template data with its user data written from the cluster's outputs.
+fn with_user_data(
+    ctx: &Context,
+    data: &LaunchTemplateData,
+    user_data: Option<&UserData>,
+) -> Result<LaunchTemplateData, ExecError> {
+    let mut data = data.clone();
+    if let Some(user_data) = user_data {
+        let text = user_data
+            .render(&|r| ctx.resolve(r).ok())
+            .ok_or_else(|| ExecError::Failed {
+                what: "node user data".to_owned(),
+                reason: "the cluster's endpoint, certificate authority or service CIDR is not known yet (EKS reports them once the cluster is ACTIVE)".to_owned(),
+            })?;
+        data.user_data = Some(text);
+    }
+    Ok(data)
+}
+
 async fn delete_with_retry(
     ctx: &Context,
     kind: crate::cloud::Ec2Kind,

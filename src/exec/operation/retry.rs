@@ -127,6 +127,16 @@ pub(super) async fn wait_cluster_active(ctx: &Context, name: &str) -> Result<Str
                     if let Some(group) = &c.cluster_security_group_id {
                         ctx.set("cluster", "security-group", group.clone());
                     }
+                    // What a custom AMI's nodes join with (their launch template's user data).
+                    for (output, value) in [
+                        ("endpoint", &c.endpoint),
+                        ("certificate-authority", &c.certificate_authority),
+                        ("service-cidr", &c.service_cidr),
+                    ] {
+                        if let Some(value) = value {
+                            ctx.set("cluster", output, value.clone());
+                        }
+                    }
                     Poll::Done
                 }
                 Some(c) if c.status == "FAILED" => Poll::Failed("the cluster is FAILED".to_owned()),

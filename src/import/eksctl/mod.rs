@@ -16,10 +16,11 @@ use super::{Conversion, Finding, FindingKind};
 use crate::naming;
 use crate::spec::source::{self, Node, NodeKind};
 use crate::spec::{
-    self, AccessEntrySpec, AccessPolicySpec, AccessScope, AddonSpec, AmiType, CapacityType,
-    ClusterFile, ClusterSpec, Diagnostic, EndpointSpec, ExistingSubnets, FargateProfileSpec,
-    FargateSelector, FieldPath, IdentityMechanism, KarpenterSpec, LogType, Metadata,
-    NamespaceScope, NatGatewayMode, NodeGroupSpec, POD_IDENTITY_AGENT, Position, SecretsEncryption,
+    self, AccessEntrySpec, AccessPolicySpec, AccessScope, AddonSpec, AmiType,
+    CapacityReservationPreference, CapacityReservationSpec, CapacityType, ClusterFile, ClusterSpec,
+    Diagnostic, EndpointSpec, ExistingSubnets, FargateProfileSpec, FargateSelector, FieldPath,
+    IdentityMechanism, KarpenterSpec, LogType, Metadata, NamespaceScope, NatGatewayMode,
+    NodeGroupSpec, NodeRepairConfig, POD_IDENTITY_AGENT, Position, SecretsEncryption,
     ServiceAccountSpec, Taint, TaintEffect, VpcSpec,
 };
 use unsupported::Section;
@@ -588,6 +589,12 @@ impl Converter<'_> {
             max_unavailable_percentage: None,
             pod_imds_access: false,
             tags: group.tags.clone().unwrap_or_default(),
+            ami_id: None,
+            ami_parameter: None,
+            pre_bootstrap_commands: Vec::new(),
+            node_repair_config: None,
+            update_strategy: None,
+            capacity_reservation: None,
         };
         let sizes = [group.min_size, group.max_size, group.desired_capacity];
         if sizes.iter().any(Option::is_some) && sizes.iter().any(Option::is_none) {
@@ -625,14 +632,134 @@ impl Converter<'_> {
                 Section::UpdateConfig,
             );
         }
+        if let Some(repair) = &group.node_repair_config {
+            converted.node_repair_config = self.node_repair(repair, &path.key("nodeRepairConfig"));
+        }
+        if let Some(reservation) = &group.capacity_reservation {
+            converted.capacity_reservation =
+                self.capacity_reservation(reservation, &path.key("capacityReservation"));
+        }
         if group.disable_imdsv1 != Some(true) {
             self.assumed(&path.key("disableIMDSv1"), "ekspec always requires IMDSv2 on nodes (IMDSv1 off), as `disableIMDSv1: true` does");
         }
         if group.disable_pod_imds != Some(true) {
             self.assumed(&path.key("disablePodIMDS"), "eksctl lets pods reach the instance metadata service; ekspec does not (podImdsAccess: false): set `podImdsAccess: true` if pods rely on the node's IAM role");
         }
+        self.custom_ami(group, &mut converted, path);
         self.others(path, &group.other, Section::ManagedNodeGroup);
         Ok(converted)
+    }
+
+    /// `ami` and `preBootstrapCommands`: a custom AMI of an AL2023 or Bottlerocket family, for
+    /// which ekspec writes the bootstrap as eksctl does.
+    fn custom_ami(
+        &mut self,
+        group: &ManagedNodeGroup,
+        converted: &mut NodeGroupSpec,
+        path: &FieldPath,
+    ) {
+        match group.ami.as_deref() {
+            None => {}
+            Some("auto-ssm" | "auto" | "static") => self.assumed(
+                &path.key("ami"),
+                "EKS's own AMI of amiType, which ekspec uses when no amiId is set",
+            ),
+            Some(ami)
+                if ami.starts_with("ami-")
+                    && (converted.ami_type.is_al2023() || converted.ami_type.is_bottlerocket()) =>
+            {
+                converted.ami_id = Some(ami.to_owned());
+            }
+            Some(ami) if ami.starts_with("ami-") => self.lost(
+                &path.key("ami"),
+                format!(
+                    "ekspec writes a custom AMI's bootstrap only for AL2023 and Bottlerocket, not {}: the node group uses EKS's AMI",
+                    converted.ami_type.eks_name()
+                ),
+            ),
+            Some(other) => self.lost(
+                &path.key("ami"),
+                format!("`{other}` is not an AMI id: the node group uses EKS's AMI of amiType"),
+            ),
+        }
+        let Some(commands) = &group.pre_bootstrap_commands else {
+            return;
+        };
+        if converted.ami_type.is_bottlerocket() {
+            self.lost(
+                &path.key("preBootstrapCommands"),
+                "Bottlerocket has no shell to run them",
+            );
+        } else {
+            converted.pre_bootstrap_commands = commands.clone();
+        }
+    }
+
+    fn node_repair(
+        &mut self,
+        repair: &model::NodeRepairConfig,
+        path: &FieldPath,
+    ) -> Option<NodeRepairConfig> {
+        self.others(path, &repair.other, Section::NodeRepairConfig);
+        let enabled = match repair.enabled {
+            Some(enabled) => enabled,
+            None => {
+                self.assumed(
+                    &path.key("enabled"),
+                    "not set: written as `enabled: false`, EKS's default (node auto repair off)",
+                );
+                false
+            }
+        };
+        Some(NodeRepairConfig {
+            enabled,
+            max_unhealthy_node_threshold_count: repair.max_unhealthy_node_threshold_count,
+            max_unhealthy_node_threshold_percentage: repair.max_unhealthy_node_threshold_percentage,
+            max_parallel_nodes_repaired_count: repair.max_parallel_nodes_repaired_count,
+            max_parallel_nodes_repaired_percentage: repair.max_parallel_nodes_repaired_percentage,
+        })
+    }
+
+    fn capacity_reservation(
+        &mut self,
+        reservation: &model::CapacityReservation,
+        path: &FieldPath,
+    ) -> Option<CapacityReservationSpec> {
+        self.others(path, &reservation.other, Section::CapacityReservation);
+        let preference_path = path.key("capacityReservationPreference");
+        let preference = match reservation.capacity_reservation_preference.as_deref() {
+            None => None,
+            Some("open") => Some(CapacityReservationPreference::Open),
+            Some("none") => Some(CapacityReservationPreference::None),
+            Some("capacity-reservations-only") => {
+                Some(CapacityReservationPreference::CapacityReservationsOnly)
+            }
+            Some(other) => {
+                self.lost(
+                    &preference_path,
+                    format!("`{other}` is not an EC2 Capacity Reservation preference (open, none, capacity-reservations-only)"),
+                );
+                None
+            }
+        };
+        let target = reservation.capacity_reservation_target.as_ref();
+        if let Some(target) = target {
+            self.others(
+                &path.key("capacityReservationTarget"),
+                &target.other,
+                Section::CapacityReservationTarget,
+            );
+        }
+        let converted = CapacityReservationSpec {
+            preference,
+            id: target.and_then(|t| t.capacity_reservation_id.clone()),
+            resource_group_arn: target
+                .and_then(|t| t.capacity_reservation_resource_group_arn.clone()),
+        };
+        (converted.preference.is_some()
+            || converted.id.is_some()
+            || converted.resource_group_arn.is_some())
+        .then_some(converted)
     }
 
     fn ami(&mut self, group: &ManagedNodeGroup, types: &[String], path: &FieldPath) -> AmiType {

@@ -186,6 +186,60 @@ pub struct ManagedNodeGroup {
     /// Block pods from the instance metadata service.
     #[serde(rename = "disablePodIMDS")]
     pub disable_pod_imds: Option<bool>,
+    /// A custom AMI id, or `auto-ssm` / `auto` / `static` for EKS's.
+    pub ami: Option<String>,
+    /// Shell commands run before the node's bootstrap.
+    pub pre_bootstrap_commands: Option<Vec<String>>,
+    /// EKS node auto repair.
+    pub node_repair_config: Option<NodeRepairConfig>,
+    /// Capacity Reservation targeting of the launch template.
+    pub capacity_reservation: Option<CapacityReservation>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+/// `managedNodeGroups[].nodeRepairConfig`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeRepairConfig {
+    /// Repair on or off.
+    pub enabled: Option<bool>,
+    /// Unhealthy nodes above which repair stops.
+    pub max_unhealthy_node_threshold_count: Option<u32>,
+    /// Percentage of unhealthy nodes above which repair stops.
+    pub max_unhealthy_node_threshold_percentage: Option<u32>,
+    /// Nodes repaired at once.
+    pub max_parallel_nodes_repaired_count: Option<u32>,
+    /// Percentage of unhealthy nodes repaired at once.
+    pub max_parallel_nodes_repaired_percentage: Option<u32>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+/// `managedNodeGroups[].capacityReservation`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CapacityReservation {
+    /// `open` or `none`.
+    pub capacity_reservation_preference: Option<String>,
+    /// One reservation or one resource group.
+    pub capacity_reservation_target: Option<CapacityReservationTarget>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+/// `managedNodeGroups[].capacityReservation.capacityReservationTarget`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CapacityReservationTarget {
+    /// `cr-...`.
+    #[serde(rename = "capacityReservationID")]
+    pub capacity_reservation_id: Option<String>,
+    /// A resource group ARN.
+    #[serde(rename = "capacityReservationResourceGroupARN")]
+    pub capacity_reservation_resource_group_arn: Option<String>,
     /// Fields not modelled here.
     #[serde(flatten)]
     pub other: Other,

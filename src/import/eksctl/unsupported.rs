@@ -16,6 +16,9 @@ pub enum Section {
     ManagedNodeGroup,
     Taint,
     UpdateConfig,
+    NodeRepairConfig,
+    CapacityReservation,
+    CapacityReservationTarget,
     Iam,
     ServiceAccount,
     ServiceAccountMeta,
@@ -92,9 +95,6 @@ pub fn reason(scope: Section, key: &str) -> Option<&'static str> {
             "ekspec gives no SSH access to nodes: use SSM Session Manager (the AmazonSSMManagedInstanceCore policy on the node role)"
         }
         (S::ManagedNodeGroup, "iam") => NODE_ROLE,
-        (S::ManagedNodeGroup, "ami") => {
-            "custom AMIs are not supported by ekspec: it uses the EKS-optimized AMI of amiType"
-        }
         (S::ManagedNodeGroup, "availabilityZones" | "subnets") => {
             "ekspec places each node group in all the cluster's private (or public) subnets"
         }
@@ -117,8 +117,8 @@ pub fn reason(scope: Section, key: &str) -> Option<&'static str> {
         ) => {
             "ekspec gives nodes one encrypted gp3 root volume with the AWS-managed key and default performance"
         }
-        (S::ManagedNodeGroup, "preBootstrapCommands" | "overrideBootstrapCommand") => {
-            "ekspec does not take custom node user data"
+        (S::ManagedNodeGroup, "overrideBootstrapCommand") => {
+            "ekspec writes a custom AMI's bootstrap itself (nodeadm NodeConfig or Bottlerocket settings) and takes no replacement for it; put extra steps in preBootstrapCommands"
         }
         (
             S::ManagedNodeGroup,
@@ -126,7 +126,6 @@ pub fn reason(scope: Section, key: &str) -> Option<&'static str> {
             | "placement"
             | "efaEnabled"
             | "enableDetailedMonitoring"
-            | "capacityReservation"
             | "instancePrefix"
             | "instanceName"
             | "cpuCredits",
@@ -147,7 +146,12 @@ pub fn reason(scope: Section, key: &str) -> Option<&'static str> {
         (S::ManagedNodeGroup, "releaseVersion") => {
             "ekspec uses the latest AMI release for the cluster's Kubernetes version"
         }
-        (S::ManagedNodeGroup, "nodeRepairConfig") => "node auto repair is not supported by ekspec",
+        (S::ManagedNodeGroup, "instanceMarketOptions") => {
+            "Capacity Blocks (marketType capacity-block, EKS capacityType CAPACITY_BLOCK) are not supported by ekspec; EKS refuses other instance market options in a managed node group's launch template (use spot: true)"
+        }
+        (S::NodeRepairConfig, "nodeRepairConfigOverrides") => {
+            "per-condition node repair overrides are not supported by ekspec"
+        }
         (S::ManagedNodeGroup, "spotAllocationStrategy" | "instancesDistribution") => {
             "EKS chooses spot capacity for managed node groups (capacity-optimized)"
         }

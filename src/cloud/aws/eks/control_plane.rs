@@ -80,6 +80,11 @@ fn observed_cluster(cluster: &Cluster) -> ObservedCluster {
             .certificate_authority()
             .and_then(|c| c.data().map(str::to_owned)),
         tags: tags_of(cluster.tags()),
+        service_cidr: cluster.kubernetes_network_config().and_then(|n| {
+            n.service_ipv6_cidr()
+                .or(n.service_ipv4_cidr())
+                .map(str::to_owned)
+        }),
     }
 }
 
