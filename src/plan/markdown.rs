@@ -195,7 +195,9 @@ fn cluster(out: &mut String, section: &Section, detail: Detail) {
         estimate::minutes(figures.sequential)
     );
     for change in &plan.changes {
-        if detail >= Detail::NoFields {
+        // A change with nothing more to show (most creates) is one line, not an empty block.
+        let bare = change.fields.is_empty() && change.reason.is_none();
+        if detail >= Detail::NoFields || bare {
             let _ = write!(out, "- {}", headline(change));
             if let Some(reason) = &change.reason {
                 let _ = write!(out, " — {}", cell(reason));
@@ -254,9 +256,6 @@ fn change_block(out: &mut String, change: &Change) {
             "Why"
         };
         let _ = write!(out, "**{label}:** {}\n\n", cell(reason));
-    }
-    if change.fields.is_empty() && change.reason.is_none() {
-        out.push_str("No field details.\n\n");
     }
     out.push_str("</details>\n");
 }
