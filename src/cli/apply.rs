@@ -506,7 +506,10 @@ fn outcome(cluster: &str, region: &str, plan: &Plan, result: &str, status: ExitS
 /// keeps).
 fn show(printer: &Printer, prepared: &Prepared, single: bool, recorder: Option<Arc<Recorder>>) {
     printer.diagnostic(render::warnings(&prepared.plan));
-    if printer.format() == OutputFormat::Text {
+    if matches!(
+        printer.format(),
+        OutputFormat::Text | OutputFormat::Markdown
+    ) {
         printer.info(render::text(&prepared.plan).trim_end());
     }
     Progress::for_cluster(printer, (!single).then(|| prepared.cluster.clone()))

@@ -126,7 +126,7 @@ pub enum Command {
     Import(ImportSource),
     /// Show what apply would change in AWS.
     #[command(
-        after_help = "Examples:\n  ekspec plan -f clusters/prod.yaml\n  ekspec plan -f clusters/prod.yaml --detailed-exitcode   # 0 no changes, 2 changes, 1 error\n  ekspec plan -f clusters/prod.yaml --output json\n  ekspec plan -f clusters/prod.yaml --out prod.plan.json   # then: ekspec apply prod.plan.json\n  ekspec plan clusters/                                    # every spec in the folder"
+        after_help = "Examples:\n  ekspec plan -f clusters/prod.yaml\n  ekspec plan -f clusters/prod.yaml --detailed-exitcode   # 0 no changes, 2 changes, 1 error\n  ekspec plan -f clusters/prod.yaml --output json\n  ekspec plan -f clusters/prod.yaml --out prod.plan.json   # then: ekspec apply prod.plan.json\n  ekspec plan clusters/                                    # every spec in the folder\n  ekspec plan -f clusters/prod.yaml --graph dot | dot -Tsvg > plan.svg\n  ekspec plan clusters/ --output markdown > comment.md      # a pull-request comment"
     )]
     Plan(PlanArgs),
     /// Make AWS match the spec.
@@ -226,6 +226,14 @@ pub struct PlanArgs {
     /// Also save the plan, for `ekspec apply FILE` to apply exactly it (one spec only).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Print the plan's dependency graph instead of the text plan: Graphviz DOT or Mermaid,
+    /// coloured by kind, the critical path under the time model of BENCHMARKS.md thick.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub graph: Option<crate::plan::graph::GraphFormat>,
+    /// With `--output markdown`: the most characters to print (a matrix job's share of one
+    /// comment); detail is left out to fit, and the comment says what.
+    #[arg(long, value_name = "CHARS", default_value_t = crate::plan::markdown::GITHUB_COMMENT_LIMIT)]
+    pub markdown_limit: usize,
 }
 
 /// Arguments of `apply`.
@@ -425,6 +433,15 @@ pub struct CompletionsArgs {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> ExitStatus {
     let printer = cli.global.printer();
+    if cli.global.output == OutputFormat::Markdown && !matches!(cli.command, Command::Plan(_)) {
+        print_error(
+            &printer,
+            &anyhow::anyhow!(
+                "--output markdown is for `ekspec plan` (pull-request comments); use --output text or json here"
+            ),
+        );
+        return ExitStatus::Failure;
+    }
     let result = match &cli.command {
         Command::Validate(args) => validate::run(args, &cli.global, &printer),
         Command::Schema => schema::run(&printer),

@@ -4,6 +4,9 @@
 //! out, run in sequence. `after` names the resources whose changes must finish first; the
 //! executor runs every change whose predecessors are done, concurrently.
 
+pub mod estimate;
+pub mod graph;
+pub mod markdown;
 pub mod operation;
 pub mod render;
 pub mod saved;

@@ -34,6 +34,7 @@ mod lifecycle_memory;
 mod lock;
 mod moto;
 mod node_group_settings;
+mod plan_pictures;
 mod pod_identity;
 mod pod_identity_cloud;
 mod pod_identity_memory;
