@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod cloud;
 pub mod exec;
+pub mod export;
 pub mod import;
 pub mod kubeconfig;
 pub mod lock;
@@ -17,3 +18,4 @@ pub mod printer;
 pub mod progress;
 pub mod resources;
 pub mod spec;
+pub mod timeline;

@@ -15,6 +15,12 @@ pub const RESERVED_TAG_PREFIX: &str = "ekspec.io/";
 /// the value is the cluster name.
 pub const LB_CONTROLLER_CLUSTER_TAG: &str = "elbv2.k8s.aws/cluster";
 
+/// The tag EKS Auto Mode puts on everything it makes for a cluster (instances, launch
+/// templates, load balancers, security groups; value: the cluster name): its managed policies
+/// (AmazonEKSComputePolicy, AmazonEKSLoadBalancingPolicy) let it create only what carries
+/// `aws:RequestTag/eks:eks-cluster-name`.
+pub const AUTO_MODE_CLUSTER_TAG: &str = "eks:eks-cluster-name";
+
 /// The tag key Kubernetes puts on what it makes for `cluster` (value `owned`) and on what it
 /// may use (value `shared`).
 pub fn kubernetes_cluster_tag(cluster: &str) -> String {
@@ -23,13 +29,14 @@ pub fn kubernetes_cluster_tag(cluster: &str) -> String {
 
 /// Whether a load balancer or target group was made by Kubernetes for `cluster`: the in-tree
 /// cloud provider tags `kubernetes.io/cluster/<cluster> = owned`, the AWS Load Balancer
-/// Controller `elbv2.k8s.aws/cluster = <cluster>`. `shared` ones belong to someone else.
+/// Controller `elbv2.k8s.aws/cluster = <cluster>`, EKS Auto Mode `eks:eks-cluster-name =
+/// <cluster>`. `shared` ones belong to someone else.
 pub fn made_by_kubernetes_for(tags: &Tags, cluster: &str) -> bool {
     tags.get(&kubernetes_cluster_tag(cluster))
         .is_some_and(|value| value == "owned")
-        || tags
-            .get(LB_CONTROLLER_CLUSTER_TAG)
-            .is_some_and(|value| value == cluster)
+        || [LB_CONTROLLER_CLUSTER_TAG, AUTO_MODE_CLUSTER_TAG]
+            .iter()
+            .any(|key| tags.get(*key).is_some_and(|value| value == cluster))
 }
 
 /// IAM path of every role ekspec creates for `cluster`.
@@ -60,6 +67,11 @@ pub fn karpenter_node_role(cluster: &str) -> String {
 /// Name of the Karpenter controller's role.
 pub fn karpenter_controller_role(cluster: &str) -> String {
     format!("{cluster}-karpenter")
+}
+
+/// Name of the role of the instances EKS Auto Mode launches.
+pub fn auto_mode_node_role(cluster: &str) -> String {
+    format!("{cluster}-auto-node")
 }
 
 /// SQS limits queue names to 80 characters.

@@ -32,6 +32,7 @@ pub const INPUT_FORMAT_VERSION: u32 = 1;
 pub const DEFAULT_NAMESPACE: &str = "main";
 
 /// One policy file, parsed.
+#[derive(Debug)]
 struct PolicyFile {
     path: PathBuf,
     source: String,
@@ -42,6 +43,7 @@ struct PolicyFile {
 }
 
 /// The policies of a gate, loaded and checked for syntax.
+#[derive(Debug)]
 pub struct PolicySet {
     files: Vec<PolicyFile>,
     namespace: String,
@@ -435,8 +437,11 @@ mod tests {
             ]
         );
         assert!(verdict.findings[1].file.ends_with("b.rego"));
-        let clean = policies.evaluate(&json!({"x": 7})).unwrap();
-        assert!(clean.findings.is_empty(), "{:?}", clean.findings);
+        // Only a warning: the gate passes.
+        let warned = policies.evaluate(&json!({"x": 1})).unwrap();
+        assert!(!warned.denied());
+        assert_eq!(warned.findings.len(), 1, "{:?}", warned.findings);
+        assert_eq!(warned.findings[0].level, Level::Warn);
     }
 
     #[test]

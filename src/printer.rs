@@ -11,6 +11,8 @@ pub enum OutputFormat {
     Text,
     /// JSON for programs.
     Json,
+    /// Markdown for pull-request comments (`plan` only).
+    Markdown,
 }
 
 /// Owns stdout and stderr.

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -12,6 +12,7 @@ use serde_json::json;
 
 use crate::exec::Event;
 use crate::printer::{OutputFormat, Printer};
+use crate::timeline::Recorder;
 
 /// Where progress goes.
 enum Mode {
@@ -34,6 +35,8 @@ pub struct Progress {
     mode: Mode,
     /// The cluster, when several are worked on at once.
     cluster: Option<String>,
+    /// Keeps every event line (whatever the mode) for `--timeline`.
+    recorder: Option<Arc<Recorder>>,
 }
 
 impl Progress {
@@ -61,25 +64,47 @@ impl Progress {
             printer: printer.clone(),
             mode,
             cluster,
+            recorder: None,
         }
     }
 
-    /// Emits a JSON event line (only in JSON mode), stamped with the time.
+    /// Also keeps every event, as its JSON line, in `recorder` (for `--timeline`).
+    pub fn recording(mut self, recorder: Option<Arc<Recorder>>) -> Self {
+        self.recorder = recorder;
+        self
+    }
+
+    /// Emits a JSON event line (printed only in JSON mode; kept when recording), stamped with
+    /// the time.
     pub fn json_event(&self, event: &str, body: serde_json::Value) {
-        if let (Mode::Events, serde_json::Value::Object(fields)) = (&self.mode, body) {
-            let mut line = serde_json::Map::new();
-            line.insert("event".to_owned(), json!(event));
-            line.insert("time".to_owned(), json!(timestamp()));
-            if let Some(cluster) = &self.cluster {
-                line.insert("cluster".to_owned(), json!(cluster));
-            }
-            line.extend(fields);
-            self.printer.json_line(&serde_json::Value::Object(line));
+        let printed = matches!(self.mode, Mode::Events);
+        if !printed && self.recorder.is_none() {
+            return;
+        }
+        let serde_json::Value::Object(fields) = body else {
+            return;
+        };
+        let mut line = serde_json::Map::new();
+        line.insert("event".to_owned(), json!(event));
+        line.insert("time".to_owned(), json!(event_time()));
+        if let Some(cluster) = &self.cluster {
+            line.insert("cluster".to_owned(), json!(cluster));
+        }
+        line.extend(fields);
+        let line = serde_json::Value::Object(line);
+        if printed {
+            self.printer.json_line(&line);
+        }
+        if let Some(recorder) = &self.recorder {
+            recorder.record(line);
         }
     }
 
-    /// Shows one executor event.
+    /// Shows one executor event (and keeps it, when recording).
     pub fn event(&self, event: &Event) {
+        if self.recorder.is_some() && !matches!(self.mode, Mode::Events) {
+            self.json_event(event.name(), event.json());
+        }
         match &self.mode {
             Mode::Quiet => {}
             Mode::Events => self.json_event(event.name(), event.json()),
@@ -173,4 +198,10 @@ fn line(event: &Event) -> String {
 /// Now, RFC 3339 in UTC to the second.
 fn timestamp() -> String {
     humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+}
+
+/// Now, RFC 3339 in UTC to the millisecond, for event lines (a timeline of a run whose changes
+/// take a second or less needs more than seconds).
+fn event_time() -> String {
+    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
 }

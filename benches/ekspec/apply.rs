@@ -16,9 +16,9 @@ use ekspec::spec::ClusterFile;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::model::{PathFigures, TimeModel, critical_path};
 use crate::sim::{Limit, Stats};
 use crate::{Aws, Options, edit, parse_spec};
+use ekspec::plan::estimate::{PathFigures, TimeModel, critical_path};
 
 /// One apply (or delete) and what it cost.
 pub struct Applied {

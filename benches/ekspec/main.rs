@@ -15,7 +15,6 @@
 
 mod apply;
 mod local;
-mod model;
 mod plans;
 mod sim;
 mod throttle;
@@ -255,7 +254,6 @@ fn run(printer: &Printer) -> Result<()> {
         return local::offline_child(printer, &PathBuf::from(path));
     }
     let options = Options::parse(&args)?;
-    model::self_check()?;
     printer.result(format!(
         "ekspec benchmarks ({}), {}",
         if options.smoke {

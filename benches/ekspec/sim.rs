@@ -34,7 +34,7 @@ use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use crate::model::TimeModel;
+use ekspec::plan::estimate::TimeModel;
 
 /// Calls seen by the simulator.
 #[derive(Debug, Clone, Default)]

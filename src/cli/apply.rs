@@ -13,16 +13,18 @@ use tokio::sync::watch;
 use super::fleet::{self, Outcome};
 use super::plan::plan_spec;
 use super::session::{self, LoadedSpec};
+use super::timeline;
 use super::{ApplyArgs, DeleteArgs, ExitStatus, GlobalOptions};
 use crate::exec::{self, Context, Report, wait::Waiter};
 use crate::lock::{ClusterLock, Holder, Released};
 use crate::plan::saved::{self, SavedPlan};
-use crate::policy::Gate;
 use crate::plan::{Plan, render};
+use crate::policy::Gate;
 use crate::printer::{OutputFormat, Printer};
 use crate::progress::Progress;
 use crate::resources::{Observed, observe, planner};
 use crate::spec::ClusterFile;
+use crate::timeline::Recorder;
 
 /// A cluster's plan, ready to run.
 struct Prepared {
@@ -69,11 +71,13 @@ impl Target {
 
 /// How `run` goes about it.
 #[derive(Clone, Copy)]
-struct RunOptions {
+struct RunOptions<'a> {
     auto_approve: bool,
     break_lock: bool,
     /// `Apply` or `Delete`, for the result line.
     what: &'static str,
+    /// `--timeline`: where the chart of the run goes.
+    timeline: Option<&'a Path>,
 }
 
 /// A cluster that could not be planned.
@@ -108,11 +112,14 @@ async fn prepare_apply(
         let cloud = session::cloud(global, &region).await?;
         let observed = observe(&cloud, &cluster, Some(file)).await?;
         let plan = planner::plan(file, &observed);
+        if !args.force_upgrade {
+            refuse_blocked_upgrade(&plan, &observed)?;
+        }
         // The gate judges the plan before the first call that changes anything.
         let verdict = match gate {
-            Some(gate) => gate.judge(&plan, Some((file, &spec.path))).with_context(|| {
-                format!("the policies could not judge {}", spec.path.display())
-            })?,
+            Some(gate) => gate
+                .judge(&plan, Some((file, &spec.path)))
+                .with_context(|| format!("the policies could not judge {}", spec.path.display()))?,
             None => crate::policy::Verdict::default(),
         };
         let ctx = Context::new(cloud, &observed, &cluster, &region, waiter(args.timeout))
@@ -137,6 +144,33 @@ async fn prepare_apply(
     }
 }
 
+/// Stops before anything changes when the plan upgrades Kubernetes and EKS's upgrade insights
+/// have an ERROR for the next version (EKS would refuse UpdateClusterVersion without `force`).
+fn refuse_blocked_upgrade(plan: &Plan, observed: &Observed) -> Result<()> {
+    let upgrading = plan.changes.iter().any(|c| {
+        c.operations
+            .iter()
+            .any(|op| matches!(op, crate::plan::Operation::UpdateClusterVersion { .. }))
+    });
+    let errors: Vec<String> = observed
+        .upgrade_insights
+        .iter()
+        .filter(|i| i.status == "ERROR")
+        .map(|i| {
+            let version = i.kubernetes_version.as_deref().unwrap_or("?");
+            format!("{} (Kubernetes {version}): {}", i.name, i.reason)
+        })
+        .collect();
+    if upgrading && !errors.is_empty() {
+        bail!(
+            "EKS upgrade insights report issues that block this upgrade:\n  {}\nnothing was changed: fix them (`aws eks list-insights --cluster-name {}`), or run `ekspec apply --force-upgrade` to upgrade anyway",
+            errors.join("\n  "),
+            plan.cluster
+        );
+    }
+    Ok(())
+}
+
 async fn prepare_delete(
     global: &GlobalOptions,
     target: DeleteTarget,
@@ -150,9 +184,9 @@ async fn prepare_delete(
         let plan = planner::plan_delete(&cluster, &region, &observed);
         let spec = target.spec.as_ref().map(|s| (&s.file, s.path.as_path()));
         let verdict = match gate {
-            Some(gate) => gate
-                .judge(&plan, spec)
-                .with_context(|| format!("the policies could not judge the deletion of {cluster}"))?,
+            Some(gate) => gate.judge(&plan, spec).with_context(|| {
+                format!("the policies could not judge the deletion of {cluster}")
+            })?,
             None => crate::policy::Verdict::default(),
         };
         let ctx = Context::new(cloud, &observed, &cluster, &region, waiter(timeout));
@@ -200,11 +234,12 @@ pub fn run_apply(
     })
 }
 
-fn apply_options(args: &ApplyArgs) -> RunOptions {
+fn apply_options(args: &ApplyArgs) -> RunOptions<'_> {
     RunOptions {
         auto_approve: args.auto_approve,
         break_lock: args.break_lock,
         what: "Apply",
+        timeline: args.timeline.as_deref(),
     }
 }
 
@@ -250,6 +285,7 @@ pub fn run_delete(
             auto_approve: args.auto_approve,
             break_lock: args.break_lock,
             what: "Delete",
+            timeline: args.timeline.as_deref(),
         };
         run(prepared, options, printer).await
     })
@@ -310,16 +346,17 @@ fn apply_saved(
 /// concurrently, and reports.
 async fn run(
     prepared: Vec<Result<Prepared, Unprepared>>,
-    options: RunOptions,
+    options: RunOptions<'_>,
     printer: &Printer,
 ) -> Result<ExitStatus> {
     let single = prepared.len() == 1;
+    let recorder = options.timeline.map(|_| Arc::new(Recorder::default()));
     let mut ready = Vec::new();
     let mut outcomes = Vec::new();
     for item in prepared {
         match item {
             Ok(p) if p.denied => {
-                show(printer, &p, single);
+                show(printer, &p, single, None);
                 if single {
                     bail!("the policies deny this plan (see above); no change was made");
                 }
@@ -332,7 +369,7 @@ async fn run(
                 ));
             }
             Ok(p) if p.plan.impossible().next().is_some() => {
-                show(printer, &p, single);
+                show(printer, &p, single, None);
                 if single {
                     bail!("the plan has impossible changes (marked `!` above); no change was made");
                 }
@@ -345,7 +382,7 @@ async fn run(
                 ));
             }
             Ok(p) => {
-                show(printer, &p, single);
+                show(printer, &p, single, recorder.clone());
                 ready.push(p);
             }
             Err(u) if single => return Err(u.error),
@@ -376,8 +413,10 @@ async fn run(
     });
     let results = fleet::each(ready, |p| {
         let stop = stop_rx.clone();
+        let recorder = recorder.clone();
         async move {
-            let progress = Progress::for_cluster(printer, (!single).then(|| p.cluster.clone()));
+            let progress = Progress::for_cluster(printer, (!single).then(|| p.cluster.clone()))
+                .recording(recorder);
             let (cluster, region, plan) = (p.cluster.clone(), p.region.clone(), p.plan.clone());
             let report = run_locked(p, stop, options.break_lock, printer, &progress).await;
             progress.finish();
@@ -388,6 +427,9 @@ async fn run(
         }
     })
     .await;
+    if let (Some(path), Some(recorder)) = (options.timeline, &recorder) {
+        timeline::write_recorded(path, &recorder.events(), printer);
+    }
     for (cluster, region, plan, report) in results {
         if single {
             return single_result(&plan, &report?, options.what, printer);
@@ -445,6 +487,7 @@ async fn run_locked(
         plan,
         ctx,
         target,
+        ..
     } = prepared;
     let ctx = Arc::new(ctx);
     let lock = ClusterLock::new(ctx.cloud.parameters.as_ref(), &cluster);
@@ -518,14 +561,19 @@ fn outcome(cluster: &str, region: &str, plan: &Plan, result: &str, status: ExitS
     }
 }
 
-fn show(printer: &Printer, prepared: &Prepared, single: bool) {
-    match printer.format() {
-        OutputFormat::Text => printer.info(render::text(&prepared.plan).trim_end()),
-        OutputFormat::Json => {
-            Progress::for_cluster(printer, (!single).then(|| prepared.cluster.clone()))
-                .json_event("plan", json!({"plan": render::json(&prepared.plan)}))
-        }
+/// Shows a plan: its warnings, then as text, or as the `plan` event (which a timeline also
+/// keeps).
+fn show(printer: &Printer, prepared: &Prepared, single: bool, recorder: Option<Arc<Recorder>>) {
+    printer.diagnostic(render::warnings(&prepared.plan));
+    if matches!(
+        printer.format(),
+        OutputFormat::Text | OutputFormat::Markdown
+    ) {
+        printer.info(render::text(&prepared.plan).trim_end());
     }
+    Progress::for_cluster(printer, (!single).then(|| prepared.cluster.clone()))
+        .recording(recorder)
+        .json_event("plan", json!({"plan": render::json(&prepared.plan)}));
     for finding in &prepared.findings {
         let cluster = if single {
             String::new()

@@ -57,12 +57,34 @@ fn rows(observed: &Observed, cluster: &str, lock: Option<Row>) -> Vec<Row> {
         }
     };
     let net = &observed.network;
-    net.vpcs.iter().for_each(|v| add(&v.tags, &v.id, &v.cidr));
+    // The IPv6 block follows the IPv4 one in a dual-stack network.
+    let with_ipv6 = |cidr: &str, ipv6: &Option<String>| match ipv6 {
+        Some(block) => format!("{cidr} {block}"),
+        None => cidr.to_owned(),
+    };
+    net.vpcs
+        .iter()
+        .for_each(|v| add(&v.tags, &v.id, &with_ipv6(&v.cidr, &v.ipv6_cidr)));
     net.subnets.iter().for_each(|s| {
         add(
             &s.tags,
             &s.id,
-            &format!("{} {}", s.cidr, s.availability_zone),
+            &format!(
+                "{} {}",
+                with_ipv6(&s.cidr, &s.ipv6_cidr),
+                s.availability_zone
+            ),
+        )
+    });
+    net.egress_only_internet_gateways.iter().for_each(|g| {
+        add(
+            &g.tags,
+            &g.id,
+            if g.vpc_id.is_some() {
+                "attached"
+            } else {
+                "detached"
+            },
         )
     });
     net.internet_gateways.iter().for_each(|g| {
@@ -107,7 +129,15 @@ fn rows(observed: &Observed, cluster: &str, lock: Option<Row>) -> Vec<Row> {
         .iter()
         .for_each(|o| add(&o.tags, &o.arn, "ready"));
     if let Some(c) = observed.owned_cluster(cluster) {
-        add(&c.tags, &c.name, &format!("{} {}", c.status, c.version));
+        let family = match c.ip_family.as_deref() {
+            Some("ipv6") => " ipv6",
+            _ => "",
+        };
+        add(
+            &c.tags,
+            &c.name,
+            &format!("{} {}{family}", c.status, c.version),
+        );
     }
     observed.node_groups.iter().for_each(|g| {
         add(

@@ -33,19 +33,24 @@ pub fn run_eksctl(args: &ImportEksctlArgs, printer: &Printer) -> Result<ExitStat
         }
     };
     // The importer should only ever write specs that validate; values carried over from the
-    // eksctl file (an unsupported version, a bad ARN) can still break that.
-    let out_name = args
-        .out
-        .as_ref()
-        .map_or_else(|| "(imported spec)".to_owned(), |p| p.display().to_string());
-    let check = spec::parse_str(&out_name, &conversion.spec_yaml);
+    // eksctl file (an unsupported version, a bad ARN) can still break that. The spec is not
+    // written then, so each problem is shown at the eksctl field it came from.
+    let check = spec::parse_str("(imported spec)", &conversion.spec_yaml);
     printer.diagnostic(conversion.report(&file_name));
     // Warnings (a role left with no permissions, say) are worth seeing right away too.
+    let spec_tree = spec::source::parse_tree(&conversion.spec_yaml)
+        .ok()
+        .flatten();
     for diagnostic in &check.diagnostics {
+        let path = diagnostic.path.clone().or_else(|| {
+            spec_tree
+                .as_ref()
+                .and_then(|tree| tree.path_at(diagnostic.position))
+        });
         printer.diagnostic(render::render(
-            &check.file_name,
-            &check.source,
-            diagnostic,
+            &file_name,
+            &source,
+            &conversion.at_origin(diagnostic, path.as_ref()),
             printer.color(),
         ));
     }

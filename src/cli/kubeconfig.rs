@@ -174,6 +174,10 @@ mod tests {
             endpoint: Some("https://ABC.gr7.eu-west-1.eks.amazonaws.com".to_owned()),
             certificate_authority: Some("Q0E=".to_owned()),
             tags: Default::default(),
+            auto_mode: None,
+            ip_family: None,
+            service_cidr: None,
+            ..Default::default()
         }
     }
 

@@ -2,6 +2,7 @@
 
 mod apply;
 mod completions;
+mod export;
 mod fleet;
 mod get;
 mod import;
@@ -12,6 +13,7 @@ mod man;
 mod plan;
 mod schema;
 mod session;
+mod timeline;
 mod token;
 mod validate;
 
@@ -124,7 +126,7 @@ pub enum Command {
     Import(ImportSource),
     /// Show what apply would change in AWS.
     #[command(
-        after_help = "Examples:\n  ekspec plan -f clusters/prod.yaml\n  ekspec plan -f clusters/prod.yaml --detailed-exitcode   # 0 no changes, 2 changes, 1 error\n  ekspec plan -f clusters/prod.yaml --output json\n  ekspec plan -f clusters/prod.yaml --out prod.plan.json   # then: ekspec apply prod.plan.json\n  ekspec plan clusters/                                    # every spec in the folder"
+        after_help = "Examples:\n  ekspec plan -f clusters/prod.yaml\n  ekspec plan -f clusters/prod.yaml --detailed-exitcode   # 0 no changes, 2 changes, 1 error\n  ekspec plan -f clusters/prod.yaml --output json\n  ekspec plan -f clusters/prod.yaml --out prod.plan.json   # then: ekspec apply prod.plan.json\n  ekspec plan clusters/                                    # every spec in the folder\n  ekspec plan -f clusters/prod.yaml --graph dot | dot -Tsvg > plan.svg\n  ekspec plan clusters/ --output markdown > comment.md      # a pull-request comment"
     )]
     Plan(PlanArgs),
     /// Make AWS match the spec.
@@ -137,9 +139,24 @@ pub enum Command {
         after_help = "Examples:\n  ekspec delete -f clusters/dev.yaml\n  ekspec delete --name dev --region eu-west-1 --auto-approve"
     )]
     Delete(DeleteArgs),
+    /// Draw the Gantt chart of a run from the events it printed (`apply --output json`).
+    #[command(
+        after_help = "Examples:\n  ekspec apply -f clusters/prod.yaml --auto-approve --output json > events.ndjson\n  ekspec timeline events.ndjson -o timeline.svg\n  ekspec timeline events.ndjson -o timeline.html   # the chart and a table of the changes"
+    )]
+    Timeline(TimelineArgs),
     /// Show the live resources of a cluster.
     #[command(after_help = "Example:\n  ekspec get -f clusters/prod.yaml")]
     Get(GetArgs),
+    /// Write the spec of a live cluster, whoever made it.
+    ///
+    /// Reads the cluster (Describe/List/Get calls only: the read-only policy is enough) and
+    /// writes the spec that describes it to stdout (or -o FILE). Every live setting the spec
+    /// cannot express is listed on stderr with its resource and field; nothing is dropped
+    /// silently. A VPC ekspec did not make is brought in by id.
+    #[command(
+        after_help = "Examples:\n  ekspec export --name prod --region eu-west-1 > clusters/prod.yaml\n  ekspec export --name prod --region eu-west-1 -o clusters/prod.yaml\n  ekspec export --name prod --region eu-west-1 -o clusters/prod.yaml --force   # overwrite"
+    )]
+    Export(ExportArgs),
     /// Add a context for a live cluster to your kubeconfig (other entries stay).
     #[command(
         after_help = "Examples:\n  ekspec kubeconfig -f clusters/prod.yaml && kubectl get nodes\n  ekspec kubeconfig --name prod --region eu-west-1 --context prod\n  ekspec kubeconfig -f clusters/prod.yaml --kubeconfig ./prod.kubeconfig"
@@ -209,6 +226,14 @@ pub struct PlanArgs {
     /// Also save the plan, for `ekspec apply FILE` to apply exactly it (one spec only).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Print the plan's dependency graph instead of the text plan: Graphviz DOT or Mermaid,
+    /// coloured by kind, the critical path under the time model of BENCHMARKS.md thick.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub graph: Option<crate::plan::graph::GraphFormat>,
+    /// With `--output markdown`: the most characters to print (a matrix job's share of one
+    /// comment); detail is left out to fit, and the comment says what.
+    #[arg(long, value_name = "CHARS", default_value_t = crate::plan::markdown::GITHUB_COMMENT_LIMIT)]
+    pub markdown_limit: usize,
     #[command(flatten)]
     pub policy: PolicyArgs,
 }
@@ -269,6 +294,11 @@ pub struct ApplyArgs {
     pub force_upgrade: bool,
     #[command(flatten)]
     pub policy: PolicyArgs,
+    /// Write a Gantt chart of the run to FILE.svg (or FILE.html, with a table of the changes):
+    /// each change's start, AWS waits and end, failures and retries marked, the critical path
+    /// highlighted. Written whether the run succeeds or not.
+    #[arg(long, value_name = "FILE", value_parser = parse_timeline_path)]
+    pub timeline: Option<PathBuf>,
 }
 
 /// Arguments of `delete`.
@@ -291,6 +321,21 @@ pub struct DeleteArgs {
     pub break_lock: bool,
     #[command(flatten)]
     pub policy: PolicyArgs,
+    /// Write a Gantt chart of the run to FILE.svg or FILE.html (see `apply --timeline`).
+    #[arg(long, value_name = "FILE", value_parser = parse_timeline_path)]
+    pub timeline: Option<PathBuf>,
+}
+
+/// Arguments of `timeline`.
+#[derive(Debug, Args)]
+pub struct TimelineArgs {
+    /// The events of a run: what `apply --output json` or `delete --output json` printed
+    /// (`-` reads stdin).
+    #[arg(value_name = "EVENTS.ndjson")]
+    pub events: PathBuf,
+    /// The chart to write: FILE.svg, or FILE.html (the chart and a table of the changes).
+    #[arg(short = 'o', long = "out", value_name = "FILE", value_parser = parse_timeline_path)]
+    pub out: PathBuf,
 }
 
 /// Arguments of `get`.
@@ -298,6 +343,20 @@ pub struct DeleteArgs {
 pub struct GetArgs {
     #[command(flatten)]
     pub specs: SpecPaths,
+}
+
+/// Arguments of `export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The EKS cluster's name (with --region).
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
+    /// Write the spec to this file instead of stdout.
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
+    /// Overwrite the -o file if it exists.
+    #[arg(long, requires = "out")]
+    pub force: bool,
 }
 
 /// Arguments of `kubeconfig`.
@@ -413,6 +472,15 @@ pub struct CompletionsArgs {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> ExitStatus {
     let printer = cli.global.printer();
+    if cli.global.output == OutputFormat::Markdown && !matches!(cli.command, Command::Plan(_)) {
+        print_error(
+            &printer,
+            &anyhow::anyhow!(
+                "--output markdown is for `ekspec plan` (pull-request comments); use --output text or json here"
+            ),
+        );
+        return ExitStatus::Failure;
+    }
     let result = match &cli.command {
         Command::Validate(args) => validate::run(args, &cli.global, &printer),
         Command::Schema => schema::run(&printer),
@@ -423,7 +491,9 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Plan(args) => plan::run(args, &cli.global, &printer),
         Command::Apply(args) => apply::run_apply(args, &cli.global, &printer),
         Command::Delete(args) => apply::run_delete(args, &cli.global, &printer),
+        Command::Timeline(args) => timeline::run(args, &printer),
         Command::Get(args) => get::run(args, &cli.global, &printer),
+        Command::Export(args) => export::run(args, &cli.global, &printer),
         Command::Kubeconfig(args) => kubeconfig::run(args, &cli.global, &printer),
         Command::Token(args) => token::run(args, &cli.global, &printer),
         Command::Karpenter(KarpenterCommand::Values(args)) => {
@@ -466,6 +536,19 @@ fn parse_timeout(text: &str) -> Result<Duration, String> {
         return Err("must be more than zero".to_owned());
     }
     Ok(duration)
+}
+
+/// A timeline file: .svg or .html, in a folder that exists (checked before a run, not after).
+fn parse_timeline_path(text: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(text);
+    crate::timeline::Format::of(&path)?;
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => Err(format!(
+            "the folder {} does not exist; create it first",
+            dir.display()
+        )),
+        _ => Ok(path),
+    }
 }
 
 #[cfg(test)]

@@ -5,8 +5,9 @@ use anyhow::{Context as _, Result, bail};
 use super::fleet::{self, Outcome};
 use super::session::{self, LoadedSpec};
 use super::{ExitStatus, GlobalOptions, PlanArgs};
+use crate::plan::markdown::{self, Section};
 use crate::plan::saved::SavedPlan;
-use crate::plan::{Plan, render};
+use crate::plan::{Plan, graph, render};
 use crate::policy::Gate;
 use crate::printer::{OutputFormat, Printer};
 use crate::resources::{observe, planner};
@@ -30,9 +31,40 @@ fn status(plan: &Plan, detailed: bool) -> ExitStatus {
 }
 
 fn show(printer: &Printer, plan: &Plan) {
+    printer.diagnostic(render::warnings(plan));
     match printer.format() {
         OutputFormat::Json => printer.json(&render::json(plan)),
-        OutputFormat::Text => printer.result(render::text(plan).trim_end()),
+        // Markdown and graphs are drawn once for all specs, in `run`.
+        OutputFormat::Text | OutputFormat::Markdown => {
+            printer.result(render::text(plan).trim_end());
+        }
+    }
+}
+
+/// Whether the plans are drawn as one picture or document instead of shown one by one.
+fn drawn(args: &PlanArgs, printer: &Printer) -> bool {
+    args.graph.is_some() || printer.format() == OutputFormat::Markdown
+}
+
+/// The picture (`--graph`) or comment (`--output markdown`) of every spec's plan.
+fn draw(args: &PlanArgs, printer: &Printer, sections: Vec<Section>) {
+    if let Some(format) = args.graph {
+        let plans: Vec<&Plan> = sections
+            .iter()
+            .filter_map(|s| s.plan.as_ref().ok())
+            .collect();
+        printer.result(graph::render(&plans, format).trim_end());
+    } else {
+        printer.result(markdown::render(&sections, args.markdown_limit).trim_end());
+    }
+}
+
+fn section(spec: &LoadedSpec, plan: Result<Plan, String>) -> Section {
+    Section {
+        spec: spec.path.display().to_string(),
+        cluster: spec.file.metadata.name.clone(),
+        region: spec.file.metadata.region.clone(),
+        plan,
     }
 }
 
@@ -60,6 +92,11 @@ pub fn judge(
 pub fn run(args: &PlanArgs, global: &GlobalOptions, printer: &Printer) -> Result<ExitStatus> {
     let gate = args.policy.gate()?;
     let gate = gate.as_ref();
+    if args.graph.is_some() && printer.format() != OutputFormat::Text {
+        bail!(
+            "--graph prints a picture on stdout; it does not combine with --output json or markdown (the markdown has the Mermaid graph)"
+        );
+    }
     let specs = session::load_specs(&args.specs.all(), global, printer)?;
     if args.out.is_some() && specs.len() != 1 {
         bail!(
@@ -70,7 +107,11 @@ pub fn run(args: &PlanArgs, global: &GlobalOptions, printer: &Printer) -> Result
     let runtime = session::runtime()?;
     if let [spec] = specs.as_slice() {
         let plan = runtime.block_on(plan_spec(global, spec))?;
-        show(printer, &plan);
+        if drawn(args, printer) {
+            draw(args, printer, vec![section(spec, Ok(plan.clone()))]);
+        } else {
+            show(printer, &plan);
+        }
         if judge(gate, &plan, spec, printer)? {
             bail!("the policies deny this plan (see above); fix the spec or the policies");
         }
@@ -91,14 +132,19 @@ pub fn run(args: &PlanArgs, global: &GlobalOptions, printer: &Printer) -> Result
         (spec, plan)
     }));
     let mut outcomes = Vec::new();
+    let mut sections = Vec::new();
     for (spec, plan) in results {
         let metadata = &spec.file.metadata;
         let outcome = match plan {
             Ok(plan) => {
-                if printer.format() == OutputFormat::Text {
-                    printer.result(format!("# {}", spec.path.display()));
+                if drawn(args, printer) {
+                    sections.push(section(&spec, Ok(plan.clone())));
+                } else {
+                    if printer.format() == OutputFormat::Text {
+                        printer.result(format!("# {}", spec.path.display()));
+                    }
+                    show(printer, &plan);
                 }
-                show(printer, &plan);
                 let status = status(&plan, args.detailed_exitcode);
                 let denied = judge(gate, &plan, &spec, printer);
                 Outcome {
@@ -120,6 +166,7 @@ pub fn run(args: &PlanArgs, global: &GlobalOptions, printer: &Printer) -> Result
             }
             Err(error) => {
                 printer.diagnostic(format!("error: {}: {error:#}\n", spec.path.display()));
+                sections.push(section(&spec, Err(format!("{error:#}"))));
                 Outcome {
                     cluster: metadata.name.clone(),
                     region: metadata.region.clone(),
@@ -131,6 +178,10 @@ pub fn run(args: &PlanArgs, global: &GlobalOptions, printer: &Printer) -> Result
         };
         outcomes.push(outcome);
     }
-    fleet::summary(printer, &outcomes);
+    if drawn(args, printer) {
+        draw(args, printer, sections);
+    } else {
+        fleet::summary(printer, &outcomes);
+    }
     Ok(fleet::combine(&outcomes))
 }

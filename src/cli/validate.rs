@@ -32,7 +32,7 @@ pub fn run(args: &ValidateArgs, global: &GlobalOptions, printer: &Printer) -> Re
             "errors": reports.iter().map(|r| r.count(Severity::Error)).sum::<usize>(),
             "warnings": reports.iter().map(|r| r.count(Severity::Warning)).sum::<usize>(),
         })),
-        OutputFormat::Text => print_text(&reports, args.strict, printer),
+        OutputFormat::Text | OutputFormat::Markdown => print_text(&reports, args.strict, printer),
     }
     Ok(if failed == 0 {
         ExitStatus::Success

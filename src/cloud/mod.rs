@@ -85,8 +85,9 @@ pub trait Network: Send + Sync {
     /// What Kubernetes left in the VPC and what blocks deleting it: load balancers and target
     /// groups it made for the cluster (see `naming::made_by_kubernetes_for`), security groups
     /// tagged `kubernetes.io/cluster/<cluster>` (the in-tree cloud provider) or
-    /// `elbv2.k8s.aws/cluster = <cluster>` (the AWS Load Balancer Controller), and detached
-    /// network interfaces.
+    /// `elbv2.k8s.aws/cluster = <cluster>` (the AWS Load Balancer Controller) or
+    /// `eks:eks-cluster-name = <cluster>` (EKS Auto Mode), detached network interfaces, and the
+    /// instances and launch templates EKS Auto Mode made (`eks:eks-cluster-name = <cluster>`).
     async fn discover_leftovers(&self, cluster: &str, vpc_id: &str) -> CloudResult<Leftovers>;
     /// A security group with its tags, or `None` when it does not exist.
     async fn security_group(&self, id: &str) -> CloudResult<Option<ObservedSecurityGroup>>;
@@ -112,6 +113,37 @@ pub trait Network: Send + Sync {
     async fn delete_default_route(&self, route_table_id: &str) -> CloudResult<()>;
     /// Detaches an internet gateway from a VPC (needed before deleting either).
     async fn detach_internet_gateway(&self, igw_id: &str, vpc_id: &str) -> CloudResult<()>;
+
+    /// Every route table of a VPC, whoever made it (`export` tells public subnets by them).
+    async fn vpc_route_tables(&self, vpc_id: &str) -> CloudResult<Vec<ObservedRouteTable>>;
+    /// The settings of one version of a launch template (`None` when it or the version is
+    /// gone): what a node group another tool made uses.
+    async fn launch_template_version(
+        &self,
+        id: &str,
+        version: &str,
+    ) -> CloudResult<Option<LaunchTemplateData>>;
+    /// The VPC's IPv6 block and the state of its association (`associating`, `associated`,
+    /// ...), if it has one that is not being removed.
+    async fn vpc_ipv6_cidr(&self, vpc_id: &str) -> CloudResult<Option<(String, String)>>;
+    /// Asks for an Amazon-provided IPv6 block (a /56) for the VPC.
+    async fn associate_vpc_ipv6_cidr(&self, vpc_id: &str) -> CloudResult<()>;
+    /// Gives a subnet the IPv6 block `cidr` (when `Some`), then has it assign IPv6 addresses
+    /// to the network interfaces made in it.
+    async fn enable_subnet_ipv6(&self, subnet_id: &str, cidr: Option<&str>) -> CloudResult<()>;
+    /// Creates an egress-only internet gateway for the VPC; returns its id.
+    async fn create_egress_only_internet_gateway(
+        &self,
+        vpc_id: &str,
+        tags: &Tags,
+        client_token: &str,
+    ) -> CloudResult<String>;
+    /// Adds or replaces the IPv6 default route (::/0) of a route table.
+    async fn set_default_ipv6_route(
+        &self,
+        route_table_id: &str,
+        target: &RouteTarget,
+    ) -> CloudResult<()>;
 }
 
 /// IAM: roles and the OIDC provider.
@@ -178,6 +210,13 @@ pub trait Identity: Send + Sync {
     async fn delete_oidc_provider(&self, arn: &str) -> CloudResult<()>;
     /// The caller's account id.
     async fn account_id(&self) -> CloudResult<String>;
+    /// Every role of the account, on any path, whose trust policy lets the federated
+    /// principal `provider_arn` (an OIDC provider) in, read like [`Identity::list_roles`]:
+    /// the IRSA roles of a cluster another tool made. ListRoles carries each trust policy, so
+    /// only the matching roles are read further.
+    async fn roles_trusting(&self, provider_arn: &str) -> CloudResult<Vec<ObservedRole>>;
+    /// One role by name, read like [`Identity::list_roles`]; `None` when it does not exist.
+    async fn describe_role(&self, name: &str) -> CloudResult<Option<ObservedRole>>;
     /// The caller's ARN (`arn:aws:sts::111122223333:assumed-role/ci/gha`), which names who
     /// holds a cluster lock.
     async fn caller_arn(&self) -> CloudResult<String>;
@@ -233,6 +272,15 @@ pub trait ControlPlane: Send + Sync {
     ) -> CloudResult<UpdateStatus>;
     /// Starts deleting a cluster (already gone succeeds).
     async fn delete_cluster(&self, name: &str) -> CloudResult<()>;
+    /// EKS's upgrade insights (category `UPGRADE_READINESS`) about moving `cluster` to
+    /// `version`, each not `PASSING` with DescribeInsight's recommendation.
+    async fn upgrade_insights(
+        &self,
+        cluster: &str,
+        version: &str,
+    ) -> CloudResult<Vec<ObservedInsight>>;
+    /// Where `version` is in EKS's support lifecycle, or `None` when EKS does not list it.
+    async fn version_support(&self, version: &str) -> CloudResult<Option<VersionSupport>>;
 }
 
 /// EKS managed node groups.

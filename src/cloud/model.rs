@@ -29,6 +29,8 @@ pub enum Ec2Kind {
     SecurityGroup,
     /// A network interface.
     NetworkInterface,
+    /// An egress-only internet gateway (IPv6 out of private subnets).
+    EgressOnlyInternetGateway,
 }
 
 /// A VPC.
@@ -40,6 +42,8 @@ pub struct ObservedVpc {
     pub cidr: String,
     /// Tags.
     pub tags: Tags,
+    /// Its IPv6 block (an Amazon-provided /56), once associated.
+    pub ipv6_cidr: Option<String>,
 }
 
 /// A subnet.
@@ -57,6 +61,11 @@ pub struct ObservedSubnet {
     pub map_public_ip_on_launch: bool,
     /// Tags.
     pub tags: Tags,
+    /// Its IPv6 block (a /64 of the VPC's), once associated.
+    pub ipv6_cidr: Option<String>,
+    /// Whether network interfaces made in it get an IPv6 address
+    /// (`AssignIpv6AddressOnCreation`).
+    pub assign_ipv6_address_on_creation: bool,
 }
 
 /// An internet gateway.
@@ -105,6 +114,30 @@ pub enum RouteTarget {
     InternetGateway(String),
     /// A NAT gateway.
     NatGateway(String),
+    /// An egress-only internet gateway (IPv6 only).
+    EgressOnlyInternetGateway(String),
+}
+
+impl RouteTarget {
+    /// The gateway's id.
+    pub fn id(&self) -> &str {
+        match self {
+            Self::InternetGateway(id)
+            | Self::NatGateway(id)
+            | Self::EgressOnlyInternetGateway(id) => id,
+        }
+    }
+}
+
+/// An egress-only internet gateway: outbound IPv6 for private subnets.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedEgressOnlyInternetGateway {
+    /// `eigw-...`.
+    pub id: String,
+    /// The VPC it is attached to.
+    pub vpc_id: Option<String>,
+    /// Tags.
+    pub tags: Tags,
 }
 
 /// A route table.
@@ -120,6 +153,11 @@ pub struct ObservedRouteTable {
     pub associations: Vec<(String, String)>,
     /// Tags.
     pub tags: Tags,
+    /// Whether it is the VPC's main route table, which routes every subnet without an
+    /// association of its own.
+    pub main: bool,
+    /// Target of the ::/0 route, if any.
+    pub default_ipv6_route: Option<RouteTarget>,
 }
 
 /// Launch template settings ekspec manages.
@@ -138,6 +176,24 @@ pub struct LaunchTemplateData {
     pub metadata_tokens_required: bool,
     /// Tags applied to instances and volumes launched from it.
     pub instance_tags: Tags,
+    /// The AMI (`ImageId`) of a node group with a custom AMI; `None` lets EKS choose its own.
+    pub image_id: Option<String>,
+    /// The user data, decoded (EC2 holds it base64-encoded).
+    pub user_data: Option<String>,
+    /// Capacity Reservation targeting of the instances (`None`: EC2's default, `open`).
+    pub capacity_reservation: Option<CapacityReservationTargeting>,
+}
+
+/// A launch template's `CapacityReservationSpecification`: a preference, a target (one
+/// reservation or one resource group), or `capacity-reservations-only` with a target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CapacityReservationTargeting {
+    /// `open`, `none` or `capacity-reservations-only`.
+    pub preference: Option<String>,
+    /// A Capacity Reservation id (`cr-...`).
+    pub id: Option<String>,
+    /// A Capacity Reservation resource group ARN.
+    pub resource_group_arn: Option<String>,
 }
 
 /// A launch template (its newest version's data).
@@ -173,6 +229,8 @@ pub struct ObservedNetwork {
     pub route_tables: Vec<ObservedRouteTable>,
     /// Launch templates.
     pub launch_templates: Vec<ObservedLaunchTemplate>,
+    /// Egress-only internet gateways.
+    pub egress_only_internet_gateways: Vec<ObservedEgressOnlyInternetGateway>,
 }
 
 /// A load balancer Kubernetes made for a `LoadBalancer` Service or an Ingress.
@@ -204,6 +262,11 @@ pub struct Leftovers {
     pub security_groups: Vec<String>,
     /// Network interface ids in state `available`.
     pub network_interfaces: Vec<String>,
+    /// Instances EKS Auto Mode launched in the VPC, not yet terminated (their interfaces
+    /// block the subnets and security groups).
+    pub instances: Vec<String>,
+    /// Launch template ids EKS Auto Mode made for the cluster.
+    pub launch_templates: Vec<String>,
 }
 
 /// A security group.
@@ -273,6 +336,26 @@ pub struct ObservedRole {
     /// When IAM created it, in milliseconds since the Unix epoch (a role deleted and made
     /// again under the same name is a new principal to AWS).
     pub created_at: Option<i64>,
+    /// Its description (ekspec writes what a role is for there, e.g. Karpenter's version).
+    pub description: Option<String>,
+}
+
+/// Whether a trust policy lets the federated principal `principal` (an OIDC provider's ARN)
+/// assume the role.
+pub fn trusts_federated(document: &serde_json::Value, principal: &str) -> bool {
+    let statements = match document.get("Statement") {
+        Some(serde_json::Value::Array(list)) => list.iter().collect(),
+        Some(one) => vec![one],
+        None => Vec::new(),
+    };
+    statements.into_iter().any(|statement| {
+        statement.get("Effect").and_then(serde_json::Value::as_str) == Some("Allow")
+            && match statement.pointer("/Principal/Federated") {
+                Some(serde_json::Value::String(arn)) => arn == principal,
+                Some(serde_json::Value::Array(arns)) => arns.iter().any(|a| a == principal),
+                _ => false,
+            }
+    })
 }
 
 /// A request to create a role.
@@ -304,7 +387,7 @@ pub struct ObservedOidcProvider {
 }
 
 /// An EKS cluster.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ObservedCluster {
     /// Name.
     pub name: String,
@@ -343,6 +426,64 @@ pub struct ObservedCluster {
     pub certificate_authority: Option<String>,
     /// Tags.
     pub tags: Tags,
+    /// `kubernetesNetworkConfig.ipFamily`: `ipv4` or `ipv6` (`None`: not reported).
+    pub ip_family: Option<String>,
+    /// The Kubernetes service CIDR (`kubernetesNetworkConfig.serviceIpv6Cidr` on an IPv6
+    /// cluster, else `serviceIpv4Cidr`).
+    pub service_cidr: Option<String>,
+    /// EKS Auto Mode as DescribeCluster reports it (`None`: off).
+    pub auto_mode: Option<AutoMode>,
+
+    /// `upgradePolicy.supportType`: `STANDARD` or `EXTENDED` (`None`: not reported).
+    pub support_type: Option<String>,
+    /// Whether DeleteCluster is refused (`deletionProtection`).
+    pub deletion_protection: bool,
+    /// `zonalShiftConfig.enabled`.
+    pub zonal_shift: bool,
+    /// `controlPlaneScalingConfig.tier` (`None`: not reported, EKS's `standard`).
+    pub scaling_tier: Option<String>,
+}
+
+/// EKS Auto Mode of a cluster: compute (`computeConfig`), block storage
+/// (`storageConfig.blockStorage`) and load balancing
+/// (`kubernetesNetworkConfig.elasticLoadBalancing`), which EKS turns on and off together.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AutoMode {
+    /// The built-in node pools (EKS names), sorted.
+    pub node_pools: Vec<String>,
+    /// The node role of the instances it launches (sent only with node pools: EKS refuses a
+    /// role without them).
+    pub node_role_arn: Option<String>,
+}
+
+/// One of EKS's upgrade insights for a cluster (ListInsights, with DescribeInsight's advice).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ObservedInsight {
+    /// Insight id.
+    pub id: String,
+    /// Its name, e.g. `Kubernetes API deprecations`.
+    pub name: String,
+    /// The Kubernetes version it is about (the upgrade's target).
+    pub kubernetes_version: Option<String>,
+    /// `PASSING`, `WARNING`, `ERROR` or `UNKNOWN`.
+    pub status: String,
+    /// Why it has that status.
+    pub reason: String,
+    /// What to do about it (DescribeInsight `recommendation`).
+    pub recommendation: Option<String>,
+}
+
+/// Where a Kubernetes version is in EKS's support lifecycle (DescribeClusterVersions).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct VersionSupport {
+    /// `1.N`.
+    pub version: String,
+    /// `STANDARD_SUPPORT`, `EXTENDED_SUPPORT` or `UNSUPPORTED`.
+    pub status: String,
+    /// End of standard support, `YYYY-MM-DD` (UTC).
+    pub end_of_standard_support: Option<String>,
+    /// End of extended support, `YYYY-MM-DD` (UTC).
+    pub end_of_extended_support: Option<String>,
 }
 
 /// A request to create a cluster.
@@ -370,6 +511,18 @@ pub struct ClusterRequest {
     pub tags: Tags,
     /// Idempotency token.
     pub client_request_token: String,
+    /// EKS Auto Mode (`None`: off, nothing sent).
+    pub auto_mode: Option<AutoMode>,
+    /// `upgradePolicy.supportType` (`STANDARD` or `EXTENDED`).
+    pub support_type: String,
+    /// `deletionProtection`.
+    pub deletion_protection: bool,
+    /// `zonalShiftConfig.enabled`.
+    pub zonal_shift: bool,
+    /// `controlPlaneScalingConfig.tier`.
+    pub scaling_tier: String,
+    /// `kubernetesNetworkConfig.ipFamily` (`None`: not sent, EKS's default ipv4).
+    pub ip_family: Option<String>,
 }
 
 /// An in-place change of a cluster: one of the two at a time (EKS refuses both at once).
@@ -392,12 +545,35 @@ pub enum ClusterConfigChange {
         /// Subnet ids, sorted.
         subnet_ids: Vec<String>,
     },
+    /// Turn EKS Auto Mode on (or change its node pools: `Some`), or off (`None`): compute,
+    /// block storage and load balancing in one call, as EKS requires.
+    AutoMode(Option<AutoMode>),
     /// Log types to enable and to disable (EKS names).
     Logging {
         /// Turned on.
         enable: Vec<String>,
         /// Turned off.
         disable: Vec<String>,
+    },
+    /// The support policy (`upgradePolicy.supportType`: `STANDARD` or `EXTENDED`).
+    UpgradePolicy {
+        /// Support type.
+        support_type: String,
+    },
+    /// Deletion protection on or off.
+    DeletionProtection {
+        /// On.
+        enabled: bool,
+    },
+    /// Zonal shift on or off (`zonalShiftConfig.enabled`).
+    ZonalShift {
+        /// On.
+        enabled: bool,
+    },
+    /// The Provisioned Control Plane tier (`controlPlaneScalingConfig.tier`).
+    ScalingTier {
+        /// Tier, e.g. `tier-xl`.
+        tier: String,
     },
 }
 
@@ -430,6 +606,21 @@ pub enum UpdateBudget {
     Count(i32),
     /// Percent of nodes at once.
     Percentage(i32),
+}
+
+/// Node auto repair settings of a node group (EKS's `NodeRepairConfig`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct NodeRepair {
+    /// Whether EKS repairs unhealthy nodes.
+    pub enabled: bool,
+    /// Repair stops above this many unhealthy nodes.
+    pub max_unhealthy_node_threshold_count: Option<i32>,
+    /// Repair stops above this percentage of unhealthy nodes.
+    pub max_unhealthy_node_threshold_percentage: Option<i32>,
+    /// At most this many nodes repaired at once.
+    pub max_parallel_nodes_repaired_count: Option<i32>,
+    /// At most this percentage of unhealthy nodes repaired at once.
+    pub max_parallel_nodes_repaired_percentage: Option<i32>,
 }
 
 /// An EKS managed node group.
@@ -467,6 +658,13 @@ pub struct ObservedNodeGroup {
     pub health_issues: Vec<String>,
     /// Tags.
     pub tags: Tags,
+    /// Update strategy (`DEFAULT` or `MINIMAL`), when EKS reports one.
+    pub update_strategy: Option<String>,
+    /// Node auto repair settings, when EKS reports them.
+    pub node_repair: Option<NodeRepair>,
+    /// Root volume size in GiB, when set on the node group itself (`diskSize`: only without a
+    /// launch template; with one, the template says).
+    pub disk_size: Option<i32>,
 }
 
 /// A request to create a node group.
@@ -500,6 +698,10 @@ pub struct NodeGroupRequest {
     pub tags: Tags,
     /// Idempotency token.
     pub client_request_token: String,
+    /// Update strategy (`DEFAULT` or `MINIMAL`); `None` leaves EKS's default.
+    pub update_strategy: Option<String>,
+    /// Node auto repair; `None` is not sent.
+    pub node_repair: Option<NodeRepair>,
 }
 
 /// An in-place change of a node group; `None` fields stay as they are.
@@ -517,6 +719,11 @@ pub struct NodeGroupConfigChange {
     pub scaling: Option<NodeScaling>,
     /// New update budget.
     pub update_budget: Option<UpdateBudget>,
+    /// New update strategy (sent with the update budget, which EKS requires in an
+    /// `updateConfig`).
+    pub update_strategy: Option<String>,
+    /// New node auto repair settings.
+    pub node_repair: Option<NodeRepair>,
 }
 
 /// A Fargate profile.
@@ -688,6 +895,33 @@ pub struct ObservedAccessEntry {
     /// When EKS created it, in milliseconds since the Unix epoch: EKS binds an entry to its
     /// principal's unique id at creation, so an entry older than its role is stale.
     pub created_at: Option<i64>,
+}
+
+/// The user name EKS gives a `STANDARD` entry that names none (EKS User Guide, "Create access
+/// entries"): the session of an assumed role, without the role's path
+/// (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/{{SessionName}}`), or the user's ARN.
+pub fn default_access_entry_username(principal_arn: &str) -> Option<String> {
+    let mut parts = principal_arn.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some("iam"), Some(_), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    match resource.split_once('/') {
+        Some(("role", path_and_name)) => {
+            let name = path_and_name.rsplit('/').next()?;
+            Some(format!(
+                "arn:{partition}:sts::{account}:assumed-role/{name}/{{{{SessionName}}}}"
+            ))
+        }
+        Some(("user", _)) => Some(principal_arn.to_owned()),
+        _ => None,
+    }
 }
 
 /// A request to create an access entry.

@@ -12,6 +12,29 @@ use super::{Event, ExecError};
 /// wait is alive (and a stalled one is visible) even when AWS reports no new state.
 pub const REPORT_EVERY: Duration = Duration::from_secs(60);
 
+/// The state of a wait whose call AWS refused because something is in use; tried again.
+pub const RETRY_IN_USE: &str = "in use: ";
+/// The state of a wait whose create EKS refused while busy with another operation.
+pub const RETRY_EKS_BUSY: &str = "EKS is busy: ";
+/// The state of a wait whose create EKS refused because a new IAM role is not usable yet.
+pub const RETRY_NEW_ROLE: &str = "the IAM role is not usable by EKS yet";
+/// The state of a wait whose queue create SQS refused while a deleted queue's name is held.
+pub const RETRY_NAME_HELD: &str = "name held: ";
+
+/// How the pending state of a refused call that is being tried again begins, as opposed to a
+/// state AWS reports. Timelines mark these as retries ([`is_retry`]).
+pub const RETRY_STATES: [&str; 4] = [
+    RETRY_IN_USE,
+    RETRY_EKS_BUSY,
+    RETRY_NEW_ROLE,
+    RETRY_NAME_HELD,
+];
+
+/// Whether a wait's state is a refused call being tried again (see [`RETRY_STATES`]).
+pub fn is_retry(state: &str) -> bool {
+    RETRY_STATES.iter().any(|prefix| state.starts_with(prefix))
+}
+
 tokio::task_local! {
     /// Where waits of the change a task runs report to: set by the executor per change.
     static REPORTER: Reporter;

@@ -7,7 +7,7 @@ pub mod eksctl;
 
 use std::fmt::Write as _;
 
-use crate::spec::{FieldPath, Position};
+use crate::spec::{Diagnostic, FieldPath, Position};
 
 /// What a finding says about a field of the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -50,12 +50,66 @@ pub struct Conversion {
     pub cluster: String,
     /// Findings in file order.
     pub findings: Vec<Finding>,
+    /// Where fields of the spec came from in the input, most specific last per prefix.
+    pub origins: Vec<Origin>,
+}
+
+/// A field of the imported spec and the input field it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The spec field (`spec.nodeGroups[2]`).
+    pub spec: FieldPath,
+    /// The input field (`managedNodeGroups[0]`).
+    pub input: FieldPath,
+    /// Where the input field (or its nearest present parent) is in the input file.
+    pub position: Position,
+    /// Whether the input field is in the file (false: the importer wrote a default for it).
+    pub present: bool,
 }
 
 impl Conversion {
     /// Number of findings of a kind.
     pub fn count(&self, kind: FindingKind) -> usize {
         self.findings.iter().filter(|f| f.kind == kind).count()
+    }
+
+    /// The input field `path` of the spec came from: the origin whose spec field is the
+    /// longest prefix of `path` (the first recorded among equals).
+    pub fn origin_of(&self, path: &FieldPath) -> Option<&Origin> {
+        let mut best: Option<&Origin> = None;
+        for origin in &self.origins {
+            if path.starts_with(&origin.spec)
+                && best.is_none_or(|b| origin.spec.len() > b.spec.len())
+            {
+                best = Some(origin);
+            }
+        }
+        best
+    }
+
+    /// A diagnostic about the spec field `path` of the imported spec, moved to the input field
+    /// it came from and saying which spec field it concerns.
+    pub fn at_origin(&self, diagnostic: &Diagnostic, path: Option<&FieldPath>) -> Diagnostic {
+        let mut moved = diagnostic.clone();
+        let origin = path.and_then(|path| self.origin_of(path));
+        let concerns = path.map_or_else(|| "the imported spec".to_owned(), ToString::to_string);
+        moved.message = match origin {
+            Some(origin) if origin.input.is_empty() => {
+                format!(
+                    "{concerns} (written by the importer): {}",
+                    diagnostic.message
+                )
+            }
+            Some(origin) if !origin.present => format!(
+                "{concerns} (from {}, not set: the importer's default): {}",
+                origin.input, diagnostic.message
+            ),
+            Some(origin) => format!("{concerns} (from {}): {}", origin.input, diagnostic.message),
+            None => format!("{concerns}: {}", diagnostic.message),
+        };
+        moved.position = origin.map_or(Position { line: 1, column: 1 }, |o| o.position);
+        moved.path = origin.map(|o| o.input.clone());
+        moved
     }
 
     /// The report for people: one `FILE:LINE:COL: KIND: PATH: MESSAGE` line per finding,

@@ -4,6 +4,9 @@
 //! out, run in sequence. `after` names the resources whose changes must finish first; the
 //! executor runs every change whose predecessors are done, concurrently.
 
+pub mod estimate;
+pub mod graph;
+pub mod markdown;
 pub mod operation;
 pub mod render;
 pub mod saved;
@@ -165,6 +168,10 @@ pub struct Plan {
     pub region: String,
     /// The changes, in a stable order.
     pub changes: Vec<Change>,
+    /// What the user should know that changes nothing: a version in extended support, EKS's
+    /// upgrade insights that are not passing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl Plan {

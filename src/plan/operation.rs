@@ -6,9 +6,11 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::cloud::{
-    AccessPolicy, ClusterConfigChange, Ec2Kind, LaunchTemplateData, NodeGroupConfigChange,
-    NodeScaling, NodeTaint, QueueAttributes, RuleTarget, Tags, UpdateBudget,
+    AccessPolicy, AutoMode, ClusterConfigChange, Ec2Kind, LaunchTemplateData,
+    NodeGroupConfigChange, NodeRepair, NodeScaling, NodeTaint, QueueAttributes, RuleTarget, Tags,
+    UpdateBudget,
 };
+use crate::resources::user_data::UserData;
 
 /// A value known now, or produced by another change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -63,6 +65,24 @@ pub enum Operation {
     DisassociateRouteTable { association_id: String },
     /// Remove the default route of a table (no NAT gateway any more).
     DeleteDefaultRoute { table: Ref },
+    /// Give the VPC an Amazon-provided IPv6 block unless it has one, and wait until it is
+    /// associated; output `ipv6-cidr`.
+    AssociateVpcIpv6Cidr { vpc: Ref },
+    /// Give a subnet the `index`th /64 of the VPC's IPv6 block `vpc_block` (`None`: it has
+    /// its block), then have it assign IPv6 addresses on creation.
+    EnableSubnetIpv6 {
+        subnet: Ref,
+        vpc_block: Option<Ref>,
+        index: u32,
+    },
+    /// Create an egress-only internet gateway for the VPC; output `id`.
+    CreateEgressOnlyInternetGateway { vpc: Ref, tags: Tags },
+    /// Point the IPv6 default route (::/0) of a table at a gateway.
+    SetDefaultIpv6Route {
+        table: Ref,
+        internet_gateway: Option<Ref>,
+        egress_only_internet_gateway: Option<Ref>,
+    },
     /// Add or overwrite tags of EC2 resources.
     TagEc2 { ids: Vec<Ref>, tags: Tags },
     /// Remove tags from EC2 resources, each only where it still has the value given.
@@ -71,16 +91,19 @@ pub enum Operation {
     TagOidcProvider { arn: String, tags: Tags },
     /// Add or overwrite tags of an EKS cluster, node group or Fargate profile.
     TagEks { arn: String, tags: Tags },
-    /// Create a launch template; outputs `id` and `version`.
+    /// Create a launch template; outputs `id` and `version`. Its user data, when given, is
+    /// written when it runs: a custom AMI's needs the cluster's endpoint.
     CreateLaunchTemplate {
         name: String,
         data: LaunchTemplateData,
         tags: Tags,
+        user_data: Option<UserData>,
     },
     /// Add a version with new settings to a launch template; output `version`.
     CreateLaunchTemplateVersion {
         id: String,
         data: LaunchTemplateData,
+        user_data: Option<UserData>,
     },
     /// Create an IAM role with managed and inline policies; output `arn`.
     CreateRole {
@@ -119,6 +142,17 @@ pub enum Operation {
         logging: Vec<String>,
         encryption_key_arn: Option<String>,
         tags: Tags,
+        /// EKS Auto Mode (`None`: off).
+        auto_mode: Option<AutoMode>,
+        /// `upgradePolicy.supportType`.
+        support_type: String,
+        /// `deletionProtection`.
+        deletion_protection: bool,
+        /// `zonalShiftConfig.enabled`.
+        zonal_shift: bool,
+        /// `controlPlaneScalingConfig.tier`.
+        scaling_tier: String,
+        ip_family: Option<String>,
     },
     /// Change endpoint access or logging and wait until ACTIVE again.
     UpdateClusterConfig {
@@ -232,6 +266,10 @@ pub enum Operation {
         launch_template: Ref,
         update_budget: UpdateBudget,
         tags: Tags,
+        /// `DEFAULT` or `MINIMAL`; `None` leaves EKS's default.
+        update_strategy: Option<String>,
+        /// Node auto repair; `None` is not sent.
+        node_repair: Option<NodeRepair>,
     },
     /// Change a node group in place and wait until ACTIVE.
     UpdateNodeGroup {
@@ -323,6 +361,9 @@ pub enum Operation {
 pub enum Trust {
     /// Trusted by an AWS service principal, e.g. `eks.amazonaws.com`.
     Service(Vec<String>),
+    /// Trusted by an AWS service principal that tags its sessions (`sts:TagSession`), as EKS
+    /// Auto Mode does with the cluster role.
+    ServiceWithSessionTags(Vec<String>),
     /// Trusted only by one Kubernetes service account through the cluster's OIDC provider.
     ServiceAccount { namespace: String, name: String },
     /// Trusted by EKS Pod Identity (`pods.eks.amazonaws.com`); the association says which

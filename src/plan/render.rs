@@ -49,6 +49,14 @@ pub fn text(plan: &Plan) -> String {
     out
 }
 
+/// The plan's warnings, one `warning: cluster `NAME`: ...` line each (for stderr).
+pub fn warnings(plan: &Plan) -> String {
+    plan.warnings
+        .iter()
+        .map(|w| format!("warning: cluster `{}`: {w}\n", plan.cluster))
+        .collect()
+}
+
 /// `Plan: N to create, N to update, N to replace, N to delete.` (or `No changes.`)
 pub fn summary_line(plan: &Plan) -> String {
     if plan.is_empty() {
@@ -77,5 +85,6 @@ pub fn json(plan: &Plan) -> Value {
         "changes": plan.changes,
         "summary": plan.summary(),
         "hasChanges": !plan.is_empty(),
+        "warnings": plan.warnings,
     })
 }

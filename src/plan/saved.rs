@@ -123,6 +123,7 @@ mod tests {
             cluster: "demo".to_owned(),
             region: "us-east-1".to_owned(),
             changes,
+            warnings: Vec::new(),
         }
     }
 

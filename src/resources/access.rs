@@ -421,6 +421,7 @@ mod tests {
                     attached_policies: Vec::new(),
                     inline_policies: Default::default(),
                     created_at: Some(made),
+                    description: None,
                 })
                 .into_iter()
                 .collect(),

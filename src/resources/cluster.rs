@@ -5,6 +5,7 @@ use crate::plan::{Change, ChangeKind, FieldChange, Operation, Ref};
 use crate::spec::model::LogType;
 use crate::spec::validate::parse_minor;
 
+use super::auto_mode;
 use super::network::subnet_id;
 use super::planner::Planning;
 use super::{eks_retag, owned_tags};
@@ -53,9 +54,14 @@ pub fn plan(p: &mut Planning<'_>) {
     let mut cidrs = spec.endpoint.public_access_cidrs.clone();
     cidrs.sort();
     let (subnets, subnet_resources) = cluster_subnets(p);
+    let auto_mode = auto_mode::desired(p);
+    warn_support(p);
     let Some(live) = p.observed.cluster.clone() else {
         let mut after = vec!["role/cluster".to_owned()];
         after.extend(subnet_resources);
+        if auto_mode.is_some() {
+            after.push(auto_mode::NODE_ROLE.to_owned());
+        }
         p.push(
             Change::new(
                 "cluster",
@@ -71,6 +77,14 @@ pub fn plan(p: &mut Planning<'_>) {
                     logging,
                     encryption_key_arn: spec.secrets_encryption.as_ref().map(|e| e.key_arn.clone()),
                     tags: owned_tags(file, "cluster", &Tags::new()),
+                    auto_mode,
+                    support_type: spec.upgrade_policy.support_type.eks_name().to_owned(),
+                    deletion_protection: spec.deletion_protection,
+                    zonal_shift: spec.zonal_shift,
+                    scaling_tier: spec.control_plane_scaling_tier.eks_name().to_owned(),
+                    // Sent only for IPv6: an IPv4 cluster's create stays as it was.
+                    ip_family: (!spec.ip_family.is_ipv4())
+                        .then(|| spec.ip_family.eks_name().to_owned()),
                 }],
             )
             .id(name)
@@ -98,6 +112,20 @@ pub fn plan(p: &mut Planning<'_>) {
                 live.status
             ),
             Vec::new(),
+        ));
+        return;
+    }
+    // EKS API reference, KubernetesNetworkConfigRequest.ipFamily: "You can only specify an IP
+    // family when you create a cluster and can't change this value once the cluster is
+    // created." A cluster that does not report one is IPv4 (EKS's default).
+    let live_family = live.ip_family.as_deref().unwrap_or("ipv4");
+    if live_family != spec.ip_family.eks_name() {
+        p.push(impossible(
+            format!(
+                "EKS cannot change a cluster's IP family: the cluster `{name}` was created with {live_family}; keep spec.ipFamily: {live_family}, or create a new cluster for {}",
+                spec.ip_family.eks_name()
+            ),
+            vec![FieldChange::new("spec.ipFamily", live_family, spec.ip_family.eks_name())],
         ));
         return;
     }
@@ -260,6 +288,23 @@ pub fn plan(p: &mut Planning<'_>) {
             },
         });
     }
+    let mut after = Vec::new();
+    match auto_mode::update(&live, auto_mode.as_ref()) {
+        Ok(None) => {}
+        Ok(Some((op, field))) => {
+            // Turned on: the roles get Auto Mode's policies first.
+            if auto_mode.is_some() {
+                after.extend(["role/cluster".to_owned(), auto_mode::NODE_ROLE.to_owned()]);
+            }
+            fields.push(field);
+            ops.push(op);
+        }
+        Err((reason, field)) => {
+            p.push(impossible(reason, vec![field]));
+            return;
+        }
+    }
+    settings(p, &live, &mut ops, &mut fields);
     if let Some((op, tag_fields)) = eks_retag(
         &live.arn,
         &live.tags,
@@ -272,7 +317,8 @@ pub fn plan(p: &mut Planning<'_>) {
         p.push(
             Change::new("cluster", ChangeKind::Update, ops)
                 .id(&live.name)
-                .fields(fields),
+                .fields(fields)
+                .after(after),
         );
     }
 }
@@ -326,4 +372,123 @@ fn subnets_eks_takes(
         );
     }
     Ok(())
+}
+
+/// Warns about the cluster's version in extended support (billed per cluster hour) and about
+/// each of EKS's upgrade insights for the next upgrade step that is not passing.
+fn warn_support(p: &mut Planning<'_>) {
+    if let Some(support) = p.observed.version_support.clone()
+        && support.status == "EXTENDED_SUPPORT"
+    {
+        p.warn(format!(
+            "Kubernetes {} is in EKS extended support (standard support ended {}; extended support ends {}): the cluster is billed at the extended-support rate per hour; upgrade spec.kubernetesVersion to a version in standard support",
+            support.version,
+            support.end_of_standard_support.as_deref().unwrap_or("already"),
+            support.end_of_extended_support.as_deref().unwrap_or("(unknown)"),
+        ));
+    }
+    for insight in p.observed.upgrade_insights.clone() {
+        let mut text = format!(
+            "EKS upgrade insight for Kubernetes {}: {} is {}",
+            insight.kubernetes_version.as_deref().unwrap_or("?"),
+            insight.name,
+            insight.status
+        );
+        if !insight.reason.is_empty() {
+            text.push_str(&format!(": {}", insight.reason));
+        }
+        if let Some(recommendation) = &insight.recommendation {
+            text.push_str(&format!(" (recommendation: {recommendation})"));
+        }
+        if insight.status == "ERROR" {
+            text.push_str("; apply refuses this upgrade until it passes, unless --force-upgrade");
+        }
+        p.warn(text);
+    }
+}
+
+/// In-place settings of the cluster, each its own UpdateClusterConfig (EKS takes one kind of
+/// change per call): support policy, deletion protection, zonal shift, control plane tier.
+fn settings(
+    p: &mut Planning<'_>,
+    live: &crate::cloud::ObservedCluster,
+    ops: &mut Vec<Operation>,
+    fields: &mut Vec<FieldChange>,
+) {
+    let Some(file) = p.file else {
+        return;
+    };
+    let spec = &file.spec;
+    let name = live.name.clone();
+    let want_support = spec.upgrade_policy.support_type.eks_name();
+    if let Some(have) = live.support_type.as_deref()
+        && have != want_support
+    {
+        let in_extended = p
+            .observed
+            .version_support
+            .as_ref()
+            .is_some_and(|s| s.status == "EXTENDED_SUPPORT");
+        if want_support == "STANDARD" && in_extended {
+            // EKS user guide, "Disable EKS extended support": "You cannot disable extended
+            // support once your cluster has entered it."
+            p.warn(format!(
+                "spec.upgradePolicy.supportType stays {have} for now: EKS cannot turn extended support off while Kubernetes {} is in it; the apply after an upgrade to a version in standard support sets STANDARD",
+                live.version
+            ));
+        } else {
+            fields.push(FieldChange::new(
+                "spec.upgradePolicy.supportType",
+                have,
+                want_support,
+            ));
+            ops.push(Operation::UpdateClusterConfig {
+                name: name.clone(),
+                change: ClusterConfigChange::UpgradePolicy {
+                    support_type: want_support.to_owned(),
+                },
+            });
+        }
+    }
+    if live.deletion_protection != spec.deletion_protection {
+        fields.push(FieldChange::new(
+            "spec.deletionProtection",
+            live.deletion_protection,
+            spec.deletion_protection,
+        ));
+        ops.push(Operation::UpdateClusterConfig {
+            name: name.clone(),
+            change: ClusterConfigChange::DeletionProtection {
+                enabled: spec.deletion_protection,
+            },
+        });
+    }
+    if live.zonal_shift != spec.zonal_shift {
+        fields.push(FieldChange::new(
+            "spec.zonalShift",
+            live.zonal_shift,
+            spec.zonal_shift,
+        ));
+        ops.push(Operation::UpdateClusterConfig {
+            name: name.clone(),
+            change: ClusterConfigChange::ZonalShift {
+                enabled: spec.zonal_shift,
+            },
+        });
+    }
+    let have_tier = live.scaling_tier.as_deref().unwrap_or("standard");
+    let want_tier = spec.control_plane_scaling_tier.eks_name();
+    if have_tier != want_tier {
+        fields.push(FieldChange::new(
+            "spec.controlPlaneScalingTier",
+            have_tier,
+            want_tier,
+        ));
+        ops.push(Operation::UpdateClusterConfig {
+            name,
+            change: ClusterConfigChange::ScalingTier {
+                tier: want_tier.to_owned(),
+            },
+        });
+    }
 }

@@ -11,7 +11,8 @@ use super::network::subnet_id;
 use super::planner::Planning;
 use super::{eks_retag, owned_tags, short_hash};
 
-fn physical_name(profile: &FargateProfileSpec, subnets: &[String]) -> String {
+/// The EKS name of a Fargate profile generation.
+pub fn physical_name(profile: &FargateProfileSpec, subnets: &[String]) -> String {
     let selectors: Vec<String> = profile
         .selectors
         .iter()

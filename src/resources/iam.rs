@@ -7,10 +7,10 @@ use crate::cloud::{ObservedOidcProvider, ObservedRole, Tags};
 use crate::naming;
 use crate::plan::operation::Trust;
 use crate::plan::{Change, ChangeKind, FieldChange, Operation};
-use crate::spec::{ClusterFile, IdentityMechanism, ServiceAccountSpec};
+use crate::spec::{ClusterFile, IdentityMechanism, IpFamily, ServiceAccountSpec};
 
 use super::planner::Planning;
-use super::{owned_tags, pod_identity, tag_drift};
+use super::{auto_mode, owned_tags, pod_identity, tag_drift};
 
 /// Name of the inline policy ekspec manages on IRSA roles.
 pub const INLINE_POLICY_NAME: &str = "ekspec-inline";
@@ -25,6 +25,11 @@ pub fn trust_document(trust: &Trust, oidc: Option<(&str, &str)>) -> Option<Value
             "Effect": "Allow",
             "Principal": {"Service": if services.len() == 1 { json!(services[0]) } else { json!(services) }},
             "Action": "sts:AssumeRole"
+        })],
+        Trust::ServiceWithSessionTags(services) => vec![json!({
+            "Effect": "Allow",
+            "Principal": {"Service": if services.len() == 1 { json!(services[0]) } else { json!(services) }},
+            "Action": ["sts:AssumeRole", "sts:TagSession"]
         })],
         Trust::ServiceAccount { namespace, name } => vec![irsa_statement(namespace, name, oidc?)],
         Trust::PodIdentity => vec![pod_identity_statement()],
@@ -112,6 +117,33 @@ pub fn aws_policy(partition: &str, name: &str) -> String {
     format!("arn:{partition}:iam::aws:policy/{name}")
 }
 
+/// The VPC CNI's permissions in an IPv6 cluster, which AWS does not manage: the policy the EKS
+/// user guide has you create ("Create IAM policy for clusters that use the IPv6 family",
+/// `AmazonEKS_CNI_IPv6_Policy`), given to the node role inline.
+pub fn cni_ipv6_policy(partition: &str) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": [
+                    "ec2:AssignIpv6Addresses",
+                    "ec2:DescribeInstances",
+                    "ec2:DescribeTags",
+                    "ec2:DescribeNetworkInterfaces",
+                    "ec2:DescribeInstanceTypes"
+                ],
+                "Resource": "*"
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["ec2:CreateTags"],
+                "Resource": [format!("arn:{partition}:ec2:*:*:network-interface/*")]
+            }
+        ]
+    })
+}
+
 /// Plans the cluster, node and Fargate roles.
 pub fn plan(p: &mut Planning<'_>) {
     let Some(file) = p.file else {
@@ -119,16 +151,33 @@ pub fn plan(p: &mut Planning<'_>) {
     };
     let cluster = &file.metadata.name;
     let partition = p.observed.partition();
+    let services = vec!["eks.amazonaws.com".to_owned()];
+    let mut policies = vec![aws_policy(partition, "AmazonEKSClusterPolicy")];
+    // EKS Auto Mode acts with the cluster role and tags its sessions (EKS user guide, "Amazon
+    // EKS Auto Mode cluster IAM role"); turned off, they go once the cluster's update is done.
+    let (trust, after) = if auto_mode::cluster_role_needs_it(p) {
+        policies.extend(
+            auto_mode::CLUSTER_POLICIES
+                .iter()
+                .map(|n| aws_policy(partition, n)),
+        );
+        (Trust::ServiceWithSessionTags(services), Vec::new())
+    } else if auto_mode::turning_off(p) {
+        (Trust::Service(services), vec!["cluster".to_owned()])
+    } else {
+        (Trust::Service(services), Vec::new())
+    };
     let mut roles = vec![DesiredRole {
         resource: "role/cluster".to_owned(),
         name: naming::cluster_role(cluster),
-        trust: Trust::Service(vec!["eks.amazonaws.com".to_owned()]),
+        trust,
         description: format!("EKS control plane of {cluster} (ekspec)"),
-        policies: vec![aws_policy(partition, "AmazonEKSClusterPolicy")],
+        policies,
         inline: None,
-        after: Vec::new(),
+        after,
     }];
     if !file.spec.node_groups.is_empty() {
+        let ipv6 = file.spec.ip_family == IpFamily::Ipv6;
         roles.push(DesiredRole {
             resource: "role/node".to_owned(),
             name: naming::node_role(cluster),
@@ -136,14 +185,16 @@ pub fn plan(p: &mut Planning<'_>) {
             description: format!("Managed node groups of {cluster} (ekspec)"),
             policies: [
                 "AmazonEKSWorkerNodePolicy",
-                "AmazonEKS_CNI_Policy",
+                // The VPC CNI's IPv4 permissions; an IPv6 cluster's CNI gets its own below.
+                if ipv6 { "" } else { "AmazonEKS_CNI_Policy" },
                 "AmazonEC2ContainerRegistryReadOnly",
                 "AmazonSSMManagedInstanceCore",
             ]
             .iter()
+            .filter(|n| !n.is_empty())
             .map(|n| aws_policy(partition, n))
             .collect(),
-            inline: None,
+            inline: ipv6.then(|| cni_ipv6_policy(partition)),
             after: Vec::new(),
         });
     }
@@ -164,6 +215,7 @@ pub fn plan(p: &mut Planning<'_>) {
     for role in roles {
         plan_role(p, role, None);
     }
+    auto_mode::plan_node_role(p);
 }
 
 /// Plans the OIDC provider and the service account roles (after the cluster, whose issuer

@@ -380,6 +380,7 @@ pub fn plan(p: &mut Planning<'_>) {
         return;
     };
     let partition = p.observed.partition().to_owned();
+    let ipv6 = file.spec.ip_family == crate::spec::IpFamily::Ipv6;
     let region = file.metadata.region.as_str();
     let node_role = naming::karpenter_node_role(cluster);
     let node_role_arn = role_arn(p, NODE_ROLE, &node_role, cluster);
@@ -417,8 +418,13 @@ pub fn plan(p: &mut Planning<'_>) {
         name: node_role,
         trust: Trust::Service(vec!["ec2.amazonaws.com".to_owned()]),
         description: format!("Nodes Karpenter launches for {cluster} (ekspec)"),
-        policies: node_policies(&partition, minor),
-        inline: None,
+        // In an IPv6 cluster the CNI on Karpenter's nodes needs the IPv6 policy instead of
+        // AmazonEKS_CNI_Policy, as on the node groups' nodes.
+        policies: node_policies(&partition, minor)
+            .into_iter()
+            .filter(|arn| !(ipv6 && arn.ends_with("/AmazonEKS_CNI_Policy")))
+            .collect(),
+        inline: ipv6.then(|| super::iam::cni_ipv6_policy(&partition)),
         after: Vec::new(),
     };
     plan_role(p, node, None);
@@ -816,6 +822,8 @@ mod tests {
                 availability_zone: zone.to_owned(),
                 map_public_ip_on_launch: public,
                 tags,
+                ipv6_cidr: None,
+                assign_ipv6_address_on_creation: false,
             }
         };
         let observed = Observed {
@@ -823,6 +831,7 @@ mod tests {
                 id: "vpc-0123abcd".to_owned(),
                 cidr: "10.0.0.0/16".to_owned(),
                 tags: Tags::new(),
+                ipv6_cidr: None,
             }),
             existing_subnets: vec![
                 subnet("subnet-0123abcd", "eu-west-1a", false),

@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod addon;
+pub mod auto_mode;
 pub mod cluster;
 pub mod fargate;
 pub mod generations;
@@ -19,12 +20,13 @@ mod observe;
 pub mod planner;
 pub mod pod_identity;
 pub mod upgrade;
+pub mod user_data;
 
 use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
 
-pub use observe::{Observed, observe, upgrade_steps};
+pub use observe::{ClusterContents, Observed, cluster_contents, observe, upgrade_steps};
 
 use crate::cloud::Tags;
 use crate::naming::{CLUSTER_TAG, RESOURCE_TAG};

@@ -8,7 +8,7 @@ use ipnet::Ipv4Net;
 use crate::cloud::{AvailabilityZone, Ec2Kind, RouteTarget, Tags};
 use crate::naming::{KARPENTER_DISCOVERY_TAG, kubernetes_cluster_tag};
 use crate::plan::{Change, ChangeKind, FieldChange, Operation, Ref};
-use crate::spec::{DEFAULT_VPC_CIDR, NatGatewayMode, validate::subnet_prefix};
+use crate::spec::{DEFAULT_VPC_CIDR, IpFamily, NatGatewayMode, validate::subnet_prefix};
 
 use super::karpenter::{discovery_tag, untag_change};
 use super::planner::Planning;
@@ -82,22 +82,45 @@ pub fn plan(p: &mut Planning<'_>) {
         return;
     };
     let no_tags = Tags::new();
+    let ipv6 = file.spec.ip_family == IpFamily::Ipv6;
 
     // VPC: its CIDR can never change.
     let vpc_tags = owned_tags(file, "vpc", &no_tags);
     p.desire("vpc");
     match p.observed.network.vpcs.iter().find(|v| p.owned(&v.tags) == Some("vpc")) {
-        None => p.push(Change::new("vpc", ChangeKind::Create, vec![Operation::CreateVpc {
-            cidr: cidr.to_string(),
-            tags: vpc_tags,
-        }])),
+        None => {
+            let mut operations = vec![Operation::CreateVpc {
+                cidr: cidr.to_string(),
+                tags: vpc_tags,
+            }];
+            if ipv6 {
+                operations.push(Operation::AssociateVpcIpv6Cidr { vpc: Ref::output("vpc", "id") });
+            }
+            p.push(Change::new("vpc", ChangeKind::Create, operations));
+        }
         Some(live) if live.cidr != cidr.to_string() => p.push(
             Change::new("vpc", ChangeKind::Impossible, Vec::new())
                 .id(&live.id)
                 .fields(vec![FieldChange::new("spec.vpc.cidr", &live.cidr, cidr)])
                 .reason("a VPC's CIDR cannot change: keep the old CIDR, or create a new cluster with the new one"),
         ),
+        // An IPv6 cluster's VPC without its block (made before spec.ipFamily said ipv6, or a
+        // run stopped between the two calls) gets one: AWS adds it in place.
+        Some(live) if ipv6 && live.ipv6_cidr.is_none() => {
+            let (missing, mut fields) = tag_drift(&live.tags, &vpc_tags);
+            let mut operations = Vec::new();
+            if !missing.is_empty() {
+                operations.push(Operation::TagEc2 { ids: vec![Ref::Value(live.id.clone())], tags: missing });
+            }
+            operations.push(Operation::AssociateVpcIpv6Cidr { vpc: Ref::Value(live.id.clone()) });
+            fields.push(FieldChange { field: "ipv6Cidr".to_owned(), old: None, new: Some(AMAZON_IPV6_BLOCK.to_owned()) });
+            p.push(Change::new("vpc", ChangeKind::Update, operations).id(&live.id).fields(fields));
+        }
         Some(live) => p.retag("vpc", &live.id, &live.tags, &vpc_tags),
+    }
+
+    if ipv6 {
+        plan_egress_only_gateway(p, file);
     }
 
     // Internet gateway, attached to the VPC.
@@ -143,20 +166,28 @@ pub fn plan(p: &mut Planning<'_>) {
                 table: Ref::output(&table, "id"),
                 subnet: Ref::output(&id, "id"),
             };
+            // The subnet's IPv6 block: the /64 of the VPC's block with its IPv4 block's number.
+            let index = u32::try_from(offset + i).unwrap_or(u32::MAX);
+            let enable_ipv6 = |subnet: Ref, has_block: bool| Operation::EnableSubnetIpv6 {
+                subnet,
+                vpc_block: (!has_block).then(|| Ref::output("vpc", "ipv6-cidr")),
+                index,
+            };
             match p.observed.network.subnets.iter().find(|s| p.owned(&s.tags) == Some(id.as_str())) {
-                None => p.push(
-                    Change::new(&id, ChangeKind::Create, vec![
-                        Operation::CreateSubnet {
-                            vpc: Ref::output("vpc", "id"),
-                            cidr: block.to_string(),
-                            zone: zone.clone(),
-                            public,
-                            tags,
-                        },
-                        associate,
-                    ])
-                    .after(["vpc".to_owned(), table]),
-                ),
+                None => {
+                    let mut operations = vec![Operation::CreateSubnet {
+                        vpc: Ref::output("vpc", "id"),
+                        cidr: block.to_string(),
+                        zone: zone.clone(),
+                        public,
+                        tags,
+                    }];
+                    if ipv6 {
+                        operations.push(enable_ipv6(Ref::output(&id, "id"), false));
+                    }
+                    operations.push(associate);
+                    p.push(Change::new(&id, ChangeKind::Create, operations).after(["vpc".to_owned(), table]));
+                }
                 Some(live) if live.cidr != block.to_string() || &live.availability_zone != zone => p.push(
                     Change::new(&id, ChangeKind::Impossible, Vec::new())
                         .id(&live.id)
@@ -183,8 +214,17 @@ pub fn plan(p: &mut Planning<'_>) {
                         fields.push(FieldChange { field: "routeTable".to_owned(), old: None, new: Some(table.clone()) });
                         operations.push(associate);
                     }
+                    if ipv6 && (live.ipv6_cidr.is_none() || !live.assign_ipv6_address_on_creation) {
+                        if live.ipv6_cidr.is_none() {
+                            fields.push(FieldChange { field: "ipv6Cidr".to_owned(), old: None, new: Some(format!("/64 number {index} of the VPC's block")) });
+                        }
+                        if !live.assign_ipv6_address_on_creation {
+                            fields.push(FieldChange::new("assignIpv6AddressOnCreation", false, true));
+                        }
+                        operations.push(enable_ipv6(Ref::Value(live.id.clone()), live.ipv6_cidr.is_some()));
+                    }
                     if !operations.is_empty() {
-                        p.push(Change::new(&id, ChangeKind::Update, operations).id(&live.id).fields(fields).after([table]));
+                        p.push(Change::new(&id, ChangeKind::Update, operations).id(&live.id).fields(fields).after([table, "vpc".to_owned()]));
                     }
                 }
             }
@@ -276,6 +316,9 @@ pub fn plan(p: &mut Planning<'_>) {
                 ),
                 Some(live) => p.retag(&table, &live.id, &live.tags, &tags),
             }
+            if ipv6 {
+                plan_ipv6_route(p, &table, public, live);
+            }
             let (target, target_resource) = if public {
                 (
                     Some(("internet-gateway", true)),
@@ -331,9 +374,7 @@ pub fn plan(p: &mut Planning<'_>) {
             } else {
                 ChangeKind::Create
             };
-            let old = live_target.map(|t| match t {
-                RouteTarget::InternetGateway(id) | RouteTarget::NatGateway(id) => id,
-            });
+            let old = live_target.map(|t| t.id().to_owned());
             p.push(
                 Change::new(&route, kind, vec![operation])
                     .fields(vec![FieldChange {
@@ -345,6 +386,87 @@ pub fn plan(p: &mut Planning<'_>) {
             );
         }
     }
+}
+
+/// What the plan shows for the IPv6 block AWS picks for a VPC.
+const AMAZON_IPV6_BLOCK: &str = "Amazon-provided /56";
+/// Logical id of the egress-only internet gateway of an IPv6 cluster's VPC.
+pub const EGRESS_ONLY_GATEWAY: &str = "egress-only-internet-gateway";
+
+/// The egress-only internet gateway through which private subnets send IPv6 out (the EKS
+/// IPv6 guide's VPC: private subnets route ::/0 to one, as IPv6 has no NAT).
+fn plan_egress_only_gateway(p: &mut Planning<'_>, file: &crate::spec::ClusterFile) {
+    let tags = owned_tags(file, EGRESS_ONLY_GATEWAY, &Tags::new());
+    p.desire(EGRESS_ONLY_GATEWAY);
+    match p
+        .observed
+        .network
+        .egress_only_internet_gateways
+        .iter()
+        .find(|g| p.owned(&g.tags) == Some(EGRESS_ONLY_GATEWAY))
+    {
+        None => p.push(
+            Change::new(
+                EGRESS_ONLY_GATEWAY,
+                ChangeKind::Create,
+                vec![Operation::CreateEgressOnlyInternetGateway {
+                    vpc: Ref::output("vpc", "id"),
+                    tags,
+                }],
+            )
+            .after(["vpc"]),
+        ),
+        Some(live) => p.retag(EGRESS_ONLY_GATEWAY, &live.id, &live.tags, &tags),
+    }
+}
+
+/// The IPv6 default route (::/0) of a table: the internet gateway for public subnets, the
+/// egress-only internet gateway for private ones.
+fn plan_ipv6_route(
+    p: &mut Planning<'_>,
+    table: &str,
+    public: bool,
+    live: Option<&crate::cloud::ObservedRouteTable>,
+) {
+    let route = format!("ipv6-route/{}", &table["route-table/".len()..]);
+    let target_resource = if public {
+        "internet-gateway"
+    } else {
+        EGRESS_ONLY_GATEWAY
+    };
+    p.desire(&route);
+    let live_target = live.and_then(|t| t.default_ipv6_route.clone());
+    let current = match (&live_target, p.output_of(target_resource, "id")) {
+        (Some(RouteTarget::InternetGateway(id)), Some(want)) if public => *id == want,
+        (Some(RouteTarget::EgressOnlyInternetGateway(id)), Some(want)) if !public => *id == want,
+        _ => false,
+    };
+    if current {
+        return;
+    }
+    let target = Ref::output(target_resource, "id");
+    let kind = if live_target.is_some() {
+        ChangeKind::Update
+    } else {
+        ChangeKind::Create
+    };
+    p.push(
+        Change::new(
+            &route,
+            kind,
+            vec![Operation::SetDefaultIpv6Route {
+                table: Ref::output(table, "id"),
+                internet_gateway: public.then(|| target.clone()),
+                egress_only_internet_gateway: (!public).then_some(target),
+            }],
+        )
+        .fields(vec![FieldChange {
+            field: "::/0".to_owned(),
+            old: live_target.map(|t| t.id().to_owned()),
+            new: Some(target_resource.to_owned()),
+        }])
+        .after([table, target_resource]),
+    );
 }
 
 /// Logical id of the route table for public subnets (one) or a zone's private subnet.
@@ -372,6 +494,24 @@ fn plan_existing(p: &mut Planning<'_>, vpc_id: &str) {
         );
         return;
     }
+    // EKS API reference, KubernetesNetworkConfigRequest.ipFamily: "If you specify ipv6, the
+    // VPC and subnets that you specify for cluster creation must have both IPv4 and IPv6 CIDR
+    // blocks assigned to them." ekspec never changes a VPC it did not make.
+    let ipv6 = file.spec.ip_family == IpFamily::Ipv6;
+    if ipv6
+        && p.observed
+            .existing_vpc
+            .as_ref()
+            .is_some_and(|vpc| vpc.ipv6_cidr.is_none())
+    {
+        p.push(
+            Change::new("vpc", ChangeKind::Impossible, Vec::new())
+                .id(vpc_id)
+                .reason(format!(
+                    "VPC `{vpc_id}` (spec.vpc.id) has no IPv6 block, which an IPv6 cluster (spec.ipFamily: ipv6) needs: give it one (aws ec2 associate-vpc-cidr-block --vpc-id {vpc_id} --amazon-provided-ipv6-cidr-block) and its subnets a /64 each, or set spec.ipFamily: ipv4"
+                )),
+        );
+    }
     let subnets = file.spec.vpc.subnets.clone().unwrap_or_default();
     let cluster = file.metadata.name.as_str();
     let karpenter = file.spec.karpenter.is_some();
@@ -398,6 +538,14 @@ fn plan_existing(p: &mut Planning<'_>, vpc_id: &str) {
                         .reason(format!(
                             "subnet `{id}` belongs to `{}`, not to spec.vpc.id `{vpc_id}`",
                             live.vpc_id
+                        )),
+                ),
+                Some(live) if ipv6 && live.ipv6_cidr.is_none() => p.push(
+                    Change::new(&resource, ChangeKind::Impossible, Vec::new())
+                        .id(id)
+                        .reason(format!(
+                            "subnet `{id}` (spec.vpc.subnets.{}[{index}]) has no IPv6 block, which an IPv6 cluster (spec.ipFamily: ipv6) needs in every subnet: give it a /64 of the VPC's block (aws ec2 associate-subnet-cidr-block --subnet-id {id} --ipv6-cidr-block <a /64 of the VPC's IPv6 block>), or set spec.ipFamily: ipv4",
+                            if public { "public" } else { "private" }
                         )),
                 ),
                 Some(live) if public && !live.map_public_ip_on_launch && public_nodes.is_some() => {
@@ -499,6 +647,10 @@ pub fn delete_operations(p: &Planning<'_>, resource: &str, id: &str) -> Vec<Oper
         }],
         "launch-template" => vec![Operation::DeleteEc2 {
             kind: Ec2Kind::LaunchTemplate,
+            id: id.to_owned(),
+        }],
+        EGRESS_ONLY_GATEWAY => vec![Operation::DeleteEc2 {
+            kind: Ec2Kind::EgressOnlyInternetGateway,
             id: id.to_owned(),
         }],
         "internet-gateway" => {

@@ -8,15 +8,16 @@
 use std::collections::BTreeMap;
 
 use crate::cloud::{
-    LaunchTemplateData, NodeGroupConfigChange, NodeScaling, NodeTaint, ObservedNodeGroup, Tags,
-    UpdateBudget,
+    CapacityReservationTargeting, LaunchTemplateData, NodeGroupConfigChange, NodeRepair,
+    NodeScaling, NodeTaint, ObservedNodeGroup, Tags, UpdateBudget,
 };
 use crate::plan::{Change, ChangeKind, FieldChange, Operation, Ref};
-use crate::spec::NodeGroupSpec;
+use crate::spec::{CapacityReservationPreference, NodeGroupSpec, UpdateStrategy};
 
 use super::generations::{self, Generation, Generational};
 use super::network::{route_table_id, subnet_id};
 use super::planner::Planning;
+use super::user_data::{NodeJoin, NodeOs, UserData};
 use super::{eks_retag, owned_tags, short_hash, tag_drift};
 
 /// The EKS name of a node group generation.
@@ -25,15 +26,102 @@ pub fn physical_name(group: &NodeGroupSpec, subnets: &[String]) -> String {
     let disk = group.disk_size_gib.to_string();
     let imds = hop_limit(group).to_string();
     let subnets = subnets.join(",");
-    let hash = short_hash(&[
-        &types,
+    let mut parts = vec![
+        types.as_str(),
         group.capacity_type.eks_name(),
         group.ami_type.eks_name(),
         &disk,
         &imds,
         &subnets,
-    ]);
+    ];
+    // EKS cannot move a node group between its AMIs and a custom one ("You must create a new
+    // node group to switch between specifying an AMI ID in a launch template and not", EKS
+    // User Guide); a new custom AMI is only a new launch template version.
+    if group.custom_ami() {
+        parts.push(CUSTOM_AMI_TYPE);
+    }
+    let hash = short_hash(&parts);
     format!("{}-{hash}", group.name)
+}
+
+/// The `amiType` EKS reports (and is sent) for a node group whose launch template names the
+/// AMI.
+pub const CUSTOM_AMI_TYPE: &str = "CUSTOM";
+
+/// The `amiType` EKS gets for a node group.
+fn eks_ami_type(group: &NodeGroupSpec) -> &'static str {
+    if group.custom_ami() {
+        CUSTOM_AMI_TYPE
+    } else {
+        group.ami_type.eks_name()
+    }
+}
+
+/// The custom AMI a node group wants: `Ok(None)` for EKS's AMIs, `Err` naming an
+/// `amiParameter` SSM does not have.
+fn custom_ami<'a>(
+    group: &'a NodeGroupSpec,
+    observed: &'a super::Observed,
+) -> Result<Option<&'a str>, &'a str> {
+    match (&group.ami_id, &group.ami_parameter) {
+        (Some(id), _) => Ok(Some(id)),
+        (None, Some(name)) => match observed.ami_parameters.get(name) {
+            Some(Some(id)) => Ok(Some(id)),
+            _ => Err(name),
+        },
+        (None, None) => Ok(None),
+    }
+}
+
+/// The user data of a node group's launch template: a custom AMI's bootstrap (EKS merges
+/// none in) and the pre-bootstrap commands.
+fn user_data(
+    cluster: &str,
+    name: &str,
+    group: &NodeGroupSpec,
+    ami: Option<&str>,
+) -> Option<UserData> {
+    let join = ami.map(|ami| {
+        let mut labels = group.labels.clone();
+        // The labels EKS puts on its own AMIs' nodes, which it cannot add here.
+        labels.insert("eks.amazonaws.com/nodegroup".to_owned(), name.to_owned());
+        labels.insert(
+            "eks.amazonaws.com/nodegroup-image".to_owned(),
+            ami.to_owned(),
+        );
+        labels.insert(
+            "eks.amazonaws.com/capacityType".to_owned(),
+            group.capacity_type.eks_name().to_owned(),
+        );
+        NodeJoin {
+            os: if group.ami_type.is_bottlerocket() {
+                NodeOs::Bottlerocket
+            } else {
+                NodeOs::Al2023
+            },
+            cluster: cluster.to_owned(),
+            endpoint: Ref::output("cluster", "endpoint"),
+            certificate_authority: Ref::output("cluster", "certificate-authority"),
+            service_cidr: Ref::output("cluster", "service-cidr"),
+            labels,
+            taints: group
+                .taints
+                .iter()
+                .map(|t| {
+                    format!(
+                        "{}={}:{}",
+                        t.key,
+                        t.value.as_deref().unwrap_or_default(),
+                        t.effect.kubernetes_name()
+                    )
+                })
+                .collect(),
+        }
+    });
+    (join.is_some() || !group.pre_bootstrap_commands.is_empty()).then(|| UserData {
+        commands: group.pre_bootstrap_commands.clone(),
+        join,
+    })
 }
 
 fn hop_limit(group: &NodeGroupSpec) -> u32 {
@@ -65,6 +153,90 @@ fn to_i32(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
+/// The node auto repair settings the spec asks for (`None`: not sent at create).
+fn node_repair(group: &NodeGroupSpec) -> Option<NodeRepair> {
+    group.node_repair_config.map(|r| NodeRepair {
+        enabled: r.enabled,
+        max_unhealthy_node_threshold_count: r.max_unhealthy_node_threshold_count.map(to_i32),
+        max_unhealthy_node_threshold_percentage: r
+            .max_unhealthy_node_threshold_percentage
+            .map(to_i32),
+        max_parallel_nodes_repaired_count: r.max_parallel_nodes_repaired_count.map(to_i32),
+        max_parallel_nodes_repaired_percentage: r
+            .max_parallel_nodes_repaired_percentage
+            .map(to_i32),
+    })
+}
+
+/// "enabled, maxUnhealthyNodeThresholdCount 3, ..." for a plan.
+fn repair_text(repair: Option<&NodeRepair>) -> String {
+    let Some(r) = repair.filter(|r| **r != NodeRepair::default()) else {
+        return "disabled".to_owned();
+    };
+    let mut parts = vec![if r.enabled { "enabled" } else { "disabled" }.to_owned()];
+    for (name, value) in [
+        (
+            "maxUnhealthyNodeThresholdCount",
+            r.max_unhealthy_node_threshold_count,
+        ),
+        (
+            "maxUnhealthyNodeThresholdPercentage",
+            r.max_unhealthy_node_threshold_percentage,
+        ),
+        (
+            "maxParallelNodesRepairedCount",
+            r.max_parallel_nodes_repaired_count,
+        ),
+        (
+            "maxParallelNodesRepairedPercentage",
+            r.max_parallel_nodes_repaired_percentage,
+        ),
+    ] {
+        if let Some(value) = value {
+            parts.push(format!("{name} {value}"));
+        }
+    }
+    parts.join(", ")
+}
+
+/// The Capacity Reservation targeting the spec asks for (`None`: EC2's default, `open`).
+fn capacity_reservation(group: &NodeGroupSpec) -> Option<CapacityReservationTargeting> {
+    group
+        .capacity_reservation
+        .as_ref()
+        .map(|c| CapacityReservationTargeting {
+            preference: c
+                .preference
+                .map(CapacityReservationPreference::ec2_name)
+                .map(str::to_owned),
+            id: c.id.clone(),
+            resource_group_arn: c.resource_group_arn.clone(),
+        })
+}
+
+/// A targeting with EC2's default (`open`, no target) read as none at all, so a template
+/// that spells the default out and one that leaves it out compare equal.
+fn effective_reservation(
+    targeting: Option<&CapacityReservationTargeting>,
+) -> Option<&CapacityReservationTargeting> {
+    targeting.filter(|t| {
+        t.id.is_some()
+            || t.resource_group_arn.is_some()
+            || t.preference.as_deref().is_some_and(|p| p != "open")
+    })
+}
+
+fn reservation_text(targeting: Option<&CapacityReservationTargeting>) -> String {
+    let Some(t) = effective_reservation(targeting) else {
+        return "open".to_owned();
+    };
+    let mut parts: Vec<&str> = Vec::new();
+    parts.extend(t.preference.as_deref());
+    parts.extend(t.id.as_deref());
+    parts.extend(t.resource_group_arn.as_deref());
+    parts.join(" ")
+}
+
 /// Plans every node group.
 pub fn plan(p: &mut Planning<'_>) {
     let Some(file) = p.file else {
@@ -87,9 +259,30 @@ pub fn plan(p: &mut Planning<'_>) {
             .cloned()
             .collect();
 
+        // A custom AMI from an SSM parameter that does not exist: nothing can be launched.
+        let ami = match custom_ami(group, p.observed) {
+            Ok(ami) => ami.map(str::to_owned),
+            Err(parameter) => {
+                p.push(
+                    Change::new(&resource, ChangeKind::Impossible, Vec::new())
+                        .id(&name)
+                        .reason(format!(
+                            "the SSM parameter `{parameter}` (amiParameter) does not exist in {} or cannot be read",
+                            file.metadata.region
+                        )),
+                );
+                continue;
+            }
+        };
+        let user_data = user_data(&cluster, &name, group, ami.as_deref());
         // The launch template of the current generation; a change of its settings (tags for
-        // instances and volumes, the disk mapping) is a new version the node group rolls to.
-        let data = template_data(file, group);
+        // instances and volumes, the disk mapping, the AMI and user data) is a new version the
+        // node group rolls to.
+        let mut data = template_data(file, group);
+        data.image_id = ami.clone();
+        data.user_data = user_data
+            .as_ref()
+            .and_then(|u| u.render(&|r| resolve_now(p, r)));
         let live_template = p
             .observed
             .network
@@ -108,26 +301,40 @@ pub fn plan(p: &mut Planning<'_>) {
                     tags: missing,
                 });
             }
-            if let Some(changed) = live
-                .data
-                .as_ref()
-                .and_then(|old| template_fields(old, &data))
-            {
+            if let Some(changed) = live.data.as_ref().and_then(|old| {
+                // User data that cannot be written yet (no cluster) is not a difference.
+                let mut want = data.clone();
+                if want.user_data.is_none() && user_data.is_some() {
+                    want.user_data.clone_from(&old.user_data);
+                }
+                template_fields(old, &want)
+            }) {
                 new_version = true;
                 fields.extend(changed);
                 ops.push(Operation::CreateLaunchTemplateVersion {
                     id: live.id.clone(),
                     data: data.clone(),
+                    user_data: user_data.clone(),
                 });
             }
             if !ops.is_empty() {
                 p.push(
                     Change::new(&template, ChangeKind::Update, ops)
                         .id(&live.id)
-                        .fields(fields),
+                        .fields(fields)
+                        .after(joins_cluster(user_data.as_ref())),
                 );
             }
         } else {
+            // The plan shows the AMI a custom one resolved to.
+            let fields = ami
+                .iter()
+                .map(|ami| FieldChange {
+                    field: "amiId".to_owned(),
+                    old: None,
+                    new: Some(ami.clone()),
+                })
+                .collect();
             p.push(
                 Change::new(
                     &template,
@@ -136,9 +343,12 @@ pub fn plan(p: &mut Planning<'_>) {
                         name: format!("ekspec-{cluster}-{name}"),
                         data,
                         tags: owned_tags(file, &template, &group.tags),
+                        user_data: user_data.clone(),
                     }],
                 )
-                .id(format!("ekspec-{cluster}-{name}")),
+                .id(format!("ekspec-{cluster}-{name}"))
+                .fields(fields)
+                .after(joins_cluster(user_data.as_ref())),
             );
         }
         let create = Operation::CreateNodeGroup {
@@ -148,7 +358,7 @@ pub fn plan(p: &mut Planning<'_>) {
             subnets,
             instance_types: group.instance_types.clone(),
             capacity_type: group.capacity_type.eks_name().to_owned(),
-            ami_type: group.ami_type.eks_name().to_owned(),
+            ami_type: eks_ami_type(group).to_owned(),
             scaling: NodeScaling {
                 min: to_i32(scaling.min),
                 max: to_i32(scaling.max),
@@ -159,6 +369,8 @@ pub fn plan(p: &mut Planning<'_>) {
             launch_template: Ref::output(&template, "id"),
             update_budget: budget(group),
             tags: owned_tags(file, &resource, &group.tags),
+            update_strategy: group.update_strategy.map(|s| s.eks_name().to_owned()),
+            node_repair: node_repair(group),
         };
         after.extend([
             "cluster".to_owned(),
@@ -306,6 +518,9 @@ fn template_data(file: &crate::spec::ClusterFile, group: &NodeGroupSpec) -> Laun
         metadata_hop_limit: hop_limit(group),
         metadata_tokens_required: true,
         instance_tags,
+        image_id: None,
+        user_data: None,
+        capacity_reservation: capacity_reservation(group),
     }
 }
 
@@ -338,7 +553,41 @@ fn template_fields(
             &want.disk_device,
         ));
     }
-    if fields.is_empty() && live != want {
+    if live.image_id != want.image_id {
+        fields.push(FieldChange {
+            field: "amiId".to_owned(),
+            old: live.image_id.clone(),
+            new: want.image_id.clone(),
+        });
+    }
+    // Labels, taints, commands or the cluster's endpoint: the whole text is rewritten.
+    if live.user_data != want.user_data {
+        fields.push(FieldChange {
+            field: "userData".to_owned(),
+            old: live.user_data.as_ref().map(|_| "previous".to_owned()),
+            new: want.user_data.as_ref().map(|_| "rewritten".to_owned()),
+        });
+    }
+    let (live_reservation, want_reservation) = (
+        effective_reservation(live.capacity_reservation.as_ref()),
+        effective_reservation(want.capacity_reservation.as_ref()),
+    );
+    if live_reservation != want_reservation {
+        fields.push(FieldChange::new(
+            "capacityReservation",
+            reservation_text(live_reservation),
+            reservation_text(want_reservation),
+        ));
+    }
+    let same_but_defaults = live_reservation == want_reservation
+        && LaunchTemplateData {
+            capacity_reservation: None,
+            ..live.clone()
+        } == LaunchTemplateData {
+            capacity_reservation: None,
+            ..want.clone()
+        };
+    if fields.is_empty() && !same_but_defaults {
         fields.push(FieldChange::new(
             "launchTemplate",
             "other settings",
@@ -346,6 +595,25 @@ fn template_fields(
         ));
     }
     (!fields.is_empty()).then_some(fields)
+}
+
+/// The value of a reference known at plan time (an existing resource's output).
+fn resolve_now(p: &Planning<'_>, r: &Ref) -> Option<String> {
+    match r {
+        Ref::Value(value) => Some(value.clone()),
+        Ref::Output(key) => {
+            let (resource, name) = key.rsplit_once('.')?;
+            p.output_of(resource, name)
+        }
+    }
+}
+
+/// A launch template whose user data joins a custom AMI's nodes waits for the cluster.
+fn joins_cluster(user_data: Option<&UserData>) -> Vec<String> {
+    user_data
+        .filter(|u| u.join.is_some())
+        .map(|_| vec!["cluster".to_owned()])
+        .unwrap_or_default()
 }
 
 /// Rolls the node group to the template's newest version when it runs an older one (or a new
@@ -434,6 +702,8 @@ fn subnets_of(p: &Planning<'_>, private: bool) -> (Vec<Ref>, Vec<String>, Vec<St
     for zone in &p.zones {
         let table = route_table_id(!private, zone);
         after.push(format!("route/{}", &table["route-table/".len()..]));
+        // And, in an IPv6 cluster, their IPv6 route (no change of that name otherwise).
+        after.push(format!("ipv6-route/{}", &table["route-table/".len()..]));
         if !private {
             break;
         }
@@ -517,6 +787,13 @@ fn in_place(
     let want_budget = budget(group);
     // A node group without an update config updates one node at a time, as EKS documents.
     let live_budget = live.update_budget.unwrap_or(UpdateBudget::Count(1));
+    // No strategy in the spec is EKS's default; so is none reported (EKS leaves
+    // `updateStrategy` out of a group created without one, eksctl-io/eksctl#8512).
+    let want_strategy = group.update_strategy.unwrap_or_default().eks_name();
+    let live_strategy = live
+        .update_strategy
+        .as_deref()
+        .unwrap_or(UpdateStrategy::Default.eks_name());
     if live_budget != want_budget {
         let text = |b: UpdateBudget| match b {
             UpdateBudget::Count(n) => format!("maxUnavailable {n}"),
@@ -528,6 +805,39 @@ fn in_place(
             text(want_budget),
         ));
         change.update_budget = Some(want_budget);
+    }
+    if live_strategy != want_strategy {
+        fields.push(FieldChange::new(
+            "updateStrategy",
+            live_strategy,
+            want_strategy,
+        ));
+        // EKS's updateConfig needs a budget beside the strategy.
+        change.update_budget = Some(want_budget);
+    }
+    if change.update_budget.is_some()
+        && (group.update_strategy.is_some() || live_strategy != want_strategy)
+    {
+        change.update_strategy = Some(want_strategy.to_owned());
+    }
+    // No repair block in the spec is EKS's default, repair off: a group repairing its nodes
+    // is turned off, one that does not is left alone. EKS reports back the fields it was sent
+    // and no others (DescribeNodegroup output quoted in eksctl-io/eksctl#8512), so the whole
+    // block is compared.
+    let want_repair = node_repair(group).unwrap_or_default();
+    let live_repair = live.node_repair.unwrap_or_default();
+    let differs = if group.node_repair_config.is_some() {
+        want_repair != live_repair
+    } else {
+        live_repair.enabled
+    };
+    if differs {
+        fields.push(FieldChange::new(
+            "nodeRepairConfig",
+            repair_text(Some(&live_repair)),
+            repair_text(Some(&want_repair)),
+        ));
+        change.node_repair = Some(want_repair);
     }
     let empty = change == NodeGroupConfigChange::default();
     ((!empty).then_some(change), fields)
@@ -559,11 +869,11 @@ fn replace_fields(
             group.capacity_type.eks_name(),
         ));
     }
-    if previous.ami_type != group.ami_type.eks_name() {
+    if previous.ami_type != eks_ami_type(group) {
         fields.push(FieldChange::new(
             "amiType",
             &previous.ami_type,
-            group.ami_type.eks_name(),
+            eks_ami_type(group),
         ));
     }
     let template: Option<&LaunchTemplateData> =
@@ -622,4 +932,112 @@ fn replace_fields(
         ));
     }
     fields
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cloud::{ObservedSubnet, ObservedVpc, Tags};
+    use crate::plan::{Change, Operation, Plan};
+    use crate::resources::{Observed, planner};
+
+    const SPEC: &str = "apiVersion: ekspec/v1alpha1\nkind: Cluster\nmetadata: {name: demo, region: us-east-1}\nspec:\n  kubernetesVersion: \"1.31\"\n  vpc: {id: vpc-0123abcd, subnets: {private: [subnet-0123abcd, subnet-4567abcd]}}\n  nodeGroups: [{name: system, instanceTypes: [m6i.xlarge], GROUP}]\n";
+
+    /// A new cluster in an existing VPC.
+    fn plan(group: &str) -> Plan {
+        let source = SPEC.replace("GROUP", group);
+        let file = crate::spec::parse_str("t.yaml", &source).spec.unwrap();
+        let subnet = |id: &str, zone: &str| ObservedSubnet {
+            id: id.into(),
+            vpc_id: "vpc-0123abcd".into(),
+            cidr: "10.0.0.0/18".into(),
+            availability_zone: zone.into(),
+            map_public_ip_on_launch: false,
+            tags: Tags::new(),
+            ipv6_cidr: None,
+            assign_ipv6_address_on_creation: false,
+        };
+        let observed = Observed {
+            existing_vpc: Some(ObservedVpc {
+                id: "vpc-0123abcd".into(),
+                cidr: "10.0.0.0/16".into(),
+                tags: Tags::new(),
+                ipv6_cidr: None,
+            }),
+            existing_subnets: vec![
+                subnet("subnet-0123abcd", "us-east-1a"),
+                subnet("subnet-4567abcd", "us-east-1b"),
+            ],
+            ..Observed::default()
+        };
+        planner::plan(&file, &observed)
+    }
+
+    fn change<'p>(plan: &'p Plan, prefix: &str) -> &'p Change {
+        plan.changes
+            .iter()
+            .find(|c| c.resource.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in {:#?}", plan.changes))
+    }
+
+    #[test]
+    fn commands_on_an_eks_ami_are_user_data_eks_merges_without_waiting_for_the_cluster() {
+        let plan = plan("preBootstrapCommands: [echo hi]");
+        let template = change(&plan, "launch-template/");
+        let Operation::CreateLaunchTemplate {
+            data, user_data, ..
+        } = &template.operations[0]
+        else {
+            panic!("{template:#?}")
+        };
+        assert_eq!(data.image_id, None);
+        let user_data = user_data.as_ref().expect("user data");
+        assert!(user_data.join.is_none());
+        assert!(data.user_data.as_deref().unwrap().contains("echo hi"));
+        assert!(!template.after.contains(&"cluster".to_owned()));
+        let group = change(&plan, "nodegroup/");
+        assert!(matches!(
+            &group.operations[0],
+            Operation::CreateNodeGroup { ami_type, .. } if ami_type == "AL2023_x86_64_STANDARD"
+        ));
+    }
+
+    #[test]
+    fn a_custom_ami_is_in_the_template_made_after_the_cluster_and_eks_gets_custom() {
+        let plan = plan("amiId: ami-0123456789abcdef0");
+        let template = change(&plan, "launch-template/");
+        let Operation::CreateLaunchTemplate {
+            data, user_data, ..
+        } = &template.operations[0]
+        else {
+            panic!("{template:#?}")
+        };
+        assert_eq!(data.image_id.as_deref(), Some("ami-0123456789abcdef0"));
+        // Written when the cluster's endpoint is known, at apply.
+        assert_eq!(data.user_data, None);
+        assert!(user_data.as_ref().unwrap().join.is_some());
+        assert!(template.after.contains(&"cluster".to_owned()));
+        assert_eq!(
+            template.fields[0].new.as_deref(),
+            Some("ami-0123456789abcdef0")
+        );
+        let group = change(&plan, "nodegroup/");
+        assert!(matches!(
+            &group.operations[0],
+            Operation::CreateNodeGroup { ami_type, .. } if ami_type == "CUSTOM"
+        ));
+    }
+
+    #[test]
+    fn a_custom_ami_is_a_generation_of_its_own() {
+        let source = SPEC.replace("GROUP", "amiId: ami-0123456789abcdef0");
+        let file = crate::spec::parse_str("t.yaml", &source).spec.unwrap();
+        let mut group = file.spec.node_groups[0].clone();
+        let subnets = ["subnet-0123abcd".to_owned()];
+        let custom = super::physical_name(&group, &subnets);
+        group.ami_id = Some("ami-0fedcba9876543210".to_owned());
+        // Another AMI is a new template version of the same group; EKS's AMI is a new group.
+        assert_eq!(super::physical_name(&group, &subnets), custom);
+        group.ami_id = None;
+        assert_ne!(super::physical_name(&group, &subnets), custom);
+    }
 }

@@ -6,9 +6,9 @@ use futures::{StreamExt, TryStreamExt, stream};
 
 use crate::cloud::{
     Cloud, CloudError, CloudResult, ErrorKind, ObservedAccessEntry, ObservedAddon, ObservedCluster,
-    ObservedEventRule, ObservedFargateProfile, ObservedNetwork, ObservedNodeGroup,
+    ObservedEventRule, ObservedFargateProfile, ObservedInsight, ObservedNetwork, ObservedNodeGroup,
     ObservedOidcProvider, ObservedPodIdentityAssociation, ObservedQueue, ObservedRole,
-    ObservedSecurityGroup, ObservedSubnet, ObservedVpc,
+    ObservedSecurityGroup, ObservedSubnet, ObservedVpc, VersionSupport,
 };
 use crate::naming;
 use crate::spec::ClusterFile;
@@ -64,6 +64,15 @@ pub struct Observed {
     /// Default add-on versions, keyed `(add-on, Kubernetes version)`: for the spec's version
     /// and every step of an upgrade, for add-ons without a pinned version.
     pub addon_defaults: BTreeMap<(String, String), Option<String>>,
+    /// EKS's upgrade insights that are not passing, for the next step of an upgrade the spec
+    /// asks for (read only then).
+    pub upgrade_insights: Vec<ObservedInsight>,
+    /// Where the cluster's Kubernetes version (the spec's before the cluster exists) is in
+    /// EKS's support lifecycle, when EKS lists it.
+    pub version_support: Option<VersionSupport>,
+    /// The AMI ids the spec's `amiParameter`s hold, by parameter name (`None`: no such
+    /// parameter), read at plan time.
+    pub ami_parameters: BTreeMap<String, Option<String>>,
 }
 
 impl Observed {
@@ -147,36 +156,22 @@ pub async fn observe(
     let owned = cluster
         .as_ref()
         .is_some_and(|c| c.tags.get(naming::CLUSTER_TAG).map(String::as_str) == Some(name));
-    let (
+    let (contents, addon_defaults) = if owned {
+        tokio::try_join!(
+            cluster_contents(cloud, name),
+            addon_defaults(cloud, file, cluster.as_ref().map(|c| c.version.as_str())),
+        )?
+    } else {
+        let defaults = addon_defaults(cloud, file, None).await?;
+        (ClusterContents::default(), defaults)
+    };
+    let ClusterContents {
         node_groups,
         fargate_profiles,
         addons,
         access_entries,
         pod_identity_associations,
-        addon_defaults,
-    ) = if owned {
-        tokio::try_join!(
-            cloud.kubernetes.list_node_groups(name),
-            cloud.kubernetes.list_fargate_profiles(name),
-            // Always: owned add-ons no longer declared are deleted.
-            none_when_unsupported(cloud.kubernetes.list_addons(name)),
-            // Always: owned entries no longer declared are deleted.
-            none_when_unsupported(cloud.kubernetes.list_access_entries(name)),
-            // Always: owned associations no longer wanted are deleted.
-            none_when_unsupported(cloud.pod_identity.list_pod_identity_associations(name)),
-            addon_defaults(cloud, file, cluster.as_ref().map(|c| c.version.as_str())),
-        )?
-    } else {
-        let defaults = addon_defaults(cloud, file, None).await?;
-        (
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-            defaults,
-        )
-    };
+    } = contents;
     let (existing_vpc, mut existing_subnets) = existing.unwrap_or_default();
     if let (Some((vpc, _)), Some(cluster)) = (&byo, &cluster) {
         let unread: Vec<String> = cluster
@@ -213,6 +208,9 @@ pub async fn observe(
     } else {
         None
     };
+    let (upgrade_insights, version_support) =
+        support_and_insights(cloud, name, file, cluster.as_ref().filter(|_| owned)).await?;
+    let ami_parameters = ami_parameters(cloud, file).await?;
     let (partition, account) = super::partition_and_account(&caller).ok_or_else(|| CloudError {
         operation: "GetCallerIdentity",
         resource: "the caller".to_owned(),
@@ -249,7 +247,104 @@ pub async fn observe(
         addon_defaults,
         cluster_security_group,
         spot_service_linked_role,
+        ami_parameters,
+        upgrade_insights,
+        version_support,
     })
+}
+
+/// What EKS holds inside one cluster, owned by ekspec or not.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterContents {
+    /// Node groups.
+    pub node_groups: Vec<ObservedNodeGroup>,
+    /// Fargate profiles.
+    pub fargate_profiles: Vec<ObservedFargateProfile>,
+    /// Add-ons.
+    pub addons: Vec<ObservedAddon>,
+    /// Access entries with their policies.
+    pub access_entries: Vec<ObservedAccessEntry>,
+    /// Pod Identity associations, standalone and add-ons'.
+    pub pod_identity_associations: Vec<ObservedPodIdentityAssociation>,
+}
+
+/// Everything EKS holds inside the cluster `name`, unfiltered (each list read concurrently):
+/// `observe` keeps what ekspec owns, `export` reads clusters any tool made.
+pub async fn cluster_contents(cloud: &Cloud, name: &str) -> CloudResult<ClusterContents> {
+    let (node_groups, fargate_profiles, addons, access_entries, pod_identity_associations) = tokio::try_join!(
+        cloud.kubernetes.list_node_groups(name),
+        cloud.kubernetes.list_fargate_profiles(name),
+        // Always: owned add-ons no longer declared are deleted.
+        none_when_unsupported(cloud.kubernetes.list_addons(name)),
+        // Always: owned entries no longer declared are deleted.
+        none_when_unsupported(cloud.kubernetes.list_access_entries(name)),
+        // Always: owned associations no longer wanted are deleted.
+        none_when_unsupported(cloud.pod_identity.list_pod_identity_associations(name)),
+    )?;
+    Ok(ClusterContents {
+        node_groups,
+        fargate_profiles,
+        addons,
+        access_entries,
+        pod_identity_associations,
+    })
+}
+
+/// The upgrade insights about the next step of the upgrade the spec asks for (none without
+/// one) and the support state of the cluster's version (the spec's before it exists).
+async fn support_and_insights(
+    cloud: &Cloud,
+    name: &str,
+    file: Option<&ClusterFile>,
+    owned_cluster: Option<&ObservedCluster>,
+) -> CloudResult<(Vec<ObservedInsight>, Option<VersionSupport>)> {
+    let Some(file) = file else {
+        return Ok((Vec::new(), None));
+    };
+    let want = &file.spec.kubernetes_version;
+    let live = owned_cluster.map(|c| c.version.as_str());
+    let next_step = live
+        .filter(|live| parse_minor(want) > parse_minor(live))
+        .and_then(|live| upgrade_steps(Some(live), want).into_iter().next());
+    let version = live.unwrap_or(want).to_owned();
+    let insights = async {
+        match &next_step {
+            Some(step) => {
+                none_when_unsupported(cloud.kubernetes.upgrade_insights(name, step)).await
+            }
+            None => Ok(Vec::new()),
+        }
+    };
+    let support = async {
+        match cloud.kubernetes.version_support(&version).await {
+            Err(error) if error.is_not_found() => {
+                tracing::debug!(%error, "no version support data");
+                Ok(None)
+            }
+            other => other,
+        }
+    };
+    tokio::try_join!(insights, support)
+}
+
+/// Reads the SSM parameters the spec's node groups take their AMI from, concurrently.
+async fn ami_parameters(
+    cloud: &Cloud,
+    file: Option<&ClusterFile>,
+) -> CloudResult<BTreeMap<String, Option<String>>> {
+    let names: std::collections::BTreeSet<&str> = file
+        .iter()
+        .flat_map(|f| &f.spec.node_groups)
+        .filter_map(|g| g.ami_parameter.as_deref())
+        .collect();
+    stream::iter(names)
+        .map(|name| async move {
+            let value = cloud.parameters.get_parameter(name).await?;
+            Ok::<_, CloudError>((name.to_owned(), value))
+        })
+        .buffer_unordered(4)
+        .try_collect()
+        .await
 }
 
 /// The list, or nothing when the endpoint answers "not found" for a cluster that exists: an

@@ -7,6 +7,7 @@ use crate::cloud::{ObservedNatGateway, Tags};
 use crate::plan::{Change, ChangeKind, Operation, Plan, Ref};
 use crate::spec::{ClusterFile, DEFAULT_ZONE_COUNT};
 
+use super::auto_mode;
 use super::karpenter::{self, KARPENTER_LEFTOVERS};
 use super::network::KUBERNETES_LEFTOVERS;
 use super::{
@@ -29,12 +30,19 @@ pub struct Planning<'a> {
     /// Service account roles whose change moves the account's binding (a switch of mechanism,
     /// a renamed role): the association and add-on planners leave that binding to it.
     rebinding: BTreeSet<String>,
+    /// Warnings for the user (see [`Plan::warnings`]).
+    warnings: Vec<String>,
 }
 
 impl<'a> Planning<'a> {
     /// Records that the spec wants `resource` (so it is not deleted).
     pub fn desire(&mut self, resource: &str) {
         self.desired.insert(resource.to_owned());
+    }
+
+    /// Adds a warning that changes nothing.
+    pub fn warn(&mut self, warning: String) {
+        self.warnings.push(warning);
     }
 
     /// Adds a change.
@@ -118,6 +126,12 @@ pub fn existing_outputs(observed: &Observed, cluster: &str) -> HashMap<String, S
     let net = &observed.network;
     for v in &net.vpcs {
         put(owned_id(&v.tags, cluster), "id", &v.id);
+        if let Some(block) = &v.ipv6_cidr {
+            put(owned_id(&v.tags, cluster), "ipv6-cidr", block);
+        }
+    }
+    for g in &net.egress_only_internet_gateways {
+        put(owned_id(&g.tags, cluster), "id", &g.id);
     }
     for s in &net.subnets {
         put(owned_id(&s.tags, cluster), "id", &s.id);
@@ -167,6 +181,16 @@ pub fn existing_outputs(observed: &Observed, cluster: &str) -> HashMap<String, S
         if let Some(group) = &c.cluster_security_group_id {
             put(Some("cluster"), "security-group", group);
         }
+        // What a custom AMI's nodes join with (their launch template's user data).
+        for (name, value) in [
+            ("endpoint", &c.endpoint),
+            ("certificate-authority", &c.certificate_authority),
+            ("service-cidr", &c.service_cidr),
+        ] {
+            if let Some(value) = value {
+                put(Some("cluster"), name, value);
+            }
+        }
     }
     outputs
 }
@@ -208,6 +232,7 @@ pub fn plan(file: &ClusterFile, observed: &Observed) -> Plan {
         desired: BTreeSet::new(),
         outputs: existing_outputs(observed, &file.metadata.name),
         rebinding: BTreeSet::new(),
+        warnings: Vec::new(),
     };
     network::plan(&mut p);
     iam::plan(&mut p);
@@ -238,7 +263,29 @@ pub fn plan_delete(name: &str, region: &str, observed: &Observed) -> Plan {
         desired: BTreeSet::new(),
         outputs: existing_outputs(observed, name),
         rebinding: BTreeSet::new(),
+        warnings: Vec::new(),
     };
+    if let Some(live) = observed
+        .owned_cluster(name)
+        .filter(|c| c.deletion_protection)
+    {
+        // EKS refuses DeleteCluster while protection is on; deleting the rest first would
+        // leave a cluster without its network and roles.
+        let mut p = p;
+        p.push(
+            Change::new("cluster", ChangeKind::Impossible, Vec::new())
+                .id(&live.name)
+                .reason(format!(
+                    "deletion protection is on for cluster {name}: nothing was deleted; set `deletionProtection: false` in the spec, run `ekspec apply`, then delete again"
+                )),
+        );
+        return Plan {
+            cluster: p.cluster,
+            region: region.to_owned(),
+            changes: p.changes,
+            warnings: p.warnings,
+        };
+    }
     finish(p, region)
 }
 
@@ -261,6 +308,7 @@ fn finish(mut p: Planning<'_>, region: &str) -> Plan {
         cluster: p.cluster,
         region: region.to_owned(),
         changes,
+        warnings: p.warnings,
     }
 }
 
@@ -298,6 +346,9 @@ fn plan_deletes(p: &mut Planning<'_>, region: &str) {
     }
     for t in &net.launch_templates {
         ec2(p.owned(&t.tags), &t.id, p);
+    }
+    for g in &net.egress_only_internet_gateways {
+        ec2(p.owned(&g.tags), &g.id, p);
     }
     // NAT gateways: a failed one goes with the live one of its name (or alone), so a deleted
     // cluster leaves none behind (AWS would remove it itself only within the hour).
@@ -484,6 +535,8 @@ fn delete_after(resource: &str) -> &'static [&'static str] {
         // Karpenter's instance profiles hold the role until they are deleted.
         "role" if resource == karpenter::NODE_ROLE => &[KARPENTER_LEFTOVERS],
         "role" if resource == "role/node" => &["nodegroup"],
+        // Auto Mode's instances use the role until the cluster's update (or delete) is done.
+        "role" if resource == auto_mode::NODE_ROLE => &["cluster"],
         "role" if resource == "role/fargate" => &["fargate-profile"],
         // An add-on or an association may still use the role (until deleted or updated).
         "role" if resource.starts_with("role/irsa/") => &["addon", "pod-identity"],
@@ -515,6 +568,9 @@ fn delete_after(resource: &str) -> &'static [&'static str] {
         // detach until AWS removes their interfaces, minutes after the delete, so the detach
         // is retried anyway; the gateway goes while they are read and deleted.
         "internet-gateway" => &["nat-gateway", "eip", "cluster", "nodegroup"],
+        // Nodes and Fargate pods send IPv6 out through it until they are gone; the routes to
+        // it go with their tables.
+        "egress-only-internet-gateway" => &["nodegroup", "fargate-profile", "route-table"],
         "vpc" => &[
             KUBERNETES_LEFTOVERS,
             KARPENTER_LEFTOVERS,
@@ -526,6 +582,7 @@ fn delete_after(resource: &str) -> &'static [&'static str] {
             "cluster",
             "nodegroup",
             "fargate-profile",
+            "egress-only-internet-gateway",
         ],
         _ => &[],
     }
@@ -548,8 +605,10 @@ fn order_deletes(changes: &mut [Change]) {
             let resource_kind = resource.split('/').next().unwrap_or_default();
             // Route updates (re-pointing away from a NAT), add-on updates (releasing a role)
             // and role updates (trusts dropping the OIDC provider) count; others do not.
-            let relevant =
-                *kind != ChangeKind::Update || matches!(resource_kind, "route" | "addon" | "role");
+            // So does the cluster's update turning Auto Mode off, for Auto Mode's node role.
+            let relevant = *kind != ChangeKind::Update
+                || matches!(resource_kind, "route" | "addon" | "role")
+                || (resource_kind == "cluster" && change.resource == auto_mode::NODE_ROLE);
             if relevant
                 && resource != &change.resource
                 && before.contains(&resource_kind)
@@ -570,7 +629,7 @@ fn rank(resource: &str) -> u8 {
         "eip" => 3,
         "nat-gateway" => 4,
         "route-table" => 5,
-        "route" => 6,
+        "route" | "egress-only-internet-gateway" | "ipv6-route" => 6,
         "role" if resource.starts_with("role/irsa/") => 13,
         "role" => 7,
         "cluster" => 8,
@@ -670,6 +729,87 @@ mod tests {
     }
 
     #[test]
+    fn an_ipv6_cluster_gets_a_dual_stack_network_and_the_cni_ipv6_policy() {
+        let file = spec(&DEMO.replace("  vpc:", "  ipFamily: ipv6\n  vpc:"));
+        let plan = plan(&file, &Observed::default());
+        let change = |resource: &str| {
+            plan.changes
+                .iter()
+                .find(|c| c.resource == resource)
+                .unwrap_or_else(|| panic!("no {resource}"))
+        };
+        assert!(matches!(
+            change("vpc").operations[..],
+            [
+                Operation::CreateVpc { .. },
+                Operation::AssociateVpcIpv6Cidr { .. }
+            ]
+        ));
+        // The subnet's /64 is numbered as its IPv4 block: private ones after the public ones.
+        assert!(change("subnet/private-us-east-1b").operations.iter().any(|op| matches!(
+            op,
+            Operation::EnableSubnetIpv6 { vpc_block: Some(Ref::Output(block)), index: 3, .. }
+                if block == "vpc.ipv6-cidr"
+        )));
+        assert!(matches!(
+            change("ipv6-route/private-us-east-1a").operations[..],
+            [Operation::SetDefaultIpv6Route {
+                egress_only_internet_gateway: Some(_),
+                ..
+            }]
+        ));
+        assert!(matches!(
+            change("ipv6-route/public").operations[..],
+            [Operation::SetDefaultIpv6Route {
+                internet_gateway: Some(_),
+                ..
+            }]
+        ));
+        assert!(
+            change("nodegroup/system")
+                .after
+                .contains(&"ipv6-route/private-us-east-1a".to_owned())
+        );
+        assert!(matches!(
+            &change("cluster").operations[..],
+            [Operation::CreateCluster { ip_family: Some(family), .. }] if family == "ipv6"
+        ));
+        let [
+            Operation::CreateRole {
+                policies,
+                inline: Some(inline),
+                ..
+            },
+        ] = &change("role/node").operations[..]
+        else {
+            panic!("{:?}", change("role/node").operations);
+        };
+        assert!(
+            !policies
+                .iter()
+                .any(|p| p.ends_with("/AmazonEKS_CNI_Policy")),
+            "{policies:?}"
+        );
+        assert!(inline.to_string().contains("ec2:AssignIpv6Addresses"));
+        // An IPv4 cluster's create is as before: no IP family sent, no IPv6 pieces.
+        let plan4 = super::plan(&spec(DEMO), &Observed::default());
+        assert!(
+            plan4
+                .changes
+                .iter()
+                .all(|c| !c.resource.contains("ipv6")
+                    && c.resource != "egress-only-internet-gateway")
+        );
+        assert!(plan4.changes.iter().any(|c| matches!(
+            &c.operations[..],
+            [Operation::CreateCluster {
+                ip_family: None,
+                ..
+            }]
+        )));
+    }
+
+    #[test]
     fn nat_gateways_are_deleted_with_the_control_plane_after_the_nodes() {
         let delete = |resource: &str| Change::new(resource, ChangeKind::Delete, Vec::new());
         let mut changes = vec![
@@ -709,6 +849,7 @@ mod tests {
                     id: "vpc-1".into(),
                     cidr: "10.9.0.0/16".into(),
                     tags: owned("vpc"),
+                    ipv6_cidr: None,
                 }],
                 ..ObservedNetwork::default()
             },
@@ -728,6 +869,7 @@ mod tests {
                     id: "vpc-1".into(),
                     cidr: "10.0.0.0/16".into(),
                     tags: owned("vpc"),
+                    ipv6_cidr: None,
                 }],
                 subnets: vec![crate::cloud::ObservedSubnet {
                     id: "subnet-1".into(),
@@ -736,6 +878,8 @@ mod tests {
                     availability_zone: "us-east-1a".into(),
                     map_public_ip_on_launch: true,
                     tags: owned("subnet/public-us-east-1a"),
+                    ipv6_cidr: None,
+                    assign_ipv6_address_on_creation: false,
                 }],
                 ..ObservedNetwork::default()
             },
@@ -780,6 +924,8 @@ mod tests {
             availability_zone: zone.into(),
             map_public_ip_on_launch: false,
             tags: Tags::new(),
+            ipv6_cidr: None,
+            assign_ipv6_address_on_creation: false,
         };
         let observed = Observed {
             cluster: Some(crate::cloud::ObservedCluster {
@@ -801,6 +947,10 @@ mod tests {
                 endpoint: None,
                 certificate_authority: None,
                 tags: owned("cluster"),
+                auto_mode: None,
+                ip_family: None,
+                service_cidr: None,
+                ..Default::default()
             }),
             addons: vec![crate::cloud::ObservedAddon {
                 name: "vpc-cni".into(),
@@ -817,6 +967,7 @@ mod tests {
                 id: "vpc-0123abcd".into(),
                 cidr: "10.0.0.0/16".into(),
                 tags: Tags::new(),
+                ipv6_cidr: None,
             }),
             existing_subnets: vec![
                 subnet("subnet-0123abcd", "us-east-1a"),

@@ -94,6 +94,10 @@ pub fn plan(p: &mut Planning<'_>) {
         .iter()
         .filter(|g| !deleted.contains(&g.name.as_str()))
         .filter(|g| !matches!(g.status.as_str(), "CREATE_FAILED" | "DELETING"))
+        // A custom AMI's Kubernetes version is the AMI's: EKS refuses `version` for it ("The
+        // following fields can't be set in the API if you specify an AMI ID", EKS User
+        // Guide); a new amiId rolls it through a launch template version.
+        .filter(|g| g.ami_type != super::nodegroup::CUSTOM_AMI_TYPE)
         .filter_map(|g| {
             let resource = p.owned(&g.tags)?.to_owned();
             let renewing = renewed.iter().any(|(r, _)| *r == resource);
@@ -346,6 +350,9 @@ mod tests {
             node_role_arn: String::new(),
             health_issues: Vec::new(),
             tags: owned(resource),
+            update_strategy: None,
+            node_repair: None,
+            disk_size: None,
         }
     }
 
@@ -357,6 +364,8 @@ mod tests {
             availability_zone: zone.into(),
             map_public_ip_on_launch: false,
             tags: Tags::new(),
+            ipv6_cidr: None,
+            assign_ipv6_address_on_creation: false,
         };
         Observed {
             cluster: Some(ObservedCluster {
@@ -378,12 +387,17 @@ mod tests {
                 endpoint: None,
                 certificate_authority: None,
                 tags: owned("cluster"),
+                auto_mode: None,
+                ip_family: None,
+                service_cidr: None,
+                ..Default::default()
             }),
             node_groups,
             existing_vpc: Some(ObservedVpc {
                 id: "vpc-0123abcd".into(),
                 cidr: "10.0.0.0/16".into(),
                 tags: Tags::new(),
+                ipv6_cidr: None,
             }),
             existing_subnets: vec![
                 subnet("subnet-0123abcd", "us-east-1a"),
@@ -503,5 +517,28 @@ mod tests {
             }
             other => panic!("{other:#?}"),
         }
+    }
+
+    #[test]
+    fn a_custom_ami_node_group_gets_no_version_update() {
+        // EKS refuses `version` for a node group whose launch template names the AMI.
+        let source = SPEC.replace(
+            "minSize: 1, maxSize: 3}",
+            "minSize: 1, maxSize: 3, amiId: ami-0123456789abcdef0}",
+        );
+        let file = crate::spec::parse_str("t.yaml", &source).spec.unwrap();
+        let mut live = group(&spec_name(&file), "nodegroup/system", "ACTIVE", "1.30");
+        live.instance_types = vec!["m6i.xlarge".into()];
+        live.ami_type = "CUSTOM".into();
+        let plan = planner::plan(&file, &observed("1.30", vec![live]));
+        change(&plan, "cluster/version-1.31");
+        assert!(
+            !plan
+                .changes
+                .iter()
+                .any(|c| c.resource.starts_with("nodegroup/system/version-")),
+            "{:#?}",
+            plan.changes
+        );
     }
 }

@@ -34,6 +34,11 @@ fn prune_spec(spec: &mut Map<String, Value>) {
         let defaults = serde_json::to_value(EndpointSpec::default()).unwrap_or(Value::Null);
         endpoint.retain(|key, value| defaults.get(key) != Some(value));
     }
+    if let Some(Value::Object(karpenter)) = spec.get_mut("karpenter")
+        && karpenter.get("interruptionQueue") == Some(&Value::Bool(true))
+    {
+        karpenter.remove("interruptionQueue");
+    }
     spec.retain(|_, value| !matches!(value, Value::Object(map) if map.is_empty()));
     let node_group_defaults = [
         (

@@ -44,7 +44,7 @@ pub struct Metadata {
 }
 
 /// The desired state of the cluster.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ClusterSpec {
     /// Kubernetes minor version as a string, e.g. `"1.31"`.
@@ -80,6 +80,138 @@ pub struct ClusterSpec {
     /// discovery tags its `EC2NodeClass` selects subnets and security groups by.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub karpenter: Option<KarpenterSpec>,
+    /// EKS Auto Mode: EKS runs the nodes (its built-in node pools), block storage and load
+    /// balancing. Absent = off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_mode: Option<AutoModeSpec>,
+    /// What EKS does when the Kubernetes version leaves standard support. Default
+    /// `{supportType: STANDARD}`: upgraded automatically, never billed for extended support
+    /// unless the spec asks for it (EKS's own default is `EXTENDED`). In place.
+    #[serde(default, skip_serializing_if = "UpgradePolicy::is_default")]
+    pub upgrade_policy: UpgradePolicy,
+    /// Refuse DeleteCluster while on: `ekspec delete` stops until the spec says `false` and is
+    /// applied. Default false. In place.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deletion_protection: bool,
+    /// Let Amazon Application Recovery Controller shift traffic away from an impaired zone
+    /// (EKS `zonalShiftConfig.enabled`). Default false. In place.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub zonal_shift: bool,
+    /// EKS Provisioned Control Plane tier. Default `standard` (no extra cost). In place.
+    #[serde(default, skip_serializing_if = "ControlPlaneScalingTier::is_standard")]
+    pub control_plane_scaling_tier: ControlPlaneScalingTier,
+
+    /// The IP family of pods and services: `ipv4` (default) or `ipv6` (a dual-stack VPC,
+    /// IPv6 pods and services). Set at create; EKS cannot change it.
+    #[serde(default, skip_serializing_if = "IpFamily::is_ipv4")]
+    pub ip_family: IpFamily,
+}
+
+/// The cluster's support policy (EKS `upgradePolicy`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpgradePolicy {
+    /// `STANDARD` (default): upgraded at the end of standard support; `EXTENDED`: stays on the
+    /// version through extended support, at an extra cost per cluster hour.
+    #[serde(default)]
+    pub support_type: SupportType,
+}
+
+impl UpgradePolicy {
+    /// Whether this is the default policy (left out when a spec is written).
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// EKS support types, spelled as EKS spells them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum SupportType {
+    /// Upgraded automatically at the end of standard support.
+    #[default]
+    #[serde(rename = "STANDARD")]
+    Standard,
+    /// Enters extended support (billed per cluster hour) at the end of standard support.
+    #[serde(rename = "EXTENDED")]
+    Extended,
+}
+
+impl SupportType {
+    /// The name EKS uses.
+    pub fn eks_name(self) -> &'static str {
+        match self {
+            Self::Standard => "STANDARD",
+            Self::Extended => "EXTENDED",
+        }
+    }
+}
+
+/// EKS Provisioned Control Plane tiers, as the EKS API reference lists them
+/// (`ControlPlaneScalingConfig.tier`: standard | tier-xl | tier-2xl | tier-4xl | tier-8xl; the
+/// SDK's `ProvisionedControlPlaneTier` has the same five).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ControlPlaneScalingTier {
+    /// EKS's default control plane, no extra cost.
+    #[default]
+    #[serde(rename = "standard")]
+    Standard,
+    /// Extra-large provisioned tier.
+    #[serde(rename = "tier-xl")]
+    TierXl,
+    /// 2x extra-large provisioned tier.
+    #[serde(rename = "tier-2xl")]
+    Tier2xl,
+    /// 4x extra-large provisioned tier.
+    #[serde(rename = "tier-4xl")]
+    Tier4xl,
+    /// 8x extra-large provisioned tier.
+    #[serde(rename = "tier-8xl")]
+    Tier8xl,
+}
+
+impl ControlPlaneScalingTier {
+    /// The name EKS uses.
+    pub fn eks_name(self) -> &'static str {
+        match self {
+            Self::Standard => "standard",
+            Self::TierXl => "tier-xl",
+            Self::Tier2xl => "tier-2xl",
+            Self::Tier4xl => "tier-4xl",
+            Self::Tier8xl => "tier-8xl",
+        }
+    }
+
+    /// Whether this is the default tier (left out when a spec is written).
+    pub fn is_standard(&self) -> bool {
+        *self == Self::Standard
+    }
+}
+
+/// The IP family Kubernetes assigns pod and service addresses from
+/// (`kubernetesNetworkConfig.ipFamily`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum IpFamily {
+    /// IPv4 pods and services.
+    #[default]
+    Ipv4,
+    /// IPv6 pods and services, in a VPC and subnets with IPv6 blocks.
+    Ipv6,
+}
+
+impl IpFamily {
+    /// The name EKS uses (`ipv4`, `ipv6`).
+    pub fn eks_name(self) -> &'static str {
+        match self {
+            Self::Ipv4 => "ipv4",
+            Self::Ipv6 => "ipv6",
+        }
+    }
+
+    /// Whether this is the default, IPv4.
+    pub fn is_ipv4(&self) -> bool {
+        *self == Self::Ipv4
+    }
 }
 
 /// The VPC: either created by ekspec (`cidr`, zones, NAT) or brought by the user (`id`, `subnets`).
@@ -264,6 +396,112 @@ pub struct NodeGroupSpec {
     /// Extra tags for this node group and its launch template.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: Tags,
+    /// A custom AMI (`ami-...`) for the nodes instead of EKS's: it goes in the launch template
+    /// with user data ekspec writes for the OS family `amiType` names (AL2023 or Bottlerocket).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ami_id: Option<String>,
+    /// An SSM parameter holding the custom AMI's id (e.g. an EKS-optimized AMI's
+    /// `/aws/service/eks/optimized-ami/.../image_id`), read at plan time; instead of `amiId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ami_parameter: Option<String>,
+    /// Shell commands each node runs before it joins the cluster (Amazon Linux only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pre_bootstrap_commands: Vec<String>,
+    /// EKS node auto repair. Absent: not sent at create, and repair is kept off (EKS's
+    /// default). Changes in place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_repair_config: Option<NodeRepairConfig>,
+    /// How a rolling update replaces nodes: `DEFAULT` (new nodes first) or `MINIMAL` (old
+    /// nodes first). Absent: EKS's `DEFAULT`. Changes in place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_strategy: Option<UpdateStrategy>,
+    /// Which EC2 Capacity Reservations the nodes launch into, carried by the launch template.
+    /// A change is a new launch template version the node group rolls to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation: Option<CapacityReservationSpec>,
+}
+
+/// EKS node auto repair of a node group, with AWS's field names (`NodeRepairConfig`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NodeRepairConfig {
+    /// Turn node auto repair on or off.
+    pub enabled: bool,
+    /// Repair stops above this many unhealthy nodes (at least 1). Excludes the percentage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_unhealthy_node_threshold_count: Option<u32>,
+    /// Repair stops above this percentage of unhealthy nodes (1 to 100). Excludes the count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_unhealthy_node_threshold_percentage: Option<u32>,
+    /// At most this many nodes are repaired at once (at least 1). Excludes the percentage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_parallel_nodes_repaired_count: Option<u32>,
+    /// At most this percentage of the unhealthy nodes is repaired at once (1 to 100).
+    /// Excludes the count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_parallel_nodes_repaired_percentage: Option<u32>,
+}
+
+/// How EKS replaces nodes during a rolling update (`NodegroupUpdateConfig.updateStrategy`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum UpdateStrategy {
+    /// New nodes are launched before old ones are terminated.
+    #[default]
+    Default,
+    /// Old nodes are terminated before new ones are launched (for scarce or costly
+    /// capacity such as GPUs).
+    Minimal,
+}
+
+impl UpdateStrategy {
+    /// The name EKS uses (the same spelling as in the spec).
+    pub fn eks_name(self) -> &'static str {
+        match self {
+            Self::Default => "DEFAULT",
+            Self::Minimal => "MINIMAL",
+        }
+    }
+}
+
+/// The EC2 Capacity Reservation targeting of a node group's instances (the launch template's
+/// `CapacityReservationSpecification`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CapacityReservationSpec {
+    /// `open` (any open reservation that matches), `none` (never a reservation) or
+    /// `capacity-reservations-only` (only a reservation; launches fail without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preference: Option<CapacityReservationPreference>,
+    /// A Capacity Reservation to launch into (`cr-...`). Excludes `resourceGroupArn`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// A Capacity Reservation resource group to launch into. Excludes `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_group_arn: Option<String>,
+}
+
+/// An instance's Capacity Reservation preference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum CapacityReservationPreference {
+    /// Any open Capacity Reservation with matching attributes, else On-Demand capacity.
+    Open,
+    /// Never a Capacity Reservation.
+    None,
+    /// Only a Capacity Reservation (or group); without capacity the launch fails.
+    CapacityReservationsOnly,
+}
+
+impl CapacityReservationPreference {
+    /// The name EC2 uses (the same spelling as in the spec).
+    pub fn ec2_name(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::None => "none",
+            Self::CapacityReservationsOnly => "capacity-reservations-only",
+        }
+    }
 }
 
 fn default_disk_size() -> u32 {
@@ -295,6 +533,11 @@ impl NodeGroupSpec {
             .unwrap_or_else(|| self.desired_size.unwrap_or(DEFAULT_NODES).min(max));
         let desired = self.desired_size.unwrap_or_else(|| min.max(1).min(max));
         Scaling { min, max, desired }
+    }
+
+    /// Whether the nodes run a custom AMI (`amiId` or `amiParameter`).
+    pub fn custom_ami(&self) -> bool {
+        self.ami_id.is_some() || self.ami_parameter.is_some()
     }
 }
 
@@ -377,6 +620,16 @@ impl AmiType {
         )
     }
 
+    /// Whether the AMI is Bottlerocket (TOML user data, no shell).
+    pub fn is_bottlerocket(self) -> bool {
+        self.eks_name().starts_with("BOTTLEROCKET")
+    }
+
+    /// Whether the AMI is Amazon Linux 2023 (nodeadm).
+    pub fn is_al2023(self) -> bool {
+        self.eks_name().starts_with("AL2023")
+    }
+
     /// Whether the AMI is Amazon Linux 2, which EKS does not ship after Kubernetes 1.32.
     pub fn is_al2(self) -> bool {
         matches!(
@@ -419,6 +672,15 @@ impl TaintEffect {
             Self::NoSchedule => "NO_SCHEDULE",
             Self::PreferNoSchedule => "PREFER_NO_SCHEDULE",
             Self::NoExecute => "NO_EXECUTE",
+        }
+    }
+
+    /// The name Kubernetes uses (the spec's spelling), as the kubelet takes it.
+    pub fn kubernetes_name(self) -> &'static str {
+        match self {
+            Self::NoSchedule => "NoSchedule",
+            Self::PreferNoSchedule => "PreferNoSchedule",
+            Self::NoExecute => "NoExecute",
         }
     }
 }
@@ -629,5 +891,51 @@ mod cluster_scope {
     /// The schema of the string form.
     pub fn schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({ "type": "string", "enum": ["cluster"] })
+    }
+}
+
+/// EKS Auto Mode: compute, block storage and load balancing, turned on and off together.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AutoModeSpec {
+    /// Turn Auto Mode on. `false` keeps the section but turns it off.
+    pub enabled: bool,
+    /// The built-in node pools EKS runs. Default both; `[]` runs none (bring your own
+    /// `NodePool`s).
+    #[serde(default = "default_auto_mode_node_pools")]
+    pub node_pools: Vec<AutoModeNodePool>,
+}
+
+/// A built-in node pool of EKS Auto Mode.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+pub enum AutoModeNodePool {
+    /// `general-purpose`: on-demand nodes for workloads.
+    #[serde(rename = "general-purpose")]
+    GeneralPurpose,
+    /// `system`: nodes for critical add-ons only (tainted `CriticalAddonsOnly`).
+    #[serde(rename = "system")]
+    System,
+}
+
+impl AutoModeNodePool {
+    /// The name EKS uses for this node pool.
+    pub fn eks_name(self) -> &'static str {
+        match self {
+            Self::GeneralPurpose => "general-purpose",
+            Self::System => "system",
+        }
+    }
+}
+
+fn default_auto_mode_node_pools() -> Vec<AutoModeNodePool> {
+    vec![AutoModeNodePool::GeneralPurpose, AutoModeNodePool::System]
+}
+
+impl ClusterSpec {
+    /// The Auto Mode settings when Auto Mode is on.
+    pub fn auto_mode(&self) -> Option<&AutoModeSpec> {
+        self.auto_mode.as_ref().filter(|a| a.enabled)
     }
 }

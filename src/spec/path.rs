@@ -35,6 +35,13 @@ impl FieldPath {
         Self(segments)
     }
 
+    /// This path followed by every step of `rest`.
+    pub fn join(&self, rest: &FieldPath) -> Self {
+        let mut segments = self.0.clone();
+        segments.extend(rest.0.iter().cloned());
+        Self(segments)
+    }
+
     /// The steps of the path.
     pub fn segments(&self) -> impl Iterator<Item = Segment> + '_ {
         self.0.iter().cloned()
@@ -44,6 +51,21 @@ impl FieldPath {
     pub fn split_last(&self) -> Option<(FieldPath, Option<Segment>)> {
         let (last, parent) = self.0.split_last()?;
         Some((Self(parent.to_vec()), Some(last.clone())))
+    }
+
+    /// Whether `prefix` is this path or one of its ancestors.
+    pub fn starts_with(&self, prefix: &FieldPath) -> bool {
+        self.0.starts_with(&prefix.0)
+    }
+
+    /// How many steps the path has.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether this is the document root.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     /// The last mapping key of the path, if it ends in one.

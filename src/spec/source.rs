@@ -113,6 +113,38 @@ impl Node {
         (position, true)
     }
 
+    /// The path of the deepest node that starts at `position`, as a key or as a value (the
+    /// inverse of [`Node::locate`], for diagnostics that carry only a position).
+    pub fn path_at(&self, position: Position) -> Option<FieldPath> {
+        let children: Vec<(FieldPath, &Node, Option<Position>)> = match &self.kind {
+            NodeKind::Mapping(entries) => entries
+                .iter()
+                .map(|e| {
+                    (
+                        FieldPath::root().key(e.key.clone()),
+                        &e.value,
+                        Some(e.key_position),
+                    )
+                })
+                .collect(),
+            NodeKind::Sequence(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| (FieldPath::root().index(i), item, None))
+                .collect(),
+            NodeKind::Scalar { .. } | NodeKind::Alias => Vec::new(),
+        };
+        for (step, child, key_position) in children {
+            if let Some(rest) = child.path_at(position) {
+                return Some(step.join(&rest));
+            }
+            if key_position == Some(position) || child.position == position {
+                return Some(step);
+            }
+        }
+        (self.position == position).then(FieldPath::root)
+    }
+
     /// The position of the key of the entry at `path` (falls back like [`Node::locate`]).
     pub fn locate_key(&self, path: &FieldPath) -> Position {
         let Some((parent, Some(super::Segment::Key(key)))) = path.split_last() else {
@@ -376,6 +408,19 @@ impl TreeBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn path_at_inverts_locate() {
+        let tree = parse_tree("a:\n  b: [x, {c: 1}]\n  d: y\n")
+            .unwrap()
+            .unwrap();
+        let c = FieldPath::root().key("a").key("b").index(1).key("c");
+        assert_eq!(tree.path_at(tree.locate(&c).0), Some(c.clone()));
+        assert_eq!(tree.path_at(tree.locate_key(&c)), Some(c));
+        let d = FieldPath::root().key("a").key("d");
+        assert_eq!(tree.path_at(tree.locate_key(&d)), Some(d));
+        assert_eq!(tree.path_at(Position { line: 9, column: 1 }), None);
+    }
 
     #[test]
     fn positions_are_one_based() {

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use super::diagnostic::Diagnostic;
 use super::model::ClusterFile;
 use super::source::{Node, NodeKind, ScalarType, scalar_type};
-use super::{FieldPath, suggest};
+use super::{FieldPath, Segment, suggest};
 
 /// The JSON Schema of a cluster spec file, as a JSON value.
 pub fn schema() -> &'static Value {
@@ -117,7 +117,10 @@ impl<'s> Walk<'s> {
                     .unwrap_or_default();
                 let mut message = format!("unknown field `{}`", entry.key);
                 let mut diagnostic = Diagnostic::error(entry.key_position, "");
-                if let Some(best) = suggest(&entry.key, known.iter().copied()) {
+                if let Some((reason, instead)) = refused_by_eks(path, &entry.key) {
+                    message.push_str(&format!(": {reason}"));
+                    diagnostic = diagnostic.with_hint(instead);
+                } else if let Some(best) = suggest(&entry.key, known.iter().copied()) {
                     message.push_str(&format!(", did you mean `{best}`?"));
                     suggested.push(best);
                 } else if !known.is_empty() {
@@ -280,6 +283,31 @@ impl<'s> Walk<'s> {
             );
         }
     }
+}
+
+/// Launch template settings a user may look for on a node group that EKS refuses in a managed
+/// node group's launch template: why, and what to write instead. Source: the refusal EKS
+/// answers CreateNodegroup with, "InvalidParameterException: Instance market options are not
+/// supported with the launch template." (hashicorp/terraform-provider-aws#15118, #18025;
+/// aws/aws-cdk#24730).
+fn refused_by_eks(parent: &FieldPath, key: &str) -> Option<(&'static str, &'static str)> {
+    let segments: Vec<Segment> = parent.segments().collect();
+    let in_node_group = matches!(
+        segments.as_slice(),
+        [Segment::Key(spec), Segment::Key(groups), Segment::Index(_)]
+            if spec == "spec" && groups == "nodeGroups"
+    );
+    let market = [
+        "instanceMarketOptions",
+        "spotOptions",
+        "spotMaxPrice",
+        "maxPrice",
+        "marketType",
+    ];
+    (in_node_group && market.contains(&key)).then_some((
+        "EKS refuses instance market options (spot options, a maximum price) in a managed node group's launch template (\"Instance market options are not supported with the launch template.\")",
+        "write `capacityType: spot` and list several instance types: EKS requests the spot capacity itself and drains nodes before an interruption",
+    ))
 }
 
 fn describe_parent(path: &FieldPath) -> String {

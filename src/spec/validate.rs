@@ -9,8 +9,9 @@ use serde_json::Value;
 use super::FieldPath;
 use super::diagnostic::{Diagnostic, Severity};
 use super::model::{
-    API_VERSION, AccessScope, CapacityType, ClusterFile, DEFAULT_VPC_CIDR, IdentityMechanism, KIND,
-    NatGatewayMode, NodeGroupSpec, POD_IDENTITY_AGENT, Tags,
+    API_VERSION, AccessScope, CapacityReservationPreference, CapacityReservationSpec, CapacityType,
+    ClusterFile, DEFAULT_VPC_CIDR, IdentityMechanism, IpFamily, KIND, NatGatewayMode,
+    NodeGroupSpec, NodeRepairConfig, POD_IDENTITY_AGENT, Tags,
 };
 use super::source::Node;
 use crate::naming;
@@ -19,6 +20,8 @@ use crate::naming;
 pub const OLDEST_MINOR: u32 = 28;
 /// Newest Kubernetes minor version ekspec accepts (`1.N`).
 pub const NEWEST_MINOR: u32 = 35;
+/// Newest Kubernetes minor version EKS publishes Amazon Linux 2 AMIs for.
+pub const AL2_NEWEST_MINOR: u32 = 32;
 /// Longest node group name: EKS allows 63, ekspec appends `-` and 8 characters.
 pub const MAX_NODE_GROUP_NAME: usize = 54;
 /// Smallest subnet ekspec will carve (EKS needs free addresses in every subnet).
@@ -44,7 +47,19 @@ pub fn validate(file: &ClusterFile, tree: &Node) -> Vec<Diagnostic> {
     check.access_entries(file);
     check.pod_identity(file);
     check.karpenter(file);
+    check.auto_mode(file);
+    check.ip_family(file);
     check.diagnostics
+}
+
+/// Every IAM role name ekspec derives from the cluster name for this spec.
+fn derived_roles(file: &ClusterFile) -> Vec<String> {
+    let name = &file.metadata.name;
+    let mut roles = naming::cluster_roles(name, file.spec.karpenter.is_some());
+    if file.spec.auto_mode().is_some() {
+        roles.push(naming::auto_mode_node_role(name));
+    }
+    roles
 }
 
 struct Checker<'t> {
@@ -106,7 +121,7 @@ impl Checker<'_> {
                 format!("invalid cluster name `{name}`: use letters, digits and `-`, starting with a letter"),
             );
         } else {
-            for role in naming::cluster_roles(name, file.spec.karpenter.is_some()) {
+            for role in derived_roles(file) {
                 if role.len() > naming::MAX_ROLE_NAME {
                     let room = name.len() - (role.len() - naming::MAX_ROLE_NAME);
                     self.error(
@@ -186,7 +201,7 @@ impl Checker<'_> {
             }
             Some(minor) => {
                 for (i, group) in file.spec.node_groups.iter().enumerate() {
-                    if group.ami_type.is_al2() && minor > 32 {
+                    if group.ami_type.is_al2() && minor > AL2_NEWEST_MINOR {
                         self.error(
                             &spec().key("nodeGroups").index(i).key("amiType"),
                             format!(
@@ -592,6 +607,12 @@ impl Checker<'_> {
             }
             _ => {}
         }
+        if let Some(repair) = &group.node_repair_config {
+            self.node_repair(repair, &path.key("nodeRepairConfig"));
+        }
+        if let Some(reservation) = &group.capacity_reservation {
+            self.capacity_reservation(reservation, &path.key("capacityReservation"));
+        }
         self.labels(&path.key("labels"), &group.labels);
         if group.taints.len() > 50 {
             self.error(
@@ -617,6 +638,163 @@ impl Checker<'_> {
             }
         }
         self.tags(&path.key("tags"), &group.tags);
+        self.custom_ami(group, path);
+    }
+
+    /// `amiId` / `amiParameter` and `preBootstrapCommands`: ekspec writes the user data that
+    /// joins a custom AMI's nodes, for AL2023 (nodeadm) and Bottlerocket (TOML) only.
+    fn custom_ami(&mut self, group: &NodeGroupSpec, path: &FieldPath) {
+        if let (Some(_), Some(_)) = (&group.ami_id, &group.ami_parameter) {
+            self.error(
+                &path.key("amiParameter"),
+                "set either `amiId` or `amiParameter`, not both",
+            );
+        }
+        if let Some(id) = &group.ami_id
+            && !is_ami_id(id)
+        {
+            self.error(&path.key("amiId"), format!("invalid AMI id `{id}`"))
+                .hint =
+                Some("expected ami- and 8 or 17 hex digits, e.g. ami-0123456789abcdef0".to_owned());
+        }
+        if let Some(name) = &group.ami_parameter
+            && !is_ssm_parameter_name(name)
+        {
+            self.error(
+                &path.key("amiParameter"),
+                format!("invalid SSM parameter name `{name}`"),
+            )
+            .hint = Some("a full parameter path such as /aws/service/eks/optimized-ami/1.31/amazon-linux-2023/x86_64/standard/recommended/image_id".to_owned());
+        }
+        if group.custom_ami() && !group.ami_type.is_al2023() && !group.ami_type.is_bottlerocket() {
+            self.error(
+                &path.key("amiType"),
+                format!(
+                    "amiType {} with a custom AMI: ekspec writes the node bootstrap only for AL2023 (nodeadm) and Bottlerocket AMIs",
+                    group.ami_type.eks_name()
+                ),
+            )
+            .hint = Some("set amiType to the custom AMI's family, e.g. AL2023_x86_64_STANDARD or BOTTLEROCKET_x86_64".to_owned());
+        }
+        let commands = path.key("preBootstrapCommands");
+        if !group.pre_bootstrap_commands.is_empty() && group.ami_type.is_bottlerocket() {
+            self.error(
+                &commands,
+                "Bottlerocket has no shell to run preBootstrapCommands",
+            )
+            .hint = Some("configure Bottlerocket through its settings or a bootstrap container in your own AMI, or use an AL2023 amiType".to_owned());
+        }
+        for (i, command) in group.pre_bootstrap_commands.iter().enumerate() {
+            if command.trim().is_empty() {
+                self.error(&commands.index(i), "empty command");
+            }
+        }
+    }
+
+    /// EKS API reference, NodeRepairConfig: each count is "Minimum value of 1", each
+    /// percentage "Minimum value of 1. Maximum value of 100", and "When using this, you cannot
+    /// also set" the other of the pair.
+    fn node_repair(&mut self, repair: &NodeRepairConfig, path: &FieldPath) {
+        let pairs = [
+            (
+                "maxUnhealthyNodeThresholdCount",
+                repair.max_unhealthy_node_threshold_count,
+                "maxUnhealthyNodeThresholdPercentage",
+                repair.max_unhealthy_node_threshold_percentage,
+            ),
+            (
+                "maxParallelNodesRepairedCount",
+                repair.max_parallel_nodes_repaired_count,
+                "maxParallelNodesRepairedPercentage",
+                repair.max_parallel_nodes_repaired_percentage,
+            ),
+        ];
+        for (count_name, count, percentage_name, percentage) in pairs {
+            if count.is_some() && percentage.is_some() {
+                self.error(
+                    &path.key(percentage_name),
+                    format!("set either `{count_name}` or `{percentage_name}`, not both (EKS refuses both)"),
+                );
+            }
+            if count == Some(0) {
+                self.error(
+                    &path.key(count_name),
+                    format!("{count_name} must be at least 1, got 0"),
+                );
+            }
+            if let Some(p) = percentage.filter(|p| !(1..=100).contains(p)) {
+                self.error(
+                    &path.key(percentage_name),
+                    format!("{percentage_name} must be 1 to 100, got {p}"),
+                );
+            }
+        }
+        let tuned = [
+            repair.max_unhealthy_node_threshold_count,
+            repair.max_unhealthy_node_threshold_percentage,
+            repair.max_parallel_nodes_repaired_count,
+            repair.max_parallel_nodes_repaired_percentage,
+        ]
+        .iter()
+        .any(Option::is_some);
+        if tuned && !repair.enabled {
+            self.warn(
+                &path.key("enabled"),
+                "the repair thresholds have no effect while node auto repair is off",
+            )
+            .hint = Some("set `enabled: true`, or drop the thresholds".to_owned());
+        }
+    }
+
+    /// EC2 API reference: CapacityReservationSpecification, "You can only specify
+    /// CapacityReservationPreference and CapacityReservationTarget if the
+    /// CapacityReservationPreference is capacity-reservations-only"; CapacityReservationTarget
+    /// names one reservation or one resource group, "You can specify only one parameter at a
+    /// time".
+    fn capacity_reservation(&mut self, reservation: &CapacityReservationSpec, path: &FieldPath) {
+        let targeted = reservation.id.is_some() || reservation.resource_group_arn.is_some();
+        if reservation.preference.is_none() && !targeted {
+            self.error(
+                path,
+                "say which capacity to use: `preference`, `id` or `resourceGroupArn`",
+            );
+        }
+        if reservation.id.is_some() && reservation.resource_group_arn.is_some() {
+            self.error(
+                &path.key("resourceGroupArn"),
+                "set either `id` or `resourceGroupArn`, not both: EC2 targets one reservation or one resource group",
+            );
+        }
+        if let Some(preference) = reservation.preference
+            && targeted
+            && preference != CapacityReservationPreference::CapacityReservationsOnly
+        {
+            self.error(
+                &path.key("preference"),
+                format!(
+                    "preference `{}` cannot be combined with a target (`id` or `resourceGroupArn`): EC2 takes a preference with a target only when it is `capacity-reservations-only`",
+                    preference.ec2_name()
+                ),
+            )
+            .hint = Some("drop `preference` to launch into the target when it has room, or use `capacity-reservations-only` to launch only there".to_owned());
+        }
+        if let Some(id) = &reservation.id
+            && !is_aws_id(id, "cr-")
+        {
+            self.error(
+                &path.key("id"),
+                format!("invalid Capacity Reservation id `{id}`, expected cr- and 17 hex digits"),
+            );
+        }
+        if let Some(arn) = &reservation.resource_group_arn
+            && !parse_arn(arn)
+                .is_some_and(|a| a.service == "resource-groups" && a.resource.starts_with("group/"))
+        {
+            self.error(
+                &path.key("resourceGroupArn"),
+                format!("invalid resource group ARN `{arn}`, expected arn:aws:resource-groups:REGION:ACCOUNT:group/NAME"),
+            );
+        }
     }
 
     fn labels(&mut self, path: &FieldPath, labels: &BTreeMap<String, String>) {
@@ -748,9 +926,7 @@ impl Checker<'_> {
                     &account_path.key(role_field),
                     format!("IAM role name `{role}` is also used by serviceAccounts[{other}]"),
                 );
-            } else if naming::cluster_roles(&file.metadata.name, file.spec.karpenter.is_some())
-                .contains(&role)
-            {
+            } else if derived_roles(file).contains(&role) {
                 self.error(
                     &account_path.key(role_field),
                     format!("IAM role name `{role}` is used by ekspec for the cluster itself"),
@@ -787,6 +963,44 @@ impl Checker<'_> {
                     policy_problems(policy, &account_path.key("inlinePolicy"))
                 {
                     self.error(&problem_path, message);
+                }
+            }
+        }
+    }
+
+    /// What EKS requires of an IPv6 cluster (EKS user guide, "Learn about IPv6 addresses to
+    /// clusters, Pods, and services"; EKS API reference, KubernetesNetworkConfigRequest).
+    /// Kubernetes 1.21 or later is required too, which every version ekspec takes is.
+    fn ip_family(&mut self, file: &ClusterFile) {
+        if file.spec.ip_family != IpFamily::Ipv6 {
+            return;
+        }
+        // "You can only specify ipv6 for 1.21 and later clusters that use version 1.10.1 or
+        // later of the Amazon VPC CNI add-on."
+        for (i, addon) in file.spec.addons.iter().enumerate() {
+            let Some(version) = addon.version.as_deref().filter(|_| addon.name == "vpc-cni") else {
+                continue;
+            };
+            if addon_version(version).is_some_and(|v| v < MIN_IPV6_VPC_CNI) {
+                let (major, minor, patch) = MIN_IPV6_VPC_CNI;
+                self.error(
+                    &spec().key("addons").index(i).key("version"),
+                    format!("vpc-cni {version} cannot run an IPv6 cluster (spec.ipFamily: ipv6): EKS requires v{major}.{minor}.{patch} or later"),
+                )
+                .hint = Some("remove the version to get EKS's default for the cluster's version, or pin a newer one".to_owned());
+            }
+        }
+        // "Nitro-based EC2 nodes required: You can only use IPv6 with AWS Nitro-based Amazon
+        // EC2 or Fargate nodes."
+        for (g, group) in file.spec.node_groups.iter().enumerate() {
+            for (i, instance_type) in group.instance_types.iter().enumerate() {
+                let family = instance_type.split('.').next().unwrap_or_default();
+                if XEN_FAMILIES.contains(&family) {
+                    self.error(
+                        &spec().key("nodeGroups").index(g).key("instanceTypes").index(i),
+                        format!("`{instance_type}` is not built on the AWS Nitro System, and an IPv6 cluster (spec.ipFamily: ipv6) runs only on Nitro instances"),
+                    )
+                    .hint = Some("pick a current-generation type, e.g. m6i.large or m7g.large".to_owned());
                 }
             }
         }
@@ -1057,11 +1271,35 @@ impl Checker<'_> {
             )
             .hint = Some("remove this entry, or set spec.karpenter.serviceAccount to another name".to_owned());
         }
-        if file.spec.node_groups.is_empty() {
+        let auto_mode_nodes = file
+            .spec
+            .auto_mode()
+            .is_some_and(|a| !a.node_pools.is_empty());
+        if file.spec.node_groups.is_empty() && !auto_mode_nodes {
             self.warn(
                 &path,
                 "Karpenter's controller needs nodes to run on before it can launch any: add a node group for it (Fargate does not support the Pod Identity it uses)",
             );
+        }
+    }
+
+    fn auto_mode(&mut self, file: &ClusterFile) {
+        let Some(auto_mode) = &file.spec.auto_mode else {
+            return;
+        };
+        let path = spec().key("autoMode");
+        let mut seen = HashMap::new();
+        for (i, pool) in auto_mode.node_pools.iter().enumerate() {
+            if let Some(first) = seen.insert(*pool, i) {
+                self.error(
+                    &path.key("nodePools").index(i),
+                    format!(
+                        "node pool `{}` is listed twice (also nodePools[{first}])",
+                        pool.eks_name()
+                    ),
+                )
+                .hint = Some("list each built-in node pool once".to_owned());
+            }
         }
     }
 
@@ -1149,6 +1387,30 @@ fn is_account(account: &str) -> bool {
     account.len() == 12 && account.chars().all(|c| c.is_ascii_digit())
 }
 
+/// `ami-` and 8 or 17 lowercase hex digits, as EC2 spells image ids.
+fn is_ami_id(id: &str) -> bool {
+    id.strip_prefix("ami-").is_some_and(|hex| {
+        matches!(hex.len(), 8 | 17)
+            && hex
+                .chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+    })
+}
+
+/// An SSM parameter name: a path (`/a/b`) or a name without one, of letters, digits, `.`,
+/// `-` and `_`, at most 2048 characters (SSM's limit for a name with its path).
+fn is_ssm_parameter_name(name: &str) -> bool {
+    let path = name.strip_prefix('/');
+    let segments: Vec<&str> = path.unwrap_or(name).split('/').collect();
+    name.len() <= 2048
+        && (path.is_some() || segments.len() == 1)
+        && segments.iter().all(|s| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        })
+}
+
 fn is_instance_type(name: &str) -> bool {
     let Some((family, size)) = name.split_once('.') else {
         return false;
@@ -1174,6 +1436,24 @@ pub fn is_arm_instance(name: &str) -> bool {
         && !family.starts_with("inf")
         && !family.starts_with("trn")
         || family == "a1"
+}
+
+/// The oldest VPC CNI that runs an IPv6 cluster (EKS API reference, KubernetesNetworkConfigRequest).
+const MIN_IPV6_VPC_CNI: (u32, u32, u32) = (1, 10, 1);
+
+/// Instance families of the Xen hypervisor, not the Nitro System (Amazon EC2 User Guide,
+/// "Instances built on the AWS Nitro System": the previous generation); their `.metal` and
+/// later siblings (i3en, p3dn) are Nitro, so i3 and p3 are left out rather than guessed.
+const XEN_FAMILIES: [&str; 23] = [
+    "c1", "c3", "c4", "cc2", "cr1", "d2", "g2", "g3", "g3s", "h1", "hs1", "i2", "m1", "m2", "m3",
+    "m4", "p2", "r3", "r4", "t1", "t2", "x1", "x1e",
+];
+
+/// `vMAJOR.MINOR.PATCH...` of an add-on version.
+fn addon_version(version: &str) -> Option<(u32, u32, u32)> {
+    let core = version.strip_prefix('v')?.split('-').next()?;
+    let mut parts = core.split('.').map(|p| p.parse::<u32>().ok());
+    Some((parts.next()??, parts.next()??, parts.next()??))
 }
 
 fn is_addon_version(version: &str) -> bool {
@@ -1397,6 +1677,30 @@ mod tests {
     }
 
     #[test]
+    fn repair_thresholds_while_repair_is_off_are_a_warning() {
+        let text = "apiVersion: ekspec/v1alpha1\nkind: Cluster\nmetadata: {name: demo, region: us-east-1}\nspec:\n  kubernetesVersion: \"1.31\"\n  nodeGroups:\n    - name: a\n      instanceTypes: [m6i.large]\n      nodeRepairConfig: {enabled: false, maxParallelNodesRepairedCount: 2}\n";
+        let report = crate::spec::parse_str("spec.yaml", text);
+        let found: Vec<(Severity, String)> = report
+            .diagnostics
+            .iter()
+            .map(|d| (d.severity, d.message.clone()))
+            .collect();
+        assert_eq!(
+            found,
+            [(
+                Severity::Warning,
+                "the repair thresholds have no effect while node auto repair is off".to_owned()
+            )]
+        );
+        let on = text.replace("enabled: false", "enabled: true");
+        assert!(
+            crate::spec::parse_str("spec.yaml", &on)
+                .diagnostics
+                .is_empty()
+        );
+    }
+
+    #[test]
     fn versions_and_names() {
         assert_eq!(parse_minor("1.31"), Some(31));
         assert_eq!(parse_minor("1.3"), Some(3));
@@ -1410,5 +1714,23 @@ mod tests {
         assert!(!is_region("us-east"));
         assert!(is_qualified_name("node.kubernetes.io/role"));
         assert!(!is_qualified_name("bad key"));
+    }
+
+    #[test]
+    fn ami_ids_and_ssm_parameter_names() {
+        assert!(is_ami_id("ami-0123456789abcdef0"));
+        assert!(is_ami_id("ami-12345678"));
+        assert!(!is_ami_id("ami-0123456789ABCDEF0"));
+        assert!(!is_ami_id("ami-123"));
+        assert!(!is_ami_id("0123456789abcdef0"));
+        assert!(is_ssm_parameter_name(
+            "/aws/service/bottlerocket/aws-k8s-1.31/x86_64/latest/image_id"
+        ));
+        assert!(is_ssm_parameter_name("golden-ami"));
+        assert!(!is_ssm_parameter_name("aws/service/eks"));
+        assert!(!is_ssm_parameter_name("/aws//service"));
+        assert!(!is_ssm_parameter_name("/aws/service/"));
+        assert!(!is_ssm_parameter_name("/"));
+        assert!(!is_ssm_parameter_name("/a b"));
     }
 }

@@ -213,6 +213,9 @@ fn template_data(hop_limit: u32, disk: u32) -> LaunchTemplateData {
         metadata_hop_limit: hop_limit,
         metadata_tokens_required: true,
         instance_tags: Tags::from([("team".to_owned(), "platform".to_owned())]),
+        image_id: None,
+        user_data: None,
+        capacity_reservation: None,
     }
 }
 
@@ -244,6 +247,37 @@ async fn launch_template_settings_round_trip() {
             .unwrap()
             .launch_templates
             .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_custom_ami_and_its_user_data_round_trip() {
+    let moto = MotoServer::start();
+    let net = cloud(&moto).await.network;
+    let mut data = template_data(1, 20);
+    data.image_id = Some("ami-0123456789abcdef0".to_owned());
+    data.user_data = Some("[settings.kubernetes]\ncluster-name = \"demo\"\n".to_owned());
+    let request = LaunchTemplateRequest {
+        name: "demo-custom".to_owned(),
+        data: data.clone(),
+        tags: tags("lt/custom"),
+        client_token: "token-lt-custom".to_owned(),
+    };
+    let (id, _) = net.create_launch_template(&request).await.unwrap();
+    let seen = net.discover("demo").await.unwrap().launch_templates;
+    assert_eq!(seen[0].data, Some(data.clone()));
+
+    // A new AMI is a new version, read back decoded.
+    data.image_id = Some("ami-0fedcba9876543210".to_owned());
+    let version = net
+        .create_launch_template_version(&id, &data, "token-lt-custom-2")
+        .await
+        .unwrap();
+    assert_eq!(version, 2);
+    let seen = net.discover("demo").await.unwrap().launch_templates;
+    assert_eq!(
+        (seen[0].latest_version, seen[0].data.clone()),
+        (2, Some(data))
     );
 }
 
@@ -1010,6 +1044,12 @@ fn cluster_request(subnets: &[String], role: &str) -> ClusterRequest {
         )),
         tags: tags("cluster"),
         client_request_token: "token-cluster".to_owned(),
+        auto_mode: None,
+        support_type: "STANDARD".to_owned(),
+        deletion_protection: false,
+        zonal_shift: false,
+        scaling_tier: "standard".to_owned(),
+        ip_family: None,
     }
 }
 
@@ -1082,6 +1122,102 @@ async fn cluster_is_created_described_updated_and_deleted() {
 }
 
 #[tokio::test]
+async fn cluster_settings_version_support_and_insights_round_trip() {
+    let moto = MotoServer::start();
+    let cloud = cloud(&moto).await;
+    let (subnets, role) = cluster_prerequisites(&cloud).await;
+    let eks = &cloud.kubernetes;
+    let request = ClusterRequest {
+        support_type: "EXTENDED".to_owned(),
+        deletion_protection: true,
+        zonal_shift: true,
+        scaling_tier: "tier-2xl".to_owned(),
+        ..cluster_request(&subnets, &role)
+    };
+    eks.create_cluster(&request).await.unwrap();
+    let cluster = eks.describe_cluster("demo").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            cluster.support_type.as_deref(),
+            cluster.deletion_protection,
+            cluster.zonal_shift,
+            cluster.scaling_tier.as_deref()
+        ),
+        (Some("EXTENDED"), true, true, Some("tier-2xl"))
+    );
+    for change in [
+        ClusterConfigChange::UpgradePolicy {
+            support_type: "STANDARD".to_owned(),
+        },
+        ClusterConfigChange::DeletionProtection { enabled: false },
+        ClusterConfigChange::ZonalShift { enabled: false },
+        ClusterConfigChange::ScalingTier {
+            tier: "standard".to_owned(),
+        },
+    ] {
+        let id = eks.update_cluster_config("demo", &change).await.unwrap();
+        let update = eks
+            .describe_update("demo", UpdateOf::Cluster, &id.unwrap())
+            .await
+            .unwrap();
+        assert_eq!(update.status, "Successful", "{change:?}");
+    }
+    let cluster = eks.describe_cluster("demo").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            cluster.support_type.as_deref(),
+            cluster.deletion_protection,
+            cluster.zonal_shift,
+            cluster.scaling_tier.as_deref()
+        ),
+        (Some("STANDARD"), false, false, Some("standard"))
+    );
+
+    moto.control("eks-clock", json!({"date": "2026-01-01"}));
+    assert_eq!(
+        eks.version_support("1.31").await.unwrap(),
+        Some(VersionSupport {
+            version: "1.31".to_owned(),
+            status: "EXTENDED_SUPPORT".to_owned(),
+            end_of_standard_support: Some("2025-11-26".to_owned()),
+            end_of_extended_support: Some("2026-11-26".to_owned()),
+        })
+    );
+    assert_eq!(eks.version_support("1.9").await.unwrap(), None);
+
+    // EKS's checks for 1.32 pass but one: only that one is returned, with its advice.
+    moto.control(
+        "insight",
+        json!({"name": "demo", "insight": "Kubelet version skew", "status": "ERROR",
+               "reason": "kubelet 1.29 on 3 nodes", "recommendation": "upgrade the nodes"}),
+    );
+    let insights = eks.upgrade_insights("demo", "1.32").await.unwrap();
+    assert_eq!(insights.len(), 1, "{insights:?}");
+    assert_eq!(
+        (
+            insights[0].name.as_str(),
+            insights[0].status.as_str(),
+            insights[0].reason.as_str(),
+            insights[0].recommendation.as_deref(),
+            insights[0].kubernetes_version.as_deref()
+        ),
+        (
+            "Kubelet version skew",
+            "ERROR",
+            "kubelet 1.29 on 3 nodes",
+            Some("upgrade the nodes"),
+            Some("1.32")
+        )
+    );
+    assert!(
+        eks.upgrade_insights("demo", "1.33")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
 async fn node_groups_and_fargate_profiles_round_trip() {
     let moto = MotoServer::start();
     let cloud = cloud(&moto).await;
@@ -1128,6 +1264,8 @@ async fn node_groups_and_fargate_profiles_round_trip() {
         update_budget: UpdateBudget::Count(1),
         tags: tags("nodegroup/system"),
         client_request_token: "token-ng".to_owned(),
+        update_strategy: None,
+        node_repair: None,
     };
     eks.create_node_group(&request).await.unwrap();
 
@@ -1180,6 +1318,7 @@ async fn node_groups_and_fargate_profiles_round_trip() {
                 desired: 3,
             }),
             update_budget: Some(UpdateBudget::Percentage(25)),
+            ..Default::default()
         },
     )
     .await

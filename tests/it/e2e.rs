@@ -545,7 +545,7 @@ async fn a_missing_existing_vpc_is_impossible_and_changes_nothing() {
 }
 
 /// IAM returns policy documents URL-encoded.
-fn percent_decode(text: &str) -> String {
+pub fn percent_decode(text: &str) -> String {
     percent_encoding::percent_decode_str(text)
         .decode_utf8_lossy()
         .into_owned()

@@ -841,6 +841,12 @@ fn create_cluster() -> Operation {
         logging: Vec::new(),
         encryption_key_arn: None,
         tags: Default::default(),
+        auto_mode: None,
+        support_type: "STANDARD".to_owned(),
+        deletion_protection: false,
+        zonal_shift: false,
+        scaling_tier: "standard".to_owned(),
+        ip_family: None,
     }
 }
 

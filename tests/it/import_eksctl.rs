@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{Ekspec, repo};
+use crate::support::{Ekspec, golden, repo};
 
 const FIXTURES: &str = "tests/fixtures/eksctl";
 
@@ -25,20 +25,6 @@ fn relative(dir: &Path, file: &str) -> String {
         "{FIXTURES}/{}/{file}",
         dir.file_name().unwrap().to_string_lossy()
     )
-}
-
-fn golden(path: &Path, actual: &str) {
-    if std::env::var_os("EKSPEC_BLESS").is_some() {
-        std::fs::write(path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e} (EKSPEC_BLESS=1 writes it)", path.display()));
-    assert!(
-        expected == actual,
-        "{} differs:\n--- expected\n{expected}\n--- actual\n{actual}",
-        path.display()
-    );
 }
 
 #[test]
@@ -74,7 +60,7 @@ fn the_cli_prints_the_spec_and_the_report() {
         // After the report only ekspec's own warnings about the result may follow.
         let rest = &out.stderr[report.len()..];
         assert!(
-            rest.is_empty() || rest.starts_with("(imported spec):"),
+            rest.is_empty() || rest.starts_with(&format!("{input}:")),
             "{input}: {rest}"
         );
     }
@@ -222,7 +208,58 @@ fn unreadable_input_exits_1_with_file_line_and_column() {
 }
 
 #[test]
-fn a_result_that_does_not_validate_exits_1_and_says_why() {
+fn a_result_that_does_not_validate_is_shown_at_the_eksctl_lines_it_came_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("al2.yaml");
+    std::fs::write(
+        &path,
+        "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  name: al2\n  region: us-east-1\n  version: \"1.33\"\nmanagedNodeGroups:\n  - name: old\n    amiFamily: AmazonLinux2\n",
+    )
+    .unwrap();
+    let input = path.to_str().unwrap();
+    let out = Ekspec::new(&["import", "eksctl", input]).run();
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "{input}:9:16: error: spec.nodeGroups[0].amiType (from managedNodeGroups[0].amiFamily): EKS publishes no Amazon Linux 2 AMIs for Kubernetes 1.33"
+        )),
+        "{}",
+        out.stderr
+    );
+    // The source line shown is the eksctl file's.
+    assert!(
+        out.stderr.contains("9 |     amiFamily: AmazonLinux2"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("(imported spec)"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("error: the imported spec does not validate, so it is not written"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+
+    // A version newer than ekspec knows: at metadata.version.
+    std::fs::write(
+        &path,
+        "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: new, region: us-east-1, version: \"1.90\"}\n",
+    )
+    .unwrap();
+    let out = Ekspec::new(&["import", "eksctl", input]).run();
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "{input}:3:51: error: spec.kubernetesVersion (from metadata.version): Kubernetes 1.90 is not supported by EKS"
+        )),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_version_eks_dropped_is_refused_at_its_line() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("old.yaml");
     std::fs::write(
@@ -230,17 +267,18 @@ fn a_result_that_does_not_validate_exits_1_and_says_why() {
         "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: old, region: us-east-1, version: \"1.21\"}\n",
     )
     .unwrap();
-    let out = Ekspec::new(&["import", "eksctl", path.to_str().unwrap()]).run();
+    let input = path.to_str().unwrap();
+    let out = Ekspec::new(&["import", "eksctl", input]).run();
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(
-        out.stderr
-            .contains("Kubernetes 1.21 is not supported by EKS"),
+        out.stderr.contains(&format!(
+            "{input}:3:51: error: metadata.version: Kubernetes 1.21 is no longer supported by EKS"
+        )),
         "{}",
         out.stderr
     );
     assert!(
-        out.stderr
-            .contains("error: the imported spec does not validate, so it is not written"),
+        out.stderr.contains("help: set `version: \"1.28\"`"),
         "{}",
         out.stderr
     );

@@ -177,6 +177,7 @@ fn roles(roles: usize) -> Plan {
         cluster: "pay".to_owned(),
         region: "us-east-1".to_owned(),
         changes,
+        warnings: Vec::new(),
     }
 }
 

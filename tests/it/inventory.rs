@@ -124,6 +124,9 @@ impl Inventory {
         for address in ec2.describe_addresses().send().await.unwrap().addresses() {
             found.push(format!("eip {}", address.allocation_id().unwrap()));
         }
+        for gateway in egress_only_gateways(ec2, None).await {
+            found.push(format!("egress-only-internet-gateway {gateway}"));
+        }
         let nats = ec2
             .describe_nat_gateways()
             .max_results(1000)
@@ -244,6 +247,9 @@ impl Inventory {
                 "internet-gateway {}",
                 gateway.internet_gateway_id().unwrap()
             ));
+        }
+        for gateway in egress_only_gateways(ec2, Some(cluster)).await {
+            found.push(format!("egress-only-internet-gateway {gateway}"));
         }
         let addresses = ec2
             .describe_addresses()
@@ -509,4 +515,24 @@ impl Inventory {
 
 fn owned_by(tags: Option<&std::collections::HashMap<String, String>>, cluster: &str) -> bool {
     tags.is_some_and(|t| t.get("ekspec.io/cluster").map(String::as_str) == Some(cluster))
+}
+
+/// Egress-only internet gateways (those tagged for `cluster`, or all), by id. An emulator
+/// without the call (fakecloud) has none.
+async fn egress_only_gateways(ec2: &aws_sdk_ec2::Client, cluster: Option<&str>) -> Vec<String> {
+    let Ok(answer) = ec2.describe_egress_only_internet_gateways().send().await else {
+        return Vec::new();
+    };
+    answer
+        .egress_only_internet_gateways()
+        .iter()
+        .filter(|g| {
+            cluster.is_none_or(|cluster| {
+                g.tags()
+                    .iter()
+                    .any(|t| t.key() == Some("ekspec.io/cluster") && t.value() == Some(cluster))
+            })
+        })
+        .filter_map(|g| g.egress_only_internet_gateway_id().map(str::to_owned))
+        .collect()
 }

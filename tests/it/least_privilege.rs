@@ -1,5 +1,5 @@
 //! docs/iam-policy.json is enough for ekspec and nothing in it is spare; the read-only policy
-//! is enough for `plan` and `get`. Proven against fakecloud started with `--verify-sigv4
+//! is enough for `plan`, `get` and `export`. Proven against fakecloud started with `--verify-sigv4
 //! --iam strict`: an IAM user holding only the policy runs plan, apply, an upgrade and delete
 //! of the production example with its own signed keys, and succeeds; then, for every action
 //! that run used, the same run with only that action removed fails, and ekspec's message names
@@ -64,16 +64,8 @@ const NOT_EXERCISED: &[(&str, &str)] = &[
         "only for security groups Kubernetes left in the cluster's VPC",
     ),
     (
-        "ec2:DescribeInstances",
-        "only when Karpenter's node role is deleted, to find the instances Karpenter launched",
-    ),
-    (
         "ec2:TerminateInstances",
-        "only for instances Karpenter launched (tagged karpenter.sh/nodepool) when its node role goes",
-    ),
-    (
-        "iam:ListInstanceProfilesForRole",
-        "only when Karpenter's node role is deleted, to find the instance profiles holding it",
+        "only for instances Karpenter launched (tagged karpenter.sh/nodepool) when its node role goes, and those EKS Auto Mode launched (tagged eks:eks-cluster-name) when the VPC goes",
     ),
     (
         "iam:GetInstanceProfile",
@@ -94,6 +86,22 @@ const NOT_EXERCISED: &[(&str, &str)] = &[
     (
         "elasticloadbalancing:DescribeTags",
         "only when the cluster's VPC has load balancers, to find the ones Kubernetes made",
+    ),
+    (
+        "ec2:AssociateVpcCidrBlock",
+        "only for an IPv6 cluster (spec.ipFamily: ipv6): the VPC's Amazon-provided IPv6 block",
+    ),
+    (
+        "ec2:AssociateSubnetCidrBlock",
+        "only for an IPv6 cluster (spec.ipFamily: ipv6): each subnet's IPv6 /64",
+    ),
+    (
+        "ec2:CreateEgressOnlyInternetGateway",
+        "only for an IPv6 cluster (spec.ipFamily: ipv6): IPv6 out of private subnets",
+    ),
+    (
+        "ec2:DeleteEgressOnlyInternetGateway",
+        "only when an IPv6 cluster (spec.ipFamily: ipv6) is deleted",
     ),
 ];
 
@@ -163,6 +171,9 @@ fn eks_action(method: &str, path: &str) -> Option<&'static str> {
         ("POST", ["clusters", _, "addons", _, "update"]) => "UpdateAddon",
         ("GET", ["clusters", _, "addons", _, "updates", _]) => "DescribeUpdate",
         ("GET", ["addons", "supported-versions"]) => "DescribeAddonVersions",
+        ("GET", ["cluster-versions"]) => "DescribeClusterVersions",
+        ("POST", ["clusters", _, "insights"]) => "ListInsights",
+        ("GET", ["clusters", _, "insights", _]) => "DescribeInsight",
         ("POST", ["clusters", _, "access-entries"]) => "CreateAccessEntry",
         ("GET", ["clusters", _, "access-entries"]) => "ListAccessEntries",
         ("GET", ["clusters", _, "access-entries", _]) => "DescribeAccessEntry",
@@ -813,7 +824,7 @@ fn the_documented_policy_is_enough_and_every_action_it_allows_is_needed() {
 }
 
 #[test]
-fn the_read_only_policy_is_enough_for_plan_and_get_and_refuses_apply() {
+fn the_read_only_policy_is_enough_for_plan_get_and_export_and_refuses_apply() {
     let Some(account) = StrictAccount::start() else {
         return;
     };
@@ -840,6 +851,10 @@ fn the_read_only_policy_is_enough_for_plan_and_get_and_refuses_apply() {
     assert_eq!(plan.code, 0, "{plan:?}");
     let get = account.run(&keys, &["get", "-f", &spec]);
     assert_eq!(get.code, 0, "{get:?}");
+    // Export reads with Describe/List/Get calls only, and every one of those is in the policy.
+    let export = account.run(&keys, &["export", "--name", "prod", "--region", REGION]);
+    assert_eq!(export.code, 0, "{export:?}");
+    assert!(export.stdout.contains("natGateway: perZone"), "{export:?}");
 
     let changed = account.spec(
         "changed.yaml",

@@ -515,6 +515,12 @@ async fn active_cluster(cloud: &Cloud) -> ClusterRequest {
         encryption_key_arn: None,
         tags: Tags::new(),
         client_request_token: "token-cluster".to_owned(),
+        auto_mode: None,
+        support_type: "STANDARD".to_owned(),
+        deletion_protection: false,
+        zonal_shift: false,
+        scaling_tier: "standard".to_owned(),
+        ip_family: None,
     };
     cloud.kubernetes.create_cluster(&request).await.unwrap();
     for _ in 0..100 {
@@ -865,6 +871,12 @@ async fn memory_with_cluster() -> (MemoryCloud, Cloud) {
             encryption_key_arn: None,
             tags: Tags::new(),
             client_request_token: "token-cluster".to_owned(),
+            auto_mode: None,
+            support_type: "STANDARD".to_owned(),
+            deletion_protection: false,
+            zonal_shift: false,
+            scaling_tier: "standard".to_owned(),
+            ip_family: None,
         })
         .await
         .unwrap();

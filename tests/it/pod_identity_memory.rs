@@ -93,7 +93,7 @@ fn steps(plan: &Plan, resource: &str) -> Vec<String> {
                     Trust::ServiceAccount { .. } => "irsa",
                     Trust::PodIdentity => "podIdentity",
                     Trust::ServiceAccountAndPodIdentity { .. } => "both",
-                    Trust::Service(_) => "service",
+                    Trust::Service(_) | Trust::ServiceWithSessionTags(_) => "service",
                 }
             ),
             other => format!("{other:?}")

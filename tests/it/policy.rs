@@ -58,9 +58,16 @@ fn tagged(spec: &str) -> String {
 #[test]
 fn each_example_policy_passes_a_good_plan_and_fails_a_bad_one() {
     let base = small("shop", "10.30.0.0/16");
-    let deny = |rule: &str, resource: &str| vec![(Level::Deny, rule.to_owned(), Some(resource.to_owned()))];
+    let deny = |rule: &str, resource: &str| {
+        vec![(Level::Deny, rule.to_owned(), Some(resource.to_owned()))]
+    };
     let none: Vec<(Level, String, Option<String>)> = Vec::new();
-    let ok = input(&tagged(&small("NAME", "10.30.0.0/16")).replace("NAME", "shop"), json!([]), json!({}), NOW);
+    let ok = input(
+        &tagged(&small("NAME", "10.30.0.0/16")).replace("NAME", "shop"),
+        json!([]),
+        json!({}),
+        NOW,
+    );
 
     // Required tags.
     assert_eq!(judge("required_tags.rego", &ok), none);
@@ -78,55 +85,121 @@ fn each_example_policy_passes_a_good_plan_and_fails_a_bad_one() {
             "metadata: {name: shop, region: us-east-1, tags: {environment: production}}",
         );
         input(
-            &edit(&spec, "endpoint: {publicAccess: true}", &format!("endpoint: {{publicAccess: true, publicAccessCidrs: {cidrs}}}")),
+            &edit(
+                &spec,
+                "endpoint: {publicAccess: true}",
+                &format!("endpoint: {{publicAccess: true, publicAccessCidrs: {cidrs}}}"),
+            ),
             json!([]),
             json!({}),
             NOW,
         )
     };
-    assert_eq!(judge("public_endpoint.rego", &production("[0.0.0.0/0]")), deny("deny_public_endpoint", "cluster"));
-    assert_eq!(judge("public_endpoint.rego", &production("[203.0.113.0/24]")), none);
+    assert_eq!(
+        judge("public_endpoint.rego", &production("[0.0.0.0/0]")),
+        deny("deny_public_endpoint", "cluster")
+    );
+    assert_eq!(
+        judge("public_endpoint.rego", &production("[203.0.113.0/24]")),
+        none
+    );
 
     // Instance type allow-list.
     assert_eq!(judge("instance_types.rego", &ok), none);
-    let odd = input(&edit(&base, "instanceTypes: [t3.large]", "instanceTypes: [t3.large, x2iedn.xlarge]"), json!([]), json!({}), NOW);
-    assert_eq!(judge("instance_types.rego", &odd), deny("deny_instance_type", "nodegroup/web"));
+    let odd = input(
+        &edit(
+            &base,
+            "instanceTypes: [t3.large]",
+            "instanceTypes: [t3.large, x2iedn.xlarge]",
+        ),
+        json!([]),
+        json!({}),
+        NOW,
+    );
+    assert_eq!(
+        judge("instance_types.rego", &odd),
+        deny("deny_instance_type", "nodegroup/web")
+    );
 
     // Spot only for batch groups.
     let spot = |labels: &str| {
         input(
-            &edit(&base, "privateNetworking: false}", &format!("privateNetworking: false, capacityType: spot{labels}}}")),
+            &edit(
+                &base,
+                "privateNetworking: false}",
+                &format!("privateNetworking: false, capacityType: spot{labels}}}"),
+            ),
             json!([]),
             json!({}),
             NOW,
         )
     };
-    assert_eq!(judge("spot_batch.rego", &spot("")), deny("deny_spot_outside_batch", "nodegroup/web"));
-    assert_eq!(judge("spot_batch.rego", &spot(", labels: {workload: batch}")), none);
+    assert_eq!(
+        judge("spot_batch.rego", &spot("")),
+        deny("deny_spot_outside_batch", "nodegroup/web")
+    );
+    assert_eq!(
+        judge("spot_batch.rego", &spot(", labels: {workload: batch}")),
+        none
+    );
     assert_eq!(judge("spot_batch.rego", &ok), none);
 
     // Deleting the control plane needs the pull request's yes.
     let delete = json!([{"resource": "cluster", "kind": "delete", "physicalId": "shop"}]);
     let update = json!([{"resource": "cluster", "kind": "update", "physicalId": "shop"}]);
     assert_eq!(
-        judge("control_plane_delete.rego", &input(&base, delete.clone(), json!({}), NOW)),
+        judge(
+            "control_plane_delete.rego",
+            &input(&base, delete.clone(), json!({}), NOW)
+        ),
         deny("deny_control_plane_delete", "cluster")
     );
     assert_eq!(
-        judge("control_plane_delete.rego", &input(&base, delete, json!({"allowClusterDelete": "true"}), NOW)),
+        judge(
+            "control_plane_delete.rego",
+            &input(&base, delete, json!({"allowClusterDelete": "true"}), NOW)
+        ),
         none
     );
-    assert_eq!(judge("control_plane_delete.rego", &input(&base, update, json!({}), NOW)), none);
+    assert_eq!(
+        judge(
+            "control_plane_delete.rego",
+            &input(&base, update, json!({}), NOW)
+        ),
+        none
+    );
 
     // Versions in extended support, by the date of the evaluation.
     let version = |v: &str, now: &str| {
-        input(&edit(&base, "kubernetesVersion: \"1.31\"", &format!("kubernetesVersion: \"{v}\"")), json!([]), json!({}), now)
+        input(
+            &edit(
+                &base,
+                "kubernetesVersion: \"1.31\"",
+                &format!("kubernetesVersion: \"{v}\""),
+            ),
+            json!([]),
+            json!({}),
+            now,
+        )
     };
-    assert_eq!(judge("extended_support.rego", &version("1.31", NOW)), deny("deny_extended_support", "cluster"));
-    assert_eq!(judge("extended_support.rego", &version("1.31", "2025-06-01T00:00:00Z")), none);
+    assert_eq!(
+        judge("extended_support.rego", &version("1.31", NOW)),
+        deny("deny_extended_support", "cluster")
+    );
+    assert_eq!(
+        judge(
+            "extended_support.rego",
+            &version("1.31", "2025-06-01T00:00:00Z")
+        ),
+        none
+    );
     assert_eq!(
         judge("extended_support.rego", &version("1.34", NOW)),
-        vec![(Level::Warn, "warn_extended_support_soon".to_owned(), Some("cluster".to_owned()))]
+        vec![(
+            Level::Warn,
+            "warn_extended_support_soon".to_owned(),
+            Some("cluster".to_owned())
+        )]
     );
     assert_eq!(judge("extended_support.rego", &version("1.35", NOW)), none);
 }
@@ -146,10 +219,19 @@ async fn a_denying_policy_stops_plan_apply_and_delete_before_any_change() {
     let aws = Emulated::start();
     let dir = tempfile::TempDir::new().unwrap();
     let untagged = aws.spec("untagged.yaml", &small("gate", "10.31.0.0/16"));
-    let tagged = aws.spec("tagged.yaml", &tagged(&small("NAME", "10.31.0.0/16")).replace("NAME", "gate"));
+    let tagged = aws.spec(
+        "tagged.yaml",
+        &tagged(&small("NAME", "10.31.0.0/16")).replace("NAME", "gate"),
+    );
     let rules = policies(
         dir.path(),
-        &["required_tags.rego", "instance_types.rego", "spot_batch.rego", "public_endpoint.rego", "control_plane_delete.rego"],
+        &[
+            "required_tags.rego",
+            "instance_types.rego",
+            "spot_batch.rego",
+            "public_endpoint.rego",
+            "control_plane_delete.rego",
+        ],
     );
     // A warning passes and is printed.
     std::fs::write(
@@ -159,32 +241,120 @@ async fn a_denying_policy_stops_plan_apply_and_delete_before_any_change() {
     .unwrap();
 
     let plan = aws.expect(1, &["plan", "-f", &untagged, "--policy", &rules]);
-    assert!(plan.stdout.contains("Plan: "), "the plan is shown: {}", plan.stdout);
-    let denied: Vec<&str> = plan.stderr.lines().filter(|l| l.starts_with("policy denied: ")).collect();
+    assert!(
+        plan.stdout.contains("Plan: "),
+        "the plan is shown: {}",
+        plan.stdout
+    );
+    let denied: Vec<&str> = plan
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("policy denied: "))
+        .collect();
     assert_eq!(denied.len(), 2, "{}", plan.stderr);
     assert!(
-        denied[0].contains("required_tags.rego (deny_required_tags) cluster: metadata.tags.cost-center is required"),
+        denied[0].contains(
+            "required_tags.rego (deny_required_tags) cluster: metadata.tags.cost-center is required"
+        ),
         "{}",
         plan.stderr
     );
-    assert!(plan.stderr.contains("policy warning: ") && plan.stderr.contains("(warn): the API endpoint is public"));
+    assert!(
+        plan.stderr.contains("policy warning: ")
+            && plan.stderr.contains("(warn): the API endpoint is public")
+    );
     assert!(plan.stderr.contains("the policies deny this plan"));
 
-    let apply = aws.expect(1, &["apply", "-f", &untagged, "--auto-approve", "--policy", &rules]);
-    assert!(apply.stderr.contains("no change was made"), "{}", apply.stderr);
-    assert!(aws.inventory("us-east-1").await.owned("gate").await.is_empty(), "nothing was made");
+    let apply = aws.expect(
+        1,
+        &[
+            "apply",
+            "-f",
+            &untagged,
+            "--auto-approve",
+            "--policy",
+            &rules,
+        ],
+    );
+    assert!(
+        apply.stderr.contains("no change was made"),
+        "{}",
+        apply.stderr
+    );
+    assert!(
+        aws.inventory("us-east-1")
+            .await
+            .owned("gate")
+            .await
+            .is_empty(),
+        "nothing was made"
+    );
 
-    let plan = aws.expect(2, &["plan", "-f", &tagged, "--policy", &rules, "--detailed-exitcode"]);
+    let plan = aws.expect(
+        2,
+        &[
+            "plan",
+            "-f",
+            &tagged,
+            "--policy",
+            &rules,
+            "--detailed-exitcode",
+        ],
+    );
     assert!(!plan.stderr.contains("policy denied"), "{}", plan.stderr);
-    aws.expect(0, &["apply", "-f", &tagged, "--auto-approve", "--policy", &rules]);
-    assert!(!aws.inventory("us-east-1").await.owned("gate").await.is_empty());
+    aws.expect(
+        0,
+        &["apply", "-f", &tagged, "--auto-approve", "--policy", &rules],
+    );
+    assert!(
+        !aws.inventory("us-east-1")
+            .await
+            .owned("gate")
+            .await
+            .is_empty()
+    );
 
     // Deleting the control plane needs the parameter the pull request's label sets.
-    let delete = aws.expect(1, &["delete", "-f", &tagged, "--auto-approve", "--policy", &rules]);
+    let delete = aws.expect(
+        1,
+        &[
+            "delete",
+            "-f",
+            &tagged,
+            "--auto-approve",
+            "--policy",
+            &rules,
+        ],
+    );
     assert!(delete.stderr.contains("(deny_control_plane_delete) cluster: the plan would delete the EKS control plane of gate"), "{}", delete.stderr);
-    assert!(!aws.inventory("us-east-1").await.owned("gate").await.is_empty(), "nothing was deleted");
-    aws.expect(0, &["delete", "-f", &tagged, "--auto-approve", "--policy", &rules, "--policy-param", "allowClusterDelete=true"]);
-    assert!(aws.inventory("us-east-1").await.owned("gate").await.is_empty());
+    assert!(
+        !aws.inventory("us-east-1")
+            .await
+            .owned("gate")
+            .await
+            .is_empty(),
+        "nothing was deleted"
+    );
+    aws.expect(
+        0,
+        &[
+            "delete",
+            "-f",
+            &tagged,
+            "--auto-approve",
+            "--policy",
+            &rules,
+            "--policy-param",
+            "allowClusterDelete=true",
+        ],
+    );
+    assert!(
+        aws.inventory("us-east-1")
+            .await
+            .owned("gate")
+            .await
+            .is_empty()
+    );
 }
 
 #[test]
@@ -195,12 +365,33 @@ fn policies_that_cannot_be_read_fail_before_aws_is_called() {
     let bad = dir.path().join("bad.rego");
     std::fs::write(&bad, "package main\ndeny contains msg if {\n").unwrap();
     // No credentials and no endpoint: the gate is refused before any call.
-    let out = crate::support::Ekspec::new(&["plan", "-f", &spec.to_string_lossy(), "--policy", &bad.to_string_lossy()])
-        .env("AWS_ACCESS_KEY_ID", "")
-        .run();
+    let out = crate::support::Ekspec::new(&[
+        "plan",
+        "-f",
+        &spec.to_string_lossy(),
+        "--policy",
+        &bad.to_string_lossy(),
+    ])
+    .env("AWS_ACCESS_KEY_ID", "")
+    .run();
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("bad.rego: not valid Rego"), "{}", out.stderr);
-    let out = crate::support::Ekspec::new(&["plan", "-f", &spec.to_string_lossy(), "--policy-param", "a=b"]).run();
+    assert!(
+        out.stderr.contains("bad.rego: not valid Rego"),
+        "{}",
+        out.stderr
+    );
+    let out = crate::support::Ekspec::new(&[
+        "plan",
+        "-f",
+        &spec.to_string_lossy(),
+        "--policy-param",
+        "a=b",
+    ])
+    .run();
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("give them with --policy"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("give them with --policy"),
+        "{}",
+        out.stderr
+    );
 }

@@ -123,8 +123,10 @@ async fn an_upgrade_blocked_by_upgrade_insights_needs_force_upgrade() {
     );
     let blocked = aws.expect(1, &["apply", "-f", &file, "--auto-approve"]);
     let text = format!("{}{}", blocked.stdout, blocked.stderr);
+    // ekspec reads the insights first and stops before EKS would refuse the upgrade.
     assert!(
-        text.contains("InvalidStateException")
+        text.contains("EKS upgrade insights report issues that block this upgrade")
+            && text.contains("Deprecated APIs removed in Kubernetes v1.31")
             && text.contains("ekspec apply --force-upgrade")
             && text.contains("list-insights --cluster-name insight"),
         "{text}"

@@ -81,3 +81,18 @@ pub fn yaml_files(folder: &str) -> Vec<PathBuf> {
     files.sort();
     files
 }
+
+/// Compares `actual` with the golden file `path`; `EKSPEC_BLESS=1` rewrites the file instead.
+pub fn golden(path: &Path, actual: &str) {
+    if std::env::var_os("EKSPEC_BLESS").is_some() {
+        std::fs::write(path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e} (EKSPEC_BLESS=1 writes it)", path.display()));
+    assert!(
+        expected == actual,
+        "{} differs:\n--- expected\n{expected}\n--- actual\n{actual}",
+        path.display()
+    );
+}

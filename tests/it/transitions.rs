@@ -210,6 +210,13 @@ fn calls_of(operation: &Operation) -> &'static [&'static str] {
         O::AssociateRouteTable { .. } => &["AssociateRouteTable"],
         O::DisassociateRouteTable { .. } => &["DisassociateRouteTable"],
         O::DeleteDefaultRoute { .. } => &["DeleteRoute"],
+        O::AssociateVpcIpv6Cidr { .. } => &["AssociateVpcCidrBlock"],
+        O::EnableSubnetIpv6 {
+            vpc_block: None, ..
+        } => &["ModifySubnetAttribute"],
+        O::EnableSubnetIpv6 { .. } => &["AssociateSubnetCidrBlock", "ModifySubnetAttribute"],
+        O::CreateEgressOnlyInternetGateway { .. } => &["CreateEgressOnlyInternetGateway"],
+        O::SetDefaultIpv6Route { .. } => &["CreateRoute"],
         O::TagEc2 { .. } => &["CreateTags"],
         O::UntagEc2 { .. } => &["DeleteTags"],
         O::TagOidcProvider { .. } => &["TagOpenIDConnectProvider"],
@@ -255,7 +262,12 @@ fn calls_of(operation: &Operation) -> &'static [&'static str] {
         O::DeleteOidcProvider { .. } => &["DeleteOpenIDConnectProvider"],
         O::DetachInternetGateway { .. } => &["DetachInternetGateway"],
         O::DeleteEc2 { .. } => &["Delete"],
-        O::DeleteLeftovers { .. } => &["DeleteLoadBalancer", "DeleteTargetGroup", "Delete"],
+        O::DeleteLeftovers { .. } => &[
+            "DeleteLoadBalancer",
+            "DeleteTargetGroup",
+            "Delete",
+            "TerminateInstances",
+        ],
         O::DeleteKarpenterLeftovers { .. } => {
             &["TerminateInstances", "Delete", "DeleteInstanceProfile"]
         }

@@ -18,6 +18,15 @@ import eks_lifecycle  # noqa: E402,F401  (patches on import)
 # EKS Pod Identity associations, standalone and made by add-ons: see that module.
 import pod_identity  # noqa: E402,F401  (patches on import)
 
+# EKS Auto Mode (compute, block storage, load balancing) on clusters: see that module.
+import eks_auto_mode  # noqa: E402,F401  (patches on import)
+# Cluster settings (support policy, deletion protection, zonal shift, control plane tier),
+# DescribeClusterVersions and upgrade insights: see that module.
+import cluster_settings  # noqa: E402,F401  (patches on import)
+# IPv6 answers moto gets wrong (subnet block states, egress-only gateway filters, the
+# cluster's network config): see that module.
+import ipv6  # noqa: E402,F401  (patches on import)
+
 # Strict mode (`EKSPEC_MOTO_STRICT=1`): the rules AWS enforces that moto skips, one module per
 # area (`strict_<area>.py`), each loaded here; see strict.py.
 import importlib  # noqa: E402
@@ -32,7 +41,7 @@ _create_nodegroup = responses.EKSResponse.create_nodegroup
 
 
 def create_nodegroup(self):
-    """moto 5.2.1 drops CreateNodegroup's updateConfig and gives every node group Kubernetes
+    """moto 5.2.1 drops CreateNodegroup's updateConfig (and nodeRepairConfig) and gives every node group Kubernetes
     1.19; AWS stores the update config and uses the cluster's version when none is given."""
     result = _create_nodegroup(self)
     cluster_name = self._get_param("name")
@@ -43,6 +52,10 @@ def create_nodegroup(self):
     update_config = self._get_param("updateConfig")
     if update_config:
         nodegroup.update_config = update_config
+    # moto 5.2.1 drops nodeRepairConfig too; AWS keeps and reports it.
+    node_repair_config = self._get_param("nodeRepairConfig")
+    if node_repair_config:
+        nodegroup.node_repair_config = node_repair_config
     if not self._get_param("version"):
         nodegroup.version = self.eks_backend.clusters[cluster_name].version
     return result

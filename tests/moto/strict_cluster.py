@@ -17,6 +17,7 @@ Test hooks: `cluster-update` (another tool's update runs on a cluster for some s
 
 import json
 
+import cluster_settings
 import eks_lifecycle
 import strict
 from moto.core.responses import ActionResult
@@ -274,6 +275,17 @@ def _config_update_type(params):
     if any(k in vpc for k in ("endpointPublicAccess", "endpointPrivateAccess",
                               "publicAccessCidrs")):
         kinds.append("EndpointAccessUpdate")
+    for setting, kind in cluster_settings.UPDATE_TYPES.items():
+        if params.get(setting) is not None:
+            kinds.append(kind)
+    # Auto Mode's three settings go together as one kind (EKS API reference, Update `type`:
+    # AutoModeUpdate); hybrid nodes' network is RemoteNetworkConfigUpdate.
+    if params.get("computeConfig") is not None or params.get("storageConfig") is not None or (
+        "elasticLoadBalancing" in (params.get("kubernetesNetworkConfig") or {})
+    ):
+        kinds.append("AutoModeUpdate")
+    if params.get("remoteNetworkConfig"):
+        kinds.append("RemoteNetworkConfigUpdate")
     return kinds
 
 
@@ -312,11 +324,22 @@ def _config_type(response, cluster):
         "accessConfig": response._get_param("accessConfig"),
         "logging": response._get_param("logging"),
         "resourcesVpcConfig": response._get_param("resourcesVpcConfig"),
+        **{k: response._get_param(k) for k in ("computeConfig", "storageConfig",
+                                               "kubernetesNetworkConfig",
+                                               "remoteNetworkConfig")},
+        **cluster_settings.settings_of(response),
     }
     kinds = _config_update_type(params)
     if len(kinds) > 1:
         raise InvalidParameterException(
             clusterName=cluster.name, message="Only one type of update can be allowed."
+        )
+    if not kinds:
+        # A request that changes nothing (aws-controllers-k8s/community#2995, an
+        # UpdateClusterConfig with `deletionProtection: null`: "InvalidParameterException:
+        # The type for cluster update was not provided.").
+        raise InvalidParameterException(
+            clusterName=cluster.name, message="The type for cluster update was not provided."
         )
     vpc = params["resourcesVpcConfig"] or {}
     if "subnetIds" in vpc:
@@ -370,7 +393,8 @@ def _check_readiness(response, cluster):
     issues detected. Call the EKS ListInsights API to view upgrade blocking issues detected by
     EKS. Pass the force flag to override upgrade readiness errors and proceed with upgrade.")."""
     force = response._get_param("force")
-    if cluster.__dict__.get("_strict_blocking_insight") and force is not True:
+    blocked = cluster_settings.blocking_insights(cluster, response._get_param("version"))
+    if blocked and force is not True:
         raise InvalidStateException(
             clusterName=cluster.name,
             message="Upgrade readiness issues detected. Call the EKS ListInsights API to view "
@@ -469,7 +493,19 @@ def _another_tools_update(body):
 @strict.control("upgrade-insight")
 def _upgrade_insight(body):
     """`{"name": CLUSTER, "blocking": true}`: EKS's upgrade insights find an upgrade-blocking
-    issue on the cluster (a deprecated API in use, say) until `blocking` is false."""
+    issue on the cluster (a deprecated API in use) for its next version, until `blocking` is
+    false (cluster_settings.py's `insight` hook plants any insight)."""
     cluster = _find_cluster(body)
-    cluster.__dict__["_strict_blocking_insight"] = bool(body.get("blocking", True))
-    return {"blocking": cluster.__dict__["_strict_blocking_insight"]}
+    blocking = bool(body.get("blocking", True))
+    version = cluster_settings._next_version(cluster)
+    cluster_settings._plant_insight({
+        "name": cluster.name,
+        "account": body.get("account", DEFAULT_ACCOUNT_ID),
+        "region": body.get("region", "us-east-1"),
+        "insight": f"Deprecated APIs removed in Kubernetes v{version}",
+        "status": "ERROR" if blocking else "PASSING",
+        "reason": "Deprecated API usage detected" if blocking else "No issues detected.",
+        "recommendation": "Update manifests and API clients to use newer Kubernetes APIs if "
+        "applicable before upgrading to Kubernetes v" + version + ".",
+    })
+    return {"blocking": blocking}

@@ -2,8 +2,11 @@
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
-    AttachmentStatus, AttributeBooleanValue, ConnectivityType, DomainType, Filter, LaunchTemplate,
-    LaunchTemplateBlockDeviceMappingRequest, LaunchTemplateEbsBlockDeviceRequest,
+    AttachmentStatus, AttributeBooleanValue, CapacityReservationPreference,
+    CapacityReservationTarget, ConnectivityType, DomainType, Filter, InstanceStateName,
+    LaunchTemplate, LaunchTemplateBlockDeviceMappingRequest,
+    LaunchTemplateCapacityReservationSpecificationRequest,
+    LaunchTemplateCapacityReservationSpecificationResponse, LaunchTemplateEbsBlockDeviceRequest,
     LaunchTemplateHttpTokensState, LaunchTemplateInstanceMetadataEndpointState,
     LaunchTemplateInstanceMetadataOptionsRequest, LaunchTemplateTagSpecificationRequest,
     NatGatewayState, RequestLaunchTemplateData, Reservation, ResourceType,
@@ -13,14 +16,15 @@ use futures::{StreamExt, TryStreamExt, stream};
 
 use super::{AwsCloud, AwsContext, OrGone, READ_CONCURRENCY, after_create, required, string};
 use crate::cloud::{
-    AvailabilityZone, CloudResult, Ec2Kind, ErrorKind, KarpenterLeftovers, LaunchTemplateData,
-    LaunchTemplateRequest, Leftovers, LoadBalancerRef, Network, ObservedAddress,
-    ObservedInternetGateway, ObservedLaunchTemplate, ObservedNatGateway, ObservedNetwork,
-    ObservedRouteTable, ObservedSecurityGroup, ObservedSubnet, ObservedVpc, RouteTarget,
-    SubnetRequest, Tags,
+    AvailabilityZone, CapacityReservationTargeting, CloudError, CloudResult, Ec2Kind, ErrorKind,
+    KarpenterLeftovers, LaunchTemplateData, LaunchTemplateRequest, Leftovers, LoadBalancerRef,
+    Network, ObservedAddress, ObservedEgressOnlyInternetGateway, ObservedInternetGateway,
+    ObservedLaunchTemplate, ObservedNatGateway, ObservedNetwork, ObservedRouteTable,
+    ObservedSecurityGroup, ObservedSubnet, ObservedVpc, RouteTarget, SubnetRequest, Tags,
 };
 use crate::naming::{
-    CLUSTER_TAG, KARPENTER_NODEPOOL_TAG, LB_CONTROLLER_CLUSTER_TAG, kubernetes_cluster_tag,
+    AUTO_MODE_CLUSTER_TAG, CLUSTER_TAG, KARPENTER_NODEPOOL_TAG, LB_CONTROLLER_CLUSTER_TAG,
+    kubernetes_cluster_tag,
 };
 
 /// The largest page most EC2 describes accept.
@@ -30,6 +34,9 @@ const ROUTE_TABLE_PAGE: i32 = 100;
 /// DescribeLaunchTemplates pages are at most 200.
 const LAUNCH_TEMPLATE_PAGE: i32 = 200;
 const DEFAULT_ROUTE: &str = "0.0.0.0/0";
+const DEFAULT_IPV6_ROUTE: &str = "::/0";
+/// Association states of an IPv6 block that is, or is becoming, the VPC's or subnet's.
+const IPV6_LIVE_STATES: [&str; 2] = ["associating", "associated"];
 
 fn filter(name: impl Into<String>, values: impl IntoIterator<Item = impl Into<String>>) -> Filter {
     Filter::builder()
@@ -56,6 +63,9 @@ fn tags_of(tags: &[Tag]) -> Tags {
         .filter_map(|tag| Some((tag.key()?.to_owned(), tag.value().unwrap_or("").to_owned())))
         .collect()
 }
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 
 fn launch_template_data(data: &LaunchTemplateData) -> RequestLaunchTemplateData {
     let metadata = LaunchTemplateInstanceMetadataOptionsRequest::builder()
@@ -103,7 +113,51 @@ fn launch_template_data(data: &LaunchTemplateData) -> RequestLaunchTemplateData 
         .set_block_device_mappings(Some(std::iter::once(disk).chain(os_volume).collect()))
         .tag_specifications(launched(ResourceType::Instance))
         .tag_specifications(launched(ResourceType::Volume))
+        .set_image_id(data.image_id.clone())
+        .set_user_data(data.user_data.as_deref().map(|text| BASE64.encode(text)))
+        .set_capacity_reservation_specification(
+            data.capacity_reservation
+                .as_ref()
+                .map(capacity_reservation_specification),
+        )
         .build()
+}
+
+fn capacity_reservation_specification(
+    targeting: &CapacityReservationTargeting,
+) -> LaunchTemplateCapacityReservationSpecificationRequest {
+    let target = (targeting.id.is_some() || targeting.resource_group_arn.is_some()).then(|| {
+        CapacityReservationTarget::builder()
+            .set_capacity_reservation_id(targeting.id.clone())
+            .set_capacity_reservation_resource_group_arn(targeting.resource_group_arn.clone())
+            .build()
+    });
+    LaunchTemplateCapacityReservationSpecificationRequest::builder()
+        .set_capacity_reservation_preference(
+            targeting
+                .preference
+                .as_deref()
+                .map(CapacityReservationPreference::from),
+        )
+        .set_capacity_reservation_target(target)
+        .build()
+}
+
+fn observed_capacity_reservation(
+    spec: &LaunchTemplateCapacityReservationSpecificationResponse,
+) -> CapacityReservationTargeting {
+    let target = spec.capacity_reservation_target();
+    CapacityReservationTargeting {
+        preference: spec
+            .capacity_reservation_preference()
+            .map(|p| p.as_str().to_owned()),
+        id: target
+            .and_then(|t| t.capacity_reservation_id())
+            .map(str::to_owned),
+        resource_group_arn: target
+            .and_then(|t| t.capacity_reservation_resource_group_arn())
+            .map(str::to_owned),
+    }
 }
 
 fn observed_launch_template_data(data: &ResponseLaunchTemplateData) -> LaunchTemplateData {
@@ -138,6 +192,30 @@ fn observed_launch_template_data(data: &ResponseLaunchTemplateData) -> LaunchTem
         metadata_tokens_required: metadata.and_then(|m| m.http_tokens())
             == Some(&LaunchTemplateHttpTokensState::Required),
         instance_tags,
+        image_id: data.image_id().map(str::to_owned),
+        // User data that is not base64 text reads as different from any ekspec writes.
+        user_data: data.user_data().map(|encoded| {
+            BASE64
+                .decode(encoded)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .unwrap_or_else(|| encoded.to_owned())
+        }),
+        capacity_reservation: data
+            .capacity_reservation_specification()
+            .map(observed_capacity_reservation),
+    }
+}
+
+/// A default route of `family` cannot point at `target` (a NAT gateway carries IPv4 only, an
+/// egress-only internet gateway IPv6 only).
+fn not_a_route_target(table: &str, target: &RouteTarget, family: &str) -> CloudError {
+    CloudError {
+        operation: "CreateRoute",
+        resource: table.to_owned(),
+        code: None,
+        message: format!("{} cannot carry the {family} default route", target.id()),
+        kind: ErrorKind::Other,
     }
 }
 
@@ -154,6 +232,15 @@ impl AwsCloud {
                 id: string(vpc.vpc_id()),
                 cidr: string(vpc.cidr_block()),
                 tags: tags_of(vpc.tags()),
+                ipv6_cidr: vpc
+                    .ipv6_cidr_block_association_set()
+                    .iter()
+                    .find(|a| {
+                        a.ipv6_cidr_block_state()
+                            .and_then(|s| s.state())
+                            .is_some_and(|s| s.as_str() == "associated")
+                    })
+                    .and_then(|a| a.ipv6_cidr_block().map(str::to_owned)),
             })
             .collect())
     }
@@ -176,6 +263,18 @@ impl AwsCloud {
                 availability_zone: string(subnet.availability_zone()),
                 map_public_ip_on_launch: subnet.map_public_ip_on_launch().unwrap_or(false),
                 tags: tags_of(subnet.tags()),
+                ipv6_cidr: subnet
+                    .ipv6_cidr_block_association_set()
+                    .iter()
+                    .find(|a| {
+                        a.ipv6_cidr_block_state()
+                            .and_then(|s| s.state())
+                            .is_some_and(|s| IPV6_LIVE_STATES.contains(&s.as_str()))
+                    })
+                    .and_then(|a| a.ipv6_cidr_block().map(str::to_owned)),
+                assign_ipv6_address_on_creation: subnet
+                    .assign_ipv6_address_on_creation()
+                    .unwrap_or(false),
             })
             .collect())
     }
@@ -288,6 +387,21 @@ impl AwsCloud {
                         }
                         _ => None,
                     });
+                let default_ipv6_route = table
+                    .routes()
+                    .iter()
+                    .find(|r| r.destination_ipv6_cidr_block() == Some(DEFAULT_IPV6_ROUTE))
+                    .and_then(|route| {
+                        match (route.egress_only_internet_gateway_id(), route.gateway_id()) {
+                            (Some(eigw), _) => {
+                                Some(RouteTarget::EgressOnlyInternetGateway(eigw.to_owned()))
+                            }
+                            (None, Some(igw)) if igw.starts_with("igw-") => {
+                                Some(RouteTarget::InternetGateway(igw.to_owned()))
+                            }
+                            _ => None,
+                        }
+                    });
                 ObservedRouteTable {
                     id: string(table.route_table_id()),
                     vpc_id: string(table.vpc_id()),
@@ -303,7 +417,36 @@ impl AwsCloud {
                         })
                         .collect(),
                     tags: tags_of(table.tags()),
+                    main: table.associations().iter().any(|a| a.main() == Some(true)),
+                    default_ipv6_route,
                 }
+            })
+            .collect())
+    }
+
+    async fn egress_only_internet_gateways(
+        &self,
+        filter: Filter,
+        about: &str,
+    ) -> CloudResult<Vec<ObservedEgressOnlyInternetGateway>> {
+        let gateways = all_items!(
+            self.ec2
+                .describe_egress_only_internet_gateways()
+                .filters(filter)
+                .max_results(ROUTE_TABLE_PAGE),
+            "DescribeEgressOnlyInternetGateways",
+            about
+        )?;
+        Ok(gateways
+            .into_iter()
+            .map(|gateway| ObservedEgressOnlyInternetGateway {
+                id: string(gateway.egress_only_internet_gateway_id()),
+                vpc_id: gateway
+                    .attachments()
+                    .iter()
+                    .find(|a| a.state() != Some(&AttachmentStatus::Detached))
+                    .and_then(|a| a.vpc_id().map(str::to_owned)),
+                tags: tags_of(gateway.tags()),
             })
             .collect())
     }
@@ -340,11 +483,20 @@ impl AwsCloud {
 
     /// The settings of a launch template's newest version (`None` if it vanished).
     async fn latest_version_data(&self, id: &str) -> CloudResult<Option<LaunchTemplateData>> {
+        self.version_data(id, "$Latest").await
+    }
+
+    /// The settings of one version of a launch template (`None` if it vanished).
+    async fn version_data(
+        &self,
+        id: &str,
+        version: &str,
+    ) -> CloudResult<Option<LaunchTemplateData>> {
         let output = self
             .ec2
             .describe_launch_template_versions()
             .launch_template_id(id)
-            .versions("$Latest")
+            .versions(version)
             .send()
             .await
             .context(
@@ -376,6 +528,8 @@ impl Network for AwsCloud {
                 self.route_tables(tagged(), &about),
                 self.launch_templates(tagged(), &about),
             )?;
+        let egress_only_internet_gateways =
+            self.egress_only_internet_gateways(tagged(), &about).await?;
         // The tag is checked again here: what discover returns may be deleted, so a filter an
         // emulator ignores must not hand over someone else's resources.
         let owned = |tags: &Tags| tags.get(CLUSTER_TAG).map(String::as_str) == Some(cluster);
@@ -396,6 +550,10 @@ impl Network for AwsCloud {
                 .filter(|r| owned(&r.tags))
                 .collect(),
             launch_templates: templates.into_iter().filter(|r| owned(&r.tags)).collect(),
+            egress_only_internet_gateways: egress_only_internet_gateways
+                .into_iter()
+                .filter(|r| owned(&r.tags))
+                .collect(),
         })
     }
 
@@ -633,6 +791,9 @@ impl Network for AwsCloud {
         let (gateway, nat) = match target {
             RouteTarget::InternetGateway(id) => (Some(id.clone()), None),
             RouteTarget::NatGateway(id) => (None, Some(id.clone())),
+            RouteTarget::EgressOnlyInternetGateway(_) => {
+                return Err(not_a_route_target(route_table_id, target, "IPv4"));
+            }
         };
         let created = self
             .ec2
@@ -784,7 +945,8 @@ impl Network for AwsCloud {
                         "tag-key",
                         [
                             kubernetes_cluster_tag(cluster),
-                            LB_CONTROLLER_CLUSTER_TAG.to_owned()
+                            LB_CONTROLLER_CLUSTER_TAG.to_owned(),
+                            AUTO_MODE_CLUSTER_TAG.to_owned()
                         ],
                     ))
                     .max_results(PAGE),
@@ -804,8 +966,45 @@ impl Network for AwsCloud {
             )
         };
         let load_balancers = self.kubernetes_load_balancers(cluster, vpc_id);
-        let (groups, interfaces, load_balancers) =
-            tokio::try_join!(groups, interfaces, load_balancers)?;
+        // EKS Auto Mode's instances and launch templates carry `eks:eks-cluster-name`.
+        let auto_mode = || filter(format!("tag:{AUTO_MODE_CLUSTER_TAG}"), [cluster]);
+        let reservations = async {
+            all_items!(
+                self.ec2
+                    .describe_instances()
+                    .filters(in_vpc())
+                    .filters(auto_mode())
+                    .filters(filter(
+                        "instance-state-name",
+                        ["pending", "running", "shutting-down", "stopping", "stopped"],
+                    ))
+                    .max_results(PAGE),
+                "DescribeInstances",
+                &about
+            )
+        };
+        let templates = async {
+            all_items!(
+                self.ec2
+                    .describe_launch_templates()
+                    .filters(auto_mode())
+                    .max_results(LAUNCH_TEMPLATE_PAGE),
+                "DescribeLaunchTemplates",
+                &about
+            )
+        };
+        let auto_mode_made = |tags: &[Tag]| {
+            tags_of(tags)
+                .get(AUTO_MODE_CLUSTER_TAG)
+                .is_some_and(|value| value == cluster)
+        };
+        let (groups, interfaces, load_balancers, reservations, templates): (
+            _,
+            _,
+            _,
+            Vec<Reservation>,
+            Vec<LaunchTemplate>,
+        ) = tokio::try_join!(groups, interfaces, load_balancers, reservations, templates)?;
         Ok(Leftovers {
             load_balancers: load_balancers.load_balancers,
             target_groups: load_balancers.target_groups,
@@ -815,15 +1014,34 @@ impl Network for AwsCloud {
                 .filter(|g| {
                     let tags = tags_of(g.tags());
                     tags.contains_key(&kubernetes_cluster_tag(cluster))
-                        || tags
-                            .get(LB_CONTROLLER_CLUSTER_TAG)
-                            .is_some_and(|name| name == cluster)
+                        || [LB_CONTROLLER_CLUSTER_TAG, AUTO_MODE_CLUSTER_TAG]
+                            .iter()
+                            .any(|key| tags.get(*key).is_some_and(|name| name == cluster))
                 })
                 .filter_map(|g| g.group_id().map(str::to_owned))
                 .collect(),
             network_interfaces: interfaces
                 .iter()
                 .filter_map(|i| i.network_interface_id().map(str::to_owned))
+                .collect(),
+            // Checked again here, as the filters asked: nothing is terminated or deleted on a
+            // filter EC2 (or an emulator) did not apply.
+            instances: reservations
+                .iter()
+                .flat_map(|r| r.instances())
+                .filter(|i| auto_mode_made(i.tags()) && i.vpc_id() == Some(vpc_id))
+                .filter(|i| {
+                    !matches!(
+                        i.state().and_then(|s| s.name()),
+                        Some(InstanceStateName::Terminated)
+                    )
+                })
+                .filter_map(|i| i.instance_id().map(str::to_owned))
+                .collect(),
+            launch_templates: templates
+                .iter()
+                .filter(|t| auto_mode_made(t.tags()))
+                .filter_map(|t| t.launch_template_id().map(str::to_owned))
                 .collect(),
         })
     }
@@ -985,6 +1203,10 @@ impl Network for AwsCloud {
             Ec2Kind::LaunchTemplate => ("DeleteLaunchTemplate", "launch template"),
             Ec2Kind::SecurityGroup => ("DeleteSecurityGroup", "security group"),
             Ec2Kind::NetworkInterface => ("DeleteNetworkInterface", "network interface"),
+            Ec2Kind::EgressOnlyInternetGateway => (
+                "DeleteEgressOnlyInternetGateway",
+                "egress-only internet gateway",
+            ),
         };
         let about = format!("{noun} {id}");
         // Each call has its own error type, so each is sent and converted on its own.
@@ -1010,6 +1232,12 @@ impl Network for AwsCloud {
             Ec2Kind::NetworkInterface => {
                 send!(ec2.delete_network_interface().network_interface_id(id))
             }
+            Ec2Kind::EgressOnlyInternetGateway => {
+                send!(
+                    ec2.delete_egress_only_internet_gateway()
+                        .egress_only_internet_gateway_id(id)
+                )
+            }
         };
         result.or_gone().map(drop)
     }
@@ -1030,6 +1258,19 @@ impl Network for AwsCloud {
         }
     }
 
+    async fn vpc_route_tables(&self, vpc_id: &str) -> CloudResult<Vec<ObservedRouteTable>> {
+        self.route_tables(filter("vpc-id", [vpc_id]), &format!("VPC {vpc_id}"))
+            .await
+    }
+
+    async fn launch_template_version(
+        &self,
+        id: &str,
+        version: &str,
+    ) -> CloudResult<Option<LaunchTemplateData>> {
+        self.version_data(id, version).await
+    }
+
     async fn detach_internet_gateway(&self, igw_id: &str, vpc_id: &str) -> CloudResult<()> {
         let detached = self
             .ec2
@@ -1046,6 +1287,135 @@ impl Network for AwsCloud {
             // Already detached: what the caller wanted.
             Err(error) if error.code.as_deref() == Some("Gateway.NotAttached") => Ok(()),
             other => other.or_gone().map(drop),
+        }
+    }
+
+    async fn vpc_ipv6_cidr(&self, vpc_id: &str) -> CloudResult<Option<(String, String)>> {
+        let output = self
+            .ec2
+            .describe_vpcs()
+            .vpc_ids(vpc_id)
+            .send()
+            .await
+            .context("DescribeVpcs", format!("VPC {vpc_id}"))?;
+        Ok(output
+            .vpcs()
+            .iter()
+            .flat_map(|vpc| vpc.ipv6_cidr_block_association_set())
+            .find_map(|association| {
+                let state = association.ipv6_cidr_block_state()?.state()?.as_str();
+                IPV6_LIVE_STATES
+                    .contains(&state)
+                    .then(|| (string(association.ipv6_cidr_block()), state.to_owned()))
+            }))
+    }
+
+    async fn associate_vpc_ipv6_cidr(&self, vpc_id: &str) -> CloudResult<()> {
+        self.ec2
+            .associate_vpc_cidr_block()
+            .vpc_id(vpc_id)
+            .amazon_provided_ipv6_cidr_block(true)
+            .send()
+            .await
+            .context("AssociateVpcCidrBlock", format!("VPC {vpc_id}"))
+            .map(drop)
+    }
+
+    async fn enable_subnet_ipv6(&self, subnet_id: &str, cidr: Option<&str>) -> CloudResult<()> {
+        let about = format!("subnet {subnet_id}");
+        if let Some(cidr) = cidr {
+            self.ec2
+                .associate_subnet_cidr_block()
+                .subnet_id(subnet_id)
+                .ipv6_cidr_block(cidr)
+                .send()
+                .await
+                .context("AssociateSubnetCidrBlock", &about)?;
+        }
+        // The EKS IPv6 guide's subnets assign IPv6 addresses on creation (its VPC template's
+        // AssignIpv6AddressOnCreation: true); ModifySubnetAttribute takes one attribute a call.
+        after_create(|| async {
+            self.ec2
+                .modify_subnet_attribute()
+                .subnet_id(subnet_id)
+                .assign_ipv6_address_on_creation(
+                    AttributeBooleanValue::builder().value(true).build(),
+                )
+                .send()
+                .await
+                .context("ModifySubnetAttribute", &about)
+        })
+        .await
+        .map(drop)
+    }
+
+    async fn create_egress_only_internet_gateway(
+        &self,
+        vpc_id: &str,
+        tags: &Tags,
+        client_token: &str,
+    ) -> CloudResult<String> {
+        let about = format!("egress-only internet gateway for {vpc_id}");
+        let output = self
+            .ec2
+            .create_egress_only_internet_gateway()
+            .vpc_id(vpc_id)
+            .client_token(client_token)
+            .tag_specifications(tag_specification(
+                ResourceType::EgressOnlyInternetGateway,
+                tags,
+            ))
+            .send()
+            .await
+            .context("CreateEgressOnlyInternetGateway", &about)?;
+        Ok(required(
+            output
+                .egress_only_internet_gateway()
+                .and_then(|g| g.egress_only_internet_gateway_id()),
+            "egress-only internet gateway id",
+            "CreateEgressOnlyInternetGateway",
+            &about,
+        )?
+        .to_owned())
+    }
+
+    async fn set_default_ipv6_route(
+        &self,
+        route_table_id: &str,
+        target: &RouteTarget,
+    ) -> CloudResult<()> {
+        let about = format!("route table {route_table_id}");
+        let (gateway, egress_only) = match target {
+            RouteTarget::InternetGateway(id) => (Some(id.clone()), None),
+            RouteTarget::EgressOnlyInternetGateway(id) => (None, Some(id.clone())),
+            RouteTarget::NatGateway(_) => {
+                return Err(not_a_route_target(route_table_id, target, "IPv6"));
+            }
+        };
+        let created = self
+            .ec2
+            .create_route()
+            .route_table_id(route_table_id)
+            .destination_ipv6_cidr_block(DEFAULT_IPV6_ROUTE)
+            .set_gateway_id(gateway.clone())
+            .set_egress_only_internet_gateway_id(egress_only.clone())
+            .send()
+            .await
+            .context("CreateRoute", &about);
+        match created {
+            Err(error) if error.kind == ErrorKind::AlreadyExists => {
+                self.ec2
+                    .replace_route()
+                    .route_table_id(route_table_id)
+                    .destination_ipv6_cidr_block(DEFAULT_IPV6_ROUTE)
+                    .set_gateway_id(gateway)
+                    .set_egress_only_internet_gateway_id(egress_only)
+                    .send()
+                    .await
+                    .context("ReplaceRoute", &about)?;
+                Ok(())
+            }
+            other => other.map(drop),
         }
     }
 }

@@ -11,7 +11,7 @@ use percent_encoding::percent_decode_str;
 use super::{AwsCloud, AwsContext, OrGone, READ_CONCURRENCY, required};
 use crate::cloud::{
     CloudError, CloudResult, ErrorKind, Identity, ObservedOidcProvider, ObservedRole, RoleRequest,
-    Tags,
+    Tags, trusts_federated,
 };
 use crate::naming::{
     CLUSTER_TAG, KARPENTER_NODE_CLASS_TAG, KARPENTER_REGION_TAG, kubernetes_cluster_tag,
@@ -64,6 +64,19 @@ fn json(document: &serde_json::Value) -> String {
 }
 
 impl AwsCloud {
+    /// Roles read with [`Self::observe_role`] (concurrently), sorted by name; those deleted
+    /// meanwhile are left out.
+    async fn observe_roles(&self, roles: Vec<Role>) -> CloudResult<Vec<ObservedRole>> {
+        let observed: Vec<Option<ObservedRole>> = stream::iter(roles)
+            .map(|role| self.observe_role(role))
+            .buffer_unordered(READ_CONCURRENCY)
+            .try_collect()
+            .await?;
+        let mut observed: Vec<ObservedRole> = observed.into_iter().flatten().collect();
+        observed.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(observed)
+    }
+
     /// A role with its trust policy, tags and policies; `None` if it was deleted meanwhile.
     async fn observe_role(&self, role: Role) -> CloudResult<Option<ObservedRole>> {
         let name = role.role_name();
@@ -99,6 +112,7 @@ impl AwsCloud {
             attached_policies,
             inline_policies: inline,
             created_at: role.create_date().to_millis().ok(),
+            description: role.description().map(str::to_owned),
         }))
     }
 
@@ -173,14 +187,7 @@ impl Identity for AwsCloud {
             "ListRoles",
             format!("roles under {path_prefix}")
         )?;
-        let observed: Vec<Option<ObservedRole>> = stream::iter(roles)
-            .map(|role| self.observe_role(role))
-            .buffer_unordered(READ_CONCURRENCY)
-            .try_collect()
-            .await?;
-        let mut observed: Vec<ObservedRole> = observed.into_iter().flatten().collect();
-        observed.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(observed)
+        self.observe_roles(roles).await
     }
 
     async fn create_role(&self, request: &RoleRequest) -> CloudResult<String> {
@@ -536,6 +543,37 @@ impl Identity for AwsCloud {
             "the caller",
         )?
         .to_owned())
+    }
+
+    async fn roles_trusting(&self, provider_arn: &str) -> CloudResult<Vec<ObservedRole>> {
+        let about = format!("roles trusting {provider_arn}");
+        let roles: Vec<Role> = all_items!(self.iam.list_roles(), "ListRoles", &about)?;
+        let mut trusting = Vec::new();
+        for role in roles {
+            let trust = match role.assume_role_policy_document() {
+                Some(document) => policy_document(document, "ListRoles", &about)?,
+                None => serde_json::Value::Null,
+            };
+            if trusts_federated(&trust, provider_arn) {
+                trusting.push(role);
+            }
+        }
+        self.observe_roles(trusting).await
+    }
+
+    async fn describe_role(&self, name: &str) -> CloudResult<Option<ObservedRole>> {
+        let found = self
+            .iam
+            .get_role()
+            .role_name(name)
+            .send()
+            .await
+            .context("GetRole", format!("role {name}"))
+            .or_gone()?;
+        match found.and_then(|output| output.role().cloned()) {
+            Some(role) => self.observe_role(role).await,
+            None => Ok(None),
+        }
     }
 
     async fn caller_arn(&self) -> CloudResult<String> {

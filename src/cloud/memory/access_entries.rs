@@ -55,11 +55,10 @@ impl AccessEntries for MemoryCloud {
                     r.cluster, r.principal_arn
                 ),
                 kubernetes_groups: groups,
-                username: Some(
-                    r.username
-                        .clone()
-                        .unwrap_or_else(|| r.principal_arn.clone()),
-                ),
+                username: Some(r.username.clone().unwrap_or_else(|| {
+                    default_access_entry_username(&r.principal_arn)
+                        .unwrap_or_else(|| r.principal_arn.clone())
+                })),
                 entry_type: r
                     .entry_type
                     .clone()

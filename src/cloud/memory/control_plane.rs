@@ -19,6 +19,26 @@ impl ControlPlane for MemoryCloud {
             .first()
             .and_then(|id| s.subnets.get(id))
             .map(|subnet| subnet.vpc_id.clone());
+        // EKS API reference, KubernetesNetworkConfigRequest.ipFamily: "If you specify ipv6,
+        // the VPC and subnets that you specify for cluster creation must have both IPv4 and
+        // IPv6 CIDR blocks assigned to them."
+        let ipv6 = r.ip_family.as_deref() == Some("ipv6");
+        if let Some(id) = subnets.iter().find(|id| {
+            ipv6 && s
+                .subnets
+                .get(*id)
+                .is_some_and(|subnet| subnet.ipv6_cidr.is_none())
+        }) {
+            return Err(CloudError {
+                operation: "CreateCluster",
+                resource: r.name.clone(),
+                code: Some("InvalidParameterException".to_owned()),
+                message: format!(
+                    "Subnet {id} does not have an IPv6 CIDR block, which an ipv6 cluster needs"
+                ),
+                kind: ErrorKind::Invalid,
+            });
+        }
         let mut cidrs = r.public_access_cidrs.clone();
         cidrs.sort();
         let mut logs = r.enabled_log_types.clone();
@@ -59,6 +79,22 @@ impl ControlPlane for MemoryCloud {
                 endpoint: Some(format!("https://{}.eks.example", r.name)),
                 certificate_authority: Some("LS0t".to_owned()),
                 tags: r.tags.clone(),
+                auto_mode: r.auto_mode.clone().map(sorted_auto_mode),
+                support_type: Some(r.support_type.clone()),
+                deletion_protection: r.deletion_protection,
+                zonal_shift: r.zonal_shift,
+                scaling_tier: Some(r.scaling_tier.clone()),
+                ip_family: Some(r.ip_family.clone().unwrap_or_else(|| "ipv4".to_owned())),
+                // EKS's default when the request names none; a /108 of the unique local
+                // range for an IPv6 cluster.
+                service_cidr: Some(
+                    if ipv6 {
+                        "fd7c:3b1a:9e2d::/108"
+                    } else {
+                        "172.20.0.0/16"
+                    }
+                    .to_owned(),
+                ),
             },
         );
         s.log(format!("CreateCluster {}", r.name));
@@ -93,12 +129,23 @@ impl ControlPlane for MemoryCloud {
                 c.subnet_ids = subnet_ids.clone();
                 c.subnet_ids.sort();
             }
+            ClusterConfigChange::AutoMode(auto_mode) => {
+                c.auto_mode = auto_mode.clone().map(sorted_auto_mode);
+            }
             ClusterConfigChange::Logging { enable, disable } => {
                 c.enabled_log_types.retain(|l| !disable.contains(l));
                 c.enabled_log_types.extend(enable.iter().cloned());
                 c.enabled_log_types.sort();
                 c.enabled_log_types.dedup();
             }
+            ClusterConfigChange::UpgradePolicy { support_type } => {
+                c.support_type = Some(support_type.clone());
+            }
+            ClusterConfigChange::DeletionProtection { enabled } => {
+                c.deletion_protection = *enabled;
+            }
+            ClusterConfigChange::ZonalShift { enabled } => c.zonal_shift = *enabled,
+            ClusterConfigChange::ScalingTier { tier } => c.scaling_tier = Some(tier.clone()),
         }
         s.log(format!("UpdateClusterConfig {name}"));
         Ok(None)
@@ -190,8 +237,39 @@ impl ControlPlane for MemoryCloud {
             .ok_or_else(|| not_found("DescribeUpdate", update_id))
     }
 
+    async fn upgrade_insights(
+        &self,
+        cluster: &str,
+        version: &str,
+    ) -> CloudResult<Vec<ObservedInsight>> {
+        let s = self.lock();
+        Ok(s.insights
+            .get(cluster)
+            .into_iter()
+            .flatten()
+            .filter(|i| i.kubernetes_version.as_deref() == Some(version))
+            .filter(|i| i.status != "PASSING")
+            .cloned()
+            .collect())
+    }
+
+    async fn version_support(&self, version: &str) -> CloudResult<Option<VersionSupport>> {
+        Ok(self.lock().version_support.get(version).cloned())
+    }
+
     async fn delete_cluster(&self, name: &str) -> CloudResult<()> {
         let mut s = self.lock();
+        // EKS refuses to delete an ACTIVE cluster with deletion protection on (EKS user
+        // guide, "Protect EKS clusters from accidental deletion").
+        if s.clusters.get(name).is_some_and(|c| c.deletion_protection) {
+            return Err(CloudError {
+                operation: "DeleteCluster",
+                resource: format!("cluster {name}"),
+                code: Some("InvalidRequestException".to_owned()),
+                message: format!("Cluster {name} has deletion protection enabled"),
+                kind: CloudError::kind_of("InvalidRequestException"),
+            });
+        }
         // EKS deletes the security group it made for the cluster.
         if let Some(group) = s
             .clusters
@@ -208,4 +286,13 @@ impl ControlPlane for MemoryCloud {
         s.log(format!("DeleteCluster {name}"));
         Ok(())
     }
+}
+
+/// Auto Mode as EKS reports it: node pools sorted, the role only with node pools.
+fn sorted_auto_mode(mut auto_mode: AutoMode) -> AutoMode {
+    auto_mode.node_pools.sort();
+    if auto_mode.node_pools.is_empty() {
+        auto_mode.node_role_arn = None;
+    }
+    auto_mode
 }

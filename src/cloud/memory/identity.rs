@@ -41,6 +41,7 @@ impl Identity for MemoryCloud {
                 attached_policies: Vec::new(),
                 inline_policies: BTreeMap::new(),
                 created_at: Some(created_at),
+                description: Some(r.description.clone()),
             },
         );
         s.log(format!("CreateRole {}", r.name));
@@ -118,6 +119,20 @@ impl Identity for MemoryCloud {
             .extend(tags.clone());
         s.log(format!("TagRole {role}"));
         Ok(())
+    }
+
+    async fn roles_trusting(&self, provider_arn: &str) -> CloudResult<Vec<ObservedRole>> {
+        Ok(self
+            .lock()
+            .roles
+            .values()
+            .filter(|r| trusts_federated(&r.trust_policy, provider_arn))
+            .cloned()
+            .collect())
+    }
+
+    async fn describe_role(&self, name: &str) -> CloudResult<Option<ObservedRole>> {
+        Ok(self.lock().roles.get(name).cloned())
     }
 
     async fn role_exists(&self, name: &str) -> CloudResult<bool> {

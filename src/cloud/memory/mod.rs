@@ -33,6 +33,7 @@ struct State {
     nats: BTreeMap<String, ObservedNatGateway>,
     route_tables: BTreeMap<String, ObservedRouteTable>,
     launch_templates: BTreeMap<String, ObservedLaunchTemplate>,
+    eigws: BTreeMap<String, ObservedEgressOnlyInternetGateway>,
     /// What Kubernetes made, seeded by tests: the VPC and tags of each.
     load_balancers: BTreeMap<LoadBalancerRef, (String, Tags)>,
     target_groups: BTreeMap<String, (String, Tags)>,
@@ -66,6 +67,10 @@ struct State {
     /// Client tokens, kept as EC2 keeps them (and EKS for Pod Identity associations):
     /// (action, token) -> (request, resource id).
     tokens: BTreeMap<(&'static str, String), (String, String)>,
+    /// EKS's upgrade insights by cluster, seeded by tests.
+    insights: BTreeMap<String, Vec<ObservedInsight>>,
+    /// Where Kubernetes versions are in EKS's support lifecycle, seeded by tests.
+    version_support: BTreeMap<String, VersionSupport>,
 }
 
 impl State {
@@ -308,6 +313,22 @@ impl MemoryCloud {
         }
     }
 
+    /// EKS finds `insight` about the next upgrade of `cluster` (ListInsights).
+    pub fn seed_insight(&self, cluster: &str, insight: ObservedInsight) {
+        self.lock()
+            .insights
+            .entry(cluster.to_owned())
+            .or_default()
+            .push(insight);
+    }
+
+    /// EKS reports `support` for its version (DescribeClusterVersions).
+    pub fn seed_version_support(&self, support: VersionSupport) {
+        self.lock()
+            .version_support
+            .insert(support.version.clone(), support);
+    }
+
     /// Every mutating call so far, as `Operation resource`.
     pub fn mutating_calls(&self) -> Vec<String> {
         self.lock().calls.clone()
@@ -341,6 +362,7 @@ impl MemoryCloud {
             + s.parameters.len()
             + s.queues.len()
             + s.rules.len()
+            + s.eigws.len()
     }
 
     /// Every SQS queue.

@@ -44,6 +44,12 @@ impl Network for MemoryCloud {
                 .filter(|v| keep(&v.tags))
                 .cloned()
                 .collect(),
+            egress_only_internet_gateways: s
+                .eigws
+                .values()
+                .filter(|v| keep(&v.tags))
+                .cloned()
+                .collect(),
         })
     }
 
@@ -91,6 +97,7 @@ impl Network for MemoryCloud {
                 id: id.clone(),
                 cidr: cidr.to_owned(),
                 tags: tags.clone(),
+                ipv6_cidr: None,
             },
         );
         s.log(format!("CreateVpc {id}"));
@@ -109,6 +116,8 @@ impl Network for MemoryCloud {
                 availability_zone: r.availability_zone.clone(),
                 map_public_ip_on_launch: r.public,
                 tags: r.tags.clone(),
+                ipv6_cidr: None,
+                assign_ipv6_address_on_creation: false,
             },
         );
         s.log(format!("CreateSubnet {id}"));
@@ -194,6 +203,8 @@ impl Network for MemoryCloud {
                 default_route: None,
                 associations: Vec::new(),
                 tags: tags.clone(),
+                main: false,
+                default_ipv6_route: None,
             },
         );
         s.log(format!("CreateRouteTable {id}"));
@@ -328,6 +339,10 @@ impl Network for MemoryCloud {
         let s = self.lock();
         let made_here =
             |(vpc, tags): &(String, Tags)| vpc == vpc_id && made_by_kubernetes_for(tags, cluster);
+        let auto_mode = |tags: &Tags| {
+            tags.get(crate::naming::AUTO_MODE_CLUSTER_TAG)
+                .is_some_and(|v| v == cluster)
+        };
         Ok(Leftovers {
             load_balancers: s
                 .load_balancers
@@ -343,6 +358,22 @@ impl Network for MemoryCloud {
                 .collect(),
             security_groups: Vec::new(),
             network_interfaces: Vec::new(),
+            instances: s
+                .instances
+                .iter()
+                .filter(|(_, (subnet, state, tags))| {
+                    state != "terminated"
+                        && s.subnets.get(subnet).is_some_and(|n| n.vpc_id == vpc_id)
+                        && auto_mode(tags)
+                })
+                .map(|(id, _)| id.clone())
+                .collect(),
+            launch_templates: s
+                .launch_templates
+                .values()
+                .filter(|t| auto_mode(&t.tags))
+                .map(|t| t.id.clone())
+                .collect(),
         })
     }
 
@@ -444,6 +475,7 @@ impl Network for MemoryCloud {
             Ec2Kind::Vpc => {
                 if s.subnets.values().any(|x| x.vpc_id == id)
                     || s.route_tables.values().any(|x| x.vpc_id == id)
+                    || s.eigws.values().any(|x| x.vpc_id.as_deref() == Some(id))
                     || has_load_balancers(&s, id)
                 {
                     return Err(dependency_violation("DeleteVpc"));
@@ -481,6 +513,9 @@ impl Network for MemoryCloud {
             Ec2Kind::LaunchTemplate => {
                 s.launch_templates.remove(id);
             }
+            Ec2Kind::EgressOnlyInternetGateway => {
+                s.eigws.remove(id);
+            }
             Ec2Kind::SecurityGroup | Ec2Kind::NetworkInterface => {}
         }
         s.log(format!("Delete{kind:?} {id}"));
@@ -494,6 +529,30 @@ impl Network for MemoryCloud {
         }
         s.log(format!("DeleteRoute {route_table_id}"));
         Ok(())
+    }
+
+    async fn vpc_route_tables(&self, vpc_id: &str) -> CloudResult<Vec<ObservedRouteTable>> {
+        Ok(self
+            .lock()
+            .route_tables
+            .values()
+            .filter(|t| t.vpc_id == vpc_id)
+            .cloned()
+            .collect())
+    }
+
+    /// Memory keeps only a template's newest version, so only that one is found.
+    async fn launch_template_version(
+        &self,
+        id: &str,
+        version: &str,
+    ) -> CloudResult<Option<LaunchTemplateData>> {
+        Ok(self
+            .lock()
+            .launch_templates
+            .get(id)
+            .filter(|t| t.latest_version.to_string() == version || version == "$Latest")
+            .and_then(|t| t.data.clone()))
     }
 
     async fn detach_internet_gateway(&self, igw_id: &str, vpc_id: &str) -> CloudResult<()> {
@@ -515,6 +574,103 @@ impl Network for MemoryCloud {
             igw.attached_vpc_ids.retain(|v| v != vpc_id);
         }
         s.log(format!("DetachInternetGateway {igw_id}"));
+        Ok(())
+    }
+
+    async fn vpc_ipv6_cidr(&self, vpc_id: &str) -> CloudResult<Option<(String, String)>> {
+        let s = self.lock();
+        Ok(s.vpcs
+            .get(vpc_id)
+            .and_then(|v| v.ipv6_cidr.clone())
+            .map(|cidr| (cidr, "associated".to_owned())))
+    }
+
+    async fn associate_vpc_ipv6_cidr(&self, vpc_id: &str) -> CloudResult<()> {
+        self.gate("AssociateVpcCidrBlock")?;
+        let mut s = self.lock();
+        // A /56 per VPC, as Amazon hands them out.
+        let block = format!("2600:1f18:{:x}:{:x}00::/56", s.next >> 8, s.next & 0xff);
+        s.next += 1;
+        let vpc = s
+            .vpcs
+            .get_mut(vpc_id)
+            .ok_or_else(|| not_found("AssociateVpcCidrBlock", vpc_id))?;
+        if vpc.ipv6_cidr.is_some() {
+            // AWS: one Amazon-provided IPv6 block per VPC.
+            return Err(CloudError {
+                operation: "AssociateVpcCidrBlock",
+                resource: vpc_id.to_owned(),
+                code: Some("CidrLimitExceeded".to_owned()),
+                message: format!(
+                    "This network '{vpc_id}' has met its maximum number of allowed CIDRs: 1"
+                ),
+                kind: ErrorKind::Other,
+            });
+        }
+        vpc.ipv6_cidr = Some(block);
+        s.log(format!("AssociateVpcCidrBlock {vpc_id}"));
+        Ok(())
+    }
+
+    async fn enable_subnet_ipv6(&self, subnet_id: &str, cidr: Option<&str>) -> CloudResult<()> {
+        self.gate("AssociateSubnetCidrBlock")?;
+        let mut s = self.lock();
+        let subnet = s
+            .subnets
+            .get_mut(subnet_id)
+            .ok_or_else(|| not_found("ModifySubnetAttribute", subnet_id))?;
+        if let Some(cidr) = cidr {
+            subnet.ipv6_cidr = Some(cidr.to_owned());
+        }
+        subnet.assign_ipv6_address_on_creation = true;
+        if cidr.is_some() {
+            s.log(format!("AssociateSubnetCidrBlock {subnet_id}"));
+        }
+        s.log(format!("ModifySubnetAttribute {subnet_id}"));
+        Ok(())
+    }
+
+    async fn create_egress_only_internet_gateway(
+        &self,
+        vpc_id: &str,
+        tags: &Tags,
+        client_token: &str,
+    ) -> CloudResult<String> {
+        self.gate("CreateEgressOnlyInternetGateway")?;
+        let mut s = self.lock();
+        let request = format!("{vpc_id} {tags:?}");
+        if let Some(id) = s.token_used("CreateEgressOnlyInternetGateway", client_token, &request)? {
+            return Ok(id);
+        }
+        let id = s.id("eigw");
+        s.eigws.insert(
+            id.clone(),
+            ObservedEgressOnlyInternetGateway {
+                id: id.clone(),
+                vpc_id: Some(vpc_id.to_owned()),
+                tags: tags.clone(),
+            },
+        );
+        s.tokens.insert(
+            ("CreateEgressOnlyInternetGateway", client_token.to_owned()),
+            (request, id.clone()),
+        );
+        s.log(format!("CreateEgressOnlyInternetGateway {id}"));
+        Ok(id)
+    }
+
+    async fn set_default_ipv6_route(
+        &self,
+        route_table_id: &str,
+        target: &RouteTarget,
+    ) -> CloudResult<()> {
+        let mut s = self.lock();
+        let table = s
+            .route_tables
+            .get_mut(route_table_id)
+            .ok_or_else(|| not_found("CreateRoute", route_table_id))?;
+        table.default_ipv6_route = Some(target.clone());
+        s.log(format!("CreateRoute {route_table_id}"));
         Ok(())
     }
 }

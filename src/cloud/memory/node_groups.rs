@@ -59,6 +59,10 @@ impl NodeGroups for MemoryCloud {
                 node_role_arn: r.node_role_arn.clone(),
                 health_issues: Vec::new(),
                 tags: r.tags.clone(),
+                update_strategy: r.update_strategy.clone(),
+                node_repair: r.node_repair,
+                // ekspec always gives a launch template, which holds the disk size.
+                disk_size: None,
             },
         );
         s.log(format!("CreateNodegroup {}", r.name));
@@ -128,6 +132,12 @@ impl NodeGroups for MemoryCloud {
         }
         if let Some(budget) = change.update_budget {
             g.update_budget = Some(budget);
+            if change.update_strategy.is_some() {
+                g.update_strategy.clone_from(&change.update_strategy);
+            }
+        }
+        if let Some(repair) = change.node_repair {
+            g.node_repair = Some(repair);
         }
         s.log(format!("UpdateNodegroupConfig {name}"));
         // EKS answers every node group config change with an update to follow.

@@ -34,6 +34,12 @@ pub(super) async fn run(
             logging,
             encryption_key_arn,
             tags,
+            auto_mode,
+            support_type,
+            deletion_protection,
+            zonal_shift,
+            scaling_tier,
+            ip_family,
         } => {
             let request = ClusterRequest {
                 name: name.clone(),
@@ -47,6 +53,12 @@ pub(super) async fn run(
                 encryption_key_arn: encryption_key_arn.clone(),
                 tags: tags.clone(),
                 client_request_token: ctx.token(resource),
+                auto_mode: auto_mode.clone(),
+                support_type: support_type.clone(),
+                deletion_protection: *deletion_protection,
+                zonal_shift: *zonal_shift,
+                scaling_tier: scaling_tier.clone(),
+                ip_family: ip_family.clone(),
             };
             create_when_accepted(&ctx.waiter, &format!("creation of cluster {name}"), || {
                 cloud.kubernetes.create_cluster(&request)

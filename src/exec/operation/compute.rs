@@ -66,6 +66,8 @@ pub(super) async fn run(
             launch_template,
             update_budget,
             tags,
+            update_strategy,
+            node_repair,
         } => {
             let template_id = ctx.resolve(launch_template)?;
             let template_key = match launch_template {
@@ -90,6 +92,8 @@ pub(super) async fn run(
                 update_budget: *update_budget,
                 tags: tags.clone(),
                 client_request_token: ctx.token(name),
+                update_strategy: update_strategy.clone(),
+                node_repair: *node_repair,
             };
             let request = &request;
             on_active_cluster(ctx, cluster, move || {
@@ -365,6 +369,9 @@ mod tests {
             node_role_arn: String::new(),
             health_issues: Vec::new(),
             tags: Tags::new(),
+            update_strategy: None,
+            node_repair: None,
+            disk_size: None,
         }
     }
 

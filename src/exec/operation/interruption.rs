@@ -2,7 +2,7 @@
 
 use crate::cloud::{Cloud, ErrorKind, QueueRequest, Tags};
 use crate::exec::ExecError;
-use crate::exec::wait::Poll;
+use crate::exec::wait::{Poll, RETRY_NAME_HELD};
 use crate::naming::{CLUSTER_TAG, RESOURCE_TAG};
 use crate::plan::Operation;
 
@@ -90,9 +90,10 @@ async fn create_queue(ctx: &Context, request: &QueueRequest) -> Result<String, E
                     }
                     Ok(Poll::Done)
                 }
-                Err(error) if error.kind == ErrorKind::InUse => {
-                    Ok(Poll::Pending(format!("name held: {}", error.message)))
-                }
+                Err(error) if error.kind == ErrorKind::InUse => Ok(Poll::Pending(format!(
+                    "{}{}",
+                    RETRY_NAME_HELD, error.message
+                ))),
                 Err(error) if error.kind == ErrorKind::AlreadyExists => {
                     let url = take_over_own_queue(cloud, request).await?;
                     if let Ok(mut made) = made.lock() {

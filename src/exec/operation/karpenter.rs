@@ -4,9 +4,9 @@ use crate::cloud::Ec2Kind;
 use crate::plan::Operation;
 
 use super::Context;
+use super::network::terminate_and_wait;
 use super::retry::retry_while_in_use;
 use crate::exec::ExecError;
-use crate::exec::wait::Poll;
 
 /// Runs a Karpenter `operation` for `resource`; another area's is an internal error.
 pub(super) async fn run(
@@ -27,27 +27,12 @@ pub(super) async fn run(
     };
     let leftovers = cloud.network.discover_karpenter_leftovers(cluster).await?;
     // Their interfaces hold the subnets and security groups until they are terminated.
-    cloud
-        .network
-        .terminate_instances(&leftovers.instances)
-        .await?;
-    ctx.waiter
-        .wait(
-            &format!("termination of Karpenter's instances of {cluster}"),
-            || async {
-                let left = cloud
-                    .network
-                    .instances_not_terminated(&leftovers.instances)
-                    .await?;
-                Ok(match left.first() {
-                    None => Poll::Done,
-                    Some((id, state)) => {
-                        Poll::Pending(format!("{} left, {id} {state}", left.len()))
-                    }
-                })
-            },
-        )
-        .await?;
+    terminate_and_wait(
+        ctx,
+        &leftovers.instances,
+        &format!("Karpenter's instances of {cluster}"),
+    )
+    .await?;
     for id in &leftovers.launch_templates {
         cloud.network.delete(Ec2Kind::LaunchTemplate, id).await?;
     }

@@ -117,7 +117,7 @@ impl Context {
             Trust::ServiceAccount { .. } | Trust::ServiceAccountAndPodIdentity { .. } => {
                 Some(self.oidc()?)
             }
-            Trust::Service(_) | Trust::PodIdentity => None,
+            Trust::Service(_) | Trust::ServiceWithSessionTags(_) | Trust::PodIdentity => None,
         };
         trust_document(trust, oidc.as_ref().map(|(a, h)| (a.as_str(), h.as_str())))
             .ok_or_else(|| ExecError::Internal("trust policy needs the OIDC provider".to_owned()))
@@ -143,6 +143,10 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
         | Operation::AssociateRouteTable { .. }
         | Operation::DisassociateRouteTable { .. }
         | Operation::DeleteDefaultRoute { .. }
+        | Operation::AssociateVpcIpv6Cidr { .. }
+        | Operation::EnableSubnetIpv6 { .. }
+        | Operation::CreateEgressOnlyInternetGateway { .. }
+        | Operation::SetDefaultIpv6Route { .. }
         | Operation::TagEc2 { .. }
         | Operation::UntagEc2 { .. }
         | Operation::CreateLaunchTemplate { .. }

@@ -1,7 +1,8 @@
 //! EC2 and ELB operations: the VPC and its parts, launch templates, tags, deletes and leftovers.
 
-use crate::cloud::{LaunchTemplateRequest, RouteTarget, SubnetRequest, Tags};
+use crate::cloud::{LaunchTemplateData, LaunchTemplateRequest, RouteTarget, SubnetRequest, Tags};
 use crate::plan::Operation;
+use crate::resources::user_data::UserData;
 
 use super::Context;
 use super::retry::retry_while_in_use;
@@ -161,6 +162,65 @@ pub(super) async fn run(
                 .disassociate_route_table(association_id)
                 .await?;
         }
+        Operation::AssociateVpcIpv6Cidr { vpc } => {
+            let vpc_id = ctx.resolve(vpc)?;
+            if cloud.network.vpc_ipv6_cidr(&vpc_id).await?.is_none() {
+                cloud.network.associate_vpc_ipv6_cidr(&vpc_id).await?;
+            }
+            // The block is the VPC's once `associated` (AWS answers `associating` first).
+            ctx.waiter
+                .wait(&format!("IPv6 block of VPC {vpc_id}"), || async {
+                    Ok(match cloud.network.vpc_ipv6_cidr(&vpc_id).await? {
+                        Some((_, state)) if state == "associated" => Poll::Done,
+                        Some((_, state)) => Poll::Pending(state),
+                        None => {
+                            Poll::Failed("EC2 dropped the IPv6 block it was associating".to_owned())
+                        }
+                    })
+                })
+                .await?;
+            let (block, _) =
+                cloud.network.vpc_ipv6_cidr(&vpc_id).await?.ok_or_else(|| {
+                    ExecError::Internal(format!("VPC {vpc_id} lost its IPv6 block"))
+                })?;
+            ctx.set(resource, "ipv6-cidr", block);
+        }
+        Operation::EnableSubnetIpv6 {
+            subnet,
+            vpc_block,
+            index,
+        } => {
+            let cidr = match vpc_block {
+                Some(block) => Some(subnet_ipv6_block(&ctx.resolve(block)?, *index)?),
+                None => None,
+            };
+            cloud
+                .network
+                .enable_subnet_ipv6(&ctx.resolve(subnet)?, cidr.as_deref())
+                .await?;
+        }
+        Operation::CreateEgressOnlyInternetGateway { vpc, tags } => {
+            let id = cloud
+                .network
+                .create_egress_only_internet_gateway(&ctx.resolve(vpc)?, tags, &ctx.token(resource))
+                .await?;
+            ctx.set(resource, "id", id);
+        }
+        Operation::SetDefaultIpv6Route {
+            table,
+            internet_gateway,
+            egress_only_internet_gateway,
+        } => {
+            let target = match (internet_gateway, egress_only_internet_gateway) {
+                (Some(igw), _) => RouteTarget::InternetGateway(ctx.resolve(igw)?),
+                (None, Some(eigw)) => RouteTarget::EgressOnlyInternetGateway(ctx.resolve(eigw)?),
+                (None, None) => return Err(ExecError::Internal("route without target".to_owned())),
+            };
+            cloud
+                .network
+                .set_default_ipv6_route(&ctx.resolve(table)?, &target)
+                .await?;
+        }
         Operation::DeleteDefaultRoute { table } => {
             cloud
                 .network
@@ -179,10 +239,15 @@ pub(super) async fn run(
                 .delete_tags(&ctx.resolve_all(ids)?, tags)
                 .await?;
         }
-        Operation::CreateLaunchTemplate { name, data, tags } => {
+        Operation::CreateLaunchTemplate {
+            name,
+            data,
+            tags,
+            user_data,
+        } => {
             let request = LaunchTemplateRequest {
                 name: name.clone(),
-                data: data.clone(),
+                data: with_user_data(ctx, data, user_data.as_ref())?,
                 tags: tags.clone(),
                 client_token: ctx.token(resource),
             };
@@ -190,10 +255,15 @@ pub(super) async fn run(
             ctx.set(resource, "id", id);
             ctx.set(resource, "version", version.to_string());
         }
-        Operation::CreateLaunchTemplateVersion { id, data } => {
+        Operation::CreateLaunchTemplateVersion {
+            id,
+            data,
+            user_data,
+        } => {
+            let data = with_user_data(ctx, data, user_data.as_ref())?;
             let version = cloud
                 .network
-                .create_launch_template_version(id, data, &ctx.token(resource))
+                .create_launch_template_version(id, &data, &ctx.token(resource))
                 .await?;
             ctx.set(resource, "version", version.to_string());
         }
@@ -222,6 +292,22 @@ pub(super) async fn run(
         }
         Operation::DeleteLeftovers { cluster, vpc_id } => {
             let leftovers = cloud.network.discover_leftovers(cluster, vpc_id).await?;
+            // EKS Auto Mode's instances first: their interfaces hold the subnets and security
+            // groups until they are terminated. (A cluster without Auto Mode has none: no call.)
+            if !leftovers.instances.is_empty() {
+                terminate_and_wait(
+                    ctx,
+                    &leftovers.instances,
+                    &format!("EKS Auto Mode's instances of {cluster}"),
+                )
+                .await?;
+            }
+            for id in &leftovers.launch_templates {
+                cloud
+                    .network
+                    .delete(crate::cloud::Ec2Kind::LaunchTemplate, id)
+                    .await?;
+            }
             // Load balancers first: they use the target groups, and their network interfaces
             // hold the security groups until AWS removes them a while later.
             for load_balancer in &leftovers.load_balancers {
@@ -249,8 +335,44 @@ pub(super) async fn run(
     Ok(())
 }
 
+/// The `index`th /64 of a VPC's IPv6 block (an Amazon-provided /56 holds 256).
+fn subnet_ipv6_block(vpc_block: &str, index: u32) -> Result<String, ExecError> {
+    let block: ipnet::Ipv6Net = vpc_block.parse().map_err(|_| {
+        ExecError::Internal(format!("the VPC's IPv6 block `{vpc_block}` is not a CIDR"))
+    })?;
+    block
+        .subnets(64)
+        .ok()
+        .and_then(|mut subnets| subnets.nth(usize::try_from(index).ok()?))
+        .map(|net| net.to_string())
+        .ok_or_else(|| {
+            ExecError::Internal(format!(
+                "the VPC's IPv6 block {vpc_block} has no /64 number {index}"
+            ))
+        })
+}
+
 /// Deletes, retrying while AWS still sees a dependency (ENIs of a deleted NAT, cluster or
 /// load balancer linger for a while).
+/// The launch template data with its user data written from the cluster's outputs.
+fn with_user_data(
+    ctx: &Context,
+    data: &LaunchTemplateData,
+    user_data: Option<&UserData>,
+) -> Result<LaunchTemplateData, ExecError> {
+    let mut data = data.clone();
+    if let Some(user_data) = user_data {
+        let text = user_data
+            .render(&|r| ctx.resolve(r).ok())
+            .ok_or_else(|| ExecError::Failed {
+                what: "node user data".to_owned(),
+                reason: "the cluster's endpoint, certificate authority or service CIDR is not known yet (EKS reports them once the cluster is ACTIVE)".to_owned(),
+            })?;
+        data.user_data = Some(text);
+    }
+    Ok(data)
+}
+
 async fn delete_with_retry(
     ctx: &Context,
     kind: crate::cloud::Ec2Kind,
@@ -260,4 +382,24 @@ async fn delete_with_retry(
         ctx.cloud.network.delete(kind, id)
     })
     .await
+}
+
+/// Terminates instances (`what` names them in waits) and waits until none is left running.
+pub(super) async fn terminate_and_wait(
+    ctx: &Context,
+    ids: &[String],
+    what: &str,
+) -> Result<(), ExecError> {
+    let network = &ctx.cloud.network;
+    network.terminate_instances(ids).await?;
+    ctx.waiter
+        .wait(&format!("termination of {what}"), || async {
+            let left = network.instances_not_terminated(ids).await?;
+            Ok(match left.first() {
+                None => Poll::Done,
+                Some((id, state)) => Poll::Pending(format!("{} left, {id} {state}", left.len())),
+            })
+        })
+        .await?;
+    Ok(())
 }

@@ -7,7 +7,7 @@ use crate::plan::Ref;
 
 use super::Context;
 use crate::exec::ExecError;
-use crate::exec::wait::{Poll, Waiter};
+use crate::exec::wait::{Poll, RETRY_EKS_BUSY, RETRY_IN_USE, RETRY_NEW_ROLE, Waiter};
 
 /// Runs `call` until AWS stops answering InUse.
 pub(super) async fn retry_while_in_use<F, Fut>(
@@ -24,7 +24,7 @@ where
             match call().await {
                 Ok(()) => Ok(Poll::Done),
                 Err(e) if e.kind == ErrorKind::InUse => {
-                    Ok(Poll::Pending(format!("in use: {}", e.message)))
+                    Ok(Poll::Pending(format!("{}{}", RETRY_IN_USE, e.message)))
                 }
                 Err(e) => Err(e.into()),
             }
@@ -88,12 +88,12 @@ where
                 Ok(()) => Ok(Poll::Done),
                 Err(e) if already_exists(&e) => Ok(Poll::Done),
                 Err(e) if e.kind == ErrorKind::InUse => {
-                    Ok(Poll::Pending(format!("EKS is busy: {}", e.message)))
+                    Ok(Poll::Pending(format!("{}{}", RETRY_EKS_BUSY, e.message)))
                 }
                 Err(e) if role_not_usable_yet(&e) && started.elapsed() < ROLE_PROPAGATION => {
                     Ok(Poll::Pending(format!(
-                        "the IAM role is not usable by EKS yet (IAM propagates for a while): {}",
-                        e.message
+                        "{} (IAM propagates for a while): {}",
+                        RETRY_NEW_ROLE, e.message
                     )))
                 }
                 Err(e) => Err(e.into()),
@@ -126,6 +126,16 @@ pub(super) async fn wait_cluster_active(ctx: &Context, name: &str) -> Result<Str
                     ctx.set("cluster", "arn", c.arn.clone());
                     if let Some(group) = &c.cluster_security_group_id {
                         ctx.set("cluster", "security-group", group.clone());
+                    }
+                    // What a custom AMI's nodes join with (their launch template's user data).
+                    for (output, value) in [
+                        ("endpoint", &c.endpoint),
+                        ("certificate-authority", &c.certificate_authority),
+                        ("service-cidr", &c.service_cidr),
+                    ] {
+                        if let Some(value) = value {
+                            ctx.set("cluster", output, value.clone());
+                        }
                     }
                     Poll::Done
                 }

@@ -5,7 +5,11 @@
 //! is written out, so the imported cluster is the cluster the eksctl file described.
 
 pub mod model;
+mod origin;
+mod self_managed;
 mod unsupported;
+mod version;
+mod well_known;
 
 use std::collections::BTreeMap;
 
@@ -14,12 +18,15 @@ use serde_json::Value;
 use self::model::{ClusterConfig, ManagedNodeGroup, Other, Taints};
 use super::{Conversion, Finding, FindingKind};
 use crate::naming;
+use crate::spec::model::{AutoModeNodePool, AutoModeSpec};
+use crate::spec::model::{ControlPlaneScalingTier, SupportType};
 use crate::spec::source::{self, Node, NodeKind};
 use crate::spec::{
-    self, AccessEntrySpec, AccessPolicySpec, AccessScope, AddonSpec, AmiType, CapacityType,
-    ClusterFile, ClusterSpec, Diagnostic, EndpointSpec, ExistingSubnets, FargateProfileSpec,
-    FargateSelector, FieldPath, IdentityMechanism, KarpenterSpec, LogType, Metadata,
-    NamespaceScope, NatGatewayMode, NodeGroupSpec, POD_IDENTITY_AGENT, Position, SecretsEncryption,
+    self, AccessEntrySpec, AccessPolicySpec, AccessScope, AddonSpec, AmiType,
+    CapacityReservationPreference, CapacityReservationSpec, CapacityType, ClusterFile, ClusterSpec,
+    Diagnostic, EndpointSpec, ExistingSubnets, FargateProfileSpec, FargateSelector, FieldPath,
+    IdentityMechanism, IpFamily, KarpenterSpec, LogType, Metadata, NamespaceScope, NatGatewayMode,
+    NodeGroupSpec, NodeRepairConfig, POD_IDENTITY_AGENT, Position, SecretsEncryption,
     ServiceAccountSpec, Taint, TaintEffect, VpcSpec,
 };
 use unsupported::Section;
@@ -119,8 +126,18 @@ pub fn convert(file_name: &str, source: &str) -> Result<Conversion, ImportError>
         tree: &tree,
         findings: Vec::new(),
         pod_identity_origin: None,
+        recorded: Vec::new(),
+        partition: well_known::partition(
+            config
+                .metadata
+                .as_ref()
+                .and_then(|m| m.region.as_deref())
+                .unwrap_or_default(),
+        ),
     };
+    converter.config_origins(&config);
     let file = converter.cluster(&config)?;
+    let origins = converter.resolve_origins(&file.spec);
     let mut findings = converter.findings;
     findings.sort_by_key(|finding| finding.position);
     let spec_yaml = format!(
@@ -132,6 +149,7 @@ pub fn convert(file_name: &str, source: &str) -> Result<Conversion, ImportError>
         spec_yaml,
         cluster: file.metadata.name,
         findings,
+        origins,
     })
 }
 
@@ -285,6 +303,10 @@ struct Converter<'t> {
     findings: Vec<Finding>,
     /// The field the first `podIdentity` service account came from.
     pod_identity_origin: Option<FieldPath>,
+    /// Which eksctl field each spec field came from (see `origin`).
+    recorded: Vec<origin::Recorded>,
+    /// The partition of the cluster's region, for the ARNs the importer writes.
+    partition: &'static str,
 }
 
 impl Converter<'_> {
@@ -350,15 +372,12 @@ impl Converter<'_> {
         let name = self.required(&meta.name, &meta_path.key("name"))?;
         let region = self.required(&meta.region, &meta_path.key("region"))?;
         let version = match &meta.version {
-            Some(version) => version.clone(),
-            None => {
-                let version = format!("1.{}", spec::validate::NEWEST_MINOR - 2);
-                self.assumed(
-                    &meta_path.key("version"),
-                    format!("not set: eksctl creates its own default version; ekspec needs one, so \"{version}\" is written (set the version the cluster should run)"),
-                );
-                version
+            Some(version) => {
+                self.supported_version(version, &meta_path.key("version"))?;
+                version.clone()
             }
+            // Chosen by `default_version` once the node groups' AMIs are known.
+            None => String::new(),
         };
         self.others(&meta_path, &meta.other, Section::Metadata);
         self.others(&root, &config.other, Section::Top);
@@ -374,9 +393,19 @@ impl Converter<'_> {
             addons: Vec::new(),
             access_entries: Vec::new(),
             karpenter: None,
+            auto_mode: None,
+            upgrade_policy: Default::default(),
+            deletion_protection: false,
+            zonal_shift: false,
+            control_plane_scaling_tier: Default::default(),
+            ip_family: IpFamily::default(),
         };
+        self.kubernetes_network(config, &mut spec);
         self.network(config, &region, &mut spec);
         self.node_groups(config, &mut spec)?;
+        if meta.version.is_none() {
+            self.default_version(&mut spec);
+        }
         self.logging(config, &mut spec);
         if let Some(encryption) = &config.secrets_encryption {
             let path = root.key("secretsEncryption");
@@ -385,12 +414,14 @@ impl Converter<'_> {
             });
             self.others(&path, &encryption.other, Section::SecretsEncryption);
         }
+        self.cluster_settings(config, &mut spec);
         self.fargate_profiles(config, &mut spec)?;
         self.service_accounts(config, &mut spec)?;
         self.addons(config, &mut spec)?;
         self.access(config, &mut spec)?;
         let mut tags = meta.tags.clone().unwrap_or_default();
         self.karpenter(config, &name, &mut spec, &mut tags)?;
+        self.auto_mode(config, &name, &mut spec);
         self.pod_identity_agent(&mut spec);
         self.oidc(config, &spec);
         Ok(ClusterFile {
@@ -399,6 +430,29 @@ impl Converter<'_> {
             metadata: Metadata { name, region, tags },
             spec,
         })
+    }
+
+    /// `kubernetesNetworkConfig`: the IP family carries over; the service CIDR does not.
+    fn kubernetes_network(&mut self, config: &ClusterConfig, spec: &mut ClusterSpec) {
+        let Some(network) = &config.kubernetes_network_config else {
+            return;
+        };
+        let path = FieldPath::root().key("kubernetesNetworkConfig");
+        if let Some(family) = &network.ip_family {
+            match family.to_ascii_lowercase().as_str() {
+                "ipv4" => {}
+                "ipv6" => spec.ip_family = IpFamily::Ipv6,
+                _ => self.lost(
+                    &path.key("ipFamily"),
+                    format!("unknown IP family `{family}`: eksctl takes IPv4 or IPv6"),
+                ),
+            }
+        }
+        let mut other = network.other.clone();
+        if let Some(cidr) = &network.service_ipv4_cidr {
+            other.insert("serviceIPv4CIDR".to_owned(), Value::String(cidr.clone()));
+        }
+        self.others(&path, &other, Section::KubernetesNetworkConfig);
     }
 
     fn network(&mut self, config: &ClusterConfig, region: &str, spec: &mut ClusterSpec) {
@@ -526,23 +580,13 @@ impl Converter<'_> {
         spec: &mut ClusterSpec,
     ) -> Result<(), ImportError> {
         let root = FieldPath::root();
-        for (i, group) in config.node_groups.iter().flatten().enumerate() {
-            let name = group
-                .get("name")
-                .and_then(Value::as_str)
-                .map(|name| format!(" `{name}`"))
-                .unwrap_or_default();
-            self.lost(
-                &root.key("nodeGroups").index(i),
-                format!("self-managed node group{name} is not supported by ekspec: rewrite it as a managed node group (spec.nodeGroups); nothing of it is carried over"),
-            );
-        }
         let path = root.key("managedNodeGroups");
         for (i, group) in config.managed_node_groups.iter().flatten().enumerate() {
             let converted = self.node_group(group, &path.index(i))?;
             spec.node_groups.push(converted);
         }
-        Ok(())
+        let self_managed = config.node_groups.clone().unwrap_or_default();
+        self.self_managed_node_groups(&self_managed, spec)
     }
 
     fn node_group(
@@ -588,6 +632,12 @@ impl Converter<'_> {
             max_unavailable_percentage: None,
             pod_imds_access: false,
             tags: group.tags.clone().unwrap_or_default(),
+            ami_id: None,
+            ami_parameter: None,
+            pre_bootstrap_commands: Vec::new(),
+            node_repair_config: None,
+            update_strategy: None,
+            capacity_reservation: None,
         };
         let sizes = [group.min_size, group.max_size, group.desired_capacity];
         if sizes.iter().any(Option::is_some) && sizes.iter().any(Option::is_none) {
@@ -625,14 +675,134 @@ impl Converter<'_> {
                 Section::UpdateConfig,
             );
         }
+        if let Some(repair) = &group.node_repair_config {
+            converted.node_repair_config = self.node_repair(repair, &path.key("nodeRepairConfig"));
+        }
+        if let Some(reservation) = &group.capacity_reservation {
+            converted.capacity_reservation =
+                self.capacity_reservation(reservation, &path.key("capacityReservation"));
+        }
         if group.disable_imdsv1 != Some(true) {
             self.assumed(&path.key("disableIMDSv1"), "ekspec always requires IMDSv2 on nodes (IMDSv1 off), as `disableIMDSv1: true` does");
         }
         if group.disable_pod_imds != Some(true) {
             self.assumed(&path.key("disablePodIMDS"), "eksctl lets pods reach the instance metadata service; ekspec does not (podImdsAccess: false): set `podImdsAccess: true` if pods rely on the node's IAM role");
         }
+        self.custom_ami(group, &mut converted, path);
         self.others(path, &group.other, Section::ManagedNodeGroup);
         Ok(converted)
+    }
+
+    /// `ami` and `preBootstrapCommands`: a custom AMI of an AL2023 or Bottlerocket family, for
+    /// which ekspec writes the bootstrap as eksctl does.
+    fn custom_ami(
+        &mut self,
+        group: &ManagedNodeGroup,
+        converted: &mut NodeGroupSpec,
+        path: &FieldPath,
+    ) {
+        match group.ami.as_deref() {
+            None => {}
+            Some("auto-ssm" | "auto" | "static") => self.assumed(
+                &path.key("ami"),
+                "EKS's own AMI of amiType, which ekspec uses when no amiId is set",
+            ),
+            Some(ami)
+                if ami.starts_with("ami-")
+                    && (converted.ami_type.is_al2023() || converted.ami_type.is_bottlerocket()) =>
+            {
+                converted.ami_id = Some(ami.to_owned());
+            }
+            Some(ami) if ami.starts_with("ami-") => self.lost(
+                &path.key("ami"),
+                format!(
+                    "ekspec writes a custom AMI's bootstrap only for AL2023 and Bottlerocket, not {}: the node group uses EKS's AMI",
+                    converted.ami_type.eks_name()
+                ),
+            ),
+            Some(other) => self.lost(
+                &path.key("ami"),
+                format!("`{other}` is not an AMI id: the node group uses EKS's AMI of amiType"),
+            ),
+        }
+        let Some(commands) = &group.pre_bootstrap_commands else {
+            return;
+        };
+        if converted.ami_type.is_bottlerocket() {
+            self.lost(
+                &path.key("preBootstrapCommands"),
+                "Bottlerocket has no shell to run them",
+            );
+        } else {
+            converted.pre_bootstrap_commands = commands.clone();
+        }
+    }
+
+    fn node_repair(
+        &mut self,
+        repair: &model::NodeRepairConfig,
+        path: &FieldPath,
+    ) -> Option<NodeRepairConfig> {
+        self.others(path, &repair.other, Section::NodeRepairConfig);
+        let enabled = match repair.enabled {
+            Some(enabled) => enabled,
+            None => {
+                self.assumed(
+                    &path.key("enabled"),
+                    "not set: written as `enabled: false`, EKS's default (node auto repair off)",
+                );
+                false
+            }
+        };
+        Some(NodeRepairConfig {
+            enabled,
+            max_unhealthy_node_threshold_count: repair.max_unhealthy_node_threshold_count,
+            max_unhealthy_node_threshold_percentage: repair.max_unhealthy_node_threshold_percentage,
+            max_parallel_nodes_repaired_count: repair.max_parallel_nodes_repaired_count,
+            max_parallel_nodes_repaired_percentage: repair.max_parallel_nodes_repaired_percentage,
+        })
+    }
+
+    fn capacity_reservation(
+        &mut self,
+        reservation: &model::CapacityReservation,
+        path: &FieldPath,
+    ) -> Option<CapacityReservationSpec> {
+        self.others(path, &reservation.other, Section::CapacityReservation);
+        let preference_path = path.key("capacityReservationPreference");
+        let preference = match reservation.capacity_reservation_preference.as_deref() {
+            None => None,
+            Some("open") => Some(CapacityReservationPreference::Open),
+            Some("none") => Some(CapacityReservationPreference::None),
+            Some("capacity-reservations-only") => {
+                Some(CapacityReservationPreference::CapacityReservationsOnly)
+            }
+            Some(other) => {
+                self.lost(
+                    &preference_path,
+                    format!("`{other}` is not an EC2 Capacity Reservation preference (open, none, capacity-reservations-only)"),
+                );
+                None
+            }
+        };
+        let target = reservation.capacity_reservation_target.as_ref();
+        if let Some(target) = target {
+            self.others(
+                &path.key("capacityReservationTarget"),
+                &target.other,
+                Section::CapacityReservationTarget,
+            );
+        }
+        let converted = CapacityReservationSpec {
+            preference,
+            id: target.and_then(|t| t.capacity_reservation_id.clone()),
+            resource_group_arn: target
+                .and_then(|t| t.capacity_reservation_resource_group_arn.clone()),
+        };
+        (converted.preference.is_some()
+            || converted.id.is_some()
+            || converted.resource_group_arn.is_some())
+        .then_some(converted)
     }
 
     fn ami(&mut self, group: &ManagedNodeGroup, types: &[String], path: &FieldPath) -> AmiType {
@@ -753,6 +923,54 @@ impl Converter<'_> {
         }
     }
 
+    /// `upgradePolicy`, `zonalShiftConfig` and `controlPlaneScalingConfig`. eksctl has no
+    /// deletion protection.
+    fn cluster_settings(&mut self, config: &ClusterConfig, spec: &mut ClusterSpec) {
+        let root = FieldPath::root();
+        let path = root.key("upgradePolicy");
+        let policy = config.upgrade_policy.clone().unwrap_or_default();
+        self.others(&path, &policy.other, Section::UpgradePolicy);
+        match policy.support_type.as_deref() {
+            Some("STANDARD") => spec.upgrade_policy.support_type = SupportType::Standard,
+            Some("EXTENDED") => spec.upgrade_policy.support_type = SupportType::Extended,
+            Some(other) => self.lost(
+                &path.key("supportType"),
+                format!("unknown support type `{other}` (STANDARD or EXTENDED)"),
+            ),
+            // eksctl's DefaultSupportType is EXTENDED: the cluster it made is billed for
+            // extended support once its version leaves standard support.
+            None => {
+                spec.upgrade_policy.support_type = SupportType::Extended;
+                self.assumed(&path.key("supportType"), "not set: eksctl's default EXTENDED is written out (the cluster enters extended support, billed per cluster hour, when its version leaves standard support); ekspec's own default is STANDARD");
+            }
+        }
+        if let Some(zonal) = &config.zonal_shift_config {
+            let path = root.key("zonalShiftConfig");
+            self.others(&path, &zonal.other, Section::ZonalShiftConfig);
+            spec.zonal_shift = zonal.enabled.unwrap_or(false);
+        }
+        if let Some(scaling) = &config.control_plane_scaling_config {
+            let path = root.key("controlPlaneScalingConfig");
+            self.others(&path, &scaling.other, Section::ControlPlaneScalingConfig);
+            if let Some(tier) = &scaling.tier {
+                let known = [
+                    ControlPlaneScalingTier::Standard,
+                    ControlPlaneScalingTier::TierXl,
+                    ControlPlaneScalingTier::Tier2xl,
+                    ControlPlaneScalingTier::Tier4xl,
+                    ControlPlaneScalingTier::Tier8xl,
+                ];
+                match known.iter().find(|t| t.eks_name() == tier) {
+                    Some(found) => spec.control_plane_scaling_tier = *found,
+                    None => self.lost(
+                        &path.key("tier"),
+                        format!("unknown tier `{tier}` (standard, tier-xl, tier-2xl, tier-4xl or tier-8xl)"),
+                    ),
+                }
+            }
+        }
+    }
+
     fn fargate_profiles(
         &mut self,
         config: &ClusterConfig,
@@ -822,6 +1040,13 @@ impl Converter<'_> {
                 inline_policy: account.attach_policy.clone(),
                 role_name: account.role_name.clone(),
             });
+            if let Some(converted) = spec.service_accounts.last_mut() {
+                self.well_known_policies(
+                    account.well_known_policies.as_ref(),
+                    &account_path.key("wellKnownPolicies"),
+                    converted,
+                );
+            }
         }
         if creates_service_accounts {
             self.assumed(&accounts_path, "eksctl also creates the Kubernetes service accounts, annotated with their role; ekspec creates only the IAM roles: annotate the service accounts (`eks.amazonaws.com/role-arn`) where you deploy them");
@@ -933,7 +1158,7 @@ impl Converter<'_> {
             }
             None => IdentityMechanism::PodIdentity,
         };
-        Ok(Some(ServiceAccountSpec {
+        let mut account = ServiceAccountSpec {
             name,
             namespace,
             mechanism,
@@ -946,7 +1171,13 @@ impl Converter<'_> {
                 .role_name
                 .clone()
                 .filter(|name| !name.is_empty()),
-        }))
+        };
+        self.well_known_policies(
+            association.well_known_policies.as_ref(),
+            &path.key("wellKnownPolicies"),
+            &mut account,
+        );
+        Ok(Some(account))
     }
 
     /// Adds a service account unless one of the same namespace and name is there already (EKS
@@ -1019,6 +1250,9 @@ impl Converter<'_> {
                         format!("ekspec does not know the service account of add-on `{name}`, so its IRSA role (attachPolicyARNs/attachPolicy) is not carried over: declare it in spec.serviceAccounts and set `serviceAccount` on the add-on"),
                     ),
                 }
+            }
+            if addon.well_known_policies.is_some() {
+                self.addon_well_known_policies(spec, addon, &mut converted, &addon_path);
             }
             if let Some(values) = &addon.configuration_values {
                 converted.configuration_values =
@@ -1191,6 +1425,50 @@ impl Converter<'_> {
         Ok(())
     }
 
+    /// `autoModeConfig`: on or off, and the built-in node pools; ekspec makes the node role.
+    fn auto_mode(&mut self, config: &ClusterConfig, cluster: &str, spec: &mut ClusterSpec) {
+        let Some(auto_mode) = &config.auto_mode_config else {
+            return;
+        };
+        let path = FieldPath::root().key("autoModeConfig");
+        self.others(&path, &auto_mode.other, Section::AutoMode);
+        if auto_mode.enabled != Some(true) {
+            // eksctl's default: off, and nothing else may be set then.
+            return;
+        }
+        let mut node_pools = Vec::new();
+        let pools_given = auto_mode.node_pools.clone();
+        for (i, pool) in pools_given.iter().flatten().enumerate() {
+            match pool.as_str() {
+                "general-purpose" => node_pools.push(AutoModeNodePool::GeneralPurpose),
+                "system" => node_pools.push(AutoModeNodePool::System),
+                other => self.lost(
+                    &path.key("nodePools").index(i),
+                    format!("`{other}` is not a built-in node pool of EKS Auto Mode (general-purpose, system): left out"),
+                ),
+            }
+        }
+        if pools_given.is_none() {
+            node_pools = vec![AutoModeNodePool::GeneralPurpose, AutoModeNodePool::System];
+        }
+        if let Some(role) = &auto_mode.node_role_arn {
+            self.lost(
+                &path.key("nodeRoleARN"),
+                format!("ekspec makes the Auto Mode node role itself, `{}` (trusted by EC2; AmazonEKSWorkerNodeMinimalPolicy and AmazonEC2ContainerRegistryPullOnly), instead of `{role}`: give it what `{role}` has beyond those", naming::auto_mode_node_role(cluster)),
+            );
+        }
+        if auto_mode.permissions_boundary_arn.is_some() {
+            self.lost(
+                &path.key("permissionsBoundaryARN"),
+                "ekspec sets no permissions boundary on the roles it makes",
+            );
+        }
+        spec.auto_mode = Some(AutoModeSpec {
+            enabled: true,
+            node_pools,
+        });
+    }
+
     /// ekspec puts Karpenter's discovery tag on the node subnets and the cluster security group
     /// itself; in `metadata.tags` it would be on every resource.
     fn karpenter_discovery_tag(&mut self, cluster: &str, tags: &mut model::StringMap) {
@@ -1361,3 +1639,5 @@ impl Converter<'_> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_carry_over;

@@ -50,6 +50,49 @@ pub struct ClusterConfig {
     pub addons_config: Option<AddonsConfig>,
     /// Karpenter, installed by eksctl with its AWS side.
     pub karpenter: Option<Karpenter>,
+    /// The IP family and service CIDR.
+    pub kubernetes_network_config: Option<KubernetesNetworkConfig>,
+    /// EKS Auto Mode.
+    pub auto_mode_config: Option<AutoModeConfig>,
+    /// The support policy.
+    pub upgrade_policy: Option<UpgradePolicy>,
+    /// Zonal shift.
+    pub zonal_shift_config: Option<ZonalShiftConfig>,
+    /// The Provisioned Control Plane tier.
+    pub control_plane_scaling_config: Option<ControlPlaneScalingConfig>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+/// `upgradePolicy`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpgradePolicy {
+    /// `STANDARD` or `EXTENDED` (eksctl's default).
+    pub support_type: Option<String>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+/// `zonalShiftConfig`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ZonalShiftConfig {
+    /// Zonal shift on or off.
+    pub enabled: Option<bool>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+/// `controlPlaneScalingConfig`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ControlPlaneScalingConfig {
+    /// The tier, e.g. `tier-xl`.
+    pub tier: Option<String>,
     /// Fields not modelled here.
     #[serde(flatten)]
     pub other: Other,
@@ -186,6 +229,60 @@ pub struct ManagedNodeGroup {
     /// Block pods from the instance metadata service.
     #[serde(rename = "disablePodIMDS")]
     pub disable_pod_imds: Option<bool>,
+    /// A custom AMI id, or `auto-ssm` / `auto` / `static` for EKS's.
+    pub ami: Option<String>,
+    /// Shell commands run before the node's bootstrap.
+    pub pre_bootstrap_commands: Option<Vec<String>>,
+    /// EKS node auto repair.
+    pub node_repair_config: Option<NodeRepairConfig>,
+    /// Capacity Reservation targeting of the launch template.
+    pub capacity_reservation: Option<CapacityReservation>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+/// `managedNodeGroups[].nodeRepairConfig`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeRepairConfig {
+    /// Repair on or off.
+    pub enabled: Option<bool>,
+    /// Unhealthy nodes above which repair stops.
+    pub max_unhealthy_node_threshold_count: Option<u32>,
+    /// Percentage of unhealthy nodes above which repair stops.
+    pub max_unhealthy_node_threshold_percentage: Option<u32>,
+    /// Nodes repaired at once.
+    pub max_parallel_nodes_repaired_count: Option<u32>,
+    /// Percentage of unhealthy nodes repaired at once.
+    pub max_parallel_nodes_repaired_percentage: Option<u32>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+/// `managedNodeGroups[].capacityReservation`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CapacityReservation {
+    /// `open` or `none`.
+    pub capacity_reservation_preference: Option<String>,
+    /// One reservation or one resource group.
+    pub capacity_reservation_target: Option<CapacityReservationTarget>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+/// `managedNodeGroups[].capacityReservation.capacityReservationTarget`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CapacityReservationTarget {
+    /// `cr-...`.
+    #[serde(rename = "capacityReservationID")]
+    pub capacity_reservation_id: Option<String>,
+    /// A resource group ARN.
+    #[serde(rename = "capacityReservationResourceGroupARN")]
+    pub capacity_reservation_resource_group_arn: Option<String>,
     /// Fields not modelled here.
     #[serde(flatten)]
     pub other: Other,
@@ -258,6 +355,8 @@ pub struct ServiceAccount {
     pub attach_policy: Option<Value>,
     /// The IAM role name.
     pub role_name: Option<String>,
+    /// eksctl's named policy sets (`autoScaler: true`, ...).
+    pub well_known_policies: Option<Value>,
     /// Fields not modelled here.
     #[serde(flatten)]
     pub other: Other,
@@ -283,6 +382,8 @@ pub struct PodIdentityAssociation {
     pub permission_policy: Option<Value>,
     /// eksctl also creates the Kubernetes service account (default false).
     pub create_service_account: Option<bool>,
+    /// eksctl's named policy sets of a role eksctl makes.
+    pub well_known_policies: Option<Value>,
     /// Fields not modelled here.
     #[serde(flatten)]
     pub other: Other,
@@ -323,6 +424,8 @@ pub struct Addon {
     pub pod_identity_associations: Option<Vec<PodIdentityAssociation>>,
     /// Associations with the policies EKS recommends for the add-on, looked up at create.
     pub use_default_pod_identity_associations: Option<bool>,
+    /// eksctl's named policy sets for an IRSA role eksctl creates.
+    pub well_known_policies: Option<Value>,
     /// Fields not modelled here.
     #[serde(flatten)]
     pub other: Other,
@@ -402,6 +505,20 @@ pub struct ClusterLogging {
     pub other: Other,
 }
 
+/// `kubernetesNetworkConfig`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KubernetesNetworkConfig {
+    /// `IPv4` or `IPv6` (eksctl takes either case).
+    pub ip_family: Option<String>,
+    /// The service CIDR of an IPv4 cluster.
+    #[serde(rename = "serviceIPv4CIDR")]
+    pub service_ipv4_cidr: Option<String>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub other: Other,
+}
+
 /// `secretsEncryption`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -473,6 +590,49 @@ pub struct AccessScope {
     pub scope_type: Option<String>,
     /// Namespaces, for `namespace`.
     pub namespaces: Option<Vec<String>>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+/// `autoModeConfig`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoModeConfig {
+    /// Auto Mode on (eksctl's default false).
+    pub enabled: Option<bool>,
+    /// Built-in node pools (eksctl's default both; `[]` for none).
+    pub node_pools: Option<Vec<String>>,
+    /// The node role (eksctl makes one when it is not given and there are node pools).
+    #[serde(rename = "nodeRoleARN")]
+    pub node_role_arn: Option<String>,
+    /// Permissions boundary of the node role eksctl makes.
+    #[serde(rename = "permissionsBoundaryARN")]
+    pub permissions_boundary_arn: Option<String>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+/// `nodeGroups[].instancesDistribution`: a self-managed node group's mix of instance types
+/// and of on-demand and spot capacity (an Auto Scaling group's MixedInstancesPolicy).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstancesDistribution {
+    /// Instance types to launch.
+    pub instance_types: Option<Vec<String>>,
+    /// Highest spot price to pay per hour.
+    pub max_price: Option<f64>,
+    /// On-demand instances before any spot (AWS's default 0).
+    pub on_demand_base_capacity: Option<u32>,
+    /// Percentage of on-demand instances above the base (AWS's default 100).
+    pub on_demand_percentage_above_base_capacity: Option<u32>,
+    /// Spot pools to spread across (`lowest-price` only).
+    pub spot_instance_pools: Option<u32>,
+    /// `lowest-price`, `capacity-optimized`, ...
+    pub spot_allocation_strategy: Option<String>,
+    /// Capacity Rebalancing of the Auto Scaling group.
+    pub capacity_rebalance: Option<bool>,
     /// Fields not modelled here.
     #[serde(flatten)]
     pub other: Other,

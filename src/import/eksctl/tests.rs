@@ -340,8 +340,22 @@ fn pod_identity_associations_become_pod_identity_service_accounts() {
         .kind,
         FindingKind::Assumed
     );
+    // eksctl's autoScaler statements, after the permissionPolicy's own.
+    assert_eq!(
+        app.inline_policy
+            .as_ref()
+            .and_then(|p| p.pointer("/Statement/1/Action/0")),
+        Some(&serde_json::json!("autoscaling:DescribeAutoScalingGroups"))
+    );
+    assert_eq!(
+        finding(
+            &conversion,
+            "iam.podIdentityAssociations[0].wellKnownPolicies"
+        )
+        .kind,
+        FindingKind::Assumed
+    );
     for field in [
-        "wellKnownPolicies",
         "permissionsBoundaryARN",
         "tags",
         "targetRoleARN",
@@ -691,4 +705,180 @@ fn an_association_that_is_not_carried_over_needs_no_agent() {
     );
     let spec = valid_spec_of(&conversion);
     assert!(spec.spec.addons.is_empty(), "{:#?}", spec.spec.addons);
+}
+
+#[test]
+fn cluster_settings_are_carried_over_and_eksctl_s_extended_default_written_out() {
+    let conversion = convert_ok(
+        "upgradePolicy: {supportType: STANDARD}\nzonalShiftConfig: {enabled: true}\ncontrolPlaneScalingConfig: {tier: tier-2xl}\n",
+    );
+    let spec = spec_of(&conversion);
+    assert_eq!(
+        spec.spec.upgrade_policy.support_type,
+        crate::spec::SupportType::Standard
+    );
+    assert!(spec.spec.zonal_shift);
+    assert_eq!(
+        spec.spec.control_plane_scaling_tier,
+        crate::spec::ControlPlaneScalingTier::Tier2xl
+    );
+    assert!(
+        !conversion
+            .findings
+            .iter()
+            .any(|f| f.path.to_string().starts_with("zonalShiftConfig")),
+        "{:#?}",
+        conversion.findings
+    );
+
+    // Not set: eksctl made the cluster with EXTENDED, and the spec says so.
+    let conversion = convert_ok("");
+    let spec = spec_of(&conversion);
+    assert_eq!(
+        spec.spec.upgrade_policy.support_type,
+        crate::spec::SupportType::Extended
+    );
+    assert!(
+        conversion
+            .spec_yaml
+            .contains("upgradePolicy:\n    supportType: EXTENDED"),
+        "{}",
+        conversion.spec_yaml
+    );
+    let assumed = finding(&conversion, "upgradePolicy.supportType");
+    assert_eq!(assumed.kind, FindingKind::Assumed);
+    assert!(assumed.message.contains("ekspec's own default is STANDARD"));
+
+    let conversion = convert_ok("controlPlaneScalingConfig: {tier: tier-16xl}\n");
+    assert_eq!(
+        finding(&conversion, "controlPlaneScalingConfig.tier").kind,
+        FindingKind::NotCarriedOver
+    );
+}
+
+#[test]
+fn the_ip_family_carries_over_and_the_service_cidr_is_reported() {
+    let conversion = convert_ok("kubernetesNetworkConfig:\n  ipFamily: IPv6\n");
+    assert_eq!(spec_of(&conversion).spec.ip_family, IpFamily::Ipv6);
+    assert!(
+        conversion.spec_yaml.contains("ipFamily: ipv6"),
+        "{}",
+        conversion.spec_yaml
+    );
+
+    let conversion = convert_ok(
+        "kubernetesNetworkConfig:\n  ipFamily: IPv4\n  serviceIPv4CIDR: 172.20.0.0/16\n",
+    );
+    assert_eq!(spec_of(&conversion).spec.ip_family, IpFamily::Ipv4);
+    let cidr = finding(&conversion, "kubernetesNetworkConfig.serviceIPv4CIDR");
+    assert_eq!(cidr.kind, FindingKind::NotCarriedOver);
+    assert!(
+        cidr.message.contains("default service CIDR"),
+        "{}",
+        cidr.message
+    );
+
+    let conversion = convert_ok("kubernetesNetworkConfig:\n  ipFamily: IPv5\n");
+    let family = finding(&conversion, "kubernetesNetworkConfig.ipFamily");
+    assert!(
+        family.message.contains("unknown IP family `IPv5`"),
+        "{}",
+        family.message
+    );
+}
+
+#[test]
+fn custom_amis_and_pre_bootstrap_commands_are_carried_over() {
+    let conversion = convert_ok(
+        "managedNodeGroups:\n  - name: a\n    instanceType: m6i.large\n    amiFamily: AmazonLinux2023\n    ami: ami-0123456789abcdef0\n    preBootstrapCommands: [\"echo one\", \"echo two\"]\n    overrideBootstrapCommand: \"#!/bin/bash\\n/etc/eks/bootstrap.sh demo\"\n  - name: b\n    instanceType: m6i.large\n    amiFamily: Bottlerocket\n    ami: ami-0fedcba9876543210\n    preBootstrapCommands: [\"echo three\"]\n  - {name: c, instanceType: m6i.large, amiFamily: AmazonLinux2, ami: ami-0aaaabbbbccccdddd}\n  - {name: d, instanceType: m6i.large, ami: auto-ssm}\n",
+    );
+    let spec = spec_of(&conversion);
+    let groups = &spec.spec.node_groups;
+    assert_eq!(groups[0].ami_id.as_deref(), Some("ami-0123456789abcdef0"));
+    assert_eq!(groups[0].pre_bootstrap_commands, ["echo one", "echo two"]);
+    assert_eq!(
+        finding(&conversion, "managedNodeGroups[0].overrideBootstrapCommand").kind,
+        FindingKind::NotCarriedOver
+    );
+    assert_eq!(
+        (groups[1].ami_type, groups[1].ami_id.as_deref()),
+        (AmiType::BOTTLEROCKET_x86_64, Some("ami-0fedcba9876543210"))
+    );
+    assert!(groups[1].pre_bootstrap_commands.is_empty());
+    let shell = finding(&conversion, "managedNodeGroups[1].preBootstrapCommands");
+    assert_eq!(shell.kind, FindingKind::NotCarriedOver);
+    let al2 = finding(&conversion, "managedNodeGroups[2].ami");
+    assert_eq!(al2.kind, FindingKind::NotCarriedOver);
+    assert!(al2.message.contains("AL2_x86_64"), "{}", al2.message);
+    assert_eq!(groups[2].ami_id, None);
+    assert_eq!(
+        finding(&conversion, "managedNodeGroups[3].ami").kind,
+        FindingKind::Assumed
+    );
+    assert_eq!(groups[3].ami_id, None);
+}
+
+#[test]
+fn node_repair_and_capacity_reservations_are_carried_over() {
+    let conversion = convert_ok(
+        "managedNodeGroups:
+  - name: gpu
+    instanceType: m6i.large
+    nodeRepairConfig:
+      enabled: true
+      maxUnhealthyNodeThresholdPercentage: 20
+      maxParallelNodesRepairedCount: 2
+      nodeRepairConfigOverrides: [{nodeMonitoringCondition: AcceleratedHardwareReady, nodeUnhealthyReason: NvidiaXID13Error, minRepairWaitTimeMins: 10, repairAction: Reboot}]
+    capacityReservation:
+      capacityReservationTarget: {capacityReservationID: cr-0123456789abcdef0}
+    instanceMarketOptions: {marketType: capacity-block}
+  - name: open
+    instanceType: m6i.large
+    nodeRepairConfig: {maxParallelNodesRepairedPercentage: 50}
+    capacityReservation: {capacityReservationPreference: none}
+",
+    );
+    let spec = valid_spec_of(&conversion);
+    let (gpu, open) = (&spec.spec.node_groups[0], &spec.spec.node_groups[1]);
+    assert_eq!(
+        gpu.node_repair_config,
+        Some(NodeRepairConfig {
+            enabled: true,
+            max_unhealthy_node_threshold_count: None,
+            max_unhealthy_node_threshold_percentage: Some(20),
+            max_parallel_nodes_repaired_count: Some(2),
+            max_parallel_nodes_repaired_percentage: None,
+        })
+    );
+    assert_eq!(
+        gpu.capacity_reservation,
+        Some(CapacityReservationSpec {
+            preference: None,
+            id: Some("cr-0123456789abcdef0".into()),
+            resource_group_arn: None,
+        })
+    );
+    for lost in [
+        "managedNodeGroups[0].nodeRepairConfig.nodeRepairConfigOverrides",
+        "managedNodeGroups[0].instanceMarketOptions",
+    ] {
+        assert_eq!(finding(&conversion, lost).kind, FindingKind::NotCarriedOver);
+    }
+    assert!(
+        finding(&conversion, "managedNodeGroups[0].instanceMarketOptions")
+            .message
+            .contains("Capacity Blocks")
+    );
+    // eksctl leaves `enabled` unset: ekspec writes EKS's default and says so.
+    assert_eq!(open.node_repair_config.map(|r| r.enabled), Some(false));
+    assert_eq!(
+        finding(&conversion, "managedNodeGroups[1].nodeRepairConfig.enabled").kind,
+        FindingKind::Assumed
+    );
+    assert_eq!(
+        open.capacity_reservation
+            .as_ref()
+            .and_then(|c| c.preference),
+        Some(CapacityReservationPreference::None)
+    );
 }

@@ -14,8 +14,14 @@ pub enum Section {
     Subnets,
     Subnet,
     ManagedNodeGroup,
+    /// Fields only self-managed `nodeGroups` have (the rest are read as a managed group's).
+    NodeGroup,
+    InstancesDistribution,
     Taint,
     UpdateConfig,
+    NodeRepairConfig,
+    CapacityReservation,
+    CapacityReservationTarget,
     Iam,
     ServiceAccount,
     ServiceAccountMeta,
@@ -32,6 +38,11 @@ pub enum Section {
     PodIdentityAssociation,
     AddonsConfig,
     Karpenter,
+    AutoMode,
+    UpgradePolicy,
+    ZonalShiftConfig,
+    ControlPlaneScalingConfig,
+    KubernetesNetworkConfig,
 }
 
 const NODE_ROLE: &str = "ekspec gives all node groups one node role; attach extra permissions with IRSA (spec.serviceAccounts)";
@@ -55,11 +66,8 @@ pub fn harmless(scope: Section, key: &str) -> bool {
 pub fn reason(scope: Section, key: &str) -> Option<&'static str> {
     use Section as S;
     Some(match (scope, key) {
-        (S::Top, "kubernetesNetworkConfig") => {
-            "ekspec uses EKS's defaults: IPv4 and the default service CIDR"
-        }
-        (S::Top, "autoModeConfig") => {
-            "EKS Auto Mode is not supported by ekspec: use managed node groups"
+        (S::KubernetesNetworkConfig, "serviceIPv4CIDR") => {
+            "ekspec uses EKS's default service CIDR (10.100.0.0/16 or 172.20.0.0/16)"
         }
         (S::Top, "remoteNetworkConfig") => "hybrid nodes are not supported by ekspec",
         (S::Top, "iamIdentityMappings") => {
@@ -74,7 +82,6 @@ pub fn reason(scope: Section, key: &str) -> Option<&'static str> {
         (S::Top, "localZones") => "Local Zones are not supported by ekspec",
         (S::Top, "gitops" | "git") => "ekspec does not bootstrap GitOps tooling",
         (S::Top, "outpost") => "AWS Outposts are not supported by ekspec",
-        (S::Top, "zonalShiftConfig") => "zonal shift is not supported by ekspec",
         (S::Top, "capabilities") => "EKS capabilities are not supported by ekspec",
         (S::Top, "status") => STATUS,
         (S::Metadata, "annotations") => "arbitrary metadata (eksctl ignores it too)",
@@ -92,9 +99,6 @@ pub fn reason(scope: Section, key: &str) -> Option<&'static str> {
             "ekspec gives no SSH access to nodes: use SSM Session Manager (the AmazonSSMManagedInstanceCore policy on the node role)"
         }
         (S::ManagedNodeGroup, "iam") => NODE_ROLE,
-        (S::ManagedNodeGroup, "ami") => {
-            "custom AMIs are not supported by ekspec: it uses the EKS-optimized AMI of amiType"
-        }
         (S::ManagedNodeGroup, "availabilityZones" | "subnets") => {
             "ekspec places each node group in all the cluster's private (or public) subnets"
         }
@@ -117,8 +121,8 @@ pub fn reason(scope: Section, key: &str) -> Option<&'static str> {
         ) => {
             "ekspec gives nodes one encrypted gp3 root volume with the AWS-managed key and default performance"
         }
-        (S::ManagedNodeGroup, "preBootstrapCommands" | "overrideBootstrapCommand") => {
-            "ekspec does not take custom node user data"
+        (S::ManagedNodeGroup, "overrideBootstrapCommand") => {
+            "ekspec writes a custom AMI's bootstrap itself (nodeadm NodeConfig or Bottlerocket settings) and takes no replacement for it; put extra steps in preBootstrapCommands"
         }
         (
             S::ManagedNodeGroup,
@@ -126,7 +130,6 @@ pub fn reason(scope: Section, key: &str) -> Option<&'static str> {
             | "placement"
             | "efaEnabled"
             | "enableDetailedMonitoring"
-            | "capacityReservation"
             | "instancePrefix"
             | "instanceName"
             | "cpuCredits",
@@ -147,7 +150,12 @@ pub fn reason(scope: Section, key: &str) -> Option<&'static str> {
         (S::ManagedNodeGroup, "releaseVersion") => {
             "ekspec uses the latest AMI release for the cluster's Kubernetes version"
         }
-        (S::ManagedNodeGroup, "nodeRepairConfig") => "node auto repair is not supported by ekspec",
+        (S::ManagedNodeGroup, "instanceMarketOptions") => {
+            "Capacity Blocks (marketType capacity-block, EKS capacityType CAPACITY_BLOCK) are not supported by ekspec; EKS refuses other instance market options in a managed node group's launch template (use spot: true)"
+        }
+        (S::NodeRepairConfig, "nodeRepairConfigOverrides") => {
+            "per-condition node repair overrides are not supported by ekspec"
+        }
         (S::ManagedNodeGroup, "spotAllocationStrategy" | "instancesDistribution") => {
             "EKS chooses spot capacity for managed node groups (capacity-optimized)"
         }
@@ -159,9 +167,6 @@ pub fn reason(scope: Section, key: &str) -> Option<&'static str> {
         }
         (S::Iam, "vpcResourceControllerPolicy") => {
             "ekspec's cluster role always has the VPC resource controller policy"
-        }
-        (S::ServiceAccount, "wellKnownPolicies") => {
-            "eksctl's well-known policies are not supported by ekspec: list the equivalent managed policy ARNs in policyArns (e.g. AmazonEBSCSIDriverPolicy for ebsCSIController)"
         }
         (S::ServiceAccount, "attachRoleARN") => {
             "ekspec creates and owns IRSA roles and cannot use an existing one"
@@ -175,16 +180,10 @@ pub fn reason(scope: Section, key: &str) -> Option<&'static str> {
         (S::ServiceAccountMeta, "labels" | "annotations") => {
             "ekspec creates only the IAM role, not the Kubernetes service account that would carry them"
         }
-        (S::Addon, "wellKnownPolicies") => {
-            "eksctl's well-known policies are not supported by ekspec: list the equivalent managed policy ARNs in attachPolicyARNs (e.g. AmazonEBSCSIDriverPolicy for ebsCSIController)"
-        }
         (S::Addon, "permissionsBoundary") => "permissions boundaries are not supported by ekspec",
         (S::Addon, "tags") => "ekspec tags add-ons with metadata.tags only",
         (S::Addon, "resolveConflicts") => "ekspec lets EKS resolve conflicts its default way",
         (S::Addon, "namespaceConfig") => "ekspec installs add-ons in their default namespace",
-        (S::PodIdentityAssociation, "wellKnownPolicies") => {
-            "eksctl's well-known policies are not supported by ekspec: list the equivalent managed policy ARNs in policyArns, or the statements in inlinePolicy"
-        }
         (S::PodIdentityAssociation, "permissionsBoundaryARN") => {
             "permissions boundaries are not supported by ekspec"
         }
@@ -228,6 +227,64 @@ pub fn reason(scope: Section, key: &str) -> Option<&'static str> {
         (S::SecretsEncryption, "encryptExistingSecrets") => {
             "ekspec enables encryption when the cluster is created or the key is added; EKS then encrypts existing secrets"
         }
+        (S::NodeGroup | S::InstancesDistribution, _) => return self_managed_reason(scope, key),
         _ => return None,
     })
 }
+
+/// Why fields only self-managed node groups have are not carried over.
+fn self_managed_reason(scope: Section, key: &str) -> Option<&'static str> {
+    use Section as S;
+    Some(match (scope, key) {
+        (S::NodeGroup, "targetGroupARNs" | "classicLoadBalancerNames") => {
+            "ekspec does not register nodes with load balancers: use the AWS Load Balancer Controller (a Service or Ingress) instead"
+        }
+        (S::NodeGroup, "asgMetricsCollection") => {
+            "EKS manages the node group's Auto Scaling group; ekspec does not enable its CloudWatch metrics"
+        }
+        (S::NodeGroup, "containerRuntime") => {
+            "the EKS-optimized AMIs run containerd, which ekspec does not change"
+        }
+        (S::NodeGroup, "kubeletExtraConfig" | "clusterDNS") => {
+            "ekspec does not take custom kubelet settings"
+        }
+        (S::NodeGroup, "warmPool") => "warm pools are not supported by EKS managed node groups",
+        (S::NodeGroup, "maxInstanceLifetime") => {
+            "EKS manages the node group's Auto Scaling group; ekspec sets no maximum instance lifetime"
+        }
+        (S::NodeGroup, "localZones") => "Local Zones are not supported by ekspec",
+        (S::NodeGroup, "enclaveEnabled") => {
+            "Nitro Enclaves are not supported by ekspec: it builds each node group's launch template itself and offers no such setting"
+        }
+        (S::NodeGroup, "disableASGTagPropagation") => {
+            "EKS manages the node group's Auto Scaling group; ekspec tags the node group and its launch template"
+        }
+        (S::NodeGroup, _) => return reason(S::ManagedNodeGroup, key),
+        (S::InstancesDistribution, "maxPrice") => {
+            "EKS managed node groups pay the current spot price (at most the on-demand price) and take no maximum"
+        }
+        (S::InstancesDistribution, "spotInstancePools" | "spotAllocationStrategy") => {
+            "EKS chooses how a managed node group allocates spot capacity across the instance types"
+        }
+        (S::InstancesDistribution, "capacityRebalance") => {
+            "EKS managed node groups always use Capacity Rebalancing for spot capacity"
+        }
+        _ => return None,
+    })
+}
+
+/// Fields of a self-managed node group that a managed node group has no place for, taken out
+/// before the rest is read as a managed node group.
+pub const SELF_MANAGED_ONLY: &[&str] = &[
+    "targetGroupARNs",
+    "classicLoadBalancerNames",
+    "asgMetricsCollection",
+    "containerRuntime",
+    "kubeletExtraConfig",
+    "clusterDNS",
+    "warmPool",
+    "maxInstanceLifetime",
+    "localZones",
+    "disableASGTagPropagation",
+    "enclaveEnabled",
+];

@@ -3,15 +3,20 @@
 use async_trait::async_trait;
 use aws_sdk_eks::types::builders::VpcConfigRequestBuilder;
 use aws_sdk_eks::types::{
-    AuthenticationMode, Cluster, CreateAccessConfigRequest, EncryptionConfig, ErrorDetail,
-    LogSetup, LogType, Logging, Provider, VpcConfigRequest,
+    AuthenticationMode, BlockStorage, Category, Cluster, ComputeConfigRequest,
+    ControlPlaneScalingConfig, CreateAccessConfigRequest, ElasticLoadBalancing, EncryptionConfig,
+    ErrorDetail, InsightStatusValue, InsightSummary, InsightsFilter, IpFamily,
+    KubernetesNetworkConfigRequest, LogSetup, LogType, Logging, Provider,
+    ProvisionedControlPlaneTier, StorageConfigRequest, SupportType, UpgradePolicyRequest,
+    VpcConfigRequest, ZonalShiftConfigRequest,
 };
+use aws_smithy_types::date_time::Format;
 
 use super::{sorted, string_map, tags_of, update_id};
 use crate::cloud::aws::{AwsCloud, AwsContext, OrGone, required, string};
 use crate::cloud::{
-    CloudResult, ClusterConfigChange, ClusterRequest, ControlPlane, ObservedCluster, Tags,
-    UpdateOf, UpdateStatus,
+    AutoMode, CloudResult, ClusterConfigChange, ClusterRequest, ControlPlane, ObservedCluster,
+    ObservedInsight, Tags, UpdateOf, UpdateStatus, VersionSupport,
 };
 
 /// Endpoint settings. Public CIDRs only go with a public endpoint (EKS rejects them otherwise)
@@ -80,7 +85,116 @@ fn observed_cluster(cluster: &Cluster) -> ObservedCluster {
             .certificate_authority()
             .and_then(|c| c.data().map(str::to_owned)),
         tags: tags_of(cluster.tags()),
+        auto_mode: observed_auto_mode(cluster),
+        ip_family: cluster
+            .kubernetes_network_config()
+            .and_then(|c| c.ip_family())
+            .map(|f| f.as_str().to_owned()),
+        service_cidr: cluster.kubernetes_network_config().and_then(|n| {
+            n.service_ipv6_cidr()
+                .or(n.service_ipv4_cidr())
+                .map(str::to_owned)
+        }),
+        support_type: cluster
+            .upgrade_policy()
+            .and_then(|p| p.support_type())
+            .map(|t| t.as_str().to_owned()),
+        deletion_protection: cluster.deletion_protection() == Some(true),
+        zonal_shift: cluster
+            .zonal_shift_config()
+            .and_then(|z| z.enabled())
+            .unwrap_or(false),
+        scaling_tier: cluster
+            .control_plane_scaling_config()
+            .and_then(|c| c.tier())
+            .map(|t| t.as_str().to_owned()),
     }
+}
+
+/// A timestamp's UTC date, `YYYY-MM-DD`.
+fn date(time: &aws_smithy_types::DateTime) -> Option<String> {
+    time.fmt(Format::DateTime)
+        .ok()
+        .map(|text| text.chars().take(10).collect())
+}
+
+fn upgrade_policy(support_type: &str) -> UpgradePolicyRequest {
+    UpgradePolicyRequest::builder()
+        .support_type(SupportType::from(support_type))
+        .build()
+}
+
+fn zonal_shift(enabled: bool) -> ZonalShiftConfigRequest {
+    ZonalShiftConfigRequest::builder().enabled(enabled).build()
+}
+
+fn scaling(tier: &str) -> ControlPlaneScalingConfig {
+    ControlPlaneScalingConfig::builder()
+        .tier(ProvisionedControlPlaneTier::from(tier))
+        .build()
+}
+
+fn insight_of(summary: &InsightSummary) -> ObservedInsight {
+    let status = summary.insight_status();
+    ObservedInsight {
+        id: string(summary.id()),
+        name: string(summary.name()),
+        kubernetes_version: summary.kubernetes_version().map(str::to_owned),
+        status: status
+            .and_then(|s| s.status())
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default(),
+        reason: status
+            .and_then(|s| s.reason())
+            .unwrap_or_default()
+            .to_owned(),
+        recommendation: None,
+    }
+}
+
+/// EKS Auto Mode's three parts, all on (`Some`) or all off (`None`): EKS refuses a mix
+/// (InvalidParameterException "For EKS Auto Mode, please ensure that all required configs,
+/// including computeConfig, kubernetesNetworkConfig, and blockStorage are all either fully
+/// enabled or fully disabled", kubernetes-sigs/cluster-api-provider-aws#5278). Off sends no
+/// node pools or role; on sends the role only with node pools (EKS refuses either without the
+/// other: "When Compute Config nodeRoleArn is not null or empty, nodePool value(s) must be
+/// provided", aws/aws-cdk#33894).
+fn auto_mode_config(
+    auto_mode: Option<&AutoMode>,
+) -> (
+    ComputeConfigRequest,
+    StorageConfigRequest,
+    KubernetesNetworkConfigRequest,
+) {
+    let enabled = auto_mode.is_some();
+    let compute = match auto_mode {
+        Some(auto) => ComputeConfigRequest::builder()
+            .enabled(true)
+            .set_node_pools(Some(auto.node_pools.clone()))
+            .set_node_role_arn(
+                auto.node_role_arn
+                    .clone()
+                    .filter(|_| !auto.node_pools.is_empty()),
+            )
+            .build(),
+        None => ComputeConfigRequest::builder().enabled(false).build(),
+    };
+    let storage = StorageConfigRequest::builder()
+        .block_storage(BlockStorage::builder().enabled(enabled).build())
+        .build();
+    let network = KubernetesNetworkConfigRequest::builder()
+        .elastic_load_balancing(ElasticLoadBalancing::builder().enabled(enabled).build())
+        .build();
+    (compute, storage, network)
+}
+
+/// Auto Mode as DescribeCluster reports it: on when compute is on.
+fn observed_auto_mode(cluster: &Cluster) -> Option<AutoMode> {
+    let compute = cluster.compute_config()?;
+    (compute.enabled() == Some(true)).then(|| AutoMode {
+        node_pools: sorted(compute.node_pools()),
+        node_role_arn: compute.node_role_arn().map(str::to_owned),
+    })
 }
 
 /// Secrets encryption with a KMS key.
@@ -131,8 +245,32 @@ impl ControlPlane for AwsCloud {
             .encryption_key_arn
             .as_deref()
             .map(secrets_encryption);
+        // Sent only for Auto Mode: a cluster without it gets EKS's defaults.
+        let (compute, storage, network) = match &request.auto_mode {
+            Some(auto) => {
+                let (compute, storage, network) = auto_mode_config(Some(auto));
+                (Some(compute), Some(storage), Some(network))
+            }
+            None => (None, None, None),
+        };
+        // One `kubernetesNetworkConfig` carries both Auto Mode's load balancing and the IP
+        // family (sent only for IPv6: an IPv4 cluster's create stays as it was).
+        let network = match request.ip_family.as_deref() {
+            None => network,
+            Some(family) => Some(
+                KubernetesNetworkConfigRequest::builder()
+                    .set_elastic_load_balancing(
+                        network.and_then(|n| n.elastic_load_balancing().cloned()),
+                    )
+                    .ip_family(IpFamily::from(family))
+                    .build(),
+            ),
+        };
         self.eks
             .create_cluster()
+            .set_compute_config(compute)
+            .set_storage_config(storage)
+            .set_kubernetes_network_config(network)
             .name(&request.name)
             .version(&request.version)
             .role_arn(&request.role_arn)
@@ -154,6 +292,14 @@ impl ControlPlane for AwsCloud {
             )
             .set_tags(string_map(&request.tags))
             .client_request_token(&request.client_request_token)
+            // Always: EKS's own default (EXTENDED) is not ekspec's. The rest only when they
+            // differ from EKS's defaults, so regions and endpoints without them still work.
+            .upgrade_policy(upgrade_policy(&request.support_type))
+            .set_deletion_protection(request.deletion_protection.then_some(true))
+            .set_zonal_shift_config(request.zonal_shift.then(|| zonal_shift(true)))
+            .set_control_plane_scaling_config(
+                (request.scaling_tier != "standard").then(|| scaling(&request.scaling_tier)),
+            )
             .send()
             .await
             .context("CreateCluster", format!("cluster {}", request.name))
@@ -184,6 +330,13 @@ impl ControlPlane for AwsCloud {
                     .authentication_mode(aws_sdk_eks::types::AuthenticationMode::ApiAndConfigMap)
                     .build(),
             ),
+            ClusterConfigChange::AutoMode(auto_mode) => {
+                let (compute, storage, network) = auto_mode_config(auto_mode.as_ref());
+                update
+                    .compute_config(compute)
+                    .storage_config(storage)
+                    .kubernetes_network_config(network)
+            }
             ClusterConfigChange::Logging { enable, disable } => {
                 let setups = [(enable, true), (disable, false)]
                     .into_iter()
@@ -191,6 +344,18 @@ impl ControlPlane for AwsCloud {
                     .map(|(types, enabled)| log_setup(types, enabled))
                     .collect();
                 update.logging(Logging::builder().set_cluster_logging(Some(setups)).build())
+            }
+            ClusterConfigChange::UpgradePolicy { support_type } => {
+                update.upgrade_policy(upgrade_policy(support_type))
+            }
+            ClusterConfigChange::DeletionProtection { enabled } => {
+                update.deletion_protection(*enabled)
+            }
+            ClusterConfigChange::ZonalShift { enabled } => {
+                update.zonal_shift_config(zonal_shift(*enabled))
+            }
+            ClusterConfigChange::ScalingTier { tier } => {
+                update.control_plane_scaling_config(scaling(tier))
             }
         };
         let output = update
@@ -238,6 +403,84 @@ impl ControlPlane for AwsCloud {
             .await
             .context("UpdateClusterVersion", format!("cluster {name}"))?;
         update_id(output.update(), "UpdateClusterVersion", name)
+    }
+
+    async fn upgrade_insights(
+        &self,
+        cluster: &str,
+        version: &str,
+    ) -> CloudResult<Vec<ObservedInsight>> {
+        let filter = InsightsFilter::builder()
+            .categories(Category::UpgradeReadiness)
+            .kubernetes_versions(version)
+            .build();
+        let summaries: Vec<InsightSummary> = all_items!(
+            self.eks
+                .list_insights()
+                .cluster_name(cluster)
+                .filter(filter),
+            "ListInsights",
+            format!("cluster {cluster}")
+        )?;
+        let failing: Vec<String> = summaries
+            .iter()
+            .filter(|s| {
+                s.insight_status().and_then(|st| st.status()) != Some(&InsightStatusValue::Passing)
+            })
+            .filter_map(|s| s.id().map(str::to_owned))
+            .collect();
+        let summaries = &summaries;
+        super::describe_each(
+            failing,
+            |id| async move {
+                let resource = format!("insight {id} of cluster {cluster}");
+                let output = self
+                    .eks
+                    .describe_insight()
+                    .cluster_name(cluster)
+                    .id(&id)
+                    .send()
+                    .await
+                    .context("DescribeInsight", &resource)
+                    .or_gone()?;
+                let Some(summary) = summaries.iter().find(|s| s.id() == Some(id.as_str())) else {
+                    return Ok(None);
+                };
+                let mut insight = insight_of(summary);
+                insight.recommendation = output
+                    .as_ref()
+                    .and_then(|o| o.insight())
+                    .and_then(|i| i.recommendation())
+                    .map(str::to_owned);
+                Ok(Some(insight))
+            },
+            |insight: &ObservedInsight| (insight.status.clone(), insight.name.clone()),
+        )
+        .await
+    }
+
+    async fn version_support(&self, version: &str) -> CloudResult<Option<VersionSupport>> {
+        let output = self
+            .eks
+            .describe_cluster_versions()
+            .cluster_versions(version)
+            .include_all(true)
+            .send()
+            .await
+            .context("DescribeClusterVersions", format!("Kubernetes {version}"))?;
+        Ok(output
+            .cluster_versions()
+            .iter()
+            .find(|v| v.cluster_version() == Some(version))
+            .map(|v| VersionSupport {
+                version: version.to_owned(),
+                status: v
+                    .version_status()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+                end_of_standard_support: v.end_of_standard_support_date().and_then(date),
+                end_of_extended_support: v.end_of_extended_support_date().and_then(date),
+            }))
     }
 
     async fn associate_encryption_config(&self, name: &str, key_arn: &str) -> CloudResult<String> {

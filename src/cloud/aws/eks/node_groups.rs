@@ -2,15 +2,16 @@
 
 use async_trait::async_trait;
 use aws_sdk_eks::types::{
-    AmiTypes, CapacityTypes, LaunchTemplateSpecification, Nodegroup, NodegroupScalingConfig,
-    NodegroupUpdateConfig, Taint, TaintEffect, UpdateLabelsPayload, UpdateTaintsPayload,
+    AmiTypes, CapacityTypes, LaunchTemplateSpecification, NodeRepairConfig, Nodegroup,
+    NodegroupScalingConfig, NodegroupUpdateConfig, NodegroupUpdateStrategies, Taint, TaintEffect,
+    UpdateLabelsPayload, UpdateTaintsPayload,
 };
 
 use super::{describe_each, issue_text, sorted, string_map, tags_of, update_id};
 use crate::cloud::aws::{AwsCloud, AwsContext, OrGone, string};
 use crate::cloud::{
-    CloudResult, NodeGroupConfigChange, NodeGroupRequest, NodeGroups, NodeScaling, NodeTaint,
-    ObservedNodeGroup, UpdateBudget,
+    CloudResult, NodeGroupConfigChange, NodeGroupRequest, NodeGroups, NodeRepair, NodeScaling,
+    NodeTaint, ObservedNodeGroup, UpdateBudget,
 };
 
 fn taint(taint: &NodeTaint) -> Taint {
@@ -29,14 +30,35 @@ fn scaling_config(scaling: NodeScaling) -> NodegroupScalingConfig {
         .build()
 }
 
-fn update_config(budget: UpdateBudget) -> NodegroupUpdateConfig {
+fn update_config(budget: UpdateBudget, strategy: Option<&str>) -> NodegroupUpdateConfig {
     match budget {
         UpdateBudget::Count(n) => NodegroupUpdateConfig::builder().max_unavailable(n),
         UpdateBudget::Percentage(p) => {
             NodegroupUpdateConfig::builder().max_unavailable_percentage(p)
         }
     }
+    .set_update_strategy(strategy.map(NodegroupUpdateStrategies::from))
     .build()
+}
+
+fn node_repair_config(repair: &NodeRepair) -> NodeRepairConfig {
+    NodeRepairConfig::builder()
+        .enabled(repair.enabled)
+        .set_max_unhealthy_node_threshold_count(repair.max_unhealthy_node_threshold_count)
+        .set_max_unhealthy_node_threshold_percentage(repair.max_unhealthy_node_threshold_percentage)
+        .set_max_parallel_nodes_repaired_count(repair.max_parallel_nodes_repaired_count)
+        .set_max_parallel_nodes_repaired_percentage(repair.max_parallel_nodes_repaired_percentage)
+        .build()
+}
+
+fn observed_node_repair(config: &NodeRepairConfig) -> NodeRepair {
+    NodeRepair {
+        enabled: config.enabled().unwrap_or(false),
+        max_unhealthy_node_threshold_count: config.max_unhealthy_node_threshold_count(),
+        max_unhealthy_node_threshold_percentage: config.max_unhealthy_node_threshold_percentage(),
+        max_parallel_nodes_repaired_count: config.max_parallel_nodes_repaired_count(),
+        max_parallel_nodes_repaired_percentage: config.max_parallel_nodes_repaired_percentage(),
+    }
 }
 
 fn observed_node_group(group: &Nodegroup) -> ObservedNodeGroup {
@@ -97,6 +119,12 @@ fn observed_node_group(group: &Nodegroup) -> ObservedNodeGroup {
             .map(|issue| issue_text(issue.code().map(|c| c.as_str()), issue.message()))
             .collect(),
         tags: tags_of(group.tags()),
+        update_strategy: group
+            .update_config()
+            .and_then(|c| c.update_strategy())
+            .map(|s| s.as_str().to_owned()),
+        node_repair: group.node_repair_config().map(observed_node_repair),
+        disk_size: group.disk_size(),
     }
 }
 
@@ -155,7 +183,11 @@ impl NodeGroups for AwsCloud {
                     .version(template_version)
                     .build(),
             )
-            .update_config(update_config(request.update_budget))
+            .update_config(update_config(
+                request.update_budget,
+                request.update_strategy.as_deref(),
+            ))
+            .set_node_repair_config(request.node_repair.as_ref().map(node_repair_config))
             .set_tags(string_map(&request.tags))
             .client_request_token(&request.client_request_token)
             .send()
@@ -203,7 +235,12 @@ impl NodeGroups for AwsCloud {
             .set_labels(labels)
             .set_taints(taints)
             .set_scaling_config(change.scaling.map(scaling_config))
-            .set_update_config(change.update_budget.map(update_config))
+            .set_update_config(
+                change
+                    .update_budget
+                    .map(|budget| update_config(budget, change.update_strategy.as_deref())),
+            )
+            .set_node_repair_config(change.node_repair.as_ref().map(node_repair_config))
             .send()
             .await
             .context(

@@ -1,13 +1,14 @@
-//! The simulated AWS time model and the critical path of a plan under it.
+//! How long a plan takes: AWS's time model and the critical path of a plan under it.
 //!
-//! Durations are AWS's own typical figures in simulated minutes; one simulated minute takes
-//! `minute` of real time, so a 9-minute control plane takes 0.9 s at the default scale.
+//! Durations are AWS's own typical figures in minutes. `plan --graph` runs the model at real
+//! scale (one minute is a minute); the bench (BENCHMARKS.md) at a simulated scale, where one
+//! minute takes `minute` of real time (a 9-minute control plane takes 0.9 s at 100 ms).
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use ekspec::cloud::Ec2Kind;
-use ekspec::plan::{ChangeKind, Operation, Plan};
+use super::{Change, ChangeKind, Operation, Plan};
+use crate::cloud::Ec2Kind;
 
 /// How long AWS keeps each asynchronous resource in a transitional state, in simulated minutes.
 #[derive(Debug, Clone, Copy)]
@@ -121,6 +122,21 @@ pub fn api_calls(op: &Operation) -> Vec<&'static str> {
         Operation::AssociateRouteTable { .. } => vec!["AssociateRouteTable"],
         Operation::DisassociateRouteTable { .. } => vec!["DisassociateRouteTable"],
         Operation::DeleteDefaultRoute { .. } => vec!["DeleteRoute"],
+        // The state read, the association, the read that finds it associated, the block.
+        Operation::AssociateVpcIpv6Cidr { .. } => vec![
+            "DescribeVpcs",
+            "AssociateVpcCidrBlock",
+            "DescribeVpcs",
+            "DescribeVpcs",
+        ],
+        Operation::EnableSubnetIpv6 {
+            vpc_block: Some(_), ..
+        } => vec!["AssociateSubnetCidrBlock", "ModifySubnetAttribute"],
+        Operation::EnableSubnetIpv6 { .. } => vec!["ModifySubnetAttribute"],
+        Operation::CreateEgressOnlyInternetGateway { .. } => {
+            vec!["CreateEgressOnlyInternetGateway"]
+        }
+        Operation::SetDefaultIpv6Route { .. } => vec!["CreateRoute"],
         Operation::TagEc2 { .. } => vec!["CreateTags"],
         Operation::UntagEc2 { .. } => vec!["DeleteTags"],
         Operation::TagOidcProvider { .. } => vec!["TagOpenIDConnectProvider"],
@@ -228,6 +244,7 @@ pub fn api_calls(op: &Operation) -> Vec<&'static str> {
             Ec2Kind::LaunchTemplate => vec!["DeleteLaunchTemplate"],
             Ec2Kind::SecurityGroup => vec!["DeleteSecurityGroup"],
             Ec2Kind::NetworkInterface => vec!["DeleteNetworkInterface"],
+            Ec2Kind::EgressOnlyInternetGateway => vec!["DeleteEgressOnlyInternetGateway"],
         },
         // Security groups, interfaces and load balancers are read concurrently.
         Operation::DeleteLeftovers { .. } => vec!["DescribeSecurityGroups"],
@@ -262,6 +279,28 @@ pub struct PathFigures {
     pub ends: HashMap<String, Duration>,
 }
 
+impl TimeModel {
+    /// The model at real scale: one minute of the model is a minute.
+    pub fn real_time() -> Self {
+        Self::aws(Duration::from_secs(60))
+    }
+}
+
+/// What one AWS call costs in `plan`'s estimate: a typical round trip from a CI runner in the
+/// same region (the bench measures its own instead).
+pub const CALL: Duration = Duration::from_millis(250);
+
+/// A duration in whole minutes, rounded, and at least 1 when not zero (so a short plan does
+/// not read as "0 min").
+pub fn minutes(duration: Duration) -> u64 {
+    let rounded = (duration.as_secs() + 30) / 60;
+    if rounded == 0 && !duration.is_zero() {
+        1
+    } else {
+        rounded
+    }
+}
+
 /// The critical path and the sequential sum of `plan` when a call of each operation takes
 /// `cost(name)` and each transitional state lasts what `model` says. The graph is the
 /// executor's: a change waits for its `after` changes that are in the plan.
@@ -270,6 +309,45 @@ pub fn critical_path(
     model: &TimeModel,
     cost: impl Fn(&str) -> Duration,
 ) -> PathFigures {
+    let mut calls = 0;
+    let chain = longest_chain(plan, |change| {
+        change
+            .operations
+            .iter()
+            .map(|op| {
+                let names = api_calls(op);
+                calls += names.len();
+                names.iter().map(|name| cost(name)).sum::<Duration>()
+                    + model.real(model.transition(op))
+            })
+            .sum()
+    });
+    PathFigures {
+        critical: chain.length,
+        sequential: chain.sequential,
+        calls,
+        path: chain.path,
+        ends: chain.ends,
+    }
+}
+
+/// The longest chain through a plan's dependency graph.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chain {
+    /// When the last change of the chain ends.
+    pub length: Duration,
+    /// Every change's own duration, one after another.
+    pub sequential: Duration,
+    /// The changes of the chain, first to last.
+    pub path: Vec<String>,
+    /// When each change ends if it starts as soon as the changes it waits for end.
+    pub ends: HashMap<String, Duration>,
+}
+
+/// The longest chain of `plan` when each change takes `own(change)` (modeled, or measured in a
+/// run) and starts as soon as its `after` changes that are in the plan end. Impossible
+/// changes never run and are left out.
+pub fn longest_chain(plan: &Plan, mut own: impl FnMut(&Change) -> Duration) -> Chain {
     let changes: Vec<_> = plan
         .changes
         .iter()
@@ -280,22 +358,7 @@ pub fn critical_path(
         .enumerate()
         .map(|(i, c)| (c.resource.as_str(), i))
         .collect();
-    let mut calls_total = 0;
-    let own: Vec<Duration> = changes
-        .iter()
-        .map(|change| {
-            change
-                .operations
-                .iter()
-                .map(|op| {
-                    let calls = api_calls(op);
-                    calls_total += calls.len();
-                    calls.iter().map(|name| cost(name)).sum::<Duration>()
-                        + model.real(model.transition(op))
-                })
-                .sum()
-        })
-        .collect();
+    let own: Vec<Duration> = changes.iter().map(|change| own(change)).collect();
     let mut finish: Vec<Option<Duration>> = vec![None; changes.len()];
     let mut visiting = HashSet::new();
     for i in 0..changes.len() {
@@ -303,30 +366,30 @@ pub fn critical_path(
     }
     let end = |i: usize| finish[i].unwrap_or_default();
     // Walk back from the last change to finish through the predecessor that ended last.
+    // A cycle (cut above) ends the walk where it comes back.
     let mut path = Vec::new();
+    let mut on_path = HashSet::new();
     let mut at = (0..changes.len()).max_by_key(|i| end(*i));
-    while let Some(i) = at {
+    while let Some(i) = at.filter(|i| on_path.insert(*i)) {
         path.push(changes[i].resource.clone());
         at = predecessors(changes[i], &index).max_by_key(|p| end(*p));
     }
     path.reverse();
-    let ends = changes
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.resource.clone(), end(i)))
-        .collect();
-    PathFigures {
-        critical: (0..changes.len()).map(end).max().unwrap_or_default(),
+    Chain {
+        length: (0..changes.len()).map(end).max().unwrap_or_default(),
         sequential: own.iter().sum(),
-        calls: calls_total,
         path,
-        ends,
+        ends: changes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.resource.clone(), end(i)))
+            .collect(),
     }
 }
 
 /// The plan positions of the changes `change` waits for.
 fn predecessors<'a>(
-    change: &'a ekspec::plan::Change,
+    change: &'a Change,
     index: &'a HashMap<&str, usize>,
 ) -> impl Iterator<Item = usize> + 'a {
     change
@@ -339,7 +402,7 @@ fn predecessors<'a>(
 /// When change `i` ends if it starts as soon as its predecessors end.
 fn finish_time(
     i: usize,
-    changes: &[&ekspec::plan::Change],
+    changes: &[&Change],
     index: &HashMap<&str, usize>,
     own: &[Duration],
     finish: &mut [Option<Duration>],
@@ -361,64 +424,101 @@ fn finish_time(
     end
 }
 
-/// Checks `critical_path` on a plan small enough to do by hand (run by every bench mode, as
-/// the bench has no test harness): a VPC, then a NAT gateway and a role at once, then a
-/// cluster after both.
-pub fn self_check() -> anyhow::Result<()> {
-    use ekspec::plan::Change;
-    let model = TimeModel::aws(Duration::from_millis(100));
-    let tags = ekspec::cloud::Tags::new();
-    let vpc = Change::new(
-        "vpc",
-        ChangeKind::Create,
-        vec![Operation::CreateVpc {
-            cidr: "10.0.0.0/16".to_owned(),
-            tags: tags.clone(),
-        }],
-    );
-    let nat = Change::new(
-        "nat",
-        ChangeKind::Create,
-        vec![Operation::CreateNatGateway {
-            subnet: ekspec::plan::Ref::Value("subnet-1".to_owned()),
-            address: ekspec::plan::Ref::Value("eipalloc-1".to_owned()),
-            tags: tags.clone(),
-        }],
-    )
-    .after(["vpc"]);
-    let role = Change::new(
-        "role",
-        ChangeKind::Create,
-        vec![Operation::TagRole {
-            role: "r".to_owned(),
-            tags: tags.clone(),
-        }],
-    );
-    let cluster = Change::new(
-        "cluster",
-        ChangeKind::Create,
-        vec![Operation::DeleteCluster {
-            name: "c".to_owned(),
-        }],
-    )
-    .after(["nat", "role", "not-in-plan"]);
-    let plan = Plan {
-        cluster: "c".to_owned(),
-        region: "us-east-1".to_owned(),
-        changes: vec![cluster, role, nat, vpc],
-    };
-    let call = Duration::from_millis(10);
-    let figures = critical_path(&plan, &model, |_| call);
-    // vpc (3 calls) -> nat (2 calls + 1.5 min) -> cluster (2 calls + 9 min deleting).
-    let critical = call * 7 + model.real(10.5);
-    // ... plus the role's one call.
-    let sequential = critical + call;
-    anyhow::ensure!(
-        figures.critical == critical
-            && figures.sequential == sequential
-            && figures.calls == 8
-            && figures.path == ["vpc", "nat", "cluster"],
-        "critical path self-check: got {figures:?}, want {critical:?} / {sequential:?} / 8 calls"
-    );
-    Ok(())
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloud::Tags;
+    use crate::plan::Ref;
+
+    /// A plan small enough to do by hand: a VPC, then a NAT gateway and a role at once, then a
+    /// cluster after both (and after a resource not in the plan).
+    fn small_plan() -> Plan {
+        let tags = Tags::new();
+        let vpc = Change::new(
+            "vpc",
+            ChangeKind::Create,
+            vec![Operation::CreateVpc {
+                cidr: "10.0.0.0/16".to_owned(),
+                tags: tags.clone(),
+            }],
+        );
+        let nat = Change::new(
+            "nat",
+            ChangeKind::Create,
+            vec![Operation::CreateNatGateway {
+                subnet: Ref::Value("subnet-1".to_owned()),
+                address: Ref::Value("eipalloc-1".to_owned()),
+                tags: tags.clone(),
+            }],
+        )
+        .after(["vpc"]);
+        let role = Change::new(
+            "role",
+            ChangeKind::Create,
+            vec![Operation::TagRole {
+                role: "r".to_owned(),
+                tags: tags.clone(),
+            }],
+        );
+        let cluster = Change::new(
+            "cluster",
+            ChangeKind::Create,
+            vec![Operation::DeleteCluster {
+                name: "c".to_owned(),
+            }],
+        )
+        .after(["nat", "role", "not-in-plan"]);
+        Plan {
+            cluster: "c".to_owned(),
+            region: "us-east-1".to_owned(),
+            changes: vec![cluster, role, nat, vpc],
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn critical_path_by_hand() {
+        let model = TimeModel::aws(Duration::from_millis(100));
+        let call = Duration::from_millis(10);
+        let figures = critical_path(&small_plan(), &model, |_| call);
+        // vpc (3 calls) -> nat (2 calls + 1.5 min) -> cluster (2 calls + 9 min deleting).
+        let critical = call * 7 + model.real(10.5);
+        assert_eq!(figures.critical, critical);
+        // ... plus the role's one call.
+        assert_eq!(figures.sequential, critical + call);
+        assert_eq!(figures.calls, 8);
+        assert_eq!(figures.path, ["vpc", "nat", "cluster"]);
+        assert_eq!(figures.ends["role"], call);
+    }
+
+    #[test]
+    fn longest_chain_of_measured_durations() {
+        // A run where the role took longest: the chain goes through it instead of the NAT.
+        let secs = |resource: &str| match resource {
+            "vpc" => 1,
+            "nat" => 2,
+            "role" => 10,
+            _ => 5,
+        };
+        let chain = longest_chain(&small_plan(), |c| Duration::from_secs(secs(&c.resource)));
+        assert_eq!(chain.path, ["role", "cluster"]);
+        assert_eq!(chain.length, Duration::from_secs(15));
+        assert_eq!(chain.sequential, Duration::from_secs(18));
+        assert_eq!(chain.ends["nat"], Duration::from_secs(3));
+    }
+
+    #[test]
+    fn impossible_changes_and_cycles_do_not_hang() {
+        let mut plan = small_plan();
+        plan.changes[3].after.push("cluster".to_owned());
+        plan.changes
+            .push(Change::new("blocked", ChangeKind::Impossible, Vec::new()).after(["cluster"]));
+        let chain = longest_chain(&plan, |_| Duration::from_secs(1));
+        assert!(!chain.ends.contains_key("blocked"));
+        assert_eq!(chain.ends.len(), 4);
+        let mut walked = chain.path.clone();
+        walked.sort();
+        walked.dedup();
+        assert_eq!(walked.len(), chain.path.len(), "{chain:?}");
+    }
 }
