@@ -395,3 +395,66 @@ fn policies_that_cannot_be_read_fail_before_aws_is_called() {
         out.stderr
     );
 }
+
+/// A fleet folder: each cluster is judged on its own; a denied one is marked in the summary and
+/// left alone while the others are applied, and the run exits 1.
+#[tokio::test(flavor = "multi_thread")]
+async fn each_cluster_of_a_fleet_is_judged_on_its_own() {
+    let aws = Emulated::start();
+    let dir = tempfile::TempDir::new().unwrap();
+    let fleet = dir.path().join("fleet");
+    std::fs::create_dir(&fleet).unwrap();
+    std::fs::write(
+        fleet.join("kept.yaml"),
+        tagged(&small("NAME", "10.32.0.0/16")).replace("NAME", "kept"),
+    )
+    .unwrap();
+    std::fs::write(fleet.join("refused.yaml"), small("refused", "10.33.0.0/16")).unwrap();
+    let rules = policies(dir.path(), &["required_tags.rego"]);
+    let folder = fleet.to_string_lossy().into_owned();
+
+    let plan = aws.expect(1, &["plan", &folder, "--policy", &rules]);
+    let row = |name: &str| {
+        plan.stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no row for {name}: {}", plan.stdout))
+            .to_owned()
+    };
+    assert!(
+        row("refused").ends_with("denied by policy"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        row("kept").ends_with("ok") || row("kept").ends_with("changes"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stderr.contains(
+            "required_tags.rego (deny_required_tags) cluster: metadata.tags.cost-center is required"
+        ),
+        "{}",
+        plan.stderr
+    );
+
+    let apply = aws.expect(
+        1,
+        &["apply", "-f", &folder, "--auto-approve", "--policy", &rules],
+    );
+    assert!(
+        apply.stdout.contains("denied by policy; nothing done"),
+        "{}",
+        apply.stdout
+    );
+    let inventory = aws.inventory("us-east-1").await;
+    assert!(
+        inventory.owned("refused").await.is_empty(),
+        "nothing of the denied cluster"
+    );
+    assert!(
+        !inventory.owned("kept").await.is_empty(),
+        "the other cluster was applied"
+    );
+}
