@@ -220,6 +220,61 @@ fn not_a_route_target(table: &str, target: &RouteTarget, family: &str) -> CloudE
 }
 
 impl AwsCloud {
+    /// Creates the IPv4 (`0.0.0.0/0`) or IPv6 (`::/0`) default route of a route table, or
+    /// replaces it when one exists: IPv4 goes to an internet or NAT gateway, IPv6 to an
+    /// internet or egress-only gateway.
+    async fn put_default_route(
+        &self,
+        route_table_id: &str,
+        target: &RouteTarget,
+        ipv6: bool,
+    ) -> CloudResult<()> {
+        let about = format!("route table {route_table_id}");
+        let (gateway, nat, egress_only) = match (target, ipv6) {
+            (RouteTarget::InternetGateway(id), _) => (Some(id.clone()), None, None),
+            (RouteTarget::NatGateway(id), false) => (None, Some(id.clone()), None),
+            (RouteTarget::EgressOnlyInternetGateway(id), true) => (None, None, Some(id.clone())),
+            _ => {
+                let family = if ipv6 { "IPv6" } else { "IPv4" };
+                return Err(not_a_route_target(route_table_id, target, family));
+            }
+        };
+        let (v4, v6) = if ipv6 {
+            (None, Some(DEFAULT_IPV6_ROUTE.to_owned()))
+        } else {
+            (Some(DEFAULT_ROUTE.to_owned()), None)
+        };
+        let created = self
+            .ec2
+            .create_route()
+            .route_table_id(route_table_id)
+            .set_destination_cidr_block(v4.clone())
+            .set_destination_ipv6_cidr_block(v6.clone())
+            .set_gateway_id(gateway.clone())
+            .set_nat_gateway_id(nat.clone())
+            .set_egress_only_internet_gateway_id(egress_only.clone())
+            .send()
+            .await
+            .context("CreateRoute", &about);
+        match created {
+            Err(error) if error.kind == ErrorKind::AlreadyExists => {
+                self.ec2
+                    .replace_route()
+                    .route_table_id(route_table_id)
+                    .set_destination_cidr_block(v4)
+                    .set_destination_ipv6_cidr_block(v6)
+                    .set_gateway_id(gateway)
+                    .set_nat_gateway_id(nat)
+                    .set_egress_only_internet_gateway_id(egress_only)
+                    .send()
+                    .await
+                    .context("ReplaceRoute", &about)?;
+                Ok(())
+            }
+            other => other.map(drop),
+        }
+    }
+
     async fn vpcs(&self, filter: Filter, about: &str) -> CloudResult<Vec<ObservedVpc>> {
         let vpcs = all_items!(
             self.ec2.describe_vpcs().filters(filter).max_results(PAGE),
@@ -787,39 +842,7 @@ impl Network for AwsCloud {
         route_table_id: &str,
         target: &RouteTarget,
     ) -> CloudResult<()> {
-        let about = format!("route table {route_table_id}");
-        let (gateway, nat) = match target {
-            RouteTarget::InternetGateway(id) => (Some(id.clone()), None),
-            RouteTarget::NatGateway(id) => (None, Some(id.clone())),
-            RouteTarget::EgressOnlyInternetGateway(_) => {
-                return Err(not_a_route_target(route_table_id, target, "IPv4"));
-            }
-        };
-        let created = self
-            .ec2
-            .create_route()
-            .route_table_id(route_table_id)
-            .destination_cidr_block(DEFAULT_ROUTE)
-            .set_gateway_id(gateway.clone())
-            .set_nat_gateway_id(nat.clone())
-            .send()
-            .await
-            .context("CreateRoute", &about);
-        match created {
-            Err(error) if error.kind == ErrorKind::AlreadyExists => {
-                self.ec2
-                    .replace_route()
-                    .route_table_id(route_table_id)
-                    .destination_cidr_block(DEFAULT_ROUTE)
-                    .set_gateway_id(gateway)
-                    .set_nat_gateway_id(nat)
-                    .send()
-                    .await
-                    .context("ReplaceRoute", &about)?;
-                Ok(())
-            }
-            other => other.map(drop),
-        }
+        self.put_default_route(route_table_id, target, false).await
     }
 
     async fn associate_route_table(
@@ -1384,38 +1407,6 @@ impl Network for AwsCloud {
         route_table_id: &str,
         target: &RouteTarget,
     ) -> CloudResult<()> {
-        let about = format!("route table {route_table_id}");
-        let (gateway, egress_only) = match target {
-            RouteTarget::InternetGateway(id) => (Some(id.clone()), None),
-            RouteTarget::EgressOnlyInternetGateway(id) => (None, Some(id.clone())),
-            RouteTarget::NatGateway(_) => {
-                return Err(not_a_route_target(route_table_id, target, "IPv6"));
-            }
-        };
-        let created = self
-            .ec2
-            .create_route()
-            .route_table_id(route_table_id)
-            .destination_ipv6_cidr_block(DEFAULT_IPV6_ROUTE)
-            .set_gateway_id(gateway.clone())
-            .set_egress_only_internet_gateway_id(egress_only.clone())
-            .send()
-            .await
-            .context("CreateRoute", &about);
-        match created {
-            Err(error) if error.kind == ErrorKind::AlreadyExists => {
-                self.ec2
-                    .replace_route()
-                    .route_table_id(route_table_id)
-                    .destination_ipv6_cidr_block(DEFAULT_IPV6_ROUTE)
-                    .set_gateway_id(gateway)
-                    .set_egress_only_internet_gateway_id(egress_only)
-                    .send()
-                    .await
-                    .context("ReplaceRoute", &about)?;
-                Ok(())
-            }
-            other => other.map(drop),
-        }
+        self.put_default_route(route_table_id, target, true).await
     }
 }
