@@ -7,6 +7,7 @@ mod cloud_aws;
 mod cluster_settings;
 mod cluster_settings_memory;
 mod crash;
+mod credentials;
 mod custom_ami;
 mod e2e;
 mod e2e_fakecloud;
