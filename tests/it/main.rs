@@ -31,6 +31,7 @@ mod karpenter_interruption;
 mod kubeconfig_cli;
 mod kubeconfig_corpus;
 mod least_privilege;
+mod leftovers;
 mod lifecycle_memory;
 mod lock;
 mod moto;
