@@ -43,8 +43,9 @@ fn the_production_plan_graphs_and_markdown_match_their_goldens() {
     check_golden("production.dot", &dot.stdout);
     let mermaid = aws.expect(0, &["plan", "-f", spec, "--graph", "mermaid"]);
     check_golden("production.mmd", &mermaid.stdout);
-    // With the example policies: the spot pool is not labelled for batch work and 1.31 is past
-    // standard support, so the plan is denied (exit 1) and the comment says so.
+    // With two of the example policies (not the date-dependent ones): the spot pool is not
+    // labelled for batch work and has unapproved instance types, so the plan is denied (exit 1)
+    // and the comment says so.
     let markdown = aws.expect(
         1,
         &[
@@ -54,7 +55,9 @@ fn the_production_plan_graphs_and_markdown_match_their_goldens() {
             "--output",
             "markdown",
             "--policy",
-            "examples/policies",
+            "examples/policies/spot_batch.rego",
+            "--policy",
+            "examples/policies/instance_types.rego",
         ],
     );
     check_golden("production.md", &markdown.stdout);
