@@ -15,7 +15,8 @@ fn main() -> ExitCode {
         }
     };
     let filter = match cli.global.verbose {
-        0 => "warn",
+        // The SDK's credential providers warn with their debug dump; the error says it once.
+        0 => "warn,aws_config=error",
         1 => "ekspec=info",
         2 => "ekspec=debug",
         _ => "debug",

@@ -8,7 +8,7 @@ use super::{ExitStatus, GlobalOptions, PlanArgs};
 use crate::plan::markdown::{self, Section};
 use crate::plan::saved::SavedPlan;
 use crate::plan::{Plan, graph, render};
-use crate::policy::Gate;
+use crate::policy::{Gate, Verdict};
 use crate::printer::{OutputFormat, Printer};
 use crate::resources::{observe, planner};
 
@@ -59,33 +59,30 @@ fn draw(args: &PlanArgs, printer: &Printer, sections: Vec<Section>) {
     }
 }
 
-fn section(spec: &LoadedSpec, plan: Result<Plan, String>) -> Section {
+fn section(spec: &LoadedSpec, plan: Result<Plan, String>, verdict: Option<&Verdict>) -> Section {
     Section {
         spec: spec.path.display().to_string(),
         cluster: spec.file.metadata.name.clone(),
         region: spec.file.metadata.region.clone(),
         plan,
+        findings: verdict.map(|v| v.findings.clone()).unwrap_or_default(),
     }
 }
 
-/// Judges `plan` with the policy gate, prints what the policies said (stderr), and tells
-/// whether they denied it.
-pub fn judge(
-    gate: Option<&Gate>,
-    plan: &Plan,
-    spec: &LoadedSpec,
-    printer: &Printer,
-) -> Result<bool> {
+/// Judges `plan` with the policy gate (no gate: no findings).
+fn judge(gate: Option<&Gate>, plan: &Plan, spec: &LoadedSpec) -> Result<Verdict> {
     let Some(gate) = gate else {
-        return Ok(false);
+        return Ok(Verdict::default());
     };
-    let verdict = gate
-        .judge(plan, Some((&spec.file, &spec.path)))
-        .with_context(|| format!("the policies could not judge {}", spec.path.display()))?;
+    gate.judge(plan, Some((&spec.file, &spec.path)))
+        .with_context(|| format!("the policies could not judge {}", spec.path.display()))
+}
+
+/// Prints what the policies said (stderr).
+fn report(printer: &Printer, verdict: &Verdict) {
     for finding in &verdict.findings {
         printer.diagnostic(format!("{finding}\n"));
     }
-    Ok(verdict.denied())
 }
 
 /// Runs `plan`.
@@ -107,12 +104,16 @@ pub fn run(args: &PlanArgs, global: &GlobalOptions, printer: &Printer) -> Result
     let runtime = session::runtime()?;
     if let [spec] = specs.as_slice() {
         let plan = runtime.block_on(plan_spec(global, spec))?;
+        let verdict = judge(gate, &plan, spec);
         if drawn(args, printer) {
-            draw(args, printer, vec![section(spec, Ok(plan.clone()))]);
+            let judged = verdict.as_ref().ok();
+            draw(args, printer, vec![section(spec, Ok(plan.clone()), judged)]);
         } else {
             show(printer, &plan);
         }
-        if judge(gate, &plan, spec, printer)? {
+        let verdict = verdict?;
+        report(printer, &verdict);
+        if verdict.denied() {
             bail!("the policies deny this plan (see above); fix the spec or the policies");
         }
         if let Some(out) = &args.out {
@@ -137,16 +138,21 @@ pub fn run(args: &PlanArgs, global: &GlobalOptions, printer: &Printer) -> Result
         let metadata = &spec.file.metadata;
         let outcome = match plan {
             Ok(plan) => {
+                let verdict = judge(gate, &plan, &spec);
                 if drawn(args, printer) {
-                    sections.push(section(&spec, Ok(plan.clone())));
+                    let judged = verdict.as_ref().ok();
+                    sections.push(section(&spec, Ok(plan.clone()), judged));
                 } else {
                     if printer.format() == OutputFormat::Text {
                         printer.result(format!("# {}", spec.path.display()));
                     }
                     show(printer, &plan);
                 }
+                if let Ok(verdict) = &verdict {
+                    report(printer, verdict);
+                }
                 let status = status(&plan, args.detailed_exitcode);
-                let denied = judge(gate, &plan, &spec, printer);
+                let denied = verdict.map(|v| v.denied());
                 Outcome {
                     cluster: metadata.name.clone(),
                     region: metadata.region.clone(),
@@ -166,7 +172,7 @@ pub fn run(args: &PlanArgs, global: &GlobalOptions, printer: &Printer) -> Result
             }
             Err(error) => {
                 printer.diagnostic(format!("error: {}: {error:#}\n", spec.path.display()));
-                sections.push(section(&spec, Err(format!("{error:#}"))));
+                sections.push(section(&spec, Err(format!("{error:#}")), None));
                 Outcome {
                     cluster: metadata.name.clone(),
                     region: metadata.region.clone(),

@@ -47,6 +47,7 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_smithy_types::error::operation::BuildError;
 
+use super::error::LOAD_CREDENTIALS;
 use super::{Cloud, CloudError, CloudResult, ErrorKind};
 pub use in_flight::InFlight;
 use in_flight::{Capped, default_https_client};
@@ -222,7 +223,7 @@ pub async fn signing_credentials(
                 operation: "AssumeRole",
                 resource,
                 code: None,
-                message: DisplayErrorContext(&error).to_string(),
+                message: messages(&error),
                 kind: ErrorKind::Auth,
             },
         }
@@ -309,38 +310,75 @@ async fn resolve_credentials(
     config: &SdkConfig,
     profile: Option<&str>,
 ) -> CloudResult<Credentials> {
-    let source = match profile {
-        Some(profile) => format!("profile {profile}"),
-        None => "the default credential chain".to_owned(),
-    };
-    let auth_error = |message: String| CloudError {
-        operation: "LoadCredentials",
-        resource: source.clone(),
+    let failure = |message: String| CloudError {
+        operation: LOAD_CREDENTIALS,
+        resource: profile.map_or_else(
+            || "the default credential chain".to_owned(),
+            |profile| format!("profile `{profile}`"),
+        ),
         code: None,
         message,
-        kind: ErrorKind::Auth,
+        kind: ErrorKind::Credentials,
     };
-    let provider = config.credentials_provider().ok_or_else(|| {
-        auth_error(format!(
-            "no credential provider is configured; {CREDENTIALS_HELP}"
-        ))
-    })?;
-    match provider.provide_credentials().await {
-        Ok(credentials) => Ok(credentials),
-        Err(CredentialsError::CredentialsNotLoaded(_)) => Err(auth_error(format!(
-            "no AWS credentials found; {CREDENTIALS_HELP}"
-        ))),
-        Err(error) => Err(auth_error(format!(
-            "{}; {CREDENTIALS_HELP}",
-            DisplayErrorContext(&error)
-        ))),
+    let Some(provider) = config.credentials_provider() else {
+        return Err(failure(
+            "no AWS credential provider is configured".to_owned(),
+        ));
+    };
+    provider
+        .provide_credentials()
+        .await
+        .map_err(|error| failure(credentials_failure(&error, profile)))
+}
+
+/// What is missing or broken, in words: where the chain looked when it found nothing, else
+/// the SDK's messages without its debug dump.
+fn credentials_failure(error: &CredentialsError, profile: Option<&str>) -> String {
+    match (error, profile) {
+        (CredentialsError::CredentialsNotLoaded(_), Some(profile)) => format!(
+            "no AWS credentials found: none in the environment, and profile `{profile}` is not in ~/.aws/config or ~/.aws/credentials or has none"
+        ),
+        (CredentialsError::CredentialsNotLoaded(_), None) => "no AWS credentials found: none in \
+the environment, in the default profile (~/.aws/config, ~/.aws/credentials), from a web \
+identity token, or from container or instance metadata"
+            .to_owned(),
+        (_, Some(profile)) => format!(
+            "could not load the AWS credentials of profile `{profile}`: {}",
+            provider_messages(error)
+        ),
+        (_, None) => format!(
+            "could not load AWS credentials: {}",
+            provider_messages(error)
+        ),
     }
 }
 
-const CREDENTIALS_HELP: &str = "provide credentials with AWS_ACCESS_KEY_ID and \
-AWS_SECRET_ACCESS_KEY, a profile (--profile or AWS_PROFILE) from ~/.aws/config, \
-`aws sso login` for an SSO profile, or a web identity (AWS_ROLE_ARN and \
-AWS_WEB_IDENTITY_TOKEN_FILE)";
+/// What the credential providers said under the SDK's generic "an error occurred while
+/// loading credentials" (one per provider the chain nests).
+fn provider_messages(error: &(dyn StdError + 'static)) -> String {
+    let mut cause = error;
+    while cause.is::<CredentialsError>()
+        && let Some(next) = cause.source()
+    {
+        cause = next;
+    }
+    messages(cause)
+}
+
+/// An error's message and its causes', joined by ": ", each said once (the SDK's credential
+/// providers nest "an error occurred while loading credentials"), without `Debug` output.
+fn messages(error: &(dyn StdError + 'static)) -> String {
+    let mut said: Vec<String> = Vec::new();
+    let mut cause = Some(error);
+    while let Some(current) = cause {
+        let text = current.to_string();
+        if !said.contains(&text) {
+            said.push(text);
+        }
+        cause = current.source();
+    }
+    said.join(": ")
+}
 
 /// Adds the operation and resource to an AWS failure and classifies it.
 pub(crate) trait AwsContext<T> {
@@ -375,6 +413,21 @@ fn cloud_error<E>(operation: &'static str, resource: String, error: &SdkError<E>
 where
     E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
 {
+    // Credentials are resolved while sending: an expired SSO session shows up here.
+    if !matches!(error, SdkError::ServiceError(_))
+        && let Some(failure) = credentials_error(error)
+    {
+        return CloudError {
+            operation,
+            resource,
+            code: None,
+            message: format!(
+                "could not load AWS credentials: {}",
+                provider_messages(failure)
+            ),
+            kind: ErrorKind::Credentials,
+        };
+    }
     let chain = || DisplayErrorContext(error).to_string();
     let (code, message, kind) = match error {
         SdkError::ServiceError(failure) => {
@@ -391,8 +444,6 @@ where
             let message = error.message().map_or_else(chain, str::to_owned);
             (code, message, kind)
         }
-        // Credentials are resolved while sending: an expired SSO session shows up here.
-        _ if has_credentials_error(error) => (None, chain(), ErrorKind::Auth),
         SdkError::ConstructionFailure(_) => (None, chain(), ErrorKind::Invalid),
         SdkError::DispatchFailure(failure) if failure.is_user() => {
             (None, chain(), ErrorKind::Other)
@@ -428,15 +479,18 @@ fn root_cause(error: &(dyn StdError + 'static)) -> String {
     cause.to_string()
 }
 
-fn has_credentials_error(error: &(dyn StdError + 'static)) -> bool {
+/// The failure to load credentials inside a failed call, if that is why it failed.
+fn credentials_error<'e>(
+    error: &'e (dyn StdError + 'static),
+) -> Option<&'e (dyn StdError + 'static)> {
     let mut source = error.source();
     while let Some(cause) = source {
         if cause.is::<CredentialsError>() {
-            return true;
+            return Some(cause);
         }
         source = cause.source();
     }
-    false
+    None
 }
 
 /// Turns "does not exist" into `None`: deletes are idempotent and reads of a missing
@@ -632,17 +686,25 @@ mod tests {
         );
         let config = SdkConfig::builder().credentials_provider(provider).build();
         let error = resolve_credentials(&config, None).await.unwrap_err();
-        assert_eq!(error.kind, ErrorKind::Auth);
+        assert_eq!(error.kind, ErrorKind::Credentials);
+        let text = error.to_string();
         assert!(
-            error.message.contains("no AWS credentials found"),
-            "{error}"
+            text.starts_with("no AWS credentials found: none in the environment"),
+            "{text}"
         );
-        assert!(error.message.contains("AWS_ACCESS_KEY_ID"), "{error}");
+        assert!(text.contains("AWS_ACCESS_KEY_ID"), "{text}");
+        assert!(!text.contains("permission"), "{text}");
 
         let error = resolve_credentials(&SdkConfig::builder().build(), Some("prod"))
             .await
             .unwrap_err();
-        assert_eq!(error.kind, ErrorKind::Auth);
-        assert_eq!(error.resource, "profile prod");
+        assert_eq!(error.kind, ErrorKind::Credentials);
+        assert_eq!(error.resource, "profile `prod`");
+        assert!(
+            error
+                .hint()
+                .is_some_and(|h| h.contains("`aws sso login --profile prod`")),
+            "{error}"
+        );
     }
 }

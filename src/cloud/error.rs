@@ -11,7 +11,7 @@ pub enum ErrorKind {
     InUse,
     /// Too many requests; retried with backoff.
     Throttled,
-    /// Credentials missing, expired or lacking a permission.
+    /// Credentials refused by AWS (expired, not valid there) or lacking a permission.
     Auth,
     /// The request was refused as invalid.
     Invalid,
@@ -19,12 +19,18 @@ pub enum ErrorKind {
     Transient,
     /// Anything else.
     Other,
+    /// No credentials could be found or loaded on this machine (nothing reached AWS).
+    Credentials,
 }
+
+/// The `operation` of a failure to find or load credentials before any call.
+pub const LOAD_CREDENTIALS: &str = "LoadCredentials";
 
 /// A failed AWS call: what ekspec was doing, on which resource, and what AWS said.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error(
-    "{operation} {resource}: {}{message}{}",
+    "{}{}{message}{}",
+    self.call(),
     code.as_deref().map(|c| format!("{c}: ")).unwrap_or_default(),
     self.hint().map(|h| format!("\n  hint: {h}")).unwrap_or_default()
 )]
@@ -97,6 +103,23 @@ impl CloudError {
         }
     }
 
+    /// "`operation` `resource`: " for a failed call; nothing before the message when
+    /// credentials were not found, as no call was made.
+    fn call(&self) -> String {
+        if self.operation == LOAD_CREDENTIALS {
+            String::new()
+        } else {
+            format!("{} {}: ", self.operation, self.resource)
+        }
+    }
+
+    /// The profile credentials were looked up in, when one was named (resource "profile `x`").
+    fn profile(&self) -> Option<&str> {
+        self.resource
+            .strip_prefix("profile `")
+            .and_then(|rest| rest.strip_suffix('`'))
+    }
+
     /// Whether this is a "does not exist" answer.
     pub fn is_not_found(&self) -> bool {
         self.kind == ErrorKind::NotFound
@@ -132,6 +155,7 @@ impl CloudError {
                     self.operation, self.resource
                 ),
             }),
+            ErrorKind::Credentials => Some(credentials_hint(self.profile())),
             ErrorKind::Throttled => {
                 Some("AWS kept throttling after retries; try again later".to_owned())
             }
@@ -150,6 +174,18 @@ impl CloudError {
             },
         }
     }
+}
+
+/// The ways to give ekspec credentials, one a line (the same as the AWS CLI's).
+fn credentials_hint(profile: Option<&str>) -> String {
+    let name = profile.unwrap_or("NAME");
+    format!(
+        "provide AWS credentials in one of these ways:
+    - environment variables: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones)
+    - a profile from ~/.aws/credentials or ~/.aws/config: --profile {name} or AWS_PROFILE={name}
+    - SSO: `aws sso login --profile {name}`, then --profile {name}
+    - a role: a profile with role_arn and source_profile, or AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE (CI's OIDC)"
+    )
 }
 
 #[cfg(test)]

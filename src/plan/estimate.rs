@@ -4,10 +4,10 @@
 //! scale (one minute is a minute); the bench (BENCHMARKS.md) at a simulated scale, where one
 //! minute takes `minute` of real time (a 9-minute control plane takes 0.9 s at 100 ms).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::time::Duration;
 
-use super::{Change, ChangeKind, Operation, Plan};
+use super::{Change, ChangeKind, Operation, Plan, chain};
 use crate::cloud::Ec2Kind;
 
 /// How long AWS keeps each asynchronous resource in a transitional state, in simulated minutes.
@@ -359,69 +359,37 @@ pub fn longest_chain(plan: &Plan, mut own: impl FnMut(&Change) -> Duration) -> C
         .map(|(i, c)| (c.resource.as_str(), i))
         .collect();
     let own: Vec<Duration> = changes.iter().map(|change| own(change)).collect();
-    let mut finish: Vec<Option<Duration>> = vec![None; changes.len()];
-    let mut visiting = HashSet::new();
-    for i in 0..changes.len() {
-        finish_time(i, &changes, &index, &own, &mut finish, &mut visiting);
-    }
-    let end = |i: usize| finish[i].unwrap_or_default();
-    // Walk back from the last change to finish through the predecessor that ended last.
-    // A cycle (cut above) ends the walk where it comes back.
-    let mut path = Vec::new();
-    let mut on_path = HashSet::new();
-    let mut at = (0..changes.len()).max_by_key(|i| end(*i));
-    while let Some(i) = at.filter(|i| on_path.insert(*i)) {
-        path.push(changes[i].resource.clone());
-        at = predecessors(changes[i], &index).max_by_key(|p| end(*p));
-    }
-    path.reverse();
+    let after: Vec<Vec<usize>> = changes
+        .iter()
+        .map(|change| {
+            change
+                .after
+                .iter()
+                .filter(|a| **a != change.resource)
+                .filter_map(|a| index.get(a.as_str()).copied())
+                .collect()
+        })
+        .collect();
+    let ends = chain::ends(&own, &after);
+    let end = |i: usize| ends[i].0;
+    // The chain of the last change to finish (the last of equals).
+    let path = (0..changes.len())
+        .max_by_key(|i| end(*i))
+        .map(|last| chain::ending_at(last, &ends))
+        .unwrap_or_default();
     Chain {
         length: (0..changes.len()).map(end).max().unwrap_or_default(),
         sequential: own.iter().sum(),
-        path,
+        path: path
+            .into_iter()
+            .map(|i| changes[i].resource.clone())
+            .collect(),
         ends: changes
             .iter()
             .enumerate()
             .map(|(i, c)| (c.resource.clone(), end(i)))
             .collect(),
     }
-}
-
-/// The plan positions of the changes `change` waits for.
-fn predecessors<'a>(
-    change: &'a Change,
-    index: &'a HashMap<&str, usize>,
-) -> impl Iterator<Item = usize> + 'a {
-    change
-        .after
-        .iter()
-        .filter(|a| **a != change.resource)
-        .filter_map(|a| index.get(a.as_str()).copied())
-}
-
-/// When change `i` ends if it starts as soon as its predecessors end.
-fn finish_time(
-    i: usize,
-    changes: &[&Change],
-    index: &HashMap<&str, usize>,
-    own: &[Duration],
-    finish: &mut [Option<Duration>],
-    visiting: &mut HashSet<usize>,
-) -> Duration {
-    if let Some(done) = finish[i] {
-        return done;
-    }
-    // A cycle would hang the executor too; cut it here rather than recurse forever.
-    if !visiting.insert(i) {
-        return Duration::ZERO;
-    }
-    let start = predecessors(changes[i], index)
-        .map(|p| finish_time(p, changes, index, own, finish, visiting))
-        .max()
-        .unwrap_or_default();
-    let end = start + own[i];
-    finish[i] = Some(end);
-    end
 }
 
 #[cfg(test)]

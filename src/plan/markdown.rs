@@ -1,12 +1,15 @@
-//! Plans as Markdown for pull-request comments: a summary table, each change in a collapsible
-//! block, the Mermaid graph; a fleet gets one section per cluster. The whole fits a size
-//! limit (GitHub's comment limit by default) by leaving out detail in a stated order.
+//! Plans as Markdown for pull-request comments: a summary table, what the policy gate said,
+//! each change in a collapsible block, the Mermaid graph; a fleet gets one section per
+//! cluster, and a plan the policies deny is marked at the top. The whole fits a size limit
+//! (GitHub's comment limit by default) by leaving out detail in a stated order; the policies'
+//! findings go last.
 
 use std::fmt::Write as _;
 
 use super::estimate::{self, TimeModel};
 use super::graph::{self, GraphFormat};
 use super::{Change, ChangeKind, Plan, render};
+use crate::policy::{Finding, Level};
 
 /// GitHub's limit on a comment's body, in characters.
 pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
@@ -22,6 +25,15 @@ pub struct Section {
     pub region: String,
     /// The plan, or the error that stopped it.
     pub plan: Result<Plan, String>,
+    /// What the policy gate (`--policy`) said of the plan, denials first.
+    pub findings: Vec<Finding>,
+}
+
+impl Section {
+    /// Whether a policy denied this cluster's plan.
+    fn denied(&self) -> bool {
+        self.findings.iter().any(|f| f.level == Level::Deny)
+    }
 }
 
 /// How much the comment shows; each level leaves out more than the one before.
@@ -38,13 +50,17 @@ enum Detail {
 }
 
 impl Detail {
-    /// What this level leaves out, for the note at the end.
-    fn left_out(self) -> &'static str {
+    /// What this level leaves out, for the note at the end; `findings`: the policies'
+    /// findings are still shown.
+    fn left_out(self, findings: bool) -> &'static str {
         match self {
             Self::Full => "",
             Self::NoGraphs => "the dependency graphs (`ekspec plan --graph mermaid` draws them)",
             Self::NoFields => {
                 "the dependency graphs and the changed fields of each change (`ekspec plan` shows them)"
+            }
+            Self::TableOnly if findings => {
+                "the graphs and every change's details: only the counts and the policies' findings are shown (`ekspec plan` shows the changes)"
             }
             Self::TableOnly => {
                 "the graphs and every change's details: only the counts are shown (`ekspec plan` shows the changes)"
@@ -67,9 +83,10 @@ pub fn render(sections: &[Section], limit: usize) -> String {
             return text;
         }
     }
-    // Even the table is too long (a very large fleet): cut it at a line and say so.
+    // Even the table and the findings are too long (a very large fleet): cut at a line and
+    // say so.
     let note = format!(
-        "\n_Cut at {limit} characters (the comment limit): the table is incomplete; `ekspec plan` shows every cluster._\n"
+        "\n_Cut at {limit} characters (the comment limit): the comment is incomplete; `ekspec plan` shows every cluster._\n"
     );
     let text = document(sections, Detail::TableOnly, limit);
     let budget = limit.saturating_sub(note.chars().count());
@@ -92,20 +109,75 @@ fn document(sections: &[Section], detail: Detail, limit: usize) -> String {
         [one] => format!("## ekspec plan: `{}`\n\n", code(&one.cluster)),
         _ => String::from("## ekspec plan\n\n"),
     };
+    denial(&mut out, sections);
     table(&mut out, sections);
-    if detail < Detail::TableOnly {
-        for section in sections {
+    for section in sections {
+        if detail < Detail::TableOnly {
             cluster(&mut out, section, detail);
+        } else if !section.findings.is_empty() {
+            // The findings are what a reviewer must act on: they stay when changes go.
+            heading(&mut out, section);
+            findings(&mut out, &section.findings);
         }
     }
     if detail > Detail::Full {
+        let findings = sections.iter().any(|s| !s.findings.is_empty());
         let _ = write!(
             out,
             "\n_Left out to stay under {limit} characters (the comment limit): {}._\n",
-            detail.left_out()
+            detail.left_out(findings)
         );
     }
     out
+}
+
+/// The mark at the top of a comment whose plans a policy denies (a GitHub alert).
+fn denial(out: &mut String, sections: &[Section]) {
+    let denied: Vec<String> = sections
+        .iter()
+        .filter(|s| s.denied())
+        .map(|s| format!("`{}`", code(&s.cluster)))
+        .collect();
+    let whose = match denied.as_slice() {
+        [] => return,
+        [one] => format!("the plan of {one}"),
+        many => format!("the plans of {} clusters: {}", many.len(), many.join(", ")),
+    };
+    let _ = write!(
+        out,
+        "> [!CAUTION]\n> **Denied by policy:** the policies deny {whose}; `ekspec apply` refuses it until the spec or the policies change (findings below).\n\n"
+    );
+}
+
+/// Every finding of the policies on one cluster's plan, denials first.
+fn findings(out: &mut String, findings: &[Finding]) {
+    let denials = findings.iter().filter(|f| f.level == Level::Deny).count();
+    let warnings = findings.len() - denials;
+    let verdict = if denials > 0 { "denied" } else { "passed" };
+    let _ = write!(
+        out,
+        "#### Policy: {verdict} ({denials} {}, {warnings} {})\n\n| Level | Rule | Resource | Message |\n|---|---|---|---|\n",
+        if denials == 1 { "denial" } else { "denials" },
+        if warnings == 1 { "warning" } else { "warnings" },
+    );
+    for finding in findings {
+        let level = match finding.level {
+            Level::Deny => "**deny**",
+            Level::Warn => "warn",
+        };
+        let resource = finding
+            .resource
+            .as_deref()
+            .map_or_else(|| "-".to_owned(), |r| format!("`{}`", code(r)));
+        let _ = writeln!(
+            out,
+            "| {level} | `{}` (`{}`) | {resource} | {} |",
+            code(&finding.rule),
+            code(&finding.file.display().to_string()),
+            cell(&finding.message)
+        );
+    }
+    out.push('\n');
 }
 
 /// The counts of every cluster, and their total for a fleet.
@@ -132,6 +204,11 @@ fn table(out: &mut String, sections: &[Section]) {
                     "changes (destructive)"
                 } else {
                     "changes"
+                };
+                let result = if section.denied() {
+                    format!("{result}, **denied by policy**")
+                } else {
+                    result.to_owned()
                 };
                 let _ = writeln!(
                     out,
@@ -167,7 +244,8 @@ fn table(out: &mut String, sections: &[Section]) {
     }
 }
 
-fn cluster(out: &mut String, section: &Section, detail: Detail) {
+/// `### \`prod\` (us-east-1)` and the spec file.
+fn heading(out: &mut String, section: &Section) {
     let _ = write!(
         out,
         "\n### `{}` ({})\n\nSpec: `{}`\n\n",
@@ -175,6 +253,13 @@ fn cluster(out: &mut String, section: &Section, detail: Detail) {
         cell(&section.region),
         code(&section.spec)
     );
+}
+
+fn cluster(out: &mut String, section: &Section, detail: Detail) {
+    heading(out, section);
+    if !section.findings.is_empty() {
+        findings(out, &section.findings);
+    }
     let plan = match &section.plan {
         Ok(plan) => plan,
         Err(error) => {
@@ -316,6 +401,17 @@ mod tests {
                 changes,
                 warnings: Vec::new(),
             }),
+            findings: Vec::new(),
+        }
+    }
+
+    fn finding(level: Level, rule: &str, resource: Option<&str>, message: &str) -> Finding {
+        Finding {
+            level,
+            file: "policies/main.rego".into(),
+            rule: rule.to_owned(),
+            resource: resource.map(str::to_owned),
+            message: message.to_owned(),
         }
     }
 
@@ -409,6 +505,69 @@ mod tests {
         // Not even the table fits: cut at a line, within the limit, and said.
         let cut = render(&sections, 250);
         assert!(cut.chars().count() <= 250, "{cut}");
-        assert!(cut.contains("the table is incomplete"), "{cut}");
+        assert!(cut.contains("the comment is incomplete"), "{cut}");
+    }
+
+    #[test]
+    fn a_denied_plan_is_marked_at_the_top_and_each_cluster_lists_its_findings() {
+        let mut prod = section("prod", changes());
+        prod.findings = vec![
+            finding(
+                Level::Deny,
+                "deny_public_endpoint",
+                Some("cluster"),
+                "public endpoint open to 0.0.0.0/0 | *everyone*",
+            ),
+            finding(Level::Warn, "warn_spot", None, "spot without a batch label"),
+        ];
+        let mut quiet = section("quiet", Vec::new());
+        quiet.findings = vec![finding(Level::Warn, "warn_version", None, "1.31 ends soon")];
+        let sections = [prod, quiet, section("plain", Vec::new())];
+        let text = render(&sections, GITHUB_COMMENT_LIMIT);
+        assert!(
+            text.starts_with("## ekspec plan\n\n> [!CAUTION]\n> **Denied by policy:** the policies deny the plan of `prod`;"),
+            "{text}"
+        );
+        assert!(
+            text.contains("| `prod` | us-east-1 | 0 | 1 | 1 | 0 | 0 | changes (destructive), **denied by policy** |"),
+            "{text}"
+        );
+        assert!(
+            text.contains("| `quiet` | us-east-1 | 0 | 0 | 0 | 0 | 0 | no changes |"),
+            "{text}"
+        );
+        assert!(text.contains("\n### `prod` (us-east-1)\n\nSpec: `clusters/prod.yaml`\n\n#### Policy: denied (1 denial, 1 warning)\n\n| Level | Rule | Resource | Message |\n|---|---|---|---|\n| **deny** | `deny_public_endpoint` (`policies/main.rego`) | `cluster` | public endpoint open to 0.0.0.0/0 &#124; &#42;everyone&#42; |\n| warn | `warn_spot` (`policies/main.rego`) | - | spot without a batch label |\n\n"), "{text}");
+        assert!(
+            text.contains("#### Policy: passed (0 denials, 1 warning)"),
+            "{text}"
+        );
+        assert_eq!(text.matches("#### Policy").count(), 2, "{text}");
+
+        // The findings stay when the changes are left out.
+        let no_graphs = render(&sections, text.chars().count() - 10);
+        let no_fields = render(&sections, no_graphs.chars().count() - 10);
+        let table = render(&sections, no_fields.chars().count() - 10);
+        assert!(
+            table.contains("only the counts and the policies' findings are shown"),
+            "{table}"
+        );
+        assert!(!table.contains("nodegroup/spot"), "{table}");
+        assert!(table.contains("> **Denied by policy:**"), "{table}");
+        assert!(
+            table.contains("| **deny** | `deny_public_endpoint`"),
+            "{table}"
+        );
+        assert!(table.contains("\n### `quiet` (us-east-1)\n"), "{table}");
+        assert!(!table.contains("\n### `plain`"), "{table}");
+
+        let many = [section("a", Vec::new()), section("b", Vec::new())].map(|mut s| {
+            s.findings = vec![finding(Level::Deny, "deny", None, "no")];
+            s
+        });
+        let text = render(&many, GITHUB_COMMENT_LIMIT);
+        assert!(
+            text.contains("the policies deny the plans of 2 clusters: `a`, `b`;"),
+            "{text}"
+        );
     }
 }

@@ -4,6 +4,7 @@
 //! out, run in sequence. `after` names the resources whose changes must finish first; the
 //! executor runs every change whose predecessors are done, concurrently.
 
+pub mod chain;
 pub mod estimate;
 pub mod graph;
 pub mod markdown;

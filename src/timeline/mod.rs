@@ -15,6 +15,8 @@ use std::time::SystemTime;
 
 use serde_json::Value;
 
+use crate::plan::chain;
+
 pub use draw::{Format, duration, html, svg};
 
 /// The event lines of a run, kept as `--output json` would print them.
@@ -409,74 +411,25 @@ fn mark_critical_path(rows: &mut [Row]) -> f64 {
 }
 
 /// The heaviest chain of a dependency graph: node `i` weighs `weights[i]` and comes after the
-/// nodes `after[i]`. Returns the chain's nodes, first to last, and its weight. A cycle (not
-/// in a plan, but possible in a hand-edited input) cannot loop: nodes on one count without
-/// the predecessors that close it.
+/// nodes `after[i]`. Returns the chain's nodes, first to last, and its weight (see
+/// [`chain::ends`] for cycles).
 pub fn heaviest_chain(weights: &[f64], after: &[Vec<usize>]) -> (Vec<usize>, f64) {
-    let n = weights.len();
-    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
-    let mut pending: Vec<usize> = vec![0; n];
-    for (i, preds) in after.iter().enumerate().take(n) {
-        for &p in preds.iter().filter(|&&p| p < n) {
-            dependents[p].push(i);
-            pending[i] += 1;
-        }
-    }
-    let mut best: Vec<Option<(f64, Option<usize>)>> = vec![None; n];
-    let mut ready: Vec<usize> = (0..n).filter(|&i| pending[i] == 0).collect();
-    let mut next_unreached = 0;
-    while let Some(i) = ready.pop().or_else(|| {
-        // Only cycles are left: start from the first node not yet reached.
-        while next_unreached < n && best[next_unreached].is_some() {
-            next_unreached += 1;
-        }
-        (next_unreached < n).then_some(next_unreached)
-    }) {
-        if best[i].is_some() {
-            continue;
-        }
-        let from = after
-            .get(i)
-            .into_iter()
-            .flatten()
-            .filter_map(|&p| best.get(p).copied().flatten().map(|(w, _)| (w, p)))
-            .max_by(|a, b| a.0.total_cmp(&b.0));
-        best[i] = Some(match from {
-            Some((w, p)) => (w + weights[i], Some(p)),
-            None => (weights[i], None),
-        });
-        for &d in &dependents[i] {
-            pending[d] = pending[d].saturating_sub(1);
-            if pending[d] == 0 {
-                ready.push(d);
-            }
-        }
-    }
+    let ends = chain::ends(weights, after);
     // The first of equally heavy chains' ends, so a trailing weightless node is left out.
-    let Some((mut last, (length, _))) = best
-        .iter()
-        .enumerate()
-        .filter_map(|(i, b)| b.map(|b| (i, b)))
-        .fold(
-            None,
-            |heaviest: Option<(usize, (f64, Option<usize>))>, node| match heaviest {
-                Some(h) if h.1.0 >= node.1.0 => Some(h),
-                _ => Some(node),
-            },
-        )
+    let Some((last, length)) =
+        ends.iter()
+            .enumerate()
+            .fold(
+                None,
+                |heaviest: Option<(usize, f64)>, (i, &(end, _))| match heaviest {
+                    Some(h) if h.1 >= end => Some(h),
+                    _ => Some((i, end)),
+                },
+            )
     else {
         return (Vec::new(), 0.0);
     };
-    let mut chain = vec![last];
-    while let Some(Some((_, Some(p)))) = best.get(last) {
-        if chain.contains(p) {
-            break;
-        }
-        chain.push(*p);
-        last = *p;
-    }
-    chain.reverse();
-    (chain, length)
+    (chain::ending_at(last, &ends), length)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
 
 use crate::e2e::{Emulated, edit};
 use crate::inventory::Inventory;
+use crate::leftovers::{assert_node_gone, seed_node};
 
 const CLUSTER: &str = "am";
 const ACCOUNT: &str = "123456789012";
@@ -104,7 +105,7 @@ async fn role_exists(inventory: &Inventory, name: &str) -> bool {
 /// What EKS Auto Mode leaves in the VPC, made as Auto Mode makes it (everything tagged
 /// `eks:eks-cluster-name`): an instance, a launch template, a load balancer and its security
 /// group. Returns (instance, launch template, load balancer ARN, security group).
-async fn seed_leftovers(aws: &Emulated, inventory: &Inventory) -> (String, String, String, String) {
+async fn seed_leftovers(inventory: &Inventory) -> (String, String, String, String) {
     let ec2 = &inventory.ec2;
     let described = inventory
         .eks
@@ -116,88 +117,46 @@ async fn seed_leftovers(aws: &Emulated, inventory: &Inventory) -> (String, Strin
     let vpc = described.cluster().unwrap().resources_vpc_config().unwrap();
     let subnets = vpc.subnet_ids().to_vec();
     let vpc_id = vpc.vpc_id().unwrap().to_owned();
-    let tags = |kind: ResourceType, extra: (&str, &str)| {
-        TagSpecification::builder()
-            .resource_type(kind)
-            .tags(
-                Tag::builder()
-                    .key("eks:eks-cluster-name")
-                    .value(CLUSTER)
-                    .build(),
-            )
-            .tags(Tag::builder().key(extra.0).value(extra.1).build())
-            .build()
-    };
-    let image = ec2.describe_images().send().await.unwrap().images()[0]
-        .image_id()
-        .unwrap()
-        .to_owned();
-    let template = ec2
-        .create_launch_template()
-        .launch_template_name("eks-auto-general-purpose")
-        .launch_template_data(
-            aws_sdk_ec2::types::RequestLaunchTemplateData::builder()
-                .image_id(&image)
-                .build(),
-        )
-        .tag_specifications(tags(
-            ResourceType::LaunchTemplate,
+    let (instance, template) = seed_node(
+        ec2,
+        "eks-auto-general-purpose",
+        &subnets[0],
+        &[
+            ("eks:eks-cluster-name", CLUSTER),
             ("eks:kubernetes-node-pool-name", "general-purpose"),
-        ))
-        .send()
-        .await
-        .unwrap()
-        .launch_template()
-        .unwrap()
-        .launch_template_id()
-        .unwrap()
-        .to_owned();
-    let instance = ec2
-        .run_instances()
-        .image_id(&image)
-        .instance_type(aws_sdk_ec2::types::InstanceType::M5Large)
-        .min_count(1)
-        .max_count(1)
-        .subnet_id(&subnets[0])
-        .tag_specifications(tags(
-            ResourceType::Instance,
-            ("eks:kubernetes-node-pool-name", "general-purpose"),
-        ))
-        .send()
-        .await
-        .unwrap()
-        .instances()[0]
-        .instance_id()
-        .unwrap()
-        .to_owned();
+        ],
+    )
+    .await;
     let group = ec2
         .create_security_group()
         .group_name("k8s-default-web-1234567890")
         .description("[k8s] Managed SecurityGroup for LoadBalancer")
         .vpc_id(&vpc_id)
-        .tag_specifications(tags(
-            ResourceType::SecurityGroup,
-            (
-                "service.eks.amazonaws.com/resource",
-                "ManagedLBSecurityGroup",
-            ),
-        ))
+        .tag_specifications(
+            TagSpecification::builder()
+                .resource_type(ResourceType::SecurityGroup)
+                .tags(
+                    Tag::builder()
+                        .key("eks:eks-cluster-name")
+                        .value(CLUSTER)
+                        .build(),
+                )
+                .tags(
+                    Tag::builder()
+                        .key("service.eks.amazonaws.com/resource")
+                        .value("ManagedLBSecurityGroup")
+                        .build(),
+                )
+                .build(),
+        )
         .send()
         .await
         .unwrap()
         .group_id()
         .unwrap()
         .to_owned();
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(aws.endpoint())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_credential_types::Credentials::new(
-            "testing", "testing", None, None, "tests",
-        ))
-        .load()
-        .await;
-    let elbv2 = aws_sdk_elasticloadbalancingv2::Client::new(&config);
-    let load_balancer = elbv2
+    let load_balancer = inventory
+        .elbv2
         .create_load_balancer()
         .name("k8s-default-web-1234567890")
         .set_subnets(Some(subnets.clone()))
@@ -219,46 +178,22 @@ async fn seed_leftovers(aws: &Emulated, inventory: &Inventory) -> (String, Strin
 }
 
 async fn leftovers_gone(
-    aws: &Emulated,
     inventory: &Inventory,
     (instance, template, load_balancer, group): &(String, String, String, String),
 ) {
-    let ec2 = &inventory.ec2;
-    let described = ec2
-        .describe_instances()
-        .instance_ids(instance)
-        .send()
-        .await
-        .unwrap();
-    let state = described.reservations()[0].instances()[0]
-        .state()
-        .and_then(|s| s.name())
-        .map(|n| n.as_str().to_owned());
-    assert_eq!(state.as_deref(), Some("terminated"), "{instance}");
-    let templates = ec2
-        .describe_launch_templates()
-        .launch_template_ids(template)
+    assert_node_gone(&inventory.ec2, instance, template).await;
+    let groups = inventory
+        .ec2
+        .describe_security_groups()
+        .group_ids(group)
         .send()
         .await;
-    assert!(
-        templates.is_err() || templates.unwrap().launch_templates().is_empty(),
-        "launch template {template} is left"
-    );
-    let groups = ec2.describe_security_groups().group_ids(group).send().await;
     assert!(
         groups.is_err() || groups.unwrap().security_groups().is_empty(),
         "security group {group} is left"
     );
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(aws.endpoint())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_credential_types::Credentials::new(
-            "testing", "testing", None, None, "tests",
-        ))
-        .load()
-        .await;
-    let elbv2 = aws_sdk_elasticloadbalancingv2::Client::new(&config);
-    let left = elbv2
+    let left = inventory
+        .elbv2
         .describe_load_balancers()
         .load_balancer_arns(load_balancer)
         .send()
@@ -329,12 +264,12 @@ async fn an_auto_mode_cluster_without_node_groups_is_made_and_deleted_with_its_l
     let again = aws.expect(0, &["plan", "-f", &spec, "--detailed-exitcode"]);
     assert_eq!(again.stdout.trim(), "No changes.");
 
-    let seeded = seed_leftovers(&aws, &inventory).await;
+    let seeded = seed_leftovers(&inventory).await;
     aws.expect(
         0,
         &["delete", "-f", &spec, "--auto-approve", "--timeout", "2m"],
     );
-    leftovers_gone(&aws, &inventory, &seeded).await;
+    leftovers_gone(&inventory, &seeded).await;
     assert_eq!(inventory.owned(CLUSTER).await, Vec::<String>::new());
     for role in ["am-cluster", "am-auto-node"] {
         assert!(!role_exists(&inventory, role).await, "role {role} is left");

@@ -156,9 +156,21 @@ fn pod_identity_and_karpenter_imports_validate() {
     );
 }
 
+/// Imports the eksctl config `text`, written as `name` in a folder of its own, which must be
+/// refused: exit 1, nothing on stdout. Returns the file's path and stderr.
+fn refused(name: &str, text: &str) -> (String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    let path = path.to_string_lossy().into_owned();
+    let out = Ekspec::new(&["import", "eksctl", &path]).run();
+    assert_eq!(out.code, 1, "{name}: {}", out.stderr);
+    assert!(out.stdout.is_empty(), "{name}: {}", out.stdout);
+    (path, out.stderr)
+}
+
 #[test]
 fn unreadable_input_exits_1_with_file_line_and_column() {
-    let dir = tempfile::tempdir().unwrap();
     let cases = [
         (
             "broken.yaml",
@@ -177,16 +189,10 @@ fn unreadable_input_exits_1_with_file_line_and_column() {
         ),
     ];
     for (name, text, message) in cases {
-        let path = dir.path().join(name);
-        std::fs::write(&path, text).unwrap();
-        let path = path.to_str().unwrap();
-        let out = Ekspec::new(&["import", "eksctl", path]).run();
-        assert_eq!(out.code, 1, "{name}: {}", out.stderr);
-        assert!(out.stdout.is_empty(), "{name}: {}", out.stdout);
+        let (path, stderr) = refused(name, text);
         assert!(
-            out.stderr.starts_with(&format!("{path}{message}")),
-            "{name}: {}",
-            out.stderr
+            stderr.starts_with(&format!("{path}{message}")),
+            "{name}: {stderr}"
         );
     }
 
@@ -209,80 +215,53 @@ fn unreadable_input_exits_1_with_file_line_and_column() {
 
 #[test]
 fn a_result_that_does_not_validate_is_shown_at_the_eksctl_lines_it_came_from() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("al2.yaml");
-    std::fs::write(
-        &path,
+    let (input, stderr) = refused(
+        "al2.yaml",
         "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  name: al2\n  region: us-east-1\n  version: \"1.33\"\nmanagedNodeGroups:\n  - name: old\n    amiFamily: AmazonLinux2\n",
-    )
-    .unwrap();
-    let input = path.to_str().unwrap();
-    let out = Ekspec::new(&["import", "eksctl", input]).run();
-    assert_eq!(out.code, 1, "{}", out.stderr);
+    );
     assert!(
-        out.stderr.contains(&format!(
+        stderr.contains(&format!(
             "{input}:9:16: error: spec.nodeGroups[0].amiType (from managedNodeGroups[0].amiFamily): EKS publishes no Amazon Linux 2 AMIs for Kubernetes 1.33"
         )),
-        "{}",
-        out.stderr
+        "{stderr}"
     );
     // The source line shown is the eksctl file's.
     assert!(
-        out.stderr.contains("9 |     amiFamily: AmazonLinux2"),
-        "{}",
-        out.stderr
+        stderr.contains("9 |     amiFamily: AmazonLinux2"),
+        "{stderr}"
     );
-    assert!(!out.stderr.contains("(imported spec)"), "{}", out.stderr);
+    assert!(!stderr.contains("(imported spec)"), "{stderr}");
     assert!(
-        out.stderr
-            .contains("error: the imported spec does not validate, so it is not written"),
-        "{}",
-        out.stderr
+        stderr.contains("error: the imported spec does not validate, so it is not written"),
+        "{stderr}"
     );
-    assert!(out.stdout.is_empty(), "{}", out.stdout);
 
     // A version newer than ekspec knows: at metadata.version.
-    std::fs::write(
-        &path,
+    let (input, stderr) = refused(
+        "new.yaml",
         "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: new, region: us-east-1, version: \"1.90\"}\n",
-    )
-    .unwrap();
-    let out = Ekspec::new(&["import", "eksctl", input]).run();
-    assert_eq!(out.code, 1, "{}", out.stderr);
+    );
     assert!(
-        out.stderr.contains(&format!(
+        stderr.contains(&format!(
             "{input}:3:51: error: spec.kubernetesVersion (from metadata.version): Kubernetes 1.90 is not supported by EKS"
         )),
-        "{}",
-        out.stderr
+        "{stderr}"
     );
 }
 
 #[test]
 fn a_version_eks_dropped_is_refused_at_its_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("old.yaml");
-    std::fs::write(
-        &path,
+    let (input, stderr) = refused(
+        "old.yaml",
         "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: old, region: us-east-1, version: \"1.21\"}\n",
-    )
-    .unwrap();
-    let input = path.to_str().unwrap();
-    let out = Ekspec::new(&["import", "eksctl", input]).run();
-    assert_eq!(out.code, 1, "{}", out.stderr);
+    );
     assert!(
-        out.stderr.contains(&format!(
+        stderr.contains(&format!(
             "{input}:3:51: error: metadata.version: Kubernetes 1.21 is no longer supported by EKS"
         )),
-        "{}",
-        out.stderr
+        "{stderr}"
     );
-    assert!(
-        out.stderr.contains("help: set `version: \"1.28\"`"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stdout.is_empty(), "{}", out.stdout);
+    assert!(stderr.contains("help: set `version: \"1.28\"`"), "{stderr}");
 }
 
 #[test]

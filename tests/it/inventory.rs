@@ -13,6 +13,7 @@ pub struct Inventory {
     pub ssm: aws_sdk_ssm::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub events: aws_sdk_eventbridge::Client,
+    pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
 }
 
 impl Inventory {
@@ -32,6 +33,7 @@ impl Inventory {
             ssm: aws_sdk_ssm::Client::new(&config),
             sqs: aws_sdk_sqs::Client::new(&config),
             events: aws_sdk_eventbridge::Client::new(&config),
+            elbv2: aws_sdk_elasticloadbalancingv2::Client::new(&config),
         }
     }
 

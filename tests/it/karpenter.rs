@@ -4,10 +4,11 @@
 //! (an instance, its launch template, an instance profile holding the node role) is cleaned
 //! up when the section goes and by `delete`, which then leaves nothing.
 
-use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
+use aws_sdk_ec2::types::{Filter, Tag};
 
 use crate::e2e::{Emulated, edit};
 use crate::inventory::Inventory;
+use crate::leftovers::{assert_node_gone, seed_node};
 
 const CLUSTER: &str = "kp";
 
@@ -102,29 +103,13 @@ async fn role_exists(inventory: &Inventory, name: &str) -> bool {
 /// Returns (instance id, launch template id, instance profile name).
 async fn seed_leftovers(inventory: &Inventory, round: u32) -> (String, String, String) {
     let ec2 = &inventory.ec2;
+    let owner = format!("kubernetes.io/cluster/{CLUSTER}");
     let karpenter_tags = [
-        (
-            format!("kubernetes.io/cluster/{CLUSTER}"),
-            "owned".to_owned(),
-        ),
-        ("karpenter.sh/nodepool".to_owned(), "default".to_owned()),
-        ("eks:eks-cluster-name".to_owned(), CLUSTER.to_owned()),
-        (
-            "karpenter.k8s.aws/ec2nodeclass".to_owned(),
-            "default".to_owned(),
-        ),
+        (owner.as_str(), "owned"),
+        ("karpenter.sh/nodepool", "default"),
+        ("eks:eks-cluster-name", CLUSTER),
+        ("karpenter.k8s.aws/ec2nodeclass", "default"),
     ];
-    let tags = |kind: ResourceType| {
-        TagSpecification::builder()
-            .resource_type(kind)
-            .set_tags(Some(
-                karpenter_tags
-                    .iter()
-                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
-                    .collect(),
-            ))
-            .build()
-    };
     let private = ec2
         .describe_subnets()
         .filters(
@@ -137,42 +122,13 @@ async fn seed_leftovers(inventory: &Inventory, round: u32) -> (String, String, S
         .await
         .unwrap();
     let subnet = private.subnets()[0].subnet_id().unwrap().to_owned();
-    let image = ec2.describe_images().send().await.unwrap().images()[0]
-        .image_id()
-        .unwrap()
-        .to_owned();
-    let template = ec2
-        .create_launch_template()
-        .launch_template_name(format!("karpenter.k8s.aws/{round}"))
-        .launch_template_data(
-            aws_sdk_ec2::types::RequestLaunchTemplateData::builder()
-                .image_id(&image)
-                .build(),
-        )
-        .tag_specifications(tags(ResourceType::LaunchTemplate))
-        .send()
-        .await
-        .unwrap()
-        .launch_template()
-        .unwrap()
-        .launch_template_id()
-        .unwrap()
-        .to_owned();
-    let instance = ec2
-        .run_instances()
-        .image_id(&image)
-        .instance_type(aws_sdk_ec2::types::InstanceType::M5Large)
-        .min_count(1)
-        .max_count(1)
-        .subnet_id(&subnet)
-        .tag_specifications(tags(ResourceType::Instance))
-        .send()
-        .await
-        .unwrap()
-        .instances()[0]
-        .instance_id()
-        .unwrap()
-        .to_owned();
+    let (instance, template) = seed_node(
+        ec2,
+        &format!("karpenter.k8s.aws/{round}"),
+        &subnet,
+        &karpenter_tags,
+    )
+    .await;
     let profile = format!("{CLUSTER}_{round}1234567890");
     inventory
         .iam
@@ -181,17 +137,11 @@ async fn seed_leftovers(inventory: &Inventory, round: u32) -> (String, String, S
         .set_tags(Some(
             karpenter_tags
                 .iter()
-                .chain(
-                    [(
-                        "topology.kubernetes.io/region".to_owned(),
-                        "us-east-1".to_owned(),
-                    )]
-                    .iter(),
-                )
+                .chain(&[("topology.kubernetes.io/region", "us-east-1")])
                 .map(|(k, v)| {
                     aws_sdk_iam::types::Tag::builder()
-                        .key(k)
-                        .value(v)
+                        .key(*k)
+                        .value(*v)
                         .build()
                         .unwrap()
                 })
@@ -215,28 +165,7 @@ async fn seed_leftovers(inventory: &Inventory, round: u32) -> (String, String, S
 /// the instance profile deleted.
 async fn leftovers_gone(inventory: &Inventory, seeded: &(String, String, String)) {
     let (instance, template, profile) = seeded;
-    let described = inventory
-        .ec2
-        .describe_instances()
-        .instance_ids(instance)
-        .send()
-        .await
-        .unwrap();
-    let state = described.reservations()[0].instances()[0]
-        .state()
-        .and_then(|s| s.name())
-        .map(|n| n.as_str().to_owned());
-    assert_eq!(state.as_deref(), Some("terminated"), "{instance}");
-    let templates = inventory
-        .ec2
-        .describe_launch_templates()
-        .launch_template_ids(template)
-        .send()
-        .await;
-    assert!(
-        templates.is_err() || templates.unwrap().launch_templates().is_empty(),
-        "launch template {template} is left"
-    );
+    assert_node_gone(&inventory.ec2, instance, template).await;
     let profile_left = inventory
         .iam
         .get_instance_profile()

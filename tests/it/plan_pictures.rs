@@ -1,5 +1,6 @@
 //! `plan --graph dot|mermaid` and `plan --output markdown` through the real binary against
-//! strict moto: goldens of the production example's plan, a fleet folder in one comment, and
+//! strict moto: goldens of the production example's plan (the comment with the example
+//! policies' findings), a fleet folder in one comment, and
 //! the pictures checked by the tools that draw them (Graphviz, Mermaid's own parser).
 //!
 //! `EKSPEC_BLESS=1` rewrites the goldens (tests/fixtures/golden/) from this run's output.
@@ -42,7 +43,23 @@ fn the_production_plan_graphs_and_markdown_match_their_goldens() {
     check_golden("production.dot", &dot.stdout);
     let mermaid = aws.expect(0, &["plan", "-f", spec, "--graph", "mermaid"]);
     check_golden("production.mmd", &mermaid.stdout);
-    let markdown = aws.expect(0, &["plan", "-f", spec, "--output", "markdown"]);
+    // With two of the example policies (not the date-dependent ones): the spot pool is not
+    // labelled for batch work and has unapproved instance types, so the plan is denied (exit 1)
+    // and the comment says so.
+    let markdown = aws.expect(
+        1,
+        &[
+            "plan",
+            "-f",
+            spec,
+            "--output",
+            "markdown",
+            "--policy",
+            "examples/policies/spot_batch.rego",
+            "--policy",
+            "examples/policies/instance_types.rego",
+        ],
+    );
     check_golden("production.md", &markdown.stdout);
     // The comment's graph is the same picture `--graph mermaid` prints.
     assert!(

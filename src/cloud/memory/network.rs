@@ -216,14 +216,7 @@ impl Network for MemoryCloud {
         route_table_id: &str,
         target: &RouteTarget,
     ) -> CloudResult<()> {
-        let mut s = self.lock();
-        let table = s
-            .route_tables
-            .get_mut(route_table_id)
-            .ok_or_else(|| not_found("CreateRoute", route_table_id))?;
-        table.default_route = Some(target.clone());
-        s.log(format!("CreateRoute {route_table_id}"));
-        Ok(())
+        self.put_default_route(route_table_id, |t| &mut t.default_route, target)
     }
 
     async fn associate_route_table(
@@ -664,12 +657,25 @@ impl Network for MemoryCloud {
         route_table_id: &str,
         target: &RouteTarget,
     ) -> CloudResult<()> {
+        self.put_default_route(route_table_id, |t| &mut t.default_ipv6_route, target)
+    }
+}
+
+impl MemoryCloud {
+    /// CreateRoute or ReplaceRoute of a table's default route: `route` picks the IPv4
+    /// (0.0.0.0/0) or the IPv6 (::/0) one.
+    fn put_default_route(
+        &self,
+        route_table_id: &str,
+        route: fn(&mut ObservedRouteTable) -> &mut Option<RouteTarget>,
+        target: &RouteTarget,
+    ) -> CloudResult<()> {
         let mut s = self.lock();
         let table = s
             .route_tables
             .get_mut(route_table_id)
             .ok_or_else(|| not_found("CreateRoute", route_table_id))?;
-        table.default_ipv6_route = Some(target.clone());
+        *route(table) = Some(target.clone());
         s.log(format!("CreateRoute {route_table_id}"));
         Ok(())
     }

@@ -1,20 +1,34 @@
 use super::*;
 use crate::spec::POD_IDENTITY_AGENT;
 
-fn config(body: &str) -> String {
+/// The `version` line most configs here carry.
+pub(super) const VERSION: &str = "  version: \"1.31\"\n";
+
+/// An eksctl config of cluster `demo` in us-east-1: more metadata lines (`meta`), then `body`.
+pub(super) fn header(meta: &str, body: &str) -> String {
     format!(
-        "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  name: demo\n  region: us-east-1\n  version: \"1.31\"\n{body}"
+        "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  name: demo\n  region: us-east-1\n{meta}{body}"
     )
 }
 
-fn convert_ok(body: &str) -> Conversion {
-    match convert("cluster.yaml", &config(body)) {
+fn config(body: &str) -> String {
+    header(VERSION, body)
+}
+
+/// The conversion of [`header`]`(meta, body)`, which must succeed.
+pub(super) fn imported(meta: &str, body: &str) -> Conversion {
+    match convert("cluster.yaml", &header(meta, body)) {
         Ok(conversion) => conversion,
         Err(error) => panic!("{error}"),
     }
 }
 
-fn spec_of(conversion: &Conversion) -> ClusterFile {
+fn convert_ok(body: &str) -> Conversion {
+    imported(VERSION, body)
+}
+
+/// The imported spec, which must pass ekspec's own validation without errors.
+pub(super) fn spec_of(conversion: &Conversion) -> ClusterFile {
     let report = spec::parse_str("out", &conversion.spec_yaml);
     match report.spec {
         Some(spec) => spec,
@@ -22,7 +36,7 @@ fn spec_of(conversion: &Conversion) -> ClusterFile {
     }
 }
 
-fn finding<'c>(conversion: &'c Conversion, path: &str) -> &'c Finding {
+pub(super) fn finding<'c>(conversion: &'c Conversion, path: &str) -> &'c Finding {
     match conversion
         .findings
         .iter()
@@ -297,24 +311,12 @@ fn addon<'s>(spec: &'s ClusterFile, name: &str) -> &'s AddonSpec {
     }
 }
 
-/// The imported spec passes ekspec's own validation without errors.
-fn valid_spec_of(conversion: &Conversion) -> ClusterFile {
-    let report = spec::parse_str("out", &conversion.spec_yaml);
-    assert!(
-        !report.has_errors(),
-        "{:#?}\n{}",
-        report.diagnostics,
-        conversion.spec_yaml
-    );
-    spec_of(conversion)
-}
-
 #[test]
 fn pod_identity_associations_become_pod_identity_service_accounts() {
     let conversion = convert_ok(
         "addons: [{name: eks-pod-identity-agent}]\niam:\n  podIdentityAssociations:\n    - namespace: dev\n      serviceAccountName: app\n      roleName: app-role\n      permissionPolicyARNs: [arn:aws:iam::111122223333:policy/p1]\n      permissionPolicy: {Version: \"2012-10-17\", Statement: [{Effect: Allow, Action: [\"s3:GetObject\"], Resource: \"*\"}]}\n      permissionPolicyName: app-inline\n      wellKnownPolicies: {autoScaler: true}\n      permissionsBoundaryARN: arn:aws:iam::111122223333:policy/boundary\n      tags: {team: web}\n      targetRoleARN: arn:aws:iam::444455556666:role/b\n      disableSessionTags: true\n      policy: '{}'\n    - namespace: default\n      serviceAccountName: s3-reader\n      createServiceAccount: true\n      roleARN: arn:aws:iam::111122223333:role/role-1\n",
     );
-    let spec = valid_spec_of(&conversion);
+    let spec = spec_of(&conversion);
     let app = account(&spec, "dev", "app");
     assert_eq!(app.mechanism, IdentityMechanism::PodIdentity);
     assert_eq!(app.policy_arns, ["arn:aws:iam::111122223333:policy/p1"]);
@@ -402,7 +404,7 @@ fn addon_associations_use_the_first_and_make_the_rest_standalone() {
     let conversion = convert_ok(
         "addons:\n  - name: eks-pod-identity-agent\n  - name: adot\n    podIdentityAssociations:\n      - {namespace: opentelemetry-operator-system, serviceAccountName: adot-col-prom-metrics, permissionPolicyARNs: [arn:aws:iam::aws:policy/AmazonPrometheusRemoteWriteAccess]}\n      - {namespace: opentelemetry-operator-system, serviceAccountName: adot-col-container-logs, permissionPolicyARNs: [arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy]}\n  - name: aws-ebs-csi-driver\n    podIdentityAssociations:\n      - {serviceAccountName: ebs-csi-controller-sa, permissionPolicyARNs: [arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy]}\n  - name: amazon-cloudwatch-observability\n    podIdentityAssociations:\n      - {serviceAccountName: cloudwatch-agent, permissionPolicyARNs: [arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy]}\n  - name: some-partner-addon\n    podIdentityAssociations:\n      - {serviceAccountName: partner, permissionPolicyARNs: [arn:aws:iam::aws:policy/ReadOnlyAccess]}\n",
     );
-    let spec = valid_spec_of(&conversion);
+    let spec = spec_of(&conversion);
     assert_eq!(
         addon(&spec, "adot").service_account.as_deref(),
         Some("adot-col-prom-metrics")
@@ -446,7 +448,7 @@ fn recommended_addon_policies_are_reported_not_guessed() {
     let conversion = convert_ok(
         "addonsConfig:\n  autoApplyPodIdentityAssociations: true\n  disableDefaultAddons: true\naddons:\n  - name: eks-pod-identity-agent\n  - name: vpc-cni\n    useDefaultPodIdentityAssociations: true\n",
     );
-    let spec = valid_spec_of(&conversion);
+    let spec = spec_of(&conversion);
     assert!(spec.spec.service_accounts.is_empty());
     assert_eq!(addon(&spec, "vpc-cni").service_account, None);
     for path in [
@@ -472,7 +474,7 @@ fn the_pod_identity_agent_is_added_once_where_ekspec_needs_it() {
     let without = convert_ok(
         "iam:\n  podIdentityAssociations:\n    - {namespace: dev, serviceAccountName: app, permissionPolicyARNs: [arn:aws:iam::aws:policy/ReadOnlyAccess]}\n",
     );
-    let spec = valid_spec_of(&without);
+    let spec = spec_of(&without);
     let agents = spec
         .spec
         .addons
@@ -490,7 +492,7 @@ fn the_pod_identity_agent_is_added_once_where_ekspec_needs_it() {
     let with = convert_ok(
         "addons: [{name: eks-pod-identity-agent, version: v1.3.4-eksbuild.1}]\niam:\n  podIdentityAssociations:\n    - {namespace: dev, serviceAccountName: app, permissionPolicyARNs: [arn:aws:iam::aws:policy/ReadOnlyAccess]}\n",
     );
-    let spec = valid_spec_of(&with);
+    let spec = spec_of(&with);
     assert_eq!(spec.spec.addons.len(), 1);
     assert_eq!(
         spec.spec.addons[0].version.as_deref(),
@@ -509,7 +511,7 @@ fn pod_identity_in_a_namespace_fargate_runs_falls_back_to_irsa() {
     let conversion = convert_ok(
         "addons: [{name: eks-pod-identity-agent}]\nfargateProfiles:\n  - name: fp\n    selectors: [{namespace: serverless}, {namespace: mixed, labels: {on: fargate}}]\niam:\n  podIdentityAssociations:\n    - {namespace: serverless, serviceAccountName: app, permissionPolicyARNs: [arn:aws:iam::aws:policy/ReadOnlyAccess]}\n    - {namespace: mixed, serviceAccountName: app, permissionPolicyARNs: [arn:aws:iam::aws:policy/ReadOnlyAccess]}\n",
     );
-    let spec = valid_spec_of(&conversion);
+    let spec = spec_of(&conversion);
     assert_eq!(
         account(&spec, "serverless", "app").mechanism,
         IdentityMechanism::Irsa
@@ -531,7 +533,7 @@ fn one_role_per_service_account() {
     let conversion = convert_ok(
         "addons: [{name: eks-pod-identity-agent}]\niam:\n  serviceAccounts:\n    - metadata: {name: app, namespace: dev}\n      roleOnly: true\n      attachPolicyARNs: [arn:aws:iam::aws:policy/ReadOnlyAccess]\n  podIdentityAssociations:\n    - {namespace: dev, serviceAccountName: app, permissionPolicyARNs: [arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess]}\n",
     );
-    let spec = valid_spec_of(&conversion);
+    let spec = spec_of(&conversion);
     assert_eq!(spec.spec.service_accounts.len(), 1);
     assert_eq!(
         spec.spec.service_accounts[0].mechanism,
@@ -544,13 +546,7 @@ fn one_role_per_service_account() {
 
 /// An eksctl config with `metadata.tags`, which [`config`] does not give.
 fn tagged(tags: &str, body: &str) -> Conversion {
-    let text = format!(
-        "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  name: demo\n  region: us-east-1\n  version: \"1.31\"\n  tags: {tags}\n{body}"
-    );
-    match convert("cluster.yaml", &text) {
-        Ok(conversion) => conversion,
-        Err(error) => panic!("{error}"),
-    }
+    imported(&format!("{VERSION}  tags: {tags}\n"), body)
 }
 
 #[test]
@@ -559,7 +555,7 @@ fn karpenter_becomes_spec_karpenter_with_eksctl_defaults_written_out() {
         "{karpenter.sh/discovery: demo, team: platform}",
         "iam: {withOIDC: true}\nkarpenter:\n  version: v1.2.1\n  createServiceAccount: true\n  defaultInstanceProfile: KarpenterNodeInstanceProfile\nmanagedNodeGroups: [{name: system}]\n",
     );
-    let spec = valid_spec_of(&conversion);
+    let spec = spec_of(&conversion);
     let Some(karpenter) = &spec.spec.karpenter else {
         panic!("no spec.karpenter:\n{}", conversion.spec_yaml);
     };
@@ -620,7 +616,7 @@ fn karpenter_before_1_0_is_reported_whole() {
         "{karpenter.sh/discovery: demo}",
         "karpenter: {version: v0.37.0, withSpotInterruptionQueue: true}\nmanagedNodeGroups: [{name: system}]\n",
     );
-    let spec = valid_spec_of(&conversion);
+    let spec = spec_of(&conversion);
     assert_eq!(spec.spec.karpenter, None);
     assert!(spec.spec.addons.is_empty());
     // Without spec.karpenter the tag is the user's own: kept.
@@ -642,7 +638,7 @@ fn karpenter_discovery_tags_and_fargate_are_ekspec_s_way() {
         "{karpenter.sh/discovery: shared-fleet}",
         "karpenter: {version: \"1.8.1\", withSpotInterruptionQueue: true}\nmanagedNodeGroups: [{name: system}]\nfargateProfiles:\n  - name: karpenter\n    selectors: [{namespace: karpenter}]\n  - name: mixed\n    selectors: [{namespace: karpenter}, {namespace: batch}]\n",
     );
-    let spec = valid_spec_of(&conversion);
+    let spec = spec_of(&conversion);
     assert!(
         spec.spec
             .karpenter
@@ -684,7 +680,7 @@ fn karpenter_s_own_service_account_is_not_declared_twice() {
     let conversion = convert_ok(
         "karpenter: {version: \"1.8.1\"}\nmanagedNodeGroups: [{name: system}]\niam:\n  serviceAccounts:\n    - metadata: {name: karpenter, namespace: karpenter}\n      attachPolicyARNs: [arn:aws:iam::aws:policy/ReadOnlyAccess]\n",
     );
-    let spec = valid_spec_of(&conversion);
+    let spec = spec_of(&conversion);
     assert!(spec.spec.service_accounts.is_empty());
     assert!(
         conversion
@@ -703,7 +699,7 @@ fn an_association_that_is_not_carried_over_needs_no_agent() {
     let conversion = convert_ok(
         "iam:\n  serviceAccounts:\n    - metadata: {name: app, namespace: dev}\n      attachPolicyARNs: [arn:aws:iam::aws:policy/ReadOnlyAccess]\n  podIdentityAssociations:\n    - {namespace: dev, serviceAccountName: app, permissionPolicyARNs: [arn:aws:iam::aws:policy/ReadOnlyAccess]}\n    - {namespace: web, serviceAccountName: app, roleARN: arn:aws:iam::111122223333:role/web}\n",
     );
-    let spec = valid_spec_of(&conversion);
+    let spec = spec_of(&conversion);
     assert!(spec.spec.addons.is_empty(), "{:#?}", spec.spec.addons);
 }
 
@@ -838,7 +834,7 @@ fn node_repair_and_capacity_reservations_are_carried_over() {
     capacityReservation: {capacityReservationPreference: none}
 ",
     );
-    let spec = valid_spec_of(&conversion);
+    let spec = spec_of(&conversion);
     let (gpu, open) = (&spec.spec.node_groups[0], &spec.spec.node_groups[1]);
     assert_eq!(
         gpu.node_repair_config,

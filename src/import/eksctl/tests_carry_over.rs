@@ -3,43 +3,12 @@
 
 use serde_json::{Value, json};
 
+use super::tests::{VERSION, finding, header, imported, spec_of};
 use super::well_known::{self, FLAGS};
 use super::*;
 
 fn convert_text(text: &str) -> Result<Conversion, ImportError> {
     convert("cluster.yaml", text)
-}
-
-fn header(meta: &str, body: &str) -> String {
-    format!(
-        "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  name: demo\n  region: us-east-1\n{meta}{body}"
-    )
-}
-
-fn imported(meta: &str, body: &str) -> Conversion {
-    match convert_text(&header(meta, body)) {
-        Ok(conversion) => conversion,
-        Err(error) => panic!("{error}"),
-    }
-}
-
-fn valid(conversion: &Conversion) -> ClusterFile {
-    let report = spec::parse_str("out", &conversion.spec_yaml);
-    match report.spec {
-        Some(spec) if !report.has_errors() => spec,
-        _ => panic!("{:#?}\n{}", report.diagnostics, conversion.spec_yaml),
-    }
-}
-
-fn finding<'c>(conversion: &'c Conversion, path: &str) -> &'c Finding {
-    match conversion
-        .findings
-        .iter()
-        .find(|f| f.path.to_string() == path)
-    {
-        Some(finding) => finding,
-        None => panic!("no finding at {path}: {:#?}", conversion.findings),
-    }
 }
 
 fn group<'s>(spec: &'s ClusterFile, name: &str) -> &'s NodeGroupSpec {
@@ -49,15 +18,13 @@ fn group<'s>(spec: &'s ClusterFile, name: &str) -> &'s NodeGroupSpec {
     }
 }
 
-const VERSION: &str = "  version: \"1.31\"\n";
-
 #[test]
 fn self_managed_node_groups_become_managed_ones_where_their_fields_map() {
     let conversion = imported(
         VERSION,
         "managedNodeGroups: [{name: ng}]\nnodeGroups:\n  - name: ng\n    instanceType: m5.xlarge\n    amiFamily: Bottlerocket\n    minSize: 1\n    maxSize: 4\n    desiredCapacity: 2\n    volumeSize: 50\n    privateNetworking: true\n    labels: {role: web}\n    taints: [{key: dedicated, value: web, effect: NoSchedule}]\n    tags: {team: web}\n    targetGroupARNs: [arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/web/1]\n    kubeletExtraConfig: {maxPods: 50}\n    enclaveEnabled: true\n    containerRuntime: containerd\n    ssh: {allow: true}\n",
     );
-    let spec = valid(&conversion);
+    let spec = spec_of(&conversion);
     assert_eq!(spec.spec.node_groups.len(), 2);
     let web = group(&spec, "ng-unmanaged");
     assert_eq!(web.instance_types, ["m5.xlarge"]);
@@ -112,7 +79,7 @@ fn windows_node_groups_are_not_made_linux_ones() {
         VERSION,
         "nodeGroups:\n  - {name: linux}\n  - {name: win, amiFamily: WindowsServer2019FullContainer, desiredCapacity: 2}\n",
     );
-    let spec = valid(&conversion);
+    let spec = spec_of(&conversion);
     let names: Vec<&str> = spec
         .spec
         .node_groups
@@ -135,7 +102,7 @@ fn spot_comes_through_instances_distribution_and_a_mix_is_listed() {
         VERSION,
         "nodeGroups:\n  - name: spot\n    desiredCapacity: 2\n    instancesDistribution:\n      instanceTypes: [c5.large, c5a.large]\n      onDemandBaseCapacity: 0\n      onDemandPercentageAboveBaseCapacity: 0\n      maxPrice: 0.1\n      spotAllocationStrategy: capacity-optimized\n      capacityRebalance: true\n  - name: mixed\n    instanceType: mixed\n    instancesDistribution:\n      instanceTypes: [t3.small, t3.medium]\n      onDemandBaseCapacity: 1\n      onDemandPercentageAboveBaseCapacity: 50\n  - name: on-demand\n    instancesDistribution: {instanceTypes: [m5.large]}\n",
     );
-    let spec = valid(&conversion);
+    let spec = spec_of(&conversion);
     let spot = group(&spec, "spot");
     assert_eq!(spot.capacity_type, CapacityType::Spot);
     assert_eq!(spot.instance_types, ["c5.large", "c5a.large"]);
@@ -186,7 +153,7 @@ fn without_a_version_amazon_linux_2_groups_get_the_newest_version_with_their_ami
         "",
         "managedNodeGroups: [{name: a, amiFamily: AmazonLinux2}]\nnodeGroups: [{name: b}]\n",
     );
-    let spec = valid(&al2);
+    let spec = spec_of(&al2);
     assert_eq!(
         spec.spec.kubernetes_version,
         format!("1.{}", spec::validate::AL2_NEWEST_MINOR)
@@ -201,7 +168,7 @@ fn without_a_version_amazon_linux_2_groups_get_the_newest_version_with_their_ami
 
     let al2023 = imported("", "managedNodeGroups: [{name: a}]\n");
     assert_eq!(
-        valid(&al2023).spec.kubernetes_version,
+        spec_of(&al2023).spec.kubernetes_version,
         format!("1.{}", spec::validate::NEWEST_MINOR - 2)
     );
 }
@@ -314,7 +281,7 @@ fn origins_follow_items_the_conversion_drops() {
         VERSION,
         "karpenter: {version: \"1.2.1\"}\nfargateProfiles:\n  - name: karpenter\n    selectors: [{namespace: karpenter}]\n  - name: apps\n    selectors: [{namespace: apps}]\n",
     );
-    let spec = valid(&conversion);
+    let spec = spec_of(&conversion);
     assert_eq!(spec.spec.fargate_profiles.len(), 1);
     let path = FieldPath::root()
         .key("spec")
@@ -489,7 +456,7 @@ fn the_load_balancer_controller_policy_is_the_document_eksctl_tests_for() {
             Ok(conversion) => conversion,
             Err(error) => panic!("{error}"),
         };
-        let spec = valid(&conversion);
+        let spec = spec_of(&conversion);
         let policy = spec.spec.service_accounts[0].inline_policy.clone();
         assert_eq!(
             policy,
@@ -505,7 +472,7 @@ fn well_known_policies_join_attach_policy_and_arns_and_report_unknown_flags() {
         VERSION,
         "iam:\n  serviceAccounts:\n    - metadata: {name: dns, namespace: ops}\n      attachPolicyARNs: [arn:aws:iam::aws:policy/ReadOnlyAccess]\n      attachPolicy: {Version: \"2012-10-17\", Statement: {Effect: Allow, Action: [\"s3:GetObject\"], Resource: \"*\"}}\n      wellKnownPolicies: {externalDNS: true, imageBuilder: true, autoScaler: false, appMesh: true}\naddons:\n  - name: aws-ebs-csi-driver\n    wellKnownPolicies: {ebsCSIController: true}\n",
     );
-    let spec = valid(&conversion);
+    let spec = spec_of(&conversion);
     let dns = &spec.spec.service_accounts[0];
     assert_eq!(
         dns.policy_arns,
@@ -574,7 +541,7 @@ fn every_well_known_policy_at_once_fits_an_inline_policy() {
                 .join(", ")
         ),
     );
-    let spec = valid(&conversion);
+    let spec = spec_of(&conversion);
     let policy = spec.spec.service_accounts[0]
         .inline_policy
         .clone()
