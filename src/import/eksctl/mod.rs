@@ -638,6 +638,7 @@ impl Converter<'_> {
             node_repair_config: None,
             update_strategy: None,
             capacity_reservation: None,
+            availability_zones: Vec::new(),
         };
         let sizes = [group.min_size, group.max_size, group.desired_capacity];
         if sizes.iter().any(Option::is_some) && sizes.iter().any(Option::is_none) {
