@@ -726,7 +726,9 @@ fn subnets_of(p: &Planning<'_>, group: &NodeGroupSpec) -> Result<Subnets, String
         return Ok((Vec::new(), Vec::new(), Vec::new()));
     };
     let private = group.private_networking;
-    let wanted = |zone: &str| group.availability_zones.is_empty() || group.availability_zones.iter().any(|z| z == zone);
+    let wanted = |zone: &str| {
+        group.availability_zones.is_empty() || group.availability_zones.iter().any(|z| z == zone)
+    };
     let tier = if private { "private" } else { "public" };
     if let (Some(_), Some(subnets)) = (&file.spec.vpc.id, &file.spec.vpc.subnets) {
         let ids = if private {

@@ -536,7 +536,10 @@ impl Checker<'_> {
         if group.capacity_type != CapacityType::CapacityBlock {
             return;
         }
-        let id = group.capacity_reservation.as_ref().and_then(|c| c.id.as_ref());
+        let id = group
+            .capacity_reservation
+            .as_ref()
+            .and_then(|c| c.id.as_ref());
         if id.is_none() {
             let reservation = group.capacity_reservation.as_ref();
             let at = if reservation.is_some_and(|r| r.resource_group_arn.is_some()) {

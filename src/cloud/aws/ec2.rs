@@ -4,14 +4,13 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{
     AttachmentStatus, AttributeBooleanValue, CapacityReservationPreference,
     CapacityReservationTarget, ConnectivityType, DomainType, Filter, InstanceStateName,
-    InstanceType,
-    LaunchTemplate, LaunchTemplateBlockDeviceMappingRequest,
+    InstanceType, LaunchTemplate, LaunchTemplateBlockDeviceMappingRequest,
     LaunchTemplateCapacityReservationSpecificationRequest,
     LaunchTemplateCapacityReservationSpecificationResponse, LaunchTemplateEbsBlockDeviceRequest,
-    LaunchTemplateHttpTokensState, LaunchTemplateInstanceMetadataEndpointState,
-    LaunchTemplateInstanceMarketOptionsRequest, LaunchTemplateInstanceMetadataOptionsRequest,
-    LaunchTemplateTagSpecificationRequest, MarketType, NatGatewayState, RequestLaunchTemplateData, Reservation, ResourceType,
-    ResponseLaunchTemplateData, Tag, TagSpecification, VolumeType,
+    LaunchTemplateHttpTokensState, LaunchTemplateInstanceMarketOptionsRequest,
+    LaunchTemplateInstanceMetadataEndpointState, LaunchTemplateInstanceMetadataOptionsRequest,
+    LaunchTemplateTagSpecificationRequest, MarketType, NatGatewayState, RequestLaunchTemplateData,
+    Reservation, ResourceType, ResponseLaunchTemplateData, Tag, TagSpecification, VolumeType,
 };
 use futures::{StreamExt, TryStreamExt, stream};
 
