@@ -114,6 +114,10 @@ pub const KARPENTER_NODEPOOL_TAG: &str = "karpenter.sh/nodepool";
 
 /// The tag Karpenter puts on the instance profiles it makes (value: the EC2NodeClass).
 pub const KARPENTER_NODE_CLASS_TAG: &str = "karpenter.k8s.aws/ec2nodeclass";
+
+/// How the names of the instance profiles EKS makes start: AmazonEKSComputePolicy lets EKS
+/// Auto Mode add a role only to `arn:aws:iam::*:instance-profile/eks*`.
+pub const EKS_INSTANCE_PROFILE_PREFIX: &str = "eks";
 /// The region tag Karpenter puts on the instance profiles it makes (IAM is global).
 pub const KARPENTER_REGION_TAG: &str = "topology.kubernetes.io/region";
 

@@ -193,6 +193,9 @@ pub trait Identity: Send + Sync {
     ) -> CloudResult<Vec<String>>;
     /// Removes `role` from an instance profile and deletes the profile (gone succeeds).
     async fn delete_instance_profile(&self, profile: &str, role: &str) -> CloudResult<()>;
+    /// The instance profiles holding `role` that EKS made (named `eks*`: the only ones
+    /// AmazonEKSComputePolicy lets EKS Auto Mode add a role to); none when the role is gone.
+    async fn eks_instance_profiles(&self, role: &str) -> CloudResult<Vec<String>>;
     /// OIDC providers tagged `ekspec.io/cluster = cluster`. With the cluster's `issuer`, a
     /// provider for that issuer tagged for the cluster is the only one read (one read, not
     /// one per provider in the account); without it, or when that one is not the cluster's,

@@ -182,6 +182,10 @@ pub struct LaunchTemplateData {
     pub user_data: Option<String>,
     /// Capacity Reservation targeting of the instances (`None`: EC2's default, `open`).
     pub capacity_reservation: Option<CapacityReservationTargeting>,
+    /// The instance type (`InstanceType`), named here only for a Capacity Block.
+    pub instance_type: Option<String>,
+    /// `InstanceMarketOptions.MarketType`: `capacity-block` for a Capacity Block, else none.
+    pub market_type: Option<String>,
 }
 
 /// A launch template's `CapacityReservationSpecification`: a preference, a target (one

@@ -66,7 +66,7 @@ fn node_group(
             x.omit(
                 &resource,
                 "capacityType",
-                format!("{other} (capacity blocks) cannot be expressed: written as onDemand"),
+                format!("{other} cannot be exported (export does not read a Capacity Block's reservation and zone from the launch template): written as onDemand"),
             );
             CapacityType::OnDemand
         }

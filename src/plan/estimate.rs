@@ -232,6 +232,8 @@ pub fn api_calls(op: &Operation) -> Vec<&'static str> {
         Operation::DeleteRole { .. } => {
             vec!["ListAttachedRolePolicies", "DetachRolePolicy", "DeleteRole"]
         }
+        // Nothing to delete: the listing that finds nothing.
+        Operation::DeleteAutoModeInstanceProfiles { .. } => vec!["ListInstanceProfilesForRole"],
         Operation::DeleteOidcProvider { .. } => vec!["DeleteOpenIDConnectProvider"],
         Operation::DetachInternetGateway { .. } => vec!["DetachInternetGateway"],
         Operation::DeleteEc2 { kind, .. } => match kind {

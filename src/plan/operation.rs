@@ -303,6 +303,10 @@ pub enum Operation {
     CreateServiceLinkedRole { service: String },
     /// Delete an IAM role (policies first).
     DeleteRole { name: String },
+    /// Delete the instance profiles EKS Auto Mode made for its node role `role` (named `eks*`),
+    /// the role removed from each first: IAM refuses to delete a role still in one, and EKS
+    /// leaves them behind.
+    DeleteAutoModeInstanceProfiles { role: String },
     /// Delete the OIDC provider.
     DeleteOidcProvider { arn: String },
     /// Detach the internet gateway from the VPC.

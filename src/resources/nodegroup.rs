@@ -12,7 +12,7 @@ use crate::cloud::{
     NodeScaling, NodeTaint, ObservedNodeGroup, Tags, UpdateBudget,
 };
 use crate::plan::{Change, ChangeKind, FieldChange, Operation, Ref};
-use crate::spec::{CapacityReservationPreference, NodeGroupSpec, UpdateStrategy};
+use crate::spec::{CapacityReservationPreference, CapacityType, NodeGroupSpec, UpdateStrategy};
 
 use super::generations::{self, Generation, Generational};
 use super::network::{route_table_id, subnet_id};
@@ -246,7 +246,13 @@ pub fn plan(p: &mut Planning<'_>) {
     for group in &file.spec.node_groups {
         let resource = format!("nodegroup/{}", group.name);
         p.desire(&resource);
-        let (subnets, subnet_keys, mut after) = subnets_of(p, group.private_networking);
+        let (subnets, subnet_keys, mut after) = match subnets_of(p, group) {
+            Ok(subnets) => subnets,
+            Err(reason) => {
+                p.push(Change::new(&resource, ChangeKind::Impossible, Vec::new()).reason(reason));
+                continue;
+            }
+        };
         let name = physical_name(group, &subnet_keys);
         let template = format!("launch-template/{name}");
         p.desire(&template);
@@ -356,7 +362,7 @@ pub fn plan(p: &mut Planning<'_>) {
             name: name.clone(),
             node_role: Ref::output("role/node", "arn"),
             subnets,
-            instance_types: group.instance_types.clone(),
+            instance_types: request_instance_types(group),
             capacity_type: group.capacity_type.eks_name().to_owned(),
             ami_type: eks_ami_type(group).to_owned(),
             scaling: NodeScaling {
@@ -521,6 +527,30 @@ fn template_data(file: &crate::spec::ClusterFile, group: &NodeGroupSpec) -> Laun
         image_id: None,
         user_data: None,
         capacity_reservation: capacity_reservation(group),
+        // A Capacity Block's instance type and market go in the launch template (EKS user
+        // guide, "Create a managed node group with Capacity Blocks for ML").
+        instance_type: capacity_block(group)
+            .then(|| group.instance_types.first().cloned())
+            .flatten(),
+        market_type: capacity_block(group).then(|| CAPACITY_BLOCK_MARKET.to_owned()),
+    }
+}
+
+/// The launch template's `InstanceMarketOptions.MarketType` of a Capacity Block.
+pub const CAPACITY_BLOCK_MARKET: &str = "capacity-block";
+
+fn capacity_block(group: &NodeGroupSpec) -> bool {
+    group.capacity_type == CapacityType::CapacityBlock
+}
+
+/// The instance types the CreateNodegroup request names: none for a Capacity Block, whose
+/// launch template names its one ("Cannot specify instance types in launch template and API
+/// Request", EKS's refusal of both, terraform-aws-modules/terraform-aws-eks#1386).
+fn request_instance_types(group: &NodeGroupSpec) -> Vec<String> {
+    if capacity_block(group) {
+        Vec::new()
+    } else {
+        group.instance_types.clone()
     }
 }
 
@@ -566,6 +596,15 @@ fn template_fields(
             field: "userData".to_owned(),
             old: live.user_data.as_ref().map(|_| "previous".to_owned()),
             new: want.user_data.as_ref().map(|_| "rewritten".to_owned()),
+        });
+    }
+    // Both change only with the capacity type, which makes a new node group; a template
+    // edited by hand is put back.
+    if (&live.instance_type, &live.market_type) != (&want.instance_type, &want.market_type) {
+        fields.push(FieldChange {
+            field: "instanceType/marketType".to_owned(),
+            old: Some(format!("{:?}/{:?}", live.instance_type, live.market_type)),
+            new: Some(format!("{:?}/{:?}", want.instance_type, want.market_type)),
         });
     }
     let (live_reservation, want_reservation) = (
@@ -678,28 +717,73 @@ fn names(groups: &[&ObservedNodeGroup], one: &str, many: &str) -> String {
     )
 }
 
-/// Subnet refs, their stable keys (for the name hash) and the changes nodes must wait for.
-fn subnets_of(p: &Planning<'_>, private: bool) -> (Vec<Ref>, Vec<String>, Vec<String>) {
+/// Subnet refs, their stable keys (for the name hash) and the changes nodes must wait for;
+/// `Err` says why the group's `availabilityZones` have no subnet.
+type Subnets = (Vec<Ref>, Vec<String>, Vec<String>);
+
+fn subnets_of(p: &Planning<'_>, group: &NodeGroupSpec) -> Result<Subnets, String> {
     let Some(file) = p.file else {
-        return (Vec::new(), Vec::new(), Vec::new());
+        return Ok((Vec::new(), Vec::new(), Vec::new()));
     };
+    let private = group.private_networking;
+    let wanted = |zone: &str| {
+        group.availability_zones.is_empty() || group.availability_zones.iter().any(|z| z == zone)
+    };
+    let tier = if private { "private" } else { "public" };
     if let (Some(_), Some(subnets)) = (&file.spec.vpc.id, &file.spec.vpc.subnets) {
         let ids = if private {
             &subnets.private
         } else {
             &subnets.public
         };
-        return (
+        let zone_of = |id: &String| {
+            p.observed
+                .existing_subnets
+                .iter()
+                .find(|s| &s.id == id)
+                .map(|s| s.availability_zone.as_str())
+        };
+        let ids: Vec<String> = ids
+            .iter()
+            .filter(|id| group.availability_zones.is_empty() || zone_of(id).is_some_and(wanted))
+            .cloned()
+            .collect();
+        let missing: Vec<&str> = group
+            .availability_zones
+            .iter()
+            .filter(|z| !ids.iter().any(|id| zone_of(id) == Some(z.as_str())))
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "none of the spec's {tier} subnets (spec.vpc.subnets.{tier}) is in {} (availabilityZones)",
+                missing.join(", ")
+            ));
+        }
+        return Ok((
             ids.iter().cloned().map(Ref::Value).collect(),
-            ids.clone(),
+            ids,
             Vec::new(),
-        );
+        ));
     }
-    let tier = if private { "private" } else { "public" };
-    let resources: Vec<String> = p.zones.iter().map(|z| subnet_id(tier, z)).collect();
+    let missing: Vec<&str> = group
+        .availability_zones
+        .iter()
+        .filter(|z| !p.zones.contains(z))
+        .map(String::as_str)
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "the VPC has no subnet in {} (availabilityZones); its zones are {}",
+            missing.join(", "),
+            p.zones.join(", ")
+        ));
+    }
+    let zones: Vec<&String> = p.zones.iter().filter(|z| wanted(z)).collect();
+    let resources: Vec<String> = zones.iter().map(|z| subnet_id(tier, z)).collect();
     // Nodes in private subnets need their NAT route before they can join the cluster.
     let mut after = resources.clone();
-    for zone in &p.zones {
+    for zone in &zones {
         let table = route_table_id(!private, zone);
         after.push(format!("route/{}", &table["route-table/".len()..]));
         // And, in an IPv6 cluster, their IPv6 route (no change of that name otherwise).
@@ -708,11 +792,11 @@ fn subnets_of(p: &Planning<'_>, private: bool) -> (Vec<Ref>, Vec<String>, Vec<St
             break;
         }
     }
-    (
+    Ok((
         resources.iter().map(|r| Ref::output(r, "id")).collect(),
         resources,
         after,
-    )
+    ))
 }
 
 /// What an in-place update must change, if anything.

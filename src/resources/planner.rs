@@ -368,16 +368,18 @@ fn plan_deletes(p: &mut Planning<'_>, region: &str) {
     }
     for role in &observed.roles {
         if let Some(resource) = p.owned(&role.tags).filter(|r| !p.desired.contains(*r)) {
-            deletes.push(
-                Change::new(
-                    resource,
-                    ChangeKind::Delete,
-                    vec![Operation::DeleteRole {
-                        name: role.name.clone(),
-                    }],
-                )
-                .id(&role.name),
-            );
+            let mut operations = Vec::new();
+            // EKS leaves the node role in the instance profiles Auto Mode made for it, after
+            // the cluster is gone too (aws/containers-roadmap#2531).
+            if resource == auto_mode::NODE_ROLE {
+                operations.push(Operation::DeleteAutoModeInstanceProfiles {
+                    role: role.name.clone(),
+                });
+            }
+            operations.push(Operation::DeleteRole {
+                name: role.name.clone(),
+            });
+            deletes.push(Change::new(resource, ChangeKind::Delete, operations).id(&role.name));
         }
     }
     for provider in &observed.oidc_providers {

@@ -236,6 +236,17 @@ pub fn plan(p: &mut Planning<'_>) {
             if group_minor.is_none() || *group_minor >= minor {
                 continue;
             }
+            // EKS User Guide, "Create a managed node group with Capacity Blocks for ML": "When
+            // upgrading managed node groups with Capacity Blocks, make sure that the desired
+            // size of the node group is set to 0."
+            if let Some(live) = p.observed.node_groups.iter().find(|g| {
+                &g.name == group && g.capacity_type == "CAPACITY_BLOCK" && g.scaling.desired > 0
+            }) {
+                p.warn(format!(
+                    "node group `{group}` runs on a Capacity Block with desiredSize {}: the EKS user guide asks for desired size 0 before such a group is upgraded (a block has no spare instances for the new nodes); set minSize and desiredSize to 0 and apply first",
+                    live.scaling.desired
+                ));
+            }
             let change_id = format!("{resource}/version-{version}");
             let mut after = control_plane.clone();
             after.extend(addons.iter().cloned());
@@ -429,6 +440,41 @@ mod tests {
     fn spec_name(file: &crate::spec::ClusterFile) -> String {
         let subnets = ["subnet-0123abcd".to_owned(), "subnet-4567abcd".to_owned()];
         physical_name(&file.spec.node_groups[0], &subnets)
+    }
+
+    #[test]
+    fn upgrading_a_capacity_block_group_with_nodes_warns_as_the_user_guide_asks() {
+        let text = SPEC.replace(
+            "{name: system, instanceTypes: [m6i.xlarge], minSize: 1, maxSize: 3}",
+            "{name: gpu, instanceTypes: [p5.48xlarge], capacityType: capacityBlock, capacityReservation: {id: cr-0123456789abcdef0}, availabilityZones: [us-east-1b], minSize: 0, maxSize: 2}",
+        );
+        let file = crate::spec::parse_str("t.yaml", &text).spec.unwrap();
+        let name = physical_name(&file.spec.node_groups[0], &["subnet-4567abcd".to_owned()]);
+        let mut live = group(&name, "nodegroup/gpu", "ACTIVE", "1.30");
+        live.capacity_type = "CAPACITY_BLOCK".into();
+        live.instance_types = Vec::new();
+        live.subnet_ids = vec!["subnet-4567abcd".into()];
+        live.scaling = NodeScaling {
+            min: 0,
+            max: 2,
+            desired: 1,
+        };
+        let plan = planner::plan(&file, &observed("1.30", vec![live.clone()]));
+        change(&plan, "nodegroup/gpu/version-1.31");
+        assert!(
+            plan.warnings
+                .iter()
+                .any(|w| w.contains("`gpu-") && w.contains("Capacity Block with desiredSize 1")),
+            "{:?}",
+            plan.warnings
+        );
+        live.scaling.desired = 0;
+        let plan = planner::plan(&file, &observed("1.30", vec![live]));
+        assert!(
+            !plan.warnings.iter().any(|w| w.contains("Capacity Block")),
+            "{:?}",
+            plan.warnings
+        );
     }
 
     #[test]

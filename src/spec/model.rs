@@ -419,6 +419,10 @@ pub struct NodeGroupSpec {
     /// A change is a new launch template version the node group rolls to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity_reservation: Option<CapacityReservationSpec>,
+    /// Zones the nodes are placed in: the node group gets only the VPC's subnets there.
+    /// Default: every zone of the VPC. A change makes a new node group (EKS cannot move one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub availability_zones: Vec<String>,
 }
 
 /// EKS node auto repair of a node group, with AWS's field names (`NodeRepairConfig`).
@@ -541,7 +545,7 @@ impl NodeGroupSpec {
     }
 }
 
-/// On-demand or spot capacity.
+/// On-demand, spot or Capacity Block capacity.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum CapacityType {
@@ -550,6 +554,9 @@ pub enum CapacityType {
     OnDemand,
     /// Spot instances.
     Spot,
+    /// A Capacity Block for ML (`capacityReservation.id`), in its zone (`availabilityZones`),
+    /// of its one instance type (`instanceTypes`).
+    CapacityBlock,
 }
 
 impl CapacityType {
@@ -558,6 +565,7 @@ impl CapacityType {
         match self {
             Self::OnDemand => "ON_DEMAND",
             Self::Spot => "SPOT",
+            Self::CapacityBlock => "CAPACITY_BLOCK",
         }
     }
 }

@@ -305,8 +305,8 @@ fn refused_by_eks(parent: &FieldPath, key: &str) -> Option<(&'static str, &'stat
         "marketType",
     ];
     (in_node_group && market.contains(&key)).then_some((
-        "EKS refuses instance market options (spot options, a maximum price) in a managed node group's launch template (\"Instance market options are not supported with the launch template.\")",
-        "write `capacityType: spot` and list several instance types: EKS requests the spot capacity itself and drains nodes before an interruption",
+        "EKS refuses instance market options (spot options, a maximum price) in a managed node group's launch template (\"Instance market options are not supported with the launch template.\"); only a Capacity Block's market type is taken, and ekspec writes it",
+        "write `capacityType: spot` and list several instance types: EKS requests the spot capacity itself and drains nodes before an interruption; for a Capacity Block for ML write `capacityType: capacityBlock` with `capacityReservation.id` and `availabilityZones`",
     ))
 }
 

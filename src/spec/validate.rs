@@ -502,6 +502,79 @@ impl Checker<'_> {
                 self.error(&group_path.key("name"), format!("invalid node group name `{}`: 1 to {MAX_NODE_GROUP_NAME} letters, digits, `-` or `_`, starting with a letter or digit", group.name));
             }
             self.node_group(group, &group_path);
+            self.node_group_zones(file, group, &group_path);
+        }
+    }
+
+    /// `availabilityZones`: zones of the cluster's VPC (checked here when the spec lists
+    /// them, at plan time otherwise), each once.
+    fn node_group_zones(&mut self, file: &ClusterFile, group: &NodeGroupSpec, path: &FieldPath) {
+        let zones_path = path.key("availabilityZones");
+        let listed = file.spec.vpc.availability_zones.as_deref();
+        for (i, zone) in group.availability_zones.iter().enumerate() {
+            if group.availability_zones[..i].contains(zone) {
+                self.error(
+                    &zones_path.index(i),
+                    format!("zone `{zone}` is listed twice"),
+                );
+            } else if let Some(listed) = listed.filter(|l| !l.contains(zone)) {
+                self.error(
+                    &zones_path.index(i),
+                    format!("zone `{zone}` is not one of the VPC's availabilityZones ({})", listed.join(", ")),
+                )
+                .hint = Some("a node group's nodes can only go in the VPC's subnets: add the zone to spec.vpc.availabilityZones".to_owned());
+            }
+        }
+    }
+
+    /// `capacityType: capacityBlock`, as the EKS user guide ("Create a managed node group with
+    /// Capacity Blocks for ML") requires it: a launch template with `InstanceMarketOptions`
+    /// `capacity-block`, a `CapacityReservationTarget` naming the Capacity Block's id and one
+    /// `InstanceType`; and "only specify the subnet in the same Availability Zone as the
+    /// capacity reservation".
+    fn capacity_block(&mut self, group: &NodeGroupSpec, path: &FieldPath) {
+        if group.capacity_type != CapacityType::CapacityBlock {
+            return;
+        }
+        let id = group
+            .capacity_reservation
+            .as_ref()
+            .and_then(|c| c.id.as_ref());
+        if id.is_none() {
+            let reservation = group.capacity_reservation.as_ref();
+            let at = if reservation.is_some_and(|r| r.resource_group_arn.is_some()) {
+                path.key("capacityReservation").key("resourceGroupArn")
+            } else if reservation.is_some() {
+                path.key("capacityReservation")
+            } else {
+                path.key("capacityType")
+            };
+            self.error(
+                &at,
+                "capacityType capacityBlock needs the Capacity Block's reservation id in `capacityReservation.id`: EKS launches a Capacity Block's nodes only into that reservation (a resource group will not do)",
+            )
+            .hint = Some("add `capacityReservation: {id: cr-...}` with the id of the Capacity Block you bought".to_owned());
+        }
+        if group.instance_types.len() > 1 {
+            self.error(
+                &path.key("instanceTypes"),
+                format!(
+                    "capacityType capacityBlock takes exactly one instance type, the Capacity Block's; {} are listed",
+                    group.instance_types.len()
+                ),
+            );
+        }
+        if group.availability_zones.len() != 1 {
+            let at = if group.availability_zones.is_empty() {
+                path.key("capacityType")
+            } else {
+                path.key("availabilityZones")
+            };
+            self.error(
+                &at,
+                "capacityType capacityBlock needs `availabilityZones` with exactly one zone, the Capacity Block's: EKS must get only the subnets in the reservation's zone",
+            )
+            .hint = Some("add e.g. `availabilityZones: [us-east-1a]` (the zone `aws ec2 describe-capacity-reservations` shows for the block)".to_owned());
         }
     }
 
@@ -613,6 +686,7 @@ impl Checker<'_> {
         if let Some(reservation) = &group.capacity_reservation {
             self.capacity_reservation(reservation, &path.key("capacityReservation"));
         }
+        self.capacity_block(group, path);
         self.labels(&path.key("labels"), &group.labels);
         if group.taints.len() > 50 {
             self.error(

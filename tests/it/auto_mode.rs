@@ -102,6 +102,22 @@ async fn role_exists(inventory: &Inventory, name: &str) -> bool {
         .is_ok()
 }
 
+/// The instance profiles EKS Auto Mode made (`eks-...`) and the roles in each.
+async fn eks_instance_profiles(inventory: &Inventory) -> Vec<(String, Vec<String>)> {
+    let listed = inventory.iam.list_instance_profiles().send().await.unwrap();
+    listed
+        .instance_profiles()
+        .iter()
+        .filter(|p| p.instance_profile_name().starts_with("eks-"))
+        .map(|p| {
+            (
+                p.instance_profile_name().to_owned(),
+                p.roles().iter().map(|r| r.role_name().to_owned()).collect(),
+            )
+        })
+        .collect()
+}
+
 /// What EKS Auto Mode leaves in the VPC, made as Auto Mode makes it (everything tagged
 /// `eks:eks-cluster-name`): an instance, a launch template, a load balancer and its security
 /// group. Returns (instance, launch template, load balancer ARN, security group).
@@ -263,6 +279,10 @@ async fn an_auto_mode_cluster_without_node_groups_is_made_and_deleted_with_its_l
 
     let again = aws.expect(0, &["plan", "-f", &spec, "--detailed-exitcode"]);
     assert_eq!(again.stdout.trim(), "No changes.");
+    // EKS put the node role in an instance profile of its own, which it leaves behind.
+    let profiles = eks_instance_profiles(&inventory).await;
+    assert_eq!(profiles.len(), 1, "{profiles:?}");
+    assert_eq!(profiles[0].1, ["am-auto-node"]);
 
     let seeded = seed_leftovers(&inventory).await;
     aws.expect(
@@ -274,6 +294,7 @@ async fn an_auto_mode_cluster_without_node_groups_is_made_and_deleted_with_its_l
     for role in ["am-cluster", "am-auto-node"] {
         assert!(!role_exists(&inventory, role).await, "role {role} is left");
     }
+    assert_eq!(eks_instance_profiles(&inventory).await, Vec::new());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -365,12 +386,17 @@ async fn auto_mode_is_turned_on_changed_and_off_in_place() {
         "{}",
         plan.stdout
     );
+    assert!(
+        !eks_instance_profiles(&inventory).await.is_empty(),
+        "EKS made no instance profile for the node role"
+    );
     aws.expect(0, &["apply", "-f", &off, "--auto-approve"]);
     assert_eq!(
         auto_mode(&inventory).await,
         (false, Vec::new(), None, false, false)
     );
     assert!(!role_exists(&inventory, "am-auto-node").await);
+    assert_eq!(eks_instance_profiles(&inventory).await, Vec::new());
     assert_eq!(
         policies(&inventory, "am-cluster").await,
         ["AmazonEKSClusterPolicy"]
@@ -477,7 +503,27 @@ spec:
             );
         }
         assert_eq!(change("role/auto-mode-node").kind, ChangeKind::Delete);
+        // The instance profile EKS made for the role (and left) goes first: IAM refuses to
+        // delete a role still in one.
+        assert!(
+            matches!(
+                change("role/auto-mode-node").operations.as_slice(),
+                [
+                    Operation::DeleteAutoModeInstanceProfiles { role },
+                    Operation::DeleteRole { name },
+                ] if role == "am-auto-node" && name == "am-auto-node"
+            ),
+            "{:?}",
+            change("role/auto-mode-node").operations
+        );
         apply(&aws, &off).await;
+        assert!(
+            aws.mutating_calls()
+                .iter()
+                .any(|c| c == "DeleteInstanceProfile eks-us-east-1-am-auto"),
+            "{:?}",
+            aws.mutating_calls()
+        );
         assert!(plan_for(&aws, &off).await.changes.is_empty());
 
         // And on again: the roles first, then the cluster.

@@ -216,6 +216,8 @@ fn template_data(hop_limit: u32, disk: u32) -> LaunchTemplateData {
         image_id: None,
         user_data: None,
         capacity_reservation: None,
+        instance_type: None,
+        market_type: None,
     }
 }
 

@@ -10,7 +10,7 @@ use crate::support::{Ekspec, yaml_files};
 const CORPUS: &str = "tests/fixtures/eksctl-examples";
 
 /// Fields of the corpus not carried over, summed over the imported examples. Only lower it.
-const NOT_CARRIED_OVER: usize = 80;
+const NOT_CARRIED_OVER: usize = 78;
 
 /// The examples refused, with why: versions EKS dropped (1.14 to 1.22) and placeholder ids.
 const REFUSED: &[&str] = &[

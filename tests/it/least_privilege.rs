@@ -73,11 +73,11 @@ const NOT_EXERCISED: &[(&str, &str)] = &[
     ),
     (
         "iam:RemoveRoleFromInstanceProfile",
-        "only for instance profiles Karpenter made for its node role",
+        "only for instance profiles Karpenter made for its node role, and those EKS Auto Mode made for its node role (`eks*`) when that role goes",
     ),
     (
         "iam:DeleteInstanceProfile",
-        "only for instance profiles Karpenter made for its node role",
+        "only for instance profiles Karpenter made for its node role, and those EKS Auto Mode made for its node role (`eks*`) when that role goes",
     ),
     (
         "sqs:SetQueueAttributes",

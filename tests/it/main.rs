@@ -3,6 +3,7 @@
 
 mod action;
 mod auto_mode;
+mod capacity_block;
 mod cloud_aws;
 mod cluster_settings;
 mod cluster_settings_memory;

@@ -259,6 +259,10 @@ fn calls_of(operation: &Operation) -> &'static [&'static str] {
         O::DeleteCluster { .. } => &["DeleteCluster"],
         O::CreateServiceLinkedRole { .. } => &["CreateServiceLinkedRole"],
         O::DeleteRole { .. } => &["DeleteRole"],
+        // A read when EKS made none.
+        O::DeleteAutoModeInstanceProfiles { .. } => {
+            &["ListInstanceProfilesForRole", "DeleteInstanceProfile"]
+        }
         O::DeleteOidcProvider { .. } => &["DeleteOpenIDConnectProvider"],
         O::DetachInternetGateway { .. } => &["DetachInternetGateway"],
         O::DeleteEc2 { .. } => &["Delete"],

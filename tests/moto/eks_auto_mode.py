@@ -15,6 +15,15 @@ Always (what AWS does, moto lacks):
   Load Balancers operated by EKS Auto Mode. EKS will not delete EBS volumes"): those tagged
   `eks:eks-cluster-name=<cluster>` (the tag AmazonEKSComputePolicy requires on everything Auto
   Mode makes: `aws:RequestTag/eks:eks-cluster-name`).
+- Compute on with a node role: EKS puts the role in an instance profile it makes, named
+  `eks-<region>-<cluster>-<hash>` (AmazonEKSComputePolicy grants `iam:AddRoleToInstanceProfile`
+  on `arn:aws:iam::*:instance-profile/eks*` only; the rest of the name is ours, AWS does not
+  document it). EKS leaves the profile, with the role in it, when the cluster is deleted ("once
+  the deletion is complete the EKS-provisioned instance-profile still exists and is still
+  associated with the IAM Role I manage for EKS-compute-nodes", aws/containers-roadmap#2531),
+  and when Auto Mode is turned off: IAM then refuses DeleteRole of the node role with
+  DeleteConflict, "Cannot delete entity, must remove roles from instance profile first." (moto's
+  own IAM rule, as AWS words it; aws-controllers-k8s/iam-controller#180 meets it with Auto Mode).
 
 Strict rules (`strict.ENABLED`), all InvalidParameterException, HTTP 400:
 - Compute, block storage and load balancing all on or all off, in one request: "For EKS Auto
@@ -38,6 +47,7 @@ Strict rules (`strict.ENABLED`), all InvalidParameterException, HTTP 400:
   enabled"; the message wording is that sentence).
 """
 
+import hashlib
 import json
 
 import eks_lifecycle
@@ -136,8 +146,25 @@ def _apply(backend, cluster, compute, storage, network):
         if role not in entries:
             entry = eks_lifecycle._new_access_entry(backend, cluster, role, "EC2", [], None, {})
             eks_lifecycle._associate(entry, NODE_ACCESS_POLICY, {"type": "cluster"})
+    if enabled and cluster.compute_config["nodePools"] and role:
+        _instance_profile(backend, cluster, role)
     if was and not enabled:
         _terminate_instances(backend, cluster.name)
+
+
+def _instance_profile(backend, cluster, role_arn):
+    """Puts the node role in the instance profile Auto Mode makes for it (once)."""
+    from moto.iam import models as iam_models
+
+    for iam in list(iam_models.iam_backends.get(backend.account_id, {}).values()):
+        role = next((r for r in list(iam.roles.values()) if r.arn == role_arn), None)
+        if role is None:
+            continue
+        digest = hashlib.sha256(f"{cluster.name}/{role_arn}".encode()).hexdigest()[:8]
+        name = f"eks-{backend.region_name}-{cluster.name}-{digest}"
+        if name not in iam.instance_profiles:
+            iam.create_instance_profile(name, "/", [role.name])
+        return
 
 
 def _terminate_instances(backend, name):

@@ -4,13 +4,13 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{
     AttachmentStatus, AttributeBooleanValue, CapacityReservationPreference,
     CapacityReservationTarget, ConnectivityType, DomainType, Filter, InstanceStateName,
-    LaunchTemplate, LaunchTemplateBlockDeviceMappingRequest,
+    InstanceType, LaunchTemplate, LaunchTemplateBlockDeviceMappingRequest,
     LaunchTemplateCapacityReservationSpecificationRequest,
     LaunchTemplateCapacityReservationSpecificationResponse, LaunchTemplateEbsBlockDeviceRequest,
-    LaunchTemplateHttpTokensState, LaunchTemplateInstanceMetadataEndpointState,
-    LaunchTemplateInstanceMetadataOptionsRequest, LaunchTemplateTagSpecificationRequest,
-    NatGatewayState, RequestLaunchTemplateData, Reservation, ResourceType,
-    ResponseLaunchTemplateData, Tag, TagSpecification, VolumeType,
+    LaunchTemplateHttpTokensState, LaunchTemplateInstanceMarketOptionsRequest,
+    LaunchTemplateInstanceMetadataEndpointState, LaunchTemplateInstanceMetadataOptionsRequest,
+    LaunchTemplateTagSpecificationRequest, MarketType, NatGatewayState, RequestLaunchTemplateData,
+    Reservation, ResourceType, ResponseLaunchTemplateData, Tag, TagSpecification, VolumeType,
 };
 use futures::{StreamExt, TryStreamExt, stream};
 
@@ -120,6 +120,12 @@ fn launch_template_data(data: &LaunchTemplateData) -> RequestLaunchTemplateData 
                 .as_ref()
                 .map(capacity_reservation_specification),
         )
+        .set_instance_type(data.instance_type.as_deref().map(InstanceType::from))
+        .set_instance_market_options(data.market_type.as_deref().map(|market| {
+            LaunchTemplateInstanceMarketOptionsRequest::builder()
+                .market_type(MarketType::from(market))
+                .build()
+        }))
         .build()
 }
 
@@ -204,6 +210,11 @@ fn observed_launch_template_data(data: &ResponseLaunchTemplateData) -> LaunchTem
         capacity_reservation: data
             .capacity_reservation_specification()
             .map(observed_capacity_reservation),
+        instance_type: data.instance_type().map(|t| t.as_str().to_owned()),
+        market_type: data
+            .instance_market_options()
+            .and_then(|m| m.market_type())
+            .map(|m| m.as_str().to_owned()),
     }
 }
 

@@ -14,7 +14,8 @@ use crate::cloud::{
     Tags, trusts_federated,
 };
 use crate::naming::{
-    CLUSTER_TAG, KARPENTER_NODE_CLASS_TAG, KARPENTER_REGION_TAG, kubernetes_cluster_tag,
+    CLUSTER_TAG, EKS_INSTANCE_PROFILE_PREFIX, KARPENTER_NODE_CLASS_TAG, KARPENTER_REGION_TAG,
+    kubernetes_cluster_tag,
 };
 
 /// The audience of IRSA tokens.
@@ -434,6 +435,26 @@ impl Identity for AwsCloud {
             .context("DeleteInstanceProfile", &about)
             .or_gone()
             .map(drop)
+    }
+
+    async fn eks_instance_profiles(&self, role: &str) -> CloudResult<Vec<String>> {
+        let about = format!("instance profiles of role {role}");
+        let Some(profiles) = all_items!(
+            self.iam.list_instance_profiles_for_role().role_name(role),
+            "ListInstanceProfilesForRole",
+            &about
+        )
+        .or_gone()?
+        else {
+            return Ok(Vec::new());
+        };
+        let mut names: Vec<String> = profiles
+            .iter()
+            .map(|p| p.instance_profile_name().to_owned())
+            .filter(|name| name.starts_with(EKS_INSTANCE_PROFILE_PREFIX))
+            .collect();
+        names.sort();
+        Ok(names)
     }
 
     async fn list_oidc_providers(

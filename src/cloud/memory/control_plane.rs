@@ -97,6 +97,9 @@ impl ControlPlane for MemoryCloud {
                 ),
             },
         );
+        if let Some(auto_mode) = &r.auto_mode {
+            auto_mode_instance_profile(&mut s, &r.name, auto_mode);
+        }
         s.log(format!("CreateCluster {}", r.name));
         Ok(())
     }
@@ -131,6 +134,9 @@ impl ControlPlane for MemoryCloud {
             }
             ClusterConfigChange::AutoMode(auto_mode) => {
                 c.auto_mode = auto_mode.clone().map(sorted_auto_mode);
+                if let Some(auto_mode) = auto_mode {
+                    auto_mode_instance_profile(&mut s, name, auto_mode);
+                }
             }
             ClusterConfigChange::Logging { enable, disable } => {
                 c.enabled_log_types.retain(|l| !disable.contains(l));
@@ -286,6 +292,23 @@ impl ControlPlane for MemoryCloud {
         s.log(format!("DeleteCluster {name}"));
         Ok(())
     }
+}
+
+/// EKS Auto Mode puts its node role in an instance profile it makes (named `eks*`,
+/// AmazonEKSComputePolicy), and leaves it there when Auto Mode or the cluster goes
+/// (aws/containers-roadmap#2531).
+fn auto_mode_instance_profile(s: &mut super::State, cluster: &str, auto_mode: &AutoMode) {
+    let Some(role) = auto_mode
+        .node_role_arn
+        .as_deref()
+        .filter(|_| !auto_mode.node_pools.is_empty())
+        .and_then(|arn| arn.rsplit('/').next())
+    else {
+        return;
+    };
+    s.instance_profiles
+        .entry(format!("eks-us-east-1-{cluster}-auto"))
+        .or_insert_with(|| (vec![role.to_owned()], Tags::new()));
 }
 
 /// Auto Mode as EKS reports it: node pools sorted, the role only with node pools.

@@ -205,6 +205,18 @@ impl Identity for MemoryCloud {
         Ok(())
     }
 
+    async fn eks_instance_profiles(&self, role: &str) -> CloudResult<Vec<String>> {
+        let s = self.lock();
+        Ok(s.instance_profiles
+            .iter()
+            .filter(|(name, (roles, _))| {
+                name.starts_with(crate::naming::EKS_INSTANCE_PROFILE_PREFIX)
+                    && roles.iter().any(|r| r == role)
+            })
+            .map(|(name, _)| name.clone())
+            .collect())
+    }
+
     async fn list_oidc_providers(
         &self,
         cluster: &str,

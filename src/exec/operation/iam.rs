@@ -81,6 +81,14 @@ pub(super) async fn run(
             cloud.identity.create_service_linked_role(service).await?
         }
         Operation::DeleteRole { name } => cloud.identity.delete_role(name).await?,
+        Operation::DeleteAutoModeInstanceProfiles { role } => {
+            for profile in cloud.identity.eks_instance_profiles(role).await? {
+                cloud
+                    .identity
+                    .delete_instance_profile(&profile, role)
+                    .await?;
+            }
+        }
         Operation::DeleteOidcProvider { arn } => cloud.identity.delete_oidc_provider(arn).await?,
         _ => {
             return Err(ExecError::Internal(format!(

@@ -165,6 +165,7 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
         | Operation::CreateOidcProvider { .. }
         | Operation::CreateServiceLinkedRole { .. }
         | Operation::DeleteRole { .. }
+        | Operation::DeleteAutoModeInstanceProfiles { .. }
         | Operation::DeleteOidcProvider { .. } => iam::run(ctx, resource, operation).await,
         Operation::TagEks { .. }
         | Operation::CreateCluster { .. }

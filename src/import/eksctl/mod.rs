@@ -638,6 +638,7 @@ impl Converter<'_> {
             node_repair_config: None,
             update_strategy: None,
             capacity_reservation: None,
+            availability_zones: Vec::new(),
         };
         let sizes = [group.min_size, group.max_size, group.desired_capacity];
         if sizes.iter().any(Option::is_some) && sizes.iter().any(Option::is_none) {
@@ -681,6 +682,23 @@ impl Converter<'_> {
         if let Some(reservation) = &group.capacity_reservation {
             converted.capacity_reservation =
                 self.capacity_reservation(reservation, &path.key("capacityReservation"));
+        }
+        converted.availability_zones = group.availability_zones.clone().unwrap_or_default();
+        if let Some(market) = &group.instance_market_options {
+            let market_path = path.key("instanceMarketOptions");
+            self.others(&market_path, &market.other, Section::InstanceMarketOptions);
+            match market.market_type.as_deref() {
+                // eksctl's Capacity Blocks for ML (eksctl-io/eksctl#8207): the market type
+                // beside a reservation target and the block's zone.
+                Some("capacity-block") => converted.capacity_type = CapacityType::CapacityBlock,
+                other => self.lost(
+                    &market_path.key("marketType"),
+                    format!(
+                        "{}: EKS takes only a Capacity Block's market type (`capacity-block`) in a managed node group's launch template (use spot: true for spot)",
+                        other.map_or("not set".to_owned(), |o| format!("`{o}`"))
+                    ),
+                ),
+            }
         }
         if group.disable_imdsv1 != Some(true) {
             self.assumed(&path.key("disableIMDSv1"), "ekspec always requires IMDSv2 on nodes (IMDSv1 off), as `disableIMDSv1: true` does");

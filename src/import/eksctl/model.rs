@@ -237,6 +237,21 @@ pub struct ManagedNodeGroup {
     pub node_repair_config: Option<NodeRepairConfig>,
     /// Capacity Reservation targeting of the launch template.
     pub capacity_reservation: Option<CapacityReservation>,
+    /// Zones the group's nodes go in.
+    pub availability_zones: Option<Vec<String>>,
+    /// The launch template's market options: eksctl takes only `capacity-block`.
+    pub instance_market_options: Option<InstanceMarketOptions>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+/// `managedNodeGroups[].instanceMarketOptions`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceMarketOptions {
+    /// `capacity-block` (a Capacity Block for ML).
+    pub market_type: Option<String>,
     /// Fields not modelled here.
     #[serde(flatten)]
     pub other: Other,

@@ -79,7 +79,12 @@ const NODE_GROUP_FIELDS: &[(&str, &[&str])] = &[
             "instancesDistribution.instanceTypes",
         ],
     ),
-    ("capacityType", &["spot", "instancesDistribution"]),
+    (
+        "capacityType",
+        &["spot", "instancesDistribution", "instanceMarketOptions"],
+    ),
+    ("availabilityZones", &["availabilityZones"]),
+    ("capacityReservation", &["capacityReservation"]),
     ("amiType", &["amiFamily"]),
     ("minSize", &["minSize"]),
     ("maxSize", &["maxSize"]),

@@ -828,6 +828,7 @@ fn node_repair_and_capacity_reservations_are_carried_over() {
     capacityReservation:
       capacityReservationTarget: {capacityReservationID: cr-0123456789abcdef0}
     instanceMarketOptions: {marketType: capacity-block}
+    availabilityZones: [us-west-2b]
   - name: open
     instanceType: m6i.large
     nodeRepairConfig: {maxParallelNodesRepairedPercentage: 50}
@@ -854,16 +855,16 @@ fn node_repair_and_capacity_reservations_are_carried_over() {
             resource_group_arn: None,
         })
     );
-    for lost in [
-        "managedNodeGroups[0].nodeRepairConfig.nodeRepairConfigOverrides",
-        "managedNodeGroups[0].instanceMarketOptions",
-    ] {
-        assert_eq!(finding(&conversion, lost).kind, FindingKind::NotCarriedOver);
-    }
-    assert!(
-        finding(&conversion, "managedNodeGroups[0].instanceMarketOptions")
-            .message
-            .contains("Capacity Blocks")
+    // eksctl's Capacity Block (eksctl-io/eksctl#8207): market type, reservation and zone.
+    assert_eq!(gpu.capacity_type, CapacityType::CapacityBlock);
+    assert_eq!(gpu.availability_zones, ["us-west-2b"]);
+    assert_eq!(
+        finding(
+            &conversion,
+            "managedNodeGroups[0].nodeRepairConfig.nodeRepairConfigOverrides"
+        )
+        .kind,
+        FindingKind::NotCarriedOver
     );
     // eksctl leaves `enabled` unset: ekspec writes EKS's default and says so.
     assert_eq!(open.node_repair_config.map(|r| r.enabled), Some(false));
@@ -877,4 +878,26 @@ fn node_repair_and_capacity_reservations_are_carried_over() {
             .and_then(|c| c.preference),
         Some(CapacityReservationPreference::None)
     );
+}
+
+#[test]
+fn a_market_type_other_than_a_capacity_blocks_is_not_carried_over() {
+    let conversion = convert_ok(
+        "managedNodeGroups:
+  - name: spotty
+    instanceType: m6i.large
+    instanceMarketOptions: {marketType: spot}
+",
+    );
+    let spec = valid_spec_of(&conversion);
+    assert_eq!(
+        spec.spec.node_groups[0].capacity_type,
+        CapacityType::OnDemand
+    );
+    let lost = finding(
+        &conversion,
+        "managedNodeGroups[0].instanceMarketOptions.marketType",
+    );
+    assert_eq!(lost.kind, FindingKind::NotCarriedOver);
+    assert!(lost.message.contains("capacity-block"), "{}", lost.message);
 }

@@ -22,6 +22,7 @@ pub enum Section {
     NodeRepairConfig,
     CapacityReservation,
     CapacityReservationTarget,
+    InstanceMarketOptions,
     Iam,
     ServiceAccount,
     ServiceAccountMeta,
@@ -99,7 +100,7 @@ pub fn reason(scope: Section, key: &str) -> Option<&'static str> {
             "ekspec gives no SSH access to nodes: use SSM Session Manager (the AmazonSSMManagedInstanceCore policy on the node role)"
         }
         (S::ManagedNodeGroup, "iam") => NODE_ROLE,
-        (S::ManagedNodeGroup, "availabilityZones" | "subnets") => {
+        (S::ManagedNodeGroup, "subnets") => {
             "ekspec places each node group in all the cluster's private (or public) subnets"
         }
         (S::ManagedNodeGroup, "securityGroups") => "ekspec manages node security groups itself",
@@ -149,9 +150,6 @@ pub fn reason(scope: Section, key: &str) -> Option<&'static str> {
         }
         (S::ManagedNodeGroup, "releaseVersion") => {
             "ekspec uses the latest AMI release for the cluster's Kubernetes version"
-        }
-        (S::ManagedNodeGroup, "instanceMarketOptions") => {
-            "Capacity Blocks (marketType capacity-block, EKS capacityType CAPACITY_BLOCK) are not supported by ekspec; EKS refuses other instance market options in a managed node group's launch template (use spot: true)"
         }
         (S::NodeRepairConfig, "nodeRepairConfigOverrides") => {
             "per-condition node repair overrides are not supported by ekspec"

@@ -169,7 +169,10 @@ impl NodeGroups for AwsCloud {
             .nodegroup_name(&request.name)
             .node_role(&request.node_role_arn)
             .set_subnets(Some(request.subnet_ids.clone()))
-            .set_instance_types(Some(request.instance_types.clone()))
+            // None for a Capacity Block: its launch template names the type.
+            .set_instance_types(
+                (!request.instance_types.is_empty()).then(|| request.instance_types.clone()),
+            )
             .capacity_type(CapacityTypes::from(request.capacity_type.as_str()))
             .ami_type(AmiTypes::from(request.ami_type.as_str()))
             .scaling_config(scaling_config(request.scaling))
