@@ -52,22 +52,6 @@ const NOT_EXERCISED: &[(&str, &str)] = &[
         "sqs:SetQueueAttributes",
         "only when the interruption queue's policy, retention or encryption changed outside ekspec",
     ),
-    (
-        "ec2:AssociateVpcCidrBlock",
-        "only for an IPv6 cluster (spec.ipFamily: ipv6): the VPC's Amazon-provided IPv6 block",
-    ),
-    (
-        "ec2:AssociateSubnetCidrBlock",
-        "only for an IPv6 cluster (spec.ipFamily: ipv6): each subnet's IPv6 /64",
-    ),
-    (
-        "ec2:CreateEgressOnlyInternetGateway",
-        "only for an IPv6 cluster (spec.ipFamily: ipv6): IPv6 out of private subnets",
-    ),
-    (
-        "ec2:DeleteEgressOnlyInternetGateway",
-        "only when an IPv6 cluster (spec.ipFamily: ipv6) is deleted",
-    ),
 ];
 
 /// How many fakecloud instances the remove-one-action runs are spread over
