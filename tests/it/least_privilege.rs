@@ -65,14 +65,15 @@ fn shards() -> usize {
         .unwrap_or(3)
 }
 
-/// The policy's actions, in order.
-fn actions(policy: &Value) -> Vec<String> {
+/// Every grant of the policy: the index of a statement and an action it allows, in order
+/// (an action several statements allow, each on its own resources, has a grant in each).
+fn grants(policy: &Value) -> Vec<(usize, String)> {
     let mut all = Vec::new();
-    for statement in policy["Statement"].as_array().unwrap() {
+    for (index, statement) in policy["Statement"].as_array().unwrap().iter().enumerate() {
         match &statement["Action"] {
-            Value::String(action) => all.push(action.clone()),
+            Value::String(action) => all.push((index, action.clone())),
             Value::Array(list) => {
-                all.extend(list.iter().map(|a| a.as_str().unwrap().to_owned()));
+                all.extend(list.iter().map(|a| (index, a.as_str().unwrap().to_owned())))
             }
             other => panic!("unexpected Action {other}"),
         }
@@ -80,18 +81,22 @@ fn actions(policy: &Value) -> Vec<String> {
     all
 }
 
-/// `policy` without `action` (and without a statement it leaves empty).
-fn without(policy: &Value, action: &str) -> Value {
+/// `policy` without `action` in statement `index` (and without that statement if it is
+/// left empty).
+fn without(policy: &Value, index: usize, action: &str) -> Value {
     let mut policy = policy.clone();
     let statements = policy["Statement"].as_array_mut().unwrap();
-    statements.retain_mut(|statement| match &mut statement["Action"] {
-        Value::String(a) => a != action,
+    let emptied = match &mut statements[index]["Action"] {
+        Value::String(a) => a == action,
         Value::Array(list) => {
             list.retain(|a| a != action);
-            !list.is_empty()
+            list.is_empty()
         }
-        _ => true,
-    });
+        _ => false,
+    };
+    if emptied {
+        statements.remove(index);
+    }
     policy
 }
 
@@ -588,7 +593,29 @@ impl StrictAccount {
                             .ok()
                             .and_then(|b| b["Name"].as_str().map(str::to_owned))
                             .unwrap_or_default();
-                        let resource = format!("arn:aws:ssm:{REGION}:{ACCOUNT}:parameter{name}");
+                        // AWS's public parameters (`/aws/service/...`) are AWS's own: their
+                        // ARN names no account. fakecloud 0.51 holds none (it refuses the
+                        // reserved names: "No access to reserved parameter name"), so once
+                        // the user may read one, the proxy answers with an AMI id.
+                        let public = name.starts_with("/aws/service/");
+                        let resource = if public {
+                            format!("arn:aws:ssm:{REGION}::parameter{name}")
+                        } else {
+                            format!("arn:aws:ssm:{REGION}:{ACCOUNT}:parameter{name}")
+                        };
+                        if public && target == "AmazonSSM.GetParameter" {
+                            forward = Verdict::Answer(
+                                serde_json::json!({"Parameter": {
+                                    "Name": name,
+                                    "Type": "String",
+                                    "Value": "ami-0123456789abcdef0",
+                                    "Version": 1,
+                                    "ARN": resource,
+                                    "DataType": "aws:ec2:image",
+                                }})
+                                .to_string(),
+                            );
+                        }
                         let mut checks = vec![Check::new(
                             format!("ssm:{}", target.trim_start_matches("AmazonSSM.")),
                             resource.clone(),
@@ -673,7 +700,8 @@ impl StrictAccount {
 
     /// The production example with a Pod Identity account, before a change (1.30, fewer logs,
     /// no secrets encryption, one NAT gateway, other sizes, tags, access entries, an add-on, a
-    /// Fargate profile, Karpenter, the account's role named otherwise), then as it is: plan,
+    /// Fargate profile, Karpenter, the account's role named otherwise), then as it is (after
+    /// the plan of a cluster whose nodes take their AMI from AWS's public parameter): plan,
     /// apply, get, export, apply the change (an upgrade, Karpenter and what it left go),
     /// delete (with what Kubernetes left in the VPC); then an IPv6 Auto Mode cluster made
     /// and deleted. Stops at the first step that does not exit as expected and returns it.
@@ -744,12 +772,18 @@ impl StrictAccount {
         let after = self.spec("after.yaml", &example);
         // An IPv6 cluster that EKS Auto Mode runs: the VPC's IPv6 block, the subnets' /64s
         // and the egress-only internet gateway are made, then deleted with it.
+        // A node group on the AMI AWS's public parameter names: plan reads it.
+        let custom = self.spec(
+            "custom.yaml",
+            "apiVersion: ekspec/v1alpha1\nkind: Cluster\nmetadata:\n  name: custom\n  region: us-east-1\nspec:\n  kubernetesVersion: \"1.31\"\n  vpc:\n    availabilityZones: [us-east-1a, us-east-1b]\n  nodeGroups:\n    - name: default\n      amiType: AL2023_x86_64_STANDARD\n      amiParameter: /aws/service/eks/optimized-ami/1.31/amazon-linux-2023/x86_64/standard/recommended/image_id\n",
+        );
         let dual = self.spec(
             "dual.yaml",
             "apiVersion: ekspec/v1alpha1\nkind: Cluster\nmetadata:\n  name: dual\n  region: us-east-1\nspec:\n  kubernetesVersion: \"1.31\"\n  ipFamily: ipv6\n  vpc:\n    availabilityZones: [us-east-1a, us-east-1b]\n  autoMode:\n    enabled: true\n    nodePools: [general-purpose, system]\n",
         );
         let mut said = String::new();
         for step in [
+            Step::Ekspec(vec!["plan", "-f", &custom, "--detailed-exitcode"], 2),
             Step::Ekspec(vec!["plan", "-f", &before, "--detailed-exitcode"], 2),
             Step::Ekspec(vec!["apply", "-f", &before, "--auto-approve"], 0),
             Step::Ekspec(vec!["get", "-f", &before], 0),
@@ -983,7 +1017,7 @@ fn the_documented_policy_is_enough_and_every_action_it_allows_is_needed() {
         );
     }
     let used = account.used.lock().unwrap().clone();
-    let listed: BTreeSet<String> = actions(&policy).into_iter().collect();
+    let listed: BTreeSet<String> = grants(&policy).into_iter().map(|(_, a)| a).collect();
     let unlisted: Vec<&String> = used.difference(&listed).collect();
     assert!(
         unlisted.is_empty(),
@@ -1008,16 +1042,26 @@ fn the_documented_policy_is_enough_and_every_action_it_allows_is_needed() {
         "NOT_EXERCISED lists actions the run used or the policy lacks: {stale:?}"
     );
 
-    // One run per used action, each on a fresh account: the runs are spread over
-    // `shards()` fakecloud instances (each behind its own proxy), a worker taking the next
-    // action as it finishes one. Every outcome is gathered before judging, so one run of
-    // the test names every action that is spare or not named.
-    let queue: Vec<&String> = used.iter().collect();
+    // One run per grant of a used action (an action two statements allow on different
+    // resources is taken from each in turn), each on a fresh account: the runs are spread
+    // over `shards()` fakecloud instances (each behind its own proxy), a worker taking the
+    // next grant as it finishes one. Every outcome is gathered before judging, so one run of
+    // the test names every grant that is spare or not named.
+    let queue: Vec<(usize, String)> = grants(&policy)
+        .into_iter()
+        .filter(|(_, action)| used.contains(action))
+        .collect();
+    let sid = |index: usize| {
+        policy["Statement"][index]["Sid"]
+            .as_str()
+            .unwrap_or("?")
+            .to_owned()
+    };
     let next = AtomicUsize::new(0);
-    let outcomes: Vec<(String, Result<(), Stopped>)> = std::thread::scope(|scope| {
+    let outcomes: Vec<((usize, String), Result<(), Stopped>)> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..shards())
             .map(|worker| {
-                let (account, policy, queue, next) = (&account, &policy, &queue, &next);
+                let (account, policy, queue, next, sid) = (&account, &policy, &queue, &next, &sid);
                 scope.spawn(move || {
                     let own;
                     let account = if worker == 0 {
@@ -1027,13 +1071,14 @@ fn the_documented_policy_is_enough_and_every_action_it_allows_is_needed() {
                         &own
                     };
                     let mut outcomes = Vec::new();
-                    while let Some(action) = queue.get(next.fetch_add(1, Ordering::SeqCst)) {
-                        let keys = account.user_with(&without(policy, action));
+                    while let Some((index, action)) = queue.get(next.fetch_add(1, Ordering::SeqCst))
+                    {
+                        let keys = account.user_with(&without(policy, *index, action));
                         let outcome = account.scenario(&keys);
                         if let Err(Stopped { step, .. }) = &outcome {
-                            println!("without {action}: `ekspec {step}` stops");
+                            println!("without {action} in {}: `ekspec {step}` stops", sid(*index));
                         }
-                        outcomes.push(((*action).clone(), outcome));
+                        outcomes.push(((*index, action.clone()), outcome));
                     }
                     outcomes
                 })
@@ -1046,15 +1091,16 @@ fn the_documented_policy_is_enough_and_every_action_it_allows_is_needed() {
     });
     let mut spare = Vec::new();
     let mut unnamed = Vec::new();
-    for (action, outcome) in outcomes {
+    for ((index, action), outcome) in outcomes {
         match outcome {
-            Ok(()) => spare.push(action),
+            Ok(()) => spare.push(format!("{action} in {}", sid(index))),
             // A lock ekspec may not remove is a warning of the run that holds it (its
             // changes are made) and stops the next run.
             Err(Stopped { step, said, .. }) => {
                 if !said.contains(&format!("may not `{action}` on ")) {
                     unnamed.push(format!(
-                        "without {action}, `ekspec {step}` failed and no step named it:\n{said}"
+                        "without {action} in {}, `ekspec {step}` failed and no step named it:\n{said}",
+                        sid(index)
                     ));
                 }
             }
@@ -1063,13 +1109,14 @@ fn the_documented_policy_is_enough_and_every_action_it_allows_is_needed() {
     assert!(unnamed.is_empty(), "{}", unnamed.join("\n\n"));
     assert!(
         spare.is_empty(),
-        "the run succeeds without these policy actions: {spare:?}"
+        "the run succeeds without these grants of the policy: {spare:?}"
     );
     println!(
-        "least privilege: {} actions used and each needed; {} excused; {} runs over {} fakecloud instances in {:?}",
+        "least privilege: {} actions used, each of their {} grants needed; {} excused; {} runs over {} fakecloud instances in {:?}",
         used.len(),
+        queue.len(),
         excused.len(),
-        used.len() + 1,
+        queue.len() + 1,
         shards(),
         started.elapsed()
     );
