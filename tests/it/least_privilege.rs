@@ -770,17 +770,8 @@ impl StrictAccount {
         .fold(example.clone(), |text, (from, to)| edit(&text, from, to));
         let before = self.spec("before.yaml", &before);
         let after = self.spec("after.yaml", &example);
-        // An IPv6 cluster that EKS Auto Mode runs: the VPC's IPv6 block, the subnets' /64s
-        // and the egress-only internet gateway are made, then deleted with it.
-        // A node group on the AMI AWS's public parameter names: plan reads it.
-        let custom = self.spec(
-            "custom.yaml",
-            "apiVersion: ekspec/v1alpha1\nkind: Cluster\nmetadata:\n  name: custom\n  region: us-east-1\nspec:\n  kubernetesVersion: \"1.31\"\n  vpc:\n    availabilityZones: [us-east-1a, us-east-1b]\n  nodeGroups:\n    - name: default\n      amiType: AL2023_x86_64_STANDARD\n      amiParameter: /aws/service/eks/optimized-ami/1.31/amazon-linux-2023/x86_64/standard/recommended/image_id\n",
-        );
-        let dual = self.spec(
-            "dual.yaml",
-            "apiVersion: ekspec/v1alpha1\nkind: Cluster\nmetadata:\n  name: dual\n  region: us-east-1\nspec:\n  kubernetesVersion: \"1.31\"\n  ipFamily: ipv6\n  vpc:\n    availabilityZones: [us-east-1a, us-east-1b]\n  autoMode:\n    enabled: true\n    nodePools: [general-purpose, system]\n",
-        );
+        let custom = self.spec("custom.yaml", CUSTOM_AMI_CLUSTER);
+        let dual = self.spec("dual.yaml", IPV6_AUTO_MODE_CLUSTER);
         let mut said = String::new();
         for step in [
             Step::Ekspec(vec!["plan", "-f", &custom, "--detailed-exitcode"], 2),
@@ -820,6 +811,40 @@ impl StrictAccount {
         Ok(())
     }
 }
+
+/// A cluster whose node group takes its AMI from AWS's public parameter (planned only).
+const CUSTOM_AMI_CLUSTER: &str = r#"apiVersion: ekspec/v1alpha1
+kind: Cluster
+metadata:
+  name: custom
+  region: us-east-1
+spec:
+  kubernetesVersion: "1.31"
+  vpc:
+    availabilityZones: [us-east-1a, us-east-1b]
+  nodeGroups:
+    - name: default
+      instanceTypes: [m6i.large]
+      amiType: AL2023_x86_64_STANDARD
+      amiParameter: /aws/service/eks/optimized-ami/1.31/amazon-linux-2023/x86_64/standard/recommended/image_id
+"#;
+
+/// An IPv6 cluster that EKS Auto Mode runs, without node groups: the VPC's IPv6 block, the
+/// subnets' /64s and the egress-only internet gateway are made, then deleted with it.
+const IPV6_AUTO_MODE_CLUSTER: &str = r#"apiVersion: ekspec/v1alpha1
+kind: Cluster
+metadata:
+  name: dual
+  region: us-east-1
+spec:
+  kubernetesVersion: "1.31"
+  ipFamily: ipv6
+  vpc:
+    availabilityZones: [us-east-1a, us-east-1b]
+  autoMode:
+    enabled: true
+    nodePools: [general-purpose, system]
+"#;
 
 /// One step of the scenario: an ekspec run and the exit code it must end with, or what
 /// another tool leaves in the account meanwhile (made as root).
