@@ -688,10 +688,9 @@ impl StrictAccount {
 
     /// The production example with a Pod Identity account, before a change (1.30, fewer logs,
     /// no secrets encryption, one NAT gateway, other sizes, tags, access entries, an add-on, a
-    /// Fargate profile, Karpenter, the account's role named otherwise, a service account on
-    /// Pod Identity), then as it is (after the plan of a cluster whose nodes take their AMI
-    /// from AWS's public parameter): plan, apply, get, export, apply again over a queue
-    /// changed outside ekspec, apply the change (an upgrade, Karpenter and what it left go),
+    /// Fargate profile, Karpenter, the account's role named otherwise), then as it is (after the plan of a cluster whose nodes take their AMI
+    /// from AWS's public parameter): plan, apply, get, export, apply again over a queue and
+    /// a role changed outside ekspec, apply the change (an upgrade, Karpenter and what it left go),
     /// delete (with what Kubernetes left in the VPC); then an IPv6 Auto Mode cluster made
     /// and deleted. Stops at the first step that does not exit as expected and returns it.
     fn scenario(&self, keys: &Keys) -> Result<(), Stopped> {
@@ -741,12 +740,6 @@ impl StrictAccount {
                 "      namespace: dns\n      roleName: prod-external-dns\n",
             ),
             ("roleName: prod-app-v2", "roleName: prod-app-v1"),
-            // A service account that moves from Pod Identity to IRSA: its role's trust is
-            // rewritten in place.
-            (
-                "    - name: ebs-csi-controller-sa\n      namespace: kube-system\n",
-                "    - name: ebs-csi-controller-sa\n      namespace: kube-system\n      mechanism: podIdentity\n",
-            ),
             (
                 "    - name: coredns\n",
                 "    - name: coredns\n    - name: metrics-server\n",
@@ -774,8 +767,8 @@ impl StrictAccount {
             Step::Ekspec(vec!["apply", "-f", &before, "--auto-approve"], 0),
             Step::Ekspec(vec!["get", "-f", &before], 0),
             Step::Ekspec(vec!["export", "--name", "prod", "--region", REGION], 0),
-            // The interruption queue's retention changed outside ekspec: apply puts it back.
-            Step::Leave(StrictAccount::queue_drifts),
+            // A queue and a role changed outside ekspec: apply puts them back.
+            Step::Leave(StrictAccount::changed_outside),
             Step::Ekspec(vec!["apply", "-f", &before, "--auto-approve"], 0),
             Step::Ekspec(vec!["plan", "-f", &after], 0),
             // Karpenter goes with this apply: what it launched and made goes with it.
@@ -887,10 +880,28 @@ impl StrictAccount {
             .unwrap();
     }
 
-    /// Karpenter's interruption queue keeps messages an hour instead of Karpenter's five
-    /// minutes, changed outside ekspec.
-    fn queue_drifts(&self) {
+    /// Changes made outside ekspec: Karpenter's interruption queue keeps messages an hour
+    /// instead of five minutes, and a service account's role trusts EC2 instead of the
+    /// cluster's OIDC provider.
+    fn changed_outside(&self) {
         self.runtime.block_on(async {
+            self.iam
+                .update_assume_role_policy()
+                .role_name("prod-kube-system-cluster-autoscaler")
+                .policy_document(
+                    serde_json::json!({
+                        "Version": "2012-10-17",
+                        "Statement": [{
+                            "Effect": "Allow",
+                            "Principal": {"Service": "ec2.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }],
+                    })
+                    .to_string(),
+                )
+                .send()
+                .await
+                .unwrap();
             let url = self
                 .sqs
                 .get_queue_url()
