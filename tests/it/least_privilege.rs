@@ -32,13 +32,9 @@ const ACCOUNT: &str = "123456789012";
 const REGION: &str = "us-east-1";
 const USER: &str = "ekspec-ci";
 
-/// Policy actions no emulator can show to be needed, because AWS checks them on ekspec's
-/// behalf inside another call, or only situations the run cannot make call them; each with
-/// why it stays in the policy.
-const NOT_EXERCISED: &[(&str, &str)] = &[(
-    "ec2:DeleteRoute",
-    "only when a spec turns NAT gateways off (`natGateway: none`)",
-)];
+/// Policy actions the run cannot show to be needed (only situations it cannot make call
+/// them), each with why it stays in the policy. None today: the scenario makes each one.
+const NOT_EXERCISED: &[(&str, &str)] = &[];
 
 /// How many fakecloud instances the remove-one-action runs are spread over
 /// (`EKSPEC_LEAST_PRIVILEGE_SHARDS`, default 3): a run mostly waits on ekspec's polling, so
@@ -691,8 +687,8 @@ impl StrictAccount {
     /// Fargate profile, Karpenter, the account's role named otherwise), then as it is (after the plan of a cluster whose nodes take their AMI
     /// from AWS's public parameter): plan, apply, get, export, apply again over a queue and
     /// a role changed outside ekspec, apply the change (an upgrade, Karpenter and what it left go),
-    /// delete (with what Kubernetes left in the VPC); then an IPv6 Auto Mode cluster made
-    /// and deleted. Stops at the first step that does not exit as expected and returns it.
+    /// delete (with what Kubernetes left in the VPC); then an IPv6 Auto Mode cluster made,
+    /// its NAT gateway turned off, and deleted. Stops at the first step that does not exit as expected and returns it.
     fn scenario(&self, keys: &Keys) -> Result<(), Stopped> {
         let example = std::fs::read_to_string(repo().join("examples/production.yaml")).unwrap();
         // A role named in the spec keeps its name when its service account moves namespace
@@ -760,6 +756,15 @@ impl StrictAccount {
         let after = self.spec("after.yaml", &example);
         let custom = self.spec("custom.yaml", CUSTOM_AMI_CLUSTER);
         let dual = self.spec("dual.yaml", IPV6_AUTO_MODE_CLUSTER);
+        // Its NAT gateway turned off: the private subnets' default IPv4 route goes.
+        let dual_without_nat = self.spec(
+            "dual-without-nat.yaml",
+            &edit(
+                IPV6_AUTO_MODE_CLUSTER,
+                "    availabilityZones: [us-east-1a, us-east-1b]\n",
+                "    availabilityZones: [us-east-1a, us-east-1b]\n    natGateway: none\n",
+            ),
+        );
         let mut said = String::new();
         for step in [
             Step::Ekspec(vec!["plan", "-f", &custom, "--detailed-exitcode"], 2),
@@ -778,8 +783,12 @@ impl StrictAccount {
             Step::Leave(StrictAccount::kubernetes_leaves),
             Step::Ekspec(vec!["delete", "-f", &after, "--auto-approve"], 0),
             Step::Ekspec(vec!["apply", "-f", &dual, "--auto-approve"], 0),
-            Step::Ekspec(vec!["plan", "-f", &dual, "--detailed-exitcode"], 0),
-            Step::Ekspec(vec!["delete", "-f", &dual, "--auto-approve"], 0),
+            Step::Ekspec(vec!["apply", "-f", &dual_without_nat, "--auto-approve"], 0),
+            Step::Ekspec(
+                vec!["plan", "-f", &dual_without_nat, "--detailed-exitcode"],
+                0,
+            ),
+            Step::Ekspec(vec!["delete", "-f", &dual_without_nat, "--auto-approve"], 0),
         ] {
             let (args, code) = match step {
                 Step::Ekspec(args, code) => (args, code),
