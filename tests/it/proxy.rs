@@ -86,6 +86,8 @@ pub enum Verdict {
     ForwardAs(String),
     /// Answer this error (HTTP status, AWS code, message) instead of forwarding.
     Refuse(u16, &'static str, String),
+    /// Answer `200 OK` with this JSON-protocol body (what the emulator does not hold).
+    Answer(String),
 }
 
 /// Decides whether and how a request reaches the emulator.
@@ -281,6 +283,19 @@ fn relay(client: TcpStream, upstream: &str, shared: &Shared) -> std::io::Result<
         })
     });
     let fault = match verdict {
+        Verdict::Answer(json) => {
+            let mut client = client;
+            client.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-RequestId: proxy\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{json}",
+                    json.len()
+                )
+                .as_bytes(),
+            )?;
+            client.flush()?;
+            let _ = client.shutdown(Shutdown::Both);
+            return Ok(());
+        }
         Verdict::Refuse(status, code, message) => Some(Fault::Refuse(status, code, message)),
         Verdict::ForwardAs(other) => {
             for line in &mut head {
