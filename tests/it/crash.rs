@@ -273,9 +273,7 @@ impl Bench {
     fn apply_text(&self, text: &str) {
         let path = self.dir.path().join("before.yaml");
         std::fs::write(&path, text).unwrap();
-        let out = self
-            .ekspec(&self.moto.endpoint(), &path, &["apply"])
-            .run();
+        let out = self.ekspec(&self.moto.endpoint(), &path, &["apply"]).run();
         assert_eq!(out.code, 0, "ekspec apply of\n{text}\n{out:?}");
     }
 
@@ -330,7 +328,11 @@ impl Bench {
 
     fn plan_is_empty(&self) {
         let out = self
-            .ekspec(&self.moto.endpoint(), &self.spec, &["plan", "--detailed-exitcode"])
+            .ekspec(
+                &self.moto.endpoint(),
+                &self.spec,
+                &["plan", "--detailed-exitcode"],
+            )
             .run();
         assert_eq!(out.code, 0, "plan after recovery: {out:?}");
     }
