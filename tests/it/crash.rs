@@ -285,6 +285,11 @@ impl Bench {
             .spawn();
         self.proxy.kill_after(k, child.id());
         let output = child.wait_with_output().unwrap();
+        // Requests the process sent before it died still reach AWS; the next run is started
+        // once they did (a person reruns after a moment, not while the dead run's last
+        // requests are on the wire: ekspec then rightly refuses, the account having changed
+        // between its plan and its run).
+        self.proxy.settle();
         self.proxy.disarm();
         let killed = std::os::unix::process::ExitStatusExt::signal(&output.status) == Some(9);
         assert!(
@@ -369,7 +374,8 @@ async fn ipv6_blocks(ec2: &aws_sdk_ec2::Client) -> Vec<String> {
 
 /// What one clean run of a scenario did: its mutating calls and the account after it.
 struct Reference {
-    calls: usize,
+    /// The mutating calls, by the proxy's name for them.
+    calls: Vec<String>,
     after: BTreeMap<String, usize>,
 }
 
@@ -395,10 +401,7 @@ impl Reference {
                 scenario.name
             );
         }
-        Self {
-            calls: calls.len(),
-            after,
-        }
+        Self { calls, after }
     }
 }
 
@@ -526,7 +529,7 @@ fn commands_recover_from_a_crash_after_every_mutating_call() {
         .map(|hex| u64::from_str_radix(&hex, 16).expect("EKSPEC_CRASH_SEED: hex"))
         .unwrap_or_else(|| fastrand::u64(..));
     let mut rng = fastrand::Rng::with_seed(seed);
-    let calls: Vec<usize> = scenarios.iter().map(|s| reference(s).calls).collect();
+    let calls: Vec<usize> = scenarios.iter().map(|s| reference(s).calls.len()).collect();
     let points = crash_points(&scenarios, &calls, &mut rng);
     let sample: Vec<String> = scenarios
         .iter()
@@ -547,7 +550,11 @@ fn commands_recover_from_a_crash_after_every_mutating_call() {
 
     let failures = in_parallel(
         &points,
-        |&(s, k)| format!("{} k={k}", scenarios[s].name),
+        |&(s, k)| {
+            let scenario = scenarios[s];
+            let call = &reference(scenario).calls[k - 1];
+            format!("{} k={k} (killed after {call})", scenario.name)
+        },
         |&(s, k)| {
             let scenario = scenarios[s];
             let bench = Bench::new(&(scenario.spec)());
