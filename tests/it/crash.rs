@@ -624,3 +624,68 @@ spec:
     );
     assert_eq!(bench.kinds(), before, "the delete left something behind");
 }
+
+/// A run stopped while its VPC's IPv6 block was still `associating` (it had asked for the
+/// block and was waiting for it): the next run takes that block as the VPC's, not as missing
+/// (its plan would shrink as the block settles, and a run refuses a plan that changed under
+/// it: the crash test found recovery runs stopped so), and gives the subnets their /64s once
+/// the block is associated (EC2 takes them only of an associated block).
+#[test]
+fn an_ipv6_block_still_associating_is_the_vpcs() {
+    let bench = Bench::new(
+        "apiVersion: ekspec/v1alpha1
+kind: Cluster
+metadata: {name: settling, region: us-east-1}
+spec:
+  kubernetesVersion: \"1.31\"
+  ipFamily: ipv6
+  vpc: {cidr: 10.40.0.0/16, zoneCount: 2, natGateway: none}
+",
+    );
+    bench
+        .moto
+        .control("vpc-ipv6-associating", serde_json::json!({"seconds": 10}));
+    // The VPC as the stopped run left it.
+    let ec2 = bench
+        .runtime
+        .block_on(Inventory::new(&bench.moto.endpoint(), "us-east-1"))
+        .ec2;
+    bench.runtime.block_on(async {
+        let tag = |key: &str, value: &str| {
+            aws_sdk_ec2::types::Tag::builder()
+                .key(key)
+                .value(value)
+                .build()
+        };
+        let vpc = ec2
+            .create_vpc()
+            .cidr_block("10.40.0.0/16")
+            .tag_specifications(
+                aws_sdk_ec2::types::TagSpecification::builder()
+                    .resource_type(aws_sdk_ec2::types::ResourceType::Vpc)
+                    .tags(tag("ekspec.io/cluster", "settling"))
+                    .tags(tag("ekspec.io/resource", "vpc"))
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        ec2.associate_vpc_cidr_block()
+            .vpc_id(vpc.vpc().unwrap().vpc_id().unwrap())
+            .amazon_provided_ipv6_cidr_block(true)
+            .send()
+            .await
+            .unwrap();
+    });
+
+    let plan = bench.ekspec(&bench.moto.endpoint(), &bench.spec, &["plan"]).run();
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert!(
+        !plan.stdout.contains("ipv6Cidr"),
+        "the VPC has its block already:\n{}",
+        plan.stdout
+    );
+    bench.apply();
+    bench.plan_is_empty();
+    assert_eq!(bench.kinds()["vpc-ipv6-block"], 1, "one IPv6 block");
+}
