@@ -678,7 +678,9 @@ spec:
             .unwrap();
     });
 
-    let plan = bench.ekspec(&bench.moto.endpoint(), &bench.spec, &["plan"]).run();
+    let plan = bench
+        .ekspec(&bench.moto.endpoint(), &bench.spec, &["plan"])
+        .run();
     assert_eq!(plan.code, 0, "{plan:?}");
     assert!(
         !plan.stdout.contains("ipv6Cidr"),
