@@ -157,7 +157,7 @@ fn ipv6_auto_mode() -> String {
 kind: Cluster
 metadata: {name: dual, region: us-east-1}
 spec:
-  kubernetesVersion: \"1.31\"
+  kubernetesVersion: \"1.35\"
   ipFamily: ipv6
   vpc: {availabilityZones: [us-east-1a, us-east-1b], natGateway: single}
   autoMode: {enabled: true, nodePools: [general-purpose, system]}
@@ -177,7 +177,7 @@ fn settings_base() -> String {
 kind: Cluster
 metadata: {name: tuned, region: us-east-1}
 spec:
-  kubernetesVersion: \"1.31\"
+  kubernetesVersion: \"1.35\"
   vpc: {availabilityZones: [us-east-1a, us-east-1b], natGateway: single}
   deletionProtection: true
   nodeGroups:
@@ -598,7 +598,7 @@ fn a_delete_that_finds_its_cluster_gone_between_two_reads_finishes() {
 kind: Cluster
 metadata: {name: brief, region: us-east-1}
 spec:
-  kubernetesVersion: \"1.31\"
+  kubernetesVersion: \"1.35\"
   vpc: {zoneCount: 2, natGateway: none}
 ",
     );
@@ -637,7 +637,7 @@ fn an_ipv6_block_still_associating_is_the_vpcs() {
 kind: Cluster
 metadata: {name: settling, region: us-east-1}
 spec:
-  kubernetesVersion: \"1.31\"
+  kubernetesVersion: \"1.35\"
   ipFamily: ipv6
   vpc: {cidr: 10.40.0.0/16, zoneCount: 2, natGateway: none}
 ",
