@@ -277,8 +277,10 @@ pub struct ClusterContents {
 /// `observe` keeps what ekspec owns, `export` reads clusters any tool made.
 pub async fn cluster_contents(cloud: &Cloud, name: &str) -> CloudResult<ClusterContents> {
     let (node_groups, fargate_profiles, addons, access_entries, pod_identity_associations) = tokio::try_join!(
-        cloud.kubernetes.list_node_groups(name),
-        cloud.kubernetes.list_fargate_profiles(name),
+        // A cluster whose delete finished since it was described holds nothing (a delete
+        // resumed after a crash reads its DELETING cluster so).
+        none_when_unsupported(cloud.kubernetes.list_node_groups(name)),
+        none_when_unsupported(cloud.kubernetes.list_fargate_profiles(name)),
         // Always: owned add-ons no longer declared are deleted.
         none_when_unsupported(cloud.kubernetes.list_addons(name)),
         // Always: owned entries no longer declared are deleted.
@@ -363,8 +365,9 @@ async fn ami_parameters(
         .await
 }
 
-/// The list, or nothing when the endpoint answers "not found" for a cluster that exists: an
-/// emulator without the API (AWS itself always answers for an existing cluster).
+/// The list, or nothing when the endpoint answers "not found" for a cluster just described:
+/// the cluster is gone since (its delete finished), or an emulator lacks the API (AWS itself
+/// always answers for an existing cluster).
 async fn none_when_unsupported<T>(
     list: impl Future<Output = CloudResult<Vec<T>>>,
 ) -> CloudResult<Vec<T>> {

@@ -108,6 +108,17 @@ struct Shared {
     injected: Mutex<Vec<String>>,
     /// Asked about every request before it is forwarded.
     gate: Mutex<Option<Gate>>,
+    /// Connections being relayed.
+    in_flight: AtomicUsize,
+}
+
+/// Counts a connection in flight until dropped.
+struct InFlight(Arc<Shared>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Shared {
@@ -156,9 +167,11 @@ impl Proxy {
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
                 let shared = Arc::clone(&accepting);
+                shared.in_flight.fetch_add(1, Ordering::SeqCst);
                 let upstream = upstream.clone();
                 std::thread::spawn(move || {
-                    let _ = relay(client, &upstream, &shared);
+                    let in_flight = InFlight(shared);
+                    let _ = relay(client, &upstream, &in_flight.0);
                 });
             }
         });
@@ -189,6 +202,17 @@ impl Proxy {
         *self.shared.signal.lock().unwrap() = signal;
         *self.shared.kill_after.lock().unwrap() = Some(k);
         *self.shared.victim.lock().unwrap() = Some(pid);
+    }
+
+    /// Waits until no request is being relayed (those a killed process sent before it died
+    /// are answered by the emulator all the same), for at most a minute.
+    pub fn settle(&self) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while self.shared.in_flight.load(Ordering::SeqCst) > 0
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Stop killing; reset the count.

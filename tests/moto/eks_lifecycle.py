@@ -506,6 +506,30 @@ def update_nodegroup_config(self, cluster_name, nodegroup_name, **kwargs):
 models.EKSBackend.update_nodegroup_config = update_nodegroup_config
 
 
+_list_nodegroups = models.EKSBackend.list_nodegroups
+_list_fargate_profiles = models.EKSBackend.list_fargate_profiles
+
+
+def list_nodegroups_of_a_cluster(self, cluster_name, max_results, next_token):
+    """moto 5.2.1 answers ListNodegroups of a cluster that does not exist (or no longer does:
+    its delete just finished) with a 500 (KeyError). AWS answers ResourceNotFoundException,
+    HTTP 404 (EKS API reference, ListNodegroups Errors: "The specified resource could not be
+    found. You can view your available clusters with ListClusters.")."""
+    _cluster(self, cluster_name)
+    return _list_nodegroups(self, cluster_name, max_results, next_token)
+
+
+def list_fargate_profiles_of_a_cluster(self, cluster_name, max_results, next_token):
+    """ListFargateProfiles of a missing cluster: ResourceNotFoundException, HTTP 404 (EKS API
+    reference, ListFargateProfiles Errors), not moto 5.2.1's 500."""
+    _cluster(self, cluster_name)
+    return _list_fargate_profiles(self, cluster_name, max_results, next_token)
+
+
+models.EKSBackend.list_nodegroups = list_nodegroups_of_a_cluster
+models.EKSBackend.list_fargate_profiles = list_fargate_profiles_of_a_cluster
+
+
 def update_nodegroup_version(self):
     """UpdateNodegroupVersion: AWS moves a node group to the given Kubernetes version (the
     cluster's when none is given), never past the cluster's (InvalidParameterException)."""

@@ -48,8 +48,19 @@ def associate_vpc_cidr_block(self, cidr_block, amazon_provided_ipv6_cidr_block=F
     )
     if strict.ENABLED and amazon_provided_ipv6_cidr_block:
         association["cidr_block_state"]["state"] = "associating"
-        strict.later(strict.SECONDS, _associated, association)
+        seconds = _ASSOCIATING["seconds"] or strict.SECONDS
+        strict.later(seconds, _associated, association)
     return association
+
+
+_ASSOCIATING = {"seconds": None}
+
+
+@strict.control("vpc-ipv6-associating")
+def _vpc_ipv6_associating(body):
+    """Test hook: the Amazon-provided IPv6 blocks associated from now on stay `associating`
+    for `seconds` (AWS gives no bound on it), so a test can act while one is."""
+    _ASSOCIATING["seconds"] = float(body["seconds"])
 
 
 vpcs.VPC.associate_vpc_cidr_block = associate_vpc_cidr_block

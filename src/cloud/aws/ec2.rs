@@ -298,13 +298,15 @@ impl AwsCloud {
                 id: string(vpc.vpc_id()),
                 cidr: string(vpc.cidr_block()),
                 tags: tags_of(vpc.tags()),
+                // A block still `associating` is the VPC's already (a run stopped while it
+                // waited for it): another association would be a second block.
                 ipv6_cidr: vpc
                     .ipv6_cidr_block_association_set()
                     .iter()
                     .find(|a| {
                         a.ipv6_cidr_block_state()
                             .and_then(|s| s.state())
-                            .is_some_and(|s| s.as_str() == "associated")
+                            .is_some_and(|s| IPV6_LIVE_STATES.contains(&s.as_str()))
                     })
                     .and_then(|a| a.ipv6_cidr_block().map(str::to_owned)),
             })

@@ -1,7 +1,7 @@
 //! EC2 and ELB operations: the VPC and its parts, launch templates, tags, deletes and leftovers.
 
 use crate::cloud::{LaunchTemplateData, LaunchTemplateRequest, RouteTarget, SubnetRequest, Tags};
-use crate::plan::Operation;
+use crate::plan::{Operation, Ref};
 use crate::resources::user_data::UserData;
 
 use super::Context;
@@ -167,22 +167,7 @@ pub(super) async fn run(
             if cloud.network.vpc_ipv6_cidr(&vpc_id).await?.is_none() {
                 cloud.network.associate_vpc_ipv6_cidr(&vpc_id).await?;
             }
-            // The block is the VPC's once `associated` (AWS answers `associating` first).
-            ctx.waiter
-                .wait(&format!("IPv6 block of VPC {vpc_id}"), || async {
-                    Ok(match cloud.network.vpc_ipv6_cidr(&vpc_id).await? {
-                        Some((_, state)) if state == "associated" => Poll::Done,
-                        Some((_, state)) => Poll::Pending(state),
-                        None => {
-                            Poll::Failed("EC2 dropped the IPv6 block it was associating".to_owned())
-                        }
-                    })
-                })
-                .await?;
-            let (block, _) =
-                cloud.network.vpc_ipv6_cidr(&vpc_id).await?.ok_or_else(|| {
-                    ExecError::Internal(format!("VPC {vpc_id} lost its IPv6 block"))
-                })?;
+            let block = vpc_ipv6_block(ctx, &vpc_id).await?;
             ctx.set(resource, "ipv6-cidr", block);
         }
         Operation::EnableSubnetIpv6 {
@@ -191,7 +176,13 @@ pub(super) async fn run(
             index,
         } => {
             let cidr = match vpc_block {
-                Some(block) => Some(subnet_ipv6_block(&ctx.resolve(block)?, *index)?),
+                Some(block) => {
+                    // The VPC's block may still be `associating` (an earlier run stopped
+                    // while waiting for it): EC2 takes a subnet's /64 only of an associated
+                    // one.
+                    vpc_ipv6_block(ctx, &ctx.resolve(&Ref::output("vpc", "id"))?).await?;
+                    Some(subnet_ipv6_block(&ctx.resolve(block)?, *index)?)
+                }
                 None => None,
             };
             cloud
@@ -336,6 +327,26 @@ pub(super) async fn run(
 }
 
 /// The `index`th /64 of a VPC's IPv6 block (an Amazon-provided /56 holds 256).
+/// Waits until VPC `vpc_id`'s IPv6 block is associated (AWS answers `associating` first);
+/// returns it.
+async fn vpc_ipv6_block(ctx: &Context, vpc_id: &str) -> Result<String, ExecError> {
+    let network = &ctx.cloud.network;
+    ctx.waiter
+        .wait(&format!("IPv6 block of VPC {vpc_id}"), || async {
+            Ok(match network.vpc_ipv6_cidr(vpc_id).await? {
+                Some((_, state)) if state == "associated" => Poll::Done,
+                Some((_, state)) => Poll::Pending(state),
+                None => Poll::Failed("EC2 dropped the IPv6 block it was associating".to_owned()),
+            })
+        })
+        .await?;
+    let (block, _) = network
+        .vpc_ipv6_cidr(vpc_id)
+        .await?
+        .ok_or_else(|| ExecError::Internal(format!("VPC {vpc_id} lost its IPv6 block")))?;
+    Ok(block)
+}
+
 fn subnet_ipv6_block(vpc_block: &str, index: u32) -> Result<String, ExecError> {
     let block: ipnet::Ipv6Net = vpc_block.parse().map_err(|_| {
         ExecError::Internal(format!("the VPC's IPv6 block `{vpc_block}` is not a CIDR"))
