@@ -714,3 +714,91 @@ async fn exporting_a_missing_cluster_or_without_credentials_fails_clearly() {
         out.stderr
     );
 }
+
+#[test]
+fn the_auto_mode_example_exported_plans_no_changes() {
+    let stderr = round_trip(
+        "auto-mode.yaml",
+        "auto",
+        &["  autoMode:\n    enabled: true\n    nodePools: [general-purpose, system]\n"],
+    );
+    // Auto Mode's node role is ekspec's: nothing to list about it.
+    assert!(!stderr.contains("computeConfig"), "{stderr}");
+}
+
+#[test]
+fn the_ipv6_example_exported_plans_no_changes() {
+    round_trip(
+        "ipv6.yaml",
+        "dual",
+        &["  ipFamily: ipv6\n", "instanceTypes: [m6i.large]"],
+    );
+}
+
+/// Every cluster setting and node group setting of issue 15, and custom AMIs of each OS
+/// family ekspec bootstraps (from an SSM parameter and by id; an NVIDIA one, which only its
+/// EKS name tells apart from the standard AMI type).
+const EVERY_SETTING: &str = r#"apiVersion: ekspec/v1alpha1
+kind: Cluster
+metadata: {name: settings, region: us-east-1}
+spec:
+  kubernetesVersion: "1.31"
+  vpc: {cidr: 10.40.0.0/16, zoneCount: 2, natGateway: single}
+  upgradePolicy: {supportType: EXTENDED}
+  deletionProtection: true
+  zonalShift: true
+  controlPlaneScalingTier: tier-xl
+  nodeGroups:
+    - name: batch
+      instanceTypes: [m6i.large]
+      minSize: 1
+      maxSize: 3
+      maxUnavailable: 2
+      updateStrategy: MINIMAL
+      nodeRepairConfig: {enabled: true, maxUnhealthyNodeThresholdPercentage: 20, maxParallelNodesRepairedCount: 2}
+      capacityReservation: {preference: capacity-reservations-only, id: cr-0123456789abcdef0}
+      preBootstrapCommands: ["echo tuned > /etc/motd", "sysctl -w vm.max_map_count=262144"]
+    - name: arm
+      instanceTypes: [m7g.large]
+      amiType: AL2023_ARM_64_STANDARD
+      amiParameter: /aws/service/eks/optimized-ami/1.31/amazon-linux-2023/arm64/standard/recommended/image_id
+      labels: {role: arm}
+      taints: [{key: dedicated, value: arm, effect: NoSchedule}]
+      preBootstrapCommands: ["echo arm > /etc/motd"]
+    - name: gpu
+      instanceTypes: [g5.xlarge]
+      amiType: AL2023_x86_64_NVIDIA
+      amiId: ami-0123456789abcdef0
+      nodeRepairConfig: {enabled: false}
+    - name: br
+      instanceTypes: [m6i.large]
+      amiType: BOTTLEROCKET_x86_64
+      amiId: ami-0fedcba9876543210
+      capacityReservation: {preference: none}
+"#;
+
+#[test]
+fn every_cluster_and_node_group_setting_exported_plans_no_changes() {
+    let aws = Emulated::start();
+    let stderr = round_trip_of(
+        &aws,
+        EVERY_SETTING,
+        "settings",
+        REGION,
+        &[
+            "  upgradePolicy:\n    supportType: EXTENDED\n  deletionProtection: true\n  zonalShift: true\n  controlPlaneScalingTier: tier-xl\n",
+            "maxUnavailable: 2",
+            "      nodeRepairConfig:\n        enabled: true\n        maxUnhealthyNodeThresholdPercentage: 20\n        maxParallelNodesRepairedCount: 2\n      updateStrategy: MINIMAL\n      capacityReservation:\n        preference: capacity-reservations-only\n        id: cr-0123456789abcdef0\n",
+            "preBootstrapCommands: [echo tuned > /etc/motd, sysctl -w vm.max_map_count=262144]",
+            "amiType: AL2023_ARM_64_STANDARD",
+            "preBootstrapCommands: [echo arm > /etc/motd]",
+            "amiType: AL2023_x86_64_NVIDIA",
+            "amiId: ami-0123456789abcdef0",
+            "amiType: BOTTLEROCKET_x86_64",
+            "amiId: ami-0fedcba9876543210\n      capacityReservation:\n        preference: none\n",
+            "# Inferred: nodegroup arm runs the custom AMI ami-",
+            "amiType AL2023_x86_64_NVIDIA: the OS family from its user data (a nodeadm NodeConfig), the variant from its EKS name",
+        ],
+    );
+    assert!(!stderr.contains("left out: nodegroup"), "{stderr}");
+}
