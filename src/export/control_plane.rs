@@ -33,9 +33,16 @@ pub fn export(x: &mut Exporting<'_>) {
         .encryption_key_arn
         .clone()
         .map(|key_arn| SecretsEncryption { key_arn });
-    if cluster.authentication_mode.as_deref() == Some("API") {
-        let message = "the cluster takes access entries only (API); ekspec makes clusters with API_AND_CONFIG_MAP and cannot express API";
-        x.omit(&resource, "accessConfig.authenticationMode", message);
+    match cluster.authentication_mode.as_deref() {
+        Some("API") => {
+            let message = "the cluster takes access entries only (API); ekspec makes clusters with API_AND_CONFIG_MAP and cannot express API";
+            x.omit(&resource, "accessConfig.authenticationMode", message);
+        }
+        Some("CONFIG_MAP") => {
+            let message = "the cluster takes the aws-auth ConfigMap only (CONFIG_MAP), which export does not read; ekspec's access entries need API_AND_CONFIG_MAP (`aws eks update-cluster-config --access-config authenticationMode=API_AND_CONFIG_MAP`, one way only)";
+            x.omit(&resource, "accessConfig.authenticationMode", message);
+        }
+        _ => {}
     }
     if !x.live.owned() {
         let role = cluster.role_arn.clone();

@@ -156,6 +156,14 @@ fn node_group(
     match template {
         Some(data) => {
             spec.disk_size_gib = data.disk_size_gib;
+            if data.disk_size_gib == 0 {
+                // No volume mapped: the AMI's own size applies.
+                spec.disk_size_gib = EKS_DEFAULT_DISK_GIB;
+                x.infer(format!(
+                    "nodegroup {} diskSizeGiB {EKS_DEFAULT_DISK_GIB}: its launch template maps no volume, so its nodes get the AMI's size ({EKS_DEFAULT_DISK_GIB} GiB on EKS's AMIs)",
+                    spec.name
+                ));
+            }
             spec.pod_imds_access = data.metadata_hop_limit > 1;
             spec.capacity_reservation = capacity_reservation(x, data, &resource);
             pre_bootstrap_commands(x, group, data, &mut spec, &resource);
