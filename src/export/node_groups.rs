@@ -255,7 +255,7 @@ fn family(bootstrap: Bootstrap, arm: bool) -> Vec<AmiType> {
             AmiType::BOTTLEROCKET_x86_64_NVIDIA,
             AmiType::BOTTLEROCKET_ARM_64_NVIDIA,
         ],
-        Bootstrap::BootstrapScript => &[],
+        Bootstrap::EksBootstrapSh => &[],
     };
     all.iter().copied().filter(|a| a.is_arm() == arm).collect()
 }
@@ -280,7 +280,7 @@ fn custom_ami(
     let (Some(image), Some(&ami_type)) = (image.clone(), candidates.first()) else {
         let why = match (image, bootstrap) {
             (None, _) => "its launch template names no AMI".to_owned(),
-            (Some(image), Some(Bootstrap::BootstrapScript)) => format!(
+            (Some(image), Some(Bootstrap::EksBootstrapSh)) => format!(
                 "{image} joins nodes with Amazon Linux 2's /etc/eks/bootstrap.sh; ekspec writes the bootstrap of AL2023 (nodeadm) and Bottlerocket AMIs only"
             ),
             (Some(image), _) => format!(

@@ -14,7 +14,7 @@ pub enum Bootstrap {
     /// `[settings.kubernetes]` TOML: Bottlerocket.
     Bottlerocket,
     /// `/etc/eks/bootstrap.sh`: Amazon Linux 2.
-    BootstrapScript,
+    EksBootstrapSh,
 }
 
 /// The way the user data joins a node, when it says.
@@ -27,7 +27,7 @@ pub fn bootstrap(user_data: &str) -> Option<Bootstrap> {
     {
         Some(Bootstrap::Bottlerocket)
     } else if user_data.contains("/etc/eks/bootstrap.sh") {
-        Some(Bootstrap::BootstrapScript)
+        Some(Bootstrap::EksBootstrapSh)
     } else {
         None
     }
@@ -200,7 +200,7 @@ mod tests {
         );
         let al2 =
             "#!/bin/bash\n/etc/eks/bootstrap.sh shop --kubelet-extra-args '--node-labels=a=b'\n";
-        assert_eq!(bootstrap(al2), Some(Bootstrap::BootstrapScript));
+        assert_eq!(bootstrap(al2), Some(Bootstrap::EksBootstrapSh));
         assert_eq!(super::commands(al2), Commands::default());
         assert_eq!(bootstrap("echo nothing to tell"), None);
     }
