@@ -78,19 +78,26 @@ fn node_group(
         }
     };
     let template = live.launch_templates.get(&group.name);
+    // What an AMI type the spec cannot express is written as: EKS's AL2023 on the instance
+    // types' architecture (validation refuses an AMI of another).
+    spec.ami_type = if group.instance_types.iter().all(|t| is_arm_instance(t)) {
+        AmiType::AL2023_ARM_64_STANDARD
+    } else {
+        AmiType::AL2023_x86_64_STANDARD
+    };
     // The AMI types a custom AMI's group may have been written with (its EKS name tells).
     let mut custom_candidates = Vec::new();
     if group.ami_type == CUSTOM_AMI_TYPE {
         custom_candidates = custom_ami(x, group, template, &mut spec, &resource);
+    } else if let Ok(ami) = serde_json::from_value::<AmiType>(json!(group.ami_type)) {
+        spec.ami_type = ami;
     } else {
-        match serde_json::from_value::<AmiType>(json!(group.ami_type)) {
-        Ok(ami) => spec.ami_type = ami,
-        Err(_) => x.omit(
-            &resource,
-            "amiType",
-            format!("{} cannot be expressed: written as the default {}; the plan would replace the node group", group.ami_type, AmiType::default().eks_name()),
-        ),
-    }
+        let message = format!(
+            "{} cannot be expressed: written as {}; the plan would replace the node group",
+            group.ami_type,
+            spec.ami_type.eks_name()
+        );
+        x.omit(&resource, "amiType", message);
     }
     let scaling = group.scaling;
     spec.min_size = u32::try_from(scaling.min).ok();

@@ -1039,7 +1039,8 @@ async fn a_cluster_made_with_the_sdk_exports_its_issue_15_settings() {
         ("batch", "m6i.large", batch),
         ("arm", "m7g.large", arm),
         ("br", "m6i.large", br),
-        ("legacy", "m5.large", legacy),
+        // On Arm: written on EKS's AL2023 for Arm, which validates.
+        ("legacy", "m6g.large", legacy),
     ] {
         let mut create = eks
             .create_nodegroup()
@@ -1092,7 +1093,7 @@ async fn a_cluster_made_with_the_sdk_exports_its_issue_15_settings() {
         "preBootstrapCommands: [echo tuned > /etc/motd, sysctl -w vm.max_map_count=262144]\n      nodeRepairConfig:\n        enabled: true\n        maxUnhealthyNodeThresholdCount: 3\n        maxParallelNodesRepairedPercentage: 50\n      updateStrategy: MINIMAL\n      capacityReservation:\n        preference: capacity-reservations-only\n        id: cr-0123456789abcdef0\n",
         "    - name: br\n      instanceTypes: [m6i.large]\n      amiType: BOTTLEROCKET_x86_64\n",
         "amiId: ami-0b1b2c3d4e5f60718\n",
-        "    - name: legacy\n      instanceTypes: [m5.large]\n",
+        "    - name: legacy\n      instanceTypes: [m6g.large]\n      amiType: AL2023_ARM_64_STANDARD\n",
         "# Inferred: nodegroup arm runs the custom AMI ami-0a1b2c3d4e5f60718 of its launch template",
         "the variant from the instance types' architecture",
     ] {
