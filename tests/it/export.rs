@@ -742,7 +742,7 @@ const EVERY_SETTING: &str = r#"apiVersion: ekspec/v1alpha1
 kind: Cluster
 metadata: {name: settings, region: us-east-1}
 spec:
-  kubernetesVersion: "1.31"
+  kubernetesVersion: "1.33"
   vpc: {cidr: 10.40.0.0/16, zoneCount: 2, natGateway: single}
   upgradePolicy: {supportType: EXTENDED}
   deletionProtection: true
@@ -761,7 +761,7 @@ spec:
     - name: arm
       instanceTypes: [m7g.large]
       amiType: AL2023_ARM_64_STANDARD
-      amiParameter: /aws/service/eks/optimized-ami/1.31/amazon-linux-2023/arm64/standard/recommended/image_id
+      amiParameter: /aws/service/eks/optimized-ami/1.33/amazon-linux-2023/arm64/standard/recommended/image_id
       labels: {role: arm}
       taints: [{key: dedicated, value: arm, effect: NoSchedule}]
       preBootstrapCommands: ["echo arm > /etc/motd"]
@@ -936,7 +936,7 @@ async fn a_cluster_made_with_the_sdk_exports_its_issue_15_settings() {
     let eks = &inventory.eks;
     eks.create_cluster()
         .name("tf")
-        .version("1.31")
+        .version("1.33")
         .role_arn(cluster_role)
         .resources_vpc_config(
             VpcConfigRequest::builder()
@@ -1063,7 +1063,10 @@ async fn a_cluster_made_with_the_sdk_exports_its_issue_15_settings() {
                     .build(),
             );
         if name == "batch" {
+            // As Terraform's module sends it (moto's default is AL2, which EKS no longer
+            // gives 1.33).
             create = create
+                .ami_type(aws_sdk_eks::types::AmiTypes::Al2023X8664Standard)
                 .update_config(
                     NodegroupUpdateConfig::builder()
                         .max_unavailable(2)
