@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::cloud::{LaunchTemplateData, NodeRepair, ObservedNodeGroup, UpdateBudget};
 use crate::resources::nodegroup::{CUSTOM_AMI_TYPE, physical_name};
-use crate::spec::validate::is_arm_instance;
+use crate::spec::validate::{AL2_NEWEST_MINOR, is_arm_instance, parse_minor};
 use crate::spec::{
     AmiType, CapacityReservationSpec, CapacityType, NodeGroupSpec, NodeRepairConfig, Taint,
     TaintEffect, UpdateStrategy,
@@ -90,7 +90,19 @@ fn node_group(
     if group.ami_type == CUSTOM_AMI_TYPE {
         custom_candidates = custom_ami(x, group, template, &mut spec, &resource);
     } else if let Ok(ami) = serde_json::from_value::<AmiType>(json!(group.ami_type)) {
-        spec.ami_type = ami;
+        let minor = parse_minor(&live.cluster.version);
+        if ami.is_al2() && minor.is_some_and(|m| m > AL2_NEWEST_MINOR) {
+            // A group left behind a control plane upgrade: it cannot follow on AL2.
+            let message = format!(
+                "{} under a Kubernetes {} control plane: EKS publishes no Amazon Linux 2 AMIs after 1.{AL2_NEWEST_MINOR}: written as {}; the plan would replace the node group",
+                group.ami_type,
+                live.cluster.version,
+                spec.ami_type.eks_name()
+            );
+            x.omit(&resource, "amiType", message);
+        } else {
+            spec.ami_type = ami;
+        }
     } else {
         let message = format!(
             "{} cannot be expressed: written as {}; the plan would replace the node group",

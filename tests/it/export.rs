@@ -1085,6 +1085,20 @@ async fn a_cluster_made_with_the_sdk_exports_its_issue_15_settings() {
         active(&inventory, "tf", Some(name)).await;
     }
 
+    // Amazon Linux 2 on EKS's AMI, left on 1.32 when the control plane went to 1.33.
+    eks.create_nodegroup()
+        .cluster_name("tf")
+        .nodegroup_name("al2")
+        .node_role(&node_role)
+        .set_subnets(Some(subnets.clone()))
+        .instance_types("m5.large")
+        .ami_type(aws_sdk_eks::types::AmiTypes::Al2X8664)
+        .version("1.32")
+        .send()
+        .await
+        .unwrap();
+    active(&inventory, "tf", Some("al2")).await;
+
     let out = aws.expect(0, &["export", "--name", "tf", "--region", REGION]);
     let text = &out.stdout;
     for expected in [
@@ -1112,6 +1126,8 @@ async fn a_cluster_made_with_the_sdk_exports_its_issue_15_settings() {
         "left out: nodegroup batch userData: ekspec writes its own user data; carried over from this one: 2 shell line(s) as preBootstrapCommands",
         "left out: nodegroup arm userData: ekspec writes its own user data; carried over from this one: the OS family (AL2023_ARM_64_STANDARD)",
         "left out: nodegroup legacy amiType: CUSTOM, ami-0c1b2c3d4e5f60718 joins nodes with Amazon Linux 2's /etc/eks/bootstrap.sh",
+        "left out: nodegroup al2 amiType: AL2_x86_64 under a Kubernetes 1.33 control plane: EKS publishes no Amazon Linux 2 AMIs after 1.32: written as AL2023_x86_64_STANDARD",
+        "left out: nodegroup al2 version: 1.32, behind the control plane's 1.33",
     ] {
         assert!(stderr.contains(expected), "no `{expected}` in\n{stderr}");
     }
