@@ -14,6 +14,7 @@ mod identity;
 mod karpenter;
 mod network;
 mod node_groups;
+mod user_data;
 
 use std::collections::BTreeMap;
 use std::fmt;

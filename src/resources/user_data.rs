@@ -16,7 +16,11 @@ use serde::Serialize;
 use crate::plan::Ref;
 
 /// The MIME boundary of the AL2023 archive.
-const BOUNDARY: &str = "//";
+pub const BOUNDARY: &str = "//";
+
+/// The first lines of the pre-bootstrap commands' script part: a shell that stops at the
+/// first failing command.
+pub const SCRIPT_PRELUDE: &str = "#!/bin/bash\nset -o errexit -o nounset -o pipefail\n";
 
 /// What a node group's launch template user data is made of.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -98,7 +102,7 @@ fn mime(commands: &[String], join: Option<(&NodeJoin, &Cluster)>) -> String {
         format!("MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"{BOUNDARY}\"\n\n");
     if !commands.is_empty() {
         out.push_str(&format!(
-            "--{BOUNDARY}\nContent-Type: text/x-shellscript; charset=\"us-ascii\"\n\n#!/bin/bash\nset -o errexit -o nounset -o pipefail\n"
+            "--{BOUNDARY}\nContent-Type: text/x-shellscript; charset=\"us-ascii\"\n\n{SCRIPT_PRELUDE}"
         ));
         for command in commands {
             out.push_str(command.trim_end());

@@ -714,3 +714,460 @@ async fn exporting_a_missing_cluster_or_without_credentials_fails_clearly() {
         out.stderr
     );
 }
+
+#[test]
+fn the_auto_mode_example_exported_plans_no_changes() {
+    let stderr = round_trip(
+        "auto-mode.yaml",
+        "auto",
+        &["  autoMode:\n    enabled: true\n    nodePools: [general-purpose, system]\n"],
+    );
+    // Auto Mode's node role is ekspec's: nothing to list about it.
+    assert!(!stderr.contains("computeConfig"), "{stderr}");
+}
+
+#[test]
+fn the_ipv6_example_exported_plans_no_changes() {
+    round_trip(
+        "ipv6.yaml",
+        "dual",
+        &["  ipFamily: ipv6\n", "instanceTypes: [m6i.large]"],
+    );
+}
+
+/// Every cluster setting and node group setting of issue 15, and custom AMIs of each OS
+/// family ekspec bootstraps (from an SSM parameter and by id; an NVIDIA one, which only its
+/// EKS name tells apart from the standard AMI type).
+const EVERY_SETTING: &str = r#"apiVersion: ekspec/v1alpha1
+kind: Cluster
+metadata: {name: settings, region: us-east-1}
+spec:
+  kubernetesVersion: "1.33"
+  vpc: {cidr: 10.40.0.0/16, zoneCount: 2, natGateway: single}
+  upgradePolicy: {supportType: EXTENDED}
+  deletionProtection: true
+  zonalShift: true
+  controlPlaneScalingTier: tier-xl
+  nodeGroups:
+    - name: batch
+      instanceTypes: [m6i.large]
+      minSize: 1
+      maxSize: 3
+      maxUnavailable: 2
+      updateStrategy: MINIMAL
+      nodeRepairConfig: {enabled: true, maxUnhealthyNodeThresholdPercentage: 20, maxParallelNodesRepairedCount: 2}
+      capacityReservation: {preference: capacity-reservations-only, id: cr-0123456789abcdef0}
+      preBootstrapCommands: ["echo tuned > /etc/motd", "sysctl -w vm.max_map_count=262144"]
+    - name: arm
+      instanceTypes: [m7g.large]
+      amiType: AL2023_ARM_64_STANDARD
+      amiParameter: /aws/service/eks/optimized-ami/1.33/amazon-linux-2023/arm64/standard/recommended/image_id
+      labels: {role: arm}
+      taints: [{key: dedicated, value: arm, effect: NoSchedule}]
+      preBootstrapCommands: ["echo arm > /etc/motd"]
+    - name: gpu
+      instanceTypes: [g5.xlarge]
+      amiType: AL2023_x86_64_NVIDIA
+      amiId: ami-0123456789abcdef0
+      nodeRepairConfig: {enabled: false}
+    - name: br
+      instanceTypes: [m6i.large]
+      amiType: BOTTLEROCKET_x86_64
+      amiId: ami-0fedcba9876543210
+      capacityReservation: {preference: none}
+"#;
+
+#[test]
+fn every_cluster_and_node_group_setting_exported_plans_no_changes() {
+    let aws = Emulated::start();
+    let stderr = round_trip_of(
+        &aws,
+        EVERY_SETTING,
+        "settings",
+        REGION,
+        &[
+            "  upgradePolicy:\n    supportType: EXTENDED\n  deletionProtection: true\n  zonalShift: true\n  controlPlaneScalingTier: tier-xl\n",
+            "maxUnavailable: 2",
+            "      nodeRepairConfig:\n        enabled: true\n        maxUnhealthyNodeThresholdPercentage: 20\n        maxParallelNodesRepairedCount: 2\n      updateStrategy: MINIMAL\n      capacityReservation:\n        preference: capacity-reservations-only\n        id: cr-0123456789abcdef0\n",
+            "preBootstrapCommands: [echo tuned > /etc/motd, sysctl -w vm.max_map_count=262144]",
+            "amiType: AL2023_ARM_64_STANDARD",
+            "preBootstrapCommands: [echo arm > /etc/motd]",
+            "amiType: AL2023_x86_64_NVIDIA",
+            "amiId: ami-0123456789abcdef0",
+            "amiType: BOTTLEROCKET_x86_64",
+            "amiId: ami-0fedcba9876543210\n      capacityReservation:\n        preference: none\n",
+            "# Inferred: nodegroup arm runs the custom AMI ami-",
+            "amiType AL2023_x86_64_NVIDIA: the OS family from its user data (a nodeadm NodeConfig), the variant from its EKS name",
+        ],
+    );
+    assert!(!stderr.contains("left out: nodegroup"), "{stderr}");
+}
+
+/// A launch template made with the SDK: user data (base64), an AMI and Capacity Reservation
+/// targeting when given.
+async fn launch_template(
+    inventory: &Inventory,
+    name: &str,
+    user_data: &str,
+    image: Option<&str>,
+    reservation: Option<aws_sdk_ec2::types::LaunchTemplateCapacityReservationSpecificationRequest>,
+) -> String {
+    use base64::Engine as _;
+    inventory
+        .ec2
+        .create_launch_template()
+        .launch_template_name(name)
+        .launch_template_data(
+            RequestLaunchTemplateData::builder()
+                .user_data(base64::engine::general_purpose::STANDARD.encode(user_data))
+                .set_image_id(image.map(str::to_owned))
+                .set_capacity_reservation_specification(reservation)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .launch_template()
+        .unwrap()
+        .launch_template_id()
+        .unwrap()
+        .to_owned()
+}
+
+/// A cluster made directly with the SDK with every setting of issue 15 (as Terraform or
+/// eksctl would send them): an IPv6 cluster with Auto Mode on its own node role, extended
+/// support, deletion protection, zonal shift and a provisioned tier; node groups with node
+/// repair, the MINIMAL strategy, a Capacity Reservation and another tool's pre-bootstrap
+/// script, and custom AMIs joined by nodeadm, Bottlerocket TOML and Amazon Linux 2's
+/// bootstrap.sh.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cluster_made_with_the_sdk_exports_its_issue_15_settings() {
+    use aws_sdk_ec2::types::{
+        CapacityReservationPreference, CapacityReservationTarget,
+        LaunchTemplateCapacityReservationSpecificationRequest,
+    };
+    use aws_sdk_eks::types::{
+        BlockStorage, ComputeConfigRequest, ControlPlaneScalingConfig, ElasticLoadBalancing,
+        IpFamily, KubernetesNetworkConfigRequest, NodeRepairConfig, NodegroupUpdateConfig,
+        NodegroupUpdateStrategies, ProvisionedControlPlaneTier, StorageConfigRequest, SupportType,
+        UpgradePolicyRequest, ZonalShiftConfigRequest,
+    };
+
+    let aws = Emulated::start();
+    let inventory = aws.inventory(REGION).await;
+    let ec2 = &inventory.ec2;
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.60.0.0/16")
+        .amazon_provided_ipv6_cidr_block(true)
+        .send()
+        .await
+        .unwrap()
+        .vpc()
+        .unwrap()
+        .vpc_id()
+        .unwrap()
+        .to_owned();
+    // The IPv6 block is `associating` for a moment (strict moto, as EC2).
+    let mut block = None;
+    for _ in 0..50 {
+        let described = ec2.describe_vpcs().vpc_ids(&vpc).send().await.unwrap();
+        block = described.vpcs()[0]
+            .ipv6_cidr_block_association_set()
+            .iter()
+            .find(|a| {
+                a.ipv6_cidr_block_state().and_then(|s| s.state())
+                    == Some(&aws_sdk_ec2::types::VpcCidrBlockStateCode::Associated)
+            })
+            .and_then(|a| a.ipv6_cidr_block().map(str::to_owned));
+        if block.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let block: ipnet::Ipv6Net = block.expect("an IPv6 block").parse().unwrap();
+    let mut blocks = block.subnets(64).unwrap();
+    let igw = ec2
+        .create_internet_gateway()
+        .send()
+        .await
+        .unwrap()
+        .internet_gateway()
+        .unwrap()
+        .internet_gateway_id()
+        .unwrap()
+        .to_owned();
+    ec2.attach_internet_gateway()
+        .internet_gateway_id(&igw)
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .unwrap();
+    let mut subnets = Vec::new();
+    for (cidr, zone) in [
+        ("10.60.0.0/20", "us-east-1a"),
+        ("10.60.16.0/20", "us-east-1b"),
+    ] {
+        let subnet = ec2
+            .create_subnet()
+            .vpc_id(&vpc)
+            .cidr_block(cidr)
+            .ipv6_cidr_block(blocks.next().unwrap().to_string())
+            .availability_zone(zone)
+            .tag_specifications(tags(
+                ResourceType::Subnet,
+                &[("kubernetes.io/role/elb", "1")],
+            ))
+            .send()
+            .await
+            .unwrap();
+        subnets.push(subnet.subnet().unwrap().subnet_id().unwrap().to_owned());
+    }
+    subnets.sort();
+
+    let cluster_role = role(
+        &inventory,
+        "tf-settings-cluster",
+        service("eks.amazonaws.com"),
+    )
+    .await;
+    let node_role = role(&inventory, "tf-settings-node", service("ec2.amazonaws.com")).await;
+    let auto_role = role(&inventory, "tf-settings-auto", service("ec2.amazonaws.com")).await;
+    let eks = &inventory.eks;
+    eks.create_cluster()
+        .name("tf")
+        .version("1.33")
+        .role_arn(cluster_role)
+        .resources_vpc_config(
+            VpcConfigRequest::builder()
+                .set_subnet_ids(Some(subnets.clone()))
+                .endpoint_public_access(true)
+                .build(),
+        )
+        .upgrade_policy(
+            UpgradePolicyRequest::builder()
+                .support_type(SupportType::Extended)
+                .build(),
+        )
+        .deletion_protection(true)
+        .zonal_shift_config(ZonalShiftConfigRequest::builder().enabled(true).build())
+        .control_plane_scaling_config(
+            ControlPlaneScalingConfig::builder()
+                .tier(ProvisionedControlPlaneTier::from("tier-2xl"))
+                .build(),
+        )
+        .compute_config(
+            ComputeConfigRequest::builder()
+                .enabled(true)
+                .node_pools("general-purpose")
+                .node_role_arn(&auto_role)
+                .build(),
+        )
+        .storage_config(
+            StorageConfigRequest::builder()
+                .block_storage(BlockStorage::builder().enabled(true).build())
+                .build(),
+        )
+        // Auto Mode takes access entries (EKS User Guide, "Create an Auto Mode cluster").
+        .access_config(
+            CreateAccessConfigRequest::builder()
+                .authentication_mode(AuthenticationMode::Api)
+                .build(),
+        )
+        .kubernetes_network_config(
+            KubernetesNetworkConfigRequest::builder()
+                .ip_family(IpFamily::Ipv6)
+                .elastic_load_balancing(ElasticLoadBalancing::builder().enabled(true).build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    active(&inventory, "tf", None).await;
+    let cluster = eks.describe_cluster().name("tf").send().await.unwrap();
+    let cluster = cluster.cluster().unwrap();
+    let endpoint = cluster.endpoint().unwrap();
+    let ca = cluster.certificate_authority().unwrap().data().unwrap();
+
+    // Another tool's pre-bootstrap commands on EKS's AMI: a script part per command.
+    let batch_data = "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"==BOUNDARY==\"\n\n--==BOUNDARY==\nContent-Type: text/x-shellscript; charset=\"us-ascii\"\n\n#!/bin/bash\necho tuned > /etc/motd\n\n--==BOUNDARY==\nContent-Type: text/x-shellscript; charset=\"us-ascii\"\n\n#!/bin/bash\nsysctl -w vm.max_map_count=262144\n\n--==BOUNDARY==--\n";
+    let reservation = LaunchTemplateCapacityReservationSpecificationRequest::builder()
+        .capacity_reservation_preference(CapacityReservationPreference::CapacityReservationsOnly)
+        .capacity_reservation_target(
+            CapacityReservationTarget::builder()
+                .capacity_reservation_id("cr-0123456789abcdef0")
+                .build(),
+        )
+        .build();
+    let batch = launch_template(&inventory, "tf-batch", batch_data, None, Some(reservation)).await;
+    // eksctl's user data of an AL2023 custom AMI ("Node bootstrapping" in its docs).
+    let nodeadm = format!(
+        "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=//\n\n--//\nContent-Type: application/node.eks.aws\n\napiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    apiServerEndpoint: {endpoint}\n    certificateAuthority: {ca}\n    cidr: fd00:10:96::/108\n    name: tf\n\n--//--\n"
+    );
+    let arm = launch_template(
+        &inventory,
+        "tf-arm",
+        &nodeadm,
+        Some("ami-0a1b2c3d4e5f60718"),
+        None,
+    )
+    .await;
+    let toml = format!(
+        "[settings.kubernetes]\napi-server = \"{endpoint}\"\ncluster-certificate = \"{ca}\"\ncluster-name = \"tf\"\n"
+    );
+    let br = launch_template(
+        &inventory,
+        "tf-br",
+        &toml,
+        Some("ami-0b1b2c3d4e5f60718"),
+        None,
+    )
+    .await;
+    let al2 = format!(
+        "#!/bin/bash\n/etc/eks/bootstrap.sh tf --apiserver-endpoint {endpoint} --b64-cluster-ca {ca}\n"
+    );
+    let legacy = launch_template(
+        &inventory,
+        "tf-legacy",
+        &al2,
+        Some("ami-0c1b2c3d4e5f60718"),
+        None,
+    )
+    .await;
+
+    for (name, types, template) in [
+        ("batch", "m6i.large", batch),
+        ("arm", "m7g.large", arm),
+        ("br", "m6i.large", br),
+        // On Arm: written on EKS's AL2023 for Arm, which validates.
+        ("legacy", "m6g.large", legacy),
+    ] {
+        let mut create = eks
+            .create_nodegroup()
+            .cluster_name("tf")
+            .nodegroup_name(name)
+            .node_role(&node_role)
+            .set_subnets(Some(subnets.clone()))
+            .instance_types(types)
+            .scaling_config(
+                NodegroupScalingConfig::builder()
+                    .min_size(1)
+                    .max_size(3)
+                    .desired_size(1)
+                    .build(),
+            )
+            .launch_template(
+                LaunchTemplateSpecification::builder()
+                    .id(template)
+                    .version("1")
+                    .build(),
+            );
+        if name == "batch" {
+            // As Terraform's module sends it (moto's default is AL2, which EKS no longer
+            // gives 1.33).
+            create = create
+                .ami_type(aws_sdk_eks::types::AmiTypes::Al2023X8664Standard)
+                .update_config(
+                    NodegroupUpdateConfig::builder()
+                        .max_unavailable(2)
+                        .update_strategy(NodegroupUpdateStrategies::Minimal)
+                        .build(),
+                )
+                .node_repair_config(
+                    NodeRepairConfig::builder()
+                        .enabled(true)
+                        .max_unhealthy_node_threshold_count(3)
+                        .max_parallel_nodes_repaired_percentage(50)
+                        .build(),
+                );
+        }
+        create.send().await.unwrap();
+        active(&inventory, "tf", Some(name)).await;
+    }
+
+    // Amazon Linux 2 on EKS's AMI, left on 1.32 when the control plane went to 1.33.
+    eks.create_nodegroup()
+        .cluster_name("tf")
+        .nodegroup_name("al2")
+        .node_role(&node_role)
+        .set_subnets(Some(subnets.clone()))
+        .instance_types("m5.large")
+        .ami_type(aws_sdk_eks::types::AmiTypes::Al2X8664)
+        .version("1.32")
+        .send()
+        .await
+        .unwrap();
+    active(&inventory, "tf", Some("al2")).await;
+
+    let out = aws.expect(0, &["export", "--name", "tf", "--region", REGION]);
+    let text = &out.stdout;
+    for expected in [
+        "  autoMode:\n    enabled: true\n    nodePools: [general-purpose]\n  upgradePolicy:\n    supportType: EXTENDED\n  deletionProtection: true\n  zonalShift: true\n  controlPlaneScalingTier: tier-2xl\n  ipFamily: ipv6\n",
+        "    - name: arm\n      instanceTypes: [m7g.large]\n      amiType: AL2023_ARM_64_STANDARD\n",
+        "amiId: ami-0a1b2c3d4e5f60718\n",
+        "    - name: batch\n      instanceTypes: [m6i.large]\n",
+        "      maxUnavailable: 2\n",
+        "preBootstrapCommands: [echo tuned > /etc/motd, sysctl -w vm.max_map_count=262144]\n      nodeRepairConfig:\n        enabled: true\n        maxUnhealthyNodeThresholdCount: 3\n        maxParallelNodesRepairedPercentage: 50\n      updateStrategy: MINIMAL\n      capacityReservation:\n        preference: capacity-reservations-only\n        id: cr-0123456789abcdef0\n",
+        "    - name: br\n      instanceTypes: [m6i.large]\n      amiType: BOTTLEROCKET_x86_64\n",
+        "amiId: ami-0b1b2c3d4e5f60718\n",
+        "    - name: legacy\n      instanceTypes: [m6g.large]\n      amiType: AL2023_ARM_64_STANDARD\n",
+        "# Inferred: nodegroup arm runs the custom AMI ami-0a1b2c3d4e5f60718 of its launch template",
+        "the variant from the instance types' architecture",
+    ] {
+        assert!(text.contains(expected), "no `{expected}` in\n{text}");
+    }
+    assert!(
+        !text.contains("ami-0c1b2c3d4e5f60718") && !text.contains("bootstrap.sh"),
+        "{text}"
+    );
+    let stderr = &out.stderr;
+    for expected in [
+        "left out: cluster tf computeConfig.nodeRoleArn: Auto Mode's nodes use role arn:aws:iam::123456789012:role/tf-settings-auto",
+        "left out: nodegroup batch userData: ekspec writes its own user data; carried over from this one: 2 shell line(s) as preBootstrapCommands",
+        "left out: nodegroup arm userData: ekspec writes its own user data; carried over from this one: the OS family (AL2023_ARM_64_STANDARD)",
+        "left out: nodegroup legacy amiType: CUSTOM, ami-0c1b2c3d4e5f60718 joins nodes with Amazon Linux 2's /etc/eks/bootstrap.sh",
+        "left out: nodegroup al2 amiType: AL2_x86_64 under a Kubernetes 1.33 control plane: EKS publishes no Amazon Linux 2 AMIs after 1.32: written as AL2023_x86_64_STANDARD",
+        "left out: nodegroup al2 version: 1.32, behind the control plane's 1.33",
+    ] {
+        assert!(stderr.contains(expected), "no `{expected}` in\n{stderr}");
+    }
+    let spec = aws.spec("tf.yaml", text);
+    aws.expect(0, &["validate", "-f", &spec, "--strict"]);
+}
+
+/// A cluster in the `CONFIG_MAP` authentication mode (EKS's only mode before access entries)
+/// has no access entries to list: EKS refuses ListAccessEntries there, and export says what it
+/// did not read instead of failing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_config_map_cluster_exports_and_says_access_was_not_read() {
+    let aws = Emulated::start();
+    let inventory = aws.inventory(REGION).await;
+    let cluster_role = role(&inventory, "old-cluster", service("eks.amazonaws.com")).await;
+    inventory
+        .eks
+        .create_cluster()
+        .name("old")
+        .version("1.31")
+        .role_arn(cluster_role)
+        .resources_vpc_config(
+            VpcConfigRequest::builder()
+                .endpoint_public_access(true)
+                .build(),
+        )
+        .access_config(
+            CreateAccessConfigRequest::builder()
+                .authentication_mode(AuthenticationMode::ConfigMap)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    active(&inventory, "old", None).await;
+    let out = aws.expect(0, &["export", "--name", "old", "--region", REGION]);
+    assert!(
+        out.stderr.contains("left out: cluster old accessConfig.authenticationMode: the cluster takes the aws-auth ConfigMap only (CONFIG_MAP)"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stdout.contains("accessEntries"), "{}", out.stdout);
+}

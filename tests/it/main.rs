@@ -23,6 +23,7 @@ mod hostile_input;
 mod iam_policy;
 mod import_corpus;
 mod import_eksctl;
+mod import_export;
 mod in_flight;
 mod invalid_fixtures;
 mod inventory;
