@@ -32,6 +32,9 @@ pub enum ChangeKind {
     Delete,
     /// The spec asks for something AWS cannot do; nothing will be changed.
     Impossible,
+    /// Take ownership of a live resource another tool made (tag it), then bring it to the
+    /// spec like any owned one.
+    Adopt,
 }
 
 impl ChangeKind {
@@ -43,6 +46,7 @@ impl ChangeKind {
             Self::Replace => "-/+",
             Self::Delete => "-",
             Self::Impossible => "!",
+            Self::Adopt => "<=",
         }
     }
 
@@ -54,6 +58,7 @@ impl ChangeKind {
             Self::Replace => "replace",
             Self::Delete => "delete",
             Self::Impossible => "impossible",
+            Self::Adopt => "adopt",
         }
     }
 }
@@ -157,6 +162,8 @@ pub struct Summary {
     pub delete: usize,
     /// Impossible changes.
     pub impossible: usize,
+    /// Adoptions of resources another tool made.
+    pub adopt: usize,
 }
 
 /// Everything that would change for one cluster.
@@ -185,6 +192,7 @@ impl Plan {
                 ChangeKind::Replace => summary.replace += 1,
                 ChangeKind::Delete => summary.delete += 1,
                 ChangeKind::Impossible => summary.impossible += 1,
+                ChangeKind::Adopt => summary.adopt += 1,
             }
         }
         summary
@@ -195,11 +203,15 @@ impl Plan {
         self.changes.is_empty()
     }
 
-    /// Whether applying needs confirmation (it deletes or replaces something).
+    /// Whether applying needs confirmation: it deletes or replaces something, or takes over
+    /// resources another tool made.
     pub fn is_destructive(&self) -> bool {
-        self.changes
-            .iter()
-            .any(|c| matches!(c.kind, ChangeKind::Delete | ChangeKind::Replace))
+        self.changes.iter().any(|c| {
+            matches!(
+                c.kind,
+                ChangeKind::Delete | ChangeKind::Replace | ChangeKind::Adopt
+            )
+        })
     }
 
     /// The impossible changes, which block the whole plan.
