@@ -114,7 +114,7 @@ pub fn plan(p: &mut Planning<'_>) {
             .after(["cluster"]);
         if adopted {
             change = change.reason(format!(
-                "the {} access entry exists but was not created by ekspec (EKS makes one for the cluster creator); it is declared, so ekspec tags it and manages it from now on",
+                "the {} access entry exists but was not created by ekspec (EKS makes one for the cluster creator, other tools others); it is declared, so ekspec tags it and manages it from now on",
                 live.entry_type
             ));
         }

@@ -419,10 +419,7 @@ pub fn merge(changes: &mut Vec<Change>, cluster: &str, observed: &Observed) {
     for adoption in &observed.adoptions {
         let mut tag = adoption.tag.clone();
         let fields = tag_fields(adoption);
-        match changes
-            .iter_mut()
-            .find(|c| c.resource == adoption.resource)
-        {
+        match changes.iter_mut().find(|c| c.resource == adoption.resource) {
             Some(change) if change.kind != ChangeKind::Impossible => {
                 let ops = std::mem::take(&mut change.operations);
                 let mut rest = Vec::new();
@@ -434,7 +431,9 @@ pub fn merge(changes: &mut Vec<Change>, cluster: &str, observed: &Observed) {
                     }
                 }
                 change.operations = std::iter::once(tag).chain(rest).collect();
-                change.fields.retain(|f| !fields.iter().any(|o| o.field == f.field));
+                change
+                    .fields
+                    .retain(|f| !fields.iter().any(|o| o.field == f.field));
                 change.fields.splice(0..0, fields);
                 let then = match change.kind {
                     ChangeKind::Replace => change

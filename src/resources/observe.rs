@@ -208,7 +208,14 @@ pub async fn observe_adopting(
     let mut roles = roles;
     let mut oidc_providers = oidc_providers;
     if let (Some(live), true) = (&cluster, owned) {
-        let used = used_roles(cloud, file, live, &contents, &roles, adopt, provider_arn.as_deref());
+        let used = used_roles(
+            cloud,
+            file,
+            live,
+            &contents,
+            &roles,
+            provider_arn.as_deref(),
+        );
         let provider = async {
             match &provider_arn {
                 Some(arn) if adopt && oidc_providers.is_empty() => {
@@ -302,9 +309,7 @@ pub async fn observe_adopting(
         }
     }
     // From here on only what this cluster owns (or adopts) counts.
-    observed
-        .roles
-        .retain(|r| owned_id(&r.tags, name).is_some());
+    observed.roles.retain(|r| owned_id(&r.tags, name).is_some());
     observed
         .oidc_providers
         .retain(|o| owned_id(&o.tags, name).is_some());
@@ -319,15 +324,13 @@ pub async fn observe_adopting(
 
 /// Roles outside the cluster's IAM path that its live resources use or the spec names by
 /// `roleName`: adopted roles keep their name and path, so they are found this way on every
-/// plan (the caller keeps the owned ones). When adopting, also the roles that trust the
-/// cluster's OIDC provider, for IRSA accounts without a `roleName`.
+/// plan (the caller keeps the owned ones, or those to adopt).
 async fn used_roles(
     cloud: &Cloud,
     file: Option<&ClusterFile>,
     cluster: &ObservedCluster,
     contents: &ClusterContents,
     listed: &[ObservedRole],
-    adopt: bool,
     provider_arn: Option<&str>,
 ) -> CloudResult<Vec<ObservedRole>> {
     let role_name = super::adopt::role_name;
@@ -372,13 +375,20 @@ async fn used_roles(
         .into_iter()
         .flatten()
         .collect();
-    let irsa_without_name = file.is_some_and(|f| {
+    // IRSA roles no EKS resource names are found by their trust in the cluster's provider
+    // (ListRoles over the account): for a delete, whose adopted IRSA roles go too, and for
+    // an IRSA account without `roleName` whose ekspec-named role is not there (adopted, or
+    // to be). A cluster ekspec made needs neither.
+    let unnamed_elsewhere = file.is_some_and(|f| {
         f.spec.service_accounts.iter().any(|a| {
-            a.mechanism == crate::spec::IdentityMechanism::Irsa && a.role_name.is_none()
+            a.mechanism == crate::spec::IdentityMechanism::Irsa
+                && a.role_name.is_none()
+                && !listed
+                    .iter()
+                    .any(|r| r.name == naming::irsa_role(&f.metadata.name, &a.namespace, &a.name))
         })
     });
-    if adopt
-        && irsa_without_name
+    if (file.is_none() || unnamed_elsewhere)
         && let Some(provider) = provider_arn
     {
         for role in cloud.identity.roles_trusting(provider).await? {
