@@ -1,11 +1,13 @@
 //! `ekspec adopt` through the real binary against strict moto: a cluster made directly with
 //! the SDK the way eksctl names and tags things is exported, adopted, planned `No changes.`,
 //! changed and deleted (what was adopted goes, the brought-in VPC stays); another ekspec
-//! cluster's resources are refused; a plan without `--adopt` says how.
+//! cluster's resources are refused; a plan without `--adopt` says how; a saved adopt plan
+//! applies; an adopt killed after its k-th mutating call converges on a rerun.
 
 use crate::e2e::{Emulated, edit};
 use crate::export::eksctl_cluster;
 use crate::inventory::Inventory;
+use crate::proxy::Proxy;
 
 pub const REGION: &str = "us-east-1";
 
@@ -168,4 +170,136 @@ async fn an_eksctl_cluster_is_exported_adopted_changed_and_deleted() {
         .await
         .unwrap();
     assert_eq!(vpcs.vpcs().len(), 1, "the brought-in VPC was deleted");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn another_clusters_resources_are_refused_and_a_saved_adopt_plan_applies() {
+    let aws = Emulated::start();
+    let inventory = aws.inventory(REGION).await;
+    let (spec, _) = seed_eksctl_style_cluster(&aws, "shop").await;
+    let cluster_arn = inventory
+        .eks
+        .describe_cluster()
+        .name("shop")
+        .send()
+        .await
+        .unwrap()
+        .cluster()
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_owned();
+
+    // The cluster itself carries another ekspec cluster's tag.
+    inventory
+        .eks
+        .tag_resource()
+        .resource_arn(&cluster_arn)
+        .tags("ekspec.io/cluster", "web")
+        .send()
+        .await
+        .unwrap();
+    for args in [
+        vec!["plan", "--adopt", "-f", &spec],
+        vec!["plan", "-f", &spec],
+    ] {
+        let out = aws.expect(1, &args);
+        assert!(
+            out.stdout.contains("! impossible cluster (shop)")
+                && out.stdout.contains("belongs to ekspec cluster `web`")
+                && out.stdout.contains("not to `shop`"),
+            "{out:?}"
+        );
+    }
+    inventory
+        .eks
+        .untag_resource()
+        .resource_arn(&cluster_arn)
+        .tag_keys("ekspec.io/cluster")
+        .send()
+        .await
+        .unwrap();
+
+    // The node role does.
+    let node_role = "eksctl-shop-nodegroup-ng-1-NodeInstanceRole-R4T5Y6";
+    inventory
+        .iam
+        .tag_role()
+        .role_name(node_role)
+        .tags(
+            aws_sdk_iam::types::Tag::builder()
+                .key("ekspec.io/cluster")
+                .value("web")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let out = aws.expect(1, &["plan", "--adopt", "-f", &spec]);
+    assert!(
+        out.stdout.contains(&format!(
+            "! impossible role/node ({node_role})\n        cannot: {node_role} belongs to ekspec cluster `web` (its tag ekspec.io/cluster says so), not to `shop`"
+        )),
+        "{}",
+        out.stdout
+    );
+    let out = aws.expect(1, &["adopt", "-f", &spec, "--auto-approve"]);
+    assert!(out.stderr.contains("no change was made"), "{out:?}");
+    let owned = inventory.owned("shop").await;
+    assert!(
+        owned.iter().all(|o| o.starts_with("security-group ")),
+        "{owned:#?}"
+    );
+    inventory
+        .iam
+        .untag_role()
+        .role_name(node_role)
+        .tag_keys("ekspec.io/cluster")
+        .send()
+        .await
+        .unwrap();
+
+    // A saved adopt plan carries the adoption to `apply PLAN.json`.
+    let saved = aws.spec("shop.plan.json", "");
+    aws.expect(0, &["plan", "--adopt", "-f", &spec, "--out", &saved]);
+    let document = std::fs::read_to_string(&saved).unwrap();
+    assert!(
+        document.contains("\"adopt\": true") && document.contains("\"kind\": \"adopt\""),
+        "{document}"
+    );
+    aws.expect(0, &["apply", &saved, "--auto-approve"]);
+    let again = aws.expect(0, &["plan", "-f", &spec, "--detailed-exitcode"]);
+    assert_eq!(again.stdout.trim(), "No changes.", "{}", again.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_adopt_converges_on_a_rerun() {
+    for k in [1, 3, 8] {
+        let aws = Emulated::start();
+        let inventory = aws.inventory(REGION).await;
+        let (spec, _) = seed_eksctl_style_cluster(&aws, "shop").await;
+        let proxy = Proxy::start(&aws.endpoint());
+        let child = aws
+            .command(&proxy.endpoint(), &["adopt", "-f", &spec, "--auto-approve"])
+            .spawn();
+        proxy.kill_after(k, child.id());
+        let output = child.wait_with_output().unwrap();
+        proxy.disarm();
+        let killed = std::os::unix::process::ExitStatusExt::signal(&output.status) == Some(9);
+        assert!(killed, "adopt was not killed after call {k}: {output:?}");
+        // The killed run left its lock: the rerun breaks it, as a person would.
+        aws.expect(0, &["adopt", "-f", &spec, "--auto-approve", "--break-lock"]);
+        let plan = aws.expect(0, &["plan", "-f", &spec, "--detailed-exitcode"]);
+        assert_eq!(
+            plan.stdout.trim(),
+            "No changes.",
+            "after a kill at call {k}"
+        );
+        let groups = node_group_names(&inventory, "shop").await;
+        assert!(
+            groups.len() == 1 && groups[0].starts_with("ng-1-"),
+            "after a kill at call {k}: {groups:?}"
+        );
+    }
 }
