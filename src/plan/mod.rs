@@ -162,8 +162,14 @@ pub struct Summary {
     pub delete: usize,
     /// Impossible changes.
     pub impossible: usize,
-    /// Adoptions of resources another tool made.
+    /// Adoptions of resources another tool made (in JSON only when there are some, so
+    /// other plans' documents stay as they were).
+    #[serde(skip_serializing_if = "is_zero")]
     pub adopt: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Everything that would change for one cluster.
