@@ -473,3 +473,137 @@ pub fn merge(changes: &mut Vec<Change>, cluster: &str, observed: &Observed) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn adoption(resource: &str, role: &str) -> Adoption {
+        Adoption {
+            resource: resource.to_owned(),
+            physical_id: role.to_owned(),
+            tag: Operation::TagRole {
+                role: role.to_owned(),
+                tags: ownership("shop", resource),
+            },
+            matched: "the role the cluster uses".to_owned(),
+        }
+    }
+
+    fn observed(adoptions: Vec<Adoption>, refusals: Vec<Refusal>) -> Observed {
+        Observed {
+            adoptions,
+            refusals,
+            ..Observed::default()
+        }
+    }
+
+    #[test]
+    fn the_tag_call_goes_first_and_takes_the_planners_other_tags() {
+        let mut changes = vec![
+            Change::new(
+                "role/cluster",
+                ChangeKind::Update,
+                vec![
+                    Operation::AttachPolicy {
+                        role: "eksctl-role".to_owned(),
+                        policy_arn: "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy".to_owned(),
+                    },
+                    Operation::TagRole {
+                        role: "eksctl-role".to_owned(),
+                        tags: Tags::from([("Name".to_owned(), "shop/role/cluster".to_owned())]),
+                    },
+                ],
+            )
+            .fields(vec![FieldChange::new("tags.Name", "", "shop/role/cluster")]),
+        ];
+        let live = observed(vec![adoption("role/cluster", "eksctl-role")], Vec::new());
+        merge(&mut changes, "shop", &live);
+        let [change] = changes.as_slice() else {
+            panic!("{changes:#?}");
+        };
+        assert_eq!(change.kind, ChangeKind::Adopt);
+        assert_eq!(change.operations.len(), 2, "{:#?}", change.operations);
+        let Operation::TagRole { role, tags } = &change.operations[0] else {
+            panic!("{:#?}", change.operations);
+        };
+        assert_eq!(role, "eksctl-role");
+        assert_eq!(
+            tags.keys().collect::<Vec<_>>(),
+            ["Name", CLUSTER_TAG, RESOURCE_TAG]
+        );
+        assert!(matches!(
+            change.operations[1],
+            Operation::AttachPolicy { .. }
+        ));
+        assert_eq!(change.fields[0].field, format!("tags.{CLUSTER_TAG}"));
+        assert!(
+            change
+                .reason
+                .as_deref()
+                .is_some_and(|r| r.contains("the role the cluster uses"))
+        );
+    }
+
+    #[test]
+    fn an_adoption_with_nothing_else_to_change_is_its_own_change_and_a_replacement_keeps_its_reason()
+     {
+        let mut changes = vec![
+            Change::new("nodegroup/ng-1", ChangeKind::Replace, Vec::new())
+                .reason("EKS cannot change these fields in place"),
+        ];
+        let mut group = adoption("nodegroup/ng-1", "ng-1");
+        group.tag = Operation::TagEks {
+            arn: "arn:ng-1".to_owned(),
+            tags: ownership("shop", "nodegroup/ng-1"),
+        };
+        let live = observed(vec![adoption("role/node", "node-role"), group], Vec::new());
+        merge(&mut changes, "shop", &live);
+        let replaced = &changes[0];
+        assert_eq!(replaced.kind, ChangeKind::Adopt);
+        assert!(matches!(replaced.operations[0], Operation::TagEks { .. }));
+        assert!(
+            replaced.reason.as_deref().is_some_and(
+                |r| r.ends_with("; then replaced: EKS cannot change these fields in place")
+            ),
+            "{replaced:#?}"
+        );
+        let role = &changes[1];
+        assert_eq!(
+            (role.resource.as_str(), role.kind, role.operations.len()),
+            ("role/node", ChangeKind::Adopt, 1)
+        );
+    }
+
+    #[test]
+    fn another_clusters_resource_is_impossible_and_named_with_both_clusters() {
+        let mut changes = vec![Change::new(
+            "role/node",
+            ChangeKind::Update,
+            vec![Operation::TagRole {
+                role: "node-role".to_owned(),
+                tags: Tags::new(),
+            }],
+        )];
+        let live = observed(
+            Vec::new(),
+            vec![Refusal {
+                resource: "role/node".to_owned(),
+                physical_id: "node-role".to_owned(),
+                owner: "web".to_owned(),
+            }],
+        );
+        merge(&mut changes, "shop", &live);
+        let [change] = changes.as_slice() else {
+            panic!("{changes:#?}");
+        };
+        assert_eq!(change.kind, ChangeKind::Impossible);
+        assert!(change.operations.is_empty());
+        let reason = change.reason.as_deref().unwrap_or_default();
+        assert!(
+            reason.contains("node-role belongs to ekspec cluster `web`")
+                && reason.contains("not to `shop`"),
+            "{reason}"
+        );
+    }
+}
