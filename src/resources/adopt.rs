@@ -367,6 +367,21 @@ pub fn refuse_foreign_contents(observed: &mut Observed, file: &ClusterFile) {
     }
 }
 
+/// Of what adoption would take in an owned cluster, what stops a plan without `--adopt`:
+/// node groups, Fargate profiles and the roles they and the cluster use. (A Pod Identity
+/// association in the way is already impossible, see `pod_identity`; a role the spec names
+/// that someone else made fails its create.)
+pub fn left_to_adopt(adoptions: Vec<Adoption>) -> Vec<Adoption> {
+    adoptions
+        .into_iter()
+        .filter(|a| {
+            a.resource.starts_with("nodegroup/")
+                || a.resource.starts_with("fargate-profile/")
+                || ["role/cluster", "role/node", "role/fargate"].contains(&a.resource.as_str())
+        })
+        .collect()
+}
+
 /// The ownership tag fields an adoption adds.
 fn tag_fields(adoption: &Adoption) -> Vec<FieldChange> {
     let tags = match &adoption.tag {
@@ -460,6 +475,17 @@ pub fn merge(changes: &mut Vec<Change>, cluster: &str, observed: &Observed) {
                     )),
             ),
         }
+    }
+    for left in &observed.unadopted {
+        changes.retain(|c| c.resource != left.resource);
+        changes.push(
+            Change::new(&left.resource, ChangeKind::Impossible, Vec::new())
+                .id(&left.physical_id)
+                .reason(format!(
+                    "{} is {} but carries no ekspec tags (an interrupted adopt, or made outside ekspec); ekspec takes it over only when told: `ekspec adopt -f SPEC` (`ekspec plan --adopt -f SPEC` shows what that does)",
+                    left.physical_id, left.matched
+                )),
+        );
     }
     for refusal in &observed.refusals {
         changes.retain(|c| c.resource != refusal.resource);

@@ -78,6 +78,9 @@ pub struct Observed {
     pub adoptions: Vec<super::adopt::Adoption>,
     /// Live resources the spec matches that another ekspec cluster owns: never adopted.
     pub refusals: Vec<super::adopt::Refusal>,
+    /// Without `--adopt`: live resources of the owned cluster that only adoption would take
+    /// (an interrupted adopt, or made by hand); the plan stops and says how.
+    pub unadopted: Vec<super::adopt::Adoption>,
 }
 
 impl Observed {
@@ -299,10 +302,16 @@ pub async fn observe_adopting(
         version_support,
         adoptions: Vec::new(),
         refusals: Vec::new(),
+        unadopted: Vec::new(),
     };
     if let Some(file) = file {
         if adopt {
             super::adopt::claim_matches(&mut observed, file);
+        } else if owned {
+            let mut probe = observed.clone();
+            super::adopt::claim_matches(&mut probe, file);
+            observed.unadopted = super::adopt::left_to_adopt(probe.adoptions);
+            observed.refusals.extend(probe.refusals);
         }
         if owned {
             super::adopt::refuse_foreign_contents(&mut observed, file);

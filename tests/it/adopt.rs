@@ -220,6 +220,39 @@ async fn another_clusters_resources_are_refused_and_a_saved_adopt_plan_applies()
         .await
         .unwrap();
 
+    // An adopt that stopped after tagging the cluster only: a plan without --adopt does not
+    // make twins of what is left to adopt, it says how to go on.
+    inventory
+        .eks
+        .tag_resource()
+        .resource_arn(&cluster_arn)
+        .tags("ekspec.io/cluster", "shop")
+        .tags("ekspec.io/resource", "cluster")
+        .send()
+        .await
+        .unwrap();
+    let out = aws.expect(1, &["plan", "-f", &spec]);
+    for expected in [
+        "! impossible nodegroup/ng-1 (ng-1)\n        cannot: ng-1 is the node group named `ng-1` in the spec but carries no ekspec tags (an interrupted adopt, or made outside ekspec); ekspec takes it over only when told: `ekspec adopt -f SPEC`",
+        "! impossible role/cluster (eksctl-shop-cluster-ServiceRole-Q1W2E3)",
+    ] {
+        assert!(
+            out.stdout.contains(expected),
+            "no `{expected}` in\n{}",
+            out.stdout
+        );
+    }
+    assert!(!out.stdout.contains("create nodegroup"), "{}", out.stdout);
+    inventory
+        .eks
+        .untag_resource()
+        .resource_arn(&cluster_arn)
+        .tag_keys("ekspec.io/cluster")
+        .tag_keys("ekspec.io/resource")
+        .send()
+        .await
+        .unwrap();
+
     // The node role does.
     let node_role = "eksctl-shop-nodegroup-ng-1-NodeInstanceRole-R4T5Y6";
     inventory
