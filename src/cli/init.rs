@@ -53,7 +53,9 @@ spec:
   #   - name: coredns
   #   - name: kube-proxy
 "#,
-        version = format_args!("1.{}", spec::validate::NEWEST_MINOR - 2),
+        // The newest EKS offers: the longest in standard support (an older one may already
+        // be in extended support, billed extra per cluster hour).
+        version = format_args!("1.{}", spec::validate::NEWEST_MINOR),
     )
 }
 

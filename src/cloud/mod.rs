@@ -282,7 +282,8 @@ pub trait ControlPlane: Send + Sync {
         cluster: &str,
         version: &str,
     ) -> CloudResult<Vec<ObservedInsight>>;
-    /// Where `version` is in EKS's support lifecycle, or `None` when EKS does not list it.
+    /// Where `version` is in EKS's support lifecycle ([`VersionSupport::NOT_LISTED`] when EKS
+    /// does not list it), or `None` when that is not known.
     async fn version_support(&self, version: &str) -> CloudResult<Option<VersionSupport>>;
 }
 

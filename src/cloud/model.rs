@@ -478,12 +478,27 @@ pub struct ObservedInsight {
 pub struct VersionSupport {
     /// `1.N`.
     pub version: String,
-    /// `STANDARD_SUPPORT`, `EXTENDED_SUPPORT` or `UNSUPPORTED`.
+    /// `STANDARD_SUPPORT`, `EXTENDED_SUPPORT` or `UNSUPPORTED` (EKS's), or
+    /// [`VersionSupport::NOT_LISTED`] (ekspec's: EKS does not list the version at all).
     pub status: String,
     /// End of standard support, `YYYY-MM-DD` (UTC).
     pub end_of_standard_support: Option<String>,
     /// End of extended support, `YYYY-MM-DD` (UTC).
     pub end_of_extended_support: Option<String>,
+}
+
+impl VersionSupport {
+    /// The status of a version DescribeClusterVersions does not list (even with `includeAll`):
+    /// EKS does not offer it (yet, or in this partition).
+    pub const NOT_LISTED: &'static str = "NOT_LISTED";
+
+    /// Whether EKS creates clusters on (and upgrades to) this version: it does on versions in
+    /// standard or extended support (EKS user guide, "Understand the Kubernetes version
+    /// lifecycle on EKS": "You can create new Amazon EKS clusters on any version offered in
+    /// standard or extended support"), not past it, nor on one it does not list.
+    pub fn offered(&self) -> bool {
+        !matches!(self.status.as_str(), "UNSUPPORTED" | Self::NOT_LISTED)
+    }
 }
 
 /// A request to create a cluster.

@@ -57,6 +57,19 @@ pub fn plan(p: &mut Planning<'_>) {
     let auto_mode = auto_mode::desired(p);
     warn_support(p);
     let Some(live) = p.observed.cluster.clone() else {
+        if let Some(reason) = not_offered(p.observed.version_support.as_ref()) {
+            p.push(
+                Change::new("cluster", ChangeKind::Impossible, Vec::new())
+                    .id(name)
+                    .fields(vec![FieldChange {
+                        field: "spec.kubernetesVersion".to_owned(),
+                        old: None,
+                        new: Some(spec.kubernetes_version.clone()),
+                    }])
+                    .reason(reason),
+            );
+            return;
+        }
         let mut after = vec!["role/cluster".to_owned()];
         after.extend(subnet_resources);
         if auto_mode.is_some() {
@@ -118,6 +131,17 @@ pub fn plan(p: &mut Planning<'_>) {
                 live.status
             ),
             Vec::new(),
+        ));
+        return;
+    }
+    if let Some(reason) = not_offered(p.observed.target_version_support.as_ref()) {
+        p.push(impossible(
+            reason,
+            vec![FieldChange::new(
+                "spec.kubernetesVersion",
+                &live.version,
+                &spec.kubernetes_version,
+            )],
         ));
         return;
     }
@@ -380,9 +404,45 @@ fn subnets_eks_takes(
     Ok(())
 }
 
+/// Why EKS would refuse to create a cluster on (or upgrade one to) the version, if it would:
+/// CreateCluster answers InvalidParameterException "unsupported Kubernetes version" for a
+/// version past extended support or not offered yet, after the network is made.
+pub fn not_offered(support: Option<&crate::cloud::VersionSupport>) -> Option<String> {
+    let support = support.filter(|s| !s.offered())?;
+    let version = &support.version;
+    Some(
+        if support.status == crate::cloud::VersionSupport::NOT_LISTED {
+            format!(
+                "EKS does not offer Kubernetes {version} (DescribeClusterVersions does not list it): set spec.kubernetesVersion to a version EKS lists (`aws eks describe-cluster-versions`)"
+            )
+        } else {
+            format!(
+                "EKS no longer offers Kubernetes {version}: its extended support ended {}; set spec.kubernetesVersion to a version in standard support (`aws eks describe-cluster-versions --version-status STANDARD_SUPPORT`)",
+                support
+                    .end_of_extended_support
+                    .as_deref()
+                    .unwrap_or("already")
+            )
+        },
+    )
+}
+
 /// Warns about the cluster's version in extended support (billed per cluster hour) and about
 /// each of EKS's upgrade insights for the next upgrade step that is not passing.
 fn warn_support(p: &mut Planning<'_>) {
+    if let Some(support) = p.observed.version_support.clone()
+        && support.status == "UNSUPPORTED"
+        && p.observed.cluster.is_some()
+    {
+        // EKS user guide, "Understand the Kubernetes version lifecycle on EKS": "If you
+        // haven't updated your cluster before the extended support period ends, your cluster
+        // is auto-upgraded to the oldest currently supported extended version."
+        p.warn(format!(
+            "Kubernetes {} is past the end of EKS extended support ({}): EKS upgrades the control plane on its own to the oldest version it still supports; upgrade spec.kubernetesVersion first",
+            support.version,
+            support.end_of_extended_support.as_deref().unwrap_or("already"),
+        ));
+    }
     if let Some(support) = p.observed.version_support.clone()
         && support.status == "EXTENDED_SUPPORT"
     {

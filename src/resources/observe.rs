@@ -73,6 +73,10 @@ pub struct Observed {
     /// The AMI ids the spec's `amiParameter`s hold, by parameter name (`None`: no such
     /// parameter), read at plan time.
     pub ami_parameters: BTreeMap<String, Option<String>>,
+    /// Where the spec's Kubernetes version is in EKS's support lifecycle when the spec asks
+    /// for an upgrade to it (read only then): EKS refuses to upgrade to a version it does not
+    /// offer.
+    pub target_version_support: Option<VersionSupport>,
     /// Live resources another tool made that the spec matches and the user asked to adopt
     /// (`--adopt`); they carry virtual ownership tags in the lists above.
     pub adoptions: Vec<super::adopt::Adoption>,
@@ -274,7 +278,7 @@ pub async fn observe_adopting(
     } else {
         None
     };
-    let (upgrade_insights, version_support) =
+    let (upgrade_insights, version_support, target_version_support) =
         support_and_insights(cloud, name, file, cluster.as_ref().filter(|_| owned)).await?;
     let ami_parameters = ami_parameters(cloud, file).await?;
     let mut observed = Observed {
@@ -300,6 +304,7 @@ pub async fn observe_adopting(
         ami_parameters,
         upgrade_insights,
         version_support,
+        target_version_support,
         adoptions: Vec::new(),
         refusals: Vec::new(),
         unadopted: Vec::new(),
@@ -448,15 +453,20 @@ pub async fn cluster_contents(cloud: &Cloud, name: &str) -> CloudResult<ClusterC
 }
 
 /// The upgrade insights about the next step of the upgrade the spec asks for (none without
-/// one) and the support state of the cluster's version (the spec's before it exists).
+/// one), the support state of the cluster's version (the spec's before it exists) and, for an
+/// upgrade, that of the spec's version.
 async fn support_and_insights(
     cloud: &Cloud,
     name: &str,
     file: Option<&ClusterFile>,
     owned_cluster: Option<&ObservedCluster>,
-) -> CloudResult<(Vec<ObservedInsight>, Option<VersionSupport>)> {
+) -> CloudResult<(
+    Vec<ObservedInsight>,
+    Option<VersionSupport>,
+    Option<VersionSupport>,
+)> {
     let Some(file) = file else {
-        return Ok((Vec::new(), None));
+        return Ok((Vec::new(), None, None));
     };
     let want = &file.spec.kubernetes_version;
     let live = owned_cluster.map(|c| c.version.as_str());
@@ -472,7 +482,7 @@ async fn support_and_insights(
             None => Ok(Vec::new()),
         }
     };
-    let support = async {
+    let support = |version: String| async move {
         match cloud.kubernetes.version_support(&version).await {
             Err(error) if error.is_not_found() => {
                 tracing::debug!(%error, "no version support data");
@@ -481,7 +491,13 @@ async fn support_and_insights(
             other => other,
         }
     };
-    tokio::try_join!(insights, support)
+    let target = async {
+        match next_step {
+            Some(_) => support(want.clone()).await,
+            None => Ok(None),
+        }
+    };
+    tokio::try_join!(insights, support(version), target)
 }
 
 /// Reads the SSM parameters the spec's node groups take their AMI from, concurrently.

@@ -1183,7 +1183,15 @@ async fn cluster_settings_version_support_and_insights_round_trip() {
             end_of_extended_support: Some("2026-11-26".to_owned()),
         })
     );
-    assert_eq!(eks.version_support("1.9").await.unwrap(), None);
+    // Not listed, even with includeAll: EKS does not offer it.
+    assert_eq!(
+        eks.version_support("1.9").await.unwrap(),
+        Some(VersionSupport {
+            version: "1.9".to_owned(),
+            status: VersionSupport::NOT_LISTED.to_owned(),
+            ..VersionSupport::default()
+        })
+    );
 
     // EKS's checks for 1.32 pass but one: only that one is returned, with its advice.
     moto.control(

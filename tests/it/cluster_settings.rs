@@ -257,3 +257,72 @@ async fn plan_warns_in_extended_support_where_eks_cannot_turn_it_off() {
     let again = aws.expect(0, &["plan", "-f", &file, "--detailed-exitcode"]);
     assert_eq!(again.stdout.trim(), "No changes.");
 }
+
+/// On 2026-12-01 Kubernetes 1.31 is past EKS's extended support (it ended 2026-11-26), and on
+/// 2025-12-01 EKS did not list 1.35 yet (released 2026-01-27): CreateCluster would refuse both
+/// ("unsupported Kubernetes version") after the network is made, so the plan says impossible
+/// and apply changes nothing. A cluster left on a version past its extended support is warned
+/// about (EKS upgrades it on its own); an upgrade to a version EKS does not list is impossible.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_version_eks_no_longer_offers_is_impossible_before_anything_is_made() {
+    let aws = Emulated::start();
+    let inventory = aws.inventory("us-east-1").await;
+    for (day, version, reason) in [
+        (
+            "2026-12-01",
+            "1.31",
+            "EKS no longer offers Kubernetes 1.31: its extended support ended 2026-11-26; set spec.kubernetesVersion to a version in standard support",
+        ),
+        (
+            "2025-12-01",
+            "1.35",
+            "EKS does not offer Kubernetes 1.35 (DescribeClusterVersions does not list it)",
+        ),
+    ] {
+        clock(&aws, day);
+        let file = aws.spec("old.yaml", &spec("old", version, ""));
+        let plan = aws.expect(1, &["plan", "-f", &file, "--detailed-exitcode"]);
+        assert!(
+            plan.stdout.contains("! impossible cluster (old)") && plan.stdout.contains(reason),
+            "{}\n{}",
+            plan.stdout,
+            plan.stderr
+        );
+        let apply = aws.expect(1, &["apply", "-f", &file, "--auto-approve"]);
+        assert!(
+            apply.stderr.contains("no change was made"),
+            "{}",
+            apply.stderr
+        );
+        assert_eq!(inventory.owned("old").await, Vec::<String>::new());
+    }
+    clock(&aws, "2026-12-01");
+    let file = aws.spec("old.yaml", &spec("old", "1.35", ""));
+    aws.expect(2, &["plan", "-f", &file, "--detailed-exitcode"]);
+
+    // Made on 1.31 while EKS offered it; once its extended support is over, plan warns.
+    clock(&aws, "2026-06-01");
+    let file = aws.spec("old.yaml", &spec("old", "1.31", ""));
+    aws.expect(0, &["apply", "-f", &file, "--auto-approve"]);
+    clock(&aws, "2026-12-01");
+    let plan = aws.expect(0, &["plan", "-f", &file, "--detailed-exitcode"]);
+    assert!(
+        plan.stderr.contains("Kubernetes 1.31 is past the end of EKS extended support (2026-11-26): EKS upgrades the control plane on its own"),
+        "{}",
+        plan.stderr
+    );
+    // An upgrade to a version EKS does not list is impossible too (UpdateClusterVersion would
+    // refuse it).
+    clock(&aws, "2025-12-01");
+    let newer = aws.spec("newer.yaml", &spec("old", "1.35", ""));
+    let plan = aws.expect(1, &["plan", "-f", &newer]);
+    assert!(
+        plan.stdout.contains(
+            "EKS does not offer Kubernetes 1.35 (DescribeClusterVersions does not list it)"
+        ),
+        "{}",
+        plan.stdout
+    );
+    clock(&aws, "2026-12-01");
+    aws.expect(0, &["delete", "-f", &file, "--auto-approve"]);
+}

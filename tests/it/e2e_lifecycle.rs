@@ -303,7 +303,12 @@ async fn a_spec_with_every_field_applies_converges_and_deletes_on_moto() {
 async fn an_upgrade_from_1_29_to_1_31_runs_as_two_ordered_steps_on_moto() {
     let aws = Emulated::start();
     let inventory = aws.inventory("us-east-1").await;
-    let example = std::fs::read_to_string(repo().join("examples/production.yaml")).unwrap();
+    // The production example on 1.31, made on 1.29 (both offered on the suite's day).
+    let example = edit(
+        &std::fs::read_to_string(repo().join("examples/production.yaml")).unwrap(),
+        "kubernetesVersion: \"1.35\"",
+        "kubernetesVersion: \"1.31\"",
+    );
     let old = edit(
         &example,
         "kubernetesVersion: \"1.31\"",

@@ -196,7 +196,7 @@ async fn an_ipv6_cluster_is_dual_stack_keeps_its_family_and_leaves_nothing() {
         get.stdout
     );
     assert!(
-        line("cluster").ends_with("ACTIVE 1.31 ipv6"),
+        line("cluster").ends_with("ACTIVE 1.35 ipv6"),
         "{}",
         get.stdout
     );

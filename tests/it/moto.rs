@@ -20,6 +20,13 @@ pub struct Emulator {
 /// The moto server the AWS tests use.
 pub type MotoServer = Emulator;
 
+/// The day the project's moto judges EKS's version calendar on (`EKSPEC_MOTO_TODAY`, see
+/// tests/moto/cluster_settings.py): pinned, so the suite's verdicts do not change as real days
+/// pass (a version leaving extended support would otherwise break tests overnight). On it
+/// Kubernetes 1.29-1.31 are in extended support, 1.32-1.35 in standard support and 1.28 is
+/// gone. Tests about today's calendar set it with the `eks-clock` control.
+pub const SUITE_DAY: &str = "2026-02-01";
+
 impl Emulator {
     /// Starts moto (with the documented AWS behaviour it lacks patched in, see
     /// `tests/moto/server.py`) with AWS managed IAM policies loaded.
@@ -41,6 +48,7 @@ impl Emulator {
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             .env("EKSPEC_MOTO_STRICT", if strict { "1" } else { "0" })
+            .env("EKSPEC_MOTO_TODAY", SUITE_DAY)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -18,6 +18,7 @@ Imported by `server.py` after `eks_lifecycle`.
 
 import datetime
 import json
+import os
 import uuid
 
 import eks_lifecycle
@@ -50,8 +51,17 @@ EKS_RELEASES = {
     "1.32": (2025, 1, 23),
     "1.33": (2025, 5, 29),
     "1.34": (2025, 10, 2),
+    # End of standard support March 27, 2027 (the same calendar), 14 months after.
+    "1.35": (2026, 1, 27),
 }
-_CLOCK = {"now": None}
+# The day the calendar is judged on: `EKSPEC_MOTO_TODAY` (YYYY-MM-DD) pins it, so a test
+# suite does not change its verdicts as real days pass; unset, today. The `eks-clock` control
+# moves it for one test.
+_PINNED = os.environ.get("EKSPEC_MOTO_TODAY")
+_CLOCK = {
+    "now": None if not _PINNED
+    else datetime.datetime.fromisoformat(_PINNED).replace(tzinfo=datetime.timezone.utc)
+}
 
 
 def _months_later(date, months):
@@ -89,6 +99,25 @@ def _version_info(version):
     }
 
 
+def _released(version):
+    """Whether EKS offered the version by the calendar's day (a later one is not listed yet)."""
+    released = datetime.datetime(*EKS_RELEASES[version], tzinfo=datetime.timezone.utc)
+    return released <= _now()
+
+
+def offered(version):
+    """Whether a cluster can be created on `version` by the calendar's day: EKS user guide,
+    "Understand the Kubernetes version lifecycle on EKS": "You can create new Amazon EKS
+    clusters on any version offered in standard or extended support" (past extended support a
+    version is gone: "your cluster is auto-upgraded to the oldest currently supported extended
+    version")."""
+    return (
+        version in EKS_RELEASES
+        and _released(version)
+        and _version_info(version)["versionStatus"] != "UNSUPPORTED"
+    )
+
+
 def _multi(response, name):
     values = response.querystring.get(name) or []
     return [v for value in values for v in value.split(",") if v]
@@ -98,7 +127,7 @@ def describe_cluster_versions(self):
     """DescribeClusterVersions (EKS API reference): the versions EKS offers, filtered by
     `clusterVersions`, `versionStatus` and `defaultOnly`; versions past extended support only
     with `includeAll`. The newest version in standard support is the default."""
-    infos = [_version_info(v) for v in EKS_RELEASES]
+    infos = [_version_info(v) for v in EKS_RELEASES if _released(v)]
     standard = [i for i in infos if i["versionStatus"] == "STANDARD_SUPPORT"]
     if standard:
         standard[-1]["defaultVersion"] = True
@@ -119,9 +148,9 @@ def describe_cluster_versions(self):
 
 @strict.control("eks-clock")
 def _eks_clock(body):
-    """`{"date": "2026-01-01"}`: DescribeClusterVersions judges support as of that day
-    (`null`: today)."""
-    date = body.get("date")
+    """`{"date": "2026-01-01"}`: DescribeClusterVersions and CreateCluster judge support as of
+    that day (`null`: back to `EKSPEC_MOTO_TODAY`, or today)."""
+    date = body.get("date") or _PINNED
     _CLOCK["now"] = (
         None if date is None
         else datetime.datetime.fromisoformat(date).replace(tzinfo=datetime.timezone.utc)
@@ -328,6 +357,16 @@ def create_cluster(self):
     """CreateCluster keeps the settings, with AWS's defaults for those not given."""
     params = {k: self._get_param(k) for k in SETTINGS}
     _check(self._get_param("name"), params)
+    version = self._get_param("version")
+    # EKS refuses a version it does not offer (any more, or yet) with InvalidParameterException
+    # "unsupported Kubernetes version 1.31" (HTTP 400; quoted from CreateCluster in
+    # terraform-aws-modules/terraform-aws-eks#3164, before EKS offered 1.31, and
+    # hashicorp/terraform-provider-aws#21410 for a version past its end of support).
+    if strict.ENABLED and version is not None and not offered(version):
+        raise InvalidParameterException(
+            clusterName=self._get_param("name"),
+            message=f"unsupported Kubernetes version {version}",
+        )
     result = _create_cluster(self)
     cluster = self.eks_backend.clusters[self._get_param("name")]
     cluster.upgrade_policy = {"supportType": "EXTENDED"}

@@ -23,28 +23,37 @@ from moto.eks.exceptions import (
 from moto.moto_api._internal import mock_random as random
 from moto.sts.models import sts_backends
 
-# Kubernetes versions EKS offers, oldest first.
-KUBERNETES_VERSIONS = ["1.28", "1.29", "1.30", "1.31", "1.32", "1.33"]
+# Kubernetes versions EKS offers, oldest first (which of them it still lets a cluster be
+# created on depends on the day: cluster_settings.py's calendar).
+KUBERNETES_VERSIONS = ["1.28", "1.29", "1.30", "1.31", "1.32", "1.33", "1.34", "1.35"]
 PLATFORM_VERSION = "eks.1"
 ALL = KUBERNETES_VERSIONS
 
 
-def _from(first, last="1.33"):
+def _from(first, last=KUBERNETES_VERSIONS[-1]):
     start, end = KUBERNETES_VERSIONS.index(first), KUBERNETES_VERSIONS.index(last)
     return KUBERNETES_VERSIONS[start : end + 1]
 
 
 # Per add-on: its type, whether its versions need an IAM role, and its versions newest first,
 # each with the Kubernetes versions it runs on and those it is the default for (one default
-# per Kubernetes version, as DescribeAddonVersions reports them).
+# per Kubernetes version, as DescribeAddonVersions reports them). 1.34 and 1.35: the EKS user
+# guide's tables of the latest add-on version per Kubernetes version ("Manage kube-proxy in
+# Amazon EKS clusters": 1.35 v1.35.3-eksbuild.2, 1.34 v1.34.6-eksbuild.2; "Manage CoreDNS for
+# DNS in Amazon EKS clusters": 1.35 v1.14.2-eksbuild.4, 1.34 v1.13.2-eksbuild.7; "Assign IPs to
+# Pods with the Amazon VPC CNI": v1.20.1-eksbuild.3 for every version it lists, taken here for
+# 1.34 and 1.35 too).
 ADDONS = {
     "vpc-cni": ("networking", True, [
+        ("v1.20.1-eksbuild.3", ALL, ["1.34", "1.35"]),
         ("v1.19.5-eksbuild.1", ALL, ["1.33"]),
         ("v1.19.2-eksbuild.1", ALL, ["1.31", "1.32"]),
         ("v1.18.5-eksbuild.1", ALL, ["1.29", "1.30"]),
         ("v1.18.3-eksbuild.1", ALL, ["1.28"]),
     ]),
     "kube-proxy": ("networking", False, [
+        ("v1.35.3-eksbuild.2", ["1.35"], ["1.35"]),
+        ("v1.34.6-eksbuild.2", ["1.34"], ["1.34"]),
         ("v1.33.0-eksbuild.2", ["1.33"], ["1.33"]),
         ("v1.32.3-eksbuild.7", ["1.32"], ["1.32"]),
         ("v1.32.0-eksbuild.2", ["1.32"], []),
@@ -56,13 +65,15 @@ ADDONS = {
         ("v1.28.15-eksbuild.4", ["1.28"], ["1.28"]),
     ]),
     "coredns": ("networking", False, [
+        ("v1.14.2-eksbuild.4", ["1.35"], ["1.35"]),
+        ("v1.13.2-eksbuild.7", ["1.34"], ["1.34"]),
         ("v1.12.1-eksbuild.2", ["1.33"], ["1.33"]),
         ("v1.11.4-eksbuild.2", _from("1.29", "1.32"), ["1.32"]),
         ("v1.11.3-eksbuild.1", _from("1.29", "1.31"), ["1.29", "1.30", "1.31"]),
         ("v1.10.1-eksbuild.13", ["1.28"], ["1.28"]),
     ]),
     "aws-ebs-csi-driver": ("storage", True, [
-        ("v1.44.0-eksbuild.1", ALL, ["1.30", "1.31", "1.32", "1.33"]),
+        ("v1.44.0-eksbuild.1", ALL, ["1.30", "1.31", "1.32", "1.33", "1.34", "1.35"]),
         ("v1.41.0-eksbuild.1", ALL, ["1.28", "1.29"]),
         ("v1.37.0-eksbuild.1", _from("1.28", "1.31"), []),
     ]),

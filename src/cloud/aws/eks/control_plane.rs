@@ -468,11 +468,12 @@ impl ControlPlane for AwsCloud {
             .send()
             .await
             .context("DescribeClusterVersions", format!("Kubernetes {version}"))?;
-        Ok(output
+        let listed = output
             .cluster_versions()
             .iter()
-            .find(|v| v.cluster_version() == Some(version))
-            .map(|v| VersionSupport {
+            .find(|v| v.cluster_version() == Some(version));
+        Ok(Some(match listed {
+            Some(v) => VersionSupport {
                 version: version.to_owned(),
                 status: v
                     .version_status()
@@ -480,7 +481,14 @@ impl ControlPlane for AwsCloud {
                     .unwrap_or_default(),
                 end_of_standard_support: v.end_of_standard_support_date().and_then(date),
                 end_of_extended_support: v.end_of_extended_support_date().and_then(date),
-            }))
+            },
+            // Asked for by name with `includeAll`, a version EKS ever offered is listed.
+            None => VersionSupport {
+                version: version.to_owned(),
+                status: VersionSupport::NOT_LISTED.to_owned(),
+                ..VersionSupport::default()
+            },
+        }))
     }
 
     async fn associate_encryption_config(&self, name: &str, key_arn: &str) -> CloudResult<String> {
