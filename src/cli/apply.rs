@@ -22,7 +22,7 @@ use crate::plan::{Plan, render};
 use crate::policy::Gate;
 use crate::printer::{OutputFormat, Printer};
 use crate::progress::Progress;
-use crate::resources::{Observed, observe, planner};
+use crate::resources::{Observed, observe, observe_adopting, planner};
 use crate::spec::ClusterFile;
 use crate::timeline::Recorder;
 
@@ -41,21 +41,22 @@ struct Prepared {
 
 /// What a plan was made from, so it can be made again once the cluster lock is held.
 enum Target {
-    Apply(Box<ClusterFile>),
+    /// The spec, and whether adoption was asked for.
+    Apply(Box<ClusterFile>, bool),
     Delete,
 }
 
 impl Target {
     fn file(&self) -> Option<&ClusterFile> {
         match self {
-            Self::Apply(file) => Some(&**file),
+            Self::Apply(file, _) => Some(&**file),
             Self::Delete => None,
         }
     }
 
     fn plan(&self, cluster: &str, region: &str, observed: &Observed) -> Plan {
         match self {
-            Self::Apply(file) => planner::plan(file, observed),
+            Self::Apply(file, _) => planner::plan(file, observed),
             Self::Delete => planner::plan_delete(cluster, region, observed),
         }
     }
@@ -63,9 +64,15 @@ impl Target {
     /// The command, as the lock names it.
     fn command(&self) -> &'static str {
         match self {
-            Self::Apply(_) => "apply",
+            Self::Apply(_, false) => "apply",
+            Self::Apply(_, true) => "adopt",
             Self::Delete => "delete",
         }
+    }
+
+    /// Whether adoption was asked for.
+    fn adopt(&self) -> bool {
+        matches!(self, Self::Apply(_, true))
     }
 }
 
@@ -104,13 +111,14 @@ async fn prepare_apply(
     global: &GlobalOptions,
     spec: &LoadedSpec,
     args: &ApplyArgs,
+    adopt: bool,
     gate: Option<&Gate>,
 ) -> Result<Prepared, Unprepared> {
     let file = &spec.file;
     let (cluster, region) = (file.metadata.name.clone(), file.metadata.region.clone());
     let prepared = async {
         let cloud = session::cloud(global, &region).await?;
-        let observed = observe(&cloud, &cluster, Some(file)).await?;
+        let observed = observe_adopting(&cloud, &cluster, Some(file), adopt).await?;
         let plan = planner::plan(file, &observed);
         if !args.force_upgrade {
             refuse_blocked_upgrade(&plan, &observed)?;
@@ -132,7 +140,7 @@ async fn prepare_apply(
             region,
             plan,
             ctx,
-            target: Target::Apply(Box::new(file.clone())),
+            target: Target::Apply(Box::new(file.clone()), adopt),
             denied: verdict.denied(),
             findings: verdict.findings,
         }),
@@ -211,8 +219,10 @@ async fn prepare_delete(
 }
 
 /// Runs `apply`.
+/// Runs `apply` (`adopt`: `apply --adopt` and `ekspec adopt`).
 pub fn run_apply(
     args: &ApplyArgs,
+    adopt: bool,
     global: &GlobalOptions,
     printer: &Printer,
 ) -> Result<ExitStatus> {
@@ -227,7 +237,7 @@ pub fn run_apply(
     let specs = session::load_specs(&paths, global, printer)?;
     session::runtime()?.block_on(async {
         let prepared = fleet::each(specs, |spec| async move {
-            prepare_apply(global, &spec, args, gate).await
+            prepare_apply(global, &spec, args, adopt, gate).await
         })
         .await;
         run(prepared, apply_options(args), printer).await
@@ -327,7 +337,7 @@ fn apply_saved(
         );
     }
     session::runtime()?.block_on(async {
-        let current = plan_spec(global, spec).await?;
+        let current = plan_spec(global, spec, saved.adopt).await?;
         let differences = saved.differences(&current);
         if !differences.is_empty() {
             bail!(
@@ -337,7 +347,7 @@ fn apply_saved(
                 spec_path.display()
             );
         }
-        let prepared = prepare_apply(global, spec, args, gate.as_ref()).await;
+        let prepared = prepare_apply(global, spec, args, saved.adopt, gate.as_ref()).await;
         run(vec![prepared], apply_options(args), printer).await
     })
 }
@@ -514,7 +524,8 @@ async fn run_locked(
         // Another run may have changed the cluster between planning and now: run only what
         // the confirmed plan holds. AWS finishing work already under way (a deletion that
         // completed) only removes changes, so a plan that shrank is still the one confirmed.
-        let observed = observe(&ctx.cloud, &cluster, target.file()).await?;
+        let observed =
+            observe_adopting(&ctx.cloud, &cluster, target.file(), target.adopt()).await?;
         let now = target.plan(&cluster, &region, &observed);
         if !within(&now, &plan) {
             bail!(
@@ -591,10 +602,10 @@ fn confirm(ready: &[Prepared], auto_approve: bool, printer: &Printer) -> Result<
     }
     if !std::io::stdin().is_terminal() {
         bail!(
-            "the plan deletes or replaces resources and there is no terminal to confirm it; re-run with --auto-approve"
+            "the plan deletes, replaces or adopts resources and there is no terminal to confirm it; re-run with --auto-approve"
         );
     }
-    printer.diagnostic("Type `yes` to apply (the plan deletes or replaces resources): ");
+    printer.diagnostic("Type `yes` to apply (the plan deletes, replaces or adopts resources): ");
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
     if answer.trim() != "yes" {

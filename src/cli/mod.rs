@@ -134,6 +134,17 @@ pub enum Command {
         after_help = "Examples:\n  ekspec apply -f clusters/prod.yaml\n  ekspec apply -f clusters/prod.yaml --auto-approve   # CI\n  ekspec apply prod.plan.json                         # exactly the plan saved by plan --out\n  ekspec apply clusters/ --auto-approve               # every spec in the folder, concurrently\n  ekspec apply -f clusters/prod.yaml --break-lock     # a killed run left its lock"
     )]
     Apply(ApplyArgs),
+    /// Take ownership of a cluster another tool made (eksctl, Terraform, the console).
+    ///
+    /// The same as `apply --adopt`: live resources that match the spec and carry no ekspec
+    /// tags (the cluster by name, its node groups, Fargate profiles, add-ons, access entries
+    /// and Pod Identity associations by name, the IAM roles they use, the OIDC provider) get
+    /// the ownership tags, then the spec is applied as for any owned cluster. A resource of
+    /// another ekspec cluster is never adopted. Asks first, like a delete. See docs/adopt.md.
+    #[command(
+        after_help = "Examples:\n  ekspec export --name shop --region eu-west-1 -o clusters/shop.yaml\n  ekspec plan --adopt -f clusters/shop.yaml   # what adoption tags and changes\n  ekspec adopt -f clusters/shop.yaml\n  ekspec plan -f clusters/shop.yaml           # then: the normal plan"
+    )]
+    Adopt(ApplyArgs),
     /// Delete everything a cluster owns.
     #[command(
         after_help = "Examples:\n  ekspec delete -f clusters/dev.yaml\n  ekspec delete --name dev --region eu-west-1 --auto-approve"
@@ -236,6 +247,10 @@ pub struct PlanArgs {
     pub markdown_limit: usize,
     #[command(flatten)]
     pub policy: PolicyArgs,
+    /// Also plan the adoption of live resources another tool made that the spec matches
+    /// (see `ekspec adopt`); `--out` saves it for `ekspec apply PLAN.json`.
+    #[arg(long)]
+    pub adopt: bool,
 }
 
 /// The policy gate of `plan` and `apply`.
@@ -299,6 +314,10 @@ pub struct ApplyArgs {
     /// highlighted. Written whether the run succeeds or not.
     #[arg(long, value_name = "FILE", value_parser = parse_timeline_path)]
     pub timeline: Option<PathBuf>,
+    /// Take ownership of live resources another tool made that the spec matches (the same
+    /// as `ekspec adopt`).
+    #[arg(long)]
+    pub adopt: bool,
 }
 
 /// Arguments of `delete`.
@@ -489,7 +508,8 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args, &printer),
         Command::Plan(args) => plan::run(args, &cli.global, &printer),
-        Command::Apply(args) => apply::run_apply(args, &cli.global, &printer),
+        Command::Apply(args) => apply::run_apply(args, args.adopt, &cli.global, &printer),
+        Command::Adopt(args) => apply::run_apply(args, true, &cli.global, &printer),
         Command::Delete(args) => apply::run_delete(args, &cli.global, &printer),
         Command::Timeline(args) => timeline::run(args, &printer),
         Command::Get(args) => get::run(args, &cli.global, &printer),

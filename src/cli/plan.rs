@@ -10,13 +10,13 @@ use crate::plan::saved::SavedPlan;
 use crate::plan::{Plan, graph, render};
 use crate::policy::{Gate, Verdict};
 use crate::printer::{OutputFormat, Printer};
-use crate::resources::{observe, planner};
+use crate::resources::{observe_adopting, planner};
 
-/// Reads live AWS for a spec and plans it.
-pub async fn plan_spec(global: &GlobalOptions, spec: &LoadedSpec) -> Result<Plan> {
+/// Reads live AWS for a spec and plans it (with the adoptions the spec matches, `adopt`).
+pub async fn plan_spec(global: &GlobalOptions, spec: &LoadedSpec, adopt: bool) -> Result<Plan> {
     let file = &spec.file;
     let cloud = session::cloud(global, &file.metadata.region).await?;
-    let observed = observe(&cloud, &file.metadata.name, Some(file)).await?;
+    let observed = observe_adopting(&cloud, &file.metadata.name, Some(file), adopt).await?;
     Ok(planner::plan(file, &observed))
 }
 
@@ -103,7 +103,7 @@ pub fn run(args: &PlanArgs, global: &GlobalOptions, printer: &Printer) -> Result
     }
     let runtime = session::runtime()?;
     if let [spec] = specs.as_slice() {
-        let plan = runtime.block_on(plan_spec(global, spec))?;
+        let plan = runtime.block_on(plan_spec(global, spec, args.adopt))?;
         let verdict = judge(gate, &plan, spec);
         if drawn(args, printer) {
             let judged = verdict.as_ref().ok();
@@ -117,7 +117,8 @@ pub fn run(args: &PlanArgs, global: &GlobalOptions, printer: &Printer) -> Result
             bail!("the policies deny this plan (see above); fix the spec or the policies");
         }
         if let Some(out) = &args.out {
-            let saved = SavedPlan::new(&plan, &spec.path.to_string_lossy(), &spec.source);
+            let saved = SavedPlan::new(&plan, &spec.path.to_string_lossy(), &spec.source)
+                .adopting(args.adopt);
             let text = serde_json::to_string_pretty(&saved)?;
             std::fs::write(out, text + "\n")
                 .with_context(|| format!("cannot write the plan to {}", out.display()))?;
@@ -129,7 +130,7 @@ pub fn run(args: &PlanArgs, global: &GlobalOptions, printer: &Printer) -> Result
         return Ok(status(&plan, args.detailed_exitcode));
     }
     let results = runtime.block_on(fleet::each(specs, |spec| async move {
-        let plan = plan_spec(global, &spec).await;
+        let plan = plan_spec(global, &spec, args.adopt).await;
         (spec, plan)
     }));
     let mut outcomes = Vec::new();

@@ -211,6 +211,9 @@ pub trait Identity: Send + Sync {
     async fn tag_oidc_provider(&self, arn: &str, tags: &Tags) -> CloudResult<()>;
     /// Deletes an OIDC provider (already gone succeeds).
     async fn delete_oidc_provider(&self, arn: &str) -> CloudResult<()>;
+    /// One OIDC provider by ARN, whoever made it (the one `adopt` takes over); `None` when it
+    /// does not exist.
+    async fn describe_oidc_provider(&self, arn: &str) -> CloudResult<Option<ObservedOidcProvider>>;
     /// The caller's account id.
     async fn account_id(&self) -> CloudResult<String>;
     /// Every role of the account, on any path, whose trust policy lets the federated

@@ -103,6 +103,7 @@ fn colours(kind: ChangeKind) -> (&'static str, &'static str) {
         ChangeKind::Replace => ("#ffcc80", "#e65100"),
         ChangeKind::Delete => ("#ef9a9a", "#c62828"),
         ChangeKind::Impossible => ("#e0e0e0", "#c62828"),
+        ChangeKind::Adopt => ("#bbdefb", "#1565c0"),
     }
 }
 
@@ -275,6 +276,7 @@ fn mermaid(graphs: &[PlanGraph]) -> String {
         ChangeKind::Replace,
         ChangeKind::Delete,
         ChangeKind::Impossible,
+        ChangeKind::Adopt,
     ];
     for kind in kinds {
         let (fill, border) = colours(kind);

@@ -33,6 +33,9 @@ pub enum ChangeKind {
     Delete,
     /// The spec asks for something AWS cannot do; nothing will be changed.
     Impossible,
+    /// Take ownership of a live resource another tool made (tag it), then bring it to the
+    /// spec like any owned one.
+    Adopt,
 }
 
 impl ChangeKind {
@@ -44,6 +47,7 @@ impl ChangeKind {
             Self::Replace => "-/+",
             Self::Delete => "-",
             Self::Impossible => "!",
+            Self::Adopt => "<=",
         }
     }
 
@@ -55,6 +59,7 @@ impl ChangeKind {
             Self::Replace => "replace",
             Self::Delete => "delete",
             Self::Impossible => "impossible",
+            Self::Adopt => "adopt",
         }
     }
 }
@@ -158,6 +163,14 @@ pub struct Summary {
     pub delete: usize,
     /// Impossible changes.
     pub impossible: usize,
+    /// Adoptions of resources another tool made (in JSON only when there are some, so
+    /// other plans' documents stay as they were).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub adopt: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Everything that would change for one cluster.
@@ -186,6 +199,7 @@ impl Plan {
                 ChangeKind::Replace => summary.replace += 1,
                 ChangeKind::Delete => summary.delete += 1,
                 ChangeKind::Impossible => summary.impossible += 1,
+                ChangeKind::Adopt => summary.adopt += 1,
             }
         }
         summary
@@ -196,11 +210,15 @@ impl Plan {
         self.changes.is_empty()
     }
 
-    /// Whether applying needs confirmation (it deletes or replaces something).
+    /// Whether applying needs confirmation: it deletes or replaces something, or takes over
+    /// resources another tool made.
     pub fn is_destructive(&self) -> bool {
-        self.changes
-            .iter()
-            .any(|c| matches!(c.kind, ChangeKind::Delete | ChangeKind::Replace))
+        self.changes.iter().any(|c| {
+            matches!(
+                c.kind,
+                ChangeKind::Delete | ChangeKind::Replace | ChangeKind::Adopt
+            )
+        })
     }
 
     /// The impossible changes, which block the whole plan.

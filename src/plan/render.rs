@@ -63,8 +63,14 @@ pub fn summary_line(plan: &Plan) -> String {
         return "No changes.".to_owned();
     }
     let s = plan.summary();
+    // Adoptions are named only when there are some: every other plan reads as before.
+    let adopt = if s.adopt > 0 {
+        format!("{} to adopt, ", s.adopt)
+    } else {
+        String::new()
+    };
     let mut line = format!(
-        "Plan: {} to create, {} to update, {} to replace, {} to delete.",
+        "Plan: {adopt}{} to create, {} to update, {} to replace, {} to delete.",
         s.create, s.update, s.replace, s.delete
     );
     if s.impossible > 0 {

@@ -21,6 +21,9 @@ pub struct SavedPlan {
     pub spec_sha256: String,
     /// The plan document (docs/plan-json.md).
     pub plan: Value,
+    /// Made with `--adopt`: applying it adopts what it shows.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adopt: bool,
 }
 
 /// The `kind` of a saved plan.
@@ -43,7 +46,14 @@ impl SavedPlan {
             spec_file: spec_file.to_owned(),
             spec_sha256: spec_hash(source),
             plan: render::json(plan),
+            adopt: false,
         }
+    }
+
+    /// Records whether the plan was made with `--adopt`.
+    pub fn adopting(mut self, adopt: bool) -> Self {
+        self.adopt = adopt;
+        self
     }
 
     /// How `current` (planned now) differs from the saved plan, one line per resource; empty

@@ -94,20 +94,27 @@ pub fn plan(p: &mut Planning<'_>) {
         let (mut ops, mut fields) = update(&cluster, entry, &live, groups, &policies);
         if let Some((tag, tag_fields)) = eks_retag(&live.arn, &live.tags, &tags) {
             ops.insert(0, tag);
-            if !adopted {
+            if adopted {
+                fields.splice(0..0, tag_fields);
+            } else {
                 fields.extend(tag_fields);
             }
         }
         if ops.is_empty() {
             continue;
         }
-        let mut change = Change::new(&resource, ChangeKind::Update, ops)
+        let kind = if adopted {
+            ChangeKind::Adopt
+        } else {
+            ChangeKind::Update
+        };
+        let mut change = Change::new(&resource, kind, ops)
             .id(&entry.principal_arn)
             .fields(fields)
             .after(["cluster"]);
         if adopted {
             change = change.reason(format!(
-                "the {} access entry exists but was not created by ekspec (EKS makes one for the cluster creator); it is declared, so ekspec tags it and manages it from now on",
+                "the {} access entry exists but was not created by ekspec (EKS makes one for the cluster creator, other tools others); it is declared, so ekspec tags it and manages it from now on",
                 live.entry_type
             ));
         }

@@ -195,14 +195,21 @@ pub fn plan(p: &mut Planning<'_>) {
         let tags = owned_tags(file, &resource, &Tags::new());
         if let Some((tag, tag_fields)) = eks_retag(&live.arn, &live.tags, &tags) {
             ops.insert(0, tag);
-            if !adopted {
+            if adopted {
+                fields.splice(0..0, tag_fields);
+            } else {
                 fields.extend(tag_fields);
             }
         }
         if ops.is_empty() {
             continue;
         }
-        let mut change = Change::new(&resource, ChangeKind::Update, ops)
+        let kind = if adopted {
+            ChangeKind::Adopt
+        } else {
+            ChangeKind::Update
+        };
+        let mut change = Change::new(&resource, kind, ops)
             .id(&addon.name)
             .fields(fields)
             .after(after);

@@ -112,10 +112,16 @@ pub fn plan(p: &mut Planning<'_>) {
             .reason(reason)
     };
     if p.observed.owned_cluster(&name).is_none() {
-        p.push(impossible(
-            format!("an EKS cluster named `{name}` already exists but was not created by ekspec; ekspec never changes it: pick another metadata.name"),
-            Vec::new(),
-        ));
+        let reason = match live.tags.get(crate::naming::CLUSTER_TAG) {
+            Some(owner) => format!(
+                "an EKS cluster named `{name}` already exists and belongs to ekspec cluster `{owner}` (its tag {} says so), not to `{name}`; ekspec never adopts another cluster's resources: pick another metadata.name",
+                crate::naming::CLUSTER_TAG
+            ),
+            None => format!(
+                "an EKS cluster named `{name}` already exists but was not created by ekspec; ekspec changes it only when told to take it over: `ekspec adopt -f SPEC` (`ekspec plan --adopt -f SPEC` shows what that does), or pick another metadata.name"
+            ),
+        };
+        p.push(impossible(reason, Vec::new()));
         return;
     }
     if matches!(live.status.as_str(), "DELETING" | "FAILED") {

@@ -409,7 +409,17 @@ fn plan_account_role(
         );
         return;
     };
-    if live.name != role.name {
+    // An adopted role (made by another tool, outside ekspec's path) keeps its name unless the
+    // spec names another one.
+    let adopted = live.path != naming::iam_path(&file.metadata.name);
+    let renamed = if adopted {
+        account
+            .and_then(|a| a.role_name.as_ref())
+            .is_some_and(|n| *n != live.name)
+    } else {
+        live.name != role.name
+    };
+    if renamed {
         // A renamed service account role (roleName changed): make the new one, point the
         // account's binding at it, then drop the old one.
         let mut ops = vec![Operation::CreateRole {

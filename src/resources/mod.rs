@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod addon;
+pub mod adopt;
 pub mod auto_mode;
 pub mod cluster;
 pub mod fargate;
@@ -26,7 +27,9 @@ use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
 
-pub use observe::{ClusterContents, Observed, cluster_contents, observe, upgrade_steps};
+pub use observe::{
+    ClusterContents, Observed, cluster_contents, observe, observe_adopting, upgrade_steps,
+};
 
 use crate::cloud::Tags;
 use crate::naming::{CLUSTER_TAG, RESOURCE_TAG};

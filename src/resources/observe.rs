@@ -77,6 +77,14 @@ pub struct Observed {
     /// for an upgrade to it (read only then): EKS refuses to upgrade to a version it does not
     /// offer.
     pub target_version_support: Option<VersionSupport>,
+    /// Live resources another tool made that the spec matches and the user asked to adopt
+    /// (`--adopt`); they carry virtual ownership tags in the lists above.
+    pub adoptions: Vec<super::adopt::Adoption>,
+    /// Live resources the spec matches that another ekspec cluster owns: never adopted.
+    pub refusals: Vec<super::adopt::Refusal>,
+    /// Without `--adopt`: live resources of the owned cluster that only adoption would take
+    /// (an interrupted adopt, or made by hand); the plan stops and says how.
+    pub unadopted: Vec<super::adopt::Adoption>,
 }
 
 impl Observed {
@@ -103,6 +111,19 @@ pub async fn observe(
     name: &str,
     file: Option<&ClusterFile>,
 ) -> CloudResult<Observed> {
+    observe_adopting(cloud, name, file, false).await
+}
+
+/// Reads live AWS like [`observe`]; with `adopt` (and a spec), the live resources another tool
+/// made that the spec matches are claimed for adoption (see `adopt`), the cluster's contents
+/// read even when the cluster is not ekspec's yet.
+pub async fn observe_adopting(
+    cloud: &Cloud,
+    name: &str,
+    file: Option<&ClusterFile>,
+    adopt: bool,
+) -> CloudResult<Observed> {
+    let adopt = adopt && file.is_some();
     let byo = file.and_then(|f| {
         f.spec.vpc.id.clone().map(|id| {
             let subnets = f.spec.vpc.subnets.clone().unwrap_or_default();
@@ -160,6 +181,19 @@ pub async fn observe(
     let owned = cluster
         .as_ref()
         .is_some_and(|c| c.tags.get(naming::CLUSTER_TAG).map(String::as_str) == Some(name));
+    // A cluster no ekspec cluster owns is read through when it is to be adopted.
+    let adopting = adopt
+        && cluster
+            .as_ref()
+            .is_some_and(|c| !c.tags.contains_key(naming::CLUSTER_TAG));
+    let owned = owned || adopting;
+    let (partition, account) = super::partition_and_account(&caller).ok_or_else(|| CloudError {
+        operation: "GetCallerIdentity",
+        resource: "the caller".to_owned(),
+        code: None,
+        message: format!("the caller's ARN `{caller}` is not an ARN"),
+        kind: ErrorKind::Other,
+    })?;
     let (contents, addon_defaults) = if owned {
         tokio::try_join!(
             cluster_contents(cloud, name),
@@ -169,6 +203,38 @@ pub async fn observe(
         let defaults = addon_defaults(cloud, file, None).await?;
         (ClusterContents::default(), defaults)
     };
+    let provider_arn = cluster
+        .as_ref()
+        .and_then(|c| c.oidc_issuer.as_deref())
+        .map(|issuer| {
+            format!(
+                "arn:{partition}:iam::{account}:oidc-provider/{}",
+                issuer.trim_start_matches("https://")
+            )
+        });
+    let mut roles = roles;
+    let mut oidc_providers = oidc_providers;
+    if let (Some(live), true) = (&cluster, owned) {
+        let used = used_roles(
+            cloud,
+            file,
+            live,
+            &contents,
+            &roles,
+            provider_arn.as_deref(),
+        );
+        let provider = async {
+            match &provider_arn {
+                Some(arn) if adopt && oidc_providers.is_empty() => {
+                    cloud.identity.describe_oidc_provider(arn).await
+                }
+                _ => Ok(None),
+            }
+        };
+        let (used, provider) = tokio::try_join!(used, provider)?;
+        roles.extend(used);
+        oidc_providers.extend(provider);
+    }
     let ClusterContents {
         node_groups,
         fargate_profiles,
@@ -215,34 +281,18 @@ pub async fn observe(
     let (upgrade_insights, version_support, target_version_support) =
         support_and_insights(cloud, name, file, cluster.as_ref().filter(|_| owned)).await?;
     let ami_parameters = ami_parameters(cloud, file).await?;
-    let (partition, account) = super::partition_and_account(&caller).ok_or_else(|| CloudError {
-        operation: "GetCallerIdentity",
-        resource: "the caller".to_owned(),
-        code: None,
-        message: format!("the caller's ARN `{caller}` is not an ARN"),
-        kind: ErrorKind::Other,
-    })?;
-    Ok(Observed {
+    let mut observed = Observed {
         account: account.to_owned(),
         caller_partition: partition.to_owned(),
         zones,
         network,
         existing_vpc,
         existing_subnets,
-        roles: roles
-            .into_iter()
-            .filter(|r| owned_id(&r.tags, name).is_some())
-            .collect(),
+        roles,
         oidc_providers,
         cluster,
-        node_groups: node_groups
-            .into_iter()
-            .filter(|g| owned_id(&g.tags, name).is_some())
-            .collect(),
-        fargate_profiles: fargate_profiles
-            .into_iter()
-            .filter(|p| owned_id(&p.tags, name).is_some())
-            .collect(),
+        node_groups,
+        fargate_profiles,
         addons,
         access_entries,
         pod_identity_associations,
@@ -255,7 +305,114 @@ pub async fn observe(
         upgrade_insights,
         version_support,
         target_version_support,
-    })
+        adoptions: Vec::new(),
+        refusals: Vec::new(),
+        unadopted: Vec::new(),
+    };
+    if let Some(file) = file {
+        if adopt {
+            super::adopt::claim_matches(&mut observed, file);
+        } else if owned {
+            let mut probe = observed.clone();
+            super::adopt::claim_matches(&mut probe, file);
+            observed.unadopted = super::adopt::left_to_adopt(probe.adoptions);
+            observed.refusals.extend(probe.refusals);
+        }
+        if owned {
+            super::adopt::refuse_foreign_contents(&mut observed, file);
+        }
+    }
+    // From here on only what this cluster owns (or adopts) counts.
+    observed.roles.retain(|r| owned_id(&r.tags, name).is_some());
+    observed
+        .oidc_providers
+        .retain(|o| owned_id(&o.tags, name).is_some());
+    observed
+        .node_groups
+        .retain(|g| owned_id(&g.tags, name).is_some());
+    observed
+        .fargate_profiles
+        .retain(|p| owned_id(&p.tags, name).is_some());
+    Ok(observed)
+}
+
+/// Roles outside the cluster's IAM path that its live resources use or the spec names by
+/// `roleName`: adopted roles keep their name and path, so they are found this way on every
+/// plan (the caller keeps the owned ones, or those to adopt).
+async fn used_roles(
+    cloud: &Cloud,
+    file: Option<&ClusterFile>,
+    cluster: &ObservedCluster,
+    contents: &ClusterContents,
+    listed: &[ObservedRole],
+    provider_arn: Option<&str>,
+) -> CloudResult<Vec<ObservedRole>> {
+    let role_name = super::adopt::role_name;
+    let mut names: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    names.insert(role_name(&cluster.role_arn).to_owned());
+    names.extend(
+        contents
+            .node_groups
+            .iter()
+            .map(|g| role_name(&g.node_role_arn).to_owned()),
+    );
+    names.extend(
+        contents
+            .fargate_profiles
+            .iter()
+            .map(|f| role_name(&f.pod_execution_role_arn).to_owned()),
+    );
+    names.extend(
+        contents
+            .pod_identity_associations
+            .iter()
+            .map(|a| role_name(&a.role_arn).to_owned()),
+    );
+    names.extend(
+        contents
+            .addons
+            .iter()
+            .filter_map(|a| a.service_account_role_arn.as_deref())
+            .map(|arn| role_name(arn).to_owned()),
+    );
+    names.extend(
+        file.iter()
+            .flat_map(|f| &f.spec.service_accounts)
+            .filter_map(|a| a.role_name.clone()),
+    );
+    names.retain(|n| !n.is_empty() && !listed.iter().any(|r| &r.name == n));
+    let mut roles: Vec<ObservedRole> = stream::iter(names)
+        .map(|name| async move { cloud.identity.describe_role(&name).await })
+        .buffer_unordered(4)
+        .try_collect::<Vec<_>>()
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
+    // IRSA roles no EKS resource names are found by their trust in the cluster's provider
+    // (ListRoles over the account): for a delete, whose adopted IRSA roles go too, and for
+    // an IRSA account without `roleName` whose ekspec-named role is not there (adopted, or
+    // to be). A cluster ekspec made needs neither.
+    let unnamed_elsewhere = file.is_some_and(|f| {
+        f.spec.service_accounts.iter().any(|a| {
+            a.mechanism == crate::spec::IdentityMechanism::Irsa
+                && a.role_name.is_none()
+                && !listed
+                    .iter()
+                    .any(|r| r.name == naming::irsa_role(&f.metadata.name, &a.namespace, &a.name))
+        })
+    });
+    if (file.is_none() || unnamed_elsewhere)
+        && let Some(provider) = provider_arn
+    {
+        for role in cloud.identity.roles_trusting(provider).await? {
+            if !roles.iter().chain(listed).any(|r| r.name == role.name) {
+                roles.push(role);
+            }
+        }
+    }
+    roles.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(roles)
 }
 
 /// What EKS holds inside one cluster, owned by ekspec or not.

@@ -11,8 +11,8 @@ use super::auto_mode;
 use super::karpenter::{self, KARPENTER_LEFTOVERS};
 use super::network::KUBERNETES_LEFTOVERS;
 use super::{
-    Observed, access, addon, cluster, fargate, iam, karpenter_interruption, network, nodegroup,
-    owned_id, pod_identity, tag_drift, upgrade,
+    Observed, access, addon, adopt, cluster, fargate, iam, karpenter_interruption, network,
+    nodegroup, owned_id, pod_identity, tag_drift, upgrade,
 };
 
 /// Working state while planning one cluster.
@@ -249,6 +249,7 @@ pub fn plan(file: &ClusterFile, observed: &Observed) -> Plan {
     upgrade::plan(&mut p);
     addon::order(&mut p.changes);
     pod_identity::order(&mut p);
+    adopt::merge(&mut p.changes, &file.metadata.name, observed);
     finish(p, &file.metadata.region)
 }
 

@@ -62,6 +62,7 @@ fn colour(kind: &str) -> &'static str {
         "update" => "#f9a825",
         "replace" => "#e65100",
         "delete" => "#c62828",
+        "adopt" => "#1565c0",
         _ => "#8c959f",
     }
 }

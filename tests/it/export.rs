@@ -207,7 +207,7 @@ fn tags(resource: ResourceType, pairs: &[(&str, &str)]) -> TagSpecification {
         .build()
 }
 
-async fn role(inventory: &Inventory, name: &str, trust: serde_json::Value) -> String {
+pub async fn role(inventory: &Inventory, name: &str, trust: serde_json::Value) -> String {
     inventory
         .iam
         .create_role()
@@ -222,7 +222,7 @@ async fn role(inventory: &Inventory, name: &str, trust: serde_json::Value) -> St
         .to_owned()
 }
 
-fn service(principal: &str) -> serde_json::Value {
+pub fn service(principal: &str) -> serde_json::Value {
     json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": principal}, "Action": "sts:AssumeRole"}]})
 }
 
@@ -237,7 +237,7 @@ fn irsa_trust(provider: &str, host: &str, operator: &str, sub: &str) -> serde_js
 }
 
 /// Waits until the cluster, or a node group of it, is ACTIVE.
-async fn active(inventory: &Inventory, cluster: &str, nodegroup: Option<&str>) {
+pub async fn active(inventory: &Inventory, cluster: &str, nodegroup: Option<&str>) {
     for _ in 0..100 {
         let status = match nodegroup {
             None => inventory
@@ -272,7 +272,10 @@ async fn active(inventory: &Inventory, cluster: &str, nodegroup: Option<&str>) {
 /// accounts, the vpc-cni add-on with its role and an access entry, named and tagged as eksctl
 /// does (its CloudFormation stacks tag the cluster with `aws:cloudformation:*`, which users
 /// cannot set: moto takes them). Returns the VPC id and its (public, private) subnets.
-async fn eksctl_cluster(inventory: &Inventory, name: &str) -> (String, Vec<String>, Vec<String>) {
+pub async fn eksctl_cluster(
+    inventory: &Inventory,
+    name: &str,
+) -> (String, Vec<String>, Vec<String>) {
     let ec2 = &inventory.ec2;
     let owner = [("alpha.eksctl.io/cluster-name", name)];
     let vpc = ec2

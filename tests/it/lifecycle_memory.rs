@@ -355,7 +355,7 @@ async fn a_declared_add_on_made_outside_ekspec_is_adopted() {
         .unwrap();
     let plan = plan_for(&aws, &file).await;
     let adopt = change(&plan, "addon/vpc-cni");
-    assert_eq!(adopt.kind, ChangeKind::Update);
+    assert_eq!(adopt.kind, ChangeKind::Adopt);
     assert!(
         adopt
             .reason

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 mod action;
+mod adopt;
 mod auto_mode;
 mod capacity_block;
 mod cloud_aws;

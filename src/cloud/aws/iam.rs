@@ -457,6 +457,10 @@ impl Identity for AwsCloud {
         Ok(names)
     }
 
+    async fn describe_oidc_provider(&self, arn: &str) -> CloudResult<Option<ObservedOidcProvider>> {
+        self.observe_oidc_provider(arn.to_owned()).await
+    }
+
     async fn list_oidc_providers(
         &self,
         cluster: &str,

@@ -217,6 +217,10 @@ impl Identity for MemoryCloud {
             .collect())
     }
 
+    async fn describe_oidc_provider(&self, arn: &str) -> CloudResult<Option<ObservedOidcProvider>> {
+        Ok(self.lock().oidc.get(arn).cloned())
+    }
+
     async fn list_oidc_providers(
         &self,
         cluster: &str,

@@ -889,7 +889,7 @@ fn a_market_type_other_than_a_capacity_blocks_is_not_carried_over() {
     instanceMarketOptions: {marketType: spot}
 ",
     );
-    let spec = valid_spec_of(&conversion);
+    let spec = spec_of(&conversion);
     assert_eq!(
         spec.spec.node_groups[0].capacity_type,
         CapacityType::OnDemand
