@@ -42,8 +42,12 @@ fn git_head() -> Option<String> {
     Some(commit)
 }
 
-/// The commit `cargo package` wrote into the package.
+/// The commit `cargo package` wrote into the package. The rerun line matters where the
+/// package's build shares a target directory with a checkout's (`cargo package` verifies the
+/// package there): without it the checkout's build would keep this commit forever, since the
+/// only other rerun condition is `EKSPEC_COMMIT`.
 fn packaged_commit() -> Option<String> {
+    println!("cargo:rerun-if-changed=.cargo_vcs_info.json");
     let text = std::fs::read_to_string(Path::new(".cargo_vcs_info.json")).ok()?;
     let start = text.find("\"sha1\"")?;
     let rest = &text[start + "\"sha1\"".len()..];
