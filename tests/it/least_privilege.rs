@@ -36,6 +36,23 @@ const USER: &str = "ekspec-ci";
 /// them), each with why it stays in the policy. None today: the scenario makes each one.
 const NOT_EXERCISED: &[(&str, &str)] = &[];
 
+/// Policy statements whose grants the scenario does not take one by one, each with why. Their
+/// actions are used (through other statements), so a run without one of these grants succeeds.
+const NOT_EXERCISED_STATEMENTS: &[(&str, &str)] = &[
+    (
+        "AdoptRoles",
+        "only `ekspec adopt` tags roles outside ekspec's path; adopt is not in this scenario yet (tests/it/adopt.rs runs it on moto)",
+    ),
+    (
+        "ManageAdoptedRoles",
+        "only roles `ekspec adopt` took over live outside ekspec's path; adopt is not in this scenario yet",
+    ),
+    (
+        "PassAdoptedRolesToEks",
+        "only roles `ekspec adopt` took over live outside ekspec's path; adopt is not in this scenario yet",
+    ),
+];
+
 /// How many fakecloud instances the remove-one-action runs are spread over
 /// (`EKSPEC_LEAST_PRIVILEGE_SHARDS`, default 3): a run mostly waits on ekspec's polling, so
 /// three share two cores well (measured: see the test's report).
@@ -798,6 +815,8 @@ impl StrictAccount {
                 vec!["plan", "-f", &dual_without_nat, "--detailed-exitcode"],
                 0,
             ),
+            // EKS Auto Mode put its node role in an instance profile of its own.
+            Step::Leave(StrictAccount::auto_mode_leaves),
             Step::Ekspec(vec!["delete", "-f", &dual_without_nat, "--auto-approve"], 0),
         ] {
             let (args, code) = match step {
@@ -977,6 +996,28 @@ impl StrictAccount {
         });
     }
 
+    /// What EKS Auto Mode leaves when its node role goes: the instance profile it made for
+    /// that role (`eks-<region>-<cluster>-<hash>`, which stays after the cluster is gone:
+    /// aws/containers-roadmap#2531), holding the role, so IAM refuses DeleteRole until it goes.
+    fn auto_mode_leaves(&self) {
+        self.runtime.block_on(async {
+            let name = "eks-us-east-1-dual-0a1b2c3d4e";
+            self.iam
+                .create_instance_profile()
+                .instance_profile_name(name)
+                .send()
+                .await
+                .unwrap();
+            self.iam
+                .add_role_to_instance_profile()
+                .instance_profile_name(name)
+                .role_name("dual-auto-node")
+                .send()
+                .await
+                .unwrap();
+        });
+    }
+
     /// What Kubernetes leaves in the cluster's VPC for ekspec's delete: a load balancer and
     /// its target group (AWS Load Balancer Controller), a security group (the in-tree cloud
     /// provider), a detached network interface, and an instance EKS Auto Mode launched.
@@ -1123,16 +1164,21 @@ fn the_documented_policy_is_enough_and_every_action_it_allows_is_needed() {
     // over `shards()` fakecloud instances (each behind its own proxy), a worker taking the
     // next grant as it finishes one. Every outcome is gathered before judging, so one run of
     // the test names every grant that is spare or not named.
-    let queue: Vec<(usize, String)> = grants(&policy)
-        .into_iter()
-        .filter(|(_, action)| used.contains(action))
-        .collect();
     let sid = |index: usize| {
         policy["Statement"][index]["Sid"]
             .as_str()
             .unwrap_or("?")
             .to_owned()
     };
+    let queue: Vec<(usize, String)> = grants(&policy)
+        .into_iter()
+        .filter(|(_, action)| used.contains(action))
+        .filter(|(index, _)| {
+            !NOT_EXERCISED_STATEMENTS
+                .iter()
+                .any(|(s, _)| *s == sid(*index))
+        })
+        .collect();
     let next = AtomicUsize::new(0);
     let outcomes: Vec<((usize, String), Result<(), Stopped>)> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..shards())
