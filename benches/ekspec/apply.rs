@@ -139,6 +139,12 @@ pub fn ensure_success(what: &str, applied: &Applied) -> Result<()> {
 /// entries, which moto has no API for.
 fn production() -> Result<String> {
     let text = std::fs::read_to_string(crate::support::repo().join("examples/production.yaml"))?;
+    // One minor below the example's, so the upgrade scenario has a version to go to.
+    let text = edit(
+        &text,
+        "kubernetesVersion: \"1.35\"",
+        "kubernetesVersion: \"1.34\"",
+    )?;
     match text.find("  addons:\n") {
         Some(end) => Ok(text[..end].to_owned()),
         None => bail!("examples/production.yaml has no `addons:` section to cut"),
@@ -166,8 +172,8 @@ fn updated(text: &str) -> Result<String> {
 fn upgraded(text: &str) -> Result<String> {
     edit(
         text,
-        "kubernetesVersion: \"1.31\"",
-        "kubernetesVersion: \"1.32\"",
+        "kubernetesVersion: \"1.34\"",
+        "kubernetesVersion: \"1.35\"",
     )
 }
 
@@ -191,7 +197,7 @@ async fn check_upgrade_simulation(aws: &Aws) -> Result<()> {
     let name = "upgrade-check";
     eks.create_cluster()
         .name(name)
-        .version("1.31")
+        .version("1.34")
         .role_arn("arn:aws:iam::123456789012:role/upgrade-check")
         .resources_vpc_config(
             aws_sdk_eks::types::VpcConfigRequest::builder()
@@ -204,7 +210,7 @@ async fn check_upgrade_simulation(aws: &Aws) -> Result<()> {
     let update = eks
         .update_cluster_version()
         .name(name)
-        .version("1.32")
+        .version("1.35")
         .send()
         .await?;
     let id = update

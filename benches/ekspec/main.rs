@@ -186,7 +186,7 @@ pub fn generated_spec(
 ) -> String {
     let mut text = format!(
         "apiVersion: ekspec/v1alpha1\nkind: Cluster\nmetadata:\n  name: {name}\n  region: us-east-1\n\
-         spec:\n  kubernetesVersion: \"1.31\"\n  vpc:\n    cidr: {cidr}\n  nodeGroups:\n"
+         spec:\n  kubernetesVersion: \"1.35\"\n  vpc:\n    cidr: {cidr}\n  nodeGroups:\n"
     );
     for i in 0..node_groups {
         text.push_str(&format!(
