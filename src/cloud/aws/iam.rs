@@ -65,6 +65,21 @@ fn json(document: &serde_json::Value) -> String {
 }
 
 impl AwsCloud {
+    /// The instance profiles holding `role` (none when the role is gone).
+    async fn instance_profiles_of(
+        &self,
+        role: &str,
+    ) -> CloudResult<Vec<aws_sdk_iam::types::InstanceProfile>> {
+        let about = format!("instance profiles of role {role}");
+        Ok(all_items!(
+            self.iam.list_instance_profiles_for_role().role_name(role),
+            "ListInstanceProfilesForRole",
+            &about
+        )
+        .or_gone()?
+        .unwrap_or_default())
+    }
+
     /// Roles read with [`Self::observe_role`] (concurrently), sorted by name; those deleted
     /// meanwhile are left out.
     async fn observe_roles(&self, roles: Vec<Role>) -> CloudResult<Vec<ObservedRole>> {
@@ -370,16 +385,7 @@ impl Identity for AwsCloud {
         cluster: &str,
         region: &str,
     ) -> CloudResult<Vec<String>> {
-        let about = format!("instance profiles of role {role}");
-        let Some(profiles) = all_items!(
-            self.iam.list_instance_profiles_for_role().role_name(role),
-            "ListInstanceProfilesForRole",
-            &about
-        )
-        .or_gone()?
-        else {
-            return Ok(Vec::new());
-        };
+        let profiles = self.instance_profiles_of(role).await?;
         // Listing leaves tags out (IAM API reference, ListInstanceProfilesForRole): each
         // profile's are read.
         let tagged: Vec<Option<(String, Tags)>> = stream::iter(profiles)
@@ -438,16 +444,7 @@ impl Identity for AwsCloud {
     }
 
     async fn eks_instance_profiles(&self, role: &str) -> CloudResult<Vec<String>> {
-        let about = format!("instance profiles of role {role}");
-        let Some(profiles) = all_items!(
-            self.iam.list_instance_profiles_for_role().role_name(role),
-            "ListInstanceProfilesForRole",
-            &about
-        )
-        .or_gone()?
-        else {
-            return Ok(Vec::new());
-        };
+        let profiles = self.instance_profiles_of(role).await?;
         let mut names: Vec<String> = profiles
             .iter()
             .map(|p| p.instance_profile_name().to_owned())
