@@ -299,7 +299,11 @@ pub fn retry_config() -> RetryConfig {
 /// tools on AWS's SDKs do the same: terraform-provider-aws and eksctl turned the SDK's retry
 /// quota off (`ratelimit.None`) after "failed to get rate limit token, retry quota exceeded"
 /// (hashicorp/terraform-provider-aws#36094, eksctl-io/eksctl#7877).
-fn retry_partition(service: &'static str) -> RetryPartition {
+///
+/// Each call makes a new partition, so each client paces itself: the SDK's default partition
+/// (one per service name) is shared by every client in the process, and one client's throttling
+/// would slow the others (tests with SDK mocks use this for that reason, as the real run does).
+pub fn retry_partition(service: &'static str) -> RetryPartition {
     RetryPartition::custom(service)
         .token_bucket(TokenBucket::builder().throttling_retry_cost(0).build())
         .build()

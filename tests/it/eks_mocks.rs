@@ -51,7 +51,7 @@ use aws_sdk_eks::types::{
 };
 use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, mock};
 use ekspec::cloud::AccessPolicy;
-use ekspec::cloud::aws::{AwsCloud, retry_config};
+use ekspec::cloud::aws::{AwsCloud, retry_config, retry_partition};
 use ekspec::exec::operation::{Context, ROLE_PROPAGATION, run};
 use ekspec::exec::wait::{Reporter, Waiter};
 use ekspec::exec::{Event, ExecError};
@@ -74,6 +74,7 @@ fn context(rules: &[&Rule]) -> Context {
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("AKID", "SECRET", None, None, "test"))
         .retry_config(retry_config())
+        .retry_partition(retry_partition("eks"))
         .http_client(aws_smithy_mocks::create_mock_http_client())
         .interceptor(interceptor)
         .build();
@@ -87,7 +88,10 @@ fn context(rules: &[&Rule]) -> Context {
     let waiter = Waiter {
         initial: Duration::from_millis(1),
         max: Duration::from_millis(5),
-        timeout: Duration::from_secs(10),
+        // Generous: after a throttling answer the adaptive rate limiter lets this new client
+        // send about one call per 2 s at first (its minimum rate), as in a real run, so a wait
+        // that saw throttling takes seconds; 10 s timed out on a loaded machine.
+        timeout: Duration::from_secs(120),
         scale_rollouts: false,
     };
     Context::new(cloud, &Observed::default(), CLUSTER, "us-east-1", waiter)

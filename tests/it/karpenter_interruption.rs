@@ -601,7 +601,7 @@ mod mocks {
     use aws_sdk_sqs::operation::set_queue_attributes::SetQueueAttributesOutput;
     use aws_sdk_sqs::operation::tag_queue::TagQueueOutput;
     use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, mock};
-    use ekspec::cloud::aws::{AwsCloud, retry_config};
+    use ekspec::cloud::aws::{AwsCloud, retry_config, retry_partition};
     use ekspec::cloud::{RuleTarget, Tags};
     use ekspec::exec::ExecError;
     use ekspec::exec::operation::{Context, run};
@@ -628,6 +628,7 @@ mod mocks {
             .region(Region::new("us-east-1"))
             .credentials_provider(credentials.clone())
             .retry_config(retry_config())
+            .retry_partition(retry_partition("sqs"))
             .http_client(aws_smithy_mocks::create_mock_http_client())
             .interceptor(interceptor(sqs))
             .build();
@@ -636,6 +637,7 @@ mod mocks {
             .region(Region::new("us-east-1"))
             .credentials_provider(credentials)
             .retry_config(retry_config())
+            .retry_partition(retry_partition("events"))
             .http_client(aws_smithy_mocks::create_mock_http_client())
             .interceptor(interceptor(events))
             .build();
