@@ -18,7 +18,9 @@ use crate::naming;
 
 /// Oldest Kubernetes minor version ekspec accepts (`1.N`).
 pub const OLDEST_MINOR: u32 = 28;
-/// Newest Kubernetes minor version ekspec accepts (`1.N`).
+/// Newest Kubernetes minor version this release of ekspec knows (`1.N`). EKS releases a new
+/// one about every four months, so a newer one is not an error: `plan` asks EKS whether it
+/// offers it (DescribeClusterVersions) and says `impossible` if not.
 pub const NEWEST_MINOR: u32 = 35;
 /// Newest Kubernetes minor version EKS publishes Amazon Linux 2 AMIs for.
 pub const AL2_NEWEST_MINOR: u32 = 32;
@@ -193,13 +195,19 @@ impl Checker<'_> {
                     ),
                 );
             }
-            Some(minor) if !(OLDEST_MINOR..=NEWEST_MINOR).contains(&minor) => {
+            Some(minor) if minor < OLDEST_MINOR => {
                 self.error(
                     &path,
                     format!("Kubernetes {version} is not supported by EKS; use 1.{OLDEST_MINOR} to 1.{NEWEST_MINOR}"),
                 );
             }
             Some(minor) => {
+                if minor > NEWEST_MINOR {
+                    self.warn(
+                        &path,
+                        format!("Kubernetes {version} is newer than the versions this release of ekspec knows (1.{OLDEST_MINOR} to 1.{NEWEST_MINOR}): `plan` asks EKS whether it offers it and refuses it if not"),
+                    );
+                }
                 for (i, group) in file.spec.node_groups.iter().enumerate() {
                     if group.ami_type.is_al2() && minor > AL2_NEWEST_MINOR {
                         self.error(
@@ -1772,6 +1780,37 @@ mod tests {
                 .diagnostics
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn a_version_newer_than_ekspec_knows_is_a_warning_and_an_old_one_an_error() {
+        let spec = |version: &str| {
+            format!(
+                "apiVersion: ekspec/v1alpha1\nkind: Cluster\nmetadata: {{name: demo, region: us-east-1}}\nspec:\n  kubernetesVersion: \"{version}\"\n"
+            )
+        };
+        let found = |version: &str| -> Vec<(Severity, String)> {
+            crate::spec::parse_str("spec.yaml", &spec(version))
+                .diagnostics
+                .iter()
+                .map(|d| (d.severity, d.message.clone()))
+                .collect()
+        };
+        assert!(found(&format!("1.{NEWEST_MINOR}")).is_empty());
+        let newer = format!("1.{}", NEWEST_MINOR + 1);
+        assert_eq!(
+            found(&newer),
+            [(
+                Severity::Warning,
+                format!(
+                    "Kubernetes {newer} is newer than the versions this release of ekspec knows (1.{OLDEST_MINOR} to 1.{NEWEST_MINOR}): `plan` asks EKS whether it offers it and refuses it if not"
+                )
+            )]
+        );
+        let older = format!("1.{}", OLDEST_MINOR - 1);
+        let old = found(&older);
+        assert_eq!(old.len(), 1, "{old:?}");
+        assert_eq!(old[0].0, Severity::Error);
     }
 
     #[test]

@@ -12,7 +12,9 @@
 //! VPC's IPv6 block, the subnets' IPv6 CIDRs, the egress-only internet gateway and IPv6 default
 //! routes, Auto Mode's node role and the cluster's Auto Mode configuration), and an apply that
 //! changes a live cluster's settings in place (Auto Mode turned on, support policy, deletion
-//! protection, zonal shift, control plane tier, node group repair and update strategy).
+//! protection, zonal shift, control plane tier, node group repair and update strategy), and
+//! `ekspec adopt` of a cluster made the way eksctl makes one (tests/it/adopt.rs), from the spec
+//! `ekspec export` wrote for it.
 //!
 //! Each crash point costs two or three runs against strict moto (tests/moto/strict.py, timed
 //! states), so one test run tries a sample: the first and last call of each scenario and
@@ -52,7 +54,7 @@ enum End {
 struct Scenario {
     /// Names it in the sample, in failures and in `EKSPEC_CRASH_SCENARIOS`.
     name: &'static str,
-    /// The spec the killed command runs with.
+    /// The spec the killed command runs with (empty where `prepare` writes it).
     spec: fn() -> String,
     /// Brings a fresh account to where the killed command starts, straight against moto.
     prepare: fn(&Bench),
@@ -130,6 +132,23 @@ const SCENARIOS: &[Scenario] = &[
             ("CreateRole", 1),
             ("POST /clusters/tuned/update-config", 5),
             ("POST /clusters/tuned/node-groups/", 1),
+        ],
+    },
+    Scenario {
+        name: "adopt",
+        spec: String::new,
+        prepare: Bench::seed_eksctl_cluster,
+        command: &["adopt"],
+        end: End::Converged,
+        exercises: &[
+            // The cluster, cluster/node/IRSA roles, the add-on, access entry and Pod Identity
+            // association tagged; eksctl's node group replaced by ekspec's (the new one made
+            // before the old one goes).
+            ("POST /tags/", 4),
+            ("TagRole", 4),
+            ("TagOpenIDConnectProvider", 1),
+            ("POST /clusters/shop/node-groups", 1),
+            ("DELETE /clusters/shop/node-groups/ng-1", 1),
         ],
     },
 ];
@@ -250,7 +269,12 @@ impl Bench {
         if args[0] != "plan" {
             all.push("--auto-approve");
         }
-        Ekspec::new(&all)
+        Self::against(endpoint, &all)
+    }
+
+    /// `ekspec ARGS` with credentials for the emulator at `endpoint`.
+    fn against(endpoint: &str, args: &[&str]) -> Ekspec {
+        Ekspec::new(args)
             .env("AWS_ENDPOINT_URL", endpoint)
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
@@ -275,6 +299,20 @@ impl Bench {
         std::fs::write(&path, text).unwrap();
         let out = self.ekspec(&self.moto.endpoint(), &path, &["apply"]).run();
         assert_eq!(out.code, 0, "ekspec apply of\n{text}\n{out:?}");
+    }
+
+    /// A cluster made the way eksctl makes one, not ekspec's; the scenario's spec becomes what
+    /// `ekspec export` writes for it.
+    fn seed_eksctl_cluster(&self) {
+        let inventory = self
+            .runtime
+            .block_on(Inventory::new(&self.moto.endpoint(), "us-east-1"));
+        self.runtime
+            .block_on(crate::adopt::seed_eksctl_style(&inventory, "shop"));
+        let args = ["export", "--name", "shop", "--region", "us-east-1"];
+        let out = Self::against(&self.moto.endpoint(), &args).run();
+        assert_eq!(out.code, 0, "ekspec export: {out:?}");
+        std::fs::write(&self.spec, out.stdout).unwrap();
     }
 
     /// Runs a command through the proxy, killed after the k-th mutating call (if it gets

@@ -235,17 +235,34 @@ fn a_result_that_does_not_validate_is_shown_at_the_eksctl_lines_it_came_from() {
         stderr.contains("error: the imported spec does not validate, so it is not written"),
         "{stderr}"
     );
+}
 
-    // A version newer than ekspec knows: at metadata.version.
-    let (input, stderr) = refused(
-        "new.yaml",
+#[test]
+fn a_version_newer_than_ekspec_knows_is_imported_with_a_warning_at_its_line() {
+    // EKS releases a minor about every four months: a config on one newer than this release
+    // knows is imported (plan asks EKS whether it offers it), with a warning at its line.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new.yaml");
+    std::fs::write(
+        &path,
         "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: new, region: us-east-1, version: \"1.90\"}\n",
+    )
+    .unwrap();
+    let input = path.to_string_lossy().into_owned();
+    let out = Ekspec::new(&["import", "eksctl", &input]).run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "{input}:3:51: warning: spec.kubernetesVersion (from metadata.version): Kubernetes 1.90 is newer than the versions this release of ekspec knows"
+        )),
+        "{}",
+        out.stderr
     );
     assert!(
-        stderr.contains(&format!(
-            "{input}:3:51: error: spec.kubernetesVersion (from metadata.version): Kubernetes 1.90 is not supported by EKS"
-        )),
-        "{stderr}"
+        out.stdout.contains("kubernetesVersion: '1.90'")
+            || out.stdout.contains("kubernetesVersion: \"1.90\""),
+        "{}",
+        out.stdout
     );
 }
 
