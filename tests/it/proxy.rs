@@ -84,6 +84,11 @@ pub enum Verdict {
     Forward,
     /// Forward it with this `Authorization` header instead (as another caller).
     ForwardAs(String),
+    /// Forward it as another caller (this `Authorization` header) with this body instead.
+    ForwardEdited {
+        authorization: String,
+        body: Vec<u8>,
+    },
     /// Answer this error (HTTP status, AWS code, message) instead of forwarding.
     Refuse(u16, &'static str, String),
     /// Answer `200 OK` with this JSON-protocol body (what the emulator does not hold).
@@ -290,6 +295,7 @@ fn relay(client: TcpStream, upstream: &str, shared: &Shared) -> std::io::Result<
     }
     let mut body = vec![0u8; content_length];
     reader.read_exact(&mut body)?;
+    let mut edited = None;
     let call = mutating_call(&request_line, target.as_deref(), &body);
     let name = call_name(&request_line, target.as_deref(), &body);
     let gate = shared.gate.lock().unwrap().clone();
@@ -322,11 +328,20 @@ fn relay(client: TcpStream, upstream: &str, shared: &Shared) -> std::io::Result<
         }
         Verdict::Refuse(status, code, message) => Some(Fault::Refuse(status, code, message)),
         Verdict::ForwardAs(other) => {
+            sign_as(&mut head, &other);
+            shared.fault_for(&name)
+        }
+        Verdict::ForwardEdited {
+            authorization,
+            body: other,
+        } => {
+            sign_as(&mut head, &authorization);
             for line in &mut head {
-                if line.to_ascii_lowercase().starts_with("authorization:") {
-                    *line = format!("Authorization: {other}\r\n");
+                if line.to_ascii_lowercase().starts_with("content-length:") {
+                    *line = format!("Content-Length: {}\r\n", other.len());
                 }
             }
+            edited = Some(other);
             shared.fault_for(&name)
         }
         Verdict::Forward => shared.fault_for(&name),
@@ -372,7 +387,7 @@ fn relay(client: TcpStream, upstream: &str, shared: &Shared) -> std::io::Result<
         server.write_all(line.as_bytes())?;
     }
     server.write_all(b"Connection: close\r\n\r\n")?;
-    server.write_all(&body)?;
+    server.write_all(edited.as_deref().unwrap_or(&body))?;
     let mut response = Vec::new();
     server.read_to_end(&mut response)?;
     shared.forwarded.lock().unwrap().push(name);
@@ -394,6 +409,15 @@ fn relay(client: TcpStream, upstream: &str, shared: &Shared) -> std::io::Result<
         send_signal(signal, pid);
     }
     Ok(())
+}
+
+/// `head` with its `Authorization` header replaced by `authorization`.
+fn sign_as(head: &mut [String], authorization: &str) {
+    for line in head {
+        if line.to_ascii_lowercase().starts_with("authorization:") {
+            *line = format!("Authorization: {authorization}\r\n");
+        }
+    }
 }
 
 /// Counts a mutating call; returns the signal and process due now, if this call is the one.
