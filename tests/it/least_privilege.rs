@@ -369,10 +369,10 @@ fn eks_checks(
     }
     // An add-on's IRSA role is passed to EKS when the add-on is made or changed (Service
     // Authorization Reference, Amazon EKS: CreateAddon and UpdateAddon list iam:PassRole as a
-    // dependent action).
+    // dependent action); an empty one takes the role away and passes none.
     if let Some(role) = body["serviceAccountRoleArn"]
         .as_str()
-        .filter(|_| matches!(action, "CreateAddon" | "UpdateAddon"))
+        .filter(|role| !role.is_empty() && matches!(action, "CreateAddon" | "UpdateAddon"))
     {
         checks.push(pass(role, "eks.amazonaws.com"));
     }
