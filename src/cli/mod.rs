@@ -23,6 +23,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::printer::{OutputFormat, Printer};
+use crate::resources::adopt::AdoptMode;
 
 /// How a command ended; `main` turns it into the process exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -251,6 +252,18 @@ pub struct PlanArgs {
     /// (see `ekspec adopt`); `--out` saves it for `ekspec apply PLAN.json`.
     #[arg(long)]
     pub adopt: bool,
+    /// With `--adopt`: also adopt the VPC the spec brings in (spec.vpc.id) and what is in it
+    /// (its subnets, gateways, route tables, security groups), so `ekspec delete` deletes it
+    /// after the cluster. Implies `--adopt`. See docs/adopt.md.
+    #[arg(long)]
+    pub adopt_network: bool,
+}
+
+impl PlanArgs {
+    /// What `--adopt` and `--adopt-network` ask for.
+    pub fn adopt_mode(&self) -> AdoptMode {
+        AdoptMode::new(self.adopt, self.adopt_network)
+    }
 }
 
 /// The policy gate of `plan` and `apply`.
@@ -318,6 +331,18 @@ pub struct ApplyArgs {
     /// as `ekspec adopt`).
     #[arg(long)]
     pub adopt: bool,
+    /// Also adopt the VPC the spec brings in (spec.vpc.id) and what is in it (its subnets,
+    /// gateways, route tables, security groups), so `ekspec delete` deletes it after the
+    /// cluster. Implies `--adopt`. See docs/adopt.md.
+    #[arg(long)]
+    pub adopt_network: bool,
+}
+
+impl ApplyArgs {
+    /// What `--adopt` and `--adopt-network` ask for.
+    pub fn adopt_mode(&self) -> AdoptMode {
+        AdoptMode::new(self.adopt, self.adopt_network)
+    }
 }
 
 /// Arguments of `delete`.
@@ -508,8 +533,13 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args, &printer),
         Command::Plan(args) => plan::run(args, &cli.global, &printer),
-        Command::Apply(args) => apply::run_apply(args, args.adopt, &cli.global, &printer),
-        Command::Adopt(args) => apply::run_apply(args, true, &cli.global, &printer),
+        Command::Apply(args) => apply::run_apply(args, args.adopt_mode(), &cli.global, &printer),
+        Command::Adopt(args) => apply::run_apply(
+            args,
+            AdoptMode::new(true, args.adopt_network),
+            &cli.global,
+            &printer,
+        ),
         Command::Delete(args) => apply::run_delete(args, &cli.global, &printer),
         Command::Timeline(args) => timeline::run(args, &printer),
         Command::Get(args) => get::run(args, &cli.global, &printer),
