@@ -140,10 +140,11 @@ pub enum Command {
     /// The same as `apply --adopt`: live resources that match the spec and carry no ekspec
     /// tags (the cluster by name, its node groups, Fargate profiles, add-ons, access entries
     /// and Pod Identity associations by name, the IAM roles they use, the OIDC provider) get
-    /// the ownership tags, then the spec is applied as for any owned cluster. A resource of
+    /// the ownership tags, then the spec is applied as for any owned cluster; with
+    /// `--adopt-network`, the VPC the spec brings in and what is in it too. A resource of
     /// another ekspec cluster is never adopted. Asks first, like a delete. See docs/adopt.md.
     #[command(
-        after_help = "Examples:\n  ekspec export --name shop --region eu-west-1 -o clusters/shop.yaml\n  ekspec plan --adopt -f clusters/shop.yaml   # what adoption tags and changes\n  ekspec adopt -f clusters/shop.yaml\n  ekspec plan -f clusters/shop.yaml           # then: the normal plan"
+        after_help = "Examples:\n  ekspec export --name shop --region eu-west-1 -o clusters/shop.yaml\n  ekspec plan --adopt -f clusters/shop.yaml   # what adoption tags and changes\n  ekspec adopt -f clusters/shop.yaml\n  ekspec plan -f clusters/shop.yaml           # then: the normal plan\n  ekspec adopt --adopt-network -f clusters/shop.yaml   # the VPC too: delete then removes it"
     )]
     Adopt(ApplyArgs),
     /// Delete everything a cluster owns.
