@@ -22,6 +22,7 @@ use crate::plan::{Plan, render};
 use crate::policy::Gate;
 use crate::printer::{OutputFormat, Printer};
 use crate::progress::Progress;
+use crate::resources::adopt::AdoptMode;
 use crate::resources::{Observed, observe, observe_adopting, planner};
 use crate::spec::ClusterFile;
 use crate::timeline::Recorder;
@@ -41,8 +42,8 @@ struct Prepared {
 
 /// What a plan was made from, so it can be made again once the cluster lock is held.
 enum Target {
-    /// The spec, and whether adoption was asked for.
-    Apply(Box<ClusterFile>, bool),
+    /// The spec, and what adoption was asked for.
+    Apply(Box<ClusterFile>, AdoptMode),
     Delete,
 }
 
@@ -64,15 +65,18 @@ impl Target {
     /// The command, as the lock names it.
     fn command(&self) -> &'static str {
         match self {
-            Self::Apply(_, false) => "apply",
-            Self::Apply(_, true) => "adopt",
+            Self::Apply(_, AdoptMode::Off) => "apply",
+            Self::Apply(_, _) => "adopt",
             Self::Delete => "delete",
         }
     }
 
-    /// Whether adoption was asked for.
-    fn adopt(&self) -> bool {
-        matches!(self, Self::Apply(_, true))
+    /// What adoption was asked for.
+    fn adopt(&self) -> AdoptMode {
+        match self {
+            Self::Apply(_, mode) => *mode,
+            Self::Delete => AdoptMode::Off,
+        }
     }
 }
 
@@ -111,12 +115,13 @@ async fn prepare_apply(
     global: &GlobalOptions,
     spec: &LoadedSpec,
     args: &ApplyArgs,
-    adopt: bool,
+    adopt: AdoptMode,
     gate: Option<&Gate>,
 ) -> Result<Prepared, Unprepared> {
     let file = &spec.file;
     let (cluster, region) = (file.metadata.name.clone(), file.metadata.region.clone());
     let prepared = async {
+        super::plan::check_adopt_network(spec, adopt)?;
         let cloud = session::cloud(global, &region).await?;
         let observed = observe_adopting(&cloud, &cluster, Some(file), adopt).await?;
         let plan = planner::plan(file, &observed);
@@ -218,11 +223,10 @@ async fn prepare_delete(
     }
 }
 
-/// Runs `apply`.
-/// Runs `apply` (`adopt`: `apply --adopt` and `ekspec adopt`).
+/// Runs `apply` (`adopt`: `apply --adopt` and `ekspec adopt`, with `--adopt-network`).
 pub fn run_apply(
     args: &ApplyArgs,
-    adopt: bool,
+    adopt: AdoptMode,
     global: &GlobalOptions,
     printer: &Printer,
 ) -> Result<ExitStatus> {
@@ -337,7 +341,7 @@ fn apply_saved(
         );
     }
     session::runtime()?.block_on(async {
-        let current = plan_spec(global, spec, saved.adopt).await?;
+        let current = plan_spec(global, spec, saved.adopt_mode()).await?;
         let differences = saved.differences(&current);
         if !differences.is_empty() {
             bail!(
@@ -347,7 +351,8 @@ fn apply_saved(
                 spec_path.display()
             );
         }
-        let prepared = prepare_apply(global, spec, args, saved.adopt, gate.as_ref()).await;
+        let prepared =
+            prepare_apply(global, spec, args, saved.adopt_mode(), gate.as_ref()).await;
         run(vec![prepared], apply_options(args), printer).await
     })
 }

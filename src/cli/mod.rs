@@ -23,6 +23,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::printer::{OutputFormat, Printer};
+use crate::resources::adopt::AdoptMode;
 
 /// How a command ended; `main` turns it into the process exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,10 +140,11 @@ pub enum Command {
     /// The same as `apply --adopt`: live resources that match the spec and carry no ekspec
     /// tags (the cluster by name, its node groups, Fargate profiles, add-ons, access entries
     /// and Pod Identity associations by name, the IAM roles they use, the OIDC provider) get
-    /// the ownership tags, then the spec is applied as for any owned cluster. A resource of
+    /// the ownership tags, then the spec is applied as for any owned cluster; with
+    /// `--adopt-network`, the VPC the spec brings in and what is in it too. A resource of
     /// another ekspec cluster is never adopted. Asks first, like a delete. See docs/adopt.md.
     #[command(
-        after_help = "Examples:\n  ekspec export --name shop --region eu-west-1 -o clusters/shop.yaml\n  ekspec plan --adopt -f clusters/shop.yaml   # what adoption tags and changes\n  ekspec adopt -f clusters/shop.yaml\n  ekspec plan -f clusters/shop.yaml           # then: the normal plan"
+        after_help = "Examples:\n  ekspec export --name shop --region eu-west-1 -o clusters/shop.yaml\n  ekspec plan --adopt -f clusters/shop.yaml   # what adoption tags and changes\n  ekspec adopt -f clusters/shop.yaml\n  ekspec plan -f clusters/shop.yaml           # then: the normal plan\n  ekspec adopt --adopt-network -f clusters/shop.yaml   # the VPC too: delete then removes it"
     )]
     Adopt(ApplyArgs),
     /// Delete everything a cluster owns.
@@ -251,6 +253,18 @@ pub struct PlanArgs {
     /// (see `ekspec adopt`); `--out` saves it for `ekspec apply PLAN.json`.
     #[arg(long)]
     pub adopt: bool,
+    /// With `--adopt`: also adopt the VPC the spec brings in (spec.vpc.id) and what is in it
+    /// (its subnets, gateways, route tables, security groups), so `ekspec delete` deletes it
+    /// after the cluster. Implies `--adopt`. See docs/adopt.md.
+    #[arg(long)]
+    pub adopt_network: bool,
+}
+
+impl PlanArgs {
+    /// What `--adopt` and `--adopt-network` ask for.
+    pub fn adopt_mode(&self) -> AdoptMode {
+        AdoptMode::new(self.adopt, self.adopt_network)
+    }
 }
 
 /// The policy gate of `plan` and `apply`.
@@ -318,6 +332,18 @@ pub struct ApplyArgs {
     /// as `ekspec adopt`).
     #[arg(long)]
     pub adopt: bool,
+    /// Also adopt the VPC the spec brings in (spec.vpc.id) and what is in it (its subnets,
+    /// gateways, route tables, security groups), so `ekspec delete` deletes it after the
+    /// cluster. Implies `--adopt`. See docs/adopt.md.
+    #[arg(long)]
+    pub adopt_network: bool,
+}
+
+impl ApplyArgs {
+    /// What `--adopt` and `--adopt-network` ask for.
+    pub fn adopt_mode(&self) -> AdoptMode {
+        AdoptMode::new(self.adopt, self.adopt_network)
+    }
 }
 
 /// Arguments of `delete`.
@@ -508,8 +534,13 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args, &printer),
         Command::Plan(args) => plan::run(args, &cli.global, &printer),
-        Command::Apply(args) => apply::run_apply(args, args.adopt, &cli.global, &printer),
-        Command::Adopt(args) => apply::run_apply(args, true, &cli.global, &printer),
+        Command::Apply(args) => apply::run_apply(args, args.adopt_mode(), &cli.global, &printer),
+        Command::Adopt(args) => apply::run_apply(
+            args,
+            AdoptMode::new(true, args.adopt_network),
+            &cli.global,
+            &printer,
+        ),
         Command::Delete(args) => apply::run_delete(args, &cli.global, &printer),
         Command::Timeline(args) => timeline::run(args, &printer),
         Command::Get(args) => get::run(args, &cli.global, &printer),

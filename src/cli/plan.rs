@@ -10,10 +10,27 @@ use crate::plan::saved::SavedPlan;
 use crate::plan::{Plan, graph, render};
 use crate::policy::{Gate, Verdict};
 use crate::printer::{OutputFormat, Printer};
+use crate::resources::adopt::AdoptMode;
 use crate::resources::{observe_adopting, planner};
 
+/// `--adopt-network` takes over the VPC a spec brings in: a spec without one is refused.
+pub fn check_adopt_network(spec: &LoadedSpec, adopt: AdoptMode) -> Result<()> {
+    if adopt.network() && spec.file.spec.vpc.id.is_none() {
+        bail!(
+            "--adopt-network takes over the VPC a spec brings in (spec.vpc.id with its subnets), and {} has none: ekspec makes that cluster's network itself; drop --adopt-network, or set spec.vpc.id and spec.vpc.subnets to the VPC to adopt (`ekspec export` writes them)",
+            spec.path.display()
+        );
+    }
+    Ok(())
+}
+
 /// Reads live AWS for a spec and plans it (with the adoptions the spec matches, `adopt`).
-pub async fn plan_spec(global: &GlobalOptions, spec: &LoadedSpec, adopt: bool) -> Result<Plan> {
+pub async fn plan_spec(
+    global: &GlobalOptions,
+    spec: &LoadedSpec,
+    adopt: AdoptMode,
+) -> Result<Plan> {
+    check_adopt_network(spec, adopt)?;
     let file = &spec.file;
     let cloud = session::cloud(global, &file.metadata.region).await?;
     let observed = observe_adopting(&cloud, &file.metadata.name, Some(file), adopt).await?;
@@ -103,7 +120,7 @@ pub fn run(args: &PlanArgs, global: &GlobalOptions, printer: &Printer) -> Result
     }
     let runtime = session::runtime()?;
     if let [spec] = specs.as_slice() {
-        let plan = runtime.block_on(plan_spec(global, spec, args.adopt))?;
+        let plan = runtime.block_on(plan_spec(global, spec, args.adopt_mode()))?;
         let verdict = judge(gate, &plan, spec);
         if drawn(args, printer) {
             let judged = verdict.as_ref().ok();
@@ -118,7 +135,7 @@ pub fn run(args: &PlanArgs, global: &GlobalOptions, printer: &Printer) -> Result
         }
         if let Some(out) = &args.out {
             let saved = SavedPlan::new(&plan, &spec.path.to_string_lossy(), &spec.source)
-                .adopting(args.adopt);
+                .adopting(args.adopt_mode());
             let text = serde_json::to_string_pretty(&saved)?;
             std::fs::write(out, text + "\n")
                 .with_context(|| format!("cannot write the plan to {}", out.display()))?;
@@ -130,7 +147,7 @@ pub fn run(args: &PlanArgs, global: &GlobalOptions, printer: &Printer) -> Result
         return Ok(status(&plan, args.detailed_exitcode));
     }
     let results = runtime.block_on(fleet::each(specs, |spec| async move {
-        let plan = plan_spec(global, &spec, args.adopt).await;
+        let plan = plan_spec(global, &spec, args.adopt_mode()).await;
         (spec, plan)
     }));
     let mut outcomes = Vec::new();

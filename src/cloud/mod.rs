@@ -91,6 +91,12 @@ pub trait Network: Send + Sync {
     async fn discover_leftovers(&self, cluster: &str, vpc_id: &str) -> CloudResult<Leftovers>;
     /// A security group with its tags, or `None` when it does not exist.
     async fn security_group(&self, id: &str) -> CloudResult<Option<ObservedSecurityGroup>>;
+    /// Everything in the VPC `vpc_id` whoever made it (see [`VpcContents`]): what
+    /// `--adopt-network` takes over.
+    async fn vpc_contents(&self, vpc_id: &str) -> CloudResult<VpcContents>;
+    /// Revokes the rules of `group` that name other groups; a rule (or group) already gone is
+    /// not an error.
+    async fn revoke_group_rules(&self, group: &str, rules: &[GroupRule]) -> CloudResult<()>;
     /// Removes tags from resources, each only where it still has the value given.
     async fn delete_tags(&self, resource_ids: &[String], tags: &Tags) -> CloudResult<()>;
     /// What Karpenter launched for `cluster` (tagged `kubernetes.io/cluster/<cluster> = owned`

@@ -235,6 +235,31 @@ pub struct ObservedNetwork {
     pub launch_templates: Vec<ObservedLaunchTemplate>,
     /// Egress-only internet gateways.
     pub egress_only_internet_gateways: Vec<ObservedEgressOnlyInternetGateway>,
+    /// Security groups (ekspec makes none: the ones here were adopted with a VPC).
+    pub security_groups: Vec<ObservedSecurityGroup>,
+}
+
+/// What a brought-in VPC holds, whoever made it: what `--adopt-network` takes over, and what
+/// stops it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct VpcContents {
+    /// The VPC, its subnets, the internet gateway attached to it, its NAT gateways (not
+    /// deleted) with their Elastic IPs, route tables, egress-only internet gateways and
+    /// security groups (the VPC's `default` one left out: it goes with the VPC).
+    pub network: ObservedNetwork,
+    /// Instances in it that are not terminated (or being terminated).
+    pub instances: Vec<ObservedInstance>,
+}
+
+/// An instance, as far as adopting its VPC cares.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedInstance {
+    /// `i-...`.
+    pub id: String,
+    /// `pending`, `running`, `stopping` or `stopped`.
+    pub state: String,
+    /// Tags.
+    pub tags: Tags,
 }
 
 /// A load balancer Kubernetes made for a `LoadBalancer` Service or an Ingress.
@@ -274,12 +299,33 @@ pub struct Leftovers {
 }
 
 /// A security group.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ObservedSecurityGroup {
     /// `sg-...`.
     pub id: String,
     /// Tags.
     pub tags: Tags,
+    /// Its name (`default` for a VPC's own group); empty where not read.
+    pub name: String,
+    /// Its rules that name another security group (they keep that group from being deleted:
+    /// DeleteSecurityGroup answers DependencyViolation while another group's rule references
+    /// it); empty where not read.
+    pub group_rules: Vec<GroupRule>,
+}
+
+/// A security group rule whose source (ingress) or destination (egress) is another group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupRule {
+    /// Ingress (else egress).
+    pub ingress: bool,
+    /// `tcp`, `udp`, `icmp`, `-1` (all) or a protocol number.
+    pub protocol: String,
+    /// First port (ICMP type), where the protocol has ports.
+    pub from_port: Option<i32>,
+    /// Last port (ICMP code).
+    pub to_port: Option<i32>,
+    /// The group it names.
+    pub group_id: String,
 }
 
 /// What a running Karpenter launched for a cluster (tagged `kubernetes.io/cluster/<cluster>

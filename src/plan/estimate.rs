@@ -236,6 +236,17 @@ pub fn api_calls(op: &Operation) -> Vec<&'static str> {
         Operation::DeleteAutoModeInstanceProfiles { .. } => vec!["ListInstanceProfilesForRole"],
         Operation::DeleteOidcProvider { .. } => vec!["DeleteOpenIDConnectProvider"],
         Operation::DetachInternetGateway { .. } => vec!["DetachInternetGateway"],
+        Operation::RevokeGroupRules { rules, .. } => {
+            let ingress = rules.iter().any(|r| r.ingress);
+            let egress = rules.iter().any(|r| !r.ingress);
+            [
+                ingress.then_some("RevokeSecurityGroupIngress"),
+                egress.then_some("RevokeSecurityGroupEgress"),
+            ]
+            .into_iter()
+            .flatten()
+            .collect()
+        }
         Operation::DeleteEc2 { kind, .. } => match kind {
             Ec2Kind::Vpc => vec!["DeleteVpc"],
             Ec2Kind::Subnet => vec!["DeleteSubnet"],

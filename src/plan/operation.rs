@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::cloud::{
-    AccessPolicy, AutoMode, ClusterConfigChange, Ec2Kind, LaunchTemplateData,
+    AccessPolicy, AutoMode, ClusterConfigChange, Ec2Kind, GroupRule, LaunchTemplateData,
     NodeGroupConfigChange, NodeRepair, NodeScaling, NodeTaint, QueueAttributes, RuleTarget, Tags,
     UpdateBudget,
 };
@@ -313,6 +313,12 @@ pub enum Operation {
     DetachInternetGateway { id: String, vpc_id: String },
     /// Delete an EC2 resource (NAT gateways: and wait until deleted).
     DeleteEc2 { kind: Ec2Kind, id: String },
+    /// Revoke the rules of security group `group` that name other groups (rules already gone
+    /// are skipped), so that those groups can be deleted.
+    RevokeGroupRules {
+        group: String,
+        rules: Vec<GroupRule>,
+    },
     /// Delete the load balancers, target groups, security groups and detached interfaces
     /// Kubernetes left in the VPC.
     DeleteLeftovers { cluster: String, vpc_id: String },

@@ -6,6 +6,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::{Plan, render};
+use crate::resources::adopt::AdoptMode;
 
 /// What `plan --out` writes.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -24,6 +25,9 @@ pub struct SavedPlan {
     /// Made with `--adopt`: applying it adopts what it shows.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub adopt: bool,
+    /// Made with `--adopt-network`: applying it adopts the network too.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adopt_network: bool,
 }
 
 /// The `kind` of a saved plan.
@@ -47,13 +51,20 @@ impl SavedPlan {
             spec_sha256: spec_hash(source),
             plan: render::json(plan),
             adopt: false,
+            adopt_network: false,
         }
     }
 
-    /// Records whether the plan was made with `--adopt`.
-    pub fn adopting(mut self, adopt: bool) -> Self {
-        self.adopt = adopt;
+    /// Records what the plan was made to adopt (`--adopt`, `--adopt-network`).
+    pub fn adopting(mut self, mode: AdoptMode) -> Self {
+        self.adopt = mode.any();
+        self.adopt_network = mode.network();
         self
+    }
+
+    /// What the plan was made to adopt.
+    pub fn adopt_mode(&self) -> AdoptMode {
+        AdoptMode::new(self.adopt, self.adopt_network)
     }
 
     /// How `current` (planned now) differs from the saved plan, one line per resource; empty

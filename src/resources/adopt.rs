@@ -8,19 +8,72 @@
 //! binding); the OIDC provider of the cluster's issuer. Declared add-ons and access entries
 //! are taken over by their planners (they live inside an owned cluster).
 //!
+//! With `--adopt-network` the brought-in VPC (`spec.vpc.id`) is taken over too, with what is
+//! in it: the subnets the spec lists, the internet gateway, NAT gateways and their Elastic
+//! IPs, route tables (not the main one), egress-only internet gateways and security groups
+//! (not the default one, the one EKS made for the cluster, or Kubernetes'). Refused: a subnet
+//! in the VPC the spec does not list, and an instance that is not a node of this cluster (they
+//! would keep the VPC from being deleted with the cluster). An adopted network is kept as it
+//! is by the normal plan and deleted after the cluster by `delete`.
+//!
 //! A matched resource gets the ownership tags in [`Observed`] only (virtual tags), so the
 //! normal planner diffs it as owned; [`merge`] then puts the tag call first in that
 //! resource's change, kind `adopt`. A run stopped after the tag call leaves a resource that is
 //! simply owned. A matched resource that carries another ekspec cluster's tag is never
 //! adopted: the plan has an impossible change naming both clusters.
 
-use crate::cloud::Tags;
-use crate::naming::{CLUSTER_TAG, RESOURCE_TAG};
+use crate::cloud::{Tags, VpcContents};
+use crate::naming::{AUTO_MODE_CLUSTER_TAG, CLUSTER_TAG, RESOURCE_TAG, made_by_kubernetes_for};
+use crate::plan::Ref;
 use crate::plan::{Change, ChangeKind, FieldChange, Operation};
 use crate::spec::{ClusterFile, IdentityMechanism};
 
 use super::iam::trusts_oidc;
 use super::{Observed, access, addon, pod_identity};
+
+/// What the user asked to adopt.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AdoptMode {
+    /// Nothing (`plan`, `apply`).
+    #[default]
+    Off,
+    /// The cluster and what the spec matches in it (`--adopt`, `ekspec adopt`).
+    Cluster,
+    /// That, and the brought-in VPC with what is in it (`--adopt-network`).
+    Network,
+}
+
+impl AdoptMode {
+    /// From the command line's flags: `--adopt-network` implies `--adopt`.
+    pub fn new(adopt: bool, network: bool) -> Self {
+        match (adopt, network) {
+            (_, true) => Self::Network,
+            (true, false) => Self::Cluster,
+            (false, false) => Self::Off,
+        }
+    }
+
+    /// Whether anything is to be adopted.
+    pub fn any(self) -> bool {
+        self != Self::Off
+    }
+
+    /// Whether the network is to be adopted.
+    pub fn network(self) -> bool {
+        self == Self::Network
+    }
+}
+
+/// A live resource that stops an adoption: the plan shows it impossible with the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blocker {
+    /// The logical id it has (or would have).
+    pub resource: String,
+    /// Its id.
+    pub physical_id: String,
+    /// Why, and what to do.
+    pub reason: String,
+}
 
 /// A live resource the spec matches that no ekspec cluster owns: it is tagged, then owned.
 #[derive(Debug, Clone, PartialEq)]
@@ -288,6 +341,187 @@ pub fn claim_matches(observed: &mut Observed, file: &ClusterFile) {
     observed.refusals.extend(found.refusals);
 }
 
+/// The EC2 kinds an adopted network holds, with the logical id of each (`KIND/ID`).
+const NETWORK_KINDS: [&str; 7] = [
+    "subnet",
+    "internet-gateway",
+    "nat-gateway",
+    "eip",
+    "route-table",
+    super::network::EGRESS_ONLY_GATEWAY,
+    "security-group",
+];
+
+/// `--adopt-network`: claims the spec's brought-in VPC and what is in it (`contents`, read
+/// whoever made it) for the cluster, and records what stops that (see the module's doc).
+/// Called once the cluster is (being made) this cluster's.
+pub fn claim_network(observed: &mut Observed, file: &ClusterFile, contents: VpcContents) {
+    let cluster = file.metadata.name.as_str();
+    let Some(vpc_id) = file.spec.vpc.id.as_deref() else {
+        return;
+    };
+    let subnets = file.spec.vpc.subnets.clone().unwrap_or_default();
+    let listed: Vec<&String> = subnets.private.iter().chain(&subnets.public).collect();
+    let mut found = Found::default();
+    let mut blocked = Vec::new();
+    let VpcContents {
+        network: mut live,
+        instances,
+    } = contents;
+    let tag = |id: &str| {
+        let id = id.to_owned();
+        move |tags: Tags| Operation::TagEc2 {
+            ids: vec![Ref::Value(id)],
+            tags,
+        }
+    };
+    let eks_group = observed
+        .cluster
+        .as_ref()
+        .and_then(|c| c.cluster_security_group_id.clone());
+    let net = &mut observed.network;
+    let Some(vpc) = live.vpcs.first_mut() else {
+        return;
+    };
+    let vpc_id_live = vpc.id.clone();
+    let known = net.vpcs.iter().any(|v| v.id == vpc_id_live);
+    if !found.take(
+        cluster,
+        "vpc",
+        &vpc_id_live,
+        &mut vpc.tags,
+        tag(&vpc_id_live),
+        format!("the VPC of spec.vpc.id (`{vpc_id}`, adopted with --adopt-network)"),
+    ) {
+        // Another cluster's: nothing in it is adopted either.
+        observed.refusals.extend(found.refusals);
+        return;
+    }
+    if !known {
+        net.vpcs.push(vpc.clone());
+    }
+    macro_rules! claim {
+        ($list:ident, $id:ident, $kind:expr, $what:expr, $keep:expr) => {
+            for item in &mut live.$list {
+                let id = item.$id.clone();
+                let keep: bool = $keep(&*item);
+                if !keep || net.$list.iter().any(|known| known.$id == id) {
+                    continue;
+                }
+                if found.take(
+                    cluster,
+                    &format!("{}/{id}", $kind),
+                    &id,
+                    &mut item.tags,
+                    tag(&id),
+                    format!("{} in the VPC of spec.vpc.id", $what),
+                ) {
+                    net.$list.push(item.clone());
+                }
+            }
+        };
+    }
+    for subnet in &live.subnets {
+        if !listed.contains(&&subnet.id) {
+            blocked.push(Blocker {
+                resource: format!("subnet/{}", subnet.id),
+                physical_id: subnet.id.clone(),
+                reason: format!(
+                    "subnet {} ({}, {}) is in VPC {vpc_id} but not in spec.vpc.subnets: adopting the VPC makes `ekspec delete` delete it with the cluster, and so whatever uses this subnet; list it in spec.vpc.subnets (private or public) to adopt it too, or adopt without --adopt-network (the VPC then stays brought-in, never deleted)",
+                    subnet.id, subnet.cidr, subnet.availability_zone
+                ),
+            });
+        }
+    }
+    claim!(
+        subnets,
+        id,
+        "subnet",
+        "a subnet the spec lists",
+        |s: &crate::cloud::ObservedSubnet| listed.contains(&&s.id)
+    );
+    claim!(
+        internet_gateways,
+        id,
+        "internet-gateway",
+        "the internet gateway",
+        |_: &_| true
+    );
+    claim!(
+        nat_gateways,
+        id,
+        "nat-gateway",
+        "a NAT gateway",
+        |n: &crate::cloud::ObservedNatGateway| n.state != "deleting"
+    );
+    claim!(
+        addresses,
+        allocation_id,
+        "eip",
+        "the Elastic IP of a NAT gateway",
+        |_: &_| true
+    );
+    claim!(
+        route_tables,
+        id,
+        "route-table",
+        "a route table (not the main one, which goes with the VPC)",
+        |t: &crate::cloud::ObservedRouteTable| !t.main
+    );
+    claim!(
+        egress_only_internet_gateways,
+        id,
+        super::network::EGRESS_ONLY_GATEWAY,
+        "the egress-only internet gateway",
+        |_: &_| true
+    );
+    // EKS deletes its cluster security group with the cluster, Kubernetes' go with the
+    // Kubernetes leftovers (see `network::leftovers_change`).
+    claim!(
+        security_groups,
+        id,
+        "security-group",
+        "a security group",
+        |g: &crate::cloud::ObservedSecurityGroup| {
+            Some(&g.id) != eks_group.as_ref() && !made_by_kubernetes_for(&g.tags, cluster)
+        }
+    );
+    for instance in &instances {
+        let node = instance
+            .tags
+            .get("eks:cluster-name")
+            .is_some_and(|c| c == cluster)
+            || instance
+                .tags
+                .get(AUTO_MODE_CLUSTER_TAG)
+                .is_some_and(|c| c == cluster)
+            || instance
+                .tags
+                .contains_key(&crate::naming::kubernetes_cluster_tag(cluster));
+        if !node {
+            blocked.push(Blocker {
+                resource: "vpc".to_owned(),
+                physical_id: instance.id.clone(),
+                reason: format!(
+                    "instance {} ({}) is in VPC {vpc_id} and is not a node of cluster {cluster}: adopting the VPC makes `ekspec delete` delete it with the cluster, which EC2 refuses while the instance is there; move or terminate the instance first, or adopt without --adopt-network (the VPC then stays brought-in, never deleted)",
+                    instance.id, instance.state
+                ),
+            });
+        }
+    }
+    observed.adoptions.extend(found.adoptions);
+    observed.refusals.extend(found.refusals);
+    observed.blocked.extend(blocked);
+}
+
+/// Whether `resource` is a kind an adopted network holds (see [`claim_network`]).
+pub fn is_network_resource(resource: &str) -> bool {
+    resource == "vpc"
+        || resource
+            .split_once('/')
+            .is_some_and(|(kind, _)| NETWORK_KINDS.contains(&kind))
+}
+
 /// The name of the live role a service account's role matches: its `roleName`; else the
 /// role its add-on or Pod Identity association uses; else (IRSA) the role whose trust lets
 /// exactly this service account in through the cluster's OIDC provider.
@@ -368,7 +602,8 @@ pub fn refuse_foreign_contents(observed: &mut Observed, file: &ClusterFile) {
 }
 
 /// Of what adoption would take in an owned cluster, what stops a plan without `--adopt`:
-/// node groups, Fargate profiles and the roles they and the cluster use. (A Pod Identity
+/// node groups, Fargate profiles, the roles they and the cluster use, and what is in an
+/// adopted VPC. (A Pod Identity
 /// association in the way is already impossible, see `pod_identity`; a role the spec names
 /// that someone else made fails its create.)
 pub fn left_to_adopt(adoptions: Vec<Adoption>) -> Vec<Adoption> {
@@ -377,6 +612,7 @@ pub fn left_to_adopt(adoptions: Vec<Adoption>) -> Vec<Adoption> {
         .filter(|a| {
             a.resource.starts_with("nodegroup/")
                 || a.resource.starts_with("fargate-profile/")
+                || is_network_resource(&a.resource)
                 || ["role/cluster", "role/node", "role/fargate"].contains(&a.resource.as_str())
         })
         .collect()
@@ -387,7 +623,8 @@ fn tag_fields(adoption: &Adoption) -> Vec<FieldChange> {
     let tags = match &adoption.tag {
         Operation::TagEks { tags, .. }
         | Operation::TagRole { tags, .. }
-        | Operation::TagOidcProvider { tags, .. } => tags.clone(),
+        | Operation::TagOidcProvider { tags, .. }
+        | Operation::TagEc2 { tags, .. } => tags.clone(),
         _ => Tags::new(),
     };
     tags.into_iter()
@@ -407,6 +644,7 @@ fn same_target(tag: &Operation, op: &Operation) -> bool {
             a == b
         }
         (Operation::TagRole { role: a, .. }, Operation::TagRole { role: b, .. }) => a == b,
+        (Operation::TagEc2 { ids: a, .. }, Operation::TagEc2 { ids: b, .. }) => a == b,
         _ => false,
     }
 }
@@ -416,12 +654,14 @@ fn fold(tag: &mut Operation, op: Operation) {
     let more = match op {
         Operation::TagEks { tags, .. }
         | Operation::TagRole { tags, .. }
-        | Operation::TagOidcProvider { tags, .. } => tags,
+        | Operation::TagOidcProvider { tags, .. }
+        | Operation::TagEc2 { tags, .. } => tags,
         _ => return,
     };
     if let Operation::TagEks { tags, .. }
     | Operation::TagRole { tags, .. }
-    | Operation::TagOidcProvider { tags, .. } = tag
+    | Operation::TagOidcProvider { tags, .. }
+    | Operation::TagEc2 { tags, .. } = tag
     {
         tags.extend(more);
     }
@@ -478,13 +718,26 @@ pub fn merge(changes: &mut Vec<Change>, cluster: &str, observed: &Observed) {
     }
     for left in &observed.unadopted {
         changes.retain(|c| c.resource != left.resource);
+        let flag = if is_network_resource(&left.resource) {
+            " --adopt-network"
+        } else {
+            ""
+        };
         changes.push(
             Change::new(&left.resource, ChangeKind::Impossible, Vec::new())
                 .id(&left.physical_id)
                 .reason(format!(
-                    "{} is {} but carries no ekspec tags (an interrupted adopt, or made outside ekspec); ekspec takes it over only when told: `ekspec adopt -f SPEC` (`ekspec plan --adopt -f SPEC` shows what that does)",
+                    "{} is {} but carries no ekspec tags (an interrupted adopt, or made outside ekspec); ekspec takes it over only when told: `ekspec adopt{flag} -f SPEC` (`ekspec plan{flag} -f SPEC` shows what that does)",
                     left.physical_id, left.matched
                 )),
+        );
+    }
+    for blocker in &observed.blocked {
+        changes.retain(|c| c.resource != blocker.resource || c.kind == ChangeKind::Impossible);
+        changes.push(
+            Change::new(&blocker.resource, ChangeKind::Impossible, Vec::new())
+                .id(&blocker.physical_id)
+                .reason(&blocker.reason),
         );
     }
     for refusal in &observed.refusals {

@@ -67,6 +67,7 @@ pub fn plan(p: &mut Planning<'_>) {
     };
     if let Some(vpc_id) = &file.spec.vpc.id {
         plan_existing(p, vpc_id);
+        keep_adopted(p, vpc_id);
         return;
     }
     let cluster = file.metadata.name.clone();
@@ -390,6 +391,9 @@ pub fn plan(p: &mut Planning<'_>) {
 
 /// What the plan shows for the IPv6 block AWS picks for a VPC.
 const AMAZON_IPV6_BLOCK: &str = "Amazon-provided /56";
+/// Kind of the change that revokes an adopted security group's rules naming other groups
+/// (`security-group-rules/ID`), before the cluster and the groups are deleted.
+pub const GROUP_RULES: &str = "security-group-rules";
 /// Logical id of the egress-only internet gateway of an IPv6 cluster's VPC.
 pub const EGRESS_ONLY_GATEWAY: &str = "egress-only-internet-gateway";
 
@@ -475,6 +479,61 @@ pub fn route_table_id(public: bool, zone: &str) -> String {
         "route-table/public".to_owned()
     } else {
         format!("route-table/private-{zone}")
+    }
+}
+
+/// A brought-in VPC this cluster adopted (`--adopt-network`) is kept as it is, with what
+/// was adopted in it: the spec describes none of it beyond `vpc.id` and the subnets, and
+/// `delete` removes it after the cluster. It gets the spec's tags, not ekspec's `Name` (the
+/// one the other tool gave it stays).
+fn keep_adopted(p: &mut Planning<'_>, vpc_id: &str) {
+    let Some(file) = p.file else {
+        return;
+    };
+    let net = &p.observed.network;
+    if !net
+        .vpcs
+        .iter()
+        .any(|v| v.id == vpc_id && p.owned(&v.tags) == Some("vpc"))
+    {
+        return;
+    }
+    let live: Vec<(&str, &Tags)> = net
+        .vpcs
+        .iter()
+        .map(|v| (v.id.as_str(), &v.tags))
+        .chain(net.subnets.iter().map(|s| (s.id.as_str(), &s.tags)))
+        .chain(
+            net.internet_gateways
+                .iter()
+                .map(|g| (g.id.as_str(), &g.tags)),
+        )
+        .chain(
+            net.addresses
+                .iter()
+                .map(|a| (a.allocation_id.as_str(), &a.tags)),
+        )
+        .chain(net.nat_gateways.iter().map(|n| (n.id.as_str(), &n.tags)))
+        .chain(net.route_tables.iter().map(|t| (t.id.as_str(), &t.tags)))
+        .chain(
+            net.egress_only_internet_gateways
+                .iter()
+                .map(|g| (g.id.as_str(), &g.tags)),
+        )
+        .chain(net.security_groups.iter().map(|g| (g.id.as_str(), &g.tags)))
+        .collect();
+    for (id, tags) in live {
+        let Some(resource) = p
+            .owned(tags)
+            .filter(|r| super::adopt::is_network_resource(r))
+        else {
+            continue;
+        };
+        let resource = resource.to_owned();
+        p.desire(&resource);
+        let mut desired = owned_tags(file, &resource, &Tags::new());
+        desired.remove("Name");
+        p.retag(&resource, id, tags, &desired);
     }
 }
 
@@ -651,6 +710,11 @@ pub fn delete_operations(p: &Planning<'_>, resource: &str, id: &str) -> Vec<Oper
         }],
         EGRESS_ONLY_GATEWAY => vec![Operation::DeleteEc2 {
             kind: Ec2Kind::EgressOnlyInternetGateway,
+            id: id.to_owned(),
+        }],
+        // An adopted security group; its rules naming other groups went first (`GROUP_RULES`).
+        "security-group" => vec![Operation::DeleteEc2 {
+            kind: Ec2Kind::SecurityGroup,
             id: id.to_owned(),
         }],
         "internet-gateway" => {

@@ -14,6 +14,7 @@ use crate::naming;
 use crate::spec::ClusterFile;
 use crate::spec::validate::parse_minor;
 
+use super::adopt::AdoptMode;
 use super::owned_id;
 
 /// Live AWS for one cluster.
@@ -82,6 +83,8 @@ pub struct Observed {
     pub adoptions: Vec<super::adopt::Adoption>,
     /// Live resources the spec matches that another ekspec cluster owns: never adopted.
     pub refusals: Vec<super::adopt::Refusal>,
+    /// Live resources that stop an adoption of the network (`--adopt-network`).
+    pub blocked: Vec<super::adopt::Blocker>,
     /// Without `--adopt`: live resources of the owned cluster that only adoption would take
     /// (an interrupted adopt, or made by hand); the plan stops and says how.
     pub unadopted: Vec<super::adopt::Adoption>,
@@ -111,19 +114,19 @@ pub async fn observe(
     name: &str,
     file: Option<&ClusterFile>,
 ) -> CloudResult<Observed> {
-    observe_adopting(cloud, name, file, false).await
+    observe_adopting(cloud, name, file, AdoptMode::Off).await
 }
 
-/// Reads live AWS like [`observe`]; with `adopt` (and a spec), the live resources another tool
-/// made that the spec matches are claimed for adoption (see `adopt`), the cluster's contents
-/// read even when the cluster is not ekspec's yet.
+/// Reads live AWS like [`observe`]; when `mode` adopts (and there is a spec), the live
+/// resources another tool made that the spec matches are claimed for adoption (see `adopt`),
+/// the cluster's contents read even when the cluster is not ekspec's yet.
 pub async fn observe_adopting(
     cloud: &Cloud,
     name: &str,
     file: Option<&ClusterFile>,
-    adopt: bool,
+    mode: AdoptMode,
 ) -> CloudResult<Observed> {
-    let adopt = adopt && file.is_some();
+    let adopt = mode.any() && file.is_some();
     let byo = file.and_then(|f| {
         f.spec.vpc.id.clone().map(|id| {
             let subnets = f.spec.vpc.subnets.clone().unwrap_or_default();
@@ -307,14 +310,43 @@ pub async fn observe_adopting(
         target_version_support,
         adoptions: Vec::new(),
         refusals: Vec::new(),
+        blocked: Vec::new(),
         unadopted: Vec::new(),
     };
     if let Some(file) = file {
+        // The spec's brought-in VPC once adopted: what is in it and not yet (an interrupted
+        // `--adopt-network`) stops a plan without it, as the cluster's contents do.
+        let adopted_vpc = file.spec.vpc.id.as_deref().filter(|id| {
+            observed
+                .network
+                .vpcs
+                .iter()
+                .any(|v| &v.id == id && owned_id(&v.tags, name) == Some("vpc"))
+        });
+        let network_read = file
+            .spec
+            .vpc
+            .id
+            .as_deref()
+            .filter(|_| adopt && mode.network());
+        let contents = match network_read.or(adopted_vpc.filter(|_| owned)) {
+            Some(vpc) => Some(cloud.network.vpc_contents(vpc).await?),
+            None => None,
+        };
         if adopt {
             super::adopt::claim_matches(&mut observed, file);
+            // Not in a cluster another ekspec cluster owns (refused above); a cluster still to
+            // be made is made in the adopted VPC.
+            let cluster_ours = observed.cluster.is_none() || observed.owned_cluster(name).is_some();
+            if let (Some(contents), true) = (contents, mode.network() && cluster_ours) {
+                super::adopt::claim_network(&mut observed, file, contents);
+            }
         } else if owned {
             let mut probe = observed.clone();
             super::adopt::claim_matches(&mut probe, file);
+            if let Some(contents) = contents {
+                super::adopt::claim_network(&mut probe, file, contents);
+            }
             observed.unadopted = super::adopt::left_to_adopt(probe.adoptions);
             observed.refusals.extend(probe.refusals);
         }

@@ -351,12 +351,61 @@ fn plan_deletes(p: &mut Planning<'_>, region: &str) {
     for g in &net.egress_only_internet_gateways {
         ec2(p.owned(&g.tags), &g.id, p);
     }
+    for g in &net.security_groups {
+        ec2(p.owned(&g.tags), &g.id, p);
+    }
     // NAT gateways: a failed one goes with the live one of its name (or alone), so a deleted
     // cluster leaves none behind (AWS would remove it itself only within the hour).
     let mut nats: BTreeMap<&str, Vec<&ObservedNatGateway>> = BTreeMap::new();
     for n in net.nat_gateways.iter().filter(|n| n.state != "deleting") {
         if let Some(resource) = p.owned(&n.tags).filter(|r| !p.desired.contains(*r)) {
             nats.entry(resource).or_default().push(n);
+        }
+    }
+    // An adopted security group's rules that name other groups go before the cluster: they
+    // would keep EKS from deleting its cluster security group, and the groups they name.
+    for g in &net.security_groups {
+        if let Some(resource) = p.owned(&g.tags).filter(|r| !p.desired.contains(*r))
+            && !g.group_rules.is_empty()
+        {
+            let rules =
+                resource.replacen("security-group/", &format!("{}/", network::GROUP_RULES), 1);
+            deletes.push(
+                Change::new(
+                    &rules,
+                    ChangeKind::Delete,
+                    vec![Operation::RevokeGroupRules {
+                        group: g.id.clone(),
+                        rules: g.group_rules.clone(),
+                    }],
+                )
+                .id(&g.id)
+                .fields(
+                    g.group_rules
+                        .iter()
+                        .map(|r| crate::plan::FieldChange {
+                            field: format!(
+                                "{} {}",
+                                if r.ingress {
+                                    "ingress from"
+                                } else {
+                                    "egress to"
+                                },
+                                r.group_id
+                            ),
+                            old: Some(match (r.protocol.as_str(), r.from_port, r.to_port) {
+                                ("-1", _, _) => "all traffic".to_owned(),
+                                (protocol, Some(from), Some(to)) if from != to => {
+                                    format!("{protocol} {from}-{to}")
+                                }
+                                (protocol, Some(port), _) => format!("{protocol} {port}"),
+                                (protocol, None, _) => protocol.to_owned(),
+                            }),
+                            new: None,
+                        })
+                        .collect(),
+                ),
+            );
         }
     }
     for (resource, mut gateways) in nats {
@@ -533,7 +582,22 @@ fn delete_after(resource: &str) -> &'static [&'static str] {
     match kind {
         "launch-template" => &["nodegroup"],
         // Karpenter's instances use the cluster security group EKS deletes with the cluster.
-        "cluster" => &["nodegroup", "fargate-profile", KARPENTER_LEFTOVERS],
+        "cluster" => &[
+            "nodegroup",
+            "fargate-profile",
+            KARPENTER_LEFTOVERS,
+            network::GROUP_RULES,
+        ],
+        network::GROUP_RULES => &["nodegroup", "fargate-profile"],
+        // Instances and the control plane's interfaces use it until they are gone.
+        "security-group" => &[
+            "cluster",
+            "nodegroup",
+            "fargate-profile",
+            KUBERNETES_LEFTOVERS,
+            KARPENTER_LEFTOVERS,
+            network::GROUP_RULES,
+        ],
         "role" if resource == "role/cluster" => &["cluster"],
         // Karpenter's instance profiles hold the role until they are deleted.
         "role" if resource == karpenter::NODE_ROLE => &[KARPENTER_LEFTOVERS],
@@ -586,6 +650,7 @@ fn delete_after(resource: &str) -> &'static [&'static str] {
             "nodegroup",
             "fargate-profile",
             "egress-only-internet-gateway",
+            "security-group",
         ],
         _ => &[],
     }
@@ -632,7 +697,8 @@ fn rank(resource: &str) -> u8 {
         "eip" => 3,
         "nat-gateway" => 4,
         "route-table" => 5,
-        "route" | "egress-only-internet-gateway" | "ipv6-route" => 6,
+        "route" | "egress-only-internet-gateway" | "ipv6-route" | "security-group" => 6,
+        network::GROUP_RULES => 6,
         "role" if resource.starts_with("role/irsa/") => 13,
         "role" => 7,
         "cluster" => 8,

@@ -13,8 +13,8 @@
 //! routes, Auto Mode's node role and the cluster's Auto Mode configuration), and an apply that
 //! changes a live cluster's settings in place (Auto Mode turned on, support policy, deletion
 //! protection, zonal shift, control plane tier, node group repair and update strategy), and
-//! `ekspec adopt` of a cluster made the way eksctl makes one (tests/it/adopt.rs), from the spec
-//! `ekspec export` wrote for it.
+//! `ekspec adopt --adopt-network` of a cluster made the way eksctl makes one, with its VPC
+//! (tests/it/adopt.rs), from the spec `ekspec export` wrote for it.
 //!
 //! Each crash point costs two or three runs against strict moto (tests/moto/strict.py, timed
 //! states), so one test run tries a sample: the first and last call of each scenario and
@@ -138,12 +138,14 @@ const SCENARIOS: &[Scenario] = &[
         name: "adopt",
         spec: String::new,
         prepare: Bench::seed_eksctl_cluster,
-        command: &["adopt"],
+        command: &["adopt", "--adopt-network"],
         end: End::Converged,
         exercises: &[
-            // The cluster, cluster/node/IRSA roles, the add-on, access entry and Pod Identity
-            // association tagged; eksctl's node group replaced by ekspec's (the new one made
-            // before the old one goes).
+            // The VPC and what is in it tagged (subnets, gateways, the NAT gateway and its
+            // address, route tables, security groups); the cluster, cluster/node/IRSA roles,
+            // the add-on, access entry and Pod Identity association tagged; eksctl's node
+            // group replaced by ekspec's (the new one made before the old one goes).
+            ("CreateTags", 12),
             ("POST /tags/", 4),
             ("TagRole", 4),
             ("TagOpenIDConnectProvider", 1),
@@ -301,14 +303,16 @@ impl Bench {
         assert_eq!(out.code, 0, "ekspec apply of\n{text}\n{out:?}");
     }
 
-    /// A cluster made the way eksctl makes one, not ekspec's; the scenario's spec becomes what
-    /// `ekspec export` writes for it.
+    /// A cluster made the way eksctl makes one with its VPC, not ekspec's; the scenario's
+    /// spec becomes what `ekspec export` writes for it.
     fn seed_eksctl_cluster(&self) {
         let inventory = self
             .runtime
             .block_on(Inventory::new(&self.moto.endpoint(), "us-east-1"));
-        self.runtime
-            .block_on(crate::adopt::seed_eksctl_style(&inventory, "shop"));
+        self.runtime.block_on(async {
+            let vpc = crate::adopt::seed_eksctl_style(&inventory, "shop").await;
+            crate::adopt::seed_eksctl_network(&inventory, "shop", &vpc).await;
+        });
         let args = ["export", "--name", "shop", "--region", "us-east-1"];
         let out = Self::against(&self.moto.endpoint(), &args).run();
         assert_eq!(out.code, 0, "ekspec export: {out:?}");

@@ -36,6 +36,7 @@ fn operations(file: &str) -> BTreeSet<String> {
                     "Set",
                     "Remove",
                     "Terminate",
+                    "Revoke",
                 ]
                 .iter()
                 .any(|verb| s.starts_with(verb))

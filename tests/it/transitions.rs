@@ -265,6 +265,7 @@ fn calls_of(operation: &Operation) -> &'static [&'static str] {
         }
         O::DeleteOidcProvider { .. } => &["DeleteOpenIDConnectProvider"],
         O::DetachInternetGateway { .. } => &["DetachInternetGateway"],
+        O::RevokeGroupRules { .. } => &["RevokeSecurityGroup"],
         O::DeleteEc2 { .. } => &["Delete"],
         O::DeleteLeftovers { .. } => &[
             "DeleteLoadBalancer",

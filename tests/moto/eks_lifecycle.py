@@ -308,7 +308,9 @@ def delete_cluster_with_security_group(self, name):
     if group is not None:
         try:
             _ec2(self).delete_security_group(group_id=group[0])
-        except Exception:  # already gone
+        except Exception:
+            # Already gone; or still named by another group's rule, when EKS leaves it behind
+            # and the VPC cannot be deleted (terraform-provider-aws#11473).
             pass
     return cluster
 

@@ -13,6 +13,8 @@ Rules (each does nothing unless `strict.ENABLED`):
 - DeleteNetworkInterface of an interface in use: InvalidNetworkInterface.InUse.
 - DeleteSubnet with network interfaces in it, DeleteVpc with security groups other than the
   default one or an attached internet gateway: DependencyViolation.
+- DeleteSecurityGroup of a group another group's rule names, or a network interface uses:
+  DependencyViolation.
 - TerminateInstances: `shutting-down` for `strict.SECONDS`, then `terminated`; the network
   interfaces made at launch keep their subnet until then, and go with the instance.
 
@@ -33,6 +35,7 @@ from moto.ec2.models import (
     elastic_ip_addresses,
     elastic_network_interfaces,
     instances,
+    security_groups,
     subnets,
     vpcs,
 )
@@ -351,6 +354,32 @@ def delete_vpc(self, vpc_id):
 
 
 vpcs.VPCBackend.delete_vpc = delete_vpc
+
+_delete_security_group = security_groups.SecurityGroupBackend.delete_security_group
+
+
+def delete_security_group(self, name=None, group_id=None):
+    """Source: DeleteSecurityGroup, "If you attempt to delete a security group that is
+    associated with an instance or network interface, is referenced by another security group
+    in the same VPC, or has a VPC association, the operation fails with DependencyViolation."
+    (moto deletes it anyway, leaving rules that name a group that is gone)."""
+    if strict.ENABLED and group_id:
+        for groups in self.groups.values():
+            for group in groups.values():
+                if group.id == group_id:
+                    continue
+                for rule in [*group.ingress_rules, *group.egress_rules]:
+                    if (rule.source_group or {}).get("GroupId") == group_id:
+                        raise DependencyViolationError(
+                            f"resource {group_id} has a dependent object"
+                        )
+        for eni in self.enis.values():
+            if any(getattr(g, "id", g) == group_id for g in eni.group_set):
+                raise DependencyViolationError(f"resource {group_id} has a dependent object")
+    return _delete_security_group(self, name=name, group_id=group_id)
+
+
+security_groups.SecurityGroupBackend.delete_security_group = delete_security_group
 
 
 # --- Instances ------------------------------------------------------------------------------

@@ -4,28 +4,68 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{
     AttachmentStatus, AttributeBooleanValue, CapacityReservationPreference,
     CapacityReservationTarget, ConnectivityType, DomainType, Filter, InstanceStateName,
-    InstanceType, LaunchTemplate, LaunchTemplateBlockDeviceMappingRequest,
+    InstanceType, IpPermission, LaunchTemplate, LaunchTemplateBlockDeviceMappingRequest,
     LaunchTemplateCapacityReservationSpecificationRequest,
     LaunchTemplateCapacityReservationSpecificationResponse, LaunchTemplateEbsBlockDeviceRequest,
     LaunchTemplateHttpTokensState, LaunchTemplateInstanceMarketOptionsRequest,
     LaunchTemplateInstanceMetadataEndpointState, LaunchTemplateInstanceMetadataOptionsRequest,
     LaunchTemplateTagSpecificationRequest, MarketType, NatGatewayState, RequestLaunchTemplateData,
-    Reservation, ResourceType, ResponseLaunchTemplateData, Tag, TagSpecification, VolumeType,
+    Reservation, ResourceType, ResponseLaunchTemplateData, Tag, TagSpecification, UserIdGroupPair,
+    VolumeType,
 };
 use futures::{StreamExt, TryStreamExt, stream};
 
 use super::{AwsCloud, AwsContext, OrGone, READ_CONCURRENCY, after_create, required, string};
 use crate::cloud::{
     AvailabilityZone, CapacityReservationTargeting, CloudError, CloudResult, Ec2Kind, ErrorKind,
-    KarpenterLeftovers, LaunchTemplateData, LaunchTemplateRequest, Leftovers, LoadBalancerRef,
-    Network, ObservedAddress, ObservedEgressOnlyInternetGateway, ObservedInternetGateway,
-    ObservedLaunchTemplate, ObservedNatGateway, ObservedNetwork, ObservedRouteTable,
-    ObservedSecurityGroup, ObservedSubnet, ObservedVpc, RouteTarget, SubnetRequest, Tags,
+    GroupRule, KarpenterLeftovers, LaunchTemplateData, LaunchTemplateRequest, Leftovers,
+    LoadBalancerRef, Network, ObservedAddress, ObservedEgressOnlyInternetGateway, ObservedInstance,
+    ObservedInternetGateway, ObservedLaunchTemplate, ObservedNatGateway, ObservedNetwork,
+    ObservedRouteTable, ObservedSecurityGroup, ObservedSubnet, ObservedVpc, RouteTarget,
+    SubnetRequest, Tags, VpcContents,
 };
 use crate::naming::{
     AUTO_MODE_CLUSTER_TAG, CLUSTER_TAG, KARPENTER_NODEPOOL_TAG, LB_CONTROLLER_CLUSTER_TAG,
     kubernetes_cluster_tag,
 };
+
+/// A security group, with its rules that name other groups.
+fn observed_security_group(group: &aws_sdk_ec2::types::SecurityGroup) -> ObservedSecurityGroup {
+    let rules = |ingress: bool, permissions: &[IpPermission]| -> Vec<GroupRule> {
+        permissions
+            .iter()
+            .flat_map(|permission| {
+                permission
+                    .user_id_group_pairs()
+                    .iter()
+                    .filter_map(move |pair| {
+                        Some(GroupRule {
+                            ingress,
+                            protocol: string(permission.ip_protocol()),
+                            from_port: permission.from_port(),
+                            to_port: permission.to_port(),
+                            group_id: pair.group_id()?.to_owned(),
+                        })
+                    })
+            })
+            .collect()
+    };
+    let id = string(group.group_id());
+    ObservedSecurityGroup {
+        // A rule naming the group itself does not keep it (or another) from being deleted.
+        group_rules: [
+            rules(true, group.ip_permissions()),
+            rules(false, group.ip_permissions_egress()),
+        ]
+        .concat()
+        .into_iter()
+        .filter(|r| r.group_id != id)
+        .collect(),
+        name: string(group.group_name()),
+        tags: tags_of(group.tags()),
+        id,
+    }
+}
 
 /// The largest page most EC2 describes accept.
 const PAGE: i32 = 1000;
@@ -492,15 +532,17 @@ impl AwsCloud {
             .collect())
     }
 
+    /// Egress-only internet gateways (every one in the region without a filter: the call
+    /// filters by tags only).
     async fn egress_only_internet_gateways(
         &self,
-        filter: Filter,
+        filter: Option<Filter>,
         about: &str,
     ) -> CloudResult<Vec<ObservedEgressOnlyInternetGateway>> {
         let gateways = all_items!(
             self.ec2
                 .describe_egress_only_internet_gateways()
-                .filters(filter)
+                .set_filters(filter.map(|f| vec![f]))
                 .max_results(ROUTE_TABLE_PAGE),
             "DescribeEgressOnlyInternetGateways",
             about
@@ -547,6 +589,22 @@ impl AwsCloud {
             .buffered(READ_CONCURRENCY)
             .try_collect()
             .await
+    }
+
+    async fn security_groups(
+        &self,
+        filter: Filter,
+        about: &str,
+    ) -> CloudResult<Vec<ObservedSecurityGroup>> {
+        let groups = all_items!(
+            self.ec2
+                .describe_security_groups()
+                .filters(filter)
+                .max_results(PAGE),
+            "DescribeSecurityGroups",
+            about
+        )?;
+        Ok(groups.iter().map(observed_security_group).collect())
     }
 
     /// The settings of a launch template's newest version (`None` if it vanished).
@@ -596,8 +654,10 @@ impl Network for AwsCloud {
                 self.route_tables(tagged(), &about),
                 self.launch_templates(tagged(), &about),
             )?;
-        let egress_only_internet_gateways =
-            self.egress_only_internet_gateways(tagged(), &about).await?;
+        let (egress_only_internet_gateways, security_groups) = tokio::try_join!(
+            self.egress_only_internet_gateways(Some(tagged()), &about),
+            self.security_groups(tagged(), &about),
+        )?;
         // The tag is checked again here: what discover returns may be deleted, so a filter an
         // emulator ignores must not hand over someone else's resources.
         let owned = |tags: &Tags| tags.get(CLUSTER_TAG).map(String::as_str) == Some(cluster);
@@ -622,7 +682,124 @@ impl Network for AwsCloud {
                 .into_iter()
                 .filter(|r| owned(&r.tags))
                 .collect(),
+            security_groups: security_groups
+                .into_iter()
+                .filter(|r| owned(&r.tags))
+                .collect(),
         })
+    }
+
+    async fn vpc_contents(&self, vpc_id: &str) -> CloudResult<VpcContents> {
+        let about = format!("VPC {vpc_id}");
+        let in_vpc = || filter("vpc-id", [vpc_id]);
+        let (vpcs, subnets, internet_gateways, nat_gateways, route_tables, security_groups) = tokio::try_join!(
+            self.vpcs(in_vpc(), &about),
+            self.subnets(in_vpc(), &about),
+            self.internet_gateways(filter("attachment.vpc-id", [vpc_id]), &about),
+            self.nat_gateways(in_vpc(), &about),
+            self.route_tables(in_vpc(), &about),
+            self.security_groups(in_vpc(), &about),
+        )?;
+        // DescribeEgressOnlyInternetGateways filters by tag only: its attachment says the VPC.
+        let (egress_only, reservations) =
+            tokio::try_join!(self.egress_only_internet_gateways(None, &about), async {
+                all_items!(
+                    self.ec2
+                        .describe_instances()
+                        .filters(in_vpc())
+                        .filters(filter(
+                            "instance-state-name",
+                            ["pending", "running", "stopping", "stopped"],
+                        ))
+                        .max_results(PAGE),
+                    "DescribeInstances",
+                    &about
+                )
+            },)?;
+        let nat_gateways: Vec<ObservedNatGateway> = nat_gateways
+            .into_iter()
+            .filter(|n| n.state != NatGatewayState::Deleted.as_str())
+            .collect();
+        let allocations: Vec<String> = nat_gateways
+            .iter()
+            .flat_map(|n| n.allocation_ids.clone())
+            .collect();
+        let addresses = if allocations.is_empty() {
+            Vec::new()
+        } else {
+            self.addresses(filter("allocation-id", allocations), &about)
+                .await?
+        };
+        Ok(VpcContents {
+            network: ObservedNetwork {
+                vpcs,
+                subnets,
+                internet_gateways,
+                addresses,
+                nat_gateways,
+                route_tables,
+                launch_templates: Vec::new(),
+                egress_only_internet_gateways: egress_only
+                    .into_iter()
+                    .filter(|g| g.vpc_id.as_deref() == Some(vpc_id))
+                    .collect(),
+                security_groups: security_groups
+                    .into_iter()
+                    .filter(|g| g.name != "default")
+                    .collect(),
+            },
+            instances: reservations
+                .iter()
+                .flat_map(Reservation::instances)
+                .map(|instance| ObservedInstance {
+                    id: string(instance.instance_id()),
+                    state: instance
+                        .state()
+                        .and_then(|s| s.name())
+                        .map(|n| n.as_str().to_owned())
+                        .unwrap_or_default(),
+                    tags: tags_of(instance.tags()),
+                })
+                .collect(),
+        })
+    }
+
+    async fn revoke_group_rules(&self, group: &str, rules: &[GroupRule]) -> CloudResult<()> {
+        let about = format!("security group {group}");
+        for rule in rules {
+            let permission = IpPermission::builder()
+                .ip_protocol(&rule.protocol)
+                .set_from_port(rule.from_port)
+                .set_to_port(rule.to_port)
+                .user_id_group_pairs(UserIdGroupPair::builder().group_id(&rule.group_id).build())
+                .build();
+            // A rule (or the group) already gone: InvalidPermission.NotFound
+            // (InvalidGroup.NotFound), so a rerun after a stop goes on.
+            let revoked = if rule.ingress {
+                self.ec2
+                    .revoke_security_group_ingress()
+                    .group_id(group)
+                    .ip_permissions(permission)
+                    .send()
+                    .await
+                    .context("RevokeSecurityGroupIngress", &about)
+                    .map(drop)
+            } else {
+                self.ec2
+                    .revoke_security_group_egress()
+                    .group_id(group)
+                    .ip_permissions(permission)
+                    .send()
+                    .await
+                    .context("RevokeSecurityGroupEgress", &about)
+                    .map(drop)
+            };
+            match revoked {
+                Err(error) if error.is_not_found() => {}
+                other => other?,
+            }
+        }
+        Ok(())
     }
 
     async fn describe_existing(
@@ -1092,12 +1269,7 @@ impl Network for AwsCloud {
             .await
             .context("DescribeSecurityGroups", &about)
             .or_gone()?;
-        Ok(output.and_then(|o| {
-            o.security_groups().first().map(|g| ObservedSecurityGroup {
-                id: string(g.group_id()),
-                tags: tags_of(g.tags()),
-            })
-        }))
+        Ok(output.and_then(|o| o.security_groups().first().map(observed_security_group)))
     }
 
     async fn delete_tags(&self, resource_ids: &[String], tags: &Tags) -> CloudResult<()> {

@@ -53,6 +53,7 @@ impl ControlPlane for MemoryCloud {
                     crate::naming::kubernetes_cluster_tag(&r.name),
                     "owned".to_owned(),
                 )]),
+                ..ObservedSecurityGroup::default()
             },
         );
         s.clusters.insert(

@@ -50,7 +50,88 @@ impl Network for MemoryCloud {
                 .filter(|v| keep(&v.tags))
                 .cloned()
                 .collect(),
+            security_groups: s
+                .security_groups
+                .values()
+                .filter(|v| keep(&v.tags))
+                .cloned()
+                .collect(),
         })
+    }
+
+    async fn vpc_contents(&self, vpc_id: &str) -> CloudResult<VpcContents> {
+        // Security groups here record no VPC: none are listed.
+        let s = self.lock();
+        let in_vpc = |subnet: &str| s.subnets.get(subnet).is_some_and(|n| n.vpc_id == vpc_id);
+        let nat_gateways: Vec<ObservedNatGateway> = s
+            .nats
+            .values()
+            .filter(|n| n.state != "deleted" && in_vpc(&n.subnet_id))
+            .cloned()
+            .collect();
+        Ok(VpcContents {
+            network: ObservedNetwork {
+                vpcs: s.vpcs.get(vpc_id).cloned().into_iter().collect(),
+                subnets: s
+                    .subnets
+                    .values()
+                    .filter(|n| n.vpc_id == vpc_id)
+                    .cloned()
+                    .collect(),
+                internet_gateways: s
+                    .igws
+                    .values()
+                    .filter(|g| g.attached_vpc_ids.iter().any(|v| v == vpc_id))
+                    .cloned()
+                    .collect(),
+                addresses: s
+                    .addresses
+                    .values()
+                    .filter(|a| {
+                        nat_gateways
+                            .iter()
+                            .any(|n| n.allocation_ids.contains(&a.allocation_id))
+                    })
+                    .cloned()
+                    .collect(),
+                route_tables: s
+                    .route_tables
+                    .values()
+                    .filter(|t| t.vpc_id == vpc_id)
+                    .cloned()
+                    .collect(),
+                egress_only_internet_gateways: s
+                    .eigws
+                    .values()
+                    .filter(|g| g.vpc_id.as_deref() == Some(vpc_id))
+                    .cloned()
+                    .collect(),
+                nat_gateways,
+                launch_templates: Vec::new(),
+                security_groups: Vec::new(),
+            },
+            instances: s
+                .instances
+                .iter()
+                .filter(|(_, (subnet, state, _))| {
+                    !matches!(state.as_str(), "terminated" | "shutting-down") && in_vpc(subnet)
+                })
+                .map(|(id, (_, state, tags))| ObservedInstance {
+                    id: id.clone(),
+                    state: state.clone(),
+                    tags: tags.clone(),
+                })
+                .collect(),
+        })
+    }
+
+    async fn revoke_group_rules(&self, group: &str, rules: &[GroupRule]) -> CloudResult<()> {
+        let mut s = self.lock();
+        s.log(format!("RevokeSecurityGroupRules {group}"));
+        if let Some(live) = s.security_groups.get_mut(group) {
+            live.group_rules.retain(|r| !rules.contains(r));
+        }
+        Ok(())
     }
 
     async fn describe_existing(

@@ -153,6 +153,7 @@ pub async fn run(ctx: &Context, resource: &str, operation: &Operation) -> Result
         | Operation::CreateLaunchTemplateVersion { .. }
         | Operation::DetachInternetGateway { .. }
         | Operation::DeleteEc2 { .. }
+        | Operation::RevokeGroupRules { .. }
         | Operation::DeleteLeftovers { .. } => network::run(ctx, resource, operation).await,
         Operation::TagOidcProvider { .. }
         | Operation::CreateRole { .. }

@@ -224,6 +224,9 @@ pub(super) async fn run(
                 .create_tags(&ctx.resolve_all(ids)?, tags)
                 .await?;
         }
+        Operation::RevokeGroupRules { group, rules } => {
+            cloud.network.revoke_group_rules(group, rules).await?;
+        }
         Operation::UntagEc2 { ids, tags } => {
             cloud
                 .network
