@@ -64,9 +64,9 @@ fn shards() -> usize {
         .unwrap_or(3)
 }
 
-/// The statements whose grants the remove-one-action runs take, by Sid
-/// (`EKSPEC_LEAST_PRIVILEGE_STATEMENTS=AdoptRoles,ManageAdoptedRoles`, for a quicker run while
-/// working on a few); every statement when unset.
+/// The statements whose grants the remove-one-action runs take, by Sid, for a quicker run
+/// while working on a few (`EKSPEC_LEAST_PRIVILEGE_STATEMENTS=TagRolesForEkspec,ReadTheCluster`);
+/// every statement when unset.
 fn statements_to_take() -> Option<BTreeSet<String>> {
     let sids = std::env::var("EKSPEC_LEAST_PRIVILEGE_STATEMENTS").ok()?;
     Some(sids.split(',').map(|s| s.trim().to_owned()).collect())
