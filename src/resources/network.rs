@@ -490,14 +490,10 @@ fn keep_adopted(p: &mut Planning<'_>, vpc_id: &str) {
     let Some(file) = p.file else {
         return;
     };
-    let net = &p.observed.network;
-    if !net
-        .vpcs
-        .iter()
-        .any(|v| v.id == vpc_id && p.owned(&v.tags) == Some("vpc"))
-    {
+    if !p.observed.owns_vpc(&file.metadata.name, vpc_id) {
         return;
     }
+    let net = &p.observed.network;
     let live: Vec<(&str, &Tags)> = net
         .vpcs
         .iter()

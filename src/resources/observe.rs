@@ -100,6 +100,15 @@ impl Observed {
         }
     }
 
+    /// Whether the VPC `id` is the cluster `name`'s VPC: made by ekspec, or a brought-in one
+    /// adopted with `--adopt-network`.
+    pub fn owns_vpc(&self, name: &str, id: &str) -> bool {
+        self.network
+            .vpcs
+            .iter()
+            .any(|v| v.id == id && owned_id(&v.tags, name) == Some("vpc"))
+    }
+
     /// Whether the cluster exists and carries this cluster's ownership tag.
     pub fn owned_cluster(&self, name: &str) -> Option<&ObservedCluster> {
         self.cluster
@@ -316,13 +325,12 @@ pub async fn observe_adopting(
     if let Some(file) = file {
         // The spec's brought-in VPC once adopted: what is in it and not yet (an interrupted
         // `--adopt-network`) stops a plan without it, as the cluster's contents do.
-        let adopted_vpc = file.spec.vpc.id.as_deref().filter(|id| {
-            observed
-                .network
-                .vpcs
-                .iter()
-                .any(|v| &v.id == id && owned_id(&v.tags, name) == Some("vpc"))
-        });
+        let adopted_vpc = file
+            .spec
+            .vpc
+            .id
+            .as_deref()
+            .filter(|id| observed.owns_vpc(name, id));
         let network_read = file
             .spec
             .vpc

@@ -351,24 +351,7 @@ pub async fn seed_eksctl_network(inventory: &Inventory, cluster: &str, vpc: &str
         .nat_gateway_id()
         .unwrap()
         .to_owned();
-    let table = ec2
-        .create_route_table()
-        .vpc_id(vpc)
-        .send()
-        .await
-        .unwrap()
-        .route_table()
-        .unwrap()
-        .route_table_id()
-        .unwrap()
-        .to_owned();
-    ec2.create_route()
-        .route_table_id(&table)
-        .destination_cidr_block("0.0.0.0/0")
-        .nat_gateway_id(&nat)
-        .send()
-        .await
-        .unwrap();
+    let table = crate::export::route_table_with_default_route(ec2, vpc, &nat).await;
     for subnet in &private {
         ec2.associate_route_table()
             .route_table_id(&table)

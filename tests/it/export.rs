@@ -268,6 +268,37 @@ pub async fn active(inventory: &Inventory, cluster: &str, nodegroup: Option<&str
     panic!("{cluster} {nodegroup:?} never became ACTIVE");
 }
 
+/// A route table of `vpc` whose default route (0.0.0.0/0) goes to `gateway`, an internet
+/// gateway (`igw-`) or a NAT gateway (`nat-`). Returns its id.
+pub async fn route_table_with_default_route(
+    ec2: &aws_sdk_ec2::Client,
+    vpc: &str,
+    gateway: &str,
+) -> String {
+    let table = ec2
+        .create_route_table()
+        .vpc_id(vpc)
+        .send()
+        .await
+        .unwrap()
+        .route_table()
+        .unwrap()
+        .route_table_id()
+        .unwrap()
+        .to_owned();
+    let route = ec2
+        .create_route()
+        .route_table_id(&table)
+        .destination_cidr_block("0.0.0.0/0");
+    let route = if gateway.starts_with("nat-") {
+        route.nat_gateway_id(gateway)
+    } else {
+        route.gateway_id(gateway)
+    };
+    route.send().await.unwrap();
+    table
+}
+
 /// What eksctl makes for `eksctl create cluster -f` with one managed node group, IRSA service
 /// accounts, the vpc-cni add-on with its role and an access entry, named and tagged as eksctl
 /// does (its CloudFormation stacks tag the cluster with `aws:cloudformation:*`, which users
@@ -306,24 +337,7 @@ pub async fn eksctl_cluster(
         .send()
         .await
         .unwrap();
-    let public_table = ec2
-        .create_route_table()
-        .vpc_id(&vpc)
-        .send()
-        .await
-        .unwrap()
-        .route_table()
-        .unwrap()
-        .route_table_id()
-        .unwrap()
-        .to_owned();
-    ec2.create_route()
-        .route_table_id(&public_table)
-        .destination_cidr_block("0.0.0.0/0")
-        .gateway_id(&igw)
-        .send()
-        .await
-        .unwrap();
+    let public_table = route_table_with_default_route(ec2, &vpc, &igw).await;
     let mut public = Vec::new();
     let mut private = Vec::new();
     for (cidr, zone, is_public) in [
