@@ -773,8 +773,10 @@ impl Network for AwsCloud {
                 .set_to_port(rule.to_port)
                 .user_id_group_pairs(UserIdGroupPair::builder().group_id(&rule.group_id).build())
                 .build();
-            // A rule (or the group) already gone: InvalidPermission.NotFound
-            // (InvalidGroup.NotFound), so a rerun after a stop goes on.
+            // One rule a call: in a non-default VPC a rule that does not match answers
+            // InvalidPermission.NotFound "and no rules are revoked" (RevokeSecurityGroupIngress
+            // API reference). A rule (or the group) already gone is that error (or
+            // InvalidGroup.NotFound), so a rerun after a stop goes on.
             let revoked = if rule.ingress {
                 self.ec2
                     .revoke_security_group_ingress()
